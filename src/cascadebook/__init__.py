@@ -1,0 +1,27 @@
+"""cascadebook: strategy -> department Excel templates -> reconciled master goal hierarchy.
+
+The public API is plain Python; the CLI is a thin shell over it::
+
+    strategy = load_strategy("strategy.yaml")
+    generate(strategy, "outbox", key=load_key("strategy.yaml", create=True))
+    result = reconcile(strategy, ["returned/"], key=load_key("strategy.yaml"))
+    write_master(result, "master.xlsx")
+"""
+from __future__ import annotations
+
+from .findings import CATALOGUE, Finding, Severity
+from .master import write_master
+from .model import Department, Metadata, Objective, Record, Strategy
+from .reconcile import Reconciliation, reconcile
+from .returns import read_return
+from .signing import load_key
+from .spec import Spec, load_spec
+from .strategy import StrategyError, load_strategy, read_strategy
+from .templates import generate, write_template
+
+__version__ = "0.1.0"
+__all__ = [
+    "CATALOGUE", "Department", "Finding", "Metadata", "Objective", "Reconciliation", "Record", "Severity",
+    "Spec", "Strategy", "StrategyError", "generate", "load_key", "load_spec", "load_strategy", "read_return",
+    "read_strategy", "reconcile", "write_master", "write_template",
+]

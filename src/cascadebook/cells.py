@@ -1,0 +1,34 @@
+"""A1 references as Excel shows them; everything a user sees is 1-based."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1024)
+def column_letter(col: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def a1(row: int, col: int) -> str:
+    """1-based row and column -> 'C5'."""
+    return f"{column_letter(col)}{row}"
+
+
+def parse_a1(ref: str) -> tuple[int, int]:
+    """'C5' -> (5, 3), 1-based."""
+    letters = "".join(ch for ch in ref if ch.isalpha()).upper()
+    digits = "".join(ch for ch in ref if ch.isdigit())
+    col = 0
+    for ch in letters:
+        col = col * 26 + (ord(ch) - 64)
+    return int(digits), col
+
+
+def quote_sheet(name: str) -> str:
+    """Sheet name as it must appear in a formula or hyperlink target."""
+    return "'" + name.replace("'", "''") + "'"

@@ -1,0 +1,140 @@
+"""The domain: a strategy (objectives, departments) and what departments send back."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class Objective:
+    id: str
+    title: str
+    metric: str = ""
+    unit: str = ""
+    baseline: float | None = None
+    target: float | None = None
+    direction: str = "increase"  # increase, decrease, maintain
+    deadline: date | None = None
+    owner: str = ""
+    perspective: str = ""
+    description: str = ""
+    weight: float | None = None
+
+    @property
+    def financial(self) -> bool:
+        return self.perspective.casefold() == "financial"
+
+    def moves_right_way(self, baseline: float, target: float) -> bool:
+        """Whether going from baseline to target moves in this objective's direction."""
+        if self.direction == "increase":
+            return target > baseline
+        if self.direction == "decrease":
+            return target < baseline
+        return True
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    name: str
+    head: str = ""
+    email: str = ""
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class Strategy:
+    cycle: str
+    objectives: tuple[Objective, ...]
+    departments: tuple[Department, ...]
+    periods: tuple[str, ...] = ("Q1", "Q2", "Q3", "Q4")
+    company: str = ""
+    vision: str = ""
+    mission: str = ""
+    response_deadline: date | None = None
+    contact_name: str = ""
+    contact_email: str = ""
+    source: str = ""
+
+    def objective(self, objective_id: str) -> Objective | None:
+        wanted = objective_id.strip().casefold()
+        return next((o for o in self.objectives if o.id.casefold() == wanted), None)
+
+    def department(self, code: str) -> Department | None:
+        wanted = code.strip().casefold()
+        return next((d for d in self.departments if d.code.casefold() == wanted), None)
+
+    @property
+    def cycle_year(self) -> int | None:
+        match = re.search(r"(\d{4})", self.cycle)
+        return int(match.group(1)) if match else None
+
+    def fingerprint(self) -> str:
+        """Identifies the objectives a template was generated from, to spot stale templates."""
+        canonical = [
+            [o.id, o.title, o.metric, o.unit, o.baseline, o.target, o.direction, str(o.deadline or "")]
+            for o in sorted(self.objectives, key=lambda o: o.id)
+        ]
+        blob = json.dumps(canonical, separators=(",", ":"), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Record:
+    """One row a department typed into an input sheet, each value with the cell it came from.
+
+    Values are keyed by the spec's column keys, so a column added to the spec travels through
+    reading, validation and the master without code knowing about it.
+    """
+
+    sheet: str  # spec sheet key: initiatives, kpis
+    department: str
+    file: str
+    sheet_name: str  # the sheet's name in the returned file
+    row: int  # 1-based Excel row
+    values: Mapping[str, Any] = field(default_factory=dict)
+    cells: Mapping[str, str] = field(default_factory=dict)  # column key -> A1 in the returned file
+
+    @property
+    def id(self) -> str:
+        return str(self.values.get("id") or "")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.values.get(key)
+        return default if value is None else value
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """The identity a template carries in its hidden sheet and document properties."""
+
+    format_version: str
+    cycle: str
+    department: str
+    spec_name: str
+    spec_version: str
+    fingerprint: str
+    generated_at: str
+    signature: str = ""
+    kind: str = "plan"
+
+    FIELDS = ("format_version", "kind", "cycle", "department", "spec_name", "spec_version",
+              "fingerprint", "generated_at")
+
+    def signed_text(self) -> str:
+        return "|".join(str(getattr(self, f)) for f in self.FIELDS)
+
+    def as_pairs(self) -> list[tuple[str, str]]:
+        return [(f, str(getattr(self, f))) for f in (*self.FIELDS, "signature")]
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> "Metadata | None":
+        try:
+            values = {f: str(data[f]).strip() for f in cls.FIELDS if f != "kind"}
+        except KeyError:
+            return None
+        return cls(**values, kind=str(data.get("kind") or "plan"), signature=str(data.get("signature") or ""))

@@ -1,0 +1,217 @@
+"""Reconcile: identify every returned workbook, keep the newest per department, validate, consolidate.
+
+Reading is a pure function per file (``read_return``), so it runs in a process pool and is merged
+back in input order: the result is the same whatever the number of jobs.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .findings import Finding, Severity, count_by_severity
+from .model import Record, Strategy
+from .returns import WORKBOOK_SUFFIXES, Return, expand_inputs, read_return
+from .signing import verify
+from .spec import Spec, load_spec
+from .validate import validate_records
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class Reconciliation:
+    strategy: Strategy
+    spec: Spec
+    sources: list[Return]
+    records: dict[str, list[Record]]
+    findings: list[Finding]
+    generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0).isoformat())
+
+    @property
+    def initiatives(self) -> list[Record]:
+        return self.records.get("initiatives", [])
+
+    @property
+    def kpis(self) -> list[Record]:
+        return self.records.get("kpis", [])
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return count_by_severity(self.findings)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.counts["error"] else 0
+
+    def accepted(self) -> dict[str, Return]:
+        return {s.department: s for s in self.sources if s.status == "accepted"}
+
+    def contributors(self) -> dict[str, list[str]]:
+        """Objective id -> the departments with an initiative against it (sorted)."""
+        found: dict[str, set[str]] = {o.id: set() for o in self.strategy.objectives}
+        for record in self.initiatives:
+            objective = record.values.get("objective_id")
+            if objective in found:
+                found[objective].add(record.department)
+        return {k: sorted(v) for k, v in found.items()}
+
+    def findings_for(self, department: str) -> dict[str, int]:
+        return count_by_severity(f for f in self.findings if f.department == department)
+
+    def to_dict(self) -> dict:
+        return {
+            "cycle": self.strategy.cycle,
+            "generated_at": self.generated_at,
+            "counts": {**self.counts, "sources": len(self.sources),
+                       **{k: len(v) for k, v in self.records.items()}},
+            "sources": [
+                {"file": s.file, "department": s.department, "status": s.status, "reason": s.reason,
+                 "modified": s.modified, "rows": s.row_count}
+                for s in self.sources
+            ],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def _read_all(files: list[tuple[Path, str]], spec: Spec, jobs: int, progress: Progress | None) -> list[Return]:
+    total = len(files)
+    if jobs <= 1 or total < 4:
+        results = []
+        for i, (path, name) in enumerate(files, 1):
+            results.append(read_return(path, spec, name))
+            if progress:
+                progress(i, total, name)
+        return results
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        results = []
+        chunk = max(1, total // (jobs * 8))
+        for i, ret in enumerate(pool.map(read_return, [p for p, _ in files], [spec] * total,
+                                         [n for _, n in files], chunksize=chunk), 1):
+            results.append(ret)
+            if progress:
+                progress(i, total, ret.file)
+        return results
+
+
+def _identify(ret: Return, strategy: Strategy, key: bytes | None) -> None:
+    """Accept or reject a readable return by its metadata; the file name is never trusted."""
+    meta = ret.metadata
+    if meta is None:
+        return
+    if meta.cycle != strategy.cycle:
+        ret.status, ret.reason = "rejected", f"template of cycle {meta.cycle}, not {strategy.cycle}"
+        ret.findings.append(Finding("other-cycle", f"the template belongs to cycle {meta.cycle!r}, "
+                                    f"this reconcile is {strategy.cycle!r}", file=ret.file, department=meta.department))
+        return
+    if strategy.department(meta.department) is None:
+        ret.status, ret.reason = "rejected", f"unknown department {meta.department}"
+        ret.findings.append(Finding("unknown-department", f"department {meta.department!r} is not in the strategy",
+                                    file=ret.file, department=meta.department))
+        return
+    if key is None:
+        ret.findings.append(Finding("signature-unverified", "no signing key was found, so the template's "
+                                    "identity could not be verified", file=ret.file, department=meta.department))
+    elif not verify(meta, key):
+        ret.status, ret.reason = "rejected", "metadata does not match its signature"
+        ret.findings.append(Finding("signature-mismatch", f"the metadata says {meta.department} but its signature "
+                                    "does not match; it was edited or copied", file=ret.file,
+                                    department=meta.department))
+        return
+    if meta.fingerprint != strategy.fingerprint():
+        ret.findings.append(Finding("stale-template", "the objectives changed after this template was generated",
+                                    file=ret.file, department=meta.department))
+    ret.status = "accepted"
+
+
+def _rows_not_taken(ret: Return) -> Iterable[Finding]:
+    for sheet_key, rows in ret.records.items():
+        if rows:
+            numbers = tuple(r.row for r in rows)
+            yield Finding("rows-not-taken", f"{len(rows)} row(s) not taken ({ret.reason}): rows "
+                          f"{_ranges(numbers)}", file=ret.file, sheet=ret.sheet_names.get(sheet_key, sheet_key),
+                          cell=f"A{numbers[0]}", department=ret.department, rows=numbers)
+
+
+def _ranges(numbers: tuple[int, ...]) -> str:
+    parts, start, prev = [], numbers[0], numbers[0]
+    for n in numbers[1:] + (None,):
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(f"{start}" if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)
+
+
+def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | None = None,
+              key: bytes | None = None, jobs: int | None = None, progress: Progress | None = None) -> Reconciliation:
+    """Read, identify, validate and consolidate every returned workbook under ``inputs``."""
+    spec = spec or load_spec("department")
+    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    files, skipped = [], []
+    for path, name in expand_inputs(list(inputs)):
+        if path.name.startswith(("~$", ".~lock")) or path.suffix.lower() not in WORKBOOK_SUFFIXES:
+            skipped.append(Return(path=str(path), file=name, status="skipped", reason="not a workbook",
+                                  findings=[Finding("skipped-file", "not a workbook (or an editor's lock file)",
+                                                    file=name)]))
+        else:
+            files.append((path, name))
+    sources = _read_all(files, spec, jobs, progress)
+    for ret in sources:
+        _identify(ret, strategy, key)
+
+    newest: dict[str, Return] = {}
+    for ret in sorted((r for r in sources if r.status == "accepted"), key=lambda r: (r.modified, r.file), reverse=True):
+        if ret.department in newest:
+            kept = newest[ret.department]
+            ret.status, ret.reason = "superseded", f"superseded by {kept.file}"
+            ret.findings.append(Finding("superseded-submission", f"{kept.file} is a newer submission from "
+                                        f"{ret.department} ({kept.modified} vs {ret.modified})", file=ret.file,
+                                        department=ret.department))
+        else:
+            newest[ret.department] = ret
+
+    findings: list[Finding] = []
+    records: dict[str, list[Record]] = {s.key: [] for s in spec.sheets}
+    for ret in sources:
+        if ret.status in ("superseded", "rejected"):
+            ret.findings.extend(_rows_not_taken(ret))
+        findings.extend(ret.findings)
+    for code in sorted(newest):
+        ret = newest[code]
+        typed, row_findings = validate_records(strategy, spec, ret.records, code)
+        findings.extend(row_findings)
+        for sheet_key, rows in typed.items():
+            records[sheet_key].extend(rows)
+    for ret in skipped:
+        findings.extend(ret.findings)
+
+    result = Reconciliation(strategy, spec, sorted(sources + skipped, key=lambda r: r.file), records, findings)
+    findings.extend(_coverage(result, newest))
+    findings.sort(key=Finding.sort_key)
+    return result
+
+
+def _coverage(result: Reconciliation, returned: dict[str, Return]) -> Iterable[Finding]:
+    strategy = result.strategy
+    for objective, departments in result.contributors().items():
+        if not departments:
+            yield Finding("objective-uncovered", f"no department has an initiative against {objective}",
+                          sheet="Objectives", location=objective)
+    contributing = {r.department for r in result.initiatives if strategy.objective(str(r.get("objective_id", "")))}
+    for department in strategy.departments:
+        if department.code not in returned:
+            yield Finding("department-not-returned", f"{department.name} ({department.code}) has not returned "
+                          f"its template; head: {department.head} <{department.email}>", department=department.code)
+        elif department.code not in contributing:
+            yield Finding("department-no-contribution", f"{department.name} returned no initiative against a "
+                          "corporate objective", file=returned[department.code].file, department=department.code)
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    return any(f.severity is Severity.ERROR for f in findings)

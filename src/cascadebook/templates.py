@@ -1,0 +1,290 @@
+"""Department templates: one workbook per department, written with xlsxwriter.
+
+Layout is driven entirely by the department spec. Input cells are unlocked and shaded, everything
+else is protected, and identity lives in a very hidden ``_cascadebook`` sheet *and* in custom
+document properties (LibreOffice keeps those on re-save), signed with the strategy office's key.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+import xlsxwriter
+
+from .atomic import atomic_path
+from .cells import a1, column_letter, quote_sheet
+from .model import Department, Metadata, Strategy
+from .signing import sign
+from .spec import Column, SheetSpec, Spec, load_spec
+
+FORMAT_VERSION = "1"
+META_SHEET = "_cascadebook"
+META_PROPERTY_PREFIX = "cascadebook."
+HEADER_ROW = 4  # 1-based row of the column headers on input sheets; data starts below it
+INPUT_FILL = "#FFF2CC"
+PREFILLED_FILL = "#E7E6E6"
+HEADER_FILL = "#1F3864"
+
+NUMBER_FORMATS = {
+    "number": "General",
+    "integer": "0",
+    "percent": "0.0%",
+    "currency": "#,##0",
+    "date": "yyyy-mm-dd",
+}
+PROTECT_OPTIONS = {
+    "select_locked_cells": True,
+    "select_unlocked_cells": True,
+    "format_columns": True,
+    "format_rows": True,
+    "insert_rows": True,
+    "delete_rows": True,
+    "sort": True,
+    "autofilter": True,
+}
+
+
+def template_filename(cycle: str, department_code: str) -> str:
+    return f"{cycle}_{department_code}.xlsx"
+
+
+def id_range_name(sheet: SheetSpec) -> str:
+    """Defined name holding a sheet's id column, used by dropdowns that refer to it."""
+    return f"{sheet.title.replace(' ', '')}Ids"
+
+
+@dataclass
+class _Formats:
+    book: xlsxwriter.Workbook
+
+    def __post_init__(self) -> None:
+        add = self.book.add_format
+        self.title = add({"bold": True, "font_size": 14, "font_color": HEADER_FILL})
+        self.intro = add({"italic": True, "font_color": "#404040", "text_wrap": True, "valign": "top"})
+        self.header = add({"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "text_wrap": True,
+                           "valign": "vcenter", "border": 1})
+        self.label = add({"bold": True})
+        self.plain = add({})
+        self.wrap = add({"text_wrap": True, "valign": "top"})
+        self.date = add({"num_format": NUMBER_FORMATS["date"], "align": "left"})
+        self.prefilled = add({"bg_color": PREFILLED_FILL, "border": 1, "border_color": "#BFBFBF"})
+        self.legend_input = add({"bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF"})
+        self._inputs: dict[str, object] = {}
+        self._refs: dict[str, object] = {}
+
+    def input(self, column_type: str):
+        if column_type not in self._inputs:
+            props = {"locked": False, "bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF",
+                     "valign": "top"}
+            if column_type in NUMBER_FORMATS:
+                props["num_format"] = NUMBER_FORMATS[column_type]
+            if column_type == "text":
+                props["text_wrap"] = True
+            self._inputs[column_type] = self.book.add_format(props)
+        return self._inputs[column_type]
+
+    def reference(self, column_type: str):
+        if column_type not in self._refs:
+            props = {"valign": "top", "text_wrap": column_type == "text"}
+            if column_type in NUMBER_FORMATS:
+                props["num_format"] = NUMBER_FORMATS[column_type]
+            self._refs[column_type] = self.book.add_format(props)
+        return self._refs[column_type]
+
+
+def make_metadata(strategy: Strategy, department: Department, spec: Spec, generated_at: str,
+                  key: bytes | None, kind: str = "plan") -> Metadata:
+    meta = Metadata(
+        format_version=FORMAT_VERSION, kind=kind, cycle=strategy.cycle, department=department.code,
+        spec_name=spec.name, spec_version=spec.version, fingerprint=strategy.fingerprint(),
+        generated_at=generated_at,
+    )
+    if key is None:
+        return meta
+    return Metadata(**{**meta.__dict__, "signature": sign(meta, key)})
+
+
+def write_template(strategy: Strategy, department: Department, path: str | Path, *, spec: Spec | None = None,
+                   key: bytes | None = None, generated_at: str | None = None) -> Path:
+    """Write one department's template atomically and return its path."""
+    spec = spec or load_spec("department")
+    generated_at = generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    meta = make_metadata(strategy, department, spec, generated_at, key)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False,
+                                               "strings_to_urls": False})
+        fmt = _Formats(book)
+        book.set_properties({
+            "title": f"{strategy.cycle} goal plan - {department.name}",
+            "company": strategy.company,
+            "comments": "Generated by cascadebook. Fill in the shaded cells and send the workbook back.",
+            "created": datetime(2000, 1, 1),
+        })
+        for name, value in meta.as_pairs():
+            book.set_custom_property(META_PROPERTY_PREFIX + name, value)
+        _instructions(book, fmt, strategy, department, spec)
+        _objectives(book, fmt, strategy)
+        for sheet in spec.sheets:
+            _input_sheet(book, fmt, strategy, department, spec, sheet)
+        _metadata_sheet(book, meta)
+        book.close()
+    return path
+
+
+def _instructions(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec) -> None:
+    ws = book.add_worksheet("Instructions")
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 90)
+    ws.hide_gridlines(2)
+    ws.write_string(0, 0, f"{strategy.cycle} goal plan — {department.name} ({department.code})", fmt.title)
+    rows: list[tuple[str, object]] = [
+        ("Company", strategy.company),
+        ("Department head", department.head),
+        ("Please return by", strategy.response_deadline),
+        ("Questions to", " ".join(p for p in (strategy.contact_name, f"<{strategy.contact_email}>") if p.strip("<>"))),
+        ("Vision", strategy.vision),
+        ("Mission", strategy.mission),
+    ]
+    r = 2
+    for label, value in rows:
+        ws.write_string(r, 0, label, fmt.label)
+        if isinstance(value, date):
+            ws.write_datetime(r, 1, datetime(value.year, value.month, value.day), fmt.date)
+        else:
+            ws.write_string(r, 1, str(value or ""), fmt.wrap)
+        r += 1
+    r += 1
+    ws.write_string(r, 0, "What to do", fmt.label)
+    steps = [
+        "1. Read the corporate objectives on the Objectives sheet.",
+        *[f"{i}. {sheet.title}: {sheet.intro}" for i, sheet in enumerate(spec.sheets, 2)],
+        f"{len(spec.sheets) + 2}. Save the workbook (keep the .xlsx format) and send it back. "
+        "Renaming the file is fine: the workbook identifies itself.",
+    ]
+    for step in steps:
+        ws.write_string(r, 1, step, fmt.wrap)
+        r += 1
+    r += 1
+    ws.write_string(r, 0, "Colour legend", fmt.label)
+    ws.write_string(r, 1, "Shaded cells are yours to fill in.", fmt.legend_input)
+    ws.write_string(r + 1, 1, "Grey cells are prefilled ids: keep them.", fmt.prefilled)
+    ws.write_string(r + 2, 1, "Everything else is protected reference material.")
+    ws.protect("", PROTECT_OPTIONS)
+    ws.activate()
+
+
+def _objectives(book, fmt: _Formats, strategy: Strategy) -> None:
+    sheet = load_spec("strategy").sheet("objectives")
+    ws = book.add_worksheet(sheet.title)
+    for c, col in enumerate(sheet.columns):
+        ws.set_column(c, c, col.width)
+        ws.write_string(0, c, col.header, fmt.header)
+    for r, objective in enumerate(strategy.objectives, 1):
+        for c, col in enumerate(sheet.columns):
+            _write_value(ws, r, c, getattr(objective, col.key), fmt.reference(col.type))
+    ws.freeze_panes(1, 1)
+    ws.autofilter(0, 0, max(len(strategy.objectives), 1), len(sheet.columns) - 1)
+    ws.protect("", PROTECT_OPTIONS)
+    book.define_name("ObjectiveIds", f"={quote_sheet(sheet.title)}!$A$2:$A${len(strategy.objectives) + 1}")
+
+
+def _write_value(ws, r: int, c: int, value, cell_format) -> None:
+    if value is None or value == "":
+        ws.write_blank(r, c, None, cell_format)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        ws.write_number(r, c, value, cell_format)
+    elif isinstance(value, datetime):
+        ws.write_datetime(r, c, value, cell_format)
+    elif isinstance(value, date):
+        ws.write_datetime(r, c, datetime(value.year, value.month, value.day), cell_format)
+    else:
+        ws.write_string(r, c, str(value), cell_format)
+
+
+def _validation(col: Column, strategy: Strategy, spec: Spec) -> dict | None:
+    message = {"input_title": col.header[:32], "input_message": col.help[:255]} if col.help else {}
+    if col.type == "choice":
+        return {"validate": "list", "source": list(col.choices), **message}
+    if col.type == "period":
+        return {"validate": "list", "source": list(strategy.periods), **message}
+    if col.type == "reference":
+        name = "ObjectiveIds" if col.source == "objectives" else id_range_name(spec.sheet(col.source))
+        return {"validate": "list", "source": f"={name}", **message}
+    if col.type in ("number", "percent", "currency", "integer"):
+        return {"validate": "decimal", "criteria": "between", "minimum": -1e15, "maximum": 1e15,
+                "error_type": "warning", "error_title": "Number expected",
+                "error_message": f"{col.header} should be a number.", **message}
+    if col.type == "date":
+        return {"validate": "date", "criteria": ">", "value": datetime(1990, 1, 1), "error_type": "warning",
+                "error_title": "Date expected", "error_message": f"{col.header} should be a date.", **message}
+    return {"validate": "any", **message} if message else None
+
+
+def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec,
+                 sheet: SheetSpec) -> None:
+    ws = book.add_worksheet(sheet.title)
+    header_idx = HEADER_ROW - 1
+    first, last = header_idx + 1, header_idx + sheet.input_rows
+    ws.write_string(0, 0, f"{sheet.title} — {department.name} ({department.code}), {strategy.cycle}", fmt.title)
+    ws.merge_range(1, 0, 1, min(len(sheet.columns) - 1, 7), sheet.intro, fmt.intro)
+    ws.set_row(1, 32)
+    ws.set_row(header_idx, 30)
+    for c, col in enumerate(sheet.columns):
+        ws.write_string(header_idx, c, col.header + (" *" if col.required else ""), fmt.header)
+        ws.set_column(c, c, col.width, fmt.input(col.type) if col.is_input else None)
+        validation = _validation(col, strategy, spec)
+        if validation:
+            ws.data_validation(first, c, last, c, validation)
+    # Columns carry the input format so typed cells are unlocked; rows above the data are locked.
+    # Every input cell is written (blank, unlocked, shaded) rather than relying on column styles,
+    # which some spreadsheet programs drop on import.
+    inputs = [(c, fmt.input(col.type)) for c, col in enumerate(sheet.columns) if col.is_input]
+    id_col = next((c for c, col in enumerate(sheet.columns) if col.prefilled), None)
+    for r in range(first, last + 1):
+        number = r - first + 1
+        if id_col is not None:
+            if number <= sheet.prefilled_rows:
+                ws.write_string(r, id_col, sheet.make_id(department.code, number), fmt.prefilled)
+            else:
+                ws.write_blank(r, id_col, None, fmt.input("text"))
+        for c, cell_format in inputs:
+            ws.write_blank(r, c, None, cell_format)
+    for r in (0, 2):  # keep the title and status rows plain even where the column is an input column
+        for c in range(1 if r == 0 else 0, len(sheet.columns)):
+            ws.write_blank(r, c, None, fmt.plain)
+    ws.freeze_panes(HEADER_ROW, 1)
+    ws.autofilter(header_idx, 0, last, len(sheet.columns) - 1)
+    ws.protect("", PROTECT_OPTIONS)
+    book.define_name(id_range_name(sheet), f"={quote_sheet(sheet.title)}!$A${first + 1}:$A${last + 1}")
+
+
+def _metadata_sheet(book, meta: Metadata) -> None:
+    ws = book.add_worksheet(META_SHEET)
+    for r, (name, value) in enumerate(meta.as_pairs()):
+        ws.write_string(r, 0, name)
+        ws.write_string(r, 1, value)
+    ws.protect("", {"select_locked_cells": False, "select_unlocked_cells": False})
+    ws.very_hidden()
+
+
+def generate(strategy: Strategy, outbox: str | Path, *, spec: Spec | None = None,
+             departments: Iterable[str] | None = None, key: bytes | None = None,
+             generated_at: str | None = None) -> list[Path]:
+    """Write one template per department (or per code in ``departments``) into ``outbox``."""
+    spec = spec or load_spec("department")
+    wanted = {c.casefold() for c in departments} if departments else None
+    chosen = [d for d in strategy.departments if wanted is None or d.code.casefold() in wanted]
+    if wanted is not None:
+        unknown = wanted - {d.code.casefold() for d in chosen}
+        if unknown:
+            raise KeyError(f"unknown department code(s): {', '.join(sorted(unknown))}")
+    stamp = generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    outbox = Path(outbox)
+    return [
+        write_template(strategy, d, outbox / template_filename(strategy.cycle, d.code), spec=spec, key=key,
+                       generated_at=stamp)
+        for d in sorted(chosen, key=lambda d: d.code)
+    ]

@@ -1,0 +1,1 @@
+"""Bundled template specs (YAML); installed as package data of cascadebook."""
