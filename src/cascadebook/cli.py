@@ -161,5 +161,20 @@ def _print_summary(console, result) -> None:
     console.print(f"{c['error']} error(s), {c['warning']} warning(s), {c['info']} info")
 
 
+def _register_feature_commands() -> None:
+    import importlib
+    import pkgutil
+
+    from . import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            cli.add_command(command)
+
+
+_register_feature_commands()
+
+
 def main() -> None:
     cli(prog_name="cascadebook")
