@@ -44,7 +44,7 @@ class SheetValidator:
                     findings.append(_finding("required-missing", f"{col.header} is required", record, col.key))
                 continue
             if parsed.error:
-                values[col.key] = display(raw)
+                values[col.key] = raw if isinstance(raw, (str, int, float)) else display(raw)  # as typed
                 findings.append(self._type_finding(col, raw, parsed.error, record))
                 continue
             value = parsed.value
@@ -73,7 +73,7 @@ class SheetValidator:
 def assign_ids(records: list[Record], sheet: SheetSpec, department: str, findings: list[Finding]) -> list[Record]:
     """Rows added below the prefilled ids get the next free id; duplicated ids are reported."""
     used = {r.id.casefold() for r in records if r.id}
-    number = 0
+    number = sheet.prefilled_rows  # never reuse a prefilled id, even of a row left empty
     seen: dict[str, Record] = {}
     out = []
     for record in records:
