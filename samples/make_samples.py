@@ -25,10 +25,11 @@ GENERATED_AT = "2027-01-04T09:00:00+00:00"
 
 
 def initiative(objective, title, impact, metric, unit, baseline, target, due, owner, budget=None,
-               headcount=None, weight=None, notes=None):
+               headcount=None, weight=None, notes=None, contribution=None, split=None):
     return {k: v for k, v in dict(objective_id=objective, title=title, expected_impact=impact, metric=metric,
                                   unit=unit, baseline=baseline, target=target, due_period=due, owner=owner,
                                   budget=budget, headcount=headcount, contribution_weight=weight,
+                                  contribution=contribution, objective_split=split,
                                   notes=notes).items() if v is not None}
 
 
@@ -43,13 +44,14 @@ RETURNS = {
         "initiatives": [
             initiative("CO1", "Account-based campaign targeting 50 key enterprise accounts",
                        "150 qualified enterprise leads", "Qualified enterprise leads", "count", 40, 150, "Q4",
-                       "Priya Raman", 420000, 3, 0.6),
+                       "Priya Raman", 420000, 3, 0.6, contribution=7),
             initiative("CO3", "Thought-leadership content programme in the Northeast",
                        "Brand awareness 48% to 60% among target enterprises", "Aided awareness", "%", 0.48, 0.6,
-                       "Q4", "Jonah Avery", 250000, 2, 0.4),
+                       "Q4", "Jonah Avery", 250000, 2, 0.4, contribution=0.1,
+                       split="CO3 80% / CO2 20%"),
             initiative("CO2", "Targeted advertising in underserved Northeast segments",
                        "+2 points of regional market share", "Regional share", "%", 0.12, 0.14, "Q3",
-                       "Jonah Avery", 310000, 1),
+                       "Jonah Avery", 310000, 1, contribution=0.02),
         ],
         "kpis": [
             kpi("MKT-I01", "Team", "Demand generation", "Sofia Lind", "Qualified enterprise leads per quarter",
@@ -66,10 +68,10 @@ RETURNS = {
         "initiatives": [
             initiative("CO1", "Restructure the enterprise sales team for solution selling",
                        "Close rate from 15% to 22%", "Enterprise close rate", "%", 0.15, 0.22, "Q3",
-                       "Marcus Bell", 180000, 2, 0.5),
+                       "Marcus Bell", 180000, 2, 0.5, contribution=4),
             initiative("CO4", "Value-based selling to increase average deal size by 15%",
                        "Average deal size $212k to $244k", "Average deal size", "currency", 212000, 244000, "Q4",
-                       "Marcus Bell", 90000, 0, 0.5),
+                       "Marcus Bell", 90000, 0, 0.5, contribution=14000000),
             initiative("CO6", "Quarterly business reviews with top 40 accounts",
                        "NPS of reviewed accounts +10", "NPS (top accounts)", "points", 33, 43, "Q4", "Ana Duarte"),
         ],
@@ -87,7 +89,7 @@ RETURNS = {
     "OPS": ("Copy of FY2027_OPS (2).xlsx", {   # the one with the typical mistakes
         "initiatives": [
             initiative("CO5", "Optimise supply-chain logistics", "Delivery time from 10 to 8 days",
-                       "Average delivery time", "days", 10, 8, "Q3", "Elena Novak", "1,200,000", 4),
+                       "Average delivery time", "days", 10, 8, "Q3", "Elena Novak", "1,200,000", 4, contribution=-1.5),
             initiative("CO4", "Automate order processing for 30% more volume without more headcount",
                        "30% more orders with the same team", "Orders per FTE", "ratio", "1.200,50", "15%", "Q4",
                        "Elena Novak", "$250k"),
@@ -107,7 +109,7 @@ RETURNS = {
         "initiatives": [
             initiative("CO2", "Sensor module for the Northeast food-processing segment",
                        "New segment worth 2 points of market share", "Segment revenue share", "%", 0, 0.02, "Q4",
-                       "Tomasz Wojcik", 900000, 5),
+                       "Tomasz Wojcik", 900000, 5, contribution=0.02),
             initiative("CO6", "Ship the ten most requested product features",
                        "NPS +5 from feature requests closed", "Top-10 requests shipped", "count", 2, 10, "Q4",
                        "Aiko Tanaka", 600000, 4),
@@ -121,7 +123,7 @@ RETURNS = {
     "FIN": ("FY2027_FIN.xlsx", {
         "initiatives": [
             initiative("CO4", "Pricing review of the top 200 SKUs", "Gross margin +1.5 points", "Gross margin", "%",
-                       0.31, 0.325, "Q2", "Grace Okafor", 60000, 1),
+                       0.31, 0.325, "Q2", "Grace Okafor", 60000, 1, contribution=3000000),
         ],
         "kpis": [
             kpi("FIN-I01", "Team", "FP&A", "Grace Okafor", "SKUs repriced", "count", 0, 200, "Monthly", "Q2"),

@@ -51,7 +51,22 @@ def test_unknown_kind_raises() -> None:
 
 def test_kinds() -> None:
     assert KINDS == {"text", "reference", "number", "currency", "integer", "percent",
-                     "date", "period", "choice", "boolean"}
+                     "date", "period", "choice", "boolean", "allocation"}
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("CO1 60% / CO3 40%", (("CO1", 0.6), ("CO3", 0.4))),
+    ("CO1: 0.6, CO3: 0.4", (("CO1", 0.6), ("CO3", 0.4))),
+    ("CO1 60 / CO3 40", (("CO1", 0.6), ("CO3", 0.4))),
+    ("CO2 100%", (("CO2", 1.0),)),
+])
+def test_allocation(raw, expected) -> None:
+    assert parse_value(raw, "allocation").value == expected
+
+
+@pytest.mark.parametrize("raw", ["junk", "60% / 40%", 12, "CO1 lots"])
+def test_allocation_errors(raw) -> None:
+    assert parse_value(raw, "allocation").error == "objective ids with weights, such as CO1 60% / CO3 40%"
 
 
 # ---------------------------------------------------------------- blanks

@@ -23,6 +23,7 @@ class Objective:
     perspective: str = ""
     description: str = ""
     weight: float | None = None
+    budget_cap: float | None = None
 
     @property
     def financial(self) -> bool:
@@ -44,6 +45,8 @@ class Department:
     head: str = ""
     email: str = ""
     parent: str | None = None
+    budget_cap: float | None = None
+    headcount_cap: float | None = None
 
 
 @dataclass(frozen=True)

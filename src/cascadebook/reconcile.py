@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .commitments import Allocation, Commitment, allocate, commitment_findings, commitments
 from .findings import Finding, Severity, count_by_severity
 from .model import Record, Strategy
 from .returns import WORKBOOK_SUFFIXES, Return, expand_inputs, read_return
@@ -29,6 +30,8 @@ class Reconciliation:
     sources: list[Return]
     records: dict[str, list[Record]]
     findings: list[Finding]
+    allocations: list[Allocation] = field(default_factory=list)
+    commitments: list[Commitment] = field(default_factory=list)
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0).isoformat())
 
     @property
@@ -53,10 +56,8 @@ class Reconciliation:
     def contributors(self) -> dict[str, list[str]]:
         """Objective id -> the departments with an initiative against it (sorted)."""
         found: dict[str, set[str]] = {o.id: set() for o in self.strategy.objectives}
-        for record in self.initiatives:
-            objective = record.values.get("objective_id")
-            if objective in found:
-                found[objective].add(record.department)
+        for allocation in self.allocations:
+            found[allocation.objective_id].add(allocation.department)
         return {k: sorted(v) for k, v in found.items()}
 
     def findings_for(self, department: str) -> dict[str, int]:
@@ -191,8 +192,12 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
     for ret in skipped:
         findings.extend(ret.findings)
 
-    result = Reconciliation(strategy, spec, sorted(sources + skipped, key=lambda r: r.file), records, findings)
+    allocations, allocation_findings = allocate(strategy, records.get("initiatives", []))
+    findings.extend(allocation_findings)
+    result = Reconciliation(strategy, spec, sorted(sources + skipped, key=lambda r: r.file), records, findings,
+                            allocations, commitments(strategy, allocations))
     findings.extend(_coverage(result, newest))
+    findings.extend(commitment_findings(strategy, result.commitments, allocations))
     findings.sort(key=Finding.sort_key)
     return result
 
@@ -203,7 +208,7 @@ def _coverage(result: Reconciliation, returned: dict[str, Return]) -> Iterable[F
         if not departments:
             yield Finding("objective-uncovered", f"no department has an initiative against {objective}",
                           sheet="Objectives", location=objective)
-    contributing = {r.department for r in result.initiatives if strategy.objective(str(r.get("objective_id", "")))}
+    contributing = {a.department for a in result.allocations}
     for department in strategy.departments:
         if department.code not in returned:
             yield Finding("department-not-returned", f"{department.name} ({department.code}) has not returned "

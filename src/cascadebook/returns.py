@@ -223,7 +223,8 @@ def _records(rows: list[list[Any]], sheet: SheetSpec, name: str, ret: Return) ->
         return []
     for col in sheet.columns:
         if col.key not in columns:
-            ret.findings.append(Finding("missing-column", f"the column {col.header!r} is missing", file=ret.file,
+            code = "missing-column" if col.required else "optional-column-missing"
+            ret.findings.append(Finding(code, f"the column {col.header!r} is missing", file=ret.file,
                                         sheet=name, cell=f"{a1(header + 1, 1)}", department=ret.department))
     input_keys = [c.key for c in sheet.columns if c.is_input and c.key in columns]
     extra = [c for c, v in enumerate(rows[header]) if c not in columns.values() and not is_blank(v)]

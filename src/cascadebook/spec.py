@@ -14,7 +14,8 @@ from pathlib import Path
 import yaml
 
 TYPES = frozenset(
-    {"text", "number", "integer", "percent", "currency", "date", "period", "choice", "reference", "boolean"}
+    {"text", "number", "integer", "percent", "currency", "date", "period", "choice", "reference", "boolean",
+     "allocation"}
 )
 NUMERIC_TYPES = frozenset({"number", "integer", "percent", "currency"})
 

@@ -158,7 +158,7 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
         v = {c.key: b.value(c, item, "departments", i, label) for c in dep_sheet.columns}
         if v.get("email") and not EMAIL.match(str(v["email"])):
             b.report("invalid-email", f"{label}: {v['email']!r} is not an e-mail address", "departments", i, "email")
-        departments.append(Department(**{k: (val or "") if k != "parent" else (val or None) for k, val in v.items()}))
+        departments.append(Department(**{k: val if k in _OPTIONAL_DEP else (val or "") for k, val in v.items()}))
     codes = [d.code for d in departments]
     _unique(b, codes, "departments", "Department")
     for i, d in enumerate(departments):
@@ -191,6 +191,7 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
     return strategy, b.findings
 
 
+_OPTIONAL_DEP = {"parent", "budget_cap", "headcount_cap"}
 _TEXT_OBJ = {"id", "title", "metric", "unit", "owner", "perspective", "description", "direction"}
 
 

@@ -335,9 +335,30 @@ def _text(raw: object, **_: object) -> Parsed:
     return Parsed(_plain(raw).strip())
 
 
+_ALLOCATION_PART = re.compile(r"^\s*([A-Za-z][\w.-]*?)\s*[:=]?\s*([-+]?[\d.,]+\s*%?)\s*$")
+
+
+def _allocation(raw: object, **_: object) -> Parsed:
+    """'CO1 60% / CO3 40%' -> (('CO1', 0.6), ('CO3', 0.4)); weights follow the percent rule."""
+    expected = "objective ids with weights, such as CO1 60% / CO3 40%"
+    if not isinstance(raw, str):
+        return Parsed(None, error=expected)
+    parts = []
+    for chunk in re.split(r"[/;|]|,(?=\s*[A-Za-z])|\band\b", raw):
+        if not chunk.strip():
+            continue
+        match = _ALLOCATION_PART.match(chunk)
+        weight = _percent(match.group(2).replace(" ", "")) if match else None
+        if weight is None or not weight.ok:
+            return Parsed(None, error=expected)
+        parts.append((match.group(1), weight.value))
+    return Parsed(tuple(parts)) if parts else Parsed(None, error=expected)
+
+
 _PARSERS: dict[str, Callable[..., Parsed]] = {
     "text": _text, "reference": _text, "number": _number, "currency": _number, "integer": _integer,
-    "percent": _percent, "date": _date, "period": _period, "choice": _choice, "boolean": _boolean}
+    "percent": _percent, "date": _date, "period": _period, "choice": _choice, "boolean": _boolean,
+    "allocation": _allocation}
 KINDS: frozenset[str] = frozenset(_PARSERS)
 
 
