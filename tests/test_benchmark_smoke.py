@@ -1,0 +1,70 @@
+"""Smoke test of the benchmark harness: a 20-return corpus and one round of every case.
+
+No timing is asserted (CI machines vary); this only keeps benchmarks/ runnable: the corpus is a
+set of real signed returns that reconcile accepts, and the report has every row it should.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import bench  # noqa: E402
+import make_corpus  # noqa: E402
+
+N = 20
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    return make_corpus.make_corpus(N, jobs=2, root=tmp_path_factory.mktemp("corpus"), log=None)
+
+
+def test_corpus_is_n_signed_returns_that_reconcile_accepts(corpus):
+    from cascadebook import load_key, load_strategy, reconcile
+
+    strategy_path = corpus / "strategy.yaml"
+    strategy = load_strategy(strategy_path)
+    assert len(strategy.departments) == N and len(strategy.objectives) == 8
+    result = reconcile(strategy, [corpus / "returns"], key=load_key(strategy_path), jobs=1)
+    assert len(result.accepted()) == N
+    assert {s.status for s in result.sources} == {"accepted"}
+    assert 30 * N <= len(result.initiatives) <= 50 * N
+    assert 60 * N <= len(result.kpis) <= 100 * N
+    codes = {f.code for f in result.findings}
+    assert not codes & {"signature-mismatch", "signature-unverified", "not-a-template", "file-unreadable"}
+    assert codes & {"required-missing", "unknown-objective", "wrong-type"}  # the planted mistakes are found
+    manifest = make_corpus.read_manifest(corpus)
+    assert manifest["version"] == make_corpus.CORPUS_VERSION and manifest["n"] == N
+
+
+def test_corpus_is_cached(corpus):
+    stamp = (corpus / "manifest.json").stat().st_mtime_ns
+    assert make_corpus.make_corpus(N, root=corpus.parent, log=None) == corpus
+    assert (corpus / "manifest.json").stat().st_mtime_ns == stamp
+
+
+def test_benchmark_reports_every_case_and_ratio(corpus, tmp_path, capsys):
+    results = tmp_path / "results"
+    report = bench.main(["--n", str(N), "--rounds", "1", "--corpus-root", str(corpus.parent), "--results",
+                         str(results), "--quiet", "--markdown"])
+    cases = report["runs"][str(N)]
+    assert list(cases) == [c.name for c in bench.CASES]
+    for case in cases.values():
+        assert case["seconds"] > 0 and case["peak_mb"] > 0
+    assert report["checks"][str(N)]["reconcile"]["accepted"] == N
+    assert cases["intake-j1"]["extra"]["accepted"] == N
+    assert cases["intake-j2"]["extra"]["accepted"] == N
+    assert cases["e2e"]["extra"]["exit_code"] in (0, 1)
+    assert cases["generate"]["extra"]["templates"] == N == cases["generate-bare"]["extra"]["templates"]
+    assert report["checks"][str(N)]["generate_parity"]["same_shape"]
+    assert {r["what"] for r in report["ratios"]} >= {t[4] for t in bench.TARGETS}
+    saved = json.loads((results / "latest.json").read_text())
+    assert saved["runs"][str(N)].keys() == cases.keys()
+    out = capsys.readouterr().out
+    assert "intake <= 2x bare calamine" in out and "| N | case |" in out
