@@ -77,13 +77,18 @@ def test_master_workbook_cell_by_cell(strategy, key, returned, filled, tmp_path)
     result = reconcile(strategy, [returned], key=key, jobs=1)
     path = write_master(result, tmp_path / "out" / "master.xlsx")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Summary", "Alignment Matrix", "Goal Hierarchy", "Initiatives", "KPIs",
-                               "Findings", "Sources"]
+    assert book.sheetnames == ["Summary", "Commitments", "Alignment Matrix", "Goal Hierarchy", "Initiatives",
+                               "Contributions", "KPIs", "Findings", "Sources"]
 
     matrix = book["Alignment Matrix"]
     header = [c.value for c in matrix[1]]
     assert header[0] == "Department" and header[1].startswith("CO1 · Increase enterprise customer acquisition")
-    rows = {matrix.cell(r, 1).value.split(" · ")[0]: r for r in range(2, matrix.max_row + 1)}
+    rows = {matrix.cell(r, 1).value.split(" · ")[0]: r for r in range(2, 8)}
+    assert len(rows) == 6 and matrix.cell(9, 1).value == "Initiatives per cell"
+    counts = openpyxl.load_workbook(path, data_only=True)["Alignment Matrix"]
+    assert [counts.cell(r, 1).value for r in range(11, 17)] == ["FIN", "HR", "MKT", "OPS", "RND", "SAL"]
+    assert counts.cell(13, 2).value == 1 and counts.cell(16, 2).value == 1 and counts.cell(17, 2).value == 2
+    assert matrix.cell(13, 2).value.startswith("=COUNTIFS('Contributions'!$A$2:$A$")
     col = {h.split(" · ")[0]: c for c, h in enumerate(header, 1) if h != "Department"}
     assert matrix.cell(rows["MKT"], col["CO1"]).value == \
         "MKT-I01 Account-based campaign on 50 key enterprise accounts → 150 qualified leads"
@@ -124,8 +129,12 @@ def test_master_workbook_cell_by_cell(strategy, key, returned, filled, tmp_path)
     assert link.target.replace("\\", "/") == "../returned/sales.xlsx"  # relative to the master's folder
     assert link.location == "'Initiatives'!J6"
 
-    summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
-    assert summary["Departments returned"] == "2 of 6"
+    cached = openpyxl.load_workbook(path, data_only=True)
+    summary = {r[0]: r[1:3] for r in cached["Summary"].iter_rows(values_only=True) if r[0]}
+    assert summary["Departments returned"] == (2, "of 6")
+    formulas = {r[0].value: r[1].value for r in book["Summary"].iter_rows() if r[0].value}
+    assert formulas["Departments returned"] == "=COUNTIF('Sources'!$C$2:$C$3,\"accepted\")"
+    assert matrix.cell(rows["MKT"], col["CO1"]).hyperlink.location == "'Initiatives'!A2"
     sources = {r[0]: r for r in book["Sources"].iter_rows(min_row=2, values_only=True)}
     assert sources["returned/sales.xlsx"][2] == "accepted"
 

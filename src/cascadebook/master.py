@@ -1,28 +1,75 @@
 """The master goal-hierarchy workbook finance reviews: written with xlsxwriter, atomically.
 
-Every string from a department is written with ``write_string`` (and the workbook has
-``strings_to_formulas`` off), so text such as ``=HYPERLINK(...)`` is shown, never run.
+Every total is a live Excel formula over the master's own tables (with its value cached, so viewers
+that do not recalculate still show the right number), so finance can audit any figure in Excel.
+Every string from a department is written with ``write_string`` and the workbook has
+``strings_to_formulas`` off, so text such as ``=HYPERLINK(...)`` is shown, never run.
 """
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import xlsxwriter
 
 from .atomic import atomic_path
-from .cells import quote_sheet
+from .cells import a1, column_letter, quote_sheet
 from .findings import Finding
 from .model import Record
 from .reconcile import Reconciliation
-from .spec import SheetSpec
 from .templates import HEADER_FILL, NUMBER_FORMATS
 
 EXCEL_MAX_CHARS = 32767
+EXCEL_MAX_ROWS = 1_048_576
+MAX_HYPERLINKS = 65_530  # Excel's limit per worksheet
 SEVERITY_COLOURS = {"error": "#F8CBAD", "warning": "#FFE699", "info": "#DDEBF7"}
 GAP_FILL = "#FCE4D6"
+UNIT_FORMATS = {"%": "0.0%", "usd": "#,##0", "eur": "#,##0", "gbp": "#,##0", "currency": "#,##0"}
+
+
+@dataclass
+class Table:
+    """A data table of the master: rows are written once; formulas refer to its columns by header."""
+
+    sheet: str
+    name: str
+    headers: list[str]
+    rows: list[list[Any]]
+    formats: list[Any] | None = None
+    widths: list[float] | None = None
+
+    def chunks(self) -> list[tuple[str, list[list[Any]]]]:
+        """Sheets needed to hold the rows within Excel's row limit (continued on 'Sheet (2)', ...)."""
+        size = EXCEL_MAX_ROWS - 1
+        parts = [self.rows[i:i + size] for i in range(0, len(self.rows), size)] or [[]]
+        return [(self.sheet if i == 0 else f"{self.sheet} ({i + 1})", part) for i, part in enumerate(parts)]
+
+    def ranges(self, header: str) -> list[str]:
+        col = column_letter(self.headers.index(header) + 1)
+        return [f"{quote_sheet(sheet)}!${col}$2:${col}${max(len(part), 1) + 1}" for sheet, part in self.chunks()]
+
+
+def _sum_over(function: str, table: Table, *args: str | tuple[str, str]) -> str:
+    """COUNTIF / SUMIF / COUNTIFS over every chunk of a table, added together.
+
+    ``args`` are column headers (turned into ranges) or ("lit", text) for criteria.
+    """
+    parts = []
+    for i in range(len(table.chunks())):
+        items = [a[1] if isinstance(a, tuple) else table.ranges(a)[i] for a in args]
+        parts.append(f"{function}({','.join(items)})")
+    return "+".join(parts)
+
+
+def _lit(text: str) -> tuple[str, str]:
+    return ("lit", '"' + text.replace('"', '""') + '"')
+
+
+def _ref(row: int, col: int, absolute_col: bool = True) -> tuple[str, str]:
+    return ("lit", ("$" if absolute_col else "") + a1(row, col))
 
 
 class _Writer:
@@ -33,24 +80,38 @@ class _Writer:
         self.subtitle = add({"bold": True, "font_size": 12, "font_color": HEADER_FILL})
         self.header = add({"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "text_wrap": True,
                            "valign": "vcenter", "border": 1})
-        self.label = add({"bold": True})
+        self.label = add({"bold": True, "valign": "top"})
         self.wrap = add({"text_wrap": True, "valign": "top"})
         self.gap = add({"bg_color": GAP_FILL, "border": 1, "border_color": "#BFBFBF", "valign": "top"})
-        self.cell = add({"text_wrap": True, "valign": "top", "border": 1, "border_color": "#BFBFBF"})
+        self.cell = add({"text_wrap": True, "valign": "top", "border": 1, "border_color": "#BFBFBF",
+                         "font_color": "#1F3864"})
         self.missing = add({"italic": True, "font_color": "#808080", "bg_color": "#EDEDED", "border": 1,
                             "border_color": "#BFBFBF", "valign": "top"})
         self.link = add({"font_color": "#0563C1", "underline": 1})
+        self.percent = add({"num_format": "0%"})
+        self.money = add({"num_format": "#,##0"})
+        self.total = add({"bold": True, "top": 1})
+        self.total_money = add({"bold": True, "top": 1, "num_format": "#,##0"})
         self.severity = {k: add({"bg_color": v}) for k, v in SEVERITY_COLOURS.items()}
+        self.bad = add({"bg_color": "#F8CBAD"})
+        self.warn = add({"bg_color": "#FFE699"})
+        self.good = add({"bg_color": "#C6EFCE"})
         self.levels = [add({"bold": True, "font_size": 12, "bg_color": "#D9E1F2"}),
                        add({"bold": True, "indent": 1}), add({"indent": 2}), add({"indent": 3, "italic": True})]
-        self._types: dict[str, Any] = {}
+        self._formats: dict[str, Any] = {}
+
+    def numeric(self, num_format: str | None):
+        key = num_format or ""
+        if key not in self._formats:
+            self._formats[key] = self.book.add_format({"num_format": num_format, "valign": "top"} if num_format
+                                                      else {"valign": "top"})
+        return self._formats[key]
 
     def typed(self, column_type: str):
-        if column_type not in self._types:
-            fmt = NUMBER_FORMATS.get(column_type)
-            self._types[column_type] = self.book.add_format({"num_format": fmt, "valign": "top"} if fmt
-                                                            else {"valign": "top"})
-        return self._types[column_type]
+        return self.numeric(NUMBER_FORMATS.get(column_type))
+
+    def unit(self, unit: str):
+        return self.numeric(UNIT_FORMATS.get(unit.strip().casefold(), "General"))
 
     def value(self, ws, r: int, c: int, value: Any, fmt=None) -> None:
         """Write a value by its Python type; text is always text, never a formula."""
@@ -64,202 +125,410 @@ class _Writer:
             ws.write_datetime(r, c, value, fmt)
         elif isinstance(value, date):
             ws.write_datetime(r, c, datetime(value.year, value.month, value.day), fmt)
+        elif isinstance(value, tuple):
+            ws.write_string(r, c, " / ".join(f"{k} {v:.0%}" for k, v in value), fmt)
         else:
-            ws.write_string(r, c, str(value)[:EXCEL_MAX_CHARS], fmt)
+            ws.write_string(r, c, _cut(str(value)), fmt)
 
-    def table(self, ws, name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
-              formats: Sequence[Any] | None = None, widths: Sequence[float] | None = None) -> None:
-        """An Excel table with a filter row; values written one by one so text stays text."""
-        last_row = max(len(rows), 1)
-        ws.add_table(0, 0, last_row, len(headers) - 1, {
-            "name": name, "style": "Table Style Medium 2",
-            "columns": [{"header": h} for h in headers],
-        })
-        for r, row in enumerate(rows, 1):
-            for c, value in enumerate(row):
-                self.value(ws, r, c, value, formats[c] if formats else None)
-        for c, width in enumerate(widths or [16] * len(headers)):
-            ws.set_column(c, c, width)
-        ws.freeze_panes(1, 0)
+    def header_row(self, ws, r: int, headers: Sequence[str], widths: Sequence[float] | None = None) -> None:
+        for c, h in enumerate(headers):
+            ws.write_string(r, c, h, self.header)
+            if widths:
+                ws.set_column(c, c, widths[c])
+
+    def table(self, table: Table) -> list:
+        """Write a table (continued on further sheets past Excel's row limit) with a filter row."""
+        sheets = []
+        for sheet_name, rows in table.chunks():
+            ws = self.sheet(sheet_name, landscape=True)
+            ws.add_table(0, 0, max(len(rows), 1), len(table.headers) - 1, {
+                "name": table.name if sheet_name == table.sheet else f"{table.name}{len(sheets) + 1}",
+                "style": "Table Style Medium 2", "columns": [{"header": h} for h in table.headers],
+            })
+            for r, row in enumerate(rows, 1):
+                for c, value in enumerate(row):
+                    self.value(ws, r, c, value, table.formats[c] if table.formats else None)
+            for c, width in enumerate(table.widths or [16] * len(table.headers)):
+                ws.set_column(c, c, width)
+            ws.freeze_panes(1, 0)
+            sheets.append(ws)
+        return sheets
+
+    def sheet(self, name: str, *, landscape: bool = True, repeat_header: bool = True):
+        """A worksheet set up for review and print: landscape, one page wide, header row repeated."""
+        ws = self.book.add_worksheet(name)
+        if landscape:
+            ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        if repeat_header:
+            ws.repeat_rows(0)
+        ws.set_footer("&L&A&R&P / &N")
+        return ws
+
+
+def _cut(text: str) -> str:
+    if len(text) <= EXCEL_MAX_CHARS:
+        return text
+    marker = " … [cut at Excel's 32,767-character cell limit]"
+    return text[: EXCEL_MAX_CHARS - len(marker)] + marker
 
 
 def write_master(result: Reconciliation, path: str | Path) -> Path:
     """Write the master workbook atomically; returns its path."""
     path = Path(path)
+    tables = _tables(result, path.resolve().parent)
     with atomic_path(path) as tmp:
         book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
                                                "strings_to_numbers": False, "in_memory": True})
         book.set_properties({"title": f"{result.strategy.cycle} goal map", "company": result.strategy.company,
                              "comments": "Written by cascadebook reconcile"})
+        book.set_calc_mode("auto")
         w = _Writer(book)
-        _summary(w, result)
-        _matrix(w, result)
+        _summary(w, result, tables)
+        _commitments(w, result, tables)
+        _matrix(w, result, tables)
         _hierarchy(w, result)
-        for sheet in result.spec.sheets:
-            _records_sheet(w, result, sheet)
-        _findings(w, result, path.resolve().parent)
-        _sources(w, result)
+        for key in ("initiatives", "contributions", *[s.key for s in result.spec.sheets if s.key != "initiatives"]):
+            if key in tables:
+                w.table(tables[key])
+        _findings(w, result, tables["findings"], path.resolve().parent)
+        w.table(tables["sources"])
         book.close()
     return path
 
 
-def _summary(w: _Writer, result: Reconciliation) -> None:
+def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
+    """The master's data tables; formulas elsewhere refer to their columns by header."""
+    w_formats: dict[str, Any] = {}
+    tables: dict[str, Table] = {}
+    objective_of = {(a.department, a.initiative_id.casefold()): a.objective_id for a in result.allocations
+                    if a.weight >= max((b.weight for b in result.allocations
+                                        if b.department == a.department and b.initiative_id == a.initiative_id))}
+    for sheet in result.spec.sheets:
+        extra = ["Objective"] if any(c.source == "initiatives" for c in sheet.columns) else []
+        ref = next((c.key for c in sheet.columns if c.source == "initiatives"), None)
+        rows = []
+        for record in result.records.get(sheet.key, []):
+            row = [record.department, *[record.values.get(c.key) for c in sheet.columns]]
+            if extra:
+                row.append(objective_of.get((record.department, str(record.values.get(ref) or "").casefold())))
+            rows.append([*row, record.file, record.row])
+        tables[sheet.key] = Table(
+            sheet.title, sheet.title.replace(" ", ""),
+            ["Department", *[c.header for c in sheet.columns], *extra, "Source file", "Source row"], rows,
+            ["type:text", *[f"type:{c.type}" for c in sheet.columns], *["type:text"] * len(extra), "type:text",
+             "type:integer"],
+            [12, *[c.width for c in sheet.columns], *[10] * len(extra), 28, 10])
+    tables["contributions"] = Table(
+        "Contributions", "Contributions",
+        ["Department", "Initiative ID", "Objective", "Weight", "Contribution", "Budget", "Headcount", "Initiative"],
+        [[a.department, a.initiative_id, a.objective_id, a.weight, a.contribution, a.budget, a.headcount,
+          a.record.values.get("title")] for a in result.allocations],
+        ["type:text", "type:text", "type:text", "type:percent", "type:number", "type:currency", "type:number",
+         "type:text"],
+        [12, 13, 11, 9, 14, 13, 11, 50])
+    tables["findings"] = Table(
+        "Findings", "Findings",
+        ["Severity", "Code", "Department", "File", "Sheet", "Cell", "Message", "Hint", "Link"],
+        [[f.severity.value, f.code, f.department, f.file, f.sheet, f.cell or f.location, f.message, f.hint, ""]
+         for f in result.findings], None, [9, 24, 11, 30, 13, 8, 70, 50, 8])
+    tables["sources"] = Table(
+        "Sources", "Sources",
+        ["File", "Department", "Status", "Reason", "Saved at", "Rows read", "Errors", "Warnings"],
+        [[s.file, s.department, s.status, s.reason, s.modified, s.row_count, 0, 0] for s in result.sources],
+        None, [36, 11, 12, 40, 22, 10, 8, 9])
+    per_file: dict[tuple[str, str], int] = {}
+    for f in result.findings:
+        per_file[(f.file, f.severity.value)] = per_file.get((f.file, f.severity.value), 0) + 1
+    for row in tables["sources"].rows:
+        row[6], row[7] = per_file.get((row[0], "error"), 0), per_file.get((row[0], "warning"), 0)
+    return tables
+
+
+def _resolve_formats(w: _Writer, tables: dict[str, Table]) -> None:
+    for table in tables.values():
+        if table.formats:
+            table.formats = [w.typed(f[5:]) if isinstance(f, str) and f.startswith("type:") else f
+                             for f in table.formats]
+
+
+def _formula(ws, r: int, c: int, formula: str, value: Any, fmt=None) -> None:
+    ws.write_formula(r, c, "=" + formula, fmt, value)
+
+
+def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> None:
+    _resolve_formats(w, tables)
     s = result.strategy
-    ws = w.book.add_worksheet("Summary")
+    ws = w.sheet("Summary", repeat_header=False)
     ws.activate()
     ws.set_column(0, 0, 26)
-    ws.set_column(1, 1, 44)
-    ws.set_column(2, 8, 14)
+    ws.set_column(1, 1, 30)
+    ws.set_column(2, 12, 13)
     ws.write_string(0, 0, f"{s.cycle} goal map — {s.company}".rstrip(" —"), w.title)
     accepted = result.accepted()
-    contributors = result.contributors()
     counts = result.counts
-    facts = [
-        ("Vision", s.vision), ("Mission", s.mission), ("Reconciled at", result.generated_at),
-        ("Departments returned", f"{len(accepted)} of {len(s.departments)}"),
-        ("Objectives covered", f"{sum(1 for v in contributors.values() if v)} of {len(s.objectives)}"),
-        *[(sheet.title, len(result.records.get(sheet.key, []))) for sheet in result.spec.sheets],
-        ("Errors", counts["error"]), ("Warnings", counts["warning"]), ("Info", counts["info"]),
+    inits, kpis = tables["initiatives"], tables.get("kpis")
+    findings, sources = tables["findings"], tables["sources"]
+    covered = sum(1 for c in result.commitments if c.initiatives)
+    budget = sum(r.values.get("budget") or 0 for r in result.initiatives if _is_number(r.values.get("budget")))
+    headcount = sum(r.values.get("headcount") or 0 for r in result.initiatives
+                    if _is_number(r.values.get("headcount")))
+    commit_rows = len(s.objectives)
+    facts: list[tuple[str, Callable[[Any, int], None]]] = [
+        ("Vision", lambda ws, r: ws.write_string(r, 1, s.vision, w.wrap)),
+        ("Mission", lambda ws, r: ws.write_string(r, 1, s.mission, w.wrap)),
+        ("Reconciled at", lambda ws, r: ws.write_string(r, 1, result.generated_at)),
+        ("Departments returned", lambda ws, r: (
+            _formula(ws, r, 1, _sum_over("COUNTIF", sources, "Status", _lit("accepted")), len(accepted)),
+            ws.write_string(r, 2, f"of {len(s.departments)}"))),
+        ("Objectives covered", lambda ws, r: (
+            _formula(ws, r, 1, f"COUNTIF('Commitments'!$L$2:$L${commit_rows + 1},\">0\")", covered),
+            ws.write_string(r, 2, f"of {len(s.objectives)}"))),
+        ("Initiatives", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTA", inits, "Initiative ID"),
+                                               len(result.initiatives))),
+        *([("KPIs", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTA", kpis, "KPI ID"), len(result.kpis)))]
+          if kpis and "KPI ID" in kpis.headers else []),
+        ("Budget requested", lambda ws, r: _formula(ws, r, 1, _sum_over("SUM", inits, "Budget"), budget, w.money)),
+        ("Headcount requested", lambda ws, r: _formula(ws, r, 1, _sum_over("SUM", inits, "Headcount"), headcount)),
+        ("Errors", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTIF", findings, "Severity", _lit("error")),
+                                          counts["error"])),
+        ("Warnings", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTIF", findings, "Severity", _lit("warning")),
+                                            counts["warning"])),
+        ("Info", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTIF", findings, "Severity", _lit("info")),
+                                        counts["info"])),
     ]
-    for r, (label, value) in enumerate(facts, 2):
+    for r, (label, write) in enumerate(facts, 2):
         ws.write_string(r, 0, label, w.label)
-        w.value(ws, r, 1, value, w.wrap)
+        write(ws, r)
     r = len(facts) + 3
     ws.write_string(r, 0, "Submissions", w.subtitle)
-    headers = ["Code", "Department", "Head", "Status", "File",
-               *[sheet.title for sheet in result.spec.sheets], "Errors", "Warnings"]
     r += 1
-    for c, h in enumerate(headers):
-        ws.write_string(r, c, h, w.header)
+    headers = ["Code", "Department", "Head", "Status", "File", "Initiatives", "KPIs", "Budget", "Budget cap",
+               "Headcount", "Headcount cap", "Errors", "Warnings"]
+    w.header_row(ws, r, headers)
+    top = r + 1
     by_department = {src.department: src for src in result.sources if src.status == "rejected"}
     by_department.update(accepted)
     for d in sorted(s.departments, key=lambda d: d.code):
         r += 1
         source = by_department.get(d.code)
         status = "not returned" if source is None else ("returned" if source.status == "accepted" else source.status)
-        per_sheet = [sum(1 for rec in result.records.get(sh.key, []) if rec.department == d.code)
-                     for sh in result.spec.sheets]
+        mine = [x for x in result.initiatives if x.department == d.code]
+        code_cell = _ref(r + 1, 1)
+        ws.write_string(r, 0, d.code)
+        ws.write_string(r, 1, d.name)
+        ws.write_string(r, 2, d.head)
+        ws.write_string(r, 3, status, w.missing if status == "not returned" else None)
+        ws.write_string(r, 4, source.file if source else "")
+        _formula(ws, r, 5, _sum_over("COUNTIF", inits, "Department", code_cell), len(mine))
+        if kpis:
+            _formula(ws, r, 6, _sum_over("COUNTIF", kpis, "Department", code_cell),
+                     sum(1 for k in result.kpis if k.department == d.code))
+        _formula(ws, r, 7, _sum_over("SUMIF", inits, "Department", code_cell, "Budget"),
+                 sum(x.values.get("budget") for x in mine if _is_number(x.values.get("budget"))), w.money)
+        w.value(ws, r, 8, d.budget_cap, w.money)
+        _formula(ws, r, 9, _sum_over("SUMIF", inits, "Department", code_cell, "Headcount"),
+                 sum(x.values.get("headcount") for x in mine if _is_number(x.values.get("headcount"))))
+        w.value(ws, r, 10, d.headcount_cap)
         f = result.findings_for(d.code)
-        row = [d.code, d.name, d.head, status, source.file if source else "", *per_sheet, f["error"], f["warning"]]
-        for c, value in enumerate(row):
-            w.value(ws, r, c, value, w.missing if status == "not returned" and c == 3 else None)
-    r += 2
-    ws.write_string(r, 0, "Coverage", w.subtitle)
-    r += 1
-    for c, h in enumerate(["Objective", "Title", "Perspective", "Departments", "Initiatives"]):
-        ws.write_string(r, c, h, w.header)
-    per_objective = {}
-    for rec in result.initiatives:
-        per_objective[rec.values.get("objective_id")] = per_objective.get(rec.values.get("objective_id"), 0) + 1
-    for o in s.objectives:
-        r += 1
-        departments = contributors.get(o.id, [])
-        fmt = None if departments else w.gap
-        for c, value in enumerate([o.id, o.title, o.perspective, ", ".join(departments) or "none (gap)",
-                                   per_objective.get(o.id, 0)]):
-            w.value(ws, r, c, value, fmt)
+        _formula(ws, r, 11, _sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", _lit("error")),
+                 f["error"])
+        _formula(ws, r, 12, _sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", _lit("warning")),
+                 f["warning"])
+    bottom = r
+    for value_col, cap_col in ((7, 8), (9, 10)):
+        cap = column_letter(cap_col + 1)
+        val = column_letter(value_col + 1)
+        ws.conditional_format(top, value_col, bottom, value_col, {
+            "type": "formula", "criteria": f"=AND(ISNUMBER(${cap}{top + 1}),${val}{top + 1}>${cap}{top + 1})",
+            "format": w.bad})
+    ws.conditional_format(top, 11, bottom, 11, {"type": "cell", "criteria": ">", "value": 0, "format": w.bad})
+    ws.conditional_format(top, 12, bottom, 12, {"type": "cell", "criteria": ">", "value": 0, "format": w.warn})
 
 
-def _matrix(w: _Writer, result: Reconciliation) -> None:
+def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> None:
+    """Per objective: target change, what departments commit, the gap, budget and headcount."""
+    ws = w.sheet("Commitments")
+    contrib = tables["contributions"]
+    headers = ["ID", "Objective", "Perspective", "Unit", "Direction", "Baseline", "Target", "Target change",
+               "Committed", "Gap", "Committed %", "Initiatives", "Departments", "Budget", "Headcount", "Budget cap",
+               "Status"]
+    w.header_row(ws, 0, headers, [7, 44, 15, 8, 10, 12, 12, 13, 13, 13, 11, 10, 18, 13, 10, 13, 10])
+    ws.set_row(0, 30)
+    ws.freeze_panes(1, 2)
+    for i, c in enumerate(result.commitments, 1):
+        o, n = c.objective, i + 1
+        unit = w.unit(o.unit)
+        for col, value in enumerate([o.id, o.title, o.perspective, o.unit, o.direction]):
+            w.value(ws, i, col, value, w.wrap if col == 1 else None)
+        w.value(ws, i, 5, o.baseline, unit)
+        w.value(ws, i, 6, o.target, unit)
+        _formula(ws, i, 7, f"G{n}-F{n}", c.target_change, unit)
+        _formula(ws, i, 8, _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Contribution"), c.committed, unit)
+        _formula(ws, i, 9, f"H{n}-I{n}", c.gap, unit)
+        _formula(ws, i, 10, f'IF(H{n}=0,"",I{n}/H{n})', "" if c.ratio is None else c.ratio, w.percent)
+        _formula(ws, i, 11, _sum_over("COUNTIF", contrib, "Objective", _ref(n, 1)), c.initiatives)
+        ws.write_string(i, 12, ", ".join(c.departments))
+        _formula(ws, i, 13, _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Budget"), c.budget, w.money)
+        _formula(ws, i, 14, _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Headcount"), c.headcount)
+        w.value(ws, i, 15, o.budget_cap, w.money)
+        _formula(ws, i, 16, f'IF(L{n}=0,"gap",IF(K{n}="","",IF(K{n}<1,"short",IF(K{n}>1.5,"surplus","covered"))))',
+                 _status(c))
+    last = len(result.commitments)
+    total = last + 1
+    ws.write_string(total, 0, "Total", w.total)
+    for col in range(1, 17):
+        if col in (13, 14):
+            letter = column_letter(col + 1)
+            _formula(ws, total, col, f"SUM({letter}2:{letter}{last + 1})",
+                     sum(c.budget if col == 13 else c.headcount for c in result.commitments),
+                     w.total_money if col == 13 else w.total)
+        else:
+            ws.write_blank(total, col, None, w.total)
+    ws.conditional_format(1, 10, last, 10, {"type": "data_bar", "bar_color": "#5B9BD5", "bar_solid": True,
+                                            "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1.5})
+    ws.conditional_format(1, 16, last, 16, {"type": "cell", "criteria": "==", "value": '"gap"', "format": w.bad})
+    ws.conditional_format(1, 16, last, 16, {"type": "cell", "criteria": "==", "value": '"short"', "format": w.warn})
+    ws.conditional_format(1, 16, last, 16, {"type": "cell", "criteria": "==", "value": '"covered"', "format": w.good})
+    ws.conditional_format(1, 13, last, 13, {"type": "formula", "criteria": "=AND(ISNUMBER($P2),$N2>$P2)",
+                                            "format": w.bad})
+    ws.autofilter(0, 0, last, len(headers) - 1)
+
+
+def _status(c) -> str:
+    if not c.initiatives:
+        return "gap"
+    if c.ratio is None:
+        return ""
+    return "short" if c.ratio < 1 else ("surplus" if c.ratio > 1.5 else "covered")
+
+
+def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> None:
+    """Departments × objectives: initiatives with their impact in the cells, then counts as a heatmap."""
     import pandas as pd
 
     s = result.strategy
-    ws = w.book.add_worksheet("Alignment Matrix")
+    ws = w.sheet("Alignment Matrix")
     ws.write_string(0, 0, "Department", w.header)
     ws.set_column(0, 0, 24)
     for c, o in enumerate(s.objectives, 1):
         ws.write_string(0, c, f"{o.id} · {o.title}", w.header)
-        ws.set_column(c, c, 38)
+        ws.set_column(c, c, 36)
+    ws.write_string(0, len(s.objectives) + 1, "Initiatives", w.header)
+    ws.set_column(len(s.objectives) + 1, len(s.objectives) + 1, 11)
     ws.set_row(0, 45)
     ws.freeze_panes(1, 1)
+    first_row = {}
+    for i, record in enumerate(result.initiatives, 2):
+        first_row.setdefault((record.department, record.id), i)
     frame = pd.DataFrame(
-        [(r.department, r.values.get("objective_id"), _matrix_line(r)) for r in result.initiatives],
-        columns=["department", "objective", "line"],
+        [(a.department, a.objective_id, _matrix_line(a.record, a.weight), first_row.get((a.department, a.initiative_id)))
+         for a in result.allocations],
+        columns=["department", "objective", "line", "row"],
     )
-    cells = frame.groupby(["department", "objective"], sort=True)["line"].agg("\n".join).unstack() \
-        if len(frame) else pd.DataFrame()
+    cells = frame.groupby(["department", "objective"], sort=True).agg(line=("line", "\n".join), row=("row", "min")) \
+        if len(frame) else pd.DataFrame(columns=["line", "row"])
     returned = result.accepted()
-    for r, d in enumerate(sorted(s.departments, key=lambda d: d.code), 1):
+    departments = sorted(s.departments, key=lambda d: d.code)
+    contrib = tables["contributions"]
+    for r, d in enumerate(departments, 1):
         ws.write_string(r, 0, f"{d.code} · {d.name}", w.label)
         for c, o in enumerate(s.objectives, 1):
-            text = cells.at[d.code, o.id] if d.code in cells.index and o.id in cells.columns else None
-            if isinstance(text, str):
-                ws.write_string(r, c, text[:EXCEL_MAX_CHARS], w.cell)
+            key = (d.code, o.id)
+            if key in cells.index:
+                line, row = cells.at[key, "line"], cells.at[key, "row"]
+                ws.write_url(r, c, f"internal:{quote_sheet(tables['initiatives'].sheet)}!A{int(row)}", w.cell,
+                             string=_cut(line), tip="Go to the initiative rows")
             elif d.code not in returned:
                 ws.write_string(r, c, "not returned", w.missing)
             else:
                 ws.write_blank(r, c, None, w.gap)
+        count = sum(1 for a in result.allocations if a.department == d.code)
+        _formula(ws, r, len(s.objectives) + 1, _sum_over("COUNTIF", contrib, "Department", _lit(d.code)), count)
+    # Counts per cell: live formulas over the Contributions table, shaded as a heatmap.
+    top = len(departments) + 2
+    ws.write_string(top, 0, "Initiatives per cell", w.subtitle)
+    ws.write_string(top + 1, 0, "Department", w.header)
+    for c, o in enumerate(s.objectives, 1):
+        ws.write_string(top + 1, c, o.id, w.header)
+    ws.write_string(top + 1, len(s.objectives) + 1, "Total", w.header)
+    counts = frame.groupby(["department", "objective"]).size() if len(frame) else {}
+    for i, d in enumerate(departments):
+        r = top + 2 + i
+        ws.write_string(r, 0, d.code, w.label)
+        for c, o in enumerate(s.objectives, 1):
+            formula = _sum_over("COUNTIFS", contrib, "Department", _ref(r + 1, 1), "Objective",
+                                ("lit", f"{column_letter(c + 1)}${top + 2}"))
+            _formula(ws, r, c, formula, int(counts.get((d.code, o.id), 0)) if len(frame) else 0)
+        end = column_letter(len(s.objectives) + 1)
+        _formula(ws, r, len(s.objectives) + 1, f"SUM(B{r + 1}:{end}{r + 1})",
+                 sum(1 for a in result.allocations if a.department == d.code))
+    last = top + 1 + len(departments)
+    ws.write_string(last + 1, 0, "Total", w.total)
+    for c in range(1, len(s.objectives) + 2):
+        letter = column_letter(c + 1)
+        value = (sum(1 for a in result.allocations if a.objective_id == s.objectives[c - 1].id)
+                 if c <= len(s.objectives) else len(result.allocations))
+        _formula(ws, last + 1, c, f"SUM({letter}{top + 3}:{letter}{last + 1})", value, w.total)
+    ws.conditional_format(top + 2, 1, last, len(s.objectives), {
+        "type": "3_color_scale", "min_color": "#FCE4D6", "mid_color": "#FFF2CC", "max_color": "#A9D08E",
+        "min_type": "num", "min_value": 0, "mid_type": "num", "mid_value": 1, "max_type": "max"})
 
 
-def _matrix_line(record: Record) -> str:
-    impact = record.get("expected_impact", "")
-    return f"{record.id} {record.get('title', '')}" + (f" → {impact}" if impact else "")
+def _matrix_line(record: Record, weight: float) -> str:
+    impact = record.values.get("expected_impact") or ""
+    share = f" ({weight:.0%})" if weight < 1 else ""
+    return f"{record.id} {record.values.get('title') or ''}{share}" + (f" → {impact}" if impact else "")
 
 
 def _hierarchy(w: _Writer, result: Reconciliation) -> None:
     s = result.strategy
-    ws = w.book.add_worksheet("Goal Hierarchy")
+    ws = w.sheet("Goal Hierarchy")
     headers = ["Level", "ID", "Goal", "Department", "Owner", "Metric / impact", "Baseline", "Target", "Due"]
-    widths = [12, 11, 60, 12, 20, 40, 11, 11, 12]
-    for c, (h, width) in enumerate(zip(headers, widths)):
-        ws.write_string(0, c, h, w.header)
-        ws.set_column(c, c, width)
+    w.header_row(ws, 0, headers, [12, 11, 60, 12, 20, 40, 11, 11, 12])
     ws.freeze_panes(1, 0)
     ws.outline_settings(True, False, True, False)
-    rows: list[tuple[int, list[Any]]] = [
-        (0, ["Vision", "", s.vision]),
-        (0, ["Mission", "", s.mission]),
-    ]
+    ws.autofilter(0, 0, 0, len(headers) - 1)
+    rows: list[tuple[int, list[Any]]] = [(0, ["Vision", "", s.vision]), (0, ["Mission", "", s.mission])]
     kpis_by_initiative: dict[tuple[str, str], list[Record]] = {}
     for k in result.kpis:
-        kpis_by_initiative.setdefault((k.department, str(k.get("initiative_id", "")).casefold()), []).append(k)
+        kpis_by_initiative.setdefault((k.department, str(k.values.get("initiative_id") or "").casefold()), []).append(k)
+    by_objective: dict[str, list] = {}
+    for a in result.allocations:
+        by_objective.setdefault(a.objective_id, []).append(a)
     for o in s.objectives:
         rows.append((1, ["Objective", o.id, o.title, "", o.owner, o.metric, o.baseline, o.target, o.deadline]))
-        for i in (r for r in result.initiatives if r.values.get("objective_id") == o.id):
-            rows.append((2, ["Initiative", i.id, i.get("title", ""), i.department, i.get("owner", ""),
-                             i.get("expected_impact", ""), i.get("baseline"), i.get("target"), i.get("due_period")]))
+        for a in by_objective.get(o.id, []):
+            i = a.record
+            rows.append((2, ["Initiative", i.id, i.values.get("title"), i.department, i.values.get("owner"),
+                             i.values.get("expected_impact"), i.values.get("baseline"), i.values.get("target"),
+                             i.values.get("due_period")]))
             for k in kpis_by_initiative.get((i.department, i.id.casefold()), []):
-                rows.append((3, [f"{k.get('level', 'KPI')} KPI", k.id, k.get("name", ""), k.department,
-                                 k.get("owner", ""), k.get("team", ""), k.get("baseline"), k.get("target"),
-                                 k.get("due_period")]))
+                rows.append((3, [f"{k.values.get('level') or 'KPI'} KPI", k.id, k.values.get("name"), k.department,
+                                 k.values.get("owner"), k.values.get("team"), k.values.get("baseline"),
+                                 k.values.get("target"), k.values.get("due_period")]))
     for r, (level, values) in enumerate(rows, 1):
         ws.set_row(r, None, None, {"level": max(level - 1, 0)})
         for c, value in enumerate(values):
-            w.value(ws, r, c, value, w.levels[level] if c == 2 else (w.typed("date") if isinstance(value, date) else None))
+            fmt = w.levels[level] if c == 2 else (w.typed("date") if isinstance(value, date) else None)
+            w.value(ws, r, c, value, fmt)
 
 
-def _records_sheet(w: _Writer, result: Reconciliation, sheet: SheetSpec) -> None:
-    ws = w.book.add_worksheet(sheet.title)
-    extra = ["Objective"] if any(c.source == "initiatives" for c in sheet.columns) else []
-    headers = ["Department", *[c.header for c in sheet.columns], *extra, "Source file", "Source row"]
-    formats = [None, *[w.typed(c.type) for c in sheet.columns], *[None] * len(extra), None, None]
-    widths = [12, *[c.width for c in sheet.columns], *[10] * len(extra), 28, 10]
-    objective_of = {(r.department, r.id.casefold()): r.values.get("objective_id") for r in result.initiatives}
-    rows = []
-    for record in result.records.get(sheet.key, []):
-        row = [record.department, *[record.values.get(c.key) for c in sheet.columns]]
-        if extra:
-            ref = next(c.key for c in sheet.columns if c.source == "initiatives")
-            row.append(objective_of.get((record.department, str(record.values.get(ref) or "").casefold())))
-        rows.append([*row, record.file, record.row])
-    w.table(ws, sheet.title.replace(" ", ""), headers, rows, formats, widths)
-
-
-def _findings(w: _Writer, result: Reconciliation, master_dir: Path) -> None:
-    ws = w.book.add_worksheet("Findings")
-    headers = ["Severity", "Code", "Department", "File", "Sheet", "Cell", "Message", "Hint", "Link"]
+def _findings(w: _Writer, result: Reconciliation, table: Table, master_dir: Path) -> None:
+    sheets = w.table(table)
     paths = {s.file: s.path for s in result.sources}
-    rows = [[f.severity.value, f.code, f.department, f.file, f.sheet, f.cell or f.location, f.message, f.hint, ""]
-            for f in result.findings]
-    w.table(ws, "Findings", headers, rows, widths=[9, 24, 11, 30, 13, 8, 70, 50, 12])
-    for r, f in enumerate(result.findings, 1):
+    size = EXCEL_MAX_ROWS - 1
+    for i, f in enumerate(result.findings):
+        ws, r = sheets[i // size], i % size + 1
         ws.write_string(r, 0, f.severity.value, w.severity[f.severity.value])
         target = _link(f, paths.get(f.file), master_dir)
-        if target and r <= 65000:  # Excel's limit on hyperlinks per sheet
+        if target and r <= MAX_HYPERLINKS:
             ws.write_url(r, 8, target, w.link, string="open", tip=f.where[:255])
 
 
 def _link(f: Finding, source: str | None, master_dir: Path) -> str | None:
+    """A link to the finding's cell in the returned file, relative to the master's folder."""
     if not source:
         return None
     try:
@@ -271,12 +540,5 @@ def _link(f: Finding, source: str | None, master_dir: Path) -> str | None:
     return f"external:{rel}{anchor}"
 
 
-def _sources(w: _Writer, result: Reconciliation) -> None:
-    ws = w.book.add_worksheet("Sources")
-    headers = ["File", "Department", "Status", "Reason", "Saved at", "Rows read", "Errors", "Warnings"]
-    per_file: dict[tuple[str, str], int] = {}
-    for f in result.findings:
-        per_file[(f.file, f.severity.value)] = per_file.get((f.file, f.severity.value), 0) + 1
-    rows = [[s.file, s.department, s.status, s.reason, s.modified, s.row_count,
-             per_file.get((s.file, "error"), 0), per_file.get((s.file, "warning"), 0)] for s in result.sources]
-    w.table(ws, "Sources", headers, rows, widths=[36, 11, 12, 40, 22, 10, 8, 9])
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
