@@ -62,6 +62,8 @@ class Strategy:
     contact_name: str = ""
     contact_email: str = ""
     source: str = ""
+    rag_green: float = 0.7  # progress check-ins: green at this share of the expected progress or more
+    rag_amber: float = 0.4  # amber at this share or more, else red
 
     def objective(self, objective_id: str) -> Objective | None:
         wanted = objective_id.strip().casefold()
@@ -124,15 +126,16 @@ class Metadata:
     generated_at: str
     signature: str = ""
     kind: str = "plan"
+    period: str = ""  # check-ins: the period reported on (signed when set)
 
     FIELDS = ("format_version", "kind", "cycle", "department", "spec_name", "spec_version",
               "fingerprint", "generated_at")
 
     def signed_text(self) -> str:
-        return "|".join(str(getattr(self, f)) for f in self.FIELDS)
+        return "|".join(str(getattr(self, f)) for f in self.FIELDS) + (f"|period={self.period}" if self.period else "")
 
     def as_pairs(self) -> list[tuple[str, str]]:
-        return [(f, str(getattr(self, f))) for f in (*self.FIELDS, "signature")]
+        return [(f, str(getattr(self, f))) for f in (*self.FIELDS, *(("period",) if self.period else ()), "signature")]
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> "Metadata | None":
@@ -140,4 +143,5 @@ class Metadata:
             values = {f: str(data[f]).strip() for f in cls.FIELDS if f != "kind"}
         except KeyError:
             return None
-        return cls(**values, kind=str(data.get("kind") or "plan"), signature=str(data.get("signature") or ""))
+        return cls(**values, kind=str(data.get("kind") or "plan"), signature=str(data.get("signature") or ""),
+                   period=str(data.get("period") or "").strip())

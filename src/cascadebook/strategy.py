@@ -167,6 +167,9 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
                      "departments", i, "parent")
     if fields.get("contact_email") and not EMAIL.match(str(fields["contact_email"])):
         b.report("invalid-email", f"Strategy: {fields['contact_email']!r} is not an e-mail address", "", None, "contact_email")
+    rag = {k: fields[k] for k in ("rag_green", "rag_amber") if fields.get(k) is not None}
+    if rag.get("rag_amber", 0.4) > rag.get("rag_green", 0.7):
+        b.report("strategy-wrong-type", "Strategy: the RAG amber threshold is above the green one", "", None, "rag_amber")
     if not objectives:
         b.report("strategy-missing-value", "The strategy has no objectives", "objectives", None, "objectives")
     if not departments:
@@ -187,6 +190,7 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
         contact_name=fields.get("contact_name") or "",
         contact_email=fields.get("contact_email") or "",
         source=source,
+        **rag,
     )
     return strategy, b.findings
 
