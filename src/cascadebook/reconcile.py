@@ -167,12 +167,18 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
         _identify(ret, strategy, key)
 
     newest: dict[str, Return] = {}
-    for ret in sorted((r for r in sources if r.status == "accepted"), key=lambda r: (r.modified, r.file), reverse=True):
+    from .mail.collect import received_at  # a workbook that came by e-mail is dated by its message
+
+    for ret in sources:
+        ret.received = ret.received or received_at(ret.path, ret.file)
+    for ret in sorted((r for r in sources if r.status == "accepted"), key=lambda r: (r.received or r.modified, r.file),
+                      reverse=True):
         if ret.department in newest:
             kept = newest[ret.department]
             ret.status, ret.reason = "superseded", f"superseded by {kept.file}"
             ret.findings.append(Finding("superseded-submission", f"{kept.file} is a newer submission from "
-                                        f"{ret.department} ({kept.modified} vs {ret.modified})", file=ret.file,
+                                        f"{ret.department} ({kept.received or kept.modified} vs "
+                                        f"{ret.received or ret.modified})", file=ret.file,
                                         department=ret.department))
         else:
             newest[ret.department] = ret

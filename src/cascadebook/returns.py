@@ -34,6 +34,7 @@ class Return:
     file: str  # the name shown to users (relative to the input given)
     metadata: Metadata | None = None
     modified: str = ""  # ISO time the workbook was last saved, for newest-wins
+    received: str = ""  # when the file arrived (an e-mail's date), if known; newest-wins prefers it
     records: dict[str, list[Record]] = field(default_factory=dict)
     sheet_names: dict[str, str] = field(default_factory=dict)  # spec sheet key -> name in the file
     findings: list[Finding] = field(default_factory=list)
@@ -254,16 +255,25 @@ def _records(rows: list[list[Any]], sheet: SheetSpec, name: str, ret: Return) ->
 
 
 def expand_inputs(inputs: list[str | Path]) -> list[tuple[Path, str]]:
-    """Files and folders (recursively) -> (path, display name), sorted for a stable order."""
+    """Files and folders (recursively) -> (path, display name), sorted for a stable order.
+
+    Mail sources (.zip, .eml, .mbox, .msg, Maildir, a ``collect`` folder) are opened by
+    ``cascadebook.mail.collect``: their workbooks come back as e.g. "inbox.mbox › message 3 › x.xlsx".
+    """
+    from .mail.collect import expand_mail_source, is_mail_source
+
     found: list[tuple[Path, str]] = []
     for item in inputs:
         item = Path(item)
-        if item.is_dir():
+        if is_mail_source(item):
+            found.extend(expand_mail_source(item, item.name))
+        elif item.is_dir():
             for root, dirs, files in os.walk(item):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     full = Path(root) / name
-                    found.append((full, str(full.relative_to(item.parent))))
+                    shown = str(full.relative_to(item.parent))
+                    found.extend(expand_mail_source(full, shown) if is_mail_source(full) else [(full, shown)])
         else:
             found.append((item, item.name))
     return sorted(set(found), key=lambda pair: pair[1])

@@ -1,0 +1,322 @@
+"""E-mail commands: send the templates, collect the returns, chase the missing, send feedback.
+
+Thin click wrappers over ``cascadebook.mail``; every user-fixable problem is a one-line error.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+PASSWORD_ENV = "CASCADEBOOK_SMTP_PASSWORD"
+
+
+def _load(strategy_path: str):
+    from ..findings import Severity
+    from ..strategy import read_strategy
+
+    strategy, findings = read_strategy(strategy_path)
+    for f in findings:
+        click.echo(f"{f.where}: {f.severity.value}: {f.message} [{f.code}]", err=True)
+    if strategy is None or any(f.severity is Severity.ERROR for f in findings):
+        raise click.exceptions.Exit(2)
+    return strategy
+
+
+def _spec(spec_path: str):
+    from ..spec import SpecError, load_spec
+
+    try:
+        return load_spec(spec_path)
+    except SpecError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _settings(strategy, strategy_path: str, sender: str | None, cc, reply_to):
+    from ..mail.compose import mail_settings
+
+    return mail_settings(strategy, strategy_path, sender=sender, cc=cc, reply_to=reply_to)
+
+
+class _Errors:
+    """Turn library errors into one-line click errors."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        from ..mail.common import MailError
+
+        if exc is not None and isinstance(exc, MailError):
+            raise click.ClickException(str(exc)) from None
+        if exc is not None and isinstance(exc, OSError) and not isinstance(exc, (BlockingIOError,)):
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+        return False
+
+
+_addressing = [
+    click.option("--from", "sender", metavar="ADDRESS", help="From address [default: the strategy's contact]."),
+    click.option("--cc", multiple=True, metavar="ADDRESS", help="Copy every message to ADDRESS (repeatable)."),
+    click.option("--reply-to", multiple=True, metavar="ADDRESS", help="Reply-To address (repeatable)."),
+    click.option("--template", "template", type=click.Path(exists=True, dir_okay=False),
+                 help="Message text template: a 'Subject:' line, a blank line, the body with ${placeholders}."),
+]
+
+
+def _with(options):
+    def decorate(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+@click.command()
+@click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
+@click.argument("outbox", type=click.Path(exists=True, file_okay=False))
+@_with(_addressing)
+@click.option("--department", "departments", multiple=True, metavar="CODE", help="Only this department (repeatable).")
+@click.option("--eml", "eml_dir", type=click.Path(file_okay=False),
+              help="Write the messages as .eml drafts into this folder instead of sending them.")
+@click.option("--dry-run", is_flag=True, help="Show what would go where; send and write nothing.")
+@click.option("--smtp-host", envvar="CASCADEBOOK_SMTP_HOST", help="SMTP server [env: CASCADEBOOK_SMTP_HOST].")
+@click.option("--smtp-port", type=click.IntRange(1, 65535), envvar="CASCADEBOOK_SMTP_PORT",
+              help="SMTP port [default: 587 starttls, 465 ssl, 25 none; env: CASCADEBOOK_SMTP_PORT].")
+@click.option("--security", type=click.Choice(["starttls", "ssl", "none"]), default="starttls", show_default=True,
+              envvar="CASCADEBOOK_SMTP_SECURITY", help="STARTTLS, implicit TLS (ssl), or none.")
+@click.option("--user", envvar="CASCADEBOOK_SMTP_USER", help="SMTP login [env: CASCADEBOOK_SMTP_USER].")
+@click.option("--password-env", default=PASSWORD_ENV, show_default=True, metavar="NAME",
+              help="Environment variable holding the SMTP password (asked for when unset).")
+@click.option("--cafile", type=click.Path(exists=True, dir_okay=False),
+              help="Also trust this CA certificate (a company CA, or a test server's own certificate).")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False),
+              help="Send log [default: OUTBOX/send-log.jsonl].")
+@click.option("--resend", is_flag=True, help="Send even what the send log says was sent (or may have been).")
+@click.option("--spec", "spec_path", default="department", show_default=True, help="Template spec.")
+def send(strategy, outbox, sender, cc, reply_to, template, departments, eml_dir, dry_run, smtp_host, smtp_port,
+         security, user, password_env, cafile, log_path, resend, spec_path):
+    """E-mail each department head its template from OUTBOX.
+
+    One message per department, to the head's address in STRATEGY, with the subject and body from
+    a text template (see README, 'Message templates') and the department's template attached.
+
+    \b
+    --eml DIR   writes .eml drafts (Outlook/Thunderbird open them ready to send)
+    otherwise   sends over SMTP; the password comes from $CASCADEBOOK_SMTP_PASSWORD
+                (or --password-env NAME) or a prompt, never from the command line
+
+    Every message sent is recorded in a send log (OUTBOX/send-log.jsonl): running the same command
+    again after an interruption sends only what is left. --dry-run shows what would go where.
+    """
+    from pathlib import Path
+
+    from ..mail.compose import plan_requests, write_drafts
+    from ..mail.smtp import LOG_NAME, SendLog, SmtpConfig, plan_state, send_all
+    from ..signing import load_key
+
+    loaded = _load(strategy)
+    spec = _spec(spec_path)
+    with _Errors():
+        settings = _settings(loaded, strategy, sender, cc, reply_to)
+        planned = plan_requests(loaded, outbox, settings, spec=spec, key=load_key(strategy),
+                                departments=departments, template=template)
+        if eml_dir:
+            if dry_run:
+                for item in planned:
+                    click.echo(f"would write {Path(eml_dir) / item.eml_name}: to {', '.join(item.recipients)}: "
+                               f"{item.subject}")
+                return
+            for path in write_drafts(planned, eml_dir):
+                click.echo(f"wrote {path}")
+            click.echo(f"{len(planned)} draft(s) in {eml_dir}: open each and press Send")
+            return
+        log = SendLog(log_path or Path(outbox) / LOG_NAME)
+        if dry_run:
+            state = plan_state(planned, log, resend=resend)
+            for item in state.pending:
+                size = item.attachment.stat().st_size if item.attachment else 0
+                click.echo(f"would send {item.department} to {', '.join(item.recipients)}: {item.subject} "
+                           f"[{item.attachment.name if item.attachment else 'no attachment'}, {size:,} bytes]")
+            _report_skips(state)
+            click.echo(f"{len(state.pending)} to send, {len(state.already)} already sent"
+                       + (f", {len(state.uncertain)} uncertain" if state.uncertain else "")
+                       + (f" (server {smtp_host})" if smtp_host else ""))
+            return
+        if not smtp_host:
+            raise click.UsageError("give --smtp-host (or CASCADEBOOK_SMTP_HOST) to send, or --eml DIR for drafts")
+        todo = plan_state(planned, log, resend=resend)
+        password = ""
+        if user and todo.pending:
+            password = os.environ.get(password_env, "")
+            if not password:
+                if not sys.stdin.isatty():
+                    raise click.ClickException(f"no SMTP password: set ${password_env} (it is never taken "
+                                               "from the command line)")
+                password = click.prompt(f"SMTP password for {user}", hide_input=True, err=True)
+        config = SmtpConfig(smtp_host, smtp_port, security, user or "", password, cafile=cafile)
+
+        def event(what, item, detail):
+            if what == "sent":
+                click.echo(f"sent {item.department} to {', '.join(item.recipients)}" + (f" ({detail})" if detail else ""))
+            else:
+                click.echo(f"FAILED {item.department} to {', '.join(item.recipients)}: {detail}", err=True)
+
+        report = send_all(planned, config, log, resend=resend, on_event=event)
+    _report_skips(report)
+    click.echo(f"{len(report.sent)} sent, {len(report.already)} already sent before, {len(report.failed)} failed"
+               + (f", {len(report.pending)} not sent" if report.pending else "") + f"; log: {log.path}")
+    if report.stopped:
+        raise click.ClickException(f"stopped: {report.stopped}; run the same command again to send the rest")
+    if not report.ok:
+        sys.exit(1)
+
+
+def _report_skips(report) -> None:
+    for item, entry in report.already:
+        click.echo(f"already sent {item.department} on {entry.get('at', '?')} (skipped; --resend to send again)")
+    for item, entry in report.uncertain:
+        click.echo(f"UNCERTAIN {item.department}: a send was interrupted on {entry.get('at', '?')} and may have "
+                   f"arrived; check the Sent folder, then --department {item.department} --resend", err=True)
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False),
+              help="Folder for the collected workbooks and manifest.json/manifest.csv.")
+@click.option("--strategy", "strategy_path", type=click.Path(exists=True, dir_okay=False),
+              help="Check each sender against the department head's address in this strategy.")
+@click.option("--spec", "spec_path", default="department", show_default=True, help="Template spec.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def collect(sources, folder, strategy_path, spec_path, as_json):
+    """Extract the returned workbooks from SOURCES into a folder.
+
+    SOURCES are folders, .zip archives, .eml files, .mbox files, Maildir folders and Outlook .msg
+    files (an attachment may itself be a .zip or a forwarded message). Spreadsheet attachments are
+    written once each (byte-identical duplicates are dropped) with the mail date in the name, and
+    manifest.json / manifest.csv say for each: source, sender, date, subject, sha256 and the
+    department found in the workbook's metadata. With --strategy, a workbook sent by someone other
+    than the department head is reported (sender-not-head). Then: cascadebook reconcile STRATEGY FOLDER.
+    """
+    from ..mail.collect import collect as run
+
+    strategy = _load(strategy_path) if strategy_path else None
+    spec = _spec(spec_path)
+    with _Errors():
+        result = run(sources, folder, strategy=strategy, spec=spec)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    for entry in result.entries:
+        if entry.status == "collected":
+            who = f" from {entry.sender}" if entry.sender else ""
+            dep = entry.department or "no department"
+            click.echo(f"collected {entry.file} ({dep}){who}")
+        elif entry.status == "duplicate":
+            click.echo(f"duplicate {entry.source} (same bytes as {entry.duplicate_of})")
+        elif entry.status in ("unreadable", "no-attachment"):
+            click.echo(f"{entry.status} {entry.source}: {entry.note}")
+    for f in result.findings:
+        click.echo(f"{f.severity.value}: {f.message} [{f.code}]", err=True)
+    counts = {s: len(result.by_status(s)) for s in ("collected", "duplicate", "skipped", "no-attachment", "unreadable")}
+    click.echo(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; manifest: {result.folder / 'manifest.json'}")
+
+
+@click.command()
+@click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.option("--remind", "remind_dir", type=click.Path(file_okay=False),
+              help="Write a reminder .eml for each department without a usable return into this folder.")
+@click.option("--outbox", type=click.Path(exists=True, file_okay=False),
+              help="Attach each department's template from OUTBOX to its reminder.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge lateness as of this date [default: today].")
+@_with(_addressing)
+@click.option("--spec", "spec_path", default="department", show_default=True, help="Template spec.")
+def status(strategy, inputs, as_json, remind_dir, outbox, today, sender, cc, reply_to, template, spec_path):
+    """Who has returned, who is late, who returned with errors.
+
+    INPUTS are what reconcile reads: workbooks, folders, and the mail sources collect reads.
+    States: returned, returned with errors, waiting (not yet, deadline ahead), late (deadline
+    passed), rejected (a workbook came but cannot be used). --remind DIR writes reminder drafts
+    for every department without a usable return.
+    """
+    from ..mail.status import department_status, write_reminders
+    from ..signing import load_key
+
+    loaded = _load(strategy)
+    spec = _spec(spec_path)
+    key = load_key(strategy)
+    with _Errors():
+        settings = _settings(loaded, strategy, sender, cc, reply_to) if remind_dir else None
+        report = department_status(loaded, inputs, spec=spec, key=key, today=today.date() if today else None)
+        reminders = (write_reminders(report, loaded, remind_dir, settings, spec=spec, outbox=outbox, key=key,
+                                     template=template) if remind_dir else [])
+    if as_json:
+        data = report.to_dict()
+        data["reminders"] = [str(p) for p in reminders]
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    _status_table(report)
+    for path in reminders:
+        click.echo(f"wrote {path}")
+
+
+def _status_table(report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False, soft_wrap=False, width=max(100, Console().width))
+    deadline = report.deadline.isoformat() if report.deadline else "none"
+    table = Table(title=f"{report.cycle}: deadline {deadline}, today {report.today.isoformat()}", title_justify="left")
+    for column in ("Department", "Head", "Status", "Returned", "Errors", "Warnings", "File"):
+        table.add_column(column)
+    colours = {"returned": "green", "returned with errors": "red", "waiting": "yellow", "late": "bold red",
+               "rejected": "red"}
+    for row in report.departments:
+        state = row.state + (" (late)" if row.late and not row.missing else "")
+        file = row.file + (f" — {row.reason}" if row.reason else "") + (f" (from {row.sender})" if row.sender else "")
+        table.add_row(row.code, row.head, f"[{colours.get(row.state, 'white')}]{state}[/]", row.returned_at[:16],
+                      str(row.errors) if not row.missing else "", str(row.warnings) if not row.missing else "", file)
+    console.print(table)
+    counts = ", ".join(f"{report.count(s)} {s}" for s in ("returned", "returned with errors", "waiting", "late",
+                                                           "rejected") if report.count(s))
+    console.print(counts)
+
+
+@click.command()
+@click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False),
+              help="Folder for the annotated copies and the reply drafts.")
+@click.option("--department", "departments", multiple=True, metavar="CODE", help="Only this department (repeatable).")
+@_with(_addressing)
+@click.option("--spec", "spec_path", default="department", show_default=True, help="Template spec.")
+def feedback(strategy, inputs, folder, departments, sender, cc, reply_to, template, spec_path):
+    """Send each department its workbook back with the problems marked.
+
+    For every returned workbook with errors or warnings the department can fix: a copy
+    (the original is never changed) with each problem as a cell comment, the cells in red and a
+    "To fix" sheet listing them, plus a reply .eml to whoever sent it (else the head) with the
+    copy attached. Once fixed and returned, the copy reconciles as the department's submission.
+    """
+    from ..mail.feedback import feedback as run
+    from ..signing import load_key
+
+    loaded = _load(strategy)
+    spec = _spec(spec_path)
+    with _Errors():
+        settings = _settings(loaded, strategy, sender, cc, reply_to)
+        items = run(loaded, inputs, folder, settings, spec=spec, key=load_key(strategy), template=template,
+                    departments=departments)
+    for item in items:
+        errors = sum(1 for f in item.findings if f.severity.value == "error")
+        click.echo(f"{item.department}: {len(item.findings)} point(s) ({errors} error(s)) -> "
+                   f"{item.workbook or '(no copy: ' + item.note + ')'} and {item.eml} to {item.to}")
+    click.echo(f"{len(items)} department(s) to get feedback" if items else "nothing to fix: no feedback written")
+
+
+COMMANDS = [send, collect, status, feedback]

@@ -1,0 +1,151 @@
+"""Who has returned, who is late, who returned with errors; and reminders for the missing.
+
+Status runs the same reconcile as the master (same identity checks, same rules), so "returned
+with errors" here means exactly what the master's Findings sheet will show.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+from typing import Sequence
+
+from ..findings import Finding, Severity
+from ..model import Strategy
+from .common import MailError, parse_iso
+
+STATES = ("returned", "returned with errors", "waiting", "late", "rejected")
+
+
+@dataclass
+class DepartmentStatus:
+    code: str
+    name: str
+    head: str
+    email: str
+    state: str  # returned, returned with errors, waiting, late, rejected
+    late: bool = False  # returned after the deadline, or still missing after it
+    returned_at: str = ""  # mail date, else the workbook's save time (ISO)
+    file: str = ""
+    sender: str = ""
+    errors: int = 0
+    warnings: int = 0
+    reason: str = ""  # why a received workbook could not be used
+    findings: list[Finding] = field(default_factory=list, repr=False)
+
+    @property
+    def missing(self) -> bool:
+        return self.state in ("waiting", "late", "rejected")
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["findings"] = [f.to_dict() for f in self.findings]
+        return data
+
+
+@dataclass
+class StatusReport:
+    cycle: str
+    deadline: date | None
+    today: date
+    departments: list[DepartmentStatus]
+    result: object = field(default=None, repr=False)  # the Reconciliation behind it
+
+    def count(self, state: str) -> int:
+        return sum(1 for d in self.departments if d.state == state)
+
+    @property
+    def missing(self) -> list[DepartmentStatus]:
+        return [d for d in self.departments if d.missing]
+
+    def to_dict(self) -> dict:
+        return {"cycle": self.cycle, "deadline": self.deadline.isoformat() if self.deadline else None,
+                "today": self.today.isoformat(),
+                "counts": {s: self.count(s) for s in STATES},
+                "departments": [d.to_dict() for d in self.departments]}
+
+
+def _after_deadline(moment: str, deadline: date | None) -> bool:
+    when = parse_iso(moment)
+    if when is None or deadline is None:
+        return False
+    return when > datetime.combine(deadline, time(23, 59, 59), tzinfo=timezone.utc)
+
+
+def department_status(strategy: Strategy, inputs: Sequence[str | Path], *, spec=None, key: bytes | None = None,
+                      today: date | None = None, jobs: int | None = 1) -> StatusReport:
+    from ..reconcile import reconcile
+    from .collect import origin_of, sender_finding
+
+    today = today or date.today()
+    result = reconcile(strategy, inputs, spec=spec, key=key, jobs=jobs)
+    accepted = result.accepted()
+    rows = []
+    for dep in sorted(strategy.departments, key=lambda d: d.code):
+        row = DepartmentStatus(dep.code, dep.name, dep.head, dep.email, state="waiting")
+        ret = accepted.get(dep.code)
+        if ret is not None:
+            origin = origin_of(ret.path, ret.file)
+            row.file = ret.file
+            row.sender = origin.sender if origin else ""
+            row.returned_at = (origin.date if origin and origin.date else "") or ret.modified
+            row.late = _after_deadline(row.returned_at, strategy.response_deadline)
+            row.findings = [f for f in result.findings if f.department == dep.code and f.file == ret.file
+                            and f.severity is not Severity.INFO]
+            if origin:
+                check = sender_finding(strategy, dep.code, origin.sender, ret.file)
+                if check:
+                    row.findings.append(check)
+            row.errors = sum(1 for f in row.findings if f.severity is Severity.ERROR)
+            row.warnings = sum(1 for f in row.findings if f.severity is Severity.WARNING)
+            row.state = "returned with errors" if row.errors else "returned"
+        else:
+            rejected = [s for s in result.sources if s.department == dep.code and s.status == "rejected"]
+            if rejected:
+                row.state, row.file, row.reason = "rejected", rejected[-1].file, rejected[-1].reason
+            elif strategy.response_deadline is not None and today > strategy.response_deadline:
+                row.state = "late"
+            row.late = strategy.response_deadline is not None and today > strategy.response_deadline
+        rows.append(row)
+    return StatusReport(strategy.cycle, strategy.response_deadline, today, rows, result)
+
+
+def write_reminders(report: StatusReport, strategy: Strategy, folder: str | Path, settings, *, spec=None,
+                    outbox: str | Path | None = None, key: bytes | None = None,
+                    template: str | Path | None = None) -> list[Path]:
+    """A reminder .eml for each department without a usable return (with its template again, given OUTBOX)."""
+    from .compose import build_message, common_values, find_templates, head_address, write_eml
+
+    tpl = settings.template("reminder", template)
+    templates = find_templates(strategy, outbox, spec=spec, key=key) if outbox else {}
+    if outbox and report.missing and not any(row.code in templates for row in report.missing):
+        raise MailError(f"no current template for the missing departments in {outbox}")
+    written = []
+    for row in report.missing:
+        dep = strategy.department(row.code)
+        attachment = templates.get(dep.code)
+        values = common_values(strategy, dep, attachment.name if attachment else "", spec)
+        values["due_line"] = _due_line(strategy.response_deadline, report.today)
+        if row.state == "rejected":
+            values["due_line"] += (f" The workbook we received ({row.file}) could not be used: {row.reason}. "
+                                   "Please fill in the template attached to the original message.")
+        values["attachment_line"] = (f"The template is attached again ({attachment.name}).\n" if attachment else "")
+        subject, body = tpl.render(values)
+        msg = build_message(settings, to=[head_address(dep)], subject=subject, body=body,
+                            attachments=[attachment] if attachment else [], kind="reminder", cycle=strategy.cycle,
+                            department=dep.code)
+        written.append(write_eml(msg, Path(folder) / f"{strategy.cycle}_{dep.code} reminder.eml"))
+    return written
+
+
+def _due_line(deadline: date | None, today: date) -> str:
+    from .compose import format_date
+
+    if deadline is None:
+        return "Please send it as soon as you can."
+    days = (today - deadline).days
+    if days > 0:
+        return f"The deadline was {format_date(deadline)}, {days} day{'s' if days != 1 else ''} ago."
+    if days == 0:
+        return f"The deadline is today, {format_date(deadline)}."
+    return f"The deadline is {format_date(deadline)}, in {-days} day{'s' if days != -1 else ''}."
