@@ -103,7 +103,13 @@ def _identify(ret: Return, strategy: Strategy, key: bytes | None) -> None:
     meta = ret.metadata
     if meta is None:
         return
-    if meta.cycle != strategy.cycle:
+    if ret.identity_problem:  # two copies of the identity disagree: copied from another template
+        ret.status, ret.reason = "rejected", "identity metadata copied or edited"
+        ret.findings.append(Finding("signature-mismatch", ret.identity_problem, file=ret.file,
+                                    department=meta.department))
+        return
+    content = ret.identified_by == "content"  # no metadata left: titles and ids, nothing to verify
+    if meta.cycle != strategy.cycle and not (content and not meta.cycle):
         ret.status, ret.reason = "rejected", f"template of cycle {meta.cycle}, not {strategy.cycle}"
         ret.findings.append(Finding("other-cycle", f"the template belongs to cycle {meta.cycle!r}, "
                                     f"this reconcile is {strategy.cycle!r}", file=ret.file, department=meta.department))
@@ -112,6 +118,13 @@ def _identify(ret: Return, strategy: Strategy, key: bytes | None) -> None:
         ret.status, ret.reason = "rejected", f"unknown department {meta.department}"
         ret.findings.append(Finding("unknown-department", f"department {meta.department!r} is not in the strategy",
                                     file=ret.file, department=meta.department))
+        return
+    if content:
+        ret.findings.append(Finding("identified-by-content", f"no cascadebook metadata is left; the workbook was "
+                                    f"taken as {meta.department}'s from its visible content ({ret.reason}"
+                                    f"{'' if meta.cycle else ', cycle not shown'}), unverified", file=ret.file,
+                                    department=meta.department))
+        ret.status, ret.reason = "accepted", f"{ret.reason}, unverified"
         return
     if key is None:
         ret.findings.append(Finding("signature-unverified", "no signing key was found, so the template's "

@@ -1,13 +1,30 @@
 """Reading returned workbooks: sniff the file, find its identity, pull every row with its cells.
 
-This is the hot path (hundreds of workbooks per run), so values come through python-calamine and
-the zip is opened once for the checks and document properties; nothing here loads a whole
-workbook object model. A file that cannot be read becomes findings, never an exception.
+This is the hot path (hundreds of workbooks per run), so values come through python-calamine, and
+the package is checked once by :mod:`cascadebook.sniff` (hostile files, document properties,
+formulas without values); nothing here loads a whole workbook object model. A file that cannot be
+read becomes findings, never an exception.
+
+What people do to the sheets, and what happens:
+
+* rows inserted, deleted, sorted, left blank in between: every row below the header with a value
+  in an input column is a record, wherever it is; blank rows are skipped;
+* columns inserted or moved: columns are found by their header text, not their position; a column
+  the template does not have (with or without a header) is an ``extra-column`` finding naming its
+  rows, so its values are never silently dropped;
+* a sheet renamed: found by its title cell or its header row (``sheet-renamed``); extra sheets are
+  reported with their non-empty rows (``extra-sheet``);
+* formulas: calamine gives cached values; a formula with no cached value is ``formula-without-value``;
+* the hidden metadata gone (a rebuilt or copied workbook): identity comes from the visible titles
+  ("Initiatives — Marketing (MKT), FY2027") and prefilled ids (``identified-by-content``);
+* metadata that disagrees with itself or with the visible titles (copied from another department's
+  template): ``identity_problem`` is set, and reconcile rejects the file as a signature mismatch.
 """
 from __future__ import annotations
 
 import os
-import zipfile
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,14 +33,18 @@ from typing import Any
 from .cells import a1
 from .findings import Finding
 from .model import Metadata, Record
-from .spec import SheetSpec, Spec, normalise_header
+from .sniff import MAX_CELLS, Package, Refused, inspect
+from .spec import SheetSpec, Spec, load_spec, normalise_header
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".ods", ".xls", ".xlsb")
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
-MAX_UNCOMPRESSED = 200 * 1024 * 1024  # declared size of all parts; more is refused as a zip bomb
-MAX_RATIO = 200  # declared uncompressed/compressed ratio of one part
 HEADER_SCAN_ROWS = 30
+MAX_ROWS = 20_000  # rows of one sheet that are read; a department plan has tens
+INSTRUCTIONS_TITLE = "Instructions"
+# The visible identity the generator writes (templates._instructions and templates._input_sheet).
+INPUT_TITLE_RE = re.compile(r"^(?P<sheet>.+?) — (?P<name>.*)\((?P<code>[^()]+)\),\s*(?P<cycle>\S+)\s*$")
+INSTRUCTIONS_TITLE_RE = re.compile(r"^(?P<cycle>\S+) goal plan — (?P<name>.*)\((?P<code>[^()]+)\)\s*$")
+
+Rows = list[list[Any]]
 
 
 @dataclass
@@ -33,13 +54,15 @@ class Return:
     path: str
     file: str  # the name shown to users (relative to the input given)
     metadata: Metadata | None = None
-    modified: str = ""  # ISO time the workbook was last saved, for newest-wins
-    received: str = ""  # when the file arrived (an e-mail's date), if known; newest-wins prefers it
+    modified: str = ""  # ISO time (UTC) the workbook was last saved, for newest-wins
     records: dict[str, list[Record]] = field(default_factory=dict)
     sheet_names: dict[str, str] = field(default_factory=dict)  # spec sheet key -> name in the file
     findings: list[Finding] = field(default_factory=list)
     status: str = "read"  # read, unreadable; reconcile sets accepted / superseded / rejected
     reason: str = ""
+    identified_by: str = ""  # "metadata sheet", "document properties" or "content"
+    identity_problem: str = ""  # metadata copies that disagree: reconcile rejects the file
+    received: str = ""  # when the file arrived (an e-mail's date), if known; newest-wins prefers it
 
     @property
     def department(self) -> str:
@@ -72,136 +95,255 @@ def read_return(path: str | Path, spec: Spec, file: str | None = None) -> Return
         return ret.fail("file-unreadable", f"cannot read the workbook ({type(exc).__name__}: {exc})"[:300])
 
 
+@dataclass
+class _Content:
+    """The identity a workbook shows on its visible sheets."""
+
+    code: str
+    cycle: str
+    where: str  # e.g. "the title of sheet 'Initiatives'"
+
+
+class _Book:
+    """A calamine workbook whose sheets are loaded at most once and only within the size limits."""
+
+    def __init__(self, path: Path, package: Package, ret: Return):
+        from python_calamine import CalamineWorkbook
+
+        self.package = package
+        self.ret = ret
+        self.book = CalamineWorkbook.from_path(str(path))
+        self.names = list(self.book.sheet_names)
+        self._rows: dict[str, Rows | None] = {}
+        self.too_large: dict[str, str] = {}  # sheet name -> message
+
+    def rows(self, name: str) -> Rows | None:
+        if name not in self._rows:
+            self._rows[name] = self._load(name)
+        return self._rows[name]
+
+    def _load(self, name: str) -> Rows | None:
+        cells = self.package.cells(name)
+        if cells > MAX_CELLS:
+            scan = self.package.sheets.get(name)
+            size = f"{scan.rows:,} rows × {scan.cols:,} columns" if scan else f"{cells:,} cells"
+            self.too_large[name] = (f"the sheet {name!r} spans {size}, more than the {MAX_CELLS:,} cells "
+                                    "cascadebook reads; it was not read")
+            return None
+        sheet = self.book.get_sheet_by_name(name)
+        rows = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS)
+        end = sheet.end
+        if end is not None and end[0] + 1 > MAX_ROWS:
+            self.too_large[name] = (f"the sheet {name!r} has values down to row {end[0] + 1:,}; only rows "
+                                    f"1-{MAX_ROWS:,} were read, rows {MAX_ROWS + 1:,}-{end[0] + 1:,} were not")
+        return rows
+
+    def close(self) -> None:
+        self.book.close()
+
+
 def _read(path: Path, spec: Spec, ret: Return) -> Return:
-    size = path.stat().st_size
-    if size == 0:
-        return ret.fail("file-unreadable", "the file is empty (0 bytes)")
-    with path.open("rb") as handle:
-        head = handle.read(8)
-    if head == OLE_MAGIC:
-        with path.open("rb") as handle:
-            blob = handle.read(4 * 1024 * 1024)
-        if ENCRYPTED_MARK in blob:
-            return ret.fail("file-encrypted", "the workbook is protected with a password")
-        return ret.fail("legacy-format", "the workbook is in the legacy .xls format")
-    if not head.startswith(b"PK"):
-        return ret.fail("file-unreadable", "the file is not a workbook (not a zip package)")
-
-    props = _zip_checks(path, ret)
-    if ret.status == "unreadable":
-        return ret
-    ret.modified = props.get("modified") or datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat()
-
-    from python_calamine import CalamineWorkbook
-
-    book = CalamineWorkbook.from_path(str(path))
     try:
-        names = {n.casefold(): n for n in book.sheet_names}
-        ret.metadata = _metadata(book, names, props)
-        if ret.metadata is None:
-            return ret.fail("not-a-template", "the workbook has no cascadebook metadata")
-        for sheet in spec.sheets:
-            name = names.get(sheet.title.casefold())
-            if name is None:
-                ret.findings.append(Finding("missing-sheet", f"the {sheet.title!r} sheet is missing", file=ret.file,
-                                            sheet=sheet.title, department=ret.department))
-                ret.records[sheet.key] = []
-                continue
-            ret.sheet_names[sheet.key] = name
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            ret.records[sheet.key] = _records(rows, sheet, name, ret)
+        package = inspect(path)
+    except Refused as refused:
+        return ret.fail(refused.code, refused.message)
+    if package.macros:
+        ret.findings.append(Finding("macro-enabled", "the workbook contains macros; they were not run",
+                                    file=ret.file))
+    ret.modified = package.props.get("modified") or \
+        datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(microsecond=0).isoformat()
+    if package.kind == "ods" and package.largest > MAX_CELLS:  # calamine parses every ODS sheet on open
+        return ret.fail("sheet-too-large", f"a sheet spans more than the {MAX_CELLS:,} cells cascadebook "
+                        "reads; the spreadsheet was not read")
+    book = _Book(path, package, ret)
+    try:
+        return _read_book(book, package, spec, ret)
     finally:
         book.close()
+
+
+def _read_book(book: _Book, package: Package, spec: Spec, ret: Return) -> Return:
+    from .templates import META_SHEET
+
+    names = {n.casefold(): n for n in book.names}
+    meta_name = names.get(META_SHEET.casefold())
+    placed, renamed = _place_sheets(book, spec, names, meta_name)
+    content = _content_identity(book, spec, placed, names)
+    sheet_meta = _sheet_metadata(book, meta_name)
+    props_meta = Metadata.from_mapping({k[5:]: v for k, v in package.props.items() if k.startswith("meta:")})
+    _identify(ret, spec, sheet_meta, props_meta, content)
+    if ret.metadata is None:
+        return ret.fail("not-a-template", "the workbook has no cascadebook metadata, and its sheets do not "
+                        "show a template's titles")
+    where = dict(file=ret.file, department=ret.department)
+    for sheet in spec.sheets:
+        name = placed.get(sheet.key)
+        if name is None:
+            ret.findings.append(Finding("missing-sheet", f"the {sheet.title!r} sheet is missing",
+                                        sheet=sheet.title, **where))
+            ret.records[sheet.key] = []
+            continue
+        if sheet.key in renamed:
+            ret.findings.append(Finding("sheet-renamed", f"the {sheet.title!r} sheet was found as {name!r} "
+                                        f"(by its {renamed[sheet.key]})", sheet=name, **where))
+        ret.sheet_names[sheet.key] = name
+        rows = book.rows(name)
+        ret.records[sheet.key] = [] if rows is None else _records(rows, sheet, name, ret, package)
+    for name in book.names:
+        if name in placed.values() or name == meta_name or _is_reference_sheet(book, name):
+            continue
+        rows = book.rows(name)
+        if rows is None:
+            continue
+        numbers = tuple(r for r, row in enumerate(rows, 1) if any(not is_blank(v) for v in row))
+        if numbers:
+            ret.findings.append(Finding(
+                "extra-sheet", f"the sheet {name!r} is not part of the template; its {len(numbers)} non-empty "
+                f"row(s) ({_ranges(numbers)}) are not in the master", sheet=name, cell=f"A{numbers[0]}",
+                rows=numbers, **where))
+    for name, message in book.too_large.items():
+        ret.findings.append(Finding("sheet-too-large", message, sheet=name, **where))
     return ret
 
 
-def _zip_checks(path: Path, ret: Return) -> dict[str, str]:
-    """Refuse zip bombs by declared size before anything is inflated; read document properties."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        ret.fail("file-unreadable", f"the file is damaged or truncated ({exc})")
-        return {}
-    with archive:
-        infos = archive.infolist()
-        total = sum(i.file_size for i in infos)
-        worst = max((i.file_size / max(i.compress_size, 1) for i in infos), default=0)
-        if total > MAX_UNCOMPRESSED or (worst > MAX_RATIO and total > 20 * 1024 * 1024):
-            ret.fail("file-unreadable", f"the file would inflate to {total // (1024 * 1024)} MB; refused as a zip bomb")
-            return {}
-        names = {i.filename for i in infos}
-        if "xl/vbaProject.bin" in names or path.suffix.lower() in (".xlsm", ".xltm"):
-            ret.findings.append(Finding("macro-enabled", "the workbook contains macros; they were not run",
-                                        file=ret.file))
-        props: dict[str, str] = {}
-        if "docProps/core.xml" in names:
-            props.update(_core_properties(archive.read("docProps/core.xml")))
-        if "docProps/custom.xml" in names:
-            props.update(_custom_properties(archive.read("docProps/custom.xml")))
-        if "meta.xml" in names:  # OpenDocument
-            props.update(_ods_properties(archive.read("meta.xml")))
-        return props
+# ---- which sheet is which ---------------------------------------------------------------------
+
+def _title(rows: Rows | None) -> str:
+    if rows and rows[0] and isinstance(rows[0][0], str):
+        return rows[0][0].strip()
+    return ""
 
 
-def _xml(data: bytes):
-    from defusedxml.ElementTree import fromstring  # never expands entities
-
-    return fromstring(data)
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _core_properties(data: bytes) -> dict[str, str]:
-    for el in _xml(data):
-        if _local(el.tag) == "modified" and el.text:
-            return {"modified": el.text.strip()}
-    return {}
-
-
-def _custom_properties(data: bytes) -> dict[str, str]:
-    from .templates import META_PROPERTY_PREFIX
-
-    found = {}
-    for prop in _xml(data):
-        name = prop.get("name") or ""
-        if name.startswith(META_PROPERTY_PREFIX) and len(prop):
-            found["meta:" + name[len(META_PROPERTY_PREFIX):]] = (prop[0].text or "").strip()
-    return found
-
-
-def _ods_properties(data: bytes) -> dict[str, str]:
-    from .templates import META_PROPERTY_PREFIX
-
-    found = {}
-    for el in _xml(data).iter():
-        tag = _local(el.tag)
-        if tag == "date" and el.text:
-            found["modified"] = el.text.strip()
-        elif tag == "user-defined":
-            name = next((v for k, v in el.attrib.items() if _local(k) == "name"), "")
-            if name.startswith(META_PROPERTY_PREFIX):
-                found["meta:" + name[len(META_PROPERTY_PREFIX):]] = (el.text or "").strip()
-    return found
+def _place_sheets(book: _Book, spec: Spec, names: dict[str, str],
+                  meta_name: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Spec sheet key -> sheet name, by title; sheets not found by title are recognised by content."""
+    placed = {s.key: names[s.title.casefold()] for s in spec.sheets if s.title.casefold() in names}
+    renamed: dict[str, str] = {}
+    missing = [s for s in spec.sheets if s.key not in placed]
+    if not missing:
+        return placed, renamed
+    others = [n for n in book.names if n not in placed.values() and n != meta_name
+              and n.casefold() not in _reference_titles()]
+    for sheet in missing:
+        best, best_score, how = None, 0.0, ""
+        for name in others:
+            if name in placed.values():
+                continue
+            rows = book.rows(name)
+            if rows is None:
+                continue
+            match = INPUT_TITLE_RE.match(_title(rows))
+            if match and match["sheet"].strip().casefold() == sheet.title.casefold():
+                best, best_score, how = name, 2.0, "title"
+                break
+            _, columns = find_header(rows, sheet)
+            required = [c.key for c in sheet.columns if c.required]
+            if all(k in columns for k in required) and len(columns) * 2 >= len(sheet.columns):
+                score = len(columns) / len(sheet.columns)
+                if score > best_score:
+                    best, best_score, how = name, score, "header row"
+        if best is not None:
+            placed[sheet.key] = best
+            renamed[sheet.key] = how
+    return placed, renamed
 
 
-def _metadata(book, names: dict[str, str], props: dict[str, str]) -> Metadata | None:
-    from .templates import META_SHEET
-
-    name = names.get(META_SHEET.casefold())
-    if name is not None:
-        pairs = {}
-        for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False):
-            if len(row) >= 2 and isinstance(row[0], str):
-                pairs[row[0].strip()] = row[1]
-        meta = Metadata.from_mapping(pairs)
-        if meta is not None:
-            return meta
-    return Metadata.from_mapping({k[5:]: v for k, v in props.items() if k.startswith("meta:")})
+def _reference_titles() -> set[str]:
+    return {INSTRUCTIONS_TITLE.casefold(), load_spec("strategy").sheet("objectives").title.casefold()}
 
 
-def find_header(rows: list[list[Any]], sheet: SheetSpec) -> tuple[int, dict[str, int]]:
+def _is_reference_sheet(book: _Book, name: str) -> bool:
+    """The template's own read-only sheets (Instructions, Objectives), even when renamed."""
+    if name.casefold() in _reference_titles():
+        return True
+    rows = book.rows(name)
+    if rows is None:
+        return False
+    if INSTRUCTIONS_TITLE_RE.match(_title(rows)):
+        return True
+    objectives = load_spec("strategy").sheet("objectives")
+    header, columns = find_header(rows, objectives)
+    return header == 0 and len(columns) == len(objectives.columns)
+
+
+def _content_identity(book: _Book, spec: Spec, placed: dict[str, str], names: dict[str, str]) -> _Content | None:
+    """The department and cycle the visible sheets show: title cells first, then the prefilled ids."""
+    candidates = []
+    instructions = names.get(INSTRUCTIONS_TITLE.casefold())
+    if instructions is not None:
+        candidates.append((instructions, INSTRUCTIONS_TITLE_RE))
+    candidates += [(placed[s.key], INPUT_TITLE_RE) for s in spec.sheets if s.key in placed]
+    for name, pattern in candidates:
+        match = pattern.match(_title(book.rows(name)))
+        if match:
+            return _Content(match["code"].strip(), match["cycle"].strip(), f"the title of sheet {name!r}")
+    for sheet in spec.sheets:  # no title: the prefilled ids ("MKT-I01") give the department
+        name = placed.get(sheet.key)
+        rows = book.rows(name) if name else None
+        if not rows or not sheet.has("id") or not sheet.id_prefix:
+            continue
+        header, columns = find_header(rows, sheet)
+        if "id" not in columns:
+            continue
+        pattern = re.compile(rf"^(?P<code>.+)-{re.escape(sheet.id_prefix)}\d{{2,}}$")
+        codes = Counter(m["code"] for row in rows[header + 1:] if len(row) > columns["id"]
+                        for m in [pattern.match(str(row[columns["id"]]).strip())] if m)
+        if codes:
+            return _Content(codes.most_common(1)[0][0], "", f"the ids on sheet {name!r}")
+    return None
+
+
+# ---- identity ----------------------------------------------------------------------------------
+
+def _sheet_metadata(book: _Book, meta_name: str | None) -> Metadata | None:
+    if meta_name is None:
+        return None
+    rows = book.rows(meta_name)
+    pairs = {}
+    for row in rows or []:
+        if len(row) >= 2 and isinstance(row[0], str):
+            pairs[row[0].strip()] = row[1]
+    return Metadata.from_mapping(pairs)
+
+
+def _identify(ret: Return, spec: Spec, sheet_meta: Metadata | None, props_meta: Metadata | None,
+              content: _Content | None) -> None:
+    """Set ret.metadata and how it was found; note any disagreement between the copies."""
+    if sheet_meta is not None:
+        ret.metadata, ret.identified_by = sheet_meta, "metadata sheet"
+        if props_meta is not None and _differs(sheet_meta, props_meta):
+            ret.identity_problem = (f"the hidden metadata sheet says {_who(sheet_meta)} but the document "
+                                    f"properties say {_who(props_meta)}: the metadata was copied or edited")
+    elif props_meta is not None:
+        ret.metadata, ret.identified_by = props_meta, "document properties"
+    elif content is not None:
+        ret.metadata = Metadata(format_version="", cycle=content.cycle, department=content.code,
+                                spec_name=spec.name, spec_version="", fingerprint="", generated_at="")
+        ret.identified_by = "content"
+        ret.reason = f"identified by {content.where}"
+        return
+    else:
+        return
+    meta = ret.metadata
+    if not ret.identity_problem and content is not None and (
+            content.code.casefold() != meta.department.casefold()
+            or (content.cycle and content.cycle.casefold() != meta.cycle.casefold())):
+        ret.identity_problem = (f"the metadata says {_who(meta)} but {content.where} says "
+                                f"{content.code}{', ' + content.cycle if content.cycle else ''}: the metadata "
+                                "was copied from another template")
+
+
+def _differs(a: Metadata, b: Metadata) -> bool:
+    return (a.signed_text(), a.signature) != (b.signed_text(), b.signature)
+
+
+def _who(meta: Metadata) -> str:
+    return f"{meta.department}, {meta.cycle}"
+
+
+# ---- rows ----------------------------------------------------------------------------------------
+
+def find_header(rows: Rows, sheet: SheetSpec) -> tuple[int, dict[str, int]]:
     """The header row (0-based) and column key -> 0-based column, found by header text, not position."""
     wanted = {normalise_header(c.header): c.key for c in sheet.columns}
     best, best_map = -1, {}
@@ -216,24 +358,28 @@ def find_header(rows: list[list[Any]], sheet: SheetSpec) -> tuple[int, dict[str,
     return best, best_map
 
 
-def _records(rows: list[list[Any]], sheet: SheetSpec, name: str, ret: Return) -> list[Record]:
+def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Package) -> list[Record]:
     header, columns = find_header(rows, sheet)
+    where = dict(file=ret.file, sheet=name, department=ret.department)
     if header < 0:
         ret.findings.append(Finding("missing-column", f"no header row of the {sheet.title!r} sheet was found",
-                                    file=ret.file, sheet=name, department=ret.department))
+                                    **where))
         return []
     for col in sheet.columns:
         if col.key not in columns:
             code = "missing-column" if col.required else "optional-column-missing"
-            ret.findings.append(Finding(code, f"the column {col.header!r} is missing", file=ret.file,
-                                        sheet=name, cell=f"{a1(header + 1, 1)}", department=ret.department))
+            ret.findings.append(Finding(code, f"the column {col.header!r} is missing",
+                                        cell=f"{a1(header + 1, 1)}", **where))
     input_keys = [c.key for c in sheet.columns if c.is_input and c.key in columns]
-    extra = [c for c, v in enumerate(rows[header]) if c not in columns.values() and not is_blank(v)]
+    mapped = set(columns.values())
     records = []
-    extra_values: dict[int, list[int]] = {c: [] for c in extra}
+    extra_values: dict[int, list[int]] = {}
     for r in range(header + 1, len(rows)):
         row = rows[r]
         width = len(row)
+        for c in range(width):
+            if c not in mapped and not is_blank(row[c]):
+                extra_values.setdefault(c, []).append(r + 1)
         if all(is_blank(row[columns[k]]) for k in input_keys if columns[k] < width):
             continue
         values = {}
@@ -241,17 +387,36 @@ def _records(rows: list[list[Any]], sheet: SheetSpec, name: str, ret: Return) ->
         for key, c in columns.items():
             values[key] = row[c] if c < width else None
             cells[key] = a1(r + 1, c + 1)
-        for c in extra:
-            if c < width and not is_blank(row[c]):
-                extra_values[c].append(r + 1)
         records.append(Record(sheet.key, ret.department, ret.file, name, r + 1, values, cells))
-    for c, found_rows in extra_values.items():
-        if found_rows:
-            ret.findings.append(Finding(
-                "extra-column", f"the column {rows[header][c]!r} is not part of the template; its "
-                f"{len(found_rows)} value(s) are not in the master", file=ret.file, sheet=name,
-                cell=a1(header + 1, c + 1), department=ret.department, rows=tuple(found_rows)))
+    header_row = rows[header]
+    for c, found_rows in sorted(extra_values.items()):
+        title = header_row[c] if c < len(header_row) and not is_blank(header_row[c]) else None
+        label = repr(title) if title is not None else f"{a1(header + 1, c + 1).rstrip('0123456789')} (no header)"
+        ret.findings.append(Finding(
+            "extra-column", f"the column {label} is not part of the template; its "
+            f"{len(found_rows)} value(s) (rows {_ranges(tuple(found_rows))}) are not in the master",
+            cell=a1(header + 1, c + 1), rows=tuple(found_rows), **where))
+    scan = package.sheets.get(name)
+    if scan is not None and scan.uncached:
+        inputs = {columns[k] + 1 for k in input_keys}
+        for row, col in sorted(scan.uncached):
+            if row > header + 1 and col in inputs:
+                ret.findings.append(Finding(
+                    "formula-without-value", f"{a1(row, col)} holds a formula that was never calculated, so "
+                    "its value is unknown (read as blank)", cell=a1(row, col), **where))
     return records
+
+
+def _ranges(numbers: tuple[int, ...]) -> str:
+    parts, start, prev = [], numbers[0], numbers[0]
+    for n in numbers[1:] + (None,):
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(f"{start}" if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)
 
 
 def expand_inputs(inputs: list[str | Path]) -> list[tuple[Path, str]]:

@@ -1,0 +1,453 @@
+"""Look at a returned file before any parser does: its format, its identity properties, and traps.
+
+python-calamine inflates zip parts and allocates a sheet's whole used range by itself, so whatever
+could exhaust memory or kill the process is refused here first, by bounded reads of the package:
+
+* **zip bombs**: by *declared* sizes (all parts, and the ratio of one part) before anything is
+  inflated, then by *actual* size while inflating every XML part with a bounded ``zlib`` stream: a
+  part that inflates past its declared size (a lying header) or past ``MAX_PART`` is refused;
+* **XML entity expansion** ("billion laughs"): a part whose prolog declares a DTD or entities is
+  refused (calamine does not expand entities -- it stops with "unrecognized entity" -- but such a
+  file is never a spreadsheet program's output, so it gets a clear finding);
+* **a huge used range**: calamine allocates rows x columns cells (32 bytes each) from the top-left
+  corner to the last cell, so one value in ``XFD1048576`` of a 1 KB file asks for 512 GB and aborts
+  the process (measured with python-calamine 0.9). Cell references are scanned and a sheet whose
+  range exceeds ``MAX_CELLS`` is reported as too large and never handed to calamine;
+* duplicate part names (two parsers could read different parts) and zip-level encryption.
+
+It also records what calamine cannot see: which formula cells have no cached value.
+
+Cost on an ordinary return: one inflate of the XML parts and a few regular-expression searches
+(~1 ms); the exact scans only run on sheets that have cells far out or formulas.
+"""
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .cells import parse_a1
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+MAX_UNCOMPRESSED = 200 * 1024 * 1024  # declared size of all parts together
+MAX_PART = 100 * 1024 * 1024  # actual inflated size of one part
+MAX_RATIO = 200  # declared uncompressed/compressed ratio of one part, checked for parts over 1 MB
+MAX_CELLS = 2_000_000  # rows x columns of one sheet's used range (calamine: 32 bytes per cell)
+PROLOG_BYTES = 64 * 1024  # a part's XML prolog must end (its root element start) within this
+SMALL_ROWS, SMALL_COLS = 9_999, 52  # a sheet whose references stay within A1:AZ9999 needs no exact scan
+
+_REF = rb"""\br\s*=\s*["']\$?([A-Za-z]{1,4})\$?([0-9]{1,9})"""
+ALL_REFS = re.compile(_REF)
+FAST_BIG_REF = re.compile(rb'<c r="(?:[A-Za-z]{3}|[B-Zb-z][A-Za-z]|[A-Za-z]{1,2}[0-9]{5})')
+CELL_WITHOUT_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c(?=[\s/>])(?![^>]*\br\s*=)")
+ROW_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br\s*=\s*["']([0-9]{1,9})""")
+ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
+CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*>")
+CACHED_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>\s*[^<\s]|<(?:[A-Za-z_][\w.-]*:)?is>")
+DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
+ROOT_START = re.compile(rb"<[A-Za-z_]")
+
+ODS_TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*?)(/?)>")
+ODS_ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*["']([^"']*)["']""")
+
+
+class Refused(Exception):
+    """The file is not handed to a parser; ``code`` is the finding to report."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class SheetScan:
+    """What the package says about one sheet before it is parsed."""
+
+    name: str
+    part: str
+    rows: int = 0  # an upper bound of the last row calamine would allocate (1-based)
+    cols: int = 0
+    uncached: set[tuple[int, int]] = field(default_factory=set)  # (row, col) 1-based: formula, no value
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.cols
+
+
+@dataclass
+class Package:
+    kind: str  # "xlsx" or "ods"
+    props: dict[str, str] = field(default_factory=dict)  # modified, meta:<field>
+    macros: bool = False
+    sheets: dict[str, SheetScan] = field(default_factory=dict)  # by sheet name
+    largest: int = 0  # the largest range of any sheet part, for names that could not be mapped
+
+    def cells(self, name: str) -> int:
+        scan = self.sheets.get(name)
+        return scan.cells if scan is not None else self.largest
+
+
+def inspect(path: str | Path) -> Package:
+    """Check the file and describe its package; raise :class:`Refused` for anything unsafe or unusable."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise Refused("file-unreadable", "the file is empty (0 bytes)")
+    with path.open("rb") as handle:
+        head = handle.read(8)
+        if head == OLE_MAGIC:
+            if _contains(handle, ENCRYPTED_MARK):
+                raise Refused("file-encrypted", "the workbook is protected with a password")
+            raise Refused("legacy-format", "the workbook is in the legacy .xls format (or another old Office file)")
+        if not head.startswith(b"PK"):
+            raise Refused("file-unreadable", "the file is not a workbook (not a zip package)")
+        import zipfile
+
+        try:
+            archive = zipfile.ZipFile(handle)
+            infos = archive.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise Refused("file-unreadable", f"the file is damaged or truncated ({exc})") from None
+        return _package(path, handle, archive, infos)
+
+
+def _contains(handle, mark: bytes, chunk: int = 1 << 20) -> bool:
+    handle.seek(0)
+    tail = b""
+    while True:
+        block = handle.read(chunk)
+        if not block:
+            return False
+        if mark in tail + block:
+            return True
+        tail = block[-len(mark):]
+
+
+def _package(path: Path, handle, archive, infos) -> Package:
+    names = [i.filename for i in infos]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise Refused("file-refused", f"the package has two parts named {dup!r}; refused as crafted")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED:
+        raise Refused("file-refused", f"the file declares {total // (1024 * 1024)} MB of content "
+                      f"(the limit is {MAX_UNCOMPRESSED // (1024 * 1024)} MB); refused as a zip bomb")
+    for info in infos:
+        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise Refused("file-refused", f"the part {info.filename!r} would inflate "
+                          f"{info.file_size // max(info.compress_size, 1)} times; refused as a zip bomb")
+    by_name = {i.filename: i for i in infos}
+    if "xl/workbook.bin" in by_name:
+        raise Refused("legacy-format", "the workbook is in the binary .xlsb format")
+    if "content.xml" in by_name or "mimetype" in by_name:
+        kind = "ods"
+    elif "xl/workbook.xml" in by_name:
+        kind = "xlsx"
+    else:
+        raise Refused("file-unreadable", "the file is a zip package but not a spreadsheet")
+    package = Package(kind)
+    parts: dict[str, bytes] = {}
+    for info in infos:
+        name = info.filename
+        if not name.lower().endswith((".xml", ".rels")) and name != "mimetype":
+            continue
+        data = _inflate(handle, info)
+        _check_prolog(name, data)
+        parts[name] = data
+    if kind == "ods":
+        manifest = parts.get("META-INF/manifest.xml", b"")
+        if b"encryption-data" in manifest:
+            raise Refused("file-encrypted", "the spreadsheet is protected with a password")
+        if parts.get("mimetype", ODS_MIMETYPE).strip() != ODS_MIMETYPE:
+            raise Refused("file-unreadable", "the file is an OpenDocument file but not a spreadsheet")
+        if "meta.xml" in parts:
+            package.props.update(_ods_properties(parts["meta.xml"]))
+        _scan_ods(parts.get("content.xml", b""), package)
+    else:
+        package.macros = "xl/vbaProject.bin" in by_name or path.suffix.lower() in (".xlsm", ".xltm")
+        if "docProps/core.xml" in parts:
+            package.props.update(_core_properties(parts["docProps/core.xml"]))
+        if "docProps/custom.xml" in parts:
+            package.props.update(_custom_properties(parts["docProps/custom.xml"]))
+        _scan_xlsx(parts, package)
+    return package
+
+
+def _inflate(handle, info) -> bytes:
+    """One part, inflated with a bounded stream: never more than it declares, never more than MAX_PART."""
+    if info.flag_bits & 0x1:
+        raise Refused("file-encrypted", f"the part {info.filename!r} is encrypted")
+    handle.seek(info.header_offset)
+    header = handle.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise Refused("file-unreadable", "the file is damaged or truncated (bad part header)")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    handle.seek(info.header_offset + 30 + name_len + extra_len)
+    cap = min(info.file_size, MAX_PART)
+    remaining = info.compress_size
+    out = bytearray()
+    if info.compress_type == 0:
+        out += handle.read(min(remaining, cap + 1))
+        if len(out) < min(remaining, cap + 1):
+            raise Refused("file-unreadable", "the file is damaged or truncated")
+    elif info.compress_type == 8:
+        inflater = zlib.decompressobj(-15)
+        while remaining > 0 and not inflater.eof:
+            raw = handle.read(min(1 << 16, remaining))
+            if not raw:
+                raise Refused("file-unreadable", "the file is damaged or truncated")
+            remaining -= len(raw)
+            while raw and not inflater.eof:
+                try:
+                    out += inflater.decompress(raw, cap - len(out) + 1)
+                except zlib.error as exc:
+                    raise Refused("file-unreadable", f"the file is damaged ({exc})") from None
+                if len(out) > cap:
+                    break
+                raw = inflater.unconsumed_tail
+            if len(out) > cap:
+                break
+    else:
+        raise Refused("file-unreadable", f"the part {info.filename!r} uses an unsupported compression")
+    if len(out) > cap:
+        if cap < MAX_PART:
+            raise Refused("file-refused", f"the part {info.filename!r} declares {info.file_size} bytes but "
+                          "inflates to more; refused as a zip bomb")
+        raise Refused("file-refused", f"the part {info.filename!r} inflates to more than "
+                      f"{MAX_PART // (1024 * 1024)} MB; refused as a zip bomb")
+    if zlib.crc32(out) != info.CRC or len(out) != info.file_size:
+        raise Refused("file-unreadable", f"the file is damaged (the part {info.filename!r} fails its checksum)")
+    return bytes(out)
+
+
+def _check_prolog(name: str, data: bytes) -> None:
+    head = data[:PROLOG_BYTES]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:200]:
+        head = head.decode("utf-16", errors="replace").encode("utf-8", errors="replace")
+    if b"<!" not in head:
+        return
+    root = ROOT_START.search(head)
+    prolog = head[: root.start()] if root else head
+    if DTD.search(prolog):
+        raise Refused("file-refused", f"the part {name!r} declares XML entities (a DTD); refused, "
+                      "entities are never expanded")
+
+
+# ---- document properties -------------------------------------------------------------------
+
+def _xml(data: bytes):
+    from defusedxml.ElementTree import fromstring  # never expands entities
+
+    return fromstring(data)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def normalise_time(text: str) -> str:
+    """An ISO timestamp as UTC ``YYYY-MM-DDTHH:MM:SS+00:00`` (naive times are taken as UTC)."""
+    text = (text or "").strip()
+    if not text:
+        return ""
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    return stamp.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _core_properties(data: bytes) -> dict[str, str]:
+    for el in _xml(data):
+        if _local(el.tag) == "modified" and el.text:
+            return {"modified": normalise_time(el.text)}
+    return {}
+
+
+def _custom_properties(data: bytes) -> dict[str, str]:
+    from .templates import META_PROPERTY_PREFIX
+
+    found = {}
+    for prop in _xml(data):
+        name = prop.get("name") or ""
+        if name.startswith(META_PROPERTY_PREFIX) and len(prop):
+            found["meta:" + name[len(META_PROPERTY_PREFIX):]] = (prop[0].text or "").strip()
+    return found
+
+
+def _ods_properties(data: bytes) -> dict[str, str]:
+    from .templates import META_PROPERTY_PREFIX
+
+    found = {}
+    for el in _xml(data).iter():
+        tag = _local(el.tag)
+        if tag == "date" and el.text:
+            found["modified"] = normalise_time(el.text)
+        elif tag == "user-defined":
+            name = next((v for k, v in el.attrib.items() if _local(k) == "name"), "")
+            if name.startswith(META_PROPERTY_PREFIX):
+                found["meta:" + name[len(META_PROPERTY_PREFIX):]] = (el.text or "").strip()
+    return found
+
+
+# ---- used ranges and formulas ----------------------------------------------------------------
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ch - 64
+    return number
+
+
+def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
+    """Worksheet part -> sheet name, from the workbook and its relationships."""
+    try:
+        book = _xml(parts["xl/workbook.xml"])
+        rels = _xml(parts.get("xl/_rels/workbook.xml.rels", b"<Relationships/>"))
+    except Exception:  # noqa: BLE001 - a broken workbook.xml is calamine's to report
+        return {}
+    targets = {}
+    for rel in rels:
+        target = (rel.get("Target") or "").lstrip("/")
+        targets[rel.get("Id")] = target if target.startswith("xl/") else "xl/" + target
+    found = {}
+    for el in book.iter():
+        if _local(el.tag) == "sheet":
+            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+            if rid in targets:
+                found[targets[rid]] = el.get("name") or ""
+    return found
+
+
+def _scan_xlsx(parts: dict[str, bytes], package: Package) -> None:
+    names = _sheet_parts(parts)
+    for part, data in parts.items():
+        if part not in names and not part.startswith("xl/worksheets/"):
+            continue
+        scan = SheetScan(names.get(part, ""), part)
+        scan.rows, scan.cols = _extent(data)
+        if _has_formula(data):
+            scan.uncached = _uncached_formulas(data)
+        package.largest = max(package.largest, scan.cells)
+        if scan.name:
+            package.sheets[scan.name] = scan
+
+
+def _plain_root(data: bytes) -> bool:
+    """Whether the sheet uses the usual unprefixed element names (what every spreadsheet program writes)."""
+    root = ROOT_START.search(data, 0, PROLOG_BYTES)
+    return root is not None and data.startswith(b"<worksheet", root.start())
+
+
+def _extent(data: bytes) -> tuple[int, int]:
+    """An upper bound of (last row, last column) of the cells calamine would place."""
+    if _plain_root(data):  # fast path: byte counts and one literal-prefixed search
+        cells = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")
+        if cells == data.count(b'<c r="') and not FAST_BIG_REF.search(data):
+            return SMALL_ROWS, SMALL_COLS
+    rows = cols = 0
+    for letters, digits in ALL_REFS.findall(data):
+        rows = max(rows, int(digits))
+        cols = max(cols, _column_number(letters) if len(letters) <= 3 else 16384)
+    without_ref = len(CELL_WITHOUT_REF.findall(data))
+    if without_ref:  # calamine places such cells one after another
+        rows = max([rows, len(ROW_TAG.findall(data))] + [int(r) for r in ROW_REF.findall(data)])
+        cols += without_ref
+    return max(rows, SMALL_ROWS), max(cols, SMALL_COLS)
+
+
+def _has_formula(data: bytes) -> bool:
+    if _plain_root(data):
+        return b"<f>" in data or b"<f " in data or b"<f/>" in data
+    return FORMULA.search(data) is not None
+
+
+def _uncached_formulas(data: bytes) -> set[tuple[int, int]]:
+    found = set()
+    for m in FORMULA.finditer(data):
+        start, cell = m.start(), None
+        for _ in range(4):  # the cell's start tag is right before its <f> (perhaps after <is> or so)
+            start = data.rfind(b"<", 0, start)
+            if start < 0:
+                break
+            cell = CELL_START.match(data, start)
+            if cell is not None:
+                break
+        if cell is None:
+            continue
+        ref = ALL_REFS.search(cell.group(0))
+        end = data.find(b"c>", m.end())
+        if ref is None or end < 0:
+            continue
+        if not CACHED_VALUE.search(data, m.end(), end):
+            found.add(parse_a1((ref.group(1) + ref.group(2)).decode()))
+    return found
+
+
+def _scan_ods(content: bytes, package: Package) -> None:
+    """Table extents of content.xml, counting repeated rows and cells the way calamine expands them."""
+    scan: SheetScan | None = None
+    row = col = 0
+    row_repeat = 1
+    for m in ODS_TAG.finditer(content):
+        closing, tag, attrs, empty = m.groups()
+        if tag == b"table":
+            if closing:
+                if scan is not None:
+                    package.sheets[scan.name] = scan
+                    package.largest = max(package.largest, scan.cells)
+                scan = None
+            else:
+                values = dict(ODS_ATTR.findall(attrs))
+                name = values.get(b"table:name", b"").decode("utf-8", "replace")
+                scan = SheetScan(_unescape(name), "content.xml")
+                row = 0
+        elif scan is None:
+            continue
+        elif tag == b"table-row":
+            if closing:
+                row += row_repeat
+            else:
+                values = dict(ODS_ATTR.findall(attrs))
+                row_repeat = _int(values.get(b"table:number-rows-repeated"))
+                col = 0
+                if empty:
+                    row += row_repeat
+        elif not closing:  # a cell
+            values = dict(ODS_ATTR.findall(attrs))
+            repeat = _int(values.get(b"table:number-columns-repeated"))
+            has_value = b"office:value-type" in values or not empty
+            if has_value:
+                scan.rows = max(scan.rows, row + row_repeat)
+                scan.cols = max(scan.cols, col + repeat)
+            if b"table:formula" in values and b"office:value-type" not in values:
+                for r in range(row + 1, row + 1 + min(row_repeat, 1000)):
+                    for c in range(col + 1, col + 1 + min(repeat, 100)):
+                        scan.uncached.add((r, c))
+            col += repeat
+    if scan is not None:
+        package.sheets[scan.name] = scan
+        package.largest = max(package.largest, scan.cells)
+
+
+def _int(value: bytes | None) -> int:
+    try:
+        return max(1, int(value)) if value else 1
+    except ValueError:
+        return 1
+
+
+def _unescape(text: str) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(text, {"&quot;": '"', "&apos;": "'"})
