@@ -186,6 +186,10 @@ def write_master(result: Reconciliation, path: str | Path) -> Path:
         book.set_calc_mode("auto")
         w = _Writer(book)
         _summary(w, result, tables)
+        if result.progress:  # check-ins were reconciled: Progress and Check-ins sheets
+            from .progress_sheet import write_progress
+
+            write_progress(book, result)
         _commitments(w, result, tables)
         _matrix(w, result, tables)
         _hierarchy(w, result)
@@ -202,9 +206,12 @@ def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
     """The master's data tables; formulas elsewhere refer to their columns by header."""
     w_formats: dict[str, Any] = {}
     tables: dict[str, Table] = {}
-    objective_of = {(a.department, a.initiative_id.casefold()): a.objective_id for a in result.allocations
-                    if a.weight >= max((b.weight for b in result.allocations
-                                        if b.department == a.department and b.initiative_id == a.initiative_id))}
+    objective_of: dict[tuple[str, str], str] = {}  # an initiative's main objective: its largest share
+    weights: dict[tuple[str, str], float] = {}
+    for a in result.allocations:
+        key = (a.department, a.initiative_id.casefold())
+        if a.weight > weights.get(key, -1):
+            objective_of[key], weights[key] = a.objective_id, a.weight
     for sheet in result.spec.sheets:
         extra = ["Objective"] if any(c.source == "initiatives" for c in sheet.columns) else []
         ref = next((c.key for c in sheet.columns if c.source == "initiatives"), None)
@@ -513,6 +520,11 @@ def _hierarchy(w: _Writer, result: Reconciliation) -> None:
         for c, value in enumerate(values):
             fmt = w.levels[level] if c == 2 else (w.typed("date") if isinstance(value, date) else None)
             w.value(ws, r, c, value, fmt)
+    if result.progress:  # progress and RAG at every level, beside the goals
+        from .progress_sheet import hierarchy_progress
+
+        hierarchy_progress(w.book, ws, result.progress, [(lv, v[1], v[3] if len(v) > 3 else "") for lv, v in rows],
+                           len(headers))
 
 
 def _findings(w: _Writer, result: Reconciliation, table: Table, master_dir: Path) -> None:
