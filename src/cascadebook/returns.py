@@ -126,8 +126,8 @@ class _Book:
         cells = self.package.cells(name)
         if cells > MAX_CELLS:
             scan = self.package.sheets.get(name)
-            size = f"{scan.rows:,} rows × {scan.cols:,} columns" if scan else f"{cells:,} cells"
-            self.too_large[name] = (f"the sheet {name!r} spans {size}, more than the {MAX_CELLS:,} cells "
+            size = f"reaches row {scan.rows:,} and column {scan.cols:,}" if scan else f"spans {cells:,} cells"
+            self.too_large[name] = (f"the sheet {name!r} {size} (at least), more than the {MAX_CELLS:,} cells "
                                     "cascadebook reads; it was not read")
             return None
         sheet = self.book.get_sheet_by_name(name)

@@ -181,7 +181,7 @@ def _package(path: Path, handle, archive, infos) -> Package:
     return package
 
 
-def _inflate(handle, info) -> bytes:
+def _inflate(handle, info) -> bytearray:
     """One part, inflated with a bounded stream: never more than it declares, never more than MAX_PART."""
     if info.flag_bits & 0x1:
         raise Refused("file-encrypted", f"the part {info.filename!r} is encrypted")
@@ -225,7 +225,7 @@ def _inflate(handle, info) -> bytes:
                       f"{MAX_PART // (1024 * 1024)} MB; refused as a zip bomb")
     if zlib.crc32(out) != info.CRC or len(out) != info.file_size:
         raise Refused("file-unreadable", f"the file is damaged (the part {info.filename!r} fails its checksum)")
-    return bytes(out)
+    return out  # a bytearray: regular expressions and byte searches take it as it is
 
 
 def _check_prolog(name: str, data: bytes) -> None:
@@ -246,7 +246,7 @@ def _check_prolog(name: str, data: bytes) -> None:
 def _xml(data: bytes):
     from defusedxml.ElementTree import fromstring  # never expands entities
 
-    return fromstring(data)
+    return fromstring(bytes(data))
 
 
 def _local(tag: str) -> str:
@@ -356,14 +356,17 @@ def _extent(data: bytes) -> tuple[int, int]:
         if cells == data.count(b'<c r="') and not FAST_BIG_REF.search(data):
             return SMALL_ROWS, SMALL_COLS
     rows = cols = 0
-    for letters, digits in ALL_REFS.findall(data):
+    for i, m in enumerate(ALL_REFS.finditer(data)):
+        letters, digits = m.groups()
         rows = max(rows, int(digits))
         cols = max(cols, _column_number(letters) if len(letters) <= 3 else 16384)
+        if i % 4096 == 4095 and rows * cols > MAX_CELLS:  # already too large: no need to read on
+            return rows, cols
     without_ref = len(CELL_WITHOUT_REF.findall(data))
     if without_ref:  # calamine places such cells one after another
         rows = max([rows, len(ROW_TAG.findall(data))] + [int(r) for r in ROW_REF.findall(data)])
         cols += without_ref
-    return max(rows, SMALL_ROWS), max(cols, SMALL_COLS)
+    return rows, cols
 
 
 def _has_formula(data: bytes) -> bool:
