@@ -1,12 +1,13 @@
 """Shared pieces of the mail tests: a cycle in a temp folder, a real SMTP server, mail builders."""
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import shutil
 import socket
 import ssl
+import tempfile
 import threading
-import warnings
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -43,6 +44,18 @@ def clean_rows(code: str, title: str = "Plan") -> dict:
             "kpis": [kpi(f"{code}-I01", f"{code} {title} KPI")]}
 
 
+_GENERATED: dict[str, list[Path]] = {}
+
+
+def _generated(strategy) -> list[Path]:
+    """The sample strategy's signed templates, generated once (they are deterministic for a fixed time)."""
+    if "sample" not in _GENERATED:
+        folder = Path(tempfile.mkdtemp(prefix="cascadebook-mail-tests-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _GENERATED["sample"] = generate(strategy, folder, key=KEY, generated_at="2027-01-04T09:00:00+00:00")
+    return _GENERATED["sample"]
+
+
 class Cycle:
     """A strategy in a temp folder, its signed templates in outbox/, and a way to fill them."""
 
@@ -52,8 +65,10 @@ class Cycle:
         shutil.copyfile(SAMPLE_STRATEGY, self.strategy_path)
         self.strategy = load_strategy(self.strategy_path)
         self.outbox = root / "outbox"
-        paths = generate(self.strategy, self.outbox, key=KEY, generated_at="2027-01-04T09:00:00+00:00")
-        self.templates = {p.stem.split("_")[-1]: p for p in paths}
+        self.outbox.mkdir()
+        for source in _generated(self.strategy):  # generated once per test session, copied per test
+            shutil.copy2(source, self.outbox / source.name)
+        self.templates = {p.stem.split("_")[-1]: p for p in sorted(self.outbox.glob("*.xlsx"))}
         self.returned = root / "returned"
         self.returned.mkdir()
 
@@ -177,9 +192,7 @@ class SmtpServer:
             kwargs.update(ssl_context=context, auth_require_tls=False)
         else:
             kwargs.update(tls_context=context, require_starttls=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # auth without TLS required: implicit TLS is TLS
-            self.controller = Controller(self, **kwargs)
+        self.controller = Controller(self, **kwargs)
         self.controller.start()
         return self
 

@@ -252,7 +252,12 @@ def status(strategy, inputs, as_json, remind_dir, outbox, today, sender, cc, rep
     key = load_key(strategy)
     with _Errors():
         settings = _settings(loaded, strategy, sender, cc, reply_to) if remind_dir else None
+        if remind_dir:  # check the message template before the slow part
+            settings.template("reminder", template)
         report = department_status(loaded, inputs, spec=spec, key=key, today=today.date() if today else None)
+    if not as_json:
+        _status_table(report)
+    with _Errors():
         reminders = (write_reminders(report, loaded, remind_dir, settings, spec=spec, outbox=outbox, key=key,
                                      template=template) if remind_dir else [])
     if as_json:
@@ -260,7 +265,6 @@ def status(strategy, inputs, as_json, remind_dir, outbox, today, sender, cc, rep
         data["reminders"] = [str(p) for p in reminders]
         click.echo(json.dumps(data, indent=2, default=str))
         return
-    _status_table(report)
     for path in reminders:
         click.echo(f"wrote {path}")
 
@@ -269,18 +273,29 @@ def _status_table(report) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False, soft_wrap=False, width=max(100, Console().width))
+    from ..mail.common import address_of
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=160)
     deadline = report.deadline.isoformat() if report.deadline else "none"
     table = Table(title=f"{report.cycle}: deadline {deadline}, today {report.today.isoformat()}", title_justify="left")
-    for column in ("Department", "Head", "Status", "Returned", "Errors", "Warnings", "File"):
-        table.add_column(column)
+    for column in ("Department", "Head", "Status", "Returned", "Errors", "Warnings", "File", "Note"):
+        table.add_column(column, no_wrap=column in ("Department", "Status", "Returned"))
     colours = {"returned": "green", "returned with errors": "red", "waiting": "yellow", "late": "bold red",
                "rejected": "red"}
     for row in report.departments:
-        state = row.state + (" (late)" if row.late and not row.missing else "")
-        file = row.file + (f" — {row.reason}" if row.reason else "") + (f" (from {row.sender})" if row.sender else "")
-        table.add_row(row.code, row.head, f"[{colours.get(row.state, 'white')}]{state}[/]", row.returned_at[:16],
-                      str(row.errors) if not row.missing else "", str(row.warnings) if not row.missing else "", file)
+        notes = []
+        if row.late and not row.missing:
+            notes.append("after the deadline")
+        if row.sender and address_of(row.sender) != address_of(row.email):
+            notes.append(f"sent by {row.sender}, not the head")
+        if row.reason:
+            notes.append(row.reason)
+        returned = row.returned_at[:16].replace("T", " ")
+        table.add_row(row.code, row.head, f"[{colours.get(row.state, 'white')}]{row.state}[/]", returned,
+                      "" if row.missing else str(row.errors), "" if row.missing else str(row.warnings), row.file,
+                      "; ".join(notes))
     console.print(table)
     counts = ", ".join(f"{report.count(s)} {s}" for s in ("returned", "returned with errors", "waiting", "late",
                                                            "rejected") if report.count(s))
@@ -296,7 +311,7 @@ def _status_table(report) -> None:
 @_with(_addressing)
 @click.option("--spec", "spec_path", default="department", show_default=True, help="Template spec.")
 def feedback(strategy, inputs, folder, departments, sender, cc, reply_to, template, spec_path):
-    """Send each department its workbook back with the problems marked.
+    """Give each department its workbook back with the problems marked, and a reply draft.
 
     For every returned workbook with errors or warnings the department can fix: a copy
     (the original is never changed) with each problem as a cell comment, the cells in red and a

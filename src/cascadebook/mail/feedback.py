@@ -129,7 +129,6 @@ def annotate_workbook(source: str | Path, target: str | Path, findings: Sequence
 
     ws = book.create_sheet(TO_FIX, 0)
     ws.sheet_properties.tabColor = "C00000"
-    bold = Font(bold=True)
     ws["A1"] = title or f"{len(findings)} point(s) to fix"
     ws["A1"].font = Font(bold=True, size=14, color="C00000")
     ws["A2"] = ("Each cell below is marked in red with a comment. Fix it, save the workbook (keep the .xlsx format) "
@@ -146,21 +145,26 @@ def annotate_workbook(source: str | Path, target: str | Path, findings: Sequence
         ws.column_dimensions[letter].width = width
     wrap = Alignment(wrap_text=True, vertical="top")
     for r, f in enumerate(findings, 5):
-        ws.cell(row=r, column=1, value=r - 4)
-        ws.cell(row=r, column=2, value=f.severity.value)
-        ws.cell(row=r, column=3, value=f.sheet or "")
+        ws.cell(row=r, column=1, value=r - 4).alignment = wrap
+        ws.cell(row=r, column=2, value=f.severity.value).alignment = wrap
+        ws.cell(row=r, column=3, value=f.sheet or "").alignment = wrap
         ref = ws.cell(row=r, column=4, value=f.cell or "")
+        ref.alignment = wrap
         if f.sheet in book.sheetnames and f.cell:
             ref.hyperlink = Hyperlink(ref=ref.coordinate, location=f"{quote_sheet(f.sheet)}!{f.cell}",
                                       display=f.cell)
             ref.font = Font(color="0563C1", underline="single")
         ws.cell(row=r, column=5, value=f.message).alignment = wrap
         ws.cell(row=r, column=6, value=f.hint).alignment = wrap
+        lines = max(1, -(-len(f.message) // 66), -(-len(f.hint) // 56))
+        ws.row_dimensions[r].height = 15 * lines
         if f.severity is Severity.ERROR:
             ws.cell(row=r, column=2).font = Font(bold=True, color="C00000")
-    for c in range(1, 7):
-        ws.cell(row=4, column=c).font = Font(bold=True, color="FFFFFF")
     ws.freeze_panes = "A5"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "4:4"
     for r, (sheet_name, ref, fill) in enumerate(restore, 1):
         ws.cell(row=r, column=RESTORE_COLUMN, value=sheet_name)
         ws.cell(row=r, column=RESTORE_COLUMN + 1, value=ref)
@@ -169,7 +173,6 @@ def annotate_workbook(source: str | Path, target: str | Path, findings: Sequence
 
     for c in range(RESTORE_COLUMN, RESTORE_COLUMN + 3):
         ws.column_dimensions[get_column_letter(c)].hidden = True
-    del bold
     book.active = 0
     for other in book.worksheets[1:]:
         other.sheet_view.tabSelected = False
@@ -223,8 +226,9 @@ def feedback(strategy: Strategy, inputs: Sequence[str | Path], folder: str | Pat
         to = origin.sender if origin and origin.sender else ""
         item.to = to or dep.email
         recipient = to or head_address(dep)
-        sender_name = (origin.sender_name if origin and origin.sender_name else
-                       (dep.head if not to or to.casefold() == dep.email.casefold() else to))
+        from_head = not to or to.casefold() == dep.email.casefold()
+        sender_name = (origin.sender_name if origin and origin.sender_name else dep.head if from_head else "colleague")
+        cc = list(settings.cc) + ([] if from_head else [head_address(dep)])  # the head hears of it too
         values = common_values(strategy, dep, item.workbook.name if item.workbook else "", spec)
         errors = sum(1 for f in found if f.severity is Severity.ERROR)
         values.update({
@@ -239,7 +243,7 @@ def feedback(strategy: Strategy, inputs: Sequence[str | Path], folder: str | Pat
         subject, body = tpl.render(values)
         msg = build_message(settings, to=[recipient], subject=subject, body=body,
                             attachments=[item.workbook] if item.workbook else [], kind="feedback",
-                            cycle=strategy.cycle, department=code,
+                            cycle=strategy.cycle, department=code, cc=cc,
                             in_reply_to=origin.message_id if origin else "")
         item.eml = write_eml(msg, folder / f"{strategy.cycle}_{code} - to fix.eml")
         items.append(item)
