@@ -79,11 +79,16 @@ def init(directory: str) -> None:
               help="Only this department (repeatable).")
 @click.option("--spec", "spec_path", default="department", show_default=True,
               help="Template spec: a bundled name or a YAML file.")
-def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path: str) -> None:
+@click.option("--from", "from_master", type=click.Path(exists=True, dir_okay=False), metavar="MASTER",
+              help="Next cycle: prefill each department's template with its initiatives and KPIs from MASTER.")
+def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path: str,
+             from_master: str | None) -> None:
     """Write one template workbook per department of STRATEGY into OUTBOX.
 
     Templates are signed with the key in .cascadebook-key beside STRATEGY (created on first use;
-    keep it, reconcile needs it to recognise the templates).
+    keep it, reconcile needs it to recognise the templates). With --from, last cycle's master
+    prefills each template with the department's current initiatives and KPIs (ids kept), so the
+    next planning round edits rather than retypes.
     """
     from .signing import load_key
     from .spec import SpecError, load_spec
@@ -92,9 +97,12 @@ def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path
     loaded = _load(strategy)
     try:
         spec = load_spec(spec_path)
+        from .master_read import MasterError, prefill_rows, read_master
+
+        prefill = prefill_rows(read_master(from_master, spec), spec) if from_master else None
         paths = generate_templates(loaded, outbox, spec=spec, departments=departments or None,
-                                   key=load_key(strategy, create=True))
-    except (KeyError, SpecError) as exc:
+                                   key=load_key(strategy, create=True), prefill=prefill)
+    except (KeyError, SpecError, MasterError) as exc:
         raise click.UsageError(str(exc).strip("'\"")) from None
     for path in paths:
         click.echo(f"wrote {path}")

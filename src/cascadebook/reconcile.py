@@ -14,7 +14,9 @@ from typing import Callable, Iterable
 
 from .commitments import Allocation, Commitment, allocate, commitment_findings, commitments
 from .findings import Finding, Severity, count_by_severity
+from .checkin import is_checkin, read_any, reconcile_checkins
 from .model import Record, Strategy
+from .progress import ProgressReport
 from .returns import WORKBOOK_SUFFIXES, Return, expand_inputs, read_return
 from .signing import verify
 from .spec import Spec, load_spec
@@ -33,6 +35,7 @@ class Reconciliation:
     allocations: list[Allocation] = field(default_factory=list)
     commitments: list[Commitment] = field(default_factory=list)
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0).isoformat())
+    progress: ProgressReport | None = None  # from check-in returns (checkin.py); None without any
 
     @property
     def initiatives(self) -> list[Record]:
@@ -51,7 +54,7 @@ class Reconciliation:
         return 1 if self.counts["error"] else 0
 
     def accepted(self) -> dict[str, Return]:
-        return {s.department: s for s in self.sources if s.status == "accepted"}
+        return {s.department: s for s in self.sources if s.status == "accepted" and not is_checkin(s)}
 
     def contributors(self) -> dict[str, list[str]]:
         """Objective id -> the departments with an initiative against it (sorted)."""
@@ -75,6 +78,7 @@ class Reconciliation:
                 for s in self.sources
             ],
             "findings": [f.to_dict() for f in self.findings],
+            **({"progress": self.progress.to_dict()} if self.progress else {}),
         }
 
 
@@ -83,14 +87,14 @@ def _read_all(files: list[tuple[Path, str]], spec: Spec, jobs: int, progress: Pr
     if jobs <= 1 or total < 4:
         results = []
         for i, (path, name) in enumerate(files, 1):
-            results.append(read_return(path, spec, name))
+            results.append(read_any(path, spec, name))
             if progress:
                 progress(i, total, name)
         return results
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         results = []
         chunk = max(1, total // (jobs * 8))
-        for i, ret in enumerate(pool.map(read_return, [p for p, _ in files], [spec] * total,
+        for i, ret in enumerate(pool.map(read_any, [p for p, _ in files], [spec] * total,
                                          [n for _, n in files], chunksize=chunk), 1):
             results.append(ret)
             if progress:
@@ -178,6 +182,8 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
     sources = _read_all(files, spec, jobs, progress)
     for ret in sources:
         _identify(ret, strategy, key)
+    checkins = [r for r in sources if is_checkin(r)]  # progress reports: reconcile_checkins below
+    sources = [r for r in sources if not is_checkin(r)]
 
     newest: dict[str, Return] = {}
     from .mail.collect import received_at  # a workbook that came by e-mail is dated by its message
@@ -217,6 +223,10 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
                             allocations, commitments(strategy, allocations))
     findings.extend(_coverage(result, newest))
     findings.extend(commitment_findings(strategy, result.commitments, allocations))
+    if checkins:
+        result.sources = sorted(result.sources + checkins, key=lambda r: r.file)
+        result.progress, progress_findings = reconcile_checkins(result, checkins)
+        findings.extend(progress_findings)
     findings.sort(key=Finding.sort_key)
     return result
 

@@ -107,8 +107,12 @@ def make_metadata(strategy: Strategy, department: Department, spec: Spec, genera
 
 
 def write_template(strategy: Strategy, department: Department, path: str | Path, *, spec: Spec | None = None,
-                   key: bytes | None = None, generated_at: str | None = None) -> Path:
-    """Write one department's template atomically and return its path."""
+                   key: bytes | None = None, generated_at: str | None = None, prefill: dict | None = None) -> Path:
+    """Write one department's template atomically and return its path.
+
+    ``prefill`` maps a sheet key to rows of values by column key (the next cycle starting from the
+    master, see ``master_read.prefill_rows``): they fill the input cells from the first row, ids kept.
+    """
     spec = spec or load_spec("department")
     generated_at = generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     meta = make_metadata(strategy, department, spec, generated_at, key)
@@ -128,7 +132,7 @@ def write_template(strategy: Strategy, department: Department, path: str | Path,
         _instructions(book, fmt, strategy, department, spec)
         _objectives(book, fmt, strategy)
         for sheet in spec.sheets:
-            _input_sheet(book, fmt, strategy, department, spec, sheet)
+            _input_sheet(book, fmt, strategy, department, spec, sheet, (prefill or {}).get(sheet.key))
         _metadata_sheet(book, meta)
         book.close()
     return path
@@ -224,7 +228,7 @@ def _validation(col: Column, strategy: Strategy, spec: Spec) -> dict | None:
 
 
 def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec,
-                 sheet: SheetSpec) -> None:
+                 sheet: SheetSpec, prefill: list | None = None) -> None:
     ws = book.add_worksheet(sheet.title)
     header_idx = HEADER_ROW - 1
     first, last = header_idx + 1, header_idx + sheet.input_rows
@@ -243,15 +247,19 @@ def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department
     # which some spreadsheet programs drop on import.
     inputs = [(c, fmt.input(col.type)) for c, col in enumerate(sheet.columns) if col.is_input]
     id_col = next((c for c, col in enumerate(sheet.columns) if col.prefilled), None)
+    given = list(prefill or [])[: last - first + 1]
+    used = {str(row.get("id")).casefold() for row in given if row.get("id")}
+    fresh = (i for i in (sheet.make_id(department.code, n) for n in range(1, 10**6)) if i.casefold() not in used)
     for r in range(first, last + 1):
         number = r - first + 1
+        row = given[number - 1] if number <= len(given) else {}
         if id_col is not None:
-            if number <= sheet.prefilled_rows:
-                ws.write_string(r, id_col, sheet.make_id(department.code, number), fmt.prefilled)
+            if row.get("id") or number <= sheet.prefilled_rows:
+                ws.write_string(r, id_col, str(row.get("id") or next(fresh)), fmt.prefilled)
             else:
                 ws.write_blank(r, id_col, None, fmt.input("text"))
         for c, cell_format in inputs:
-            ws.write_blank(r, c, None, cell_format)
+            _write_value(ws, r, c, row.get(sheet.columns[c].key), cell_format)
     for r in (0, 2):  # keep the title and status rows plain even where the column is an input column
         for c in range(1 if r == 0 else 0, len(sheet.columns)):
             ws.write_blank(r, c, None, fmt.plain)
@@ -272,8 +280,11 @@ def _metadata_sheet(book, meta: Metadata) -> None:
 
 def generate(strategy: Strategy, outbox: str | Path, *, spec: Spec | None = None,
              departments: Iterable[str] | None = None, key: bytes | None = None,
-             generated_at: str | None = None) -> list[Path]:
-    """Write one template per department (or per code in ``departments``) into ``outbox``."""
+             generated_at: str | None = None, prefill: dict | None = None) -> list[Path]:
+    """Write one template per department (or per code in ``departments``) into ``outbox``.
+
+    ``prefill``: department code -> sheet key -> rows (``master_read.prefill_rows``), for ``--from``.
+    """
     spec = spec or load_spec("department")
     wanted = {c.casefold() for c in departments} if departments else None
     chosen = [d for d in strategy.departments if wanted is None or d.code.casefold() in wanted]
@@ -285,6 +296,6 @@ def generate(strategy: Strategy, outbox: str | Path, *, spec: Spec | None = None
     outbox = Path(outbox)
     return [
         write_template(strategy, d, outbox / template_filename(strategy.cycle, d.code), spec=spec, key=key,
-                       generated_at=stamp)
+                       generated_at=stamp, prefill=(prefill or {}).get(d.code))
         for d in sorted(chosen, key=lambda d: d.code)
     ]

@@ -254,7 +254,8 @@ def status(strategy, inputs, as_json, remind_dir, outbox, today, sender, cc, rep
         settings = _settings(loaded, strategy, sender, cc, reply_to) if remind_dir else None
         if remind_dir:  # check the message template before the slow part
             settings.template("reminder", template)
-        report = department_status(loaded, inputs, spec=spec, key=key, today=today.date() if today else None)
+        report = department_status(loaded, inputs, spec=spec, key=key, today=today.date() if today else None,
+                                   jobs=None)
     if not as_json:
         _status_table(report)
     with _Errors():
@@ -326,7 +327,7 @@ def feedback(strategy, inputs, folder, departments, sender, cc, reply_to, templa
     with _Errors():
         settings = _settings(loaded, strategy, sender, cc, reply_to)
         items = run(loaded, inputs, folder, settings, spec=spec, key=load_key(strategy), template=template,
-                    departments=departments)
+                    departments=departments, jobs=None)
     for item in items:
         errors = sum(1 for f in item.findings if f.severity.value == "error")
         click.echo(f"{item.department}: {len(item.findings)} point(s) ({errors} error(s)) -> "

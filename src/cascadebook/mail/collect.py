@@ -497,7 +497,6 @@ def collect(sources: Sequence[str | Path], folder: str | Path, *, strategy=None,
     taken: set[str] = set()
     written: dict[str, str] = {}
     findings: list[Finding] = []
-    heads = {d.code: address_of(d.email) for d in strategy.departments} if strategy else {}
     for digest, item in sorted(keep.items(), key=lambda kv: order[id(kv[1])]):
         data = item.payload()
         name = _free_name(folder, _target_name(item), data, taken)

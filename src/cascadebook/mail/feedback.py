@@ -11,7 +11,7 @@ hidden columns, each marked cell's original fill so it can be put back first.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 

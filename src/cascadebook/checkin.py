@@ -1,0 +1,556 @@
+"""Quarterly check-ins: one workbook per department and period, and reading them back.
+
+A check-in workbook is written from the master (the department's initiatives and KPIs, with ids,
+titles, baselines and targets locked) and laid out by the check-in spec
+(``workbook_templates/checkin.yaml``), so ``returns.read_return(path, checkin_spec())`` reads it
+like any template. It carries the planning templates' signed metadata with ``kind: checkin`` and
+the period, so ``reconcile`` recognises it whatever its file name, and turns it into progress.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .atomic import atomic_path
+from .cells import a1, quote_sheet
+from .findings import Finding
+from .master_read import MasterData
+from .model import Department, Record, Strategy
+from .progress import Actual, Item, ProgressReport, Thresholds, compute_progress, is_number
+from .returns import Return, read_return
+from .signing import sign
+from .spec import Column, SheetSpec, Spec, load_spec
+from .templates import (HEADER_FILL, HEADER_ROW, INPUT_FILL, META_PROPERTY_PREFIX, META_SHEET, NUMBER_FORMATS,
+                        PREFILLED_FILL, PROTECT_OPTIONS, make_metadata)
+from .values import display, parse_value
+
+CHECKIN_KIND = "checkin"
+HISTORY_SHEET = "Earlier check-ins"
+PERCENT_FORMAT = "0.0%"
+
+
+@lru_cache(maxsize=1)
+def checkin_spec() -> Spec:
+    """The bundled check-in spec."""
+    return load_spec("checkin")
+
+
+def checkin_filename(cycle: str, department_code: str, period: str) -> str:
+    return f"{cycle}_{department_code}_{period}_checkin.xlsx"
+
+
+def is_checkin(ret: Return) -> bool:
+    return ret.metadata is not None and ret.metadata.kind == CHECKIN_KIND
+
+
+def read_any(path: str | Path, spec: Spec, file: str | None = None) -> Return:
+    """Read a returned workbook with the spec its metadata asks for: check-ins with the check-in spec.
+
+    The kind is peeked from the document properties; a workbook whose properties were lost is read
+    once more when its hidden metadata turns out to be of the other kind.
+    """
+    wanted = checkin_spec() if _peek_kind(path) == CHECKIN_KIND else spec
+    ret = read_return(path, wanted, file)
+    if ret.metadata is not None:
+        right = checkin_spec() if ret.metadata.kind == CHECKIN_KIND else spec
+        if right is not wanted:
+            ret = read_return(path, right, file)
+    if is_checkin(ret):  # the check-in's own read-only history is not an extra sheet
+        ret.findings = [f for f in ret.findings if not (f.code == "extra-sheet" and f.sheet == HISTORY_SHEET)]
+    return ret
+
+
+def _peek_kind(path: str | Path) -> str:
+    """The ``kind`` in a workbook's cascadebook document properties ("" when there is none)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("docProps/custom.xml")
+            if info.file_size > 256 * 1024:  # the full read judges oversized parts
+                return ""
+            data = archive.read(info)
+        from defusedxml.ElementTree import fromstring  # never expands entities
+
+        for prop in fromstring(data):
+            if prop.get("name") == META_PROPERTY_PREFIX + "kind" and len(prop):
+                return (prop[0].text or "").strip()
+    except Exception:  # noqa: BLE001 - not a zip, no properties, broken XML: the full read reports it
+        return ""
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+class _Formats:
+    def __init__(self, book):
+        add = book.add_format
+        self.book = book
+        self.title = add({"bold": True, "font_size": 14, "font_color": HEADER_FILL})
+        self.intro = add({"italic": True, "font_color": "#404040", "text_wrap": True, "valign": "top"})
+        self.header = add({"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "text_wrap": True,
+                           "valign": "vcenter", "border": 1})
+        self.label = add({"bold": True})
+        self.wrap = add({"text_wrap": True, "valign": "top"})
+        self.plain = add({})
+        self.date = add({"num_format": NUMBER_FORMATS["date"], "align": "left"})
+        self.legend_input = add({"bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF"})
+        self.legend_locked = add({"bg_color": PREFILLED_FILL, "border": 1, "border_color": "#BFBFBF"})
+        self._cache: dict[tuple, Any] = {}
+
+    def cell(self, column_type: str, *, locked: bool, percent: bool = False):
+        key = (column_type, locked, percent)
+        if key not in self._cache:
+            props: dict[str, Any] = {"border": 1, "border_color": "#BFBFBF", "valign": "top",
+                                     "bg_color": PREFILLED_FILL if locked else INPUT_FILL}
+            if not locked:
+                props["locked"] = False
+            if percent:
+                props["num_format"] = PERCENT_FORMAT
+            elif column_type in NUMBER_FORMATS and column_type != "number":
+                props["num_format"] = NUMBER_FORMATS[column_type]
+            if column_type == "text":
+                props["text_wrap"] = True
+            self._cache[key] = self.book.add_format(props)
+        return self._cache[key]
+
+
+def _write(ws, r: int, c: int, value: Any, fmt) -> None:
+    if value is None or value == "":
+        ws.write_blank(r, c, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_string(r, c, "TRUE" if value else "FALSE", fmt)
+    elif isinstance(value, (int, float)):
+        ws.write_number(r, c, value, fmt)
+    elif isinstance(value, datetime):
+        ws.write_datetime(r, c, value, fmt)
+    elif isinstance(value, date):
+        ws.write_datetime(r, c, datetime(value.year, value.month, value.day), fmt)
+    else:
+        ws.write_string(r, c, str(value), fmt)
+
+
+def _percent_row(record: Record) -> bool:
+    return Item("", "", "", baseline=_num(record.values.get("baseline")), target=_num(record.values.get("target")),
+                unit=str(record.values.get("unit") or "")).is_percent
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if is_number(value) else None
+
+
+def _earlier(strategy: Strategy, period: str) -> list[str]:
+    periods = list(strategy.periods)
+    return periods[: periods.index(period)] if period in periods else []
+
+
+def write_checkin(strategy: Strategy, department: Department, period: str, path: str | Path, *,
+                  master: MasterData, spec: Spec | None = None, key: bytes | None = None,
+                  generated_at: str | None = None) -> Path:
+    """Write one department's check-in workbook for ``period`` atomically; returns its path."""
+    import xlsxwriter
+
+    spec = spec or checkin_spec()
+    if period not in strategy.periods:
+        raise ValueError(f"{period!r} is not a period of {strategy.cycle} ({', '.join(strategy.periods)})")
+    generated_at = generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    meta = replace(make_metadata(strategy, department, spec, generated_at, None, kind=CHECKIN_KIND), period=period)
+    if key is not None:
+        meta = replace(meta, signature=sign(meta, key))
+    mine = master.for_department(department.code)
+    earlier = _earlier(strategy, period)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False,
+                                               "strings_to_urls": False})
+        fmt = _Formats(book)
+        book.set_properties({
+            "title": f"{strategy.cycle} {period} check-in - {department.name}",
+            "company": strategy.company,
+            "comments": "Generated by cascadebook. Fill in the shaded cells and send the workbook back.",
+            "created": datetime(2000, 1, 1),
+        })
+        for name, value in meta.as_pairs():
+            book.set_custom_property(META_PROPERTY_PREFIX + name, value)
+        _instructions(book, fmt, strategy, department, period, spec, earlier)
+        for sheet in spec.sheets:
+            _checkin_sheet(book, fmt, strategy, department, period, sheet, mine.get(sheet.key, []), master, earlier)
+        _history_sheet(book, fmt, department, spec, mine, master, earlier)
+        _metadata_sheet(book, meta)
+        book.close()
+    return path
+
+
+def _instructions(book, fmt: _Formats, strategy: Strategy, department: Department, period: str, spec: Spec,
+                  earlier: list[str]) -> None:
+    ws = book.add_worksheet("Instructions")
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 90)
+    ws.hide_gridlines(2)
+    ws.write_string(0, 0, f"{strategy.cycle} {period} check-in — {department.name} ({department.code})", fmt.title)
+    contact = " ".join(p for p in (strategy.contact_name, f"<{strategy.contact_email}>") if p.strip("<>"))
+    rows = [("Company", strategy.company), ("Department head", department.head), ("Period", period),
+            ("Questions to", contact), ("Vision", strategy.vision)]
+    r = 2
+    for label, value in rows:
+        ws.write_string(r, 0, label, fmt.label)
+        ws.write_string(r, 1, str(value or ""), fmt.wrap)
+        r += 1
+    r += 1
+    ws.write_string(r, 0, "What to do", fmt.label)
+    steps = [f"{i}. {sheet.title}: {sheet.intro}" for i, sheet in enumerate(spec.sheets, 1)]
+    if earlier:
+        steps.append(f"{len(steps) + 1}. The {HISTORY_SHEET} sheet shows what you reported for "
+                     f"{', '.join(earlier)}; 'Last actual' is the most recent of them.")
+    steps.append(f"{len(steps) + 1}. Save the workbook (keep the .xlsx format) and send it back. Renaming the file "
+                 "is fine: the workbook identifies itself.")
+    for step in steps:
+        ws.write_string(r, 1, step, fmt.wrap)
+        ws.set_row(r, 15 * (len(step) // 95 + 1))
+        r += 1
+    r += 1
+    ws.write_string(r, 0, "How progress is counted", fmt.label)
+    ws.write_string(r, 1, "Progress is the share of the way from the baseline to the target that the actual has "
+                    "covered (0% at the baseline, 100% at the target). Percentages can be typed as 18% or 0.18.",
+                    fmt.wrap)
+    ws.set_row(r, 30)
+    r += 2
+    ws.write_string(r, 0, "Colour legend", fmt.label)
+    ws.write_string(r, 1, "Shaded cells are yours to fill in.", fmt.legend_input)
+    ws.write_string(r + 1, 1, "Grey cells are the plan, from the master: keep them.", fmt.legend_locked)
+    _print_setup(ws)
+    ws.protect("", PROTECT_OPTIONS)
+    ws.activate()
+
+
+def _validation(col: Column) -> dict | None:
+    message = {"input_title": col.header[:32], "input_message": col.help[:255]} if col.help else {}
+    if col.type == "choice":
+        return {"validate": "list", "source": list(col.choices), **message}
+    if col.type in ("number", "percent", "currency", "integer"):
+        return {"validate": "decimal", "criteria": "between", "minimum": -1e15, "maximum": 1e15,
+                "error_type": "warning", "error_title": "Number expected",
+                "error_message": f"{col.header} should be a number.", **message}
+    return {"validate": "any", **message} if message else None
+
+
+def _checkin_sheet(book, fmt: _Formats, strategy: Strategy, department: Department, period: str,
+                   sheet: SheetSpec, records: Sequence[Record], master: MasterData, earlier: list[str]) -> None:
+    ws = book.add_worksheet(sheet.title)
+    header_idx = HEADER_ROW - 1
+    ws.write_string(0, 0, f"{sheet.title} — {department.name} ({department.code}), {strategy.cycle} {period} check-in",
+                    fmt.title)
+    ws.merge_range(1, 0, 1, min(len(sheet.columns) - 1, 8), sheet.intro, fmt.intro)
+    ws.set_row(1, 32)
+    ws.set_row(header_idx, 30)
+    for c, col in enumerate(sheet.columns):
+        ws.write_string(header_idx, c, col.header + (" *" if col.required else ""), fmt.header)
+        ws.set_column(c, c, col.width)
+    first = header_idx + 1
+    last = first + max(len(records), 1) - 1
+    for c, col in enumerate(sheet.columns):
+        validation = _validation(col) if col.is_input else None
+        if validation and records:
+            ws.data_validation(first, c, last, c, validation)
+    for r, record in enumerate(records, first):
+        percent = _percent_row(record)
+        history = master.history(sheet.key, record.department, record.id)
+        previous = next((history[p].actual for p in reversed(earlier) if p in history
+                         and history[p].actual is not None), None)
+        for c, col in enumerate(sheet.columns):
+            numeric = col.key in ("baseline", "target", "previous_actual", "actual")
+            cell = fmt.cell(col.type, locked=col.prefilled, percent=percent and numeric)
+            if col.key == "previous_actual":
+                value = previous
+            elif col.prefilled:
+                value = record.values.get(col.key)
+            else:
+                value = None
+            _write(ws, r, c, value, cell)
+    ws.freeze_panes(HEADER_ROW, 1)
+    if records:
+        ws.autofilter(header_idx, 0, last, len(sheet.columns) - 1)
+    _print_setup(ws, repeat=header_idx)
+    ws.protect("", PROTECT_OPTIONS)
+
+
+def _print_setup(ws, repeat: int | None = None) -> None:
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    if repeat is not None:
+        ws.repeat_rows(repeat)
+
+
+def _history_sheet(book, fmt: _Formats, department: Department, spec: Spec, mine: dict[str, list[Record]],
+                   master: MasterData, earlier: list[str]) -> None:
+    """Earlier periods' actuals, status and comments, read-only."""
+    shown = [p for p in earlier if p in master.periods()]
+    if not shown:
+        return
+    ws = book.add_worksheet(HISTORY_SHEET)
+    headers = ["Sheet", "ID", "Title"]
+    for p in shown:
+        headers += [f"{p} actual", f"{p} status", f"{p} comment"]
+    widths = [12, 12, 40] + [10, 11, 30] * len(shown)
+    for c, (h, width) in enumerate(zip(headers, widths)):
+        ws.write_string(0, c, h, fmt.header)
+        ws.set_column(c, c, width)
+    r = 1
+    for sheet in spec.sheets:
+        for record in mine.get(sheet.key, []):
+            history = master.history(sheet.key, record.department, record.id)
+            percent = _percent_row(record)
+            row: list[tuple[Any, Any]] = [(sheet.title, None), (record.id, None),
+                                          (record.values.get("title") or record.values.get("name"), fmt.wrap)]
+            for p in shown:
+                got = history.get(p)
+                values = got.values if got else {}
+                row += [(values.get("actual"), fmt.cell("number", locked=True, percent=percent)),
+                        (values.get("status"), None), (values.get("comment"), fmt.wrap)]
+            for c, (value, cell) in enumerate(row):
+                _write(ws, r, c, value, cell)
+            r += 1
+    ws.freeze_panes(1, 2)
+    _print_setup(ws, repeat=0)
+    ws.protect("", PROTECT_OPTIONS)
+
+
+def _metadata_sheet(book, meta) -> None:
+    ws = book.add_worksheet(META_SHEET)
+    for r, (name, value) in enumerate(meta.as_pairs()):
+        ws.write_string(r, 0, name)
+        ws.write_string(r, 1, value)
+    ws.protect("", {"select_locked_cells": False, "select_unlocked_cells": False})
+    ws.very_hidden()
+
+
+def generate_checkins(strategy: Strategy, master: MasterData, outbox: str | Path, period: str, *,
+                      departments: Iterable[str] | None = None, key: bytes | None = None, spec: Spec | None = None,
+                      generated_at: str | None = None) -> list[Path]:
+    """One check-in workbook per department that has initiatives or KPIs in the master."""
+    if period not in strategy.periods:
+        raise ValueError(f"{period!r} is not a period of {strategy.cycle} ({', '.join(strategy.periods)})")
+    wanted = {c.casefold() for c in departments} if departments else None
+    if wanted is not None:
+        unknown = wanted - {d.code.casefold() for d in strategy.departments}
+        if unknown:
+            raise KeyError(f"unknown department code(s): {', '.join(sorted(unknown))}")
+    with_plan = {c.casefold() for c in master.departments()}
+    stamp = generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    outbox = Path(outbox)
+    return [
+        write_checkin(strategy, d, period, outbox / checkin_filename(strategy.cycle, d.code, period), master=master,
+                      spec=spec, key=key, generated_at=stamp)
+        for d in sorted(strategy.departments, key=lambda d: d.code)
+        if d.code.casefold() in with_plan and (wanted is None or d.code.casefold() in wanted)
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- reconciling
+
+def _finding(code: str, message: str, record: Record, key: str) -> Finding:
+    return Finding(code, message, file=record.file, sheet=record.sheet_name,
+                   cell=record.cells.get(key, f"A{record.row}"), department=record.department)
+
+
+def _direction(strategy: Strategy, objective_ids: Iterable[str]) -> str:
+    for oid in objective_ids:
+        objective = strategy.objective(oid)
+        if objective is not None:
+            return objective.direction
+    return "increase"
+
+
+def plan_items(result: Any) -> dict[tuple[str, str, str], Item]:
+    """The reconciled plan (initiatives and KPIs) as progress items, keyed like ``Item.key``."""
+    strategy = result.strategy
+    split: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    allocations = getattr(result, "allocations", None)
+    if allocations:
+        for a in allocations:
+            split.setdefault((a.department, a.initiative_id.casefold()), []).append((a.objective_id, a.weight))
+    items: dict[tuple[str, str, str], Item] = {}
+    for record in result.records.get("initiatives", []):
+        objectives = split.get((record.department, record.id.casefold()))
+        if objectives is None and allocations is None:
+            objective = strategy.objective(str(record.values.get("objective_id") or ""))
+            objectives = [(objective.id, 1.0)] if objective else []
+        item = Item("initiatives", record.department, record.id, str(record.values.get("title") or ""),
+                    _num(record.values.get("baseline")), _num(record.values.get("target")),
+                    str(record.values.get("unit") or ""), _period(record.values.get("due_period")),
+                    _num(record.values.get("contribution_weight")), tuple(objectives or ()),
+                    direction=_direction(strategy, [o for o, _ in objectives or ()]))
+        items.setdefault(item.key, item)
+    for record in result.records.get("kpis", []):
+        parent = str(record.values.get("initiative_id") or "")
+        owner = items.get(("initiatives", record.department, parent.casefold()))
+        item = Item("kpis", record.department, record.id, str(record.values.get("name") or ""),
+                    _num(record.values.get("baseline")), _num(record.values.get("target")),
+                    str(record.values.get("unit") or ""), _period(record.values.get("due_period")),
+                    parent=parent, direction=owner.direction if owner else "increase")
+        items.setdefault(item.key, item)
+    return items
+
+
+def _period(value: Any) -> str | None:
+    return str(value) if isinstance(value, str) and value else None
+
+
+def _item_from_checkin(strategy: Strategy, record: Record, sheet: SheetSpec) -> Item:
+    """A check-in row whose item is not in the reconciled plan: use the plan columns it carries."""
+    def parsed(key: str, kind: str) -> Any:
+        if not sheet.has(key):
+            return None
+        p = parse_value(record.values.get(key), kind)
+        return p.value if p.ok else None
+
+    objective = strategy.objective(str(parsed("objective_id", "text") or ""))
+    objectives = ((objective.id, 1.0),) if objective else ()
+    return Item(sheet.key, record.department, record.id, str(parsed("title", "text") or parsed("name", "text") or ""),
+                parsed("baseline", "number"), parsed("target", "number"), str(parsed("unit", "text") or ""),
+                parsed("due_period", "text"), parsed("contribution_weight", "percent"), objectives,
+                parent=str(parsed("initiative_id", "text") or ""),
+                direction=objective.direction if objective else "increase")
+
+
+def _read_row(strategy: Strategy, sheet: SheetSpec, record: Record, item: Item, period: str,
+              findings: list[Finding]) -> Actual:
+    values: dict[str, Any] = {}
+    value: float | None = None
+    for col in sheet.input_columns:
+        raw = record.values.get(col.key)
+        kind = "percent" if col.key == "actual" and item.is_percent else col.type
+        parsed = parse_value(raw, kind, choices=col.choices or None, periods=strategy.periods,
+                             cycle_year=strategy.cycle_year)
+        if parsed.blank:
+            values[col.key] = None
+            continue
+        if parsed.error:
+            values[col.key] = raw if isinstance(raw, (str, int, float)) else display(raw)  # as typed
+            code = "actual-wrong-type" if col.key == "actual" else "wrong-type"
+            findings.append(_finding(code, f"{item.id}: {col.header} should be {parsed.error}, found {display(raw)}",
+                                     record, col.key))
+            continue
+        if parsed.note:
+            findings.append(_finding("value-interpreted", f"{col.header}: {parsed.note}", record, col.key))
+        values[col.key] = parsed.value
+        if col.key == "actual":
+            value = float(parsed.value)
+    previous = None
+    if sheet.has("previous_actual"):
+        p = parse_value(record.values.get("previous_actual"), "number")
+        previous = float(p.value) if p.ok else None
+    return Actual(sheet.key, record.department, item.id, period, value, values, previous, record.file,
+                  record.sheet_name, record.row, record.cells.get("actual", f"A{record.row}"))
+
+
+def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[ProgressReport, list[Finding]]:
+    """Turn the identified check-in returns into progress; returns the report and the new findings.
+
+    Newest wins per department and period (the others are superseded, as for plans). ``result``
+    is the plan's Reconciliation (strategy, records, allocations, sources).
+    """
+    from .reconcile import _rows_not_taken
+
+    strategy: Strategy = result.strategy
+    spec = checkin_spec()
+    findings: list[Finding] = []
+
+    def note(ret: Return, finding: Finding) -> None:
+        ret.findings.append(finding)
+        findings.append(finding)
+
+    for ret in sources:  # what reading and identifying found; rejected check-ins say which rows were not taken
+        if ret.status == "rejected":
+            ret.findings.extend(_rows_not_taken(ret))
+        findings.extend(ret.findings)
+    newest: dict[tuple[str, str], Return] = {}
+    accepted = [r for r in sources if r.status == "accepted"]
+    for ret in sorted(accepted, key=lambda r: (getattr(r, "received", "") or r.modified, r.file), reverse=True):
+        period = ret.metadata.period
+        if period not in strategy.periods:
+            ret.status, ret.reason = "rejected", f"check-in for {period!r}, not a period of {strategy.cycle}"
+            note(ret, Finding("period-outside-cycle", f"the check-in is for {period!r}, not one of "
+                              f"{', '.join(strategy.periods)}", file=ret.file, department=ret.department))
+            for f in _rows_not_taken(ret):
+                note(ret, f)
+            continue
+        kept = newest.get((ret.department, period))
+        if kept is not None:
+            ret.status, ret.reason = "superseded", f"superseded by {kept.file}"
+            note(ret, Finding("superseded-submission", f"{kept.file} is a newer {period} check-in from "
+                              f"{ret.department}", file=ret.file, department=ret.department))
+            for f in _rows_not_taken(ret):
+                note(ret, f)
+            continue
+        newest[(ret.department, period)] = ret
+        ret.reason = f"{period} check-in"
+
+    order = {p: i for i, p in enumerate(strategy.periods)}
+    periods = tuple(sorted({p for _, p in newest}, key=order.__getitem__))
+    items = plan_items(result)
+    actuals: list[Actual] = []
+    for (department, period), ret in sorted(newest.items(), key=lambda kv: (order[kv[0][1]], kv[0][0])):
+        seen: set[tuple[str, str, str]] = set()
+        for sheet in spec.sheets:
+            for record in ret.records.get(sheet.key, []):
+                if not record.id:
+                    continue
+                key = (sheet.key, department, record.id.casefold())
+                if key in seen:
+                    continue
+                seen.add(key)
+                item = items.get(key)
+                if item is None:
+                    item = items[key] = _item_from_checkin(strategy, record, sheet)
+                actual = _read_row(strategy, sheet, record, item, period, findings)
+                actuals.append(actual)
+                if actual.value is None and actual.values.get("actual") is None:
+                    findings.append(_finding("actual-missing", f"{item.id}: no actual for {period}", record, "actual"))
+        titles = {s.key: s.title for s in spec.sheets}
+        for key, item in items.items():
+            if item.department == department and key not in seen:
+                findings.append(Finding("actual-missing", f"{item.id}: no actual for {period} (the row is blank "
+                                        "or missing)", file=ret.file, sheet=titles.get(item.sheet, item.sheet),
+                                        department=department))
+
+    # Backwards moves without a comment, against the last earlier actual (else the workbook's "last actual").
+    last: dict[tuple[str, str, str], float] = {}
+    by_row = {(a.key, a.period): a for a in actuals}
+    for actual in sorted(actuals, key=lambda a: order[a.period]):
+        item = items[actual.key]
+        before = last.get(actual.key, actual.previous)
+        if actual.value is not None:
+            sign_ = (item.target or 0) - (item.baseline or 0) if is_number(item.target) else 0
+            if before is not None and sign_ and (actual.value - before) * sign_ < 0 and not actual.comment:
+                findings.append(Finding(
+                    "actual-backwards", f"{item.id}: {actual.value:g} for {actual.period} moved back from {before:g} "
+                    f"(the target is {item.target:g}) and there is no comment", file=actual.file,
+                    sheet=actual.sheet_name, cell=actual.cell, department=actual.department))
+            last[actual.key] = actual.value
+
+    report = compute_progress(strategy, list(items.values()), actuals, periods, Thresholds.of(strategy))
+    for (key, period), actual in by_row.items():
+        own = report.items.get(key, {}).get(period)
+        if actual.value is not None and own is not None and own.capped and not own.carried:
+            beyond = own.raw > 1
+            findings.append(Finding(
+                "progress-capped", f"{own.item.id}: the {period} actual {actual.value:g} is "
+                f"{'beyond the target' if beyond else 'behind the baseline'} "
+                f"({own.raw:.0%} of the way; counted as {own.progress:.0%})", file=actual.file,
+                sheet=actual.sheet_name, cell=actual.cell, department=actual.department))
+
+    # Departments with a plan that sent no check-in for a period others reported on.
+    expected = {i.department for i in items.values()}
+    for period in periods:
+        for department in sorted(expected):
+            if (department, period) not in newest:
+                d = strategy.department(department)
+                who = f"{d.name} ({d.code}); head: {d.head} <{d.email}>" if d else department
+                findings.append(Finding("checkin-missing", f"no {period} check-in from {who}; its last reported "
+                                        "actuals are used", department=department))
+    return report, findings

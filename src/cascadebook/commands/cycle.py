@@ -1,0 +1,105 @@
+"""The quarterly rhythm: ``checkin`` (progress workbooks from the master) and ``diff`` (cycle over cycle)."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+CHECKIN_HELP = """Write one check-in workbook per department for PERIOD, from the MASTER workbook.
+
+\b
+  cascadebook checkin cycle/master.xlsx --strategy cycle/strategy.yaml --period Q2 -o cycle/checkins/Q2
+
+Each workbook lists the department's initiatives and KPIs from the master (ids, titles, baselines
+and targets locked) with inputs for the period's actual, a status, a confidence and a comment, and
+shows earlier periods' actuals read-only. The STRATEGY gives the cycle, the departments, the
+objectives and the signing key (.cascadebook-key beside it), as for generate. Departments with no
+initiative or KPI in the master get no workbook.
+
+Send them out, collect the answers, and reconcile them together with the plan returns and the
+earlier check-ins: reconcile recognises check-ins by their metadata and adds a Progress sheet.
+
+\b
+  cascadebook reconcile cycle/strategy.yaml cycle/returned cycle/checkins -o cycle/master.xlsx
+"""
+
+DIFF_HELP = """Show what changed between OLD_MASTER and NEW_MASTER (e.g. last cycle's and this one's).
+
+Initiatives and KPIs are matched by id: added, removed, retargeted (baseline, target, unit or due
+period), re-owned (owner, team or department) and re-aligned (objective or initiative), and the
+objectives whose contributing departments changed. Ids carry over when the new cycle's templates
+were made with `generate --from OLD_MASTER`.
+
+Prints tables; --json prints the diff as JSON instead; -o also writes it as a workbook.
+Exit status 0, or 2 when a master cannot be read.
+"""
+
+
+@click.command(help=CHECKIN_HELP)
+@click.argument("master", type=click.Path(exists=True, dir_okay=False))
+@click.option("-s", "--strategy", "strategy_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The cycle's strategy (YAML or workbook); its key signs the workbooks.")
+@click.option("-p", "--period", required=True, help="The period to report on, one of the strategy's periods.")
+@click.option("-o", "--outbox", required=True, type=click.Path(file_okay=False), help="Folder for the workbooks.")
+@click.option("--department", "departments", multiple=True, metavar="CODE", help="Only this department (repeatable).")
+def checkin(master: str, strategy_path: str, period: str, outbox: str, departments: tuple[str, ...]) -> None:
+    from ..checkin import generate_checkins
+    from ..cli import _load
+    from ..master_read import MasterError, read_master
+    from ..signing import load_key
+    from ..values import parse_value
+
+    strategy = _load(strategy_path)
+    parsed = parse_value(period, "period", periods=strategy.periods, cycle_year=strategy.cycle_year)
+    if not parsed.ok:
+        raise click.BadParameter(f"{period!r} is not a period of {strategy.cycle} ({', '.join(strategy.periods)})",
+                                 param_hint="--period")
+    try:
+        data = read_master(master)
+        paths = generate_checkins(strategy, data, outbox, parsed.value, departments=departments or None,
+                                  key=load_key(strategy_path, create=True))
+    except MasterError as exc:
+        raise click.UsageError(str(exc)) from None
+    except KeyError as exc:
+        raise click.UsageError(str(exc).strip("'\"")) from None
+    for path in paths:
+        click.echo(f"wrote {path}")
+    planned = set(data.departments())
+    idle = [d.code for d in strategy.departments if d.code not in planned
+            and (not departments or d.code.casefold() in {c.casefold() for c in departments})]
+    if idle:
+        click.echo(f"no initiatives in the master, so no check-in for: {', '.join(idle)}")
+    click.echo(f"{len(paths)} check-in workbook(s) for {strategy.cycle} {parsed.value}")
+
+
+@click.command(help=DIFF_HELP)
+@click.argument("old_master", type=click.Path(exists=True, dir_okay=False))
+@click.argument("new_master", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON (for automation) instead of tables.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the diff as a workbook (.xlsx).")
+@click.option("--spec", "spec_path", default="department", show_default=True,
+              help="Template spec the masters were written with: a bundled name or a YAML file.")
+def diff(old_master: str, new_master: str, as_json: bool, output: str | None, spec_path: str) -> None:
+    from rich.console import Console
+
+    from ..diff import diff_masters, print_diff, write_diff_workbook
+    from ..master_read import MasterError, read_master
+    from ..spec import SpecError, load_spec
+
+    try:
+        spec = load_spec(spec_path)
+        result = diff_masters(read_master(old_master, spec), read_master(new_master, spec), spec)
+    except (MasterError, SpecError) as exc:
+        raise click.UsageError(str(exc)) from None
+    if output:
+        write_diff_workbook(result, output, spec)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        print_diff(result, Console(file=sys.stdout, highlight=False, width=max(120, Console().width)), spec)
+    if output:
+        click.echo(f"wrote {output}", err=as_json)
+
+
+COMMANDS = [checkin, diff]

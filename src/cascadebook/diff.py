@@ -1,0 +1,248 @@
+"""Cycle over cycle: what changed between two master workbooks.
+
+Initiatives and KPIs are matched by id (``generate --from MASTER`` keeps the ids, so a plan that
+was edited rather than retyped diffs cleanly). A matched item is *retargeted* when its baseline,
+target, unit or due period changed, *re-owned* when its owner, team or department changed, and
+*re-aligned* when it moved to another objective (or a KPI to another initiative). Objectives whose
+set of contributing departments changed are listed with both sets.
+"""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .master_read import MasterData
+from .model import Record
+from .spec import Spec, load_spec
+
+ADDED, REMOVED, RETARGETED, REOWNED, REALIGNED = "added", "removed", "retargeted", "re-owned", "re-aligned"
+CHANGE_KEYS = {  # change kind -> the spec column keys it looks at (those a spec does not have are skipped)
+    RETARGETED: ("baseline", "target", "unit", "due_period"),
+    REOWNED: ("owner", "team"),
+    REALIGNED: ("objective_id", "objective_split", "initiative_id"),
+}
+KIND_ORDER = {ADDED: 0, REMOVED: 1, RETARGETED: 2, REOWNED: 3, REALIGNED: 4}
+
+
+@dataclass(frozen=True)
+class Change:
+    sheet: str  # spec sheet key: initiatives, kpis
+    kind: str  # added, removed, retargeted, re-owned, re-aligned
+    id: str
+    department: str
+    title: str
+    field: str = ""  # the column header, for changes of a value
+    old: Any = None
+    new: Any = None
+
+
+@dataclass(frozen=True)
+class CoverageChange:
+    objective: str
+    old_departments: tuple[str, ...]
+    new_departments: tuple[str, ...]
+    old_initiatives: int
+    new_initiatives: int
+
+    @property
+    def gained(self) -> tuple[str, ...]:
+        return tuple(d for d in self.new_departments if d not in self.old_departments)
+
+    @property
+    def lost(self) -> tuple[str, ...]:
+        return tuple(d for d in self.old_departments if d not in self.new_departments)
+
+    @property
+    def summary(self) -> str:
+        if not self.new_departments:
+            return "now uncovered"
+        if not self.old_departments:
+            return "newly covered"
+        parts = [f"+{', '.join(self.gained)}" if self.gained else "", f"-{', '.join(self.lost)}" if self.lost else ""]
+        return " ".join(p for p in parts if p)
+
+
+@dataclass
+class MasterDiff:
+    old: str
+    new: str
+    changes: list[Change] = field(default_factory=list)
+    coverage: list[CoverageChange] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.changes or self.coverage)
+
+    def counts(self) -> dict[str, int]:
+        out = {k: 0 for k in KIND_ORDER}
+        for c in self.changes:
+            out[c.kind] += 1
+        out["coverage"] = len(self.coverage)
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "old": self.old, "new": self.new, "counts": self.counts(),
+            "changes": [asdict(c) for c in self.changes],
+            "coverage": [{**asdict(c), "gained": list(c.gained), "lost": list(c.lost), "summary": c.summary}
+                         for c in self.coverage],
+        }
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    norm = lambda v: " ".join(str(v).split()).casefold() if v not in (None, "") else ""  # noqa: E731
+    return norm(a) == norm(b)
+
+
+def _title(record: Record) -> str:
+    return str(record.values.get("title") or record.values.get("name") or "")
+
+
+def _by_id(rows: tuple[Record, ...]) -> dict[str, Record]:
+    out: dict[str, Record] = {}
+    for record in rows:
+        out.setdefault(str(record.values.get("id") or "").casefold(), record)
+    out.pop("", None)
+    return out
+
+
+def _coverage(master: MasterData) -> dict[str, tuple[set[str], int]]:
+    found: dict[str, tuple[set[str], int]] = {}
+    for record in master.initiatives:
+        split = record.values.get("objective_split")
+        objectives = _split_ids(split) or [str(record.values.get("objective_id") or "")]
+        for objective in objectives:
+            if objective:
+                departments, count = found.get(objective, (set(), 0))
+                departments.add(record.department)
+                found[objective] = (departments, count + 1)
+    return found
+
+
+def _split_ids(split: Any) -> list[str]:
+    if isinstance(split, tuple):
+        return [str(o) for o, _ in split]
+    if isinstance(split, str) and split.strip():
+        from .values import parse_value
+
+        parsed = parse_value(split, "allocation")
+        if parsed.ok:
+            return [str(o).upper() for o, _ in parsed.value]
+    return []
+
+
+def diff_masters(old: MasterData, new: MasterData, spec: Spec | None = None) -> MasterDiff:
+    spec = spec or load_spec("department")
+    result = MasterDiff(old.path, new.path)
+    for sheet in spec.sheets:
+        before, after = _by_id(old.records.get(sheet.key, ())), _by_id(new.records.get(sheet.key, ()))
+        for key, record in after.items():
+            if key not in before:
+                result.changes.append(Change(sheet.key, ADDED, record.id, record.department, _title(record)))
+        for key, record in before.items():
+            if key not in after:
+                result.changes.append(Change(sheet.key, REMOVED, record.id, record.department, _title(record)))
+        for key, was in before.items():
+            now = after.get(key)
+            if now is None:
+                continue
+            if not _same(was.department, now.department):
+                result.changes.append(Change(sheet.key, REOWNED, now.id, now.department, _title(now), "Department",
+                                             was.department, now.department))
+            for kind, keys in CHANGE_KEYS.items():
+                for col in (c for c in sheet.columns if c.key in keys):
+                    a, b = was.values.get(col.key), now.values.get(col.key)
+                    if not _same(a, b):
+                        result.changes.append(Change(sheet.key, kind, now.id, now.department, _title(now),
+                                                     col.header, a, b))
+    sheet_order = {s.key: i for i, s in enumerate(spec.sheets)}
+    result.changes.sort(key=lambda c: (sheet_order.get(c.sheet, 9), KIND_ORDER[c.kind], c.department, c.id))
+
+    before, after = _coverage(old), _coverage(new)
+    for objective in sorted(set(before) | set(after)):
+        (d0, n0), (d1, n1) = before.get(objective, (set(), 0)), after.get(objective, (set(), 0))
+        if d0 != d1:
+            result.coverage.append(CoverageChange(objective, tuple(sorted(d0)), tuple(sorted(d1)), n0, n1))
+    return result
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def print_diff(diff: MasterDiff, console, spec: Spec | None = None) -> None:
+    """The diff as rich tables."""
+    from rich.table import Table
+
+    spec = spec or load_spec("department")
+    titles = {s.key: s.title for s in spec.sheets}
+    if not diff:
+        console.print(f"No changes between {Path(diff.old).name} and {Path(diff.new).name}.")
+        return
+    table = Table(title=f"{Path(diff.old).name} → {Path(diff.new).name}", title_justify="left")
+    for column in ("Sheet", "Change", "ID", "Department", "Title", "Field", "Old", "New"):
+        table.add_column(column, overflow="fold")
+    styles = {ADDED: "green", REMOVED: "red", RETARGETED: "yellow", REOWNED: "cyan", REALIGNED: "magenta"}
+    for c in diff.changes:
+        table.add_row(titles.get(c.sheet, c.sheet), f"[{styles[c.kind]}]{c.kind}[/]", c.id, c.department,
+                      c.title[:50], c.field, _shown(c.old) if c.field else "", _shown(c.new) if c.field else "")
+    if diff.changes:
+        console.print(table)
+    if diff.coverage:
+        cov = Table(title="Objectives whose coverage changed", title_justify="left")
+        for column in ("Objective", "Before", "After", "Change"):
+            cov.add_column(column)
+        for c in diff.coverage:
+            cov.add_row(c.objective, f"{', '.join(c.old_departments) or 'none'} ({c.old_initiatives})",
+                        f"{', '.join(c.new_departments) or 'none'} ({c.new_initiatives})", c.summary)
+        console.print(cov)
+    counts = diff.counts()
+    console.print(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no changes")
+
+
+def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = None) -> Path:
+    """The diff as a workbook: a Changes sheet and a Coverage sheet (pandas + xlsxwriter)."""
+    import pandas as pd
+
+    from .atomic import write_bytes_atomic
+
+    spec = spec or load_spec("department")
+    titles = {s.key: s.title for s in spec.sheets}
+    changes = pd.DataFrame(
+        [[titles.get(c.sheet, c.sheet), c.kind, c.id, c.department, c.title, c.field,
+          _cell(c.old), _cell(c.new)] for c in diff.changes],
+        columns=["Sheet", "Change", "ID", "Department", "Title", "Field", "Old", "New"])
+    coverage = pd.DataFrame(
+        [[c.objective, ", ".join(c.old_departments), ", ".join(c.new_departments), c.old_initiatives,
+          c.new_initiatives, c.summary] for c in diff.coverage],
+        columns=["Objective", "Departments before", "Departments after", "Initiatives before",
+                 "Initiatives after", "Change"])
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": {
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}}) as writer:
+        for name, frame, widths in (("Changes", changes, [12, 12, 12, 12, 50, 14, 16, 16]),
+                                    ("Coverage", coverage, [10, 24, 24, 12, 12, 20])):
+            frame.to_excel(writer, sheet_name=name, index=False)
+            ws = writer.sheets[name]
+            for c, width in enumerate(widths):
+                ws.set_column(c, c, width)
+            ws.freeze_panes(1, 0)
+            ws.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
+    path = Path(path)
+    write_bytes_atomic(path, buffer.getvalue())
+    return path
+
+
+def _cell(value: Any) -> Any:
+    """pandas writes numbers as numbers and everything else as text."""
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    return str(value)

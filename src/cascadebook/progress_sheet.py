@@ -1,0 +1,289 @@
+"""The master's progress views: the Progress sheet (roll-ups, data bars, RAG, native charts), the
+Check-ins table, and the progress columns of the Goal Hierarchy.
+
+The headers of the Check-ins table are defined here once (the fixed ones) or come from the
+check-in spec (the department's inputs); ``master_read`` reads the table back by the same names.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Sequence
+
+from .progress import AMBER, GREEN, RED, ProgressReport
+from .spec import Column, Spec
+
+PROGRESS_SHEET = "Progress"
+CHECKINS_SHEET = "Check-ins"
+CHECKINS_TABLE = "CheckIns"
+CHECKIN_LEAD = ("Department", "Period", "Sheet", "ID")  # then the check-in spec's input columns
+CHECKIN_TAIL = ("Progress", "Source file")
+HIERARCHY_HEADERS = ("Progress", "RAG")
+OBJECTIVE_HEADERS = ("ID", "Objective", "Weight", "Reporting")
+DEPARTMENT_HEADERS = ("Code", "Department", "Head", "Reporting")
+SUMMARY_HEADERS = ("Progress", "Expected", "RAG")
+
+HEADER_FILL = "#1F3864"
+BAR_COLOUR = "#5B9BD5"
+RAG_STYLE = {GREEN: ("#C6EFCE", "#006100"), AMBER: ("#FFEB9C", "#9C5700"), RED: ("#FFC7CE", "#9C0006")}
+EXCEL_MAX_CHARS = 32767
+
+
+def checkin_columns(spec: Spec) -> list[Column]:
+    """The check-in spec's input columns, each once, in the order of the sheets."""
+    seen: dict[str, Column] = {}
+    for sheet in spec.sheets:
+        for col in sheet.input_columns:
+            seen.setdefault(col.key, col)
+    return list(seen.values())
+
+
+def checkin_headers(spec: Spec) -> list[str]:
+    return [*CHECKIN_LEAD, *[c.header for c in checkin_columns(spec)], *CHECKIN_TAIL]
+
+
+class _Formats:
+    def __init__(self, book):
+        add = book.add_format
+        self.title = add({"bold": True, "font_size": 16, "font_color": HEADER_FILL})
+        self.subtitle = add({"bold": True, "font_size": 12, "font_color": HEADER_FILL})
+        self.note = add({"italic": True, "font_color": "#404040", "text_wrap": True, "valign": "top"})
+        self.header = add({"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "text_wrap": True,
+                           "valign": "vcenter", "border": 1})
+        self.text = add({"valign": "top"})
+        self.bold = add({"bold": True, "valign": "top"})
+        self.percent = add({"num_format": "0%", "valign": "top"})
+        self.bold_percent = add({"num_format": "0%", "bold": True, "valign": "top"})
+        self.number = add({"valign": "top"})
+        self.date = add({"num_format": "yyyy-mm-dd", "valign": "top"})
+        self.rag = {k: add({"bg_color": bg, "font_color": fg, "bold": True, "align": "center", "valign": "top"})
+                    for k, (bg, fg) in RAG_STYLE.items()}
+
+
+def _write(ws, r: int, c: int, value: Any, fmt=None) -> None:
+    """By Python type; text is always written as text, never as a formula."""
+    if value is None or value == "":
+        ws.write_blank(r, c, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(r, c, value, fmt)
+    elif isinstance(value, (int, float)):
+        ws.write_number(r, c, value, fmt)
+    elif isinstance(value, datetime):
+        ws.write_datetime(r, c, value, fmt)
+    elif isinstance(value, date):
+        ws.write_datetime(r, c, datetime(value.year, value.month, value.day), fmt)
+    else:
+        ws.write_string(r, c, str(value)[:EXCEL_MAX_CHARS], fmt)
+
+
+def _rag(ws, r: int, c: int, rag: str | None, fmt: _Formats) -> None:
+    if rag:
+        ws.write_string(r, c, rag.capitalize(), fmt.rag[rag])
+    else:
+        ws.write_blank(r, c, None)
+
+
+def _data_bar(ws, first_row: int, col: int, last_row: int, last_col: int | None = None) -> None:
+    if last_row < first_row:
+        return
+    ws.conditional_format(first_row, col, last_row, col if last_col is None else last_col, {
+        "type": "data_bar", "bar_color": BAR_COLOUR, "bar_solid": True,
+        "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1,
+    })
+
+
+def write_progress(book, result: Any, *, checkin_spec: Spec | None = None) -> None:
+    """Add the Progress and Check-ins sheets for ``result.progress`` (a ProgressReport) to ``book``.
+
+    ``result`` needs ``strategy`` and ``progress``; the Progress sheet shows per objective and per
+    department the rolled-up progress of every checked-in period, the latest with a data bar,
+    expected progress and RAG, and three native charts that refer to those cells.
+    """
+    from .checkin import checkin_spec as bundled
+
+    report: ProgressReport = result.progress
+    fmt = _Formats(book)
+    _progress_sheet(book, fmt, result.strategy, report)
+    _checkins_sheet(book, fmt, report, checkin_spec or bundled())
+
+
+def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> None:
+    ws = book.add_worksheet(PROGRESS_SHEET)
+    periods = list(report.periods)
+    latest = report.latest
+    lead = len(OBJECTIVE_HEADERS)
+    first_period = lead
+    progress_col = lead + len(periods)
+    expected_col, rag_col = progress_col + 1, progress_col + 2
+    widths = [9, 46, 14, 10, *[8] * len(periods), 10, 10, 8]
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width)
+    ws.write_string(0, 0, f"{strategy.cycle} progress — latest check-in {latest}", fmt.title)
+    t = report.thresholds
+    ws.merge_range(1, 0, 1, rag_col, (
+        "Progress is the share of the way from baseline to target, capped to 0–100%; objectives and departments "
+        "roll up their initiatives by contribution weight. Expected is where they should be by now; RAG compares "
+        f"progress with it: green at {t.green:.0%} of expected or more, amber at {t.amber:.0%} or more, else red. "
+        "Reporting: initiatives with an actual, of those planned."), fmt.note)
+    ws.set_row(1, 48)
+
+    # By objective
+    ws.write_string(3, 0, "By objective", fmt.subtitle)
+    header_row = 4
+    for c, h in enumerate([*OBJECTIVE_HEADERS, *periods, *SUMMARY_HEADERS]):
+        ws.write_string(header_row, c, h, fmt.header)
+    first = header_row + 1
+    r = first
+    for objective in strategy.objectives:
+        rollups = report.objectives.get(objective.id, {})
+        now = rollups.get(latest)
+        _write(ws, r, 0, objective.id, fmt.text)
+        _write(ws, r, 1, objective.title, fmt.text)
+        _write(ws, r, 2, objective.weight, fmt.percent)
+        _write(ws, r, 3, now.coverage if now else "", fmt.text)
+        for c, period in enumerate(periods, first_period):
+            roll = rollups.get(period)
+            _write(ws, r, c, roll.progress if roll else None, fmt.percent)
+        _write(ws, r, progress_col, now.progress if now else None, fmt.percent)
+        _write(ws, r, expected_col, now.expected if now else None, fmt.percent)
+        _rag(ws, r, rag_col, now.rag if now else None, fmt)
+        r += 1
+    last_objective = r - 1
+    _data_bar(ws, first, progress_col, last_objective)
+    overall = report.overall.get(latest)
+    ws.write_string(r, 1, "All objectives (by objective weight)", fmt.bold)
+    _write(ws, r, 3, overall.coverage if overall else "", fmt.text)
+    for c, period in enumerate(periods, first_period):
+        roll = report.overall.get(period)
+        _write(ws, r, c, roll.progress if roll else None, fmt.bold_percent)
+    _write(ws, r, progress_col, overall.progress if overall else None, fmt.bold_percent)
+    _write(ws, r, expected_col, overall.expected if overall else None, fmt.bold_percent)
+    _rag(ws, r, rag_col, overall.rag if overall else None, fmt)
+
+    # By department
+    r += 2
+    ws.write_string(r, 0, "By department", fmt.subtitle)
+    dep_header = r + 1
+    for c, h in enumerate([*DEPARTMENT_HEADERS, *periods, *SUMMARY_HEADERS]):
+        ws.write_string(dep_header, c, h, fmt.header)
+    dep_first = r = dep_header + 1
+    for department in sorted(strategy.departments, key=lambda d: d.code):
+        rollups = report.departments.get(department.code, {})
+        now = rollups.get(latest)
+        _write(ws, r, 0, department.code, fmt.text)
+        _write(ws, r, 1, department.name, fmt.text)
+        _write(ws, r, 2, department.head, fmt.text)
+        _write(ws, r, 3, now.coverage if now else "", fmt.text)
+        for c, period in enumerate(periods, first_period):
+            roll = rollups.get(period)
+            _write(ws, r, c, roll.progress if roll else None, fmt.percent)
+        _write(ws, r, progress_col, now.progress if now else None, fmt.percent)
+        _write(ws, r, expected_col, now.expected if now else None, fmt.percent)
+        _rag(ws, r, rag_col, now.rag if now else None, fmt)
+        r += 1
+    dep_last = r - 1
+    _data_bar(ws, dep_first, progress_col, dep_last)
+    ws.freeze_panes(header_row + 1, 2)
+
+    # Native charts below the tables, each referring to the cells above.
+    chart_row = dep_last + 3
+    if last_objective >= first:
+        by_objective = book.add_chart({"type": "bar"})
+        by_objective.add_series({
+            "name": f"Progress {latest}",
+            "categories": [PROGRESS_SHEET, first, 0, last_objective, 0],
+            "values": [PROGRESS_SHEET, first, progress_col, last_objective, progress_col],
+            "fill": {"color": BAR_COLOUR},
+            "data_labels": {"value": True, "num_format": "0%"},
+        })
+        by_objective.set_title({"name": f"Progress by objective ({latest})"})
+        by_objective.set_x_axis({"min": 0, "max": 1, "num_format": "0%", "major_gridlines": {"visible": True}})
+        by_objective.set_y_axis({"reverse": True})
+        by_objective.set_legend({"none": True})
+        by_objective.set_size({"width": 450, "height": 300})
+        ws.insert_chart(chart_row, 0, by_objective)
+
+        by_period = book.add_chart({"type": "line"})
+        for row, objective in zip(range(first, last_objective + 1), strategy.objectives):
+            by_period.add_series({
+                "name": [PROGRESS_SHEET, row, 0],
+                "categories": [PROGRESS_SHEET, header_row, first_period, header_row, first_period + len(periods) - 1],
+                "values": [PROGRESS_SHEET, row, first_period, row, first_period + len(periods) - 1],
+                "marker": {"type": "circle", "size": 6},
+            })
+        by_period.set_title({"name": "Progress by period"})
+        by_period.set_y_axis({"min": 0, "max": 1, "num_format": "0%", "major_gridlines": {"visible": True}})
+        by_period.set_legend({"position": "right"})
+        by_period.set_size({"width": 910, "height": 300})
+        ws.insert_chart(chart_row + 16, 0, by_period)
+
+    if dep_last >= dep_first:
+        by_department = book.add_chart({"type": "bar"})
+        by_department.add_series({
+            "name": f"Progress {latest}",
+            "categories": [PROGRESS_SHEET, dep_first, 0, dep_last, 0],
+            "values": [PROGRESS_SHEET, dep_first, progress_col, dep_last, progress_col],
+            "fill": {"color": "#70AD47"},
+            "data_labels": {"value": True, "num_format": "0%"},
+        })
+        by_department.set_title({"name": f"Progress by department ({latest})"})
+        by_department.set_x_axis({"min": 0, "max": 1, "num_format": "0%", "major_gridlines": {"visible": True}})
+        by_department.set_y_axis({"reverse": True})
+        by_department.set_legend({"none": True})
+        by_department.set_size({"width": 450, "height": 300})
+        ws.insert_chart(chart_row, 0, by_department, {"x_offset": 460})
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+
+
+def _checkins_sheet(book, fmt: _Formats, report: ProgressReport, spec: Spec) -> None:
+    ws = book.add_worksheet(CHECKINS_SHEET)
+    columns = checkin_columns(spec)
+    headers = checkin_headers(spec)
+    titles = {s.key: s.title for s in spec.sheets}
+    order = {p: i for i, p in enumerate(report.periods)}
+    actuals = sorted(report.actuals, key=lambda a: (order.get(a.period, 99), a.department, a.sheet != "initiatives",
+                                                      a.row))
+    ws.add_table(0, 0, max(len(actuals), 1), len(headers) - 1, {
+        "name": CHECKINS_TABLE, "style": "Table Style Medium 2", "columns": [{"header": h} for h in headers]})
+    for r, actual in enumerate(actuals, 1):
+        own = report.items.get(actual.key, {}).get(actual.period)
+        progress = own.progress if own is not None and not own.carried else None
+        row = [actual.department, actual.period, titles.get(actual.sheet, actual.sheet), actual.id,
+               *[actual.values.get(c.key) for c in columns], progress, actual.file]
+        for c, value in enumerate(row):
+            _write(ws, r, c, value, fmt.percent if c == len(row) - 2 else None)
+    widths = [11, 8, 12, 12, *[max(c.width, 10) for c in columns], 10, 36]
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width)
+    ws.freeze_panes(1, 0)
+
+
+def hierarchy_progress(book, ws, report: ProgressReport, rows: Sequence[tuple[int, str, str]], column: int) -> None:
+    """Progress and RAG columns on the Goal Hierarchy, from ``column`` on.
+
+    ``rows`` has one ``(level, id, department)`` per data row from row 2 (Excel): level 0 is the
+    vision and mission (the first of them shows the company's progress), 1 an objective, 2 an
+    initiative, 3 a KPI. Values are the latest checked-in period's.
+    """
+    fmt = _Formats(book)
+    for c, h in enumerate(HIERARCHY_HEADERS):
+        ws.write_string(0, column + c, f"{h} {report.latest}" if c == 0 else h, fmt.header)
+    ws.set_column(column, column, 12)
+    ws.set_column(column + 1, column + 1, 8)
+    seen_top = False
+    for r, (level, ident, department) in enumerate(rows, 1):
+        value = rag = None
+        if level == 0 and not seen_top:
+            seen_top = True
+            roll = report.overall.get(report.latest or "")
+            value, rag = (roll.progress, roll.rag) if roll else (None, None)
+        elif level == 1:
+            roll = report.objective(ident)
+            value, rag = (roll.progress, roll.rag) if roll else (None, None)
+        elif level in (2, 3):
+            item = report.item("initiatives" if level == 2 else "kpis", department, ident)
+            value, rag = (item.progress, item.rag) if item else (None, None)
+        _write(ws, r, column, value, fmt.percent)
+        _rag(ws, r, column + 1, rag, fmt)
+    _data_bar(ws, 1, column, len(rows))
