@@ -8,6 +8,7 @@ Every string from a department is written with ``write_string`` and the workbook
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -536,7 +537,23 @@ def _findings(w: _Writer, result: Reconciliation, table: Table, master_dir: Path
         ws.write_string(r, 0, f.severity.value, w.severity[f.severity.value])
         target = _link(f, paths.get(f.file), master_dir)
         if target and r <= MAX_HYPERLINKS:
-            ws.write_url(r, 8, target, w.link, string="open", tip=f.where[:255])
+            ws.write_url(r, 8, target, w.link, string="open", tip=_tip(f.where))
+
+
+# Hyperlinks built from what departments typed (their file and sheet names): a sheet name Excel itself
+# would refuse ([]:*?/\, control characters, over 31 characters) gets no anchor, and a link over
+# Excel's limits (2079 characters, 255 for the anchor) is shortened or left out, never half-written.
+SAFE_SHEET_NAME = re.compile(r"[^\[\]:*?/\\\x00-\x1f\x7f]{1,31}")
+SAFE_CELL = re.compile(r"\$?[A-Z]{1,3}\$?[0-9]{1,7}")
+MAX_URL, MAX_ANCHOR = 2079, 255
+URL_ESCAPES = {ch: f"%{ord(ch):02x}" for ch in '%" <>[]^`{}#'}
+
+
+def _tip(text: str) -> str:
+    """A hyperlink's screen tip within Excel's 255 UTF-16 units."""
+    while len(text.encode("utf-16-le")) > 2 * MAX_ANCHOR:
+        text = text[:-1]
+    return text
 
 
 def _link(f: Finding, source: str | None, master_dir: Path) -> str | None:
@@ -547,9 +564,16 @@ def _link(f: Finding, source: str | None, master_dir: Path) -> str | None:
         rel = os.path.relpath(source, master_dir)
     except ValueError:  # another drive on Windows
         rel = source
-    rel = rel.replace("#", "%23")
-    anchor = f"#{quote_sheet(f.sheet)}!{f.cell}" if f.sheet and f.cell and ":" not in f.cell else ""
-    return f"external:{rel}{anchor}"
+    if any(ord(ch) < 32 or ch == "\x7f" for ch in rel):  # a file name no hyperlink can carry safely
+        return None
+    rel = "".join(URL_ESCAPES.get(ch, ch) for ch in rel)  # as xlsxwriter escapes, plus "#" (it ends the path)
+    anchor = ""
+    if f.sheet and f.cell and SAFE_SHEET_NAME.fullmatch(f.sheet) and SAFE_CELL.fullmatch(f.cell):
+        anchor = f"#{quote_sheet(f.sheet)}!{f.cell}"  # a sheet name typed by a department, quoted
+    target = f"external:{rel}{anchor}"
+    if len(target) - len("external:") > MAX_URL or len(anchor) > MAX_ANCHOR:
+        target = f"external:{rel}"
+    return target if len(target) - len("external:") <= MAX_URL else None
 
 
 def _is_number(value) -> bool:

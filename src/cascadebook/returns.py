@@ -371,7 +371,7 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
             ret.findings.append(Finding(code, f"the column {col.header!r} is missing",
                                         cell=f"{a1(header + 1, 1)}", **where))
     input_keys = [c.key for c in sheet.columns if c.is_input and c.key in columns]
-    mapped = set(columns.values())
+    mapped = set(columns.values()) | {c for c, v in enumerate(rows[header]) if _is_generated_header(v)}
     records = []
     extra_values: dict[int, list[int]] = {}
     for r in range(header + 1, len(rows)):
@@ -405,6 +405,14 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
                     "formula-without-value", f"{a1(row, col)} holds a formula that was never calculated, so "
                     "its value is unknown (read as blank)", cell=a1(row, col), **where))
     return records
+
+
+def _is_generated_header(value: Any) -> bool:
+    """A column the template itself adds after the spec's columns (the live Check column): not data."""
+    from . import templates
+
+    return isinstance(value, str) and normalise_header(value) == normalise_header(getattr(templates, "CHECK_HEADER",
+                                                                                          "Check"))
 
 
 def _ranges(numbers: tuple[int, ...]) -> str:
