@@ -1,0 +1,184 @@
+"""LibreOffice round trip, for real: filled templates re-saved by headless LibreOffice as .xlsx and .ods
+(and one as legacy .xls), then reconciled. Also pins down what LibreOffice keeps and drops of the
+template, which README documents.
+
+All conversions happen once per module, in three soffice calls (one per target format). Without
+LibreOffice these tests are skipped, except in CI (CI=true), where .ci/run installs it and a missing
+soffice is a failure. Deselect them with ``-m "not libreoffice"``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from cascadebook import generate, load_key, load_strategy, reconcile
+from cascadebook.fill import fill_workbook
+from cascadebook.libreoffice import convert, soffice
+from cascadebook.templates import META_PROPERTY_PREFIX, META_SHEET
+from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
+from corpus import make_corpus as corpus
+
+
+def _register_marker() -> None:
+    """Register the ``libreoffice`` marker without a pytest.ini or conftest hook (so no warning)."""
+    config = getattr(pytest.mark, "_config", None)
+    if config is not None and not any(str(m).startswith("libreoffice") for m in config.getini("markers")):
+        config.addinivalue_line("markers", "libreoffice: converts files with headless LibreOffice (slow)")
+
+
+_register_marker()
+pytestmark = pytest.mark.libreoffice
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+MKT_ROWS = {
+    "initiatives": [
+        clean_initiative("CO1", "Account-based campaign", 40, 150, budget="$420k", contribution_weight="60%",
+                         notes="Typed in Calc"),
+        clean_initiative("CO3", "Thought leadership", 0.48, 0.6, unit="%", due_period="Q4 2027"),
+    ],
+    "kpis": [clean_kpi("MKT-I01", "Qualified leads"), clean_kpi("MKT-I02", "Articles", level="Individual")],
+}
+SAL_ROWS = {"initiatives": [clean_initiative("CO1", "Solution selling", 0.15, 0.22, unit="%")],
+            "kpis": [clean_kpi("SAL-I01", "Close rate")]}
+RND_ROWS = {"initiatives": [clean_initiative("CO6", "Faster prototypes", 30, 20)],
+            "kpis": [clean_kpi("RND-I01", "Prototype days")]}
+
+
+@pytest.fixture(scope="module")
+def lo(tmp_path_factory):
+    """Strategy, key, originals, and their LibreOffice re-saves as xlsx/, ods/ and xls/ folders."""
+    if soffice() is None:
+        if IN_CI:
+            pytest.fail("LibreOffice (soffice) is missing in CI; .ci/run installs libreoffice-calc")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    root = tmp_path_factory.mktemp("lo")
+    shutil.copyfile(SAMPLE_STRATEGY, root / "strategy.yaml")
+    strategy = load_strategy(root / "strategy.yaml")
+    key = load_key(root / "strategy.yaml", create=True)
+    templates = {p.stem.split("_")[-1]: p for p in generate(strategy, root / "outbox", key=key,
+                                                            departments=["MKT", "SAL", "RND"])}
+    filled = root / "filled"
+    filled.mkdir()
+    originals = {
+        "MKT": fill_workbook(templates["MKT"], filled / "Marketing plan.xlsx", rows=MKT_ROWS),
+        # Sales' workbook filed under Finance's name: identity must come from the metadata.
+        "SAL": fill_workbook(templates["SAL"], filled / "FY2027_FIN.xlsx", rows=SAL_ROWS),
+    }
+    rnd = fill_workbook(templates["RND"], filled / "rebuilt.xlsx", rows=RND_ROWS)
+    originals["RND"] = corpus.edit(rnd, rnd, corpus.strip_metadata)  # all metadata gone
+    files = list(originals.values())
+    out = {"xlsx": convert(files + [templates["MKT"]], "xlsx", root / "xlsx"),
+           "ods": convert(files + [templates["MKT"]], "ods", root / "ods"),
+           "xls": convert([originals["MKT"]], "xls", root / "xls")}
+    return {"root": root, "strategy": strategy, "key": key, "originals": originals, "out": out,
+            "template": {"xlsx": out["xlsx"][-1], "ods": out["ods"][-1]}}
+
+
+def _folder(lo, kind: str) -> Path:
+    """The converted returns (not the bare template) in a folder of their own."""
+    folder = lo["root"] / f"returns-{kind}"
+    if not folder.exists():
+        folder.mkdir()
+        for path in lo["out"][kind][:-1]:
+            shutil.copyfile(path, folder / path.name)
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "ods"])
+def test_reconcile_reads_libreoffice_resaves(lo, kind):
+    originals = reconcile(lo["strategy"], [lo["root"] / "filled"], key=lo["key"], jobs=1)
+    result = reconcile(lo["strategy"], [_folder(lo, kind)], key=lo["key"], jobs=1)
+    suffix = "." + kind
+    assert {(s.file, s.department, s.status) for s in result.sources} == {
+        (f"returns-{kind}/Marketing plan{suffix}", "MKT", "accepted"),
+        (f"returns-{kind}/FY2027_FIN{suffix}", "SAL", "accepted"),  # filed as another: metadata wins
+        (f"returns-{kind}/rebuilt{suffix}", "RND", "accepted"),
+    }
+    by_source = {s.department: s.identified_by for s in result.sources}
+    assert by_source == {"MKT": "metadata sheet", "SAL": "metadata sheet", "RND": "content"}
+    codes = {(f.code, f.department) for f in result.findings}
+    assert ("identified-by-content", "RND") in codes
+    assert not {c for c, _ in codes} & {"signature-mismatch", "signature-unverified", "not-a-template",
+                                        "file-unreadable", "missing-sheet", "missing-column",
+                                        "formula-without-value", "extra-sheet", "extra-column"}
+
+    def rows(res):
+        return sorted((r.department, r.sheet, r.id, r.row,
+                       tuple(sorted((k, round(v, 9) if isinstance(v, float) else v) for k, v in r.values.items())))
+                      for r in res.records["initiatives"] + res.records["kpis"])
+
+    assert rows(result) == rows(originals)  # every value survives the round trip
+    mkt = {r.id: r for r in result.initiatives if r.department == "MKT"}
+    assert mkt["MKT-I01"].get("budget") == 420000 and mkt["MKT-I01"].get("notes") == "Typed in Calc"
+    assert mkt["MKT-I02"].get("due_period") == "Q4"
+
+
+def test_legacy_xls_from_libreoffice_is_a_finding(lo):
+    [xls] = lo["out"]["xls"]
+    result = reconcile(lo["strategy"], [xls], key=lo["key"], jobs=1)
+    assert [(f.code, f.file) for f in result.findings if f.file] == [("legacy-format", "Marketing plan.xls")]
+
+
+def test_what_libreoffice_keeps_and_drops_in_xlsx(lo):
+    """Measured with LibreOffice 7.4: README's 'LibreOffice' section states the same."""
+    path = lo["template"]["xlsx"]
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Instructions", "Objectives", "Initiatives", "KPIs", META_SHEET]
+    assert book[META_SHEET].sheet_state == "hidden"  # was veryHidden: anyone can unhide it now
+    assert all(ws.protection.sheet for ws in book.worksheets)  # protection kept (no password was set)
+    ws = book["Initiatives"]
+    # Blank input cells are dropped; they stay unlocked through the column style, which is kept.
+    assert _column_unlocked(path, "xl/worksheets/sheet3.xml", 2) and not _column_unlocked(path, "xl/worksheets/sheet3.xml", 1)
+    assert ws["A5"].protection.locked and ws["B5"].value is None
+    assert ws["A5"].value == "MKT-I01" and ws["A1"].value == "Initiatives — Marketing (MKT), FY2027"
+    lists = {str(dv.sqref).split(":")[0]: dv for dv in ws.data_validations.dataValidation if dv.type == "list"}
+    assert lists["B5"].formula1 == "ObjectiveIds" and lists["I5"].formula1 == '"Q1,Q2,Q3,Q4"'
+    assert {"ObjectiveIds", "InitiativesIds"} <= set(book.defined_names)
+    assert book.defined_names["ObjectiveIds"].attr_text.replace("'", "") == "Objectives!$A$2:$A$8"
+    props = {p.name: p.value for p in book.custom_doc_props.props}
+    assert props[META_PROPERTY_PREFIX + "department"] == "MKT"
+    assert {META_PROPERTY_PREFIX + k for k in ("cycle", "signature", "fingerprint", "generated_at")} <= set(props)
+    assert ws.merged_cells.ranges and ws.auto_filter.ref and ws.conditional_formatting
+    assert ws.freeze_panes is None  # the frozen header is dropped by a headless conversion (7.4)
+
+
+def _column_unlocked(path: Path, part: str, column: int) -> bool:
+    import re
+
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read(part).decode()
+        styles = archive.read("xl/styles.xml").decode()
+    col = next(c for c in re.findall(r"<col [^>]*>", sheet)
+               if int(re.search(r'min="(\d+)"', c).group(1)) <= column <= int(re.search(r'max="(\d+)"', c).group(1)))
+    style = int(re.search(r'style="(\d+)"', col).group(1))
+    xfs = re.findall(r"<xf [^>]*?(?:/>|>.*?</xf>)", re.search(r"<cellXfs.*?</cellXfs>", styles, re.S).group(0), re.S)
+    return bool(re.search(r'locked="(?:false|0)"', xfs[style]))
+
+
+def test_what_libreoffice_keeps_and_drops_in_ods(lo):
+    from defusedxml.ElementTree import fromstring
+
+    with zipfile.ZipFile(lo["template"]["ods"]) as archive:
+        content = archive.read("content.xml").decode()
+        meta = archive.read("meta.xml").decode()
+    root = fromstring(content)
+    ns = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+          "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0"}
+    tables = root.findall(".//table:table", ns)
+    assert [t.get(f"{{{ns['table']}}}name") for t in tables] == ["Instructions", "Objectives", "Initiatives", "KPIs",
+                                                                 META_SHEET]
+    assert all(t.get(f"{{{ns['table']}}}protected") == "true" for t in tables)
+    styles = {s.get(f"{{{ns['style']}}}name"): s for s in root.iter(f"{{{ns['style']}}}style")}
+    display = {t.get(f"{{{ns['table']}}}name"): styles[t.get(f"{{{ns['table']}}}style-name")]
+               .find("style:table-properties", ns).get(f"{{{ns['table']}}}display") for t in tables}
+    assert display[META_SHEET] == "false" and display["Initiatives"] == "true"  # hidden, not very hidden
+    assert "of:cell-content-is-in-list(ObjectiveIds)" in content  # dropdowns kept
+    names = [n.get(f"{{{ns['table']}}}name") for n in root.iter(f"{{{ns['table']}}}named-range")]
+    assert {"ObjectiveIds", "InitiativesIds"} <= set(names)
+    for field in ("department", "cycle", "signature", "fingerprint", "generated_at", "spec_name"):
+        assert f'meta:name="{META_PROPERTY_PREFIX}{field}"' in meta
