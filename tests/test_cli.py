@@ -77,7 +77,7 @@ def test_reconcile_on_the_shipped_samples(tmp_path):
     assert result.exit_code == 1  # the Operations sample carries typical mistakes on purpose
     data = json.loads((tmp_path / "r.json").read_text())
     assert {f["code"] for f in data["findings"] if f["severity"] == "error"} == {
-        "unknown-objective", "period-outside-cycle", "required-missing", "wrong-type", "unknown-initiative"}
+        "unknown-objective", "period-outside-cycle", "required-missing", "wrong-type", "untitled-initiative"}
     assert {f["department"] for f in data["findings"] if f["severity"] == "error"} == {"OPS"}
     assert not [f for f in data["findings"] if f["code"] == "signature-unverified"]  # the demo key is shipped
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cascadebook import reconcile, write_master
+from cascadebook import load_spec, reconcile, write_master
 from conftest import clean_initiative, clean_kpi
 
 
@@ -237,12 +237,15 @@ def test_nothing_is_lost_rows_in_equal_rows_out(strategy, key, returned, filled,
     result = reconcile(strategy, [returned], key=key, jobs=1)
     master = openpyxl.load_workbook(write_master(result, tmp_path / "m.xlsx"), read_only=True)
 
+    spec = load_spec()
+
     def input_rows(path: Path) -> int:
         book = openpyxl.load_workbook(path, read_only=True)
         count = 0
-        for title in ("Initiatives", "KPIs"):
-            for row in book[title].iter_rows(min_row=5, values_only=True):
-                if any(v not in (None, "") for v in row[1:]):  # the id column alone is prefilled
+        for sheet in spec.sheets:
+            inputs = [i for i, c in enumerate(sheet.columns) if c.is_input]  # not the prefilled ids or checks
+            for row in book[sheet.title].iter_rows(min_row=5, values_only=True):
+                if any(row[i] not in (None, "") for i in inputs):
                     count += 1
         return count
 

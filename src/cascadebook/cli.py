@@ -51,15 +51,18 @@ def cli() -> None:
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 def init(directory: str) -> None:
-    """Start a cycle in DIRECTORY: a sample strategy.yaml and the department template spec to edit."""
+    """Start a cycle in DIRECTORY: a sample strategy.yaml, the department template spec and the
+    e-mail texts, all to edit."""
     from importlib import resources
 
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     specs = resources.files("cascadebook.workbook_templates")
     written = []
-    for name, source in (("strategy.yaml", specs.joinpath("sample_strategy.yaml")),
-                         ("department.yaml", specs.joinpath("department.yaml"))):
+    files = [("strategy.yaml", "sample_strategy.yaml"), ("department.yaml", "department.yaml"),
+             *[(n, n) for n in ("email_request.txt", "email_reminder.txt", "email_feedback.txt")]]
+    for name, bundled in files:
+        source = specs.joinpath(bundled)
         path = target / name
         if path.exists():
             click.echo(f"kept existing {path}")

@@ -243,14 +243,15 @@ def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
          for f in result.findings], None, [9, 24, 11, 30, 13, 8, 70, 50, 8])
     tables["sources"] = Table(
         "Sources", "Sources",
-        ["File", "Department", "Status", "Reason", "Saved at", "Rows read", "Errors", "Warnings"],
-        [[s.file, s.department, s.status, s.reason, s.modified, s.row_count, 0, 0] for s in result.sources],
-        None, [36, 11, 12, 40, 22, 10, 8, 9])
+        ["File", "Department", "Status", "Reason", "Saved at", "Received", "Rows read", "Errors", "Warnings"],
+        [[s.file, s.department, s.status, s.reason, s.modified, s.received, s.row_count, 0, 0]
+         for s in result.sources],
+        None, [36, 11, 12, 40, 22, 22, 10, 8, 9])
     per_file: dict[tuple[str, str], int] = {}
     for f in result.findings:
         per_file[(f.file, f.severity.value)] = per_file.get((f.file, f.severity.value), 0) + 1
     for row in tables["sources"].rows:
-        row[6], row[7] = per_file.get((row[0], "error"), 0), per_file.get((row[0], "warning"), 0)
+        row[-2], row[-1] = per_file.get((row[0], "error"), 0), per_file.get((row[0], "warning"), 0)
     return tables
 
 

@@ -74,7 +74,7 @@ class Reconciliation:
                        **{k: len(v) for k, v in self.records.items()}},
             "sources": [
                 {"file": s.file, "department": s.department, "status": s.status, "reason": s.reason,
-                 "modified": s.modified, "rows": s.row_count}
+                 "modified": s.modified, "received": s.received, "rows": s.row_count}
                 for s in self.sources
             ],
             "findings": [f.to_dict() for f in self.findings],
