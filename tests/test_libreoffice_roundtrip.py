@@ -71,9 +71,16 @@ def lo(tmp_path_factory):
     }
     rnd = fill_workbook(templates["RND"], filled / "rebuilt.xlsx", rows=RND_ROWS)
     originals["RND"] = corpus.edit(rnd, rnd, corpus.strip_metadata)  # all metadata gone
+    sales_meta = [(r[0].value, r[1].value) for r in openpyxl.load_workbook(templates["SAL"])[META_SHEET].iter_rows()]
+
+    def copy_sales_metadata(book):  # Sales' whole signed metadata pasted into Marketing's workbook
+        for row, (name, value) in zip(book[META_SHEET].iter_rows(), sales_meta):
+            row[0].value, row[1].value = name, value
+
+    copied = corpus.edit(originals["MKT"], filled.parent / "copied.xlsx", copy_sales_metadata)
     files = list(originals.values())
-    out = {"xlsx": convert(files + [templates["MKT"]], "xlsx", root / "xlsx"),
-           "ods": convert(files + [templates["MKT"]], "ods", root / "ods"),
+    out = {"xlsx": convert(files + [copied, templates["MKT"]], "xlsx", root / "xlsx"),
+           "ods": convert(files + [copied, templates["MKT"]], "ods", root / "ods"),
            "xls": convert([originals["MKT"]], "xls", root / "xls")}
     return {"root": root, "strategy": strategy, "key": key, "originals": originals, "out": out,
             "template": {"xlsx": out["xlsx"][-1], "ods": out["ods"][-1]}}
@@ -84,7 +91,7 @@ def _folder(lo, kind: str) -> Path:
     folder = lo["root"] / f"returns-{kind}"
     if not folder.exists():
         folder.mkdir()
-        for path in lo["out"][kind][:-1]:
+        for path in lo["out"][kind][:3]:
             shutil.copyfile(path, folder / path.name)
     return folder
 
@@ -116,6 +123,16 @@ def test_reconcile_reads_libreoffice_resaves(lo, kind):
     mkt = {r.id: r for r in result.initiatives if r.department == "MKT"}
     assert mkt["MKT-I01"].get("budget") == 420000 and mkt["MKT-I01"].get("notes") == "Typed in Calc"
     assert mkt["MKT-I02"].get("due_period") == "Q4"
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "ods"])
+def test_metadata_copied_from_another_department_survives_no_resave(lo, kind):
+    copied = lo["out"][kind][3]
+    result = reconcile(lo["strategy"], [copied], key=lo["key"], jobs=1)
+    assert [(s.department, s.status) for s in result.sources] == [("SAL", "rejected")]
+    [mismatch] = [f for f in result.findings if f.code == "signature-mismatch"]
+    assert "says SAL, FY2027 but the document properties say MKT, FY2027" in mismatch.message
+    assert not result.initiatives
 
 
 def test_legacy_xls_from_libreoffice_is_a_finding(lo):
