@@ -88,3 +88,20 @@ def test_roll_up_with_split_initiatives_and_carried_actuals():
     overall = report.overall["Q2"]
     assert overall.progress == pytest.approx(0.75 * (0.5 * 0.6 + 0.25 * 0.5) / 0.75 + 0.25 * 0.5)
     assert report.latest == "Q2" and report.to_dict()["latest"] == "Q2"
+
+
+def test_rag_thresholds_come_from_the_strategy(tmp_path):
+    from cascadebook import read_strategy
+    from conftest import SAMPLE_STRATEGY
+
+    path = tmp_path / "strategy.yaml"
+    path.write_text(SAMPLE_STRATEGY.read_text() + "rag_green: 80%\nrag_amber: 0.5\n")
+    strategy, _ = read_strategy(path)
+    assert (strategy.rag_green, strategy.rag_amber) == (0.8, 0.5)
+    assert Thresholds.of(strategy) == Thresholds(0.8, 0.5)
+    path.write_text(SAMPLE_STRATEGY.read_text() + "rag_green: 40%\nrag_amber: 70%\n")
+    strategy, findings = read_strategy(path)
+    assert strategy is None
+    assert [(f.code, f.location) for f in findings] == [("strategy-wrong-type", "rag_amber")]
+    default, _ = read_strategy(SAMPLE_STRATEGY)
+    assert Thresholds.of(default) == Thresholds(0.7, 0.4)
