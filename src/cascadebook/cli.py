@@ -82,8 +82,9 @@ def init(directory: str) -> None:
               help="Only this department (repeatable).")
 @click.option("--spec", "spec_path", default="department", show_default=True,
               help="Template spec: a bundled name or a YAML file.")
-@click.option("--from", "from_master", type=click.Path(exists=True, dir_okay=False), metavar="MASTER",
-              help="Next cycle: prefill each department's template with its initiatives and KPIs from MASTER.")
+@click.option("--from", "from_master", type=click.Path(exists=True), metavar="MASTER",
+              help="Next cycle: prefill each department's template with its initiatives and KPIs from MASTER "
+                   "(a master workbook or a `cascadebook export` folder).")
 def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path: str,
              from_master: str | None) -> None:
     """Write one template workbook per department of STRATEGY into OUTBOX.

@@ -28,6 +28,10 @@ EXCEL_MAX_ROWS = 1_048_576
 MAX_HYPERLINKS = 65_530  # Excel's limit per worksheet
 SEVERITY_COLOURS = {"error": "#F8CBAD", "warning": "#FFE699", "info": "#DDEBF7"}
 GAP_FILL = "#FCE4D6"
+COMMITMENTS_SHEET = "Commitments"
+COMMITMENT_HEADERS = ["ID", "Objective", "Perspective", "Unit", "Direction", "Baseline", "Target", "Target change",
+                      "Committed", "Gap", "Committed %", "Initiatives", "Departments", "Budget", "Headcount",
+                      "Budget cap", "Status"]
 UNIT_FORMATS = {"%": "0.0%", "usd": "#,##0", "eur": "#,##0", "gbp": "#,##0", "currency": "#,##0"}
 
 
@@ -284,6 +288,7 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
     headcount = sum(r.values.get("headcount") or 0 for r in result.initiatives
                     if _is_number(r.values.get("headcount")))
     commit_rows = len(s.objectives)
+    initiatives_col = column_letter(COMMITMENT_HEADERS.index("Initiatives") + 1)
     facts: list[tuple[str, Callable[[Any, int], None]]] = [
         ("Vision", lambda ws, r: ws.write_string(r, 1, s.vision, w.wrap)),
         ("Mission", lambda ws, r: ws.write_string(r, 1, s.mission, w.wrap)),
@@ -292,7 +297,8 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
             _formula(ws, r, 1, _sum_over("COUNTIF", sources, "Status", _lit("accepted")), len(accepted)),
             ws.write_string(r, 2, f"of {len(s.departments)}"))),
         ("Objectives covered", lambda ws, r: (
-            _formula(ws, r, 1, f"COUNTIF('Commitments'!$L$2:$L${commit_rows + 1},\">0\")", covered),
+            _formula(ws, r, 1, f"COUNTIF({quote_sheet(COMMITMENTS_SHEET)}!${initiatives_col}$2:"
+                               f"${initiatives_col}${commit_rows + 1},\">0\")", covered),
             ws.write_string(r, 2, f"of {len(s.objectives)}"))),
         ("Initiatives", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTA", inits, "Initiative ID"),
                                                len(result.initiatives))),
@@ -358,11 +364,9 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
 
 def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> None:
     """Per objective: target change, what departments commit, the gap, budget and headcount."""
-    ws = w.sheet("Commitments")
+    ws = w.sheet(COMMITMENTS_SHEET)
     contrib = tables["contributions"]
-    headers = ["ID", "Objective", "Perspective", "Unit", "Direction", "Baseline", "Target", "Target change",
-               "Committed", "Gap", "Committed %", "Initiatives", "Departments", "Budget", "Headcount", "Budget cap",
-               "Status"]
+    headers = COMMITMENT_HEADERS
     w.header_row(ws, 0, headers, [7, 44, 15, 8, 10, 12, 12, 13, 13, 13, 11, 10, 18, 13, 10, 13, 10])
     ws.set_row(0, 30)
     ws.freeze_panes(1, 2)

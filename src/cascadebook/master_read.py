@@ -108,6 +108,10 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
 
     spec = spec or load_spec("department")
     path = Path(path)
+    if path.is_dir() or path.suffix.lower() in (".yaml", ".yml"):  # a text export (cascadebook export)
+        from .export import read_export
+
+        return read_export(path, spec)
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error

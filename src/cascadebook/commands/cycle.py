@@ -37,7 +37,7 @@ Exit status 0, or 2 when a master cannot be read.
 
 
 @click.command(help=CHECKIN_HELP)
-@click.argument("master", type=click.Path(exists=True, dir_okay=False))
+@click.argument("master", type=click.Path(exists=True))
 @click.option("-s", "--strategy", "strategy_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help="The cycle's strategy (YAML or workbook); its key signs the workbooks.")
 @click.option("-p", "--period", required=True, help="The period to report on, one of the strategy's periods.")
@@ -74,8 +74,8 @@ def checkin(master: str, strategy_path: str, period: str, outbox: str, departmen
 
 
 @click.command(help=DIFF_HELP)
-@click.argument("old_master", type=click.Path(exists=True, dir_okay=False))
-@click.argument("new_master", type=click.Path(exists=True, dir_okay=False))
+@click.argument("old_master", type=click.Path(exists=True))
+@click.argument("new_master", type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON (for automation) instead of tables.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the diff as a workbook (.xlsx).")
 @click.option("--spec", "spec_path", default="department", show_default=True,

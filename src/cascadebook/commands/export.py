@@ -1,0 +1,29 @@
+"""`cascadebook export`: a master as stable YAML and CSV, for git."""
+from __future__ import annotations
+
+import click
+
+
+@click.command("export")
+@click.argument("master", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="Folder for the export.")
+@click.option("--spec", "spec_path", default="department", show_default=True,
+              help="Template spec: a bundled name or a YAML file.")
+def export(master: str, outdir: str, spec_path: str) -> None:
+    """Write the cycle in MASTER as sorted hierarchy.yaml plus one CSV per table, to keep in git and diff.
+
+    generate --from, checkin and diff accept the export folder as well as the master workbook.
+    """
+    from ..export import export_master
+    from ..master_read import MasterError
+    from ..spec import SpecError, load_spec
+
+    try:
+        paths = export_master(master, outdir, load_spec(spec_path))
+    except (MasterError, SpecError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in paths:
+        click.echo(f"wrote {path}")
+
+
+COMMANDS = [export]

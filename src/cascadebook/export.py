@@ -1,0 +1,158 @@
+"""A cycle as text: stable, sorted YAML (and a CSV per table) that can be kept in git and diffed.
+
+``hierarchy.yaml`` is the source of truth of an export (objectives -> initiatives -> KPIs, values
+by spec key, typed); the CSVs are for people and spreadsheets. ``read_export`` turns an export
+back into the same ``MasterData`` a master workbook gives, so ``generate --from``, ``checkin``
+and ``diff`` take either.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .atomic import write_text_atomic
+from .master import COMMITMENT_HEADERS, COMMITMENTS_SHEET
+from .master_read import CheckinValue, MasterData, MasterError, read_master
+from .model import Record
+from .spec import Spec, load_spec
+
+FORMAT = "cascadebook-export/1"
+HIERARCHY_FILE = "hierarchy.yaml"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date().isoformat() if (value.hour, value.minute, value.second) == (0, 0, 0) else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _row(record: Record, spec_sheet) -> dict[str, Any]:
+    row = {"department": record.department}
+    row.update({c.key: _plain(record.values.get(c.key)) for c in spec_sheet.columns
+                if record.values.get(c.key) is not None})
+    return row
+
+
+def _objectives(path: Path) -> list[dict[str, Any]]:
+    """Objective id and title (and plan) from the master's Commitments sheet."""
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    try:
+        names = {n.casefold(): n for n in book.sheet_names}
+        if COMMITMENTS_SHEET.casefold() not in names:
+            return []
+        rows = book.get_sheet_by_name(names[COMMITMENTS_SHEET.casefold()]).to_python(skip_empty_area=False)
+    finally:
+        book.close()
+    keep = {"ID": "id", "Objective": "title", "Unit": "unit", "Direction": "direction", "Baseline": "baseline",
+            "Target": "target"}
+    index = {keep[h]: COMMITMENT_HEADERS.index(h) for h in keep}
+    out = []
+    for row in rows[1:]:
+        if not row or row[0] in ("", None, "Total"):
+            continue
+        out.append({k: _plain(row[i]) for k, i in index.items() if i < len(row) and row[i] not in ("", None)})
+    return out
+
+
+def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None = None) -> list[Path]:
+    """Write hierarchy.yaml and one CSV per table of the master into ``outdir``; returns the paths."""
+    import pandas as pd
+
+    spec = spec or load_spec("department")
+    master_path, outdir = Path(master_path), Path(outdir)
+    data = read_master(master_path, spec)
+    initiatives_sheet, kpis_sheet = spec.sheet("initiatives"), spec.sheet("kpis")
+    kpis_by_initiative: dict[tuple[str, str], list[dict]] = {}
+    initiative_keys = {(i.department, i.id.casefold()) for i in data.initiatives}
+    for k in sorted(data.kpis, key=lambda r: (r.department, r.id)):
+        key = (k.department, str(k.values.get("initiative_id") or "").casefold())
+        kpis_by_initiative.setdefault(key, []).append(_row(k, kpis_sheet))
+    objectives = _objectives(master_path)
+    known = {o["id"] for o in objectives}
+    by_objective: dict[str, list[dict]] = {}
+    for i in sorted(data.initiatives, key=lambda r: (r.department, r.id)):
+        row = _row(i, initiatives_sheet)
+        kpis = kpis_by_initiative.get((i.department, i.id.casefold()))
+        if kpis:
+            row["kpis"] = kpis
+        objective = str(i.values.get("objective_id") or "")
+        by_objective.setdefault(objective if objective in known else "", []).append(row)
+    tree = {
+        "format": FORMAT,
+        "source": master_path.name,
+        "objectives": [{**o, "initiatives": by_objective.get(o["id"], [])} for o in sorted(objectives, key=lambda o: o["id"])],
+    }
+    if by_objective.get(""):
+        tree["unaligned_initiatives"] = by_objective[""]
+    orphans = [k for key, rows in sorted(kpis_by_initiative.items()) if key not in initiative_keys for k in rows]
+    if orphans:  # KPIs whose initiative is not in the master: kept, never dropped
+        tree["unattached_kpis"] = orphans
+    if data.checkins:
+        tree["checkins"] = [
+            {"department": c.department, "period": c.period, "sheet": c.sheet, "id": c.id,
+             **{k: _plain(v) for k, v in c.values.items() if v is not None},
+             **({"progress": round(c.progress, 6)} if c.progress is not None else {})}
+            for c in sorted(data.checkins, key=lambda c: (c.department, c.period, c.sheet, c.id))]
+    written = [outdir / HIERARCHY_FILE]
+    write_text_atomic(written[0], yaml.safe_dump(tree, sort_keys=False, allow_unicode=True, width=100))
+    for sheet in spec.sheets:
+        records = sorted(data.records.get(sheet.key, ()), key=lambda r: (r.department, r.id))
+        frame = pd.DataFrame([[r.department, *[_plain(r.values.get(c.key)) for c in sheet.columns]] for r in records],
+                             columns=["department", *[c.key for c in sheet.columns]], dtype=object)
+        path = outdir / f"{sheet.key}.csv"
+        write_text_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
+        written.append(path)
+    return written
+
+
+def read_export(path: str | Path, spec: Spec | None = None) -> MasterData:
+    """An export folder (or its hierarchy.yaml) back into MasterData."""
+    spec = spec or load_spec("department")
+    path = Path(path)
+    yaml_path = path / HIERARCHY_FILE if path.is_dir() else path
+    try:
+        tree = yaml.safe_load(yaml_path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise MasterError(f"{yaml_path.name}: cannot read the export ({exc})") from None
+    if tree.get("format") != FORMAT:
+        raise MasterError(f"{yaml_path.name}: not a cascadebook export (format {tree.get('format')!r})")
+    records: dict[str, list[Record]] = {s.key: [] for s in spec.sheets}
+    initiatives = [i for o in tree.get("objectives", []) for i in o.get("initiatives", [])]
+    initiatives += tree.get("unaligned_initiatives", [])
+    for row_number, item in enumerate(initiatives, 1):
+        for kpi in item.get("kpis", []):
+            records["kpis"].append(_record("kpis", kpi, spec, yaml_path.name, len(records["kpis"]) + 1))
+        records["initiatives"].append(_record("initiatives", item, spec, yaml_path.name, row_number))
+    for kpi in tree.get("unattached_kpis", []):
+        records["kpis"].append(_record("kpis", kpi, spec, yaml_path.name, len(records["kpis"]) + 1))
+    checkins = tuple(
+        CheckinValue(str(c["department"]), str(c["period"]), str(c["sheet"]), str(c["id"]),
+                     {k: v for k, v in c.items() if k not in ("department", "period", "sheet", "id", "progress")},
+                     c.get("progress"))
+        for c in tree.get("checkins", []))
+    return MasterData(str(path), {k: tuple(v) for k, v in records.items()}, checkins)
+
+
+def _record(sheet_key: str, item: dict, spec: Spec, file: str, row: int) -> Record:
+    sheet = spec.sheet(sheet_key)
+    values = {}
+    for col in sheet.columns:
+        value = item.get(col.key)
+        if col.type == "date" and isinstance(value, str):
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                pass
+        values[col.key] = value
+    if values.get("id") is not None:
+        values["id"] = str(values["id"])
+    return Record(sheet_key, str(item.get("department", "")), file, sheet.title, row, values, {})
