@@ -195,11 +195,16 @@ def test_reconcile_reads_mail_sources_and_the_mail_date_decides(inbox):
     assert accepted["FIN"].file == "finance.msg › FY2027_FIN.xlsx"  # mailed after the zipped copy
     assert {s.file for s in result.sources} >= {"marketing.eml › Marketing goals FY27 - final.xlsx",
                                                 "saved.zip › returns/FY2027_FIN.xlsx"}
+    # a workbook mailed by someone other than the head is flagged by reconcile too
+    assert [(f.department, f.file) for f in result.findings if f.code == "sender-not-head"] == SENDER_NOT_HEAD
     # the extracted workbooks live on in the cache, so the master's links to cells keep working
     assert all(Path_exists(s.path) for s in result.sources)
     # a folder holding mail files is read the same way
     folder = reconcile(c.strategy, [mail], key=KEY, jobs=1)
     assert folder.accepted()["SAL"].file == "mail/inbox.mbox › message 3 › FY2027_SAL.xlsx"
+
+
+SENDER_NOT_HEAD = [("OPS", "Maildir (Maildir) › message 2 › ops.zip › plan/FY2027_OPS.xlsx")]
 
 
 def Path_exists(path) -> bool:

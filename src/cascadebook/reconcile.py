@@ -186,10 +186,16 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
     sources = [r for r in sources if not is_checkin(r)]
 
     newest: dict[str, Return] = {}
-    from .mail.collect import received_at  # a workbook that came by e-mail is dated by its message
+    from .mail.collect import origin_of, sender_finding  # a workbook that came by e-mail: its message
 
     for ret in sources:
-        ret.received = ret.received or received_at(ret.path, ret.file)
+        origin = origin_of(ret.path, ret.file)
+        if origin is None:
+            continue
+        ret.received = ret.received or origin.date
+        wrong_sender = sender_finding(strategy, ret.department, origin.sender, ret.file, origin.source)
+        if wrong_sender and ret.status == "accepted":
+            ret.findings.append(wrong_sender)
     for ret in sorted((r for r in sources if r.status == "accepted"), key=lambda r: (r.received or r.modified, r.file),
                       reverse=True):
         if ret.department in newest:
