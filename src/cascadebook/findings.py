@@ -116,6 +116,9 @@ CATALOGUE: dict[str, Rule] = {
            "Type the value as the column expects; the message shows what was found."),
         _r("value-interpreted", "info", "row", "Value interpreted",
            "Check that the value was read as meant."),
+        _r("read-leniently", "info", "row", "Value the template flags, read anyway",
+           "The template's own check flagged this cell while it was filled in (a number or date typed as text, "
+           "a value not from the list); reconcile read it as the message says. Check the value."),
         _r("formula-without-value", "warning", "row", "Formula without a calculated value",
            "The cell holds a formula whose result was never calculated (the file was written by a script or a "
            "program that does not calculate), so it reads as blank. Open and save the workbook in Excel or "
@@ -124,6 +127,8 @@ CATALOGUE: dict[str, Rule] = {
            "Pick the objective from the dropdown (ids are on the Objectives sheet)."),
         _r("unknown-initiative", "error", "row", "KPI points at an unknown initiative",
            "Pick an initiative id from the dropdown; it must be a row of the Initiatives sheet."),
+        _r("untitled-initiative", "error", "row", "KPI points at an initiative with no title",
+           "Fill in that initiative on the Initiatives sheet, or pick the id of one that is filled in."),
         _r("target-direction", "warning", "row", "Target does not move in the objective's direction",
            "For an 'increase' objective the target should be above the baseline, for 'decrease' below."),
         _r("period-outside-cycle", "error", "row", "Due period outside the cycle",

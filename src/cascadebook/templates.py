@@ -12,10 +12,14 @@ from pathlib import Path
 from typing import Iterable
 
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from .atomic import atomic_path
 from .cells import a1, column_letter, quote_sheet
+from .findings import CATALOGUE
 from .model import Department, Metadata, Strategy
+from .rules import (MARKERS_NAME, OBJECTIVE_DIRECTIONS, OBJECTIVE_IDS, SheetChecks, blank_markers, id_range_name,
+                    on_return_only, q, sheet_checks, title_range_name)
 from .signing import sign
 from .spec import Column, SheetSpec, Spec, load_spec
 
@@ -50,9 +54,31 @@ def template_filename(cycle: str, department_code: str) -> str:
     return f"{cycle}_{department_code}.xlsx"
 
 
-def id_range_name(sheet: SheetSpec) -> str:
-    """Defined name holding a sheet's id column, used by dropdowns that refer to it."""
-    return f"{sheet.title.replace(' ', '')}Ids"
+CHECK_HEADER = "Check"  # the live-check column right after the spec's columns; reconcile does not take it
+PROBLEM_FILL, PROBLEM_FONT = "#FFC7CE", "#9C0006"
+READY_FILL, READY_FONT = "#C6EFCE", "#006100"
+NOTHING_YET, READY = "Nothing filled in yet", "Ready to send"
+CHECK_HELP = ("What this row still needs, from the same rules the strategy office runs when the workbook comes "
+              "back. Empty when the row is fine.")
+
+
+class _Sheet(Worksheet):
+    """A worksheet whose formulas skip xlsxwriter's renaming of Excel 365 functions.
+
+    xlsxwriter runs some thirty regular expressions over every formula to prefix newer functions with
+    ``_xlfn.``; the template's formulas use none of them (tests/test_livecheck.py checks that
+    xlsxwriter's own preparation leaves every one unchanged), and a template has hundreds of long Check
+    formulas, so doing the same stripping without the expressions keeps generation fast.
+    """
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        if formula.startswith("{"):
+            formula = formula[1:]
+        if formula.startswith("="):
+            formula = formula[1:]
+        if formula.endswith("}"):
+            formula = formula[:-1]
+        return formula
 
 
 @dataclass
@@ -71,6 +97,12 @@ class _Formats:
         self.date = add({"num_format": NUMBER_FORMATS["date"], "align": "left"})
         self.prefilled = add({"bg_color": PREFILLED_FILL, "border": 1, "border_color": "#BFBFBF"})
         self.legend_input = add({"bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF"})
+        self.check = add({"font_color": PROBLEM_FONT, "valign": "top"})
+        self.status = add({"bold": True})
+        self.problem = add({"bg_color": PROBLEM_FILL, "font_color": PROBLEM_FONT})
+        self.ready = add({"bg_color": READY_FILL, "font_color": READY_FONT})
+        self.legend_problem = add({"bg_color": PROBLEM_FILL, "font_color": PROBLEM_FONT, "border": 1,
+                                   "border_color": "#BFBFBF"})
         self._inputs: dict[str, object] = {}
         self._refs: dict[str, object] = {}
 
@@ -129,21 +161,27 @@ def write_template(strategy: Strategy, department: Department, path: str | Path,
         })
         for name, value in meta.as_pairs():
             book.set_custom_property(META_PROPERTY_PREFIX + name, value)
-        _instructions(book, fmt, strategy, department, spec)
+        live = {s.key: sheet_checks(spec, s.key, tuple(strategy.periods), HEADER_ROW) for s in spec.sheets}
+        _instructions(book, fmt, strategy, department, spec, live)
         _objectives(book, fmt, strategy)
         for sheet in spec.sheets:
-            _input_sheet(book, fmt, strategy, department, spec, sheet, (prefill or {}).get(sheet.key))
+            _input_sheet(book, fmt, strategy, department, spec, sheet, (prefill or {}).get(sheet.key), live[sheet.key])
         _metadata_sheet(book, meta)
         book.close()
     return path
 
 
-def _instructions(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec) -> None:
-    ws = book.add_worksheet("Instructions")
+def _instructions(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec,
+                  live: dict[str, SheetChecks]) -> None:
+    ws = book.add_worksheet("Instructions", _Sheet)
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 90)
+    ws.set_column(3, 3, 8, None, {"hidden": True})
     ws.hide_gridlines(2)
     ws.write_string(0, 0, f"{strategy.cycle} goal plan — {department.name} ({department.code})", fmt.title)
+    ws.write_string(0, 3, blank_markers())  # the "n/a" words, for the checks' formulas
+    book.define_name(MARKERS_NAME, "='Instructions'!$D$1")
+    after = _status_panel(ws, fmt, spec, live)
     rows: list[tuple[str, object]] = [
         ("Company", strategy.company),
         ("Department head", department.head),
@@ -152,7 +190,7 @@ def _instructions(book, fmt: _Formats, strategy: Strategy, department: Departmen
         ("Vision", strategy.vision),
         ("Mission", strategy.mission),
     ]
-    r = 2
+    r = after + 1
     for label, value in rows:
         ws.write_string(r, 0, label, fmt.label)
         if isinstance(value, date):
@@ -175,9 +213,71 @@ def _instructions(book, fmt: _Formats, strategy: Strategy, department: Departmen
     ws.write_string(r, 0, "Colour legend", fmt.label)
     ws.write_string(r, 1, "Shaded cells are yours to fill in.", fmt.legend_input)
     ws.write_string(r + 1, 1, "Grey cells are prefilled ids: keep them.", fmt.prefilled)
-    ws.write_string(r + 2, 1, "Everything else is protected reference material.")
+    ws.write_string(r + 2, 1, "Red cells have a problem; the Check column at the right of each row says "
+                    "which, and the status at the top of each sheet counts them.", fmt.legend_problem)
+    ws.write_string(r + 3, 1, "Everything else is protected reference material.")
     ws.protect("", PROTECT_OPTIONS)
     ws.activate()
+
+
+def _started_cell(live: SheetChecks, sheet: str = "") -> str:
+    """Hidden cell (row 3, after the Check column) counting the rows with anything typed."""
+    return f"{sheet}${column_letter(live.column + 2)}$3"
+
+
+def _count_cells(live: SheetChecks, sheet: str = "") -> list[tuple[str, str]]:
+    """(code, hidden cell) counting each kind of problem the sheet's Check column shows."""
+    return [(code, f"{sheet}${column_letter(live.column + 3 + i)}$3") for i, code in enumerate(live.kinds)]
+
+
+def _problems(live: SheetChecks, sheet: str = "") -> str:
+    cells = _count_cells(live, sheet)
+    return f"SUM({cells[0][1]}:{cells[-1][1].split('!')[-1]})" if cells else "0"
+
+
+def _details(live: SheetChecks, sheet: str = "") -> str:
+    """'Required value missing: 2 · Value of the wrong type: 1' for the kinds that are not zero."""
+    parts = "&".join(f"IF({cell}>0,{q(' · ' + CATALOGUE[code].title + ': ')}&{cell},\"\")"
+                     for code, cell in _count_cells(live, sheet))
+    return f"MID({parts},4,999)" if parts else '""'
+
+
+def _headline(spec: Spec, live: dict[str, SheetChecks]) -> str:
+    """The workbook's status: nothing yet, ready to send, or how many problems to fix."""
+    sheets = [(quote_sheet(s.title) + "!", live[s.key]) for s in spec.sheets]
+    started = "+".join(_started_cell(lv, name) for name, lv in sheets) or "0"
+    problems = "+".join(_problems(lv, name) for name, lv in sheets if lv.kinds) or "0"
+    return (f"=IF({started}=0,{q(NOTHING_YET)},IF({problems}=0,{q(READY)},{problems}&IF({problems}=1,"
+            f"\" problem\",\" problems\")&\" to fix before sending\"))")
+
+
+def _status_colours(ws, fmt: _Formats, row: int, col: int) -> None:
+    cell = f"${column_letter(col + 1)}${row + 1}"
+    ws.conditional_format(row, col, row, col, {"type": "formula", "criteria": f'=LEFT({cell},{len(READY)})="{READY}"',
+                                               "format": fmt.ready})
+    ws.conditional_format(row, col, row, col, {"type": "formula", "criteria": f'=ISNUMBER(SEARCH("to fix",{cell}))',
+                                               "format": fmt.problem})
+
+
+def _status_panel(ws, fmt: _Formats, spec: Spec, live: dict[str, SheetChecks]) -> int:
+    """The Instructions sheet's status, from row 3: the workbook, each input sheet, what waits for return.
+
+    Returns the last row used (0-based). Every formula carries the value it has in the empty template.
+    """
+    ws.write_string(2, 0, "Before you send", fmt.label)
+    ws.write_formula(2, 1, _headline(spec, live), fmt.status, NOTHING_YET)
+    _status_colours(ws, fmt, 2, 1)
+    r = 3
+    for sheet in spec.sheets:
+        lv, name = live[sheet.key], quote_sheet(sheet.title) + "!"
+        ws.write_string(r, 0, sheet.title, fmt.label)
+        ws.write_formula(r, 1, f"=IF({_started_cell(lv, name)}=0,{q(NOTHING_YET)},IF({_problems(lv, name)}=0,"
+                               f"\"Nothing to fix\",{_details(lv, name)}))", fmt.wrap, NOTHING_YET)
+        r += 1
+    later = " · ".join(CATALOGUE[code].title for code in on_return_only())
+    ws.write_string(r, 1, "The sheets check themselves as you type; everything is checked again when the workbook "
+                    f"comes back, where these are checked only: {later}.", fmt.wrap)
+    return r
 
 
 def _objectives(book, fmt: _Formats, strategy: Strategy) -> None:
@@ -192,7 +292,10 @@ def _objectives(book, fmt: _Formats, strategy: Strategy) -> None:
     ws.freeze_panes(1, 1)
     ws.autofilter(0, 0, max(len(strategy.objectives), 1), len(sheet.columns) - 1)
     ws.protect("", PROTECT_OPTIONS)
-    book.define_name("ObjectiveIds", f"={quote_sheet(sheet.title)}!$A$2:$A${len(strategy.objectives) + 1}")
+    last = len(strategy.objectives) + 1
+    book.define_name(OBJECTIVE_IDS, f"={quote_sheet(sheet.title)}!$A$2:$A${last}")
+    direction = column_letter(next(i for i, c in enumerate(sheet.columns, 1) if c.key == "direction"))
+    book.define_name(OBJECTIVE_DIRECTIONS, f"={quote_sheet(sheet.title)}!${direction}$2:${direction}${last}")
 
 
 def _write_value(ws, r: int, c: int, value, cell_format) -> None:
@@ -228,8 +331,9 @@ def _validation(col: Column, strategy: Strategy, spec: Spec) -> dict | None:
 
 
 def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec,
-                 sheet: SheetSpec, prefill: list | None = None) -> None:
-    ws = book.add_worksheet(sheet.title)
+                 sheet: SheetSpec, prefill: list | None = None, live: SheetChecks | None = None) -> None:
+    live = live or sheet_checks(spec, sheet.key, tuple(strategy.periods), HEADER_ROW)
+    ws = book.add_worksheet(sheet.title, _Sheet)
     header_idx = HEADER_ROW - 1
     first, last = header_idx + 1, header_idx + sheet.input_rows
     ws.write_string(0, 0, f"{sheet.title} — {department.name} ({department.code}), {strategy.cycle}", fmt.title)
@@ -263,10 +367,43 @@ def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department
     for r in (0, 2):  # keep the title and status rows plain even where the column is an input column
         for c in range(1 if r == 0 else 0, len(sheet.columns)):
             ws.write_blank(r, c, None, fmt.plain)
+    _live_checks(ws, fmt, live)
     ws.freeze_panes(HEADER_ROW, 1)
-    ws.autofilter(header_idx, 0, last, len(sheet.columns) - 1)
+    ws.autofilter(header_idx, 0, last, live.column)
     ws.protect("", PROTECT_OPTIONS)
     book.define_name(id_range_name(sheet), f"={quote_sheet(sheet.title)}!$A${first + 1}:$A${last + 1}")
+    if sheet.has("title"):
+        title = column_letter(next(i for i, c in enumerate(sheet.columns, 1) if c.key == "title"))
+        book.define_name(title_range_name(sheet), f"={quote_sheet(sheet.title)}!${title}${first + 1}:${title}${last + 1}")
+
+
+def _live_checks(ws, fmt: _Formats, live: SheetChecks) -> None:
+    """The Check column, the red cells and the status line (row 3) of one input sheet.
+
+    Formulas are written for the spec's input rows only, each with the value it has in the empty
+    template ("" for Check), so a viewer that does not recalculate still shows something sensible.
+    """
+    first, last, col = live.first - 1, live.last - 1, live.column  # 0-based
+    ws.write_string(HEADER_ROW - 1, col, CHECK_HEADER, fmt.header)
+    ws.set_column(col, col, 50)
+    for r, formula in live.rows():
+        ws.write_formula(r, col, formula, fmt.check, "")
+    ws.data_validation(first, col, last, col, {"validate": "any", "input_title": CHECK_HEADER,
+                                               "input_message": CHECK_HELP})
+    for check in live.checks:
+        c = live.sheet.columns.index(live.sheet.column(check.key))
+        ws.conditional_format(first, c, last, c, {"type": "formula", "criteria": live.cf_test(check),
+                                                  "format": fmt.problem})
+    # Row 3, hidden, after the Check column: rows started, then one count per kind of problem.
+    counts = _count_cells(live)
+    ws.set_column(col + 1, col + 1 + len(counts), 8, None, {"hidden": True})
+    ws.write_formula(2, col + 1, "=" + live.started_rows_formula(), None, 0)
+    for i, (code, _) in enumerate(counts):
+        ws.write_formula(2, col + 2 + i, "=" + live.count_formula(code), None, 0)
+    total = _problems(live)
+    ws.write_formula(2, 0, f"='Instructions'!$B$3&IF({total}=0,\"\",\" — on this sheet: \"&{_details(live)}&"
+                           f"\". The {CHECK_HEADER} column ({live.letter}) says where.\")", fmt.status, NOTHING_YET)
+    _status_colours(ws, fmt, 2, 0)
 
 
 def _metadata_sheet(book, meta: Metadata) -> None:

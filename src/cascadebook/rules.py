@@ -1,0 +1,712 @@
+"""Row rules, written once: reconcile's findings and the template's live checks both come from here.
+
+Each rule knows its finding code(s), its words, how to check a parsed row in Python (what
+``reconcile`` reports, run by :mod:`cascadebook.validate`) and how to say the same thing as a
+spreadsheet formula for one row of the template (what the Check column, the red cells and the
+status panel show while a department head types, written by :mod:`cascadebook.templates`).
+
+Formulas use only functions that Excel 2016+, LibreOffice and Google Sheets evaluate alike (IF,
+AND, NOT, LEN, TRIM, LOWER, MID, FIND, ISNUMBER, INT, SIGN, INDEX, MATCH, SUMPRODUCT, SUM), no
+volatile function, no array constant and no whole-column reference: every range is the template's
+own input rows. Lists (choices, periods, the "n/a" words) are matched with
+``FIND("|"&LOWER(TRIM(cell))&"|", "|a|b|")``: exact, case-insensitive, and free of the wildcards
+that COUNTIF and MATCH would read in what people type. Ids are compared with
+``SUMPRODUCT(--(Ids=TRIM(cell)))`` for the same reason.
+
+The template is strict where reconcile is forgiving, on purpose, and the two still agree finding
+for finding: the template asks for a number in a number column, so text there ("1,200" typed into a
+cell formatted as text, "$250k", "15 %") is flagged in the sheet, while reconcile reads it (values.py)
+and reports ``read-leniently`` (info) with the value it read. Likewise a period typed as "Q3 2027"
+or a date. The ``sheet_*`` functions below are the Python twins of what the formulas see; reconcile
+uses them to decide when a value it could read is one the template flags.
+
+Known differences, all rare (see README, "Live checks"): Excel's TRIM removes spaces only (a cell
+holding only a tab or a non-breaking space is blank to reconcile, not to the sheet); a date typed into
+a number column is a number to the sheet and an error to reconcile; LibreOffice treats TRUE/FALSE as
+the numbers 1/0; an id typed on an otherwise empty row counts as "on the sheet" for the sheet's
+checks, not for reconcile's (which only sees started rows); a target typed as text is checked
+against the objective's direction by reconcile at once, by the sheet once it is retyped as a number.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any, Iterable, Mapping, Sequence
+
+from .cells import column_letter, quote_sheet
+from .findings import CATALOGUE, Finding
+from .model import Objective, Record, Strategy
+from .spec import Column, SheetSpec, Spec
+from .values import _BOOL, BLANK_MARKERS, Parsed, display
+
+ROW = "\ue000"  # stands for the row number in a formula template; see Formula.at
+MARKERS_NAME = "BlankMarkers"  # defined name of the cell holding the "n/a" words as a |list|
+OBJECTIVE_IDS = "ObjectiveIds"
+OBJECTIVE_DIRECTIONS = "ObjectiveDirections"
+NUMBER_KINDS = frozenset({"number", "currency", "percent", "integer", "date"})
+LIST_KINDS = frozenset({"choice", "period", "boolean"})
+TYPED_KINDS = NUMBER_KINDS | LIST_KINDS
+DIRECTIONS = ("increase", "decrease", "maintain")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+LOOKS_LIKE_PERIOD = re.compile(r"^\s*(?:fy)?\s*(?:\d{4}\s*[-/ ]?\s*)?[qh]\s*\d", re.I)
+_EPOCH = datetime(1899, 12, 30)
+
+
+# ---- names of the template's ranges (one place, used by templates.py and the formulas) -----------
+
+def id_range_name(sheet: SheetSpec) -> str:
+    """Defined name holding a sheet's id column, used by dropdowns and checks that refer to it."""
+    return f"{sheet.title.replace(' ', '')}Ids"
+
+
+def title_range_name(sheet: SheetSpec) -> str:
+    """Defined name holding a sheet's title column (KPIs check that their initiative has one)."""
+    return f"{sheet.title.replace(' ', '')}Titles"
+
+
+def pipe_list(items: Iterable[str]) -> str:
+    """'|a|b|': the form FIND looks a |value| up in."""
+    return "|" + "|".join(items) + "|"
+
+
+def blank_markers(exclude: Iterable[str] = ()) -> str:
+    """The words values.py reads as blank, with the empty string, as a |list| (lower case)."""
+    excluded = {e.casefold() for e in exclude}
+    return pipe_list(["", *sorted(m for m in BLANK_MARKERS if m not in excluded)])
+
+
+def q(text: str) -> str:
+    """A formula string literal."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+# ---- what a formula sees: the Python twins ------------------------------------------------------
+
+def excel_serial(value: date | datetime) -> float:
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return (value - _EPOCH) / timedelta(days=1)
+
+
+def sheet_number(raw: Any) -> float | None:
+    """The number a cell holds for ISNUMBER (dates and times are numbers), else None."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, float)):
+        return float(raw)
+    if isinstance(raw, (datetime, date)):
+        return excel_serial(raw)
+    if isinstance(raw, time):
+        return (raw.hour * 3600 + raw.minute * 60 + raw.second) / 86400
+    if isinstance(raw, timedelta):
+        return raw / timedelta(days=1)
+    return None
+
+
+def sheet_text(raw: Any) -> str:
+    """The text TRIM(cell) sees: numbers in General format, booleans TRUE/FALSE."""
+    if raw is None:
+        return ""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, bool):
+        return "TRUE" if raw else "FALSE"
+    number = sheet_number(raw)
+    if number is None:
+        return str(raw)
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+
+
+def sheet_trim(text: str) -> str:
+    """Excel's TRIM: spaces only, inner runs collapsed."""
+    text = text.strip(" ")
+    return re.sub(" {2,}", " ", text) if "  " in text else text
+
+
+def sheet_in(raw: Any, pipes: str) -> bool:
+    """Twin of ISNUMBER(FIND("|"&LOWER(TRIM(cell))&"|", pipes))."""
+    return f"|{sheet_trim(sheet_text(raw)).lower()}|" in pipes
+
+
+# ---- formula pieces ------------------------------------------------------------------------------
+
+def _needle(ref: str) -> str:
+    return f'"|"&LOWER(TRIM({ref}))&"|"'
+
+
+def _found(ref: str, pipes: str) -> str:
+    return f"ISNUMBER(FIND({_needle(ref)},{pipes}))"
+
+
+def _markers_for(col: Column) -> tuple[str, str]:
+    """(formula operand, python |list|) of what is blank in this column, the empty string included."""
+    if col.type == "choice" and {c.casefold() for c in col.choices} & BLANK_MARKERS:
+        pipes = blank_markers(col.choices)  # a choice that is also an "n/a" word is the choice
+        return q(pipes), pipes
+    return MARKERS_NAME, blank_markers()
+
+
+def blank_formula(col: Column, ref: str) -> str:
+    """TRUE when the cell reads as blank to values.py: spaces only, or (not in text) an "n/a" word."""
+    if col.type == "text":
+        return f'TRIM({ref})=""'
+    return _found(ref, _markers_for(col)[0])
+
+
+def sheet_blank(col: Column, raw: Any) -> bool:
+    if col.type == "text":
+        return sheet_trim(sheet_text(raw)) == ""
+    return sheet_in(raw, _markers_for(col)[1])
+
+
+# ---- checks: one problem, one cell, one message --------------------------------------------------
+
+@dataclass(frozen=True)
+class Check:
+    """One thing the sheet checks on every row: a formula that is TRUE when the cell has the problem.
+
+    ``codes`` are the reconcile finding codes it shows; ``code`` is the one it is counted under in
+    the status panel. ``after`` names columns whose own checks must pass first (the direction is
+    judged once baseline and target are numbers).
+    """
+
+    code: str
+    codes: frozenset[str]
+    key: str
+    message: str
+    test: str
+    needs_started: bool = False
+    after: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Env:
+    """Where things are in the template, for one input sheet's formulas."""
+
+    spec: Spec
+    sheet: SheetSpec
+    periods: tuple[str, ...]
+    header_row: int  # 1-based row of the headers; data below it
+
+    @property
+    def first(self) -> int:
+        return self.header_row + 1
+
+    def last(self, sheet: SheetSpec | None = None) -> int:
+        return self.header_row + (sheet or self.sheet).input_rows
+
+    def letter(self, key: str, sheet: SheetSpec | None = None) -> str:
+        sheet = sheet or self.sheet
+        return column_letter(next(i for i, c in enumerate(sheet.columns, 1) if c.key == key))
+
+    def ref(self, key: str) -> str:
+        return f"{self.letter(key)}{ROW}"
+
+    def column_range(self, sheet: SheetSpec, key: str) -> str:
+        letter = self.letter(key, sheet)
+        where = f"${letter}${self.first}:${letter}${self.last(sheet)}"
+        return where if sheet is self.sheet else f"{quote_sheet(sheet.title)}!{where}"
+
+
+# ---- the rules -------------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    """One started row as reconcile sees it: what was typed, how it parsed, and the typed record."""
+
+    sheet: SheetSpec
+    record: Record
+    raw: Mapping[str, Any]
+    parsed: Mapping[str, Parsed]
+
+
+class Context:
+    """What the rules need to know beyond one row: objectives, ids on each sheet, references."""
+
+    def __init__(self, strategy: Strategy, spec: Spec, department: str, rows: Mapping[str, list[Row]]):
+        self.strategy = strategy
+        self.spec = spec
+        self.department = department
+        self.objective_ids = {o.id.casefold(): o.id for o in strategy.objectives}
+        self.first_by_id: dict[str, dict[str, Row]] = {}
+        self.prefilled: dict[str, set[str]] = {}
+        for sheet in spec.sheets:
+            first: dict[str, Row] = {}
+            for row in rows.get(sheet.key, ()):
+                if row.record.id:
+                    first.setdefault(row.record.id.casefold(), row)
+            self.first_by_id[sheet.key] = first
+            self.prefilled[sheet.key] = {sheet.make_id(department, n).casefold()
+                                         for n in range(1, sheet.prefilled_rows + 1)} if sheet.has("id") else set()
+        self.referenced: dict[str, set[str]] = {s.key: set() for s in spec.sheets}
+        for sheet in spec.sheets:
+            for col in sheet_references(sheet):
+                for row in rows.get(sheet.key, ()):
+                    value = row.record.values.get(col.key)
+                    if isinstance(value, str) and value and self.known(col.source, value):
+                        self.referenced[col.source].add(value.casefold())
+
+    def known(self, sheet_key: str, value: str) -> bool:
+        """An id on the sheet: a started row's, or a prefilled one (the template wrote it)."""
+        key = value.casefold()
+        return key in self.first_by_id.get(sheet_key, {}) or key in self.prefilled.get(sheet_key, set())
+
+
+def finding(code: str, message: str, row: Row, key: str) -> Finding:
+    """A finding at the cell of ``key`` on ``row``."""
+    record = row.record
+    return Finding(code, message, file=record.file, sheet=record.sheet_name,
+                   cell=record.cells.get(key, f"A{record.row}"), department=record.department)
+
+
+def sheet_references(sheet: SheetSpec) -> list[Column]:
+    """Columns pointing at another sheet's ids (a KPI's initiative)."""
+    return [c for c in sheet.columns if c.type == "reference" and c.source != "objectives"]
+
+
+def objective_column(sheet: SheetSpec) -> Column | None:
+    return next((c for c in sheet.columns if c.type == "reference" and c.source == "objectives"), None)
+
+
+class Rule:
+    """A row rule: its codes, the codes the sheet shows while typing, its Python check."""
+
+    codes: tuple[str, ...] = ()
+    sheet_codes: frozenset[str] = frozenset()  # the rest are checked on return only
+
+    def findings(self, row: Row, ctx: Context) -> Iterable[Finding]:
+        raise NotImplementedError
+
+
+@lru_cache(maxsize=256)
+def _columns(sheet: SheetSpec, what: str) -> tuple[Column, ...]:
+    """A sheet's columns a rule looks at, worked out once per sheet (reconcile checks many rows)."""
+    pick = {"required": lambda c: c.required, "typed": lambda c: c.type in TYPED_KINDS,
+            "text": lambda c: c.type in ("text", "reference"),
+            "objective": lambda c: c.type == "reference" and c.source == "objectives"}[what]
+    return tuple(c for c in sheet.columns if pick(c))
+
+
+class Required(Rule):
+    """A started row needs its required values."""
+
+    codes = ("required-missing",)
+    sheet_codes = frozenset(codes)
+
+    def message(self, col: Column) -> str:
+        return f"{col.header} missing"
+
+    def check(self, col: Column) -> Check:
+        return Check("required-missing", self.sheet_codes, col.key, self.message(col), "", needs_started=True)
+
+    def findings(self, row, ctx):
+        for col in _columns(row.sheet, "required"):
+            if row.parsed[col.key].blank:
+                yield finding("required-missing", f"{col.header} is required", row, col.key)
+
+
+class ValueType(Rule):
+    """Numbers, dates and listed values: in the sheet strictly, on return as values.py reads them."""
+
+    codes = ("wrong-type", "period-outside-cycle", "read-leniently", "value-interpreted")
+    sheet_codes = frozenset(codes[:3])
+
+    EXPECTED = {"number": "a number", "currency": "a number", "integer": "a whole number",
+                "percent": "a number or percentage", "date": "a date", "boolean": "yes or no",
+                "choice": "a value from the list", "period": "a period from the list"}
+    SAYS = {**EXPECTED, "percent": "a percentage", "choice": "from the list", "period": "from the list"}
+
+    def message(self, col: Column) -> str:
+        return f"{col.header} not {self.SAYS[col.type]}"
+
+    def options(self, col: Column, periods: Sequence[str]) -> str:
+        items = {"choice": col.choices, "period": periods, "boolean": tuple(_BOOL)}[col.type]
+        return pipe_list(str(i).lower() for i in items)
+
+    def accepts_formula(self, col: Column, ref: str, periods: Sequence[str], or_blank: bool = False) -> str:
+        """TRUE when the sheet takes the value as it is (``or_blank``: or when it is blank, in one look-up)."""
+        if col.type in LIST_KINDS:
+            options = q(self.options(col, periods))
+            if or_blank:  # the blank |list| ends with "|", the options start with one: join them
+                options = f"{_markers_for(col)[0]}&{q(self.options(col, periods)[1:])}"
+            return _found(ref, options)
+        if col.type == "integer":
+            return f"IF(ISNUMBER({ref}),INT({ref})={ref},FALSE)"
+        if col.type == "date":
+            return f"IF(ISNUMBER({ref}),AND({ref}>=20000,{ref}<=80000),FALSE)"
+        return f"ISNUMBER({ref})"
+
+    def sheet_accepts(self, col: Column, raw: Any, periods: Sequence[str]) -> bool:
+        """Twin of accepts_formula on a value as read from the file."""
+        if col.type in LIST_KINDS:
+            return sheet_in(raw, self.options(col, periods))
+        number = sheet_number(raw)
+        if number is None:
+            return False
+        if col.type == "integer":
+            return number.is_integer()
+        if col.type == "date":
+            return 20000 <= number <= 80000
+        return True
+
+    def check(self, col: Column) -> Check:
+        code = "period-outside-cycle" if col.type == "period" else "wrong-type"
+        return Check(code, self.sheet_codes, col.key, self.message(col), "")
+
+    def findings(self, row, ctx):
+        periods = ctx.strategy.periods
+        for col in _columns(row.sheet, "typed"):
+            parsed, raw = row.parsed[col.key], row.raw.get(col.key)
+            if parsed.blank:
+                continue
+            if parsed.error:
+                if col.type == "period" and isinstance(raw, str) and LOOKS_LIKE_PERIOD.match(raw):
+                    yield finding("period-outside-cycle", f"{col.header} {display(raw)} is not a period of "
+                                   f"{ctx.strategy.cycle} ({', '.join(periods)})", row, col.key)
+                else:
+                    yield finding("wrong-type", f"{col.header} should be {parsed.error}, found {display(raw)}",
+                                   row, col.key)
+            elif not self.sheet_accepts(col, raw, periods):
+                note = f" ({parsed.note})" if parsed.note else ""
+                yield finding("read-leniently", f"{col.header} {display(raw)} was read as "
+                               f"{display(parsed.value)}{note}; the template asks for {self.EXPECTED[col.type]}",
+                               row, col.key)
+            elif parsed.note:
+                yield finding("value-interpreted", f"{col.header}: {parsed.note}", row, col.key)
+
+
+class FormulaText(Rule):
+    """Text that a spreadsheet would run as a formula is kept as text (reported on return)."""
+
+    codes = ("formula-text",)
+
+    def findings(self, row, ctx):
+        for col in _columns(row.sheet, "text"):
+            value = row.record.values.get(col.key)
+            if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+                yield finding("formula-text", f"{col.header} starts with {value[0]!r}; kept as text", row, col.key)
+
+
+class ObjectiveId(Rule):
+    """An objective id must be one of the strategy's (looked up on the Objectives sheet)."""
+
+    codes = ("unknown-objective",)
+    sheet_codes = frozenset(codes)
+
+    def message(self, col: Column) -> str:
+        return f"{col.header} not on the Objectives sheet"
+
+    def unknown_formula(self, ref: str) -> str:
+        return f"SUMPRODUCT(--({OBJECTIVE_IDS}=TRIM({ref})))=0"
+
+    def check(self, col: Column) -> Check:
+        return Check("unknown-objective", self.sheet_codes, col.key, self.message(col), "")
+
+    def findings(self, row, ctx):
+        for col in _columns(row.sheet, "objective"):
+            if not row.parsed[col.key].ok:
+                continue
+            if str(row.record.values.get(col.key)).casefold() not in ctx.objective_ids:
+                yield finding("unknown-objective", f"{display(row.raw.get(col.key))} is not an objective id "
+                               f"(known: {', '.join(ctx.objective_ids.values())})", row, col.key)
+
+
+class SheetId(Rule):
+    """A reference to another sheet (a KPI's initiative) must be an id there, of a row with a title."""
+
+    codes = ("unknown-initiative", "untitled-initiative")
+    sheet_codes = frozenset(codes)
+
+    def unknown_message(self, col: Column, source: SheetSpec) -> str:
+        return f"{col.header} not on the {source.title} sheet"
+
+    def untitled_message(self, col: Column, source: SheetSpec) -> str:
+        return f"{col.header} has no title on the {source.title} sheet"
+
+    def unknown_formula(self, ref: str, source: SheetSpec) -> str:
+        return f"SUMPRODUCT(--({id_range_name(source)}=TRIM({ref})))=0"
+
+    def untitled_formula(self, ref: str, source: SheetSpec) -> str:
+        """TRUE when the id's row has no title (the id is known to be on the sheet)."""
+        return f'TRIM(INDEX({title_range_name(source)},MATCH(TRIM({ref}),{id_range_name(source)},0)))=""'
+
+    def checks(self, col: Column, source: SheetSpec) -> list[Check]:
+        out = [Check("unknown-initiative", frozenset({"unknown-initiative"}), col.key,
+                     self.unknown_message(col, source), "")]
+        if source.has("title"):
+            out.append(Check("untitled-initiative", frozenset({"untitled-initiative"}), col.key,
+                             self.untitled_message(col, source), ""))
+        return out
+
+    def findings(self, row, ctx):
+        for col in sheet_references(row.sheet):
+            value = row.record.values.get(col.key)
+            if not isinstance(value, str) or not value:
+                continue
+            source = ctx.spec.sheet(col.source)
+            if not ctx.known(source.key, value):
+                yield finding("unknown-initiative", f"{value} is not an id on the {source.title} sheet", row, col.key)
+                continue
+            if not source.has("title"):
+                continue
+            target = ctx.first_by_id[source.key].get(value.casefold())
+            if target is None or target.parsed["title"].blank:
+                yield finding("untitled-initiative", f"{value} has no title on the {source.title} sheet", row,
+                              col.key)
+
+
+class Direction(Rule):
+    """The target moves from the baseline in the objective's direction."""
+
+    codes = ("target-direction",)
+    sheet_codes = frozenset(codes)
+
+    @staticmethod
+    def applies(sheet: SheetSpec) -> bool:
+        return objective_column(sheet) is not None and sheet.has("baseline") and sheet.has("target")
+
+    @staticmethod
+    def wrong_moves() -> str:
+        """|direction+SIGN(target-baseline)| pairs that go the wrong way, from the model's own rule."""
+        return pipe_list(f"{d}{s}" for d in DIRECTIONS for s in (-1, 0, 1)
+                         if not Objective("", "", direction=d).moves_right_way(0, s))
+
+    def check(self, env: Env) -> Check:
+        sheet = env.sheet
+        objective, base, target = env.ref(objective_column(sheet).key), env.ref("baseline"), env.ref("target")
+        direction = f"LOWER(INDEX({OBJECTIVE_DIRECTIONS},MATCH(TRIM({objective}),{OBJECTIVE_IDS},0)))"
+        test = (f"IF(AND(ISNUMBER({base}),ISNUMBER({target})),IF({ObjectiveId().unknown_formula(objective)},FALSE,"
+                f"ISNUMBER(FIND(\"|\"&{direction}&SIGN({target}-{base})&\"|\",{q(self.wrong_moves())}))),FALSE)")
+        message = f"{sheet.column('target').header} against the objective's direction"
+        return Check("target-direction", self.sheet_codes, "target", message, test, after=("baseline", "target"))
+
+    def findings(self, row, ctx):
+        col = objective_column(row.sheet)
+        if col is None or not self.applies(row.sheet):
+            return
+        objective = ctx.strategy.objective(str(row.record.get(col.key, "")))
+        baseline, target = row.record.get("baseline"), row.record.get("target")
+        if objective and _is_number(baseline) and _is_number(target) and not objective.moves_right_way(baseline, target):
+            yield finding("target-direction", f"{objective.id} is to {objective.direction} but the target "
+                           f"{target:g} is not {'above' if objective.direction == 'increase' else 'below'} "
+                           f"the baseline {baseline:g}", row, "target")
+
+
+class DuplicateId(Rule):
+    """Each row has its own id; the second use of an id is reported."""
+
+    codes = ("duplicate-initiative",)
+    sheet_codes = frozenset(codes)
+
+    def check(self, env: Env) -> Check:
+        ref, letter = env.ref("id"), env.letter("id")
+        test = f'IF(TRIM({ref})="",FALSE,SUMPRODUCT(--(TRIM(${letter}${env.first}:${letter}{ROW})=TRIM({ref})))>1)'
+        return Check("duplicate-initiative", self.sheet_codes, "id",
+                     f"{env.sheet.column('id').header} also used on an earlier row", test, needs_started=True)
+
+    def findings(self, row, ctx):
+        if not row.sheet.has("id") or not row.record.id:
+            return
+        first = ctx.first_by_id[row.sheet.key][row.record.id.casefold()]
+        if first is not row:
+            yield finding("duplicate-initiative", f"id {row.record.id} is also used on row {first.record.row}",
+                           row, "id")
+
+
+class Unreferenced(Rule):
+    """An initiative needs at least one KPI (a row of another sheet that refers to it)."""
+
+    codes = ("initiative-without-kpis",)
+    sheet_codes = frozenset(codes)
+
+    @staticmethod
+    def referrers(spec: Spec, sheet: SheetSpec) -> list[tuple[SheetSpec, Column]]:
+        return [(s, c) for s in spec.sheets for c in sheet_references(s) if c.source == sheet.key]
+
+    def check(self, env: Env) -> Check | None:
+        referrers = self.referrers(env.spec, env.sheet)
+        if not referrers or not env.sheet.has("id"):
+            return None
+        ref = env.ref("id")
+        counts = "+".join(f"SUMPRODUCT(--(TRIM({env.column_range(s, c.key)})=TRIM({ref})))" for s, c in referrers)
+        titles = " or ".join(s.title for s, _ in referrers)
+        return Check("initiative-without-kpis", self.sheet_codes, "id", f"Nothing on the {titles} sheet for it yet",
+                     f'IF(TRIM({ref})="",TRUE,{counts}=0)', needs_started=True)
+
+    def findings(self, row, ctx):
+        referrers = self.referrers(ctx.spec, row.sheet)
+        if referrers and row.record.id and row.record.id.casefold() not in ctx.referenced[row.sheet.key]:
+            titles = " or ".join(s.title for s, _ in referrers)
+            yield finding("initiative-without-kpis", f"{row.record.id} has nothing on the {titles} sheet", row, "id")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+REQUIRED, VALUE_TYPE, FORMULA_TEXT = Required(), ValueType(), FormulaText()
+OBJECTIVE_ID, SHEET_ID, DIRECTION, DUPLICATE_ID, UNREFERENCED = (
+    ObjectiveId(), SheetId(), Direction(), DuplicateId(), Unreferenced())
+ROW_RULES: tuple[Rule, ...] = (REQUIRED, VALUE_TYPE, FORMULA_TEXT, OBJECTIVE_ID, SHEET_ID, DIRECTION, DUPLICATE_ID,
+                               UNREFERENCED)
+# Row-level codes reported elsewhere, never in the sheet: ids given to rows typed without one (validate),
+# and what the commitments module checks (splits over objectives, contributions).
+OTHER_ROW_CODES = ("id-assigned", "split-not-100", "contribution-direction", "contribution-unit")
+
+
+def on_return_only() -> list[str]:
+    """Row-level codes the template cannot check while it is filled in (the panel names them)."""
+    shown = set().union(*(r.sheet_codes for r in ROW_RULES))
+    codes = [c for r in ROW_RULES for c in r.codes if c not in shown] + list(OTHER_ROW_CODES)
+    return [c for c in CATALOGUE if c in codes]
+
+
+# ---- the formula side: one sheet's checks, the Check column, the counts --------------------------
+
+def _chain(links: list[tuple[str, Check | None]], default: Check | None) -> tuple[str, list[Check]]:
+    """Nested IFs over (condition, check) links: the first true condition gives its message (or none).
+
+    Returns the Check-column fragment ('"; message"' or '""') and the checks with their standalone
+    tests (TRUE exactly when the fragment shows that check), for the red cells.
+    """
+    def msg(check: Check | None) -> str:
+        return q(f"; {check.message}") if check else '""'
+
+    while links and links[-1][1] is None and default is None:  # trailing "fine" links change nothing
+        links = links[:-1]
+    if not links and default is None:
+        return "", []
+    fragment = msg(default)
+    for cond, check in reversed(links):
+        fragment = f"IF({cond},{msg(check)},{fragment})"
+    checks = []
+    for i, (cond, check) in enumerate([*links, ("TRUE", default)]):
+        if check is None:
+            continue
+        test = cond
+        for earlier, _ in reversed(links[:i]):
+            test = f"IF({earlier},FALSE,{test})"
+        checks.append(Check(check.code, check.codes, check.key, check.message, test, check.needs_started))
+    return fragment, checks
+
+
+def _column_chain(col: Column, env: Env) -> tuple[str, list[Check]]:
+    ref = env.ref(col.key)
+    blank = blank_formula(col, ref)
+    required = REQUIRED.check(col) if col.required else None
+    if col.type in NUMBER_KINDS:  # most cells hold numbers: ask that first
+        accepts = VALUE_TYPE.accepts_formula(col, ref, env.periods)
+        return _chain([(accepts, None), (blank, required)], VALUE_TYPE.check(col))
+    if col.type in LIST_KINDS and any("|" in str(o) for o in
+                                      (col.choices if col.type == "choice" else env.periods)):
+        return _chain([(blank, required)], None)  # a "|" in an option defeats the |list| look-up: on return
+    if col.type in LIST_KINDS:
+        if required is None:
+            return _chain([(VALUE_TYPE.accepts_formula(col, ref, env.periods, or_blank=True), None)],
+                          VALUE_TYPE.check(col))
+        accepts = VALUE_TYPE.accepts_formula(col, ref, env.periods)
+        return _chain([(blank, required), (accepts, None)], VALUE_TYPE.check(col))
+    if col.type == "reference" and col.source == "objectives":
+        return _chain([(blank, required), (OBJECTIVE_ID.unknown_formula(ref), OBJECTIVE_ID.check(col))], None)
+    if col.type == "reference":
+        source = env.spec.sheet(col.source)
+        checks = SHEET_ID.checks(col, source)
+        links = [(blank, required), (SHEET_ID.unknown_formula(ref, source), checks[0])]
+        if len(checks) > 1:
+            links.append((SHEET_ID.untitled_formula(ref, source), checks[1]))
+        return _chain(links, None)
+    return _chain([(blank, required)], None)  # text, allocation: only whether it is there
+
+
+@dataclass(frozen=True)
+class SheetChecks:
+    """Everything the template writes for one input sheet's live checks."""
+
+    sheet: SheetSpec
+    checks: tuple[Check, ...]  # in the order their messages appear in the Check column
+    started: str  # TRUE on a row with anything typed in an input cell (ROW form)
+    check_formula: str  # the Check column (ROW form), "" on a row that is fine or not started
+    column: int  # 0-based index of the Check column (right after the spec's columns)
+    first: int  # first and last data row, 1-based
+    last: int
+
+    @property
+    def letter(self) -> str:
+        return column_letter(self.column + 1)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The codes the status panel counts for this sheet, in catalogue order."""
+        codes = {c.code for c in self.checks}
+        return tuple(c for c in CATALOGUE if c in codes)
+
+    def at(self, template: str, row: int) -> str:
+        return template.replace(ROW, str(row))
+
+    def rows(self) -> Iterable[tuple[int, str]]:
+        """(0-based row, formula) for every data row: the template is split once, joined per row."""
+        parts = self.check_formula.split(ROW)
+        for row in range(self.first, self.last + 1):
+            yield row - 1, str(row).join(parts)
+
+    def cf_test(self, check: Check) -> str:
+        """The red-cell condition for the first data row (relative references)."""
+        test = f"AND({self.started},{check.test})" if check.needs_started else check.test
+        return "=" + self.at(test, self.first)
+
+    def started_rows_formula(self) -> str:
+        """How many rows have anything typed (the panel says "Nothing filled in yet" at 0)."""
+        ranges = "&".join(f"${column_letter(i)}${self.first}:${column_letter(i)}${self.last}"
+                          for i, c in enumerate(self.sheet.columns, 1) if c.is_input)
+        return f"SUMPRODUCT(--(LEN(TRIM({ranges}))>0))"
+
+    def count_formula(self, code: str) -> str:
+        """How many problems of one kind the Check column shows (each message at most once a row)."""
+        rng = f"${self.letter}${self.first}:${self.letter}${self.last}"
+        terms = [f"ISNUMBER(FIND({q(f'; {c.message};')},\"; \"&{rng}&\";\"))" for c in self.checks if c.code == code]
+        return f"SUMPRODUCT({'+'.join(terms) if len(terms) > 1 else '--' + terms[0]})"
+
+    def expected(self, findings: Iterable[Finding]) -> list[Check]:
+        """The checks the sheet shows for one row, given reconcile's findings for that row."""
+        letters = {c.key: column_letter(i) for i, c in enumerate(self.sheet.columns, 1)}
+        found = {(f.code, f.cell.rstrip("0123456789")) for f in findings}
+        shown = [c for c in self.checks if any((code, letters[c.key]) in found for code in c.codes)]
+        flagged = {c.key for c in shown}
+        return [c for c in shown if not flagged & set(c.after)]
+
+
+@lru_cache(maxsize=64)
+def sheet_checks(spec: Spec, sheet_key: str, periods: tuple[str, ...], header_row: int) -> SheetChecks:
+    """Build (once per spec and strategy periods) the checks and formulas of one input sheet."""
+    sheet = spec.sheet(sheet_key)
+    env = Env(spec, sheet, periods, header_row)
+    fragments: list[str] = []
+    checks: list[Check] = []
+
+    def add(fragment: str, more: list[Check]) -> None:
+        if fragment:
+            fragments.append(fragment)
+        checks.extend(more)
+
+    def add_row_check(check: Check | None) -> None:
+        if check is not None:
+            add(f"IF({check.test},{q('; ' + check.message)},\"\")", [check])
+
+    for col in sheet.columns:
+        if col.is_input:
+            add(*_column_chain(col, env))
+        if col.key == "target" and Direction.applies(sheet):
+            add_row_check(DIRECTION.check(env))
+    if sheet.has("id"):  # about the row as a whole: said last
+        add_row_check(DUPLICATE_ID.check(env))
+        add_row_check(UNREFERENCED.check(env))
+    messages = [c.message for c in checks]
+    if len(set(messages)) != len(messages) or any(";" in m or ROW in m for m in messages):
+        raise ValueError(f"sheet {sheet.title!r}: check messages must be unique and free of ';'")
+    inputs = "&".join(env.ref(c.key) for c in sheet.input_columns)
+    started = f"LEN(TRIM({inputs}))>0"
+    body = "&".join(fragments) or '""'
+    formula = f'=IF({started},MID({body},3,{sum(len(m) + 2 for m in messages) or 1}),"")'
+    return SheetChecks(sheet, tuple(checks), started, formula, len(sheet.columns), env.first, env.last())
