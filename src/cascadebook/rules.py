@@ -673,8 +673,7 @@ class SheetChecks:
         letters = {c.key: column_letter(i) for i, c in enumerate(self.sheet.columns, 1)}
         found = {(f.code, f.cell.rstrip("0123456789")) for f in findings}
         shown = [c for c in self.checks if any((code, letters[c.key]) in found for code in c.codes)]
-        flagged = {c.key for c in shown}
-        return [c for c in shown if not flagged & set(c.after)]
+        return [c for c in shown if not any(d is not c and d.key in c.after for d in shown)]
 
 
 @lru_cache(maxsize=64)
