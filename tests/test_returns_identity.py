@@ -51,7 +51,7 @@ def test_metadata_copied_and_properties_removed_still_mismatch_the_titles(strate
     corpus.edit(path, path, change)
     result = reconcile(strategy, [returned], key=key, jobs=1)
     [mismatch] = [f for f in result.findings if f.code == "signature-mismatch"]
-    assert mismatch.message == ("the metadata says SAL, FY2027 but the title of sheet 'Instructions' says MKT, "
+    assert mismatch.message == ("the metadata says SAL, FY2027 but the title of sheet 'Initiatives' says MKT, "
                                 "FY2027: the metadata was copied from another template")
     assert result.sources[0].status == "rejected" and not result.initiatives
 
@@ -66,7 +66,7 @@ def test_without_any_metadata_the_titles_identify_the_workbook(strategy, key, re
     assert (source.department, source.status, source.identified_by) == ("MKT", "accepted", "content")
     [warning] = [f for f in result.findings if f.code == "identified-by-content"]
     assert warning.severity.value == "warning" and warning.department == "MKT"
-    assert "the title of sheet 'Instructions'" in warning.message
+    assert "the title of sheet 'Initiatives'" in warning.message
     assert not {"signature-mismatch", "signature-unverified", "not-a-template"} & {f.code for f in result.findings}
     assert [(r.department, r.id) for r in result.initiatives] == [("MKT", "MKT-I01")]
 

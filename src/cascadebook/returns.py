@@ -26,6 +26,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,7 @@ class _Book:
     def _load(self, name: str) -> Rows | None:
         cells = self.package.cells(name)
         if cells > MAX_CELLS:
-            scan = self.package.sheets.get(name)
+            scan = self.package.scan(name)
             size = f"reaches row {scan.rows:,} and column {scan.cols:,}" if scan else f"spans {cells:,} cells"
             self.too_large[name] = (f"the sheet {name!r} {size} (at least), more than the {MAX_CELLS:,} cells "
                                     "cascadebook reads; it was not read")
@@ -248,8 +249,14 @@ def _place_sheets(book: _Book, spec: Spec, names: dict[str, str],
     return placed, renamed
 
 
-def _reference_titles() -> set[str]:
-    return {INSTRUCTIONS_TITLE.casefold(), load_spec("strategy").sheet("objectives").title.casefold()}
+@lru_cache(maxsize=1)
+def _objectives_sheet() -> SheetSpec:
+    return load_spec("strategy").sheet("objectives")
+
+
+@lru_cache(maxsize=1)
+def _reference_titles() -> frozenset[str]:
+    return frozenset({INSTRUCTIONS_TITLE.casefold(), _objectives_sheet().title.casefold()})
 
 
 def _is_reference_sheet(book: _Book, name: str) -> bool:
@@ -261,18 +268,17 @@ def _is_reference_sheet(book: _Book, name: str) -> bool:
         return False
     if INSTRUCTIONS_TITLE_RE.match(_title(rows)):
         return True
-    objectives = load_spec("strategy").sheet("objectives")
+    objectives = _objectives_sheet()
     header, columns = find_header(rows, objectives)
     return header == 0 and len(columns) == len(objectives.columns)
 
 
 def _content_identity(book: _Book, spec: Spec, placed: dict[str, str], names: dict[str, str]) -> _Content | None:
     """The department and cycle the visible sheets show: title cells first, then the prefilled ids."""
-    candidates = []
+    candidates = [(placed[s.key], INPUT_TITLE_RE) for s in spec.sheets if s.key in placed]  # loaded anyway
     instructions = names.get(INSTRUCTIONS_TITLE.casefold())
     if instructions is not None:
         candidates.append((instructions, INSTRUCTIONS_TITLE_RE))
-    candidates += [(placed[s.key], INPUT_TITLE_RE) for s in spec.sheets if s.key in placed]
     for name, pattern in candidates:
         match = pattern.match(_title(book.rows(name)))
         if match:
@@ -396,7 +402,7 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
             "extra-column", f"the column {label} is not part of the template; its "
             f"{len(found_rows)} value(s) (rows {_ranges(tuple(found_rows))}) are not in the master",
             cell=a1(header + 1, c + 1), rows=tuple(found_rows), **where))
-    scan = package.sheets.get(name)
+    scan = package.scan(name)
     if scan is not None and scan.uncached:
         inputs = {columns[k] + 1 for k in input_keys}
         for row, col in sorted(scan.uncached):

@@ -87,12 +87,28 @@ class Package:
     kind: str  # "xlsx" or "ods"
     props: dict[str, str] = field(default_factory=dict)  # modified, meta:<field>
     macros: bool = False
-    sheets: dict[str, SheetScan] = field(default_factory=dict)  # by sheet name
+    sheets: dict[str, SheetScan] = field(default_factory=dict)  # by sheet name, scanned
     largest: int = 0  # the largest range of any sheet part, for names that could not be mapped
+    pending: dict[str, tuple[str, bytearray]] = field(default_factory=dict)  # name -> (part, xml), not scanned yet
+    unmapped: list[tuple[str, bytearray]] = field(default_factory=list)  # sheet parts no name points at
+
+    def scan(self, name: str) -> SheetScan | None:
+        """The scan of one sheet, done on first use (xlsx sheets that are never read are never scanned)."""
+        if name not in self.sheets and name in self.pending:
+            part, data = self.pending.pop(name)
+            self.sheets[name] = _scan_sheet(name, part, data)
+        return self.sheets.get(name)
 
     def cells(self, name: str) -> int:
-        scan = self.sheets.get(name)
-        return scan.cells if scan is not None else self.largest
+        scan = self.scan(name)
+        if scan is not None:
+            return scan.cells
+        for other in list(self.pending):  # a name the package does not map: assume the worst of all
+            self.scan(other)
+        while self.unmapped:
+            part, data = self.unmapped.pop()
+            self.largest = max(self.largest, _scan_sheet("", part, data).cells)
+        return max([self.largest] + [s.cells for s in self.sheets.values()])
 
 
 def inspect(path: str | Path) -> Package:
@@ -332,15 +348,18 @@ def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
 def _scan_xlsx(parts: dict[str, bytes], package: Package) -> None:
     names = _sheet_parts(parts)
     for part, data in parts.items():
-        if part not in names and not part.startswith("xl/worksheets/"):
-            continue
-        scan = SheetScan(names.get(part, ""), part)
-        scan.rows, scan.cols = _extent(data)
-        if _has_formula(data):
-            scan.uncached = _uncached_formulas(data)
-        package.largest = max(package.largest, scan.cells)
-        if scan.name:
-            package.sheets[scan.name] = scan
+        if part in names:
+            package.pending[names[part]] = (part, data)
+        elif part.startswith("xl/worksheets/"):
+            package.unmapped.append((part, data))
+
+
+def _scan_sheet(name: str, part: str, data: bytearray) -> SheetScan:
+    scan = SheetScan(name, part)
+    scan.rows, scan.cols = _extent(data)
+    if _has_formula(data):
+        scan.uncached = _uncached_formulas(data)
+    return scan
 
 
 def _plain_root(data: bytes) -> bool:
@@ -352,8 +371,8 @@ def _plain_root(data: bytes) -> bool:
 def _extent(data: bytes) -> tuple[int, int]:
     """An upper bound of (last row, last column) of the cells calamine would place."""
     if _plain_root(data):  # fast path: byte counts and one literal-prefixed search
-        cells = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")
-        if cells == data.count(b'<c r="') and not FAST_BIG_REF.search(data):
+        if (b"<c>" not in data and b"<c/>" not in data and data.count(b"<c ") == data.count(b'<c r="')
+                and not FAST_BIG_REF.search(data)):
             return SMALL_ROWS, SMALL_COLS
     rows = cols = 0
     for i, m in enumerate(ALL_REFS.finditer(data)):
