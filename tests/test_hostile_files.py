@@ -40,6 +40,8 @@ def test_a_batch_of_hostile_files_is_reconciled_around(strategy, key, templates,
     corpus.truncated(hostile / "truncated.xlsx", good)
     corpus.zip_bomb_declared(hostile / "bomb-declared.xlsx", good)
     corpus.zip_bomb_lying(hostile / "bomb-lying.xlsx", good)
+    corpus.zip_bomb_declared(hostile / "bomb-ratio.xlsx", good, megabytes=50)
+    corpus.ods_repeated(hostile / "repeated.ods")
     corpus.billion_laughs(hostile / "laughs.xlsx", good)
     corpus.billion_laughs(hostile / "laughs-in-sheet.xlsx", good, part=corpus.TEMPLATE_SHEET_PARTS["KPIs"])
     corpus.far_cell(hostile / "far-cell.xlsx", good)
@@ -61,6 +63,8 @@ def test_a_batch_of_hostile_files_is_reconciled_around(strategy, key, templates,
         "hostile/truncated.xlsx": "file-unreadable",
         "hostile/bomb-declared.xlsx": "file-refused",
         "hostile/bomb-lying.xlsx": "file-refused",
+        "hostile/bomb-ratio.xlsx": "file-refused",
+        "hostile/repeated.ods": "sheet-too-large",
         "hostile/laughs.xlsx": "file-refused",
         "hostile/laughs-in-sheet.xlsx": "file-refused",
         "hostile/far-cell.xlsx": "sheet-too-large",
@@ -74,6 +78,7 @@ def test_a_batch_of_hostile_files_is_reconciled_around(strategy, key, templates,
     assert messages["hostile/zero.xlsx"] == "the file is empty (0 bytes)"
     assert "declares 300 MB" in messages["hostile/bomb-declared.xlsx"]
     assert "declares 4096 bytes but inflates to more" in messages["hostile/bomb-lying.xlsx"]
+    assert "would inflate" in messages["hostile/bomb-ratio.xlsx"] and "times" in messages["hostile/bomb-ratio.xlsx"]
     assert "declares XML entities" in messages["hostile/laughs.xlsx"]
     assert "reaches row 1,048,576 and column 16,384" in messages["hostile/far-cell.xlsx"]
     # The good workbook is reconciled in full; the far-cell copy of it is a duplicate of MKT whose
