@@ -42,7 +42,7 @@ HEADER_SCAN_ROWS = 30
 MAX_ROWS = 20_000  # rows of one sheet that are read; a department plan has tens
 INSTRUCTIONS_TITLE = "Instructions"
 # The visible identity the generator writes (templates._instructions and templates._input_sheet).
-INPUT_TITLE_RE = re.compile(r"^(?P<sheet>.+?) — (?P<name>.*)\((?P<code>[^()]+)\),\s*(?P<cycle>\S+)\s*$")
+INPUT_TITLE_RE = re.compile(r"^(?P<sheet>.+?) — (?P<name>.*)\((?P<code>[^()]+)\),\s*(?P<cycle>\S+)(?:\s.*)?$")
 INSTRUCTIONS_TITLE_RE = re.compile(r"^(?P<cycle>\S+) goal plan — (?P<name>.*)\((?P<code>[^()]+)\)\s*$")
 
 Rows = list[list[Any]]
