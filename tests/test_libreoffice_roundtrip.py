@@ -78,9 +78,12 @@ def lo(tmp_path_factory):
             row[0].value, row[1].value = name, value
 
     copied = corpus.edit(originals["MKT"], filled.parent / "copied.xlsx", copy_sales_metadata)
+    # The hidden sheet deleted (possible once LibreOffice made it merely hidden): the properties remain.
+    no_sheet = corpus.edit(originals["MKT"], filled.parent / "no-sheet.xlsx", lambda book: book.remove(book[META_SHEET]))
     files = list(originals.values())
-    out = {"xlsx": convert(files + [copied, templates["MKT"]], "xlsx", root / "xlsx"),
-           "ods": convert(files + [copied, templates["MKT"]], "ods", root / "ods"),
+    extra = [copied, no_sheet, templates["MKT"]]  # the bare template last
+    out = {"xlsx": convert(files + extra, "xlsx", root / "xlsx"),
+           "ods": convert(files + extra, "ods", root / "ods"),
            "xls": convert([originals["MKT"]], "xls", root / "xls")}
     return {"root": root, "strategy": strategy, "key": key, "originals": originals, "out": out,
             "template": {"xlsx": out["xlsx"][-1], "ods": out["ods"][-1]}}
@@ -133,6 +136,16 @@ def test_metadata_copied_from_another_department_survives_no_resave(lo, kind):
     [mismatch] = [f for f in result.findings if f.code == "signature-mismatch"]
     assert "says SAL, FY2027 but the document properties say MKT, FY2027" in mismatch.message
     assert not result.initiatives
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "ods"])
+def test_document_properties_alone_identify_and_verify_after_a_resave(lo, kind):
+    no_sheet = lo["out"][kind][4]
+    result = reconcile(lo["strategy"], [no_sheet], key=lo["key"], jobs=1)
+    [source] = result.sources
+    assert (source.department, source.status, source.identified_by) == ("MKT", "accepted", "document properties")
+    assert not {"signature-mismatch", "signature-unverified", "identified-by-content"} & {f.code for f in result.findings}
+    assert [r.id for r in result.initiatives] == ["MKT-I01", "MKT-I02"]
 
 
 def test_legacy_xls_from_libreoffice_is_a_finding(lo):
