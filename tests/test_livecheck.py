@@ -137,7 +137,7 @@ def _probe(source: Path, target: Path, strategy) -> Path:
         checks = live(strategy, sheet)
         ws = book[sheet.title]
         for i, check in enumerate(checks.checks):
-            test = checks.cf_test(check)[1:]  # the conditional format's formula, for the first row
+            test = checks.cf_formula(check)[1:]  # the conditional format's formula, for the first row
             for row in range(checks.first, checks.first + 40):
                 ws.cell(row, PROBE_COLUMN + i, "=" + _shift(test, checks.first, row))
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -260,7 +260,10 @@ def test_cached_values_are_what_the_empty_template_recalculates_to(world):
 
 @needs_libreoffice
 def test_red_cells_are_the_cells_the_check_column_names(world):
-    """The conditional formats' conditions, evaluated by LibreOffice, flag exactly the expected cells."""
+    """The conditional formats' conditions, evaluated by LibreOffice, flag exactly the expected cells.
+
+    They read the row's Check cell (no other sheet: Google Sheets refuses that in a conditional format).
+    """
     strategy, _, books, result = world
     expected = expected_rows(strategy, result, "MKT")
     for sheet in SPEC.sheets:
@@ -280,7 +283,7 @@ def test_red_cells_are_conditional_formats_on_the_checked_columns(world):
                  for rule in rng.rules}
         for check in checks.checks:
             letter = column_letter(sheet.columns.index(sheet.column(check.key)) + 1)
-            assert (f"{letter}{checks.first}:{letter}{checks.last}", checks.cf_test(check)[1:]) in rules
+            assert (f"{letter}{checks.first}:{letter}{checks.last}", checks.cf_formula(check)[1:]) in rules
 
 
 def test_formulas_are_portable_light_and_written_as_xlsxwriter_would(world):
@@ -306,7 +309,7 @@ def test_formulas_are_portable_light_and_written_as_xlsxwriter_would(world):
         assert all(v and v.startswith("=IF(LEN(TRIM(") for v in column[:-1]) and column[-1] is None
         assert len(checks.at(checks.check_formula, checks.last)) < 8192  # Excel's formula length limit
         # templates._Sheet skips xlsxwriter's function renaming: it must change nothing in our formulas
-        for f in (checks.at(checks.check_formula, checks.first), *(checks.cf_test(c) for c in checks.checks)):
+        for f in (checks.at(checks.check_formula, checks.first), *(checks.cf_formula(c) for c in checks.checks)):
             assert Worksheet._prepare_formula(Worksheet(), f) == f[1:]
 
 

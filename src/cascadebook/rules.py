@@ -41,7 +41,7 @@ from .model import Objective, Record, Strategy
 from .spec import Column, SheetSpec, Spec
 from .values import _BOOL, BLANK_MARKERS, Parsed, display
 
-ROW = "\ue000"  # stands for the row number in a formula template; see Formula.at
+ROW = "\ue000"  # stands for the row number in a formula template; see SheetChecks.at
 MARKERS_NAME = "BlankMarkers"  # defined name of the cell holding the "n/a" words as a |list|
 OBJECTIVE_IDS = "ObjectiveIds"
 OBJECTIVE_DIRECTIONS = "ObjectiveDirections"
@@ -130,6 +130,12 @@ def sheet_in(raw: Any, pipes: str) -> bool:
     return f"|{sheet_trim(sheet_text(raw)).lower()}|" in pipes
 
 
+@lru_cache(maxsize=256)
+def _options(kind: str, choices: tuple[str, ...], periods: tuple[str, ...]) -> str:
+    items = {"choice": choices, "period": periods, "boolean": tuple(_BOOL)}[kind]
+    return pipe_list(str(i).lower() for i in items)
+
+
 # ---- formula pieces ------------------------------------------------------------------------------
 
 def _needle(ref: str) -> str:
@@ -165,10 +171,12 @@ def sheet_blank(col: Column, raw: Any) -> bool:
 
 @dataclass(frozen=True)
 class Check:
-    """One thing the sheet checks on every row: a formula that is TRUE when the cell has the problem.
+    """One thing the sheet checks on every row, with the words the Check column uses for it.
 
     ``codes`` are the reconcile finding codes it shows; ``code`` is the one it is counted under in
-    the status panel. ``after`` names columns whose own checks must pass first (the direction is
+    the status panel; ``key`` is the column reconcile reports it at (and the cell that turns red).
+    A value check is decided by its column's chain of conditions (``_column_chain``); a row check
+    has its own ``test``. ``after`` names columns whose own checks must pass first (the direction is
     judged once baseline and target are numbers).
     """
 
@@ -176,8 +184,7 @@ class Check:
     codes: frozenset[str]
     key: str
     message: str
-    test: str
-    needs_started: bool = False
+    test: str = ""
     after: tuple[str, ...] = ()
 
 
@@ -280,13 +287,19 @@ class Rule:
         raise NotImplementedError
 
 
-@lru_cache(maxsize=256)
+_PICK = {"required": lambda c: c.required, "typed": lambda c: c.type in TYPED_KINDS,
+         "text": lambda c: c.type in ("text", "reference"),
+         "objective": lambda c: c.type == "reference" and c.source == "objectives"}
+_PICKED: dict[tuple[int, str], tuple[SheetSpec, tuple[Column, ...]]] = {}
+
+
 def _columns(sheet: SheetSpec, what: str) -> tuple[Column, ...]:
-    """A sheet's columns a rule looks at, worked out once per sheet (reconcile checks many rows)."""
-    pick = {"required": lambda c: c.required, "typed": lambda c: c.type in TYPED_KINDS,
-            "text": lambda c: c.type in ("text", "reference"),
-            "objective": lambda c: c.type == "reference" and c.source == "objectives"}[what]
-    return tuple(c for c in sheet.columns if pick(c))
+    """A sheet's columns a rule looks at, worked out once per sheet object (reconcile checks many rows;
+    keyed by identity because hashing a spec costs more than the check)."""
+    hit = _PICKED.get((id(sheet), what))
+    if hit is None or hit[0] is not sheet:
+        hit = _PICKED[(id(sheet), what)] = (sheet, tuple(c for c in sheet.columns if _PICK[what](c)))
+    return hit[1]
 
 
 class Required(Rule):
@@ -299,7 +312,7 @@ class Required(Rule):
         return f"{col.header} missing"
 
     def check(self, col: Column) -> Check:
-        return Check("required-missing", self.sheet_codes, col.key, self.message(col), "", needs_started=True)
+        return Check("required-missing", self.sheet_codes, col.key, self.message(col))
 
     def findings(self, row, ctx):
         for col in _columns(row.sheet, "required"):
@@ -322,8 +335,8 @@ class ValueType(Rule):
         return f"{col.header} not {self.SAYS[col.type]}"
 
     def options(self, col: Column, periods: Sequence[str]) -> str:
-        items = {"choice": col.choices, "period": periods, "boolean": tuple(_BOOL)}[col.type]
-        return pipe_list(str(i).lower() for i in items)
+        """The |list| a listed value must be in (lower case)."""
+        return _options(col.type, col.choices, tuple(periods))
 
     def accepts_formula(self, col: Column, ref: str, periods: Sequence[str], or_blank: bool = False) -> str:
         """TRUE when the sheet takes the value as it is (``or_blank``: or when it is blank, in one look-up)."""
@@ -353,7 +366,7 @@ class ValueType(Rule):
 
     def check(self, col: Column) -> Check:
         code = "period-outside-cycle" if col.type == "period" else "wrong-type"
-        return Check(code, self.sheet_codes, col.key, self.message(col), "")
+        return Check(code, self.sheet_codes, col.key, self.message(col))
 
     def findings(self, row, ctx):
         periods = ctx.strategy.periods
@@ -402,7 +415,7 @@ class ObjectiveId(Rule):
         return f"SUMPRODUCT(--({OBJECTIVE_IDS}=TRIM({ref})))=0"
 
     def check(self, col: Column) -> Check:
-        return Check("unknown-objective", self.sheet_codes, col.key, self.message(col), "")
+        return Check("unknown-objective", self.sheet_codes, col.key, self.message(col))
 
     def findings(self, row, ctx):
         for col in _columns(row.sheet, "objective"):
@@ -434,10 +447,10 @@ class SheetId(Rule):
 
     def checks(self, col: Column, source: SheetSpec) -> list[Check]:
         out = [Check("unknown-initiative", frozenset({"unknown-initiative"}), col.key,
-                     self.unknown_message(col, source), "")]
+                     self.unknown_message(col, source))]
         if source.has("title"):
             out.append(Check("untitled-initiative", frozenset({"untitled-initiative"}), col.key,
-                             self.untitled_message(col, source), ""))
+                             self.untitled_message(col, source)))
         return out
 
     def findings(self, row, ctx):
@@ -504,7 +517,7 @@ class DuplicateId(Rule):
         ref, letter = env.ref("id"), env.letter("id")
         test = f'IF(TRIM({ref})="",FALSE,SUMPRODUCT(--(TRIM(${letter}${env.first}:${letter}{ROW})=TRIM({ref})))>1)'
         return Check("duplicate-initiative", self.sheet_codes, "id",
-                     f"{env.sheet.column('id').header} also used on an earlier row", test, needs_started=True)
+                     f"{env.sheet.column('id').header} also used on an earlier row", test)
 
     def findings(self, row, ctx):
         if not row.sheet.has("id") or not row.record.id:
@@ -533,7 +546,7 @@ class Unreferenced(Rule):
         counts = "+".join(f"SUMPRODUCT(--(TRIM({env.column_range(s, c.key)})=TRIM({ref})))" for s, c in referrers)
         titles = " or ".join(s.title for s, _ in referrers)
         return Check("initiative-without-kpis", self.sheet_codes, "id", f"Nothing on the {titles} sheet for it yet",
-                     f'IF(TRIM({ref})="",TRUE,{counts}=0)', needs_started=True)
+                     f'IF(TRIM({ref})="",TRUE,{counts}=0)')
 
     def findings(self, row, ctx):
         referrers = self.referrers(ctx.spec, row.sheet)
@@ -568,8 +581,8 @@ def on_return_only() -> list[str]:
 def _chain(links: list[tuple[str, Check | None]], default: Check | None) -> tuple[str, list[Check]]:
     """Nested IFs over (condition, check) links: the first true condition gives its message (or none).
 
-    Returns the Check-column fragment ('"; message"' or '""') and the checks with their standalone
-    tests (TRUE exactly when the fragment shows that check), for the red cells.
+    A cell has one problem at most (blank, else not of its type, else not a known id, ...), as in
+    reconcile. Returns the Check-column fragment (it yields '; message' or '') and its checks.
     """
     def msg(check: Check | None) -> str:
         return q(f"; {check.message}") if check else '""'
@@ -581,15 +594,7 @@ def _chain(links: list[tuple[str, Check | None]], default: Check | None) -> tupl
     fragment = msg(default)
     for cond, check in reversed(links):
         fragment = f"IF({cond},{msg(check)},{fragment})"
-    checks = []
-    for i, (cond, check) in enumerate([*links, ("TRUE", default)]):
-        if check is None:
-            continue
-        test = cond
-        for earlier, _ in reversed(links[:i]):
-            test = f"IF({earlier},FALSE,{test})"
-        checks.append(Check(check.code, check.codes, check.key, check.message, test, check.needs_started))
-    return fragment, checks
+    return fragment, [c for _, c in [*links, ("", default)] if c is not None]
 
 
 def _column_chain(col: Column, env: Env) -> tuple[str, list[Check]]:
@@ -626,7 +631,6 @@ class SheetChecks:
 
     sheet: SheetSpec
     checks: tuple[Check, ...]  # in the order their messages appear in the Check column
-    started: str  # TRUE on a row with anything typed in an input cell (ROW form)
     check_formula: str  # the Check column (ROW form), "" on a row that is fine or not started
     column: int  # 0-based index of the Check column (right after the spec's columns)
     first: int  # first and last data row, 1-based
@@ -651,10 +655,13 @@ class SheetChecks:
         for row in range(self.first, self.last + 1):
             yield row - 1, str(row).join(parts)
 
-    def cf_test(self, check: Check) -> str:
-        """The red-cell condition for the first data row (relative references)."""
-        test = f"AND({self.started},{check.test})" if check.needs_started else check.test
-        return "=" + self.at(test, self.first)
+    def cf_formula(self, check: Check) -> str:
+        """The red-cell condition for the first data row: the row's Check text names this problem.
+
+        Reading the Check cell of the same row keeps the red cells and the words in step by
+        construction, and keeps other sheets out of conditional formats (Google Sheets refuses them).
+        """
+        return f'=ISNUMBER(FIND({q(f"; {check.message};")},"; "&${self.letter}{self.first}&";"))'
 
     def started_rows_formula(self) -> str:
         """How many rows have anything typed (the panel says "Nothing filled in yet" at 0)."""
@@ -708,4 +715,4 @@ def sheet_checks(spec: Spec, sheet_key: str, periods: tuple[str, ...], header_ro
     started = f"LEN(TRIM({inputs}))>0"
     body = "&".join(fragments) or '""'
     formula = f'=IF({started},MID({body},3,{sum(len(m) + 2 for m in messages) or 1}),"")'
-    return SheetChecks(sheet, tuple(checks), started, formula, len(sheet.columns), env.first, env.last())
+    return SheetChecks(sheet, tuple(checks), formula, len(sheet.columns), env.first, env.last())

@@ -392,7 +392,7 @@ def _live_checks(ws, fmt: _Formats, live: SheetChecks) -> None:
                                                "input_message": CHECK_HELP})
     for check in live.checks:
         c = live.sheet.columns.index(live.sheet.column(check.key))
-        ws.conditional_format(first, c, last, c, {"type": "formula", "criteria": live.cf_test(check),
+        ws.conditional_format(first, c, last, c, {"type": "formula", "criteria": live.cf_formula(check),
                                                   "format": fmt.problem})
     # Row 3, hidden, after the Check column: rows started, then one count per kind of problem.
     counts = _count_cells(live)

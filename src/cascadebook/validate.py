@@ -17,14 +17,14 @@ from .spec import SheetSpec, Spec
 from .values import display, parse_value
 
 
-def parse_row(strategy: Strategy, sheet: SheetSpec, record: Record, objective_ids: dict[str, str]) -> Row:
+def parse_row(strategy: Strategy, sheet: SheetSpec, record: Record, objective_ids: dict[str, str],
+              cycle_year: int | None) -> Row:
     """Parse one record's values; the typed record keeps unparseable values as typed."""
     values = dict(record.values)
     parsed = {}
     for col in sheet.columns:
         raw = record.values.get(col.key)
-        p = parse_value(raw, col.type, choices=col.choices or None, periods=strategy.periods,
-                        cycle_year=strategy.cycle_year)
+        p = parse_value(raw, col.type, choices=col.choices or None, periods=strategy.periods, cycle_year=cycle_year)
         parsed[col.key] = p
         if p.blank:
             values[col.key] = None
@@ -60,9 +60,10 @@ def validate_records(strategy: Strategy, spec: Spec, records: dict[str, list[Rec
     """Parse and check one department's rows; returns the typed records and the findings."""
     findings: list[Finding] = []
     objective_ids = {o.id.casefold(): o.id for o in strategy.objectives}
+    cycle_year = strategy.cycle_year  # a regular expression each time it is asked: ask once
     rows: dict[str, list[Row]] = {}
     for sheet in spec.sheets:
-        rows[sheet.key] = [parse_row(strategy, sheet, r, objective_ids) for r in records.get(sheet.key, [])]
+        rows[sheet.key] = [parse_row(strategy, sheet, r, objective_ids, cycle_year) for r in records.get(sheet.key, [])]
         if sheet.has("id"):
             assign_ids(rows[sheet.key], sheet, department, findings)
     ctx = Context(strategy, spec, department, rows)
