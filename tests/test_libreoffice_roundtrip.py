@@ -24,14 +24,6 @@ from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
 
 
-def _register_marker() -> None:
-    """Register the ``libreoffice`` marker without a pytest.ini or conftest hook (so no warning)."""
-    config = getattr(pytest.mark, "_config", None)
-    if config is not None and not any(str(m).startswith("libreoffice") for m in config.getini("markers")):
-        config.addinivalue_line("markers", "libreoffice: converts files with headless LibreOffice (slow)")
-
-
-_register_marker()
 pytestmark = pytest.mark.libreoffice
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
