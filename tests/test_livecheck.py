@@ -106,6 +106,13 @@ FILLS = {
     }),
 }
 
+# A template prefilled from last cycle's master (generate --from), with last cycle's problems in it.
+PREFILL = {
+    "initiatives": [ini("CO1", "Carried over", 1, 2), ini("CO5", "Now the wrong way", 10, 12, budget="1,200"),
+                    ini("CO9", "Objective dropped", 1, 2, owner=None)],
+    "kpis": [clean_kpi("HR-I01", "Carried over"), clean_kpi("HR-I02", "Also carried"), clean_kpi("HR-I07", "Orphan")],
+}
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
@@ -118,10 +125,13 @@ def world(tmp_path_factory):
     returned = root / "returned"
     filled = {code: fill_workbook(templates[code], returned / f"{code}.xlsx", **kwargs) for code, kwargs in FILLS.items()}
     probe = _probe(filled["MKT"], root / "probe" / "MKT-probe.xlsx", strategy)
-    empty = templates["HR"]
-    recalculated = convert([*filled.values(), probe, empty], "xlsx", root / "recalc")
-    books = {code: openpyxl.load_workbook(path, data_only=True) for code, path in zip([*filled, "probe", "HR"],
-                                                                                     recalculated)}
+    [prefilled] = generate(strategy, root / "prefilled", key=key, departments=["HR"], prefill={"HR": PREFILL},
+                           generated_at="2027-01-04T09:00:00+00:00")
+    templates["HR-prefilled"] = prefilled.rename(prefilled.with_name("HR-prefilled.xlsx"))
+    names = [*filled, "probe", "HR", "HR-prefilled"]
+    recalculated = convert([*filled.values(), probe, templates["HR"], templates["HR-prefilled"]], "xlsx",
+                           root / "recalc")
+    books = {name: openpyxl.load_workbook(path, data_only=True) for name, path in zip(names, recalculated)}
     result = reconcile(strategy, [returned], key=key, jobs=1)
     return strategy, templates, books, result
 
@@ -242,20 +252,24 @@ def test_clean_complete_plan_is_ready_to_send(world):
 
 
 @needs_libreoffice
-def test_cached_values_are_what_the_empty_template_recalculates_to(world):
-    """A viewer that does not recalculate shows the generated template's cached values: they must be right."""
+@pytest.mark.parametrize("name", ["HR", "HR-prefilled"])
+def test_cached_values_are_what_the_generated_template_recalculates_to(world, name):
+    """A viewer that does not recalculate shows the generated template's cached values: they must be right,
+    for an empty template and for one prefilled from last cycle's master (worked out by reconcile's rules)."""
     _, templates, books, _ = world
-    cached = openpyxl.load_workbook(templates["HR"], data_only=True)
-    formulas = openpyxl.load_workbook(templates["HR"])
-    checked = 0
+    cached = openpyxl.load_workbook(templates[name], data_only=True)
+    formulas = openpyxl.load_workbook(templates[name])
+    checked = []
     for ws in formulas.worksheets:
         for row in ws.iter_rows():
             for cell in row:
                 if isinstance(cell.value, str) and cell.value.startswith("="):
-                    want = books["HR"][ws.title][cell.coordinate].value
+                    want = books[name][ws.title][cell.coordinate].value
                     assert (cached[ws.title][cell.coordinate].value or "") == (want or ""), (ws.title, cell.coordinate)
-                    checked += 1
-    assert checked > sum(s.input_rows for s in SPEC.sheets)
+                    checked.append(want)
+    assert len(checked) > sum(s.input_rows for s in SPEC.sheets)
+    headline = books[name]["Instructions"]["B3"].value
+    assert headline == (NOTHING_YET if name == "HR" else "6 problems to fix before sending")
 
 
 @needs_libreoffice

@@ -6,7 +6,8 @@ document properties (LibreOffice keeps those on re-save), signed with the strate
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterable
@@ -17,7 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 from .atomic import atomic_path
 from .cells import a1, column_letter, quote_sheet
 from .findings import CATALOGUE
-from .model import Department, Metadata, Strategy
+from .model import Department, Metadata, Record, Strategy
 from .rules import (MARKERS_NAME, OBJECTIVE_DIRECTIONS, OBJECTIVE_IDS, SheetChecks, blank_markers, id_range_name,
                     on_return_only, q, sheet_checks, title_range_name)
 from .signing import sign
@@ -57,7 +58,8 @@ def template_filename(cycle: str, department_code: str) -> str:
 CHECK_HEADER = "Check"  # the live-check column right after the spec's columns; reconcile does not take it
 PROBLEM_FILL, PROBLEM_FONT = "#FFC7CE", "#9C0006"
 READY_FILL, READY_FONT = "#C6EFCE", "#006100"
-NOTHING_YET, READY = "Nothing filled in yet", "Ready to send"
+NOTHING_YET, READY, NOTHING_TO_FIX = "Nothing filled in yet", "Ready to send", "Nothing to fix"
+ON_THIS_SHEET, DETAIL_SEPARATOR = " — on this sheet: ", " · "
 CHECK_HELP = ("What this row still needs, from the same rules the strategy office runs when the workbook comes "
               "back. Empty when the row is fine.")
 
@@ -162,17 +164,20 @@ def write_template(strategy: Strategy, department: Department, path: str | Path,
         for name, value in meta.as_pairs():
             book.set_custom_property(META_PROPERTY_PREFIX + name, value)
         live = {s.key: sheet_checks(spec, s.key, tuple(strategy.periods), HEADER_ROW) for s in spec.sheets}
-        _instructions(book, fmt, strategy, department, spec, live)
+        given = {s.key: list((prefill or {}).get(s.key) or [])[: s.input_rows] for s in spec.sheets}
+        ids = {s.key: _row_ids(s, department.code, given[s.key]) for s in spec.sheets}
+        status = _status(strategy, department, spec, live, given, ids)
+        _instructions(book, fmt, strategy, department, spec, status)
         _objectives(book, fmt, strategy)
         for sheet in spec.sheets:
-            _input_sheet(book, fmt, strategy, department, spec, sheet, (prefill or {}).get(sheet.key), live[sheet.key])
+            _input_sheet(book, fmt, strategy, department, spec, sheet, given[sheet.key], ids[sheet.key], status)
         _metadata_sheet(book, meta)
         book.close()
     return path
 
 
 def _instructions(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec,
-                  live: dict[str, SheetChecks]) -> None:
+                  status: "_Status") -> None:
     ws = book.add_worksheet("Instructions", _Sheet)
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 90)
@@ -181,7 +186,7 @@ def _instructions(book, fmt: _Formats, strategy: Strategy, department: Departmen
     ws.write_string(0, 0, f"{strategy.cycle} goal plan — {department.name} ({department.code})", fmt.title)
     ws.write_string(0, 3, blank_markers())  # the "n/a" words, for the checks' formulas
     book.define_name(MARKERS_NAME, "='Instructions'!$D$1")
-    after = _status_panel(ws, fmt, spec, live)
+    after = _status_panel(ws, fmt, spec, status)
     rows: list[tuple[str, object]] = [
         ("Company", strategy.company),
         ("Department head", department.head),
@@ -220,6 +225,98 @@ def _instructions(book, fmt: _Formats, strategy: Strategy, department: Departmen
     ws.activate()
 
 
+@dataclass
+class _Status:
+    """What the live checks show on the rows a template is written with: the formulas' cached values.
+
+    All quiet for a blank template; for one prefilled from a master (``generate --from``) the same rules
+    reconcile runs work it out, so a viewer that does not recalculate shows the truth as well.
+    """
+
+    live: dict[str, SheetChecks]
+    checks: dict[str, dict[int, str]] = field(default_factory=dict)  # sheet key -> 1-based row -> Check text
+    counts: dict[str, Counter] = field(default_factory=dict)  # sheet key -> code -> problems
+    started: dict[str, int] = field(default_factory=dict)  # sheet key -> rows with anything typed
+
+    def total(self, key: str | None = None) -> int:
+        return sum(sum(c.values()) for k, c in self.counts.items() if key in (None, k))
+
+    def headline(self) -> str:
+        n = self.total()
+        if not sum(self.started.values()):
+            return NOTHING_YET
+        return READY if not n else f"{n} problem{'' if n == 1 else 's'} to fix before sending"
+
+    def details(self, key: str) -> str:
+        counts = self.counts.get(key, Counter())
+        return DETAIL_SEPARATOR.join(f"{CATALOGUE[code].title}: {counts[code]}" for code in self.live[key].kinds
+                                     if counts[code])
+
+    def sheet_line(self, key: str) -> str:
+        """The Instructions line of one input sheet."""
+        if not self.started.get(key):
+            return NOTHING_YET
+        return self.details(key) if self.total(key) else NOTHING_TO_FIX
+
+    def status_line(self, key: str) -> str:
+        """Row 3 of one input sheet."""
+        if not self.total(key):
+            return self.headline()
+        return f"{self.headline()}{ON_THIS_SHEET}{self.details(key)}{_where(self.live[key])}"
+
+
+def _row_ids(sheet: SheetSpec, department: str, given: list[dict]) -> list[str | None]:
+    """The id written on each input row: kept from ``given``, else prefilled, else none (typed later)."""
+    if not sheet.has("id"):
+        return [None] * sheet.input_rows
+    used = {str(row.get("id")).casefold() for row in given if row.get("id")}
+    fresh = (i for i in (sheet.make_id(department, n) for n in range(1, 10**6)) if i.casefold() not in used)
+    ids: list[str | None] = []
+    for number in range(1, sheet.input_rows + 1):
+        row = given[number - 1] if number <= len(given) else {}
+        ids.append(str(row.get("id") or next(fresh)) if row.get("id") or number <= sheet.prefilled_rows else None)
+    return ids
+
+
+def _status(strategy: Strategy, department: Department, spec: Spec, live: dict[str, SheetChecks],
+            given: dict[str, list[dict]], ids: dict[str, list[str | None]]) -> _Status:
+    status = _Status(live, {s.key: {} for s in spec.sheets}, {s.key: Counter() for s in spec.sheets},
+                     {s.key: 0 for s in spec.sheets})
+    if not any(given.values()):
+        return status
+    from .returns import is_blank
+    from .validate import validate_records  # the rules' Python side, as reconcile runs it
+
+    records: dict[str, list[Record]] = {}
+    for sheet in spec.sheets:
+        letters = {c.key: column_letter(i) for i, c in enumerate(sheet.columns, 1)}
+        records[sheet.key] = []
+        for i, row in enumerate(given[sheet.key]):
+            if all(is_blank(row.get(c.key)) for c in sheet.input_columns):
+                continue  # not started: reconcile would not read it
+            number = live[sheet.key].first + i
+            values = {c.key: row.get(c.key) for c in sheet.columns}
+            if sheet.has("id"):
+                values["id"] = ids[sheet.key][i]
+            records[sheet.key].append(Record(sheet.key, department.code, "", sheet.title, number, values,
+                                             {k: f"{letter}{number}" for k, letter in letters.items()}))
+        status.started[sheet.key] = len(records[sheet.key])
+    _, findings = validate_records(strategy, spec, records, department.code)
+    by_row: dict[tuple[str, int], list] = {}
+    for f in findings:
+        by_row.setdefault((f.sheet, int("".join(ch for ch in f.cell if ch.isdigit()) or 0)), []).append(f)
+    for sheet in spec.sheets:
+        for record in records[sheet.key]:
+            shown = live[sheet.key].expected(by_row.get((sheet.title, record.row), ()))
+            status.checks[sheet.key][record.row] = "; ".join(c.message for c in shown)
+            status.counts[sheet.key].update(c.code for c in shown)
+    return status
+
+
+def _where(live: SheetChecks) -> str:
+    return f". The {CHECK_HEADER} column ({live.letter}) says where."
+
+
 def _started_cell(live: SheetChecks, sheet: str = "") -> str:
     """Hidden cell (row 3, after the Check column) counting the rows with anything typed."""
     return f"{sheet}${column_letter(live.column + 2)}$3"
@@ -237,9 +334,9 @@ def _problems(live: SheetChecks, sheet: str = "") -> str:
 
 def _details(live: SheetChecks, sheet: str = "") -> str:
     """'Required value missing: 2 · Value of the wrong type: 1' for the kinds that are not zero."""
-    parts = "&".join(f"IF({cell}>0,{q(' · ' + CATALOGUE[code].title + ': ')}&{cell},\"\")"
+    parts = "&".join(f"IF({cell}>0,{q(DETAIL_SEPARATOR + CATALOGUE[code].title + ': ')}&{cell},\"\")"
                      for code, cell in _count_cells(live, sheet))
-    return f"MID({parts},4,999)" if parts else '""'
+    return f"MID({parts},{len(DETAIL_SEPARATOR) + 1},999)" if parts else '""'
 
 
 def _headline(spec: Spec, live: dict[str, SheetChecks]) -> str:
@@ -259,20 +356,21 @@ def _status_colours(ws, fmt: _Formats, row: int, col: int) -> None:
                                                "format": fmt.problem})
 
 
-def _status_panel(ws, fmt: _Formats, spec: Spec, live: dict[str, SheetChecks]) -> int:
+def _status_panel(ws, fmt: _Formats, spec: Spec, status: _Status) -> int:
     """The Instructions sheet's status, from row 3: the workbook, each input sheet, what waits for return.
 
-    Returns the last row used (0-based). Every formula carries the value it has in the empty template.
+    Returns the last row used (0-based). Every formula carries the value it has as written.
     """
+    live = status.live
     ws.write_string(2, 0, "Before you send", fmt.label)
-    ws.write_formula(2, 1, _headline(spec, live), fmt.status, NOTHING_YET)
+    ws.write_formula(2, 1, _headline(spec, live), fmt.status, status.headline())
     _status_colours(ws, fmt, 2, 1)
     r = 3
     for sheet in spec.sheets:
         lv, name = live[sheet.key], quote_sheet(sheet.title) + "!"
         ws.write_string(r, 0, sheet.title, fmt.label)
         ws.write_formula(r, 1, f"=IF({_started_cell(lv, name)}=0,{q(NOTHING_YET)},IF({_problems(lv, name)}=0,"
-                               f"\"Nothing to fix\",{_details(lv, name)}))", fmt.wrap, NOTHING_YET)
+                               f"{q(NOTHING_TO_FIX)},{_details(lv, name)}))", fmt.wrap, status.sheet_line(sheet.key))
         r += 1
     later = " · ".join(CATALOGUE[code].title for code in on_return_only())
     ws.write_string(r, 1, "The sheets check themselves as you type; everything is checked again when the workbook "
@@ -330,9 +428,9 @@ def _validation(col: Column, strategy: Strategy, spec: Spec) -> dict | None:
     return {"validate": "any", **message} if message else None
 
 
-def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec,
-                 sheet: SheetSpec, prefill: list | None = None, live: SheetChecks | None = None) -> None:
-    live = live or sheet_checks(spec, sheet.key, tuple(strategy.periods), HEADER_ROW)
+def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec, sheet: SheetSpec,
+                 given: list[dict], ids: list[str | None], status: _Status) -> None:
+    live = status.live[sheet.key]
     ws = book.add_worksheet(sheet.title, _Sheet)
     header_idx = HEADER_ROW - 1
     first, last = header_idx + 1, header_idx + sheet.input_rows
@@ -351,15 +449,12 @@ def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department
     # which some spreadsheet programs drop on import.
     inputs = [(c, fmt.input(col.type)) for c, col in enumerate(sheet.columns) if col.is_input]
     id_col = next((c for c, col in enumerate(sheet.columns) if col.prefilled), None)
-    given = list(prefill or [])[: last - first + 1]
-    used = {str(row.get("id")).casefold() for row in given if row.get("id")}
-    fresh = (i for i in (sheet.make_id(department.code, n) for n in range(1, 10**6)) if i.casefold() not in used)
     for r in range(first, last + 1):
         number = r - first + 1
         row = given[number - 1] if number <= len(given) else {}
         if id_col is not None:
-            if row.get("id") or number <= sheet.prefilled_rows:
-                ws.write_string(r, id_col, str(row.get("id") or next(fresh)), fmt.prefilled)
+            if ids[number - 1] is not None:
+                ws.write_string(r, id_col, ids[number - 1], fmt.prefilled)
             else:
                 ws.write_blank(r, id_col, None, fmt.input("text"))
         for c, cell_format in inputs:
@@ -367,7 +462,7 @@ def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department
     for r in (0, 2):  # keep the title and status rows plain even where the column is an input column
         for c in range(1 if r == 0 else 0, len(sheet.columns)):
             ws.write_blank(r, c, None, fmt.plain)
-    _live_checks(ws, fmt, live)
+    _live_checks(ws, fmt, live, status)
     ws.freeze_panes(HEADER_ROW, 1)
     ws.autofilter(header_idx, 0, last, live.column)
     ws.protect("", PROTECT_OPTIONS)
@@ -377,17 +472,19 @@ def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department
         book.define_name(title_range_name(sheet), f"={quote_sheet(sheet.title)}!${title}${first + 1}:${title}${last + 1}")
 
 
-def _live_checks(ws, fmt: _Formats, live: SheetChecks) -> None:
+def _live_checks(ws, fmt: _Formats, live: SheetChecks, status: _Status) -> None:
     """The Check column, the red cells and the status line (row 3) of one input sheet.
 
-    Formulas are written for the spec's input rows only, each with the value it has in the empty
-    template ("" for Check), so a viewer that does not recalculate still shows something sensible.
+    Formulas are written for the spec's input rows only, each with the value it has as written ("" for
+    a Check cell of an empty row), so a viewer that does not recalculate still shows the truth.
     """
     first, last, col = live.first - 1, live.last - 1, live.column  # 0-based
+    key = live.sheet.key
+    cached = status.checks.get(key, {})
     ws.write_string(HEADER_ROW - 1, col, CHECK_HEADER, fmt.header)
     ws.set_column(col, col, 50)
     for r, formula in live.rows():
-        ws.write_formula(r, col, formula, fmt.check, "")
+        ws.write_formula(r, col, formula, fmt.check, cached.get(r + 1, ""))
     ws.data_validation(first, col, last, col, {"validate": "any", "input_title": CHECK_HEADER,
                                                "input_message": CHECK_HELP})
     for check in live.checks:
@@ -397,12 +494,11 @@ def _live_checks(ws, fmt: _Formats, live: SheetChecks) -> None:
     # Row 3, hidden, after the Check column: rows started, then one count per kind of problem.
     counts = _count_cells(live)
     ws.set_column(col + 1, col + 1 + len(counts), 8, None, {"hidden": True})
-    ws.write_formula(2, col + 1, "=" + live.started_rows_formula(), None, 0)
+    ws.write_formula(2, col + 1, "=" + live.started_rows_formula(), None, status.started.get(key, 0))
     for i, (code, _) in enumerate(counts):
-        ws.write_formula(2, col + 2 + i, "=" + live.count_formula(code), None, 0)
-    total = _problems(live)
-    ws.write_formula(2, 0, f"='Instructions'!$B$3&IF({total}=0,\"\",\" — on this sheet: \"&{_details(live)}&"
-                           f"\". The {CHECK_HEADER} column ({live.letter}) says where.\")", fmt.status, NOTHING_YET)
+        ws.write_formula(2, col + 2 + i, "=" + live.count_formula(code), None, status.counts[key][code])
+    ws.write_formula(2, 0, f"='Instructions'!$B$3&IF({_problems(live)}=0,\"\",{q(ON_THIS_SHEET)}&{_details(live)}&"
+                           f"{q(_where(live))})", fmt.status, status.status_line(key))
     _status_colours(ws, fmt, 2, 0)
 
 
