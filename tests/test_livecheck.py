@@ -26,8 +26,13 @@ from cascadebook.rules import ROW_RULES, sheet_checks
 from cascadebook.templates import (CHECK_HEADER, HEADER_ROW, NOTHING_YET, READY, _count_cells, _started_cell)
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
 
-needs_libreoffice = pytest.mark.skipif(soffice() is None and not os.environ.get("CI"),
-                                       reason="LibreOffice is not installed (CI installs it)")
+
+
+def needs_libreoffice(test):
+    skip = pytest.mark.skipif(soffice() is None and not os.environ.get("CI"),
+                              reason="LibreOffice is not installed (CI installs it)")
+    return pytest.mark.libreoffice(skip(test))
+
 SPEC = load_spec()
 PROBE_COLUMN = 60  # probe formulas (the red-cell conditions) go this far right in the probe copy
 
@@ -115,7 +120,8 @@ PREFILL = {
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def written(tmp_path_factory):
+    """Templates generated and filled (no LibreOffice yet), and what reconcile makes of the filled ones."""
     root = tmp_path_factory.mktemp("livecheck")
     shutil.copyfile(SAMPLE_STRATEGY, root / "strategy.yaml")
     strategy = load_strategy(root / "strategy.yaml")
@@ -128,11 +134,17 @@ def world(tmp_path_factory):
     [prefilled] = generate(strategy, root / "prefilled", key=key, departments=["HR"], prefill={"HR": PREFILL},
                            generated_at="2027-01-04T09:00:00+00:00")
     templates["HR-prefilled"] = prefilled.rename(prefilled.with_name("HR-prefilled.xlsx"))
-    names = [*filled, "probe", "HR", "HR-prefilled"]
-    recalculated = convert([*filled.values(), probe, templates["HR"], templates["HR-prefilled"]], "xlsx",
-                           root / "recalc")
-    books = {name: openpyxl.load_workbook(path, data_only=True) for name, path in zip(names, recalculated)}
     result = reconcile(strategy, [returned], key=key, jobs=1)
+    batch = {**filled, "probe": probe, "HR": templates["HR"], "HR-prefilled": templates["HR-prefilled"]}
+    return strategy, templates, result, batch, root
+
+
+@pytest.fixture(scope="module")
+def world(written):
+    """The same, with every workbook recalculated by LibreOffice in one soffice call."""
+    strategy, templates, result, batch, root = written
+    recalculated = convert(list(batch.values()), "xlsx", root / "recalc")
+    books = {name: openpyxl.load_workbook(path, data_only=True) for name, path in zip(batch, recalculated)}
     return strategy, templates, books, result
 
 
@@ -288,8 +300,8 @@ def test_red_cells_are_the_cells_the_check_column_names(world):
             assert red == [c.message for c in expected[sheet.key][row]], (sheet.title, row)
 
 
-def test_red_cells_are_conditional_formats_on_the_checked_columns(world):
-    strategy, templates, _, _ = world
+def test_red_cells_are_conditional_formats_on_the_checked_columns(written):
+    strategy, templates, *_ = written
     book = openpyxl.load_workbook(templates["MKT"])
     for sheet in SPEC.sheets:
         checks = live(strategy, sheet)
@@ -300,11 +312,11 @@ def test_red_cells_are_conditional_formats_on_the_checked_columns(world):
             assert (f"{letter}{checks.first}:{letter}{checks.last}", checks.cf_formula(check)[1:]) in rules
 
 
-def test_formulas_are_portable_light_and_written_as_xlsxwriter_would(world):
+def test_formulas_are_portable_light_and_written_as_xlsxwriter_would(written):
     """Functions Excel 2016, LibreOffice and Google Sheets share; nothing volatile; no whole columns."""
     from xlsxwriter.worksheet import Worksheet
 
-    strategy, templates, _, _ = world
+    strategy, templates, *_ = written
     book = openpyxl.load_workbook(templates["MKT"])
     allowed = {"IF", "AND", "NOT", "LEN", "TRIM", "LOWER", "MID", "FIND", "ISNUMBER", "INT", "SIGN", "INDEX",
                "MATCH", "SUMPRODUCT", "SUM", "LEFT", "SEARCH"}
