@@ -66,6 +66,11 @@ def title_range_name(sheet: SheetSpec) -> str:
     return f"{sheet.title.replace(' ', '')}Titles"
 
 
+def key_letter(sheet: SheetSpec, key: str) -> str:
+    """The column letter of a spec column (the spec's order is the template's)."""
+    return column_letter(sheet.columns.index(sheet.column(key)) + 1)
+
+
 def pipe_list(items: Iterable[str]) -> str:
     """'|a|b|': the form FIND looks a |value| up in."""
     return "|" + "|".join(items) + "|"
@@ -205,8 +210,7 @@ class Env:
         return self.header_row + (sheet or self.sheet).input_rows
 
     def letter(self, key: str, sheet: SheetSpec | None = None) -> str:
-        sheet = sheet or self.sheet
-        return column_letter(next(i for i, c in enumerate(sheet.columns, 1) if c.key == key))
+        return key_letter(sheet or self.sheet, key)
 
     def ref(self, key: str) -> str:
         return f"{self.letter(key)}{ROW}"

@@ -20,7 +20,7 @@ from .cells import a1, column_letter, quote_sheet
 from .findings import CATALOGUE
 from .model import Department, Metadata, Record, Strategy
 from .rules import (MARKERS_NAME, OBJECTIVE_DIRECTIONS, OBJECTIVE_IDS, SheetChecks, blank_markers, id_range_name,
-                    on_return_only, q, sheet_checks, title_range_name)
+                    key_letter, on_return_only, q, sheet_checks, title_range_name)
 from .signing import sign
 from .spec import Column, SheetSpec, Spec, load_spec
 
@@ -55,6 +55,7 @@ def template_filename(cycle: str, department_code: str) -> str:
     return f"{cycle}_{department_code}.xlsx"
 
 
+INSTRUCTIONS = "Instructions"
 CHECK_HEADER = "Check"  # the live-check column right after the spec's columns; reconcile does not take it
 PROBLEM_FILL, PROBLEM_FONT = "#FFC7CE", "#9C0006"
 READY_FILL, READY_FONT = "#C6EFCE", "#006100"
@@ -178,14 +179,14 @@ def write_template(strategy: Strategy, department: Department, path: str | Path,
 
 def _instructions(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec,
                   status: "_Status") -> None:
-    ws = book.add_worksheet("Instructions", _Sheet)
+    ws = book.add_worksheet(INSTRUCTIONS, _Sheet)
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 90)
     ws.set_column(3, 3, 8, None, {"hidden": True})
     ws.hide_gridlines(2)
     ws.write_string(0, 0, f"{strategy.cycle} goal plan — {department.name} ({department.code})", fmt.title)
     ws.write_string(0, 3, blank_markers())  # the "n/a" words, for the checks' formulas
-    book.define_name(MARKERS_NAME, "='Instructions'!$D$1")
+    book.define_name(MARKERS_NAME, f"={quote_sheet(INSTRUCTIONS)}!$D$1")
     after = _status_panel(ws, fmt, spec, status)
     rows: list[tuple[str, object]] = [
         ("Company", strategy.company),
@@ -392,7 +393,7 @@ def _objectives(book, fmt: _Formats, strategy: Strategy) -> None:
     ws.protect("", PROTECT_OPTIONS)
     last = len(strategy.objectives) + 1
     book.define_name(OBJECTIVE_IDS, f"={quote_sheet(sheet.title)}!$A$2:$A${last}")
-    direction = column_letter(next(i for i, c in enumerate(sheet.columns, 1) if c.key == "direction"))
+    direction = key_letter(sheet, "direction")
     book.define_name(OBJECTIVE_DIRECTIONS, f"={quote_sheet(sheet.title)}!${direction}$2:${direction}${last}")
 
 
@@ -468,7 +469,7 @@ def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department
     ws.protect("", PROTECT_OPTIONS)
     book.define_name(id_range_name(sheet), f"={quote_sheet(sheet.title)}!$A${first + 1}:$A${last + 1}")
     if sheet.has("title"):
-        title = column_letter(next(i for i, c in enumerate(sheet.columns, 1) if c.key == "title"))
+        title = key_letter(sheet, "title")
         book.define_name(title_range_name(sheet), f"={quote_sheet(sheet.title)}!${title}${first + 1}:${title}${last + 1}")
 
 
@@ -497,7 +498,7 @@ def _live_checks(ws, fmt: _Formats, live: SheetChecks, status: _Status) -> None:
     ws.write_formula(2, col + 1, "=" + live.started_rows_formula(), None, status.started.get(key, 0))
     for i, (code, _) in enumerate(counts):
         ws.write_formula(2, col + 2 + i, "=" + live.count_formula(code), None, status.counts[key][code])
-    ws.write_formula(2, 0, f"='Instructions'!$B$3&IF({_problems(live)}=0,\"\",{q(ON_THIS_SHEET)}&{_details(live)}&"
+    ws.write_formula(2, 0, f"={quote_sheet(INSTRUCTIONS)}!$B$3&IF({_problems(live)}=0,\"\",{q(ON_THIS_SHEET)}&{_details(live)}&"
                            f"{q(_where(live))})", fmt.status, status.status_line(key))
     _status_colours(ws, fmt, 2, 0)
 
