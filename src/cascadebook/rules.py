@@ -369,8 +369,9 @@ class ValueType(Rule):
         return True
 
     def check(self, col: Column) -> Check:
-        code = "period-outside-cycle" if col.type == "period" else "wrong-type"
-        return Check(code, self.sheet_codes, col.key, self.message(col))
+        if col.type == "period":
+            return Check("period-outside-cycle", self.sheet_codes, col.key, self.message(col))
+        return Check("wrong-type", self.sheet_codes - {"period-outside-cycle"}, col.key, self.message(col))
 
     def findings(self, row, ctx):
         periods = ctx.strategy.periods
