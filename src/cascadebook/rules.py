@@ -6,9 +6,9 @@ spreadsheet formula for one row of the template (what the Check column, the red 
 status panel show while a department head types, written by :mod:`cascadebook.templates`).
 
 Formulas use only functions that Excel 2016+, LibreOffice and Google Sheets evaluate alike (IF,
-AND, NOT, LEN, TRIM, LOWER, MID, FIND, ISNUMBER, INT, SIGN, INDEX, MATCH, SUMPRODUCT, SUM), no
-volatile function, no array constant and no whole-column reference: every range is the template's
-own input rows. Lists (choices, periods, the "n/a" words) are matched with
+AND, LEN, TRIM, LOWER, MID, FIND, ISNUMBER, INT, SIGN, INDEX, MATCH, SUMPRODUCT), no volatile
+function, no array constant and no whole-column reference: every range is the template's own input
+rows. The red cells read the row's Check text, so they never refer to another sheet. Lists (choices, periods, the "n/a" words) are matched with
 ``FIND("|"&LOWER(TRIM(cell))&"|", "|a|b|")``: exact, case-insensitive, and free of the wildcards
 that COUNTIF and MATCH would read in what people type. Ids are compared with
 ``SUMPRODUCT(--(Ids=TRIM(cell)))`` for the same reason.
