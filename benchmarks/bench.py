@@ -60,7 +60,7 @@ CASES = [
     Case("peer", "(d) pandas peer: read_excel(openpyxl) + concat + to_excel"),
     Case("master-bare", "(e) bare xlsxwriter constant_memory, same cell values"),
     Case("master", "(e) write_master() alone", "master-bare"),
-    Case("generate-bare", "(f) bare xlsxwriter in_memory loop, same cells/formats/validations"),
+    Case("generate-bare", "(f) bare xlsxwriter in_memory: write_template's calls replayed"),
     Case("generate", "(f) cascadebook generate of N templates", "generate-bare"),
 ]
 CASE_BY_NAME = {c.name: c for c in CASES}
@@ -232,8 +232,8 @@ def setup_generate_bare(corpus: Path, work: Path) -> Callable[[], dict]:
     strategy, key = _strategy(corpus)
     outbox = work / "generate-bare"
     shutil.rmtree(outbox, ignore_errors=True)
-    run = bare_generate(strategy, outbox, key, make_corpus.GENERATED_AT)
-    return lambda: {"templates": run()}
+    run = bare_generate(strategy, outbox, key, make_corpus.GENERATED_AT, scratch=work)
+    return lambda: {"templates": run(), "replayed_calls_per_template": run.calls}
 
 
 def prep_result(corpus: Path, work: Path) -> Callable[[], dict]:
@@ -273,17 +273,24 @@ SETUPS: dict[str, Callable[[Path, Path], Callable[[], dict]]] = {
 }
 
 
+def _cpu_s() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def worker(case: str, corpus: Path, work: Path, out: Path) -> None:
     run = SETUPS[case](corpus, work)
     gc.collect()
     base = _maxrss_mb()
+    cpu = _cpu_s()
     started = time.perf_counter()
     extra = run()
     seconds = time.perf_counter() - started
+    cpu = _cpu_s() - cpu
     peak = _maxrss_mb()
-    out.write_text(json.dumps({"seconds": seconds, "peak_mb": peak, "delta_mb": max(peak - base, 0.0),
-                               "base_mb": base, "workers_mb": _maxrss_mb(resource.RUSAGE_CHILDREN),
-                               "extra": extra}, default=str))
+    out.write_text(json.dumps({"seconds": seconds, "cpu_s": cpu, "peak_mb": peak,
+                               "delta_mb": max(peak - base, 0.0), "base_mb": base,
+                               "workers_mb": _maxrss_mb(resource.RUSAGE_CHILDREN), "extra": extra}, default=str))
 
 
 # -- the parent side ----------------------------------------------------------------------------
@@ -302,17 +309,12 @@ def run_case(case: str, corpus: Path, work: Path, timeout: float | None = None) 
         out.unlink(missing_ok=True)
 
 
-def measure(case: str, corpus: Path, work: Path, rounds: int, log) -> dict:
-    samples = []
-    for i in range(rounds):
-        sample = run_case(case, corpus, work)
-        samples.append(sample)
-        log(f"    {case:14} round {i + 1}/{rounds}: {sample['seconds']:8.2f} s  peak {sample['peak_mb']:7.1f} MB"
-            f"  (+{sample['delta_mb']:.1f} MB during the operation)")
+def summarise(case: str, samples: list[dict]) -> dict:
     return {
-        "label": CASE_BY_NAME[case].label, "rounds": rounds,
+        "label": CASE_BY_NAME[case].label, "rounds": len(samples),
         "seconds": statistics.median(s["seconds"] for s in samples),
         "seconds_all": [round(s["seconds"], 3) for s in samples],
+        "cpu_s": statistics.median(s["cpu_s"] for s in samples),
         "peak_mb": statistics.median(s["peak_mb"] for s in samples),
         "delta_mb": statistics.median(s["delta_mb"] for s in samples),
         "workers_mb": statistics.median(s["workers_mb"] for s in samples),
@@ -320,31 +322,31 @@ def measure(case: str, corpus: Path, work: Path, rounds: int, log) -> dict:
     }
 
 
+def execution_order(wanted: list[str]) -> list[str]:
+    """Display order, except that master-bare needs a master written by write_master first."""
+    order = [c.name for c in CASES if c.name in wanted]
+    if "master-bare" in order and "master" in order:
+        order.remove("master-bare")
+        order.insert(order.index("master") + 1, "master-bare")
+    return order
+
+
 def parity(work: Path, n: int) -> dict:
-    """Whether the bare template writer wrote what generate wrote (parts, cells, validations, names)."""
-    code = make_corpus.department_code(1)
+    """Whether the bare replay wrote, byte for byte, the template generate wrote (a department that was
+    not the recorded one when there are two)."""
+    code = make_corpus.department_code(2 if n >= 2 else 1)
     name = f"{make_corpus.CYCLE}_{code}.xlsx"
 
-    def shape(path: Path) -> dict:
+    def parts(path: Path) -> dict[str, bytes]:
         with zipfile.ZipFile(path) as z:
-            out = {}
-            for info in sorted(z.infolist(), key=lambda i: i.filename):
-                data = z.read(info)
-                out[info.filename] = {tag: data.count(tag.encode()) for tag in
-                                      ("<c ", "<dataValidation ", "<definedName ", "<xf ", "<si>", "<mergeCell ",
-                                       "<col ", "<row ", "<property ", "<sheetProtection")}
-                out[info.filename]["bytes"] = len(data)
-            return out
+            return {info.filename: z.read(info) for info in z.infolist()}
     try:
-        a, b = shape(work / "generate" / name), shape(work / "generate-bare" / name)
+        a, b = parts(work / "generate" / name), parts(work / "generate-bare" / name)
     except FileNotFoundError:
         return {"checked": False}
-    diffs = {part: {"generate": a.get(part), "bare": b.get(part)} for part in sorted(set(a) | set(b))
-             if {k: v for k, v in (a.get(part) or {}).items() if k != "bytes"}
-             != {k: v for k, v in (b.get(part) or {}).items() if k != "bytes"}}
-    return {"checked": True, "same_shape": not diffs, "differences": diffs,
-            "bytes": {"generate": sum(p["bytes"] for p in a.values()),
-                      "bare": sum(p["bytes"] for p in b.values())}}
+    differ = sorted(p for p in set(a) | set(b) if a.get(p) != b.get(p))
+    return {"checked": True, "department": code, "same_shape": not differ, "parts": len(a),
+            "differing_parts": differ, "bytes": sum(map(len, a.values()))}
 
 
 def machine() -> dict:
@@ -370,33 +372,44 @@ def machine() -> dict:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             versions[dist] = None
+    import cascadebook
+
+    source = str(Path(cascadebook.__file__).resolve().parent)
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
                                 text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "workbook_templates"], cwd=HERE,
+                               capture_output=True, text=True).stdout.split("\n")
     except OSError:
-        commit = ""
+        commit, dirty = "", []
     return {"nproc": os.cpu_count(), "cpu": cpu, "memory": mem, "python": platform.python_version(),
             "loadavg_at_start": list(os.getloadavg()),
             "platform": platform.platform(), "versions": versions, "commit": commit,
+            "cascadebook_source": source,
+            "repo_src_uncommitted": [line[3:] for line in dirty if line.strip()],
             "date": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
 
 
 def ratios(runs: dict[str, dict[str, dict]]) -> list[dict]:
     out = []
     for n, cases in runs.items():
-        def s(name):
-            return cases.get(name, {}).get("seconds")
+        def s(name, what="seconds"):
+            return cases.get(name, {}).get(what)
+
+        def cpu(num, den):
+            return round(s(num, "cpu_s") / s(den, "cpu_s"), 2) if s(num, "cpu_s") and s(den, "cpu_s") else None
         for num, den, kind, limit, text in TARGETS:
             if s(num) and s(den):
                 value = s(num) / s(den)
                 ok = value <= limit if kind == "max" else value >= limit
                 out.append({"n": int(n), "what": text, "numerator": num, "denominator": den,
-                            "ratio": round(value, 2), "target": f"{'<=' if kind == 'max' else '>='} {limit}",
-                            "met": ok})
+                            "ratio": round(value, 2), "cpu_ratio": cpu(num, den),
+                            "target": f"{'<=' if kind == 'max' else '>='} {limit}", "met": ok})
         for num, den, text in INFO_RATIOS:
             if s(num) and s(den):
                 out.append({"n": int(n), "what": text, "numerator": num, "denominator": den,
-                            "ratio": round(s(num) / s(den), 2), "target": "", "met": None})
+                            "ratio": round(s(num) / s(den), 2), "cpu_ratio": cpu(num, den), "target": "",
+                            "met": None})
         if "master" in cases and "master-bare" in cases and cases["master-bare"]["delta_mb"]:
             out.append({"n": int(n), "what": "master writing peak-memory rise vs bare constant_memory",
                         "numerator": "master", "denominator": "master-bare",
@@ -413,6 +426,7 @@ def ratios(runs: dict[str, dict[str, dict]]) -> list[dict]:
             m = b["peak_mb"] / a["peak_mb"]
             out.append({"n": big, "what": f"{case} time N={big} vs N={small} (x{factor:g} files)",
                         "numerator": f"{case}@{big}", "denominator": f"{case}@{small}", "ratio": round(t, 2),
+                        "cpu_ratio": round(b["cpu_s"] / a["cpu_s"], 2) if a["cpu_s"] else None,
                         "target": f"<= {1.1 * factor:g}", "met": t <= 1.1 * factor})
             out.append({"n": big, "what": f"{case} peak memory N={big} vs N={small}",
                         "numerator": f"{case}@{big}", "denominator": f"{case}@{small}", "ratio": round(m, 2),
@@ -425,16 +439,17 @@ def _fmt_row(cells: list[str], widths: list[int], left: int) -> str:
 
 
 def table_rows(report: dict) -> tuple[list[str], list[list[str]], list[str], list[list[str]]]:
-    head = ["N", "case", "what", "seconds", "peak MB", "+MB in op", "workers MB"]
+    head = ["N", "case", "what", "seconds", "cpu s", "peak MB", "+MB in op", "workers MB"]
     rows = []
     for n, cases in report["runs"].items():
         for case in CASES:
             if case.name in cases:
                 c = cases[case.name]
-                rows.append([n, case.name, c["label"], f"{c['seconds']:.2f}", f"{c['peak_mb']:.0f}",
+                rows.append([n, case.name, c["label"], f"{c['seconds']:.2f}", f"{c['cpu_s']:.2f}", f"{c['peak_mb']:.0f}",
                              f"{c['delta_mb']:.0f}", f"{c['workers_mb']:.0f}" if c["workers_mb"] > 1 else "-"])
-    rhead = ["N", "ratio", "value", "target", "met"]
-    rrows = [[str(r["n"]), r["what"], f"{r['ratio']:g}", r["target"] or "(info)",
+    rhead = ["N", "ratio", "value", "cpu", "target", "met"]
+    rrows = [[str(r["n"]), r["what"], f"{r['ratio']:g}", "" if r.get("cpu_ratio") is None else f"{r['cpu_ratio']:g}",
+              r["target"] or "(info)",
               "" if r["met"] is None else ("yes" if r["met"] else "NO")] for r in report["ratios"]]
     return head, rows, rhead, rrows
 
@@ -500,21 +515,30 @@ def main(argv: list[str] | None = None) -> dict:
         report["runs"][str(n)] = cases
         try:
             log(f"N={n}: {corpus}")
+            order = execution_order(wanted)
+            if "peer" in order and args.skip_peer_above is not None and n > args.skip_peer_above:
+                log(f"    peer           skipped (N > {args.skip_peer_above})")
+                order.remove("peer")
+            if "master" in order or "master-bare" in order:  # untimed: the result write_master is given
+                prep = run_case("prep-result", corpus, work)
+                report["checks"].setdefault(str(n), {})["reconcile"] = prep["extra"]
+            if "master-bare" in order and "master" not in order:
+                run_case("master", corpus, work)
+            samples: dict[str, list[dict]] = {case: [] for case in order}
+            # Rounds are interleaved (every case once, then again) so that a busy spell on a shared
+            # machine spreads over all cases instead of landing on one.
+            for i in range(args.rounds):
+                for case in order:
+                    if case == "master-bare" and i == 0:
+                        run_case("prep-master-values", corpus, work)
+                    sample = run_case(case, corpus, work)
+                    samples[case].append(sample)
+                    log(f"    {case:14} round {i + 1}/{args.rounds}: {sample['seconds']:8.2f} s "
+                        f"(cpu {sample['cpu_s']:7.2f} s)  peak {sample['peak_mb']:7.1f} MB  "
+                        f"(+{sample['delta_mb']:.1f} MB during the operation)")
             for case in (c.name for c in CASES):
-                if case not in wanted:
-                    continue
-                if case == "peer" and args.skip_peer_above is not None and n > args.skip_peer_above:
-                    log(f"    peer           skipped (N > {args.skip_peer_above})")
-                    continue
-                if case == "master":
-                    prep = run_case("prep-result", corpus, work)
-                    report["checks"].setdefault(str(n), {})["reconcile"] = prep["extra"]
-                if case == "master-bare":
-                    if not (work / "master.xlsx").exists():  # the values come from a master write_master wrote
-                        run_case("prep-result", corpus, work)
-                        run_case("master", corpus, work)
-                    run_case("prep-master-values", corpus, work)
-                cases[case] = measure(case, corpus, work, args.rounds, log)
+                if samples.get(case):
+                    cases[case] = summarise(case, samples[case])
             if "generate" in cases and "generate-bare" in cases:
                 report["checks"].setdefault(str(n), {})["generate_parity"] = parity(work, n)
         finally:
@@ -537,8 +561,8 @@ def main(argv: list[str] | None = None) -> dict:
     for n, checks in report["checks"].items():
         par = checks.get("generate_parity")
         if par and par.get("checked"):
-            print(f"N={n}: bare template writer matches generate's parts, cells, validations: "
-                  f"{'yes' if par['same_shape'] else 'NO ' + json.dumps(par['differences'])}")
+            print(f"N={n}: the bare replay wrote {par['department']}'s template byte for byte as generate did: "
+                  f"{'yes' if par['same_shape'] else 'NO, parts differ: ' + ', '.join(par['differing_parts'])}")
     if args.markdown:
         print(markdown(report))
     log(f"results: {args.results / f'bench-{stamp}.json'} ({report['total_seconds']} s)")
