@@ -32,3 +32,18 @@ def parse_a1(ref: str) -> tuple[int, int]:
 def quote_sheet(name: str) -> str:
     """Sheet name as it must appear in a formula or hyperlink target."""
     return "'" + name.replace("'", "''") + "'"
+
+
+def row_ranges(numbers: tuple[int, ...]) -> str:
+    """(5, 6, 7, 9) -> '5-7, 9': row numbers as a person reads them in a message."""
+    if not numbers:
+        return ""
+    parts, start, prev = [], numbers[0], numbers[0]
+    for n in numbers[1:] + (None,):
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(f"{start}" if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)

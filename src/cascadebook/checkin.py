@@ -9,13 +9,12 @@ the period, so ``reconcile`` recognises it whatever its file name, and turns it 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .atomic import atomic_path
-from .cells import a1, quote_sheet
 from .findings import Finding
 from .master_read import MasterData
 from .model import Department, Record, Strategy
@@ -26,6 +25,7 @@ from .spec import Column, SheetSpec, Spec, load_spec
 from .templates import (HEADER_FILL, HEADER_ROW, INPUT_FILL, META_PROPERTY_PREFIX, META_SHEET, NUMBER_FORMATS,
                         PREFILLED_FILL, PROTECT_OPTIONS, make_metadata)
 from .values import display, parse_value
+from .xlsx import write_value
 
 CHECKIN_KIND = "checkin"
 HISTORY_SHEET = "Earlier check-ins"
@@ -116,21 +116,6 @@ class _Formats:
                 props["text_wrap"] = True
             self._cache[key] = self.book.add_format(props)
         return self._cache[key]
-
-
-def _write(ws, r: int, c: int, value: Any, fmt) -> None:
-    if value is None or value == "":
-        ws.write_blank(r, c, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_string(r, c, "TRUE" if value else "FALSE", fmt)
-    elif isinstance(value, (int, float)):
-        ws.write_number(r, c, value, fmt)
-    elif isinstance(value, datetime):
-        ws.write_datetime(r, c, value, fmt)
-    elif isinstance(value, date):
-        ws.write_datetime(r, c, datetime(value.year, value.month, value.day), fmt)
-    else:
-        ws.write_string(r, c, str(value), fmt)
 
 
 def _percent_row(record: Record) -> bool:
@@ -269,7 +254,7 @@ def _checkin_sheet(book, fmt: _Formats, strategy: Strategy, department: Departme
                 value = record.values.get(col.key)
             else:
                 value = None
-            _write(ws, r, c, value, cell)
+            write_value(ws, r, c, value, cell)
     ws.freeze_panes(HEADER_ROW, 1)
     if records:
         ws.autofilter(header_idx, 0, last, len(sheet.columns) - 1)
@@ -312,7 +297,7 @@ def _history_sheet(book, fmt: _Formats, department: Department, spec: Spec, mine
                 row += [(values.get("actual"), fmt.cell("number", locked=True, percent=percent)),
                         (values.get("status"), None), (values.get("comment"), fmt.wrap)]
             for c, (value, cell) in enumerate(row):
-                _write(ws, r, c, value, cell)
+                write_value(ws, r, c, value, cell)
             r += 1
     ws.freeze_panes(1, 2)
     _print_setup(ws, repeat=0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -22,8 +22,8 @@ from .findings import Finding
 from .model import Record
 from .reconcile import Reconciliation
 from .templates import HEADER_FILL, NUMBER_FORMATS
+from .xlsx import cut, write_value
 
-EXCEL_MAX_CHARS = 32767
 EXCEL_MAX_ROWS = 1_048_576
 MAX_HYPERLINKS = 65_530  # Excel's limit per worksheet
 SEVERITY_COLOURS = {"error": "#F8CBAD", "warning": "#FFE699", "info": "#DDEBF7"}
@@ -119,21 +119,7 @@ class _Writer:
         return self.numeric(UNIT_FORMATS.get(unit.strip().casefold(), "General"))
 
     def value(self, ws, r: int, c: int, value: Any, fmt=None) -> None:
-        """Write a value by its Python type; text is always text, never a formula."""
-        if value is None or value == "":
-            ws.write_blank(r, c, None, fmt)
-        elif isinstance(value, bool):
-            ws.write_boolean(r, c, value, fmt)
-        elif isinstance(value, (int, float)):
-            ws.write_number(r, c, value, fmt)
-        elif isinstance(value, datetime):
-            ws.write_datetime(r, c, value, fmt)
-        elif isinstance(value, date):
-            ws.write_datetime(r, c, datetime(value.year, value.month, value.day), fmt)
-        elif isinstance(value, tuple):
-            ws.write_string(r, c, " / ".join(f"{k} {v:.0%}" for k, v in value), fmt)
-        else:
-            ws.write_string(r, c, _cut(str(value)), fmt)
+        write_value(ws, r, c, value, fmt)
 
     def header_row(self, ws, r: int, headers: Sequence[str], widths: Sequence[float] | None = None) -> None:
         for c, h in enumerate(headers):
@@ -172,13 +158,6 @@ class _Writer:
         return ws
 
 
-def _cut(text: str) -> str:
-    if len(text) <= EXCEL_MAX_CHARS:
-        return text
-    marker = " … [cut at Excel's 32,767-character cell limit]"
-    return text[: EXCEL_MAX_CHARS - len(marker)] + marker
-
-
 def write_master(result: Reconciliation, path: str | Path) -> Path:
     """Write the master workbook atomically; returns its path."""
     path = Path(path)
@@ -209,7 +188,6 @@ def write_master(result: Reconciliation, path: str | Path) -> Path:
 
 def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
     """The master's data tables; formulas elsewhere refer to their columns by header."""
-    w_formats: dict[str, Any] = {}
     tables: dict[str, Table] = {}
     objective_of: dict[tuple[str, str], str] = {}  # an initiative's main objective: its largest share
     weights: dict[tuple[str, str], float] = {}
@@ -452,7 +430,7 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
             if key in cells.index:
                 line, row = cells.at[key, "line"], cells.at[key, "row"]
                 ws.write_url(r, c, f"internal:{quote_sheet(tables['initiatives'].sheet)}!A{int(row)}", w.cell,
-                             string=_cut(line), tip="Go to the initiative rows")
+                             string=cut(line), tip="Go to the initiative rows")
             elif d.code not in returned:
                 ws.write_string(r, c, "not returned", w.missing)
             else:

@@ -6,11 +6,11 @@ check-in spec (the department's inputs); ``master_read`` reads the table back by
 """
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any, Sequence
 
 from .progress import AMBER, GREEN, RED, ProgressReport
 from .spec import Column, Spec
+from .xlsx import write_value
 
 PROGRESS_SHEET = "Progress"
 CHECKINS_SHEET = "Check-ins"
@@ -25,7 +25,6 @@ SUMMARY_HEADERS = ("Progress", "Expected", "RAG")
 HEADER_FILL = "#1F3864"
 BAR_COLOUR = "#5B9BD5"
 RAG_STYLE = {GREEN: ("#C6EFCE", "#006100"), AMBER: ("#FFEB9C", "#9C5700"), RED: ("#FFC7CE", "#9C0006")}
-EXCEL_MAX_CHARS = 32767
 
 
 def checkin_columns(spec: Spec) -> list[Column]:
@@ -57,22 +56,6 @@ class _Formats:
         self.date = add({"num_format": "yyyy-mm-dd", "valign": "top"})
         self.rag = {k: add({"bg_color": bg, "font_color": fg, "bold": True, "align": "center", "valign": "top"})
                     for k, (bg, fg) in RAG_STYLE.items()}
-
-
-def _write(ws, r: int, c: int, value: Any, fmt=None) -> None:
-    """By Python type; text is always written as text, never as a formula."""
-    if value is None or value == "":
-        ws.write_blank(r, c, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_boolean(r, c, value, fmt)
-    elif isinstance(value, (int, float)):
-        ws.write_number(r, c, value, fmt)
-    elif isinstance(value, datetime):
-        ws.write_datetime(r, c, value, fmt)
-    elif isinstance(value, date):
-        ws.write_datetime(r, c, datetime(value.year, value.month, value.day), fmt)
-    else:
-        ws.write_string(r, c, str(value)[:EXCEL_MAX_CHARS], fmt)
 
 
 def _rag(ws, r: int, c: int, rag: str | None, fmt: _Formats) -> None:
@@ -136,27 +119,27 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
     for objective in strategy.objectives:
         rollups = report.objectives.get(objective.id, {})
         now = rollups.get(latest)
-        _write(ws, r, 0, objective.id, fmt.text)
-        _write(ws, r, 1, objective.title, fmt.text)
-        _write(ws, r, 2, objective.weight, fmt.percent)
-        _write(ws, r, 3, now.coverage if now else "", fmt.text)
+        write_value(ws, r, 0, objective.id, fmt.text)
+        write_value(ws, r, 1, objective.title, fmt.text)
+        write_value(ws, r, 2, objective.weight, fmt.percent)
+        write_value(ws, r, 3, now.coverage if now else "", fmt.text)
         for c, period in enumerate(periods, first_period):
             roll = rollups.get(period)
-            _write(ws, r, c, roll.progress if roll else None, fmt.percent)
-        _write(ws, r, progress_col, now.progress if now else None, fmt.percent)
-        _write(ws, r, expected_col, now.expected if now else None, fmt.percent)
+            write_value(ws, r, c, roll.progress if roll else None, fmt.percent)
+        write_value(ws, r, progress_col, now.progress if now else None, fmt.percent)
+        write_value(ws, r, expected_col, now.expected if now else None, fmt.percent)
         _rag(ws, r, rag_col, now.rag if now else None, fmt)
         r += 1
     last_objective = r - 1
     _data_bar(ws, first, progress_col, last_objective)
     overall = report.overall.get(latest)
     ws.write_string(r, 1, "All objectives (by objective weight)", fmt.bold)
-    _write(ws, r, 3, overall.coverage if overall else "", fmt.text)
+    write_value(ws, r, 3, overall.coverage if overall else "", fmt.text)
     for c, period in enumerate(periods, first_period):
         roll = report.overall.get(period)
-        _write(ws, r, c, roll.progress if roll else None, fmt.bold_percent)
-    _write(ws, r, progress_col, overall.progress if overall else None, fmt.bold_percent)
-    _write(ws, r, expected_col, overall.expected if overall else None, fmt.bold_percent)
+        write_value(ws, r, c, roll.progress if roll else None, fmt.bold_percent)
+    write_value(ws, r, progress_col, overall.progress if overall else None, fmt.bold_percent)
+    write_value(ws, r, expected_col, overall.expected if overall else None, fmt.bold_percent)
     _rag(ws, r, rag_col, overall.rag if overall else None, fmt)
 
     # By department
@@ -169,15 +152,15 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
     for department in sorted(strategy.departments, key=lambda d: d.code):
         rollups = report.departments.get(department.code, {})
         now = rollups.get(latest)
-        _write(ws, r, 0, department.code, fmt.text)
-        _write(ws, r, 1, department.name, fmt.text)
-        _write(ws, r, 2, department.head, fmt.text)
-        _write(ws, r, 3, now.coverage if now else "", fmt.text)
+        write_value(ws, r, 0, department.code, fmt.text)
+        write_value(ws, r, 1, department.name, fmt.text)
+        write_value(ws, r, 2, department.head, fmt.text)
+        write_value(ws, r, 3, now.coverage if now else "", fmt.text)
         for c, period in enumerate(periods, first_period):
             roll = rollups.get(period)
-            _write(ws, r, c, roll.progress if roll else None, fmt.percent)
-        _write(ws, r, progress_col, now.progress if now else None, fmt.percent)
-        _write(ws, r, expected_col, now.expected if now else None, fmt.percent)
+            write_value(ws, r, c, roll.progress if roll else None, fmt.percent)
+        write_value(ws, r, progress_col, now.progress if now else None, fmt.percent)
+        write_value(ws, r, expected_col, now.expected if now else None, fmt.percent)
         _rag(ws, r, rag_col, now.rag if now else None, fmt)
         r += 1
     dep_last = r - 1
@@ -252,7 +235,7 @@ def _checkins_sheet(book, fmt: _Formats, report: ProgressReport, spec: Spec) -> 
         row = [actual.department, actual.period, titles.get(actual.sheet, actual.sheet), actual.id,
                *[actual.values.get(c.key) for c in columns], progress, actual.file]
         for c, value in enumerate(row):
-            _write(ws, r, c, value, fmt.percent if c == len(row) - 2 else None)
+            write_value(ws, r, c, value, fmt.percent if c == len(row) - 2 else None)
     widths = [11, 8, 12, 12, *[max(c.width, 10) for c in columns], 10, 36]
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
@@ -284,6 +267,6 @@ def hierarchy_progress(book, ws, report: ProgressReport, rows: Sequence[tuple[in
         elif level in (2, 3):
             item = report.item("initiatives" if level == 2 else "kpis", department, ident)
             value, rag = (item.progress, item.rag) if item else (None, None)
-        _write(ws, r, column, value, fmt.percent)
+        write_value(ws, r, column, value, fmt.percent)
         _rag(ws, r, column + 1, rag, fmt)
     _data_bar(ws, 1, column, len(rows))

@@ -12,12 +12,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .cells import row_ranges
 from .commitments import Allocation, Commitment, allocate, commitment_findings, commitments
 from .findings import Finding, Severity, count_by_severity
 from .checkin import is_checkin, read_any, reconcile_checkins
 from .model import Record, Strategy
 from .progress import ProgressReport
-from .returns import WORKBOOK_SUFFIXES, Return, expand_inputs, read_return
+from .returns import WORKBOOK_SUFFIXES, Return, expand_inputs
 from .signing import verify
 from .spec import Spec, load_spec
 from .validate import validate_records
@@ -150,20 +151,8 @@ def _rows_not_taken(ret: Return) -> Iterable[Finding]:
         if rows:
             numbers = tuple(r.row for r in rows)
             yield Finding("rows-not-taken", f"{len(rows)} row(s) not taken ({ret.reason}): rows "
-                          f"{_ranges(numbers)}", file=ret.file, sheet=ret.sheet_names.get(sheet_key, sheet_key),
+                          f"{row_ranges(numbers)}", file=ret.file, sheet=ret.sheet_names.get(sheet_key, sheet_key),
                           cell=f"A{numbers[0]}", department=ret.department, rows=numbers)
-
-
-def _ranges(numbers: tuple[int, ...]) -> str:
-    parts, start, prev = [], numbers[0], numbers[0]
-    for n in numbers[1:] + (None,):
-        if n is not None and n == prev + 1:
-            prev = n
-            continue
-        parts.append(f"{start}" if start == prev else f"{start}-{prev}")
-        if n is not None:
-            start = prev = n
-    return ", ".join(parts)
 
 
 def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | None = None,

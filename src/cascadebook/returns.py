@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .cells import a1
+from .cells import a1, row_ranges
 from .findings import Finding
 from .model import Metadata, Record
 from .sniff import MAX_CELLS, Package, Refused, inspect
@@ -200,7 +200,7 @@ def _read_book(book: _Book, package: Package, spec: Spec, ret: Return) -> Return
         if numbers:
             ret.findings.append(Finding(
                 "extra-sheet", f"the sheet {name!r} is not part of the template; its {len(numbers)} non-empty "
-                f"row(s) ({_ranges(numbers)}) are not in the master", sheet=name, cell=f"A{numbers[0]}",
+                f"row(s) ({row_ranges(numbers)}) are not in the master", sheet=name, cell=f"A{numbers[0]}",
                 rows=numbers, **where))
     for name, message in book.too_large.items():
         ret.findings.append(Finding("sheet-too-large", message, sheet=name, **where))
@@ -400,7 +400,7 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
         label = repr(title) if title is not None else f"{a1(header + 1, c + 1).rstrip('0123456789')} (no header)"
         ret.findings.append(Finding(
             "extra-column", f"the column {label} is not part of the template; its "
-            f"{len(found_rows)} value(s) (rows {_ranges(tuple(found_rows))}) are not in the master",
+            f"{len(found_rows)} value(s) (rows {row_ranges(tuple(found_rows))}) are not in the master",
             cell=a1(header + 1, c + 1), rows=tuple(found_rows), **where))
     scan = package.scan(name)
     if scan is not None and scan.uncached:
@@ -415,22 +415,9 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
 
 def _is_generated_header(value: Any) -> bool:
     """A column the template itself adds after the spec's columns (the live Check column): not data."""
-    from . import templates
+    from .templates import CHECK_HEADER
 
-    return isinstance(value, str) and normalise_header(value) == normalise_header(getattr(templates, "CHECK_HEADER",
-                                                                                          "Check"))
-
-
-def _ranges(numbers: tuple[int, ...]) -> str:
-    parts, start, prev = [], numbers[0], numbers[0]
-    for n in numbers[1:] + (None,):
-        if n is not None and n == prev + 1:
-            prev = n
-            continue
-        parts.append(f"{start}" if start == prev else f"{start}-{prev}")
-        if n is not None:
-            start = prev = n
-    return ", ".join(parts)
+    return isinstance(value, str) and normalise_header(value) == normalise_header(CHECK_HEADER)
 
 
 def expand_inputs(inputs: list[str | Path]) -> list[tuple[Path, str]]:

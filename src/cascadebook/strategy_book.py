@@ -9,6 +9,7 @@ import xlsxwriter
 from .atomic import atomic_path
 from .model import Strategy
 from .spec import load_spec
+from .xlsx import write_value
 
 
 def write_strategy_workbook(strategy: Strategy, path: str | Path) -> Path:
@@ -28,7 +29,8 @@ def write_strategy_workbook(strategy: Strategy, path: str | Path) -> Path:
         for r, col in enumerate(spec.fields):
             ws.write_string(r, 0, col.header, bold)
             value = getattr(strategy, col.key)
-            _write(ws, r, 1, ", ".join(value) if col.key == "periods" else value, dated)
+            value = ", ".join(value) if col.key == "periods" else value
+            write_value(ws, r, 1, value, dated if isinstance(value, date) else None)
         for sheet in spec.sheets:
             ws = book.add_worksheet(sheet.title)
             for c, col in enumerate(sheet.columns):
@@ -36,18 +38,8 @@ def write_strategy_workbook(strategy: Strategy, path: str | Path) -> Path:
                 ws.set_column(c, c, col.width)
             for r, item in enumerate(getattr(strategy, sheet.key), 1):
                 for c, col in enumerate(sheet.columns):
-                    _write(ws, r, c, getattr(item, col.key), dated)
+                    value = getattr(item, col.key)
+                    write_value(ws, r, c, value, dated if isinstance(value, date) else None)
             ws.freeze_panes(1, 0)
         book.close()
     return path
-
-
-def _write(ws, r: int, c: int, value, dated) -> None:
-    if value is None or value == "":
-        return
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        ws.write_number(r, c, value)
-    elif isinstance(value, date):
-        ws.write_datetime(r, c, datetime(value.year, value.month, value.day), dated)
-    else:
-        ws.write_string(r, c, str(value))

@@ -16,13 +16,14 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from .atomic import atomic_path
-from .cells import a1, column_letter, quote_sheet
+from .cells import column_letter, quote_sheet
 from .findings import CATALOGUE
 from .model import Department, Metadata, Record, Strategy
 from .rules import (MARKERS_NAME, OBJECTIVE_DIRECTIONS, OBJECTIVE_IDS, SheetChecks, blank_markers, id_range_name,
                     key_letter, on_return_only, q, sheet_checks, title_range_name)
 from .signing import sign
 from .spec import Column, SheetSpec, Spec, load_spec
+from .xlsx import write_value
 
 FORMAT_VERSION = "1"
 META_SHEET = "_cascadebook"
@@ -387,7 +388,7 @@ def _objectives(book, fmt: _Formats, strategy: Strategy) -> None:
         ws.write_string(0, c, col.header, fmt.header)
     for r, objective in enumerate(strategy.objectives, 1):
         for c, col in enumerate(sheet.columns):
-            _write_value(ws, r, c, getattr(objective, col.key), fmt.reference(col.type))
+            write_value(ws, r, c, getattr(objective, col.key), fmt.reference(col.type))
     ws.freeze_panes(1, 1)
     ws.autofilter(0, 0, max(len(strategy.objectives), 1), len(sheet.columns) - 1)
     ws.protect("", PROTECT_OPTIONS)
@@ -395,19 +396,6 @@ def _objectives(book, fmt: _Formats, strategy: Strategy) -> None:
     book.define_name(OBJECTIVE_IDS, f"={quote_sheet(sheet.title)}!$A$2:$A${last}")
     direction = key_letter(sheet, "direction")
     book.define_name(OBJECTIVE_DIRECTIONS, f"={quote_sheet(sheet.title)}!${direction}$2:${direction}${last}")
-
-
-def _write_value(ws, r: int, c: int, value, cell_format) -> None:
-    if value is None or value == "":
-        ws.write_blank(r, c, None, cell_format)
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        ws.write_number(r, c, value, cell_format)
-    elif isinstance(value, datetime):
-        ws.write_datetime(r, c, value, cell_format)
-    elif isinstance(value, date):
-        ws.write_datetime(r, c, datetime(value.year, value.month, value.day), cell_format)
-    else:
-        ws.write_string(r, c, str(value), cell_format)
 
 
 def _validation(col: Column, strategy: Strategy, spec: Spec) -> dict | None:
@@ -459,7 +447,7 @@ def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department
             else:
                 ws.write_blank(r, id_col, None, fmt.input("text"))
         for c, cell_format in inputs:
-            _write_value(ws, r, c, row.get(sheet.columns[c].key), cell_format)
+            write_value(ws, r, c, row.get(sheet.columns[c].key), cell_format)
     for r in (0, 2):  # keep the title and status rows plain even where the column is an input column
         for c in range(1 if r == 0 else 0, len(sheet.columns)):
             ws.write_blank(r, c, None, fmt.plain)

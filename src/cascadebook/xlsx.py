@@ -1,0 +1,36 @@
+"""Writing one Python value into an xlsxwriter cell, the same way in every workbook the tool writes.
+
+Text is always written with ``write_string`` (never parsed as a formula, a number or a URL), and cut
+to Excel's cell limit with a visible marker rather than producing a file Excel refuses.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+EXCEL_MAX_CHARS = 32767
+CUT_MARKER = " … [cut at Excel's 32,767-character cell limit]"
+
+
+def cut(text: str) -> str:
+    if len(text) <= EXCEL_MAX_CHARS:
+        return text
+    return text[: EXCEL_MAX_CHARS - len(CUT_MARKER)] + CUT_MARKER
+
+
+def write_value(ws, r: int, c: int, value: Any, fmt=None) -> None:
+    """Write ``value`` by its Python type (0-based row and column)."""
+    if value is None or value == "":
+        ws.write_blank(r, c, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(r, c, value, fmt)
+    elif isinstance(value, (int, float)):
+        ws.write_number(r, c, value, fmt)
+    elif isinstance(value, datetime):
+        ws.write_datetime(r, c, value, fmt)
+    elif isinstance(value, date):
+        ws.write_datetime(r, c, datetime(value.year, value.month, value.day), fmt)
+    elif isinstance(value, tuple):  # an objective split: (("CO1", 0.6), ("CO3", 0.4))
+        ws.write_string(r, c, " / ".join(f"{k} {v:.0%}" for k, v in value), fmt)
+    else:
+        ws.write_string(r, c, cut(str(value)), fmt)
