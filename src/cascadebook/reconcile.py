@@ -83,20 +83,40 @@ class Reconciliation:
         }
 
 
-def _read_all(files: list[tuple[Path, str]], spec: Spec, jobs: int, progress: Progress | None) -> list[Return]:
+@dataclass(frozen=True)
+class _Intake:
+    """Everything done to one file on its own — read, identify, validate — so it runs in a worker.
+
+    A workbook later superseded by a newer one was validated for nothing; that is cheaper than a
+    second, serial pass over the accepted ones.
+    """
+
+    spec: Spec
+    strategy: Strategy
+    key: bytes | None
+
+    def __call__(self, path: Path, name: str) -> Return:
+        ret = read_any(path, self.spec, name)
+        _identify(ret, self.strategy, self.key)
+        if ret.status == "accepted" and not is_checkin(ret):
+            ret.records, ret.row_findings = validate_records(self.strategy, self.spec, ret.records, ret.department)
+            ret.validated = True
+        return ret
+
+
+def _read_all(files: list[tuple[Path, str]], intake: _Intake, jobs: int, progress: Progress | None) -> list[Return]:
     total = len(files)
     if jobs <= 1 or total < 4:
         results = []
         for i, (path, name) in enumerate(files, 1):
-            results.append(read_any(path, spec, name))
+            results.append(intake(path, name))
             if progress:
                 progress(i, total, name)
         return results
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         results = []
-        chunk = max(1, total // (jobs * 8))
-        for i, ret in enumerate(pool.map(read_any, [p for p, _ in files], [spec] * total,
-                                         [n for _, n in files], chunksize=chunk), 1):
+        chunk = max(1, min(64, total // (jobs * 8)))
+        for i, ret in enumerate(pool.map(intake, [p for p, _ in files], [n for _, n in files], chunksize=chunk), 1):
             results.append(ret)
             if progress:
                 progress(i, total, ret.file)
@@ -168,9 +188,7 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
                                                     file=name)]))
         else:
             files.append((path, name))
-    sources = _read_all(files, spec, jobs, progress)
-    for ret in sources:
-        _identify(ret, strategy, key)
+    sources = _read_all(files, _Intake(spec, strategy, key), jobs, progress)
     checkins = [r for r in sources if is_checkin(r)]  # progress reports: reconcile_checkins below
     sources = [r for r in sources if not is_checkin(r)]
 
@@ -205,9 +223,8 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
         findings.extend(ret.findings)
     for code in sorted(newest):
         ret = newest[code]
-        typed, row_findings = validate_records(strategy, spec, ret.records, code)
-        findings.extend(row_findings)
-        for sheet_key, rows in typed.items():
+        findings.extend(ret.row_findings)
+        for sheet_key, rows in ret.records.items():
             records[sheet_key].extend(rows)
     for ret in skipped:
         findings.extend(ret.findings)

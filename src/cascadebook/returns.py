@@ -64,6 +64,8 @@ class Return:
     identified_by: str = ""  # "metadata sheet", "document properties" or "content"
     identity_problem: str = ""  # metadata copies that disagree: reconcile rejects the file
     received: str = ""  # when the file arrived (an e-mail's date), if known; newest-wins prefers it
+    validated: bool = False  # records hold typed values, and row_findings the row rules' findings
+    row_findings: list[Finding] = field(default_factory=list)
 
     @property
     def department(self) -> str:

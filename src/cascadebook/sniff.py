@@ -395,6 +395,8 @@ def _has_formula(data: bytes) -> bool:
 
 
 def _uncached_formulas(data: bytes) -> set[tuple[int, int]]:
+    if _plain_root(data) and data.count(b"<f>") + data.count(b"<f ") == data.count(b"</f><v>"):
+        return set()  # fast path: every formula is directly followed by its cached value (Excel, xlsxwriter)
     found = set()
     for m in FORMULA.finditer(data):
         start, cell = m.start(), None

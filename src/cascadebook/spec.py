@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -153,6 +154,7 @@ def load_spec(name_or_path: str | Path = "department") -> Spec:
     return parse_spec(yaml.safe_load(text) or {}, path)
 
 
+@lru_cache(maxsize=8192)
 def normalise_header(text: object) -> str:
     """Header matching that survives what people do: case, spaces, a required-marker star."""
     return re.sub(r"\s+", " ", str(text or "").replace("*", "")).strip().casefold()
