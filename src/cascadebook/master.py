@@ -8,6 +8,7 @@ Every string from a department is written with ``write_string`` and the workbook
 from __future__ import annotations
 
 import os
+import tempfile
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -22,7 +23,7 @@ from .findings import Finding
 from .model import Record
 from .reconcile import Reconciliation
 from .templates import HEADER_FILL, NUMBER_FORMATS
-from .xlsx import cut, write_value
+from .xlsx import add_table, cut, write_value
 
 EXCEL_MAX_ROWS = 1_048_576
 MAX_HYPERLINKS = 65_530  # Excel's limit per worksheet
@@ -45,6 +46,7 @@ class Table:
     rows: list[list[Any]]
     formats: list[Any] | None = None
     widths: list[float] | None = None
+    decorate: Callable[[Any, int, int], None] | None = None  # (ws, sheet row, index): after a row's cells
 
     def chunks(self) -> list[tuple[str, list[list[Any]]]]:
         """Sheets needed to hold the rows within Excel's row limit (continued on 'Sheet (2)', ...)."""
@@ -132,13 +134,16 @@ class _Writer:
         sheets = []
         for sheet_name, rows in table.chunks():
             ws = self.sheet(sheet_name, landscape=True)
-            ws.add_table(0, 0, max(len(rows), 1), len(table.headers) - 1, {
+            add_table(ws, 0, 0, max(len(rows), 1), len(table.headers) - 1, {
                 "name": table.name if sheet_name == table.sheet else f"{table.name}{len(sheets) + 1}",
                 "style": "Table Style Medium 2", "columns": [{"header": h} for h in table.headers],
-            })
+            }, self.header)
+            offset = len(sheets) * (EXCEL_MAX_ROWS - 1)
             for r, row in enumerate(rows, 1):
                 for c, value in enumerate(row):
                     self.value(ws, r, c, value, table.formats[c] if table.formats else None)
+                if table.decorate:
+                    table.decorate(ws, r, offset + r - 1)
             for c, width in enumerate(table.widths or [16] * len(table.headers)):
                 ws.set_column(c, c, width)
             ws.freeze_panes(1, 0)
@@ -162,9 +167,12 @@ def write_master(result: Reconciliation, path: str | Path) -> Path:
     """Write the master workbook atomically; returns its path."""
     path = Path(path)
     tables = _tables(result, path.resolve().parent)
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, tempfile.TemporaryDirectory(prefix="cascadebook-rows-") as rows_dir:
+        # Streaming (constant_memory): each row goes to disk once written, so memory does not grow
+        # with the rows; every sheet below is therefore written strictly top to bottom.
         book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                               "strings_to_numbers": False, "in_memory": True})
+                                               "strings_to_numbers": False, "constant_memory": True,
+                                               "tmpdir": rows_dir})
         book.set_properties({"title": f"{result.strategy.cycle} goal map", "company": result.strategy.company,
                              "comments": "Written by cascadebook reconcile"})
         book.set_calc_mode("auto")
@@ -499,28 +507,35 @@ def _hierarchy(w: _Writer, result: Reconciliation) -> None:
                 rows.append((3, [f"{k.values.get('level') or 'KPI'} KPI", k.id, k.values.get("name"), k.department,
                                  k.values.get("owner"), k.values.get("team"), k.values.get("baseline"),
                                  k.values.get("target"), k.values.get("due_period")]))
+    progress = None
+    if result.progress:  # progress and RAG at every level, beside the goals
+        from .progress_sheet import HierarchyProgress
+
+        progress = HierarchyProgress(w.book, result.progress, len(headers))
+        progress.header(ws)
     for r, (level, values) in enumerate(rows, 1):
         ws.set_row(r, None, None, {"level": max(level - 1, 0)})
         for c, value in enumerate(values):
             fmt = w.levels[level] if c == 2 else (w.typed("date") if isinstance(value, date) else None)
             w.value(ws, r, c, value, fmt)
-    if result.progress:  # progress and RAG at every level, beside the goals
-        from .progress_sheet import hierarchy_progress
-
-        hierarchy_progress(w.book, ws, result.progress, [(lv, v[1], v[3] if len(v) > 3 else "") for lv, v in rows],
-                           len(headers))
+        if progress:
+            progress.row(ws, r, level, values[1], values[3] if len(values) > 3 else "")
+    if progress:
+        progress.finish(ws)
 
 
 def _findings(w: _Writer, result: Reconciliation, table: Table, master_dir: Path) -> None:
-    sheets = w.table(table)
     paths = {s.file: s.path for s in result.sources}
-    size = EXCEL_MAX_ROWS - 1
-    for i, f in enumerate(result.findings):
-        ws, r = sheets[i // size], i % size + 1
+
+    def decorate(ws, r: int, i: int) -> None:  # colour the severity and link the cell, in row order
+        f = result.findings[i]
         ws.write_string(r, 0, f.severity.value, w.severity[f.severity.value])
         target = _link(f, paths.get(f.file), master_dir)
         if target and r <= MAX_HYPERLINKS:
             ws.write_url(r, 8, target, w.link, string="open", tip=_tip(f.where))
+
+    table.decorate = decorate
+    w.table(table)
 
 
 # Hyperlinks built from what departments typed (their file and sheet names): a sheet name Excel itself

@@ -6,11 +6,11 @@ check-in spec (the department's inputs); ``master_read`` reads the table back by
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 from .progress import AMBER, GREEN, RED, ProgressReport
 from .spec import Column, Spec
-from .xlsx import write_value
+from .xlsx import add_table, write_value
 
 PROGRESS_SHEET = "Progress"
 CHECKINS_SHEET = "Check-ins"
@@ -227,8 +227,9 @@ def _checkins_sheet(book, fmt: _Formats, report: ProgressReport, spec: Spec) -> 
     order = {p: i for i, p in enumerate(report.periods)}
     actuals = sorted(report.actuals, key=lambda a: (order.get(a.period, 99), a.department, a.sheet != "initiatives",
                                                       a.row))
-    ws.add_table(0, 0, max(len(actuals), 1), len(headers) - 1, {
-        "name": CHECKINS_TABLE, "style": "Table Style Medium 2", "columns": [{"header": h} for h in headers]})
+    add_table(ws, 0, 0, max(len(actuals), 1), len(headers) - 1, {
+        "name": CHECKINS_TABLE, "style": "Table Style Medium 2", "columns": [{"header": h} for h in headers]},
+        fmt.header)
     for r, actual in enumerate(actuals, 1):
         own = report.items.get(actual.key, {}).get(actual.period)
         progress = own.progress if own is not None and not own.carried else None
@@ -242,23 +243,30 @@ def _checkins_sheet(book, fmt: _Formats, report: ProgressReport, spec: Spec) -> 
     ws.freeze_panes(1, 0)
 
 
-def hierarchy_progress(book, ws, report: ProgressReport, rows: Sequence[tuple[int, str, str]], column: int) -> None:
-    """Progress and RAG columns on the Goal Hierarchy, from ``column`` on.
+class HierarchyProgress:
+    """Progress and RAG columns on the Goal Hierarchy, from ``column`` on, written row by row.
 
-    ``rows`` has one ``(level, id, department)`` per data row from row 2 (Excel): level 0 is the
-    vision and mission (the first of them shows the company's progress), 1 an objective, 2 an
-    initiative, 3 a KPI. Values are the latest checked-in period's.
+    The master streams its sheets (each row is final once the next is written), so the hierarchy
+    asks for its progress cells while it writes each row: level 0 is the vision and mission (the
+    first of them shows the company's progress), 1 an objective, 2 an initiative, 3 a KPI. Values
+    are the latest checked-in period's.
     """
-    fmt = _Formats(book)
-    for c, h in enumerate(HIERARCHY_HEADERS):
-        ws.write_string(0, column + c, f"{h} {report.latest}" if c == 0 else h, fmt.header)
-    ws.set_column(column, column, 12)
-    ws.set_column(column + 1, column + 1, 8)
-    seen_top = False
-    for r, (level, ident, department) in enumerate(rows, 1):
-        value = rag = None
-        if level == 0 and not seen_top:
-            seen_top = True
+
+    def __init__(self, book, report: ProgressReport, column: int):
+        self.fmt, self.report, self.column = _Formats(book), report, column
+        self.seen_top = False
+        self.rows = 0
+
+    def header(self, ws) -> None:
+        for c, h in enumerate(HIERARCHY_HEADERS):
+            ws.write_string(0, self.column + c, f"{h} {self.report.latest}" if c == 0 else h, self.fmt.header)
+        ws.set_column(self.column, self.column, 12)
+        ws.set_column(self.column + 1, self.column + 1, 8)
+
+    def row(self, ws, r: int, level: int, ident: str, department: str) -> None:
+        report, value, rag = self.report, None, None
+        if level == 0 and not self.seen_top:
+            self.seen_top = True
             roll = report.overall.get(report.latest or "")
             value, rag = (roll.progress, roll.rag) if roll else (None, None)
         elif level == 1:
@@ -267,6 +275,9 @@ def hierarchy_progress(book, ws, report: ProgressReport, rows: Sequence[tuple[in
         elif level in (2, 3):
             item = report.item("initiatives" if level == 2 else "kpis", department, ident)
             value, rag = (item.progress, item.rag) if item else (None, None)
-        write_value(ws, r, column, value, fmt.percent)
-        _rag(ws, r, column + 1, rag, fmt)
-    _data_bar(ws, 1, column, len(rows))
+        write_value(ws, r, self.column, value, self.fmt.percent)
+        _rag(ws, r, self.column + 1, rag, self.fmt)
+        self.rows = max(self.rows, r)
+
+    def finish(self, ws) -> None:
+        _data_bar(ws, 1, self.column, self.rows)

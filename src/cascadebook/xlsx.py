@@ -34,3 +34,25 @@ def write_value(ws, r: int, c: int, value: Any, fmt=None) -> None:
         ws.write_string(r, c, " / ".join(f"{k} {v:.0%}" for k, v in value), fmt)
     else:
         ws.write_string(r, c, cut(str(value)), fmt)
+
+
+def add_table(ws, first_row: int, first_col: int, last_row: int, last_col: int, options: dict,
+              header_format=None) -> None:
+    """``worksheet.add_table`` that also works on a ``constant_memory`` (streaming) workbook.
+
+    xlsxwriter refuses tables in that mode only because ``add_table`` writes the header cells out of
+    row order. Called before any cell of the sheet is written, the table part is added with the
+    mode switched off for that one call, and the header row is then written again as ordinary
+    streamed cells (the table part itself only needs its range and column names).
+    """
+    streaming = getattr(ws, "constant_memory", False)
+    if streaming:
+        ws.constant_memory = False
+    try:
+        ws.add_table(first_row, first_col, last_row, last_col, options)
+    finally:
+        if streaming:
+            ws.constant_memory = True
+    if streaming:
+        for c, column in enumerate(options.get("columns", ())):
+            ws.write_string(first_row, first_col + c, column["header"], header_format)
