@@ -47,7 +47,7 @@ from typing import Any, Callable
 
 import yaml
 
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2
 HERE = Path(__file__).resolve().parent
 CORPUS_ROOT = HERE / "corpus"
 CYCLE = "FY2027"
@@ -103,6 +103,11 @@ NOTES = ["", "", "", "Depends on the ERP upgrade going live", "Budget split acro
          "Shared with {a}", "Hiring freeze may delay this", "Vendor shortlist due 2027-02-15"]
 
 
+# objective -> (the initiative unit that matches it, a typical contribution of one initiative)
+OBJECTIVE_UNITS = {"CO1": ("count", 1), "CO2": ("%", 0.001), "CO3": ("%", 0.002), "CO4": ("currency", 200_000),
+                   "CO5": ("days", 0.05), "CO6": ("points", 0.3), "CO7": ("points", 0.2), "CO8": ("hours", 5)}
+
+
 def department_code(i: int) -> str:
     return f"D{i:04d}"
 
@@ -147,6 +152,7 @@ def department_rows(code: str, index: int, spec, objective_ids: list[str], direc
     for k in range(1, n_init + 1):
         objective = rng.choice(objective_ids)
         up = directions[objective] != "decrease"
+        unit, scale = OBJECTIVE_UNITS[objective]
         base = rng.choice([rng.randint(5, 400), round(rng.uniform(0.05, 0.6), 2)])
         step = base * rng.uniform(0.05, 0.4) or 1
         target = round(base + step if up else base - step, 2)
@@ -155,11 +161,15 @@ def department_rows(code: str, index: int, spec, objective_ids: list[str], direc
             "objective_id": objective,
             "title": f"{rng.choice(VERBS)} {rng.choice(THINGS)}",
             "expected_impact": rng.choice(IMPACTS).format(b=b, t=t, d=rng.randint(1, 9)),
-            "metric": rng.choice(METRICS), "unit": rng.choice(UNITS), "baseline": base, "target": target,
+            "metric": rng.choice(METRICS), "unit": unit if rng.random() < 0.8 else rng.choice(UNITS),
+            "baseline": base, "target": target,
             "due_period": rng.choice(periods), "owner": _person(rng),
             "budget": rng.randrange(10_000, 2_500_000, 5_000), "headcount": rng.randint(0, 8),
             "contribution_weight": round(rng.uniform(0.05, 0.6), 2),
             "notes": rng.choice(NOTES).format(a=rng.choice(AREAS)),
+            # the share of the objective's change this initiative claims, in the objective's unit and direction
+            "contribution": round(rng.uniform(0.2, 3) * scale * (1 if up else -1), 4),
+            "objective_split": None,  # one objective per initiative (the split column is for the rare shared one)
         }
         if k > initiatives_sheet.prefilled_rows:  # people continue the id pattern below the prefilled ones
             row["id"] = initiatives_sheet.make_id(code, k)
