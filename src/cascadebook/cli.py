@@ -163,8 +163,7 @@ def _print_summary(console, result) -> None:
     accepted = result.accepted()
     for d in sorted(result.strategy.departments, key=lambda d: d.code):
         counts = result.findings_for(d.code)
-        rows = [str(sum(1 for r in result.records.get(s.key, []) if r.department == d.code))
-                for s in result.spec.sheets]
+        rows = [str(int(result.tally().get(d.code, {}).get(s.key, 0))) for s in result.spec.sheets]
         status = "returned" if d.code in accepted else "[yellow]not returned[/]"
         table.add_row(d.code, status, *rows, str(counts["error"]), str(counts["warning"]))
     console.print(table)

@@ -315,22 +315,21 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
         r += 1
         source = by_department.get(d.code)
         status = "not returned" if source is None else ("returned" if source.status == "accepted" else source.status)
-        mine = [x for x in result.initiatives if x.department == d.code]
+        tally = result.tally().get(d.code, {})
         code_cell = _ref(r + 1, 1)
         ws.write_string(r, 0, d.code)
         ws.write_string(r, 1, d.name)
         ws.write_string(r, 2, d.head)
         ws.write_string(r, 3, status, w.missing if status == "not returned" else None)
         ws.write_string(r, 4, source.file if source else "")
-        _formula(ws, r, 5, _sum_over("COUNTIF", inits, "Department", code_cell), len(mine))
+        _formula(ws, r, 5, _sum_over("COUNTIF", inits, "Department", code_cell), int(tally.get("initiatives", 0)))
         if kpis:
-            _formula(ws, r, 6, _sum_over("COUNTIF", kpis, "Department", code_cell),
-                     sum(1 for k in result.kpis if k.department == d.code))
-        _formula(ws, r, 7, _sum_over("SUMIF", inits, "Department", code_cell, "Budget"),
-                 sum(x.values.get("budget") for x in mine if _is_number(x.values.get("budget"))), w.money)
+            _formula(ws, r, 6, _sum_over("COUNTIF", kpis, "Department", code_cell), int(tally.get("kpis", 0)))
+        _formula(ws, r, 7, _sum_over("SUMIF", inits, "Department", code_cell, "Budget"), tally.get("budget", 0),
+                 w.money)
         w.value(ws, r, 8, d.budget_cap, w.money)
         _formula(ws, r, 9, _sum_over("SUMIF", inits, "Department", code_cell, "Headcount"),
-                 sum(x.values.get("headcount") for x in mine if _is_number(x.values.get("headcount"))))
+                 tally.get("headcount", 0))
         w.value(ws, r, 10, d.headcount_cap)
         f = result.findings_for(d.code)
         _formula(ws, r, 11, _sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", _lit("error")),
@@ -443,7 +442,7 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
                 ws.write_string(r, c, "not returned", w.missing)
             else:
                 ws.write_blank(r, c, None, w.gap)
-        count = sum(1 for a in result.allocations if a.department == d.code)
+        count = int(result.tally().get(d.code, {}).get("allocations", 0))
         _formula(ws, r, len(s.objectives) + 1, _sum_over("COUNTIF", contrib, "Department", _lit(d.code)), count)
     # Counts per cell: live formulas over the Contributions table, shaded as a heatmap.
     top = len(departments) + 2
@@ -462,12 +461,12 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
             _formula(ws, r, c, formula, int(counts.get((d.code, o.id), 0)) if len(frame) else 0)
         end = column_letter(len(s.objectives) + 1)
         _formula(ws, r, len(s.objectives) + 1, f"SUM(B{r + 1}:{end}{r + 1})",
-                 sum(1 for a in result.allocations if a.department == d.code))
+                 int(result.tally().get(d.code, {}).get("allocations", 0)))
     last = top + 1 + len(departments)
     ws.write_string(last + 1, 0, "Total", w.total)
     for c in range(1, len(s.objectives) + 2):
         letter = column_letter(c + 1)
-        value = (sum(1 for a in result.allocations if a.objective_id == s.objectives[c - 1].id)
+        value = (int(result.tally().get(s.objectives[c - 1].id, {}).get("objective_allocations", 0))
                  if c <= len(s.objectives) else len(result.allocations))
         _formula(ws, last + 1, c, f"SUM({letter}{top + 3}:{letter}{last + 1})", value, w.total)
     ws.conditional_format(top + 2, 1, last, len(s.objectives), {

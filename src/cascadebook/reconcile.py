@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,7 +37,8 @@ class Reconciliation:
     allocations: list[Allocation] = field(default_factory=list)
     commitments: list[Commitment] = field(default_factory=list)
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0).isoformat())
-    progress: ProgressReport | None = None  # from check-in returns (checkin.py); None without any
+    progress: ProgressReport | None = None
+    _tally: dict | None = field(default=None, repr=False, compare=False)  # from check-in returns (checkin.py); None without any
 
     @property
     def initiatives(self) -> list[Record]:
@@ -65,7 +67,30 @@ class Reconciliation:
         return {k: sorted(v) for k, v in found.items()}
 
     def findings_for(self, department: str) -> dict[str, int]:
-        return count_by_severity(f for f in self.findings if f.department == department)
+        tally = self.tally().get(department, {})
+        return {s.value: int(tally.get(s.value, 0)) for s in Severity}
+
+    def tally(self) -> dict[str, dict[str, float]]:
+        """Per department, in one pass over each list: rows per sheet key, budget, headcount,
+        allocations and findings per severity. Summaries ask per department; asking the lists
+        per department would cost departments × rows (40 million steps at 1,000 departments)."""
+        if self._tally is None:
+            out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+            for key, rows in self.records.items():
+                for r in rows:
+                    out[r.department][key] += 1
+            for r in self.initiatives:
+                for field_ in ("budget", "headcount"):
+                    value = r.values.get(field_)
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        out[r.department][field_] += value
+            for a in self.allocations:
+                out[a.department]["allocations"] += 1
+                out[a.objective_id]["objective_allocations"] += 1
+            for f in self.findings:
+                out[f.department][f.severity.value] += 1
+            self._tally = out
+        return self._tally
 
     def to_dict(self) -> dict:
         return {
