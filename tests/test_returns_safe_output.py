@@ -132,3 +132,16 @@ def test_a_crash_while_writing_leaves_no_partial_master(strategy, key, returned,
     with pytest.raises(OSError):
         write_master(result, folder / "master.xlsx")
     assert sorted(p.name for p in folder.iterdir()) == ["master.xlsx"] and target.read_bytes() == good
+
+
+def test_outputs_get_ordinary_file_permissions(tmp_path):
+    import os
+
+    from cascadebook.atomic import write_text_atomic
+
+    mask = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "report.json", "{}")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "report.json").stat().st_mode & 0o777 == 0o644
