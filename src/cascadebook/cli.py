@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .commands import load_strategy_or_exit
 
 WORKFLOW = """Cascade a strategy into department workbooks and reconcile what comes back.
 
@@ -27,18 +28,6 @@ def _console():
     from rich.console import Console
 
     return Console(stderr=True, highlight=False)
-
-
-def _load(strategy_path: str):
-    from .findings import Severity
-    from .strategy import read_strategy
-
-    strategy, findings = read_strategy(strategy_path)
-    for f in findings:
-        click.echo(f"{f.where}: {f.severity.value}: {f.message} [{f.code}]", err=True)
-    if strategy is None or any(f.severity is Severity.ERROR for f in findings):
-        raise click.exceptions.Exit(2)
-    return strategy
 
 
 @click.group(help=WORKFLOW)
@@ -97,7 +86,7 @@ def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path
     from .spec import SpecError, load_spec
     from .templates import generate as generate_templates
 
-    loaded = _load(strategy)
+    loaded = load_strategy_or_exit(strategy)
     try:
         spec = load_spec(spec_path)
         from .master_read import MasterError, prefill_rows, read_master
@@ -130,7 +119,7 @@ def reconcile(strategy: str, inputs: tuple[str, ...], master: str, json_path: st
     from .signing import load_key
     from .spec import SpecError, load_spec
 
-    loaded = _load(strategy)
+    loaded = load_strategy_or_exit(strategy)
     try:
         spec = load_spec(spec_path)
     except SpecError as exc:

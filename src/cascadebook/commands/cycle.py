@@ -45,12 +45,12 @@ Exit status 0, or 2 when a master cannot be read.
 @click.option("--department", "departments", multiple=True, metavar="CODE", help="Only this department (repeatable).")
 def checkin(master: str, strategy_path: str, period: str, outbox: str, departments: tuple[str, ...]) -> None:
     from ..checkin import generate_checkins
-    from ..cli import _load
+    from . import load_strategy_or_exit
     from ..master_read import MasterError, read_master
     from ..signing import load_key
     from ..values import parse_value
 
-    strategy = _load(strategy_path)
+    strategy = load_strategy_or_exit(strategy_path)
     parsed = parse_value(period, "period", periods=strategy.periods, cycle_year=strategy.cycle_year)
     if not parsed.ok:
         raise click.BadParameter(f"{period!r} is not a period of {strategy.cycle} ({', '.join(strategy.periods)})",

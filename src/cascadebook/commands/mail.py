@@ -10,19 +10,9 @@ import sys
 
 import click
 
+from . import load_strategy_or_exit
+
 PASSWORD_ENV = "CASCADEBOOK_SMTP_PASSWORD"
-
-
-def _load(strategy_path: str):
-    from ..findings import Severity
-    from ..strategy import read_strategy
-
-    strategy, findings = read_strategy(strategy_path)
-    for f in findings:
-        click.echo(f"{f.where}: {f.severity.value}: {f.message} [{f.code}]", err=True)
-    if strategy is None or any(f.severity is Severity.ERROR for f in findings):
-        raise click.exceptions.Exit(2)
-    return strategy
 
 
 def _spec(spec_path: str):
@@ -118,7 +108,7 @@ def send(strategy, outbox, sender, cc, reply_to, template, departments, eml_dir,
     from ..mail.smtp import LOG_NAME, SendLog, SmtpConfig, plan_state, send_all
     from ..signing import load_key
 
-    loaded = _load(strategy)
+    loaded = load_strategy_or_exit(strategy)
     spec = _spec(spec_path)
     with _Errors():
         settings = _settings(loaded, strategy, sender, cc, reply_to)
@@ -203,7 +193,7 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
     """
     from ..mail.collect import collect as run
 
-    strategy = _load(strategy_path) if strategy_path else None
+    strategy = load_strategy_or_exit(strategy_path) if strategy_path else None
     spec = _spec(spec_path)
     with _Errors():
         result = run(sources, folder, strategy=strategy, spec=spec)
@@ -247,7 +237,7 @@ def status(strategy, inputs, as_json, remind_dir, outbox, today, sender, cc, rep
     from ..mail.status import department_status, write_reminders
     from ..signing import load_key
 
-    loaded = _load(strategy)
+    loaded = load_strategy_or_exit(strategy)
     spec = _spec(spec_path)
     key = load_key(strategy)
     with _Errors():
@@ -322,7 +312,7 @@ def feedback(strategy, inputs, folder, departments, sender, cc, reply_to, templa
     from ..mail.feedback import feedback as run
     from ..signing import load_key
 
-    loaded = _load(strategy)
+    loaded = load_strategy_or_exit(strategy)
     spec = _spec(spec_path)
     with _Errors():
         settings = _settings(loaded, strategy, sender, cc, reply_to)
