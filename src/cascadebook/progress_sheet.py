@@ -58,6 +58,21 @@ class _Formats:
                     for k, (bg, fg) in RAG_STYLE.items()}
 
 
+def _rollup_cells(ws, r: int, rollups: dict, periods: list[str], latest, fmt: "_Formats", percent) -> None:
+    """Reporting coverage, progress per period, latest progress, expected and RAG of one roll-up row;
+    the lead columns before them (id, name, weight or head) are the caller's."""
+    lead = len(OBJECTIVE_HEADERS)  # the department table has as many lead columns
+    now = rollups.get(latest)
+    write_value(ws, r, lead - 1, now.coverage if now else "", fmt.text)
+    for c, period in enumerate(periods, lead):
+        roll = rollups.get(period)
+        write_value(ws, r, c, roll.progress if roll else None, percent)
+    progress_col = lead + len(periods)
+    write_value(ws, r, progress_col, now.progress if now else None, percent)
+    write_value(ws, r, progress_col + 1, now.expected if now else None, percent)
+    _rag(ws, r, progress_col + 2, now.rag if now else None, fmt)
+
+
 def _rag(ws, r: int, c: int, rag: str | None, fmt: _Formats) -> None:
     if rag:
         ws.write_string(r, c, rag.capitalize(), fmt.rag[rag])
@@ -96,7 +111,7 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
     lead = len(OBJECTIVE_HEADERS)
     first_period = lead
     progress_col = lead + len(periods)
-    expected_col, rag_col = progress_col + 1, progress_col + 2
+    rag_col = progress_col + 2
     widths = [9, 46, 14, 10, *[8] * len(periods), 10, 10, 8]
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
@@ -117,30 +132,15 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
     first = header_row + 1
     r = first
     for objective in strategy.objectives:
-        rollups = report.objectives.get(objective.id, {})
-        now = rollups.get(latest)
         write_value(ws, r, 0, objective.id, fmt.text)
         write_value(ws, r, 1, objective.title, fmt.text)
         write_value(ws, r, 2, objective.weight, fmt.percent)
-        write_value(ws, r, 3, now.coverage if now else "", fmt.text)
-        for c, period in enumerate(periods, first_period):
-            roll = rollups.get(period)
-            write_value(ws, r, c, roll.progress if roll else None, fmt.percent)
-        write_value(ws, r, progress_col, now.progress if now else None, fmt.percent)
-        write_value(ws, r, expected_col, now.expected if now else None, fmt.percent)
-        _rag(ws, r, rag_col, now.rag if now else None, fmt)
+        _rollup_cells(ws, r, report.objectives.get(objective.id, {}), periods, latest, fmt, fmt.percent)
         r += 1
     last_objective = r - 1
     _data_bar(ws, first, progress_col, last_objective)
-    overall = report.overall.get(latest)
     ws.write_string(r, 1, "All objectives (by objective weight)", fmt.bold)
-    write_value(ws, r, 3, overall.coverage if overall else "", fmt.text)
-    for c, period in enumerate(periods, first_period):
-        roll = report.overall.get(period)
-        write_value(ws, r, c, roll.progress if roll else None, fmt.bold_percent)
-    write_value(ws, r, progress_col, overall.progress if overall else None, fmt.bold_percent)
-    write_value(ws, r, expected_col, overall.expected if overall else None, fmt.bold_percent)
-    _rag(ws, r, rag_col, overall.rag if overall else None, fmt)
+    _rollup_cells(ws, r, report.overall, periods, latest, fmt, fmt.bold_percent)
 
     # By department
     r += 2
@@ -150,18 +150,10 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
         ws.write_string(dep_header, c, h, fmt.header)
     dep_first = r = dep_header + 1
     for department in sorted(strategy.departments, key=lambda d: d.code):
-        rollups = report.departments.get(department.code, {})
-        now = rollups.get(latest)
         write_value(ws, r, 0, department.code, fmt.text)
         write_value(ws, r, 1, department.name, fmt.text)
         write_value(ws, r, 2, department.head, fmt.text)
-        write_value(ws, r, 3, now.coverage if now else "", fmt.text)
-        for c, period in enumerate(periods, first_period):
-            roll = rollups.get(period)
-            write_value(ws, r, c, roll.progress if roll else None, fmt.percent)
-        write_value(ws, r, progress_col, now.progress if now else None, fmt.percent)
-        write_value(ws, r, expected_col, now.expected if now else None, fmt.percent)
-        _rag(ws, r, rag_col, now.rag if now else None, fmt)
+        _rollup_cells(ws, r, report.departments.get(department.code, {}), periods, latest, fmt, fmt.percent)
         r += 1
     dep_last = r - 1
     _data_bar(ws, dep_first, progress_col, dep_last)
