@@ -5,6 +5,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from typing import Any, Mapping
 
@@ -70,22 +71,30 @@ class Strategy:
         return next((o for o in self.objectives if o.id.casefold() == wanted), None)
 
     def department(self, code: str) -> Department | None:
-        wanted = code.strip().casefold()
-        return next((d for d in self.departments if d.code.casefold() == wanted), None)
+        return self._departments_by_code.get(code.strip().casefold())
+
+    @cached_property
+    def _departments_by_code(self) -> dict[str, Department]:
+        """Identity is checked per returned file: a scan per lookup was files × departments."""
+        return {d.code.casefold(): d for d in self.departments}
 
     @property
     def cycle_year(self) -> int | None:
         match = re.search(r"(\d{4})", self.cycle)
         return int(match.group(1)) if match else None
 
-    def fingerprint(self) -> str:
-        """Identifies the objectives a template was generated from, to spot stale templates."""
+    @cached_property
+    def _fingerprint(self) -> str:
         canonical = [
             [o.id, o.title, o.metric, o.unit, o.baseline, o.target, o.direction, str(o.deadline or "")]
             for o in sorted(self.objectives, key=lambda o: o.id)
         ]
         blob = json.dumps(canonical, separators=(",", ":"), sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def fingerprint(self) -> str:
+        """Identifies the objectives a template was generated from, to spot stale templates."""
+        return self._fingerprint  # computed once: every returned file is compared with it
 
 
 @dataclass(frozen=True)
