@@ -4,11 +4,20 @@ python-calamine inflates zip parts and allocates a sheet's whole used range by i
 could exhaust memory or kill the process is refused here first, by bounded reads of the package:
 
 * **zip bombs**: by *declared* sizes (all parts, and the ratio of one part) before anything is
-  inflated, then by *actual* size while inflating every XML part with a bounded ``zlib`` stream: a
-  part that inflates past its declared size (a lying header) or past ``MAX_PART`` is refused;
-* **XML entity expansion** ("billion laughs"): a part whose prolog declares a DTD or entities is
-  refused (calamine does not expand entities -- it stops with "unrecognized entity" -- but such a
-  file is never a spreadsheet program's output, so it gets a clear finding);
+  inflated, then by *actual* size while inflating, with a bounded ``zlib`` stream, every part that
+  calamine or cascadebook opens: a part that inflates past its declared size (a lying header) or
+  past ``MAX_PART`` is refused. Those parts are the workbook, its relationships, the shared strings
+  and the styles (calamine reads them on open; python-calamine 0.9 matches part names case-blind,
+  so they are picked case-blind here too), the document properties read below, every part a sheet
+  of the workbook points at (whatever its name or extension) and every part under
+  ``xl/worksheets/``. Nothing else is inflated by anyone -- calamine opens a sheet's part only when
+  that sheet is read, and theme, ``docProps/app.xml``, ``[Content_Types].xml``, drawings, printer
+  settings and the like never -- so for those parts a lying header can exhaust nothing, and their
+  declared sizes (checked for every part) are all that is checked: inflating them only to throw
+  them away cost time on every file and protected no reader;
+* **XML entity expansion** ("billion laughs"): a part (of those inflated) whose prolog declares a
+  DTD or entities is refused (calamine does not expand entities -- it stops with "unrecognized
+  entity" -- but such a file is never a spreadsheet program's output, so it gets a clear finding);
 * **a huge used range**: calamine allocates rows x columns cells (32 bytes each) from the top-left
   corner to the last cell, so one value in ``XFD1048576`` of a 1 KB file asks for 512 GB and aborts
   the process (measured with python-calamine 0.9). Cell references are scanned and a sheet whose
@@ -17,8 +26,13 @@ could exhaust memory or kill the process is refused here first, by bounded reads
 
 It also records what calamine cannot see: which formula cells have no cached value.
 
-Cost on an ordinary return: one inflate of the XML parts and a few regular-expression searches
-(~1 ms); the exact scans only run on sheets that have cells far out or formulas.
+Cost on an ordinary return: one inflate of the parts above and, per sheet read, two
+regular-expression passes (~1 ms for a 750 KB sheet). The fast checks are conclusive only in the
+one case they recognise -- on a sheet with the usual unprefixed root, every cell start tag begins
+exactly ``<c r="A1"`` with a reference within ``A1:AZ9999`` (one search, ``SUSPECT_CELL``, finds
+any other cell start: no ``r``, another attribute first, a far or odd reference, a prefixed
+``<x:c``), and every formula is directly followed by its ``<v>`` (one search, ``SUSPECT_FORMULA``);
+anything else runs the exact scans.
 """
 from __future__ import annotations
 
@@ -42,9 +56,21 @@ MAX_CELLS = 2_000_000  # rows x columns of one sheet's used range (calamine: 32 
 PROLOG_BYTES = 64 * 1024  # a part's XML prolog must end (its root element start) within this
 SMALL_ROWS, SMALL_COLS = 9_999, 52  # a sheet whose references stay within A1:AZ9999 needs no exact scan
 
+# What calamine opens when a workbook is opened (it matches names case-blind), and what is read here.
+OPENED_PARTS = frozenset({"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/sharedstrings.xml", "xl/styles.xml",
+                          "docprops/core.xml", "docprops/custom.xml"})
+
 _REF = rb"""\br\s*=\s*["']\$?([A-Za-z]{1,4})\$?([0-9]{1,9})"""
 ALL_REFS = re.compile(_REF)
-FAST_BIG_REF = re.compile(rb'<c r="(?:[A-Za-z]{3}|[B-Zb-z][A-Za-z]|[A-Za-z]{1,2}[0-9]{5})')
+# A cell start tag (``c`` after ``<`` or after a prefix's ``:``) that is not exactly ``<c r="A1" ...>``
+# with a reference within A1:AZ9999 (SMALL_COLS, SMALL_ROWS) followed by plainly written attributes
+# none of which is another ``r`` (calamine takes the last of two): its absence proves a plain sheet
+# small. The pattern starts with a literal (``c``), so the search runs near the speed of a byte search.
+SUSPECT_CELL = re.compile(rb"""c(?=[\s/>])(?<=[<:]c)(?:(?<=:c)|(?! r="A?[A-Z][0-9]{1,4}"(?: (?!r=)[^\s=/>"']+="[^"]*")*+/?>))""")
+# A formula start tag whose text is not directly followed by ``</f><v>``: its absence proves that
+# every formula of a plain sheet has its cached value (Excel, xlsxwriter). Prefixed ``<xm:f>`` are
+# Excel's own (data validations, conditional formats in extLst), not cells' formulas.
+SUSPECT_FORMULA = re.compile(rb"<f[\s/>][^<]*+(?!</f><v>)")
 CELL_WITHOUT_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c(?=[\s/>])(?![^>]*\br\s*=)")
 ROW_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br\s*=\s*["']([0-9]{1,9})""")
 ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
@@ -148,9 +174,9 @@ def _contains(handle, mark: bytes, chunk: int = 1 << 20) -> bool:
 
 
 def _package(path: Path, handle, archive, infos) -> Package:
-    names = [i.filename for i in infos]
+    names = [i.filename.lower() for i in infos]  # case-blind: calamine finds parts by case-blind names
     if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
+        dup = next(i.filename for i, n in zip(infos, names) if names.count(n) > 1)
         raise Refused("file-refused", f"the package has two parts named {dup!r}; refused as crafted")
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED:
@@ -171,13 +197,15 @@ def _package(path: Path, handle, archive, infos) -> Package:
         raise Refused("file-unreadable", "the file is a zip package but not a spreadsheet")
     package = Package(kind)
     parts: dict[str, bytes] = {}
-    for info in infos:
-        name = info.filename
-        if not name.lower().endswith((".xml", ".rels")) and name != "mimetype":
-            continue
-        data = _inflate(handle, info)
-        _check_prolog(name, data)
-        parts[name] = data
+    if kind == "ods":
+        _inflate_parts(handle, [i for i in infos if i.filename.lower().endswith((".xml", ".rels"))
+                                or i.filename == "mimetype"], parts)
+    else:  # the parts calamine opens on open and the ones read here; then the sheets' parts
+        _inflate_parts(handle, [i for i in infos if i.filename.lower() in OPENED_PARTS], parts)
+        sheet_parts = _sheet_parts(parts)
+        _inflate_parts(handle, [i for i in infos if i.filename not in parts and (
+            i.filename.lower() in sheet_parts or (i.filename.lower().startswith("xl/worksheets/")
+                                                  and i.filename.lower().endswith((".xml", ".rels"))))], parts)
     if kind == "ods":
         manifest = parts.get("META-INF/manifest.xml", b"")
         if b"encryption-data" in manifest:
@@ -193,8 +221,15 @@ def _package(path: Path, handle, archive, infos) -> Package:
             package.props.update(_core_properties(parts["docProps/core.xml"]))
         if "docProps/custom.xml" in parts:
             package.props.update(_custom_properties(parts["docProps/custom.xml"]))
-        _scan_xlsx(parts, package)
+        _scan_xlsx(parts, sheet_parts, package)
     return package
+
+
+def _inflate_parts(handle, infos, parts: dict[str, bytes]) -> None:
+    for info in infos:
+        data = _inflate(handle, info)
+        _check_prolog(info.filename, data)
+        parts[info.filename] = data
 
 
 def _inflate(handle, info) -> bytearray:
@@ -326,7 +361,8 @@ def _column_number(letters: bytes) -> int:
 
 
 def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
-    """Worksheet part -> sheet name, from the workbook and its relationships."""
+    """Worksheet part (lower case) -> sheet name, from the workbook and its relationships, the way
+    calamine resolves them (a target is under ``xl/`` unless it starts with ``/xl/`` or ``xl/``)."""
     try:
         book = _xml(parts["xl/workbook.xml"])
         rels = _xml(parts.get("xl/_rels/workbook.xml.rels", b"<Relationships/>"))
@@ -334,8 +370,9 @@ def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
         return {}
     targets = {}
     for rel in rels:
-        target = (rel.get("Target") or "").lstrip("/")
-        targets[rel.get("Id")] = target if target.startswith("xl/") else "xl/" + target
+        target = rel.get("Target") or ""
+        target = target[1:] if target.startswith("/xl/") else target if target.startswith("xl/") else "xl/" + target
+        targets[rel.get("Id")] = target.lower()
     found = {}
     for el in book.iter():
         if _local(el.tag) == "sheet":
@@ -345,19 +382,20 @@ def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
     return found
 
 
-def _scan_xlsx(parts: dict[str, bytes], package: Package) -> None:
-    names = _sheet_parts(parts)
+def _scan_xlsx(parts: dict[str, bytes], names: dict[str, str], package: Package) -> None:
     for part, data in parts.items():
-        if part in names:
-            package.pending[names[part]] = (part, data)
-        elif part.startswith("xl/worksheets/"):
+        key = part.lower()
+        if key in names:
+            package.pending[names[key]] = (part, data)
+        elif key.startswith("xl/worksheets/"):
             package.unmapped.append((part, data))
 
 
 def _scan_sheet(name: str, part: str, data: bytearray) -> SheetScan:
     scan = SheetScan(name, part)
-    scan.rows, scan.cols = _extent(data)
-    if _has_formula(data):
+    plain = _plain_root(data)
+    scan.rows, scan.cols = _extent(data, plain)
+    if _may_lack_values(data, plain):
         scan.uncached = _uncached_formulas(data)
     return scan
 
@@ -368,12 +406,16 @@ def _plain_root(data: bytes) -> bool:
     return root is not None and data.startswith(b"<worksheet", root.start())
 
 
-def _extent(data: bytes) -> tuple[int, int]:
+def _extent(data: bytes, plain: bool | None = None) -> tuple[int, int]:
     """An upper bound of (last row, last column) of the cells calamine would place."""
-    if _plain_root(data):  # fast path: byte counts and one literal-prefixed search
-        if (b"<c>" not in data and b"<c/>" not in data and data.count(b"<c ") == data.count(b'<c r="')
-                and not FAST_BIG_REF.search(data)):
-            return SMALL_ROWS, SMALL_COLS
+    if plain is None:
+        plain = _plain_root(data)
+    if plain and SUSPECT_CELL.search(data) is None:  # fast path: one search, conclusive only when it finds nothing
+        return SMALL_ROWS, SMALL_COLS
+    return _exact_extent(data)
+
+
+def _exact_extent(data: bytes) -> tuple[int, int]:
     rows = cols = 0
     for i, m in enumerate(ALL_REFS.finditer(data)):
         letters, digits = m.groups()
@@ -388,15 +430,15 @@ def _extent(data: bytes) -> tuple[int, int]:
     return rows, cols
 
 
-def _has_formula(data: bytes) -> bool:
-    if _plain_root(data):
-        return b"<f>" in data or b"<f " in data or b"<f/>" in data
+def _may_lack_values(data: bytes, plain: bool) -> bool:
+    """False when no formula can be without its cached value (the exact scan is then not needed)."""
+    if plain:  # one search: a formula whose text is not directly followed by </f><v>
+        return SUSPECT_FORMULA.search(data) is not None
     return FORMULA.search(data) is not None
 
 
 def _uncached_formulas(data: bytes) -> set[tuple[int, int]]:
-    if _plain_root(data) and data.count(b"<f>") + data.count(b"<f ") == data.count(b"</f><v>"):
-        return set()  # fast path: every formula is directly followed by its cached value (Excel, xlsxwriter)
+    """The exact scan: each formula's cell, and whether a value follows the formula within it."""
     found = set()
     for m in FORMULA.finditer(data):
         start, cell = m.start(), None
