@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from itertools import islice
+from typing import Any, Callable, Iterable, Sequence
 
 import xlsxwriter
 
@@ -23,7 +24,7 @@ from .findings import Finding
 from .model import Record
 from .reconcile import Reconciliation
 from .templates import HEADER_FILL, NUMBER_FORMATS
-from .xlsx import add_table, cut, write_value
+from .xlsx import add_table, cut, forget_row, write_rows, write_value
 
 EXCEL_MAX_ROWS = 1_048_576
 MAX_HYPERLINKS = 65_530  # Excel's limit per worksheet
@@ -38,25 +39,32 @@ UNIT_FORMATS = {"%": "0.0%", "usd": "#,##0", "eur": "#,##0", "gbp": "#,##0", "cu
 
 @dataclass
 class Table:
-    """A data table of the master: rows are written once; formulas refer to its columns by header."""
+    """A data table of the master: rows are written once; formulas refer to its columns by header.
+
+    ``rows`` is a function that yields the rows when the table is written, and ``length`` says how
+    many it will yield: the master never holds its rows as a second copy of the reconcile result
+    (at 10,000 departments that copy alone was larger than the result).
+    """
 
     sheet: str
     name: str
     headers: list[str]
-    rows: list[list[Any]]
+    rows: Callable[[], Iterable[Sequence[Any]]]
+    length: int
     formats: list[Any] | None = None
     widths: list[float] | None = None
     decorate: Callable[[Any, int, int], None] | None = None  # (ws, sheet row, index): after a row's cells
 
-    def chunks(self) -> list[tuple[str, list[list[Any]]]]:
-        """Sheets needed to hold the rows within Excel's row limit (continued on 'Sheet (2)', ...)."""
+    def chunks(self) -> list[tuple[str, int]]:
+        """Sheets needed to hold the rows within Excel's row limit ('Sheet', 'Sheet (2)', ...) and
+        how many rows each holds."""
         size = EXCEL_MAX_ROWS - 1
-        parts = [self.rows[i:i + size] for i in range(0, len(self.rows), size)] or [[]]
-        return [(self.sheet if i == 0 else f"{self.sheet} ({i + 1})", part) for i, part in enumerate(parts)]
+        counts = [min(size, self.length - start) for start in range(0, self.length, size)] or [0]
+        return [(self.sheet if i == 0 else f"{self.sheet} ({i + 1})", n) for i, n in enumerate(counts)]
 
     def ranges(self, header: str) -> list[str]:
         col = column_letter(self.headers.index(header) + 1)
-        return [f"{quote_sheet(sheet)}!${col}$2:${col}${max(len(part), 1) + 1}" for sheet, part in self.chunks()]
+        return [f"{quote_sheet(sheet)}!${col}$2:${col}${max(n, 1) + 1}" for sheet, n in self.chunks()]
 
 
 def _sum_over(function: str, table: Table, *args: str | tuple[str, str]) -> str:
@@ -132,18 +140,16 @@ class _Writer:
     def table(self, table: Table) -> list:
         """Write a table (continued on further sheets past Excel's row limit) with a filter row."""
         sheets = []
-        for sheet_name, rows in table.chunks():
+        rows = iter(table.rows())
+        for sheet_name, count in table.chunks():
             ws = self.sheet(sheet_name, landscape=True)
-            add_table(ws, 0, 0, max(len(rows), 1), len(table.headers) - 1, {
+            add_table(ws, 0, 0, max(count, 1), len(table.headers) - 1, {
                 "name": table.name if sheet_name == table.sheet else f"{table.name}{len(sheets) + 1}",
                 "style": "Table Style Medium 2", "columns": [{"header": h} for h in table.headers],
             }, self.header)
             offset = len(sheets) * (EXCEL_MAX_ROWS - 1)
-            for r, row in enumerate(rows, 1):
-                for c, value in enumerate(row):
-                    self.value(ws, r, c, value, table.formats[c] if table.formats else None)
-                if table.decorate:
-                    table.decorate(ws, r, offset + r - 1)
+            formats = table.formats or [None] * len(table.headers)
+            write_rows(ws, 1, islice(rows, count), formats, table.decorate, offset - 1)
             for c, width in enumerate(table.widths or [16] * len(table.headers)):
                 ws.set_column(c, c, width)
             ws.freeze_panes(1, 0)
@@ -205,44 +211,56 @@ def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
             objective_of[key], weights[key] = a.objective_id, a.weight
     for sheet in result.spec.sheets:
         extra = ["Objective"] if any(c.source == "initiatives" for c in sheet.columns) else []
-        ref = next((c.key for c in sheet.columns if c.source == "initiatives"), None)
-        rows = []
-        for record in result.records.get(sheet.key, []):
-            row = [record.department, *[record.values.get(c.key) for c in sheet.columns]]
-            if extra:
-                row.append(objective_of.get((record.department, str(record.values.get(ref) or "").casefold())))
-            rows.append([*row, record.file, record.row])
+        records = result.records.get(sheet.key, [])
         tables[sheet.key] = Table(
             sheet.title, sheet.title.replace(" ", ""),
-            ["Department", *[c.header for c in sheet.columns], *extra, "Source file", "Source row"], rows,
+            ["Department", *[c.header for c in sheet.columns], *extra, "Source file", "Source row"],
+            _record_rows(records, sheet, objective_of if extra else None), len(records),
             ["type:text", *[f"type:{c.type}" for c in sheet.columns], *["type:text"] * len(extra), "type:text",
              "type:integer"],
             [12, *[c.width for c in sheet.columns], *[10] * len(extra), 28, 10])
+    allocations = result.allocations
     tables["contributions"] = Table(
         "Contributions", "Contributions",
         ["Department", "Initiative ID", "Objective", "Weight", "Contribution", "Budget", "Headcount", "Initiative"],
-        [[a.department, a.initiative_id, a.objective_id, a.weight, a.contribution, a.budget, a.headcount,
-          a.record.values.get("title")] for a in result.allocations],
+        lambda: ([a.department, a.initiative_id, a.objective_id, a.weight, a.contribution, a.budget, a.headcount,
+                  a.record.values.get("title")] for a in allocations), len(allocations),
         ["type:text", "type:text", "type:text", "type:percent", "type:number", "type:currency", "type:number",
          "type:text"],
         [12, 13, 11, 9, 14, 13, 11, 50])
+    findings = result.findings
     tables["findings"] = Table(
         "Findings", "Findings",
         ["Severity", "Code", "Department", "File", "Sheet", "Cell", "Message", "Hint", "Link"],
-        [[f.severity.value, f.code, f.department, f.file, f.sheet, f.cell or f.location, f.message, f.hint, ""]
-         for f in result.findings], None, [9, 24, 11, 30, 13, 8, 70, 50, 8])
+        lambda: ([f.severity.value, f.code, f.department, f.file, f.sheet, f.cell or f.location, f.message, f.hint,
+                  ""] for f in findings), len(findings), None, [9, 24, 11, 30, 13, 8, 70, 50, 8])
+    per_file: dict[tuple[str, str], int] = {}
+    for f in findings:
+        per_file[(f.file, f.severity.value)] = per_file.get((f.file, f.severity.value), 0) + 1
+    sources = [[s.file, s.department, s.status, s.reason, s.modified, s.received, s.row_count,
+                per_file.get((s.file, "error"), 0), per_file.get((s.file, "warning"), 0)] for s in result.sources]
     tables["sources"] = Table(
         "Sources", "Sources",
         ["File", "Department", "Status", "Reason", "Saved at", "Received", "Rows read", "Errors", "Warnings"],
-        [[s.file, s.department, s.status, s.reason, s.modified, s.received, s.row_count, 0, 0]
-         for s in result.sources],
-        None, [36, 11, 12, 40, 22, 22, 10, 8, 9])
-    per_file: dict[tuple[str, str], int] = {}
-    for f in result.findings:
-        per_file[(f.file, f.severity.value)] = per_file.get((f.file, f.severity.value), 0) + 1
-    for row in tables["sources"].rows:
-        row[-2], row[-1] = per_file.get((row[0], "error"), 0), per_file.get((row[0], "warning"), 0)
+        lambda: sources, len(sources), None, [36, 11, 12, 40, 22, 22, 10, 8, 9])
     return tables
+
+
+def _record_rows(records: list[Record], sheet, objective_of: dict[tuple[str, str], str] | None
+                 ) -> Callable[[], Iterable[list[Any]]]:
+    """The rows of one input sheet's table, made while they are written (see :class:`Table`)."""
+    keys = [c.key for c in sheet.columns]
+    ref = next((c.key for c in sheet.columns if c.source == "initiatives"), None)
+
+    def rows() -> Iterable[list[Any]]:
+        for record in records:
+            values = record.values
+            row = [record.department, *[values.get(k) for k in keys]]
+            if objective_of is not None:
+                row.append(objective_of.get((record.department, str(values.get(ref) or "").casefold())))
+            row += (record.file, record.row)
+            yield row
+    return rows
 
 
 def _resolve_formats(w: _Writer, tables: dict[str, Table]) -> None:
@@ -488,37 +506,44 @@ def _hierarchy(w: _Writer, result: Reconciliation) -> None:
     ws.freeze_panes(1, 0)
     ws.outline_settings(True, False, True, False)
     ws.autofilter(0, 0, 0, len(headers) - 1)
-    rows: list[tuple[int, list[Any]]] = [(0, ["Vision", "", s.vision]), (0, ["Mission", "", s.mission])]
     kpis_by_initiative: dict[tuple[str, str], list[Record]] = {}
     for k in result.kpis:
         kpis_by_initiative.setdefault((k.department, str(k.values.get("initiative_id") or "").casefold()), []).append(k)
     by_objective: dict[str, list] = {}
     for a in result.allocations:
         by_objective.setdefault(a.objective_id, []).append(a)
-    for o in s.objectives:
-        rows.append((1, ["Objective", o.id, o.title, "", o.owner, o.metric, o.baseline, o.target, o.deadline]))
-        for a in by_objective.get(o.id, []):
-            i = a.record
-            rows.append((2, ["Initiative", i.id, i.values.get("title"), i.department, i.values.get("owner"),
-                             i.values.get("expected_impact"), i.values.get("baseline"), i.values.get("target"),
-                             i.values.get("due_period")]))
-            for k in kpis_by_initiative.get((i.department, i.id.casefold()), []):
-                rows.append((3, [f"{k.values.get('level') or 'KPI'} KPI", k.id, k.values.get("name"), k.department,
-                                 k.values.get("owner"), k.values.get("team"), k.values.get("baseline"),
-                                 k.values.get("target"), k.values.get("due_period")]))
+
+    def rows() -> Iterable[tuple[int, list[Any]]]:  # made while written: never a copy of every record
+        yield 0, ["Vision", "", s.vision]
+        yield 0, ["Mission", "", s.mission]
+        for o in s.objectives:
+            yield 1, ["Objective", o.id, o.title, "", o.owner, o.metric, o.baseline, o.target, o.deadline]
+            for a in by_objective.get(o.id, []):
+                i = a.record
+                v = i.values
+                yield 2, ["Initiative", i.id, v.get("title"), i.department, v.get("owner"), v.get("expected_impact"),
+                          v.get("baseline"), v.get("target"), v.get("due_period")]
+                for k in kpis_by_initiative.get((i.department, i.id.casefold()), []):
+                    v = k.values
+                    yield 3, [f"{v.get('level') or 'KPI'} KPI", k.id, v.get("name"), k.department, v.get("owner"),
+                              v.get("team"), v.get("baseline"), v.get("target"), v.get("due_period")]
+
     progress = None
     if result.progress:  # progress and RAG at every level, beside the goals
         from .progress_sheet import HierarchyProgress
 
         progress = HierarchyProgress(w.book, result.progress, len(headers))
         progress.header(ws)
-    for r, (level, values) in enumerate(rows, 1):
-        ws.set_row(r, None, None, {"level": max(level - 1, 0)})
-        for c, value in enumerate(values):
-            fmt = w.levels[level] if c == 2 else (w.typed("date") if isinstance(value, date) else None)
-            w.value(ws, r, c, value, fmt)
+    formats = [[w.levels[level] if c == 2 else None for c in range(len(headers))] for level in range(4)]
+    outline = [None, None, {"level": 1}, {"level": 2}]
+    date_format = w.typed("date")
+    for r, (level, values) in enumerate(rows(), 1):
+        if outline[level]:
+            ws.set_row(r, None, None, outline[level])
+        write_rows(ws, r, (values,), formats[level], date_format=date_format)
         if progress:
             progress.row(ws, r, level, values[1], values[3] if len(values) > 3 else "")
+        forget_row(ws, r - 1)
     if progress:
         progress.finish(ws)
 
