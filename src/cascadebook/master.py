@@ -24,7 +24,7 @@ from .findings import Finding
 from .model import Record
 from .reconcile import Reconciliation
 from .templates import HEADER_FILL, NUMBER_FORMATS
-from .xlsx import add_table, cut, forget_row, write_rows, write_value
+from .xlsx import SheetStream, add_table, cut, forget_row, write_rows, write_value
 
 EXCEL_MAX_ROWS = 1_048_576
 MAX_HYPERLINKS = 65_530  # Excel's limit per worksheet
@@ -149,7 +149,14 @@ class _Writer:
             }, self.header)
             offset = len(sheets) * (EXCEL_MAX_ROWS - 1)
             formats = table.formats or [None] * len(table.headers)
-            write_rows(ws, 1, islice(rows, count), formats, table.decorate, offset - 1)
+            if table.decorate is None and SheetStream.supported(ws):
+                stream = SheetStream(ws, 1, date_format=self.typed("date"))
+                for row in islice(rows, count):
+                    stream.row(row, formats)
+                stream.close()
+            else:
+                write_rows(ws, 1, islice(rows, count), formats, table.decorate, offset - 1,
+                           date_format=self.typed("date"))
             for c, width in enumerate(table.widths or [16] * len(table.headers)):
                 ws.set_column(c, c, width)
             ws.freeze_panes(1, 0)
@@ -537,6 +544,12 @@ def _hierarchy(w: _Writer, result: Reconciliation) -> None:
     formats = [[w.levels[level] if c == 2 else None for c in range(len(headers))] for level in range(4)]
     outline = [None, None, {"level": 1}, {"level": 2}]
     date_format = w.typed("date")
+    if progress is None and SheetStream.supported(ws):  # (a Progress column is written cell by cell)
+        stream = SheetStream(ws, 1, date_format=date_format)
+        for level, values in rows():
+            stream.row(values, formats[level], max(level - 1, 0))
+        stream.close()
+        return
     for r, (level, values) in enumerate(rows(), 1):
         if outline[level]:
             ws.set_row(r, None, None, outline[level])

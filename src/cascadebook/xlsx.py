@@ -5,8 +5,11 @@ to Excel's cell limit with a visible marker rather than producing a file Excel r
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Sequence
+
+from xlsxwriter.utility import xl_col_to_name
 
 EXCEL_MAX_CHARS = 32767
 CUT_MARKER = " … [cut at Excel's 32,767-character cell limit]"
@@ -117,3 +120,135 @@ def add_table(ws, first_row: int, first_col: int, last_row: int, last_col: int, 
     if streaming:
         for c, column in enumerate(options.get("columns", ())):
             ws.write_string(first_row, first_col + c, column["header"], header_format)
+
+
+_NEEDS_CONTROL_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_NEEDS_XML_ESCAPE = re.compile("[&<>]")
+_LETTERS = [xl_col_to_name(c) for c in range(702)]  # A..ZZ, as far as any sheet of the master reaches
+
+
+class SheetStream:
+    """Rows of a ``constant_memory`` worksheet rendered straight to its row file.
+
+    The master's large sheets are a few million cells at a thousand departments, and xlsxwriter's
+    ``write_*`` spend about 5 µs on each (argument checks, a cell tuple, attribute lists, regular
+    expressions). This writes the same XML -- byte for byte what xlsxwriter writes for those cells,
+    which ``tests/test_xlsx_stream.py`` proves on hostile strings -- with the work per cell cut to
+    what the cell needs, into the file xlsxwriter itself streams the sheet's rows to and later
+    copies into the package. Two differences, both on purpose: text that looks like rich-string XML
+    (``<r>...</r>``) is escaped like any text (xlsxwriter would copy it into the file unescaped, so a
+    department could break the master with it), and a number that is not finite is written as its
+    text (xlsxwriter refuses it).
+
+    Use it for rows below everything written so far; cells of those rows must not be written
+    through ``ws.write_*`` afterwards.
+    """
+
+    def __init__(self, ws, first_row: int, date_format=None):
+        if not self.supported(ws):
+            raise ValueError("SheetStream needs a constant_memory worksheet (Excel 2007 row format)")
+        if ws.table or ws.previous_row in ws.row_info:
+            ws._write_single_row(first_row)  # the rows xlsxwriter still buffers go first
+        ws.previous_row = max(ws.previous_row, first_row)
+        self.ws = ws
+        self.next_row = first_row
+        self.date_format = date_format
+        self.col_min = self.col_max = None
+        self.first_row = self.last_row = None
+        self.level = 0
+        self.parts: list[str] = []
+        self._styles: dict[int, str] = {}
+
+    @staticmethod
+    def supported(ws) -> bool:
+        return bool(getattr(ws, "constant_memory", False)) and getattr(ws, "excel_version", 2007) == 2007 \
+            and not getattr(ws, "comments", None)
+
+    def _style(self, fmt, c: int) -> str:
+        if fmt is None:
+            info = self.ws.col_info.get(c)
+            fmt = info.column_format if info is not None else None
+            if fmt is None:
+                return ""
+        key = id(fmt)
+        if key not in self._styles:
+            index = fmt._get_xf_index()
+            self._styles[key] = f' s="{index}"'
+        return self._styles[key]
+
+    def row(self, values: Sequence[Any], formats: Sequence[Any], level: int = 0) -> None:
+        """Render the next row; empty values are not written (an empty row is skipped)."""
+        r = self.next_row
+        self.next_row += 1
+        if r >= 1_048_576:
+            raise ValueError("row beyond Excel's last row")
+        number = str(r + 1)
+        cells = []
+        first = last = None
+        for c, value in enumerate(values):
+            kind = type(value)
+            if kind is str:
+                if not value:
+                    continue
+                cells.append(self._string(value, c, number, formats[c]))
+            elif value is None:
+                continue
+            elif (kind is float or kind is int) and value - value == 0:  # finite
+                cells.append(f'<c r="{_LETTERS[c]}{number}"{self._style(formats[c], c)}><v>{value:.16G}</v></c>')
+            elif kind is bool:
+                cells.append(f'<c r="{_LETTERS[c]}{number}"{self._style(formats[c], c)} t="b">'
+                             f'<v>{int(value)}</v></c>')
+            elif isinstance(value, date):
+                stamp = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+                fmt = formats[c] if formats[c] is not None else self.date_format
+                serial = self.ws._convert_date_time(stamp)
+                cells.append(f'<c r="{_LETTERS[c]}{number}"{self._style(fmt, c)}><v>{serial:.16G}</v></c>')
+            elif isinstance(value, tuple):
+                cells.append(self._string(" / ".join(f"{k} {v:.0%}" for k, v in value), c, number, formats[c]))
+            else:
+                cells.append(self._string(str(value), c, number, formats[c]))
+            if first is None:
+                first = c
+            last = c
+        if first is None:
+            if level:
+                self.parts.append(f'<row r="{number}" outlineLevel="{level}"/>')
+            return
+        self.parts.append(f'<row r="{number}" outlineLevel="{level}">' if level else f'<row r="{number}">')
+        self.parts.extend(cells)
+        self.parts.append("</row>")
+        self.level = max(self.level, level)
+        if self.first_row is None:
+            self.first_row = r
+        self.last_row = r
+        self.col_min = first if self.col_min is None else min(self.col_min, first)
+        self.col_max = last if self.col_max is None else max(self.col_max, last)
+        if len(self.parts) > 4096:
+            self.flush()
+
+    def _string(self, text: str, c: int, number: str, fmt) -> str:
+        if len(text) > EXCEL_MAX_CHARS:
+            text = cut(text)
+        if _NEEDS_CONTROL_ESCAPE.search(text):
+            text = self.ws._escape_control_characters(text)
+        preserve = ' xml:space="preserve"' if text and (text[0].isspace() or text[-1].isspace()) else ""
+        if _NEEDS_XML_ESCAPE.search(text):
+            text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return f'<c r="{_LETTERS[c]}{number}"{self._style(fmt, c)} t="inlineStr"><is><t{preserve}>{text}</t></is></c>'
+
+    def flush(self) -> None:
+        if self.parts:
+            self.ws.fh.write("".join(self.parts))
+            self.parts.clear()
+
+    def close(self) -> None:
+        """Write what is buffered and tell the worksheet how far its data now reaches."""
+        self.flush()
+        ws = self.ws
+        ws.previous_row = max(ws.previous_row, self.next_row)
+        if self.last_row is not None:
+            ws.dim_rowmin = self.first_row if ws.dim_rowmin is None else min(ws.dim_rowmin, self.first_row)
+            ws.dim_rowmax = self.last_row if ws.dim_rowmax is None else max(ws.dim_rowmax, self.last_row)
+            ws.dim_colmin = self.col_min if ws.dim_colmin is None else min(ws.dim_colmin, self.col_min)
+            ws.dim_colmax = self.col_max if ws.dim_colmax is None else max(ws.dim_colmax, self.col_max)
+        ws.outline_row_level = max(ws.outline_row_level, self.level)
