@@ -1,7 +1,9 @@
 """A1 references as Excel shows them; everything a user sees is 1-based."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Iterator
 
 
 @lru_cache(maxsize=1024)
@@ -17,6 +19,53 @@ def column_letter(col: int) -> str:
 def a1(row: int, col: int) -> str:
     """1-based row and column -> 'C5'."""
     return f"{column_letter(col)}{row}"
+
+
+class CellRefs(Mapping):
+    """Column key -> A1 of one row, worked out when asked: ``{"title": "C5", ...}`` without the dict.
+
+    A returned sheet has tens of thousands of rows and each row's cells are rarely asked for (only
+    for a finding), so a row keeps its number and the sheet's one ``columns`` map (key -> 1-based
+    column), shared by all its rows. It reads, compares, iterates and pickles like the dict it stands for.
+    """
+
+    __slots__ = ("row", "columns")
+
+    def __init__(self, row: int, columns: Mapping[str, int]):
+        self.row = row
+        self.columns = columns
+
+    def __getitem__(self, key: str) -> str:
+        return f"{column_letter(self.columns[key])}{self.row}"
+
+    def get(self, key: str, default=None):
+        col = self.columns.get(key)
+        return default if col is None else f"{column_letter(col)}{self.row}"
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.columns
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, CellRefs) and other.columns is self.columns:
+            return other.row == self.row
+        return Mapping.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]  # a mapping, like dict
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+    def __getstate__(self):
+        return self.row, self.columns
+
+    def __setstate__(self, state) -> None:
+        self.row, self.columns = state
 
 
 def parse_a1(ref: str) -> tuple[int, int]:

@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .cells import a1, row_ranges
+from .cells import CellRefs, a1, row_ranges
 from .findings import Finding
 from .model import Metadata, Record
 from .sniff import MAX_CELLS, Package, Refused, inspect
@@ -353,17 +353,36 @@ def _who(meta: Metadata) -> str:
 
 def find_header(rows: Rows, sheet: SheetSpec) -> tuple[int, dict[str, int]]:
     """The header row (0-based) and column key -> 0-based column, found by header text, not position."""
-    wanted = {normalise_header(c.header): c.key for c in sheet.columns}
+    wanted = _wanted_headers(sheet)
+    complete = len(set(wanted.values()))
     best, best_map = -1, {}
     for r, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         found = {}
         for c, value in enumerate(row):
-            key = wanted.get(normalise_header(value)) if isinstance(value, str) else None
+            key = wanted.get(_normalised(value)) if isinstance(value, str) else None
             if key and key not in found:
                 found[key] = c
         if len(found) > len(best_map):
             best, best_map = r, found
+            if len(found) == complete:  # no later row can find more (the first best row wins)
+                break
     return best, best_map
+
+
+_WANTED: dict[int, tuple[SheetSpec, dict[str, str]]] = {}
+
+
+def _wanted_headers(sheet: SheetSpec) -> dict[str, str]:
+    """Normalised header -> column key, once per sheet object (keyed by identity, as rules._columns)."""
+    hit = _WANTED.get(id(sheet))
+    if hit is None or hit[0] is not sheet:
+        hit = _WANTED[id(sheet)] = (sheet, {normalise_header(c.header): c.key for c in sheet.columns})
+    return hit[1]
+
+
+@lru_cache(maxsize=4096)
+def _normalised(text: str) -> str:
+    return normalise_header(text)
 
 
 def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Package) -> list[Record]:
@@ -382,20 +401,35 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
     mapped = set(columns.values()) | {c for c, v in enumerate(rows[header]) if _is_generated_header(v)}
     records = []
     extra_values: dict[int, list[int]] = {}
+    # Worked out once per sheet, not per row: the columns looked at and the A1 of every cell (CellRefs).
+    items = list(columns.items())
+    needed = max(columns.values(), default=-1) + 1  # rows at least this wide need no bounds check
+    inputs = [columns[k] for k in input_keys]
+    refs = {key: c + 1 for key, c in items}
+    unmapped_by_width: dict[int, list[int]] = {}
+    sheet_key, department, file = sheet.key, ret.department, ret.file
     for r in range(header + 1, len(rows)):
         row = rows[r]
         width = len(row)
-        for c in range(width):
-            if c not in mapped and not is_blank(row[c]):
+        unmapped = unmapped_by_width.get(width)
+        if unmapped is None:
+            unmapped = unmapped_by_width[width] = [c for c in range(width) if c not in mapped]
+        for c in unmapped:
+            v = row[c]
+            if v != "" and not is_blank(v):  # calamine gives "" for an empty cell: said first
                 extra_values.setdefault(c, []).append(r + 1)
-        if all(is_blank(row[columns[k]]) for k in input_keys if columns[k] < width):
+        for c in inputs:
+            if c < width:
+                v = row[c]
+                if v != "" and not is_blank(v):
+                    break
+        else:  # every input cell blank: not a record
             continue
-        values = {}
-        cells = {}
-        for key, c in columns.items():
-            values[key] = row[c] if c < width else None
-            cells[key] = a1(r + 1, c + 1)
-        records.append(Record(sheet.key, ret.department, ret.file, name, r + 1, values, cells))
+        if width >= needed:
+            values = {key: row[c] for key, c in items}
+        else:
+            values = {key: row[c] if c < width else None for key, c in items}
+        records.append(Record(sheet_key, department, file, name, r + 1, values, CellRefs(r + 1, refs)))
     header_row = rows[header]
     for c, found_rows in sorted(extra_values.items()):
         title = header_row[c] if c < len(header_row) and not is_blank(header_row[c]) else None
