@@ -9,32 +9,55 @@ parsed is kept as typed so the master still shows it.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Callable
 
 from .findings import Finding
 from .model import Record, Strategy
 from .rules import ROW_RULES, Context, Row, finding
 from .spec import SheetSpec, Spec
-from .values import display, parse_value
+from .values import BLANK, Parsed, display, value_parser
 
 
 def parse_row(strategy: Strategy, sheet: SheetSpec, record: Record, objective_ids: dict[str, str],
               cycle_year: int | None) -> Row:
     """Parse one record's values; the typed record keeps unparseable values as typed."""
-    values = dict(record.values)
+    raw_values = record.values
+    values = dict(raw_values)
     parsed = {}
-    for col in sheet.columns:
-        raw = record.values.get(col.key)
-        p = parse_value(raw, col.type, choices=col.choices or None, periods=strategy.periods, cycle_year=cycle_year)
-        parsed[col.key] = p
+    for key, parse, objective in _plan(sheet, strategy.periods, cycle_year):
+        raw = raw_values.get(key)
+        if raw is None or raw == "":  # an empty cell (most optional cells): blank without asking the parser
+            parsed[key] = BLANK
+            values[key] = None
+            continue
+        p = parse(raw)
+        parsed[key] = p
         if p.blank:
-            values[col.key] = None
+            values[key] = None
         elif p.error:
-            values[col.key] = raw if isinstance(raw, (str, int, float)) else display(raw)  # as typed
-        elif col.type == "reference" and col.source == "objectives":
-            values[col.key] = objective_ids.get(str(p.value).casefold(), p.value)  # CO3, not co3
+            values[key] = raw if isinstance(raw, (str, int, float)) else display(raw)  # as typed
+        elif objective:
+            values[key] = objective_ids.get(str(p.value).casefold(), p.value)  # CO3, not co3
         else:
-            values[col.key] = p.value
-    return Row(sheet, replace(record, values=values), record.values, parsed)
+            values[key] = p.value
+    typed = Record(record.sheet, record.department, record.file, record.sheet_name, record.row, values, record.cells)
+    return Row(sheet, typed, raw_values, parsed)
+
+
+Plan = list[tuple[str, Callable[[object], Parsed], bool]]
+_PLANS: dict[tuple[int, tuple[str, ...], int | None], tuple[SheetSpec, Plan]] = {}
+
+
+def _plan(sheet: SheetSpec, periods: tuple[str, ...], cycle_year: int | None) -> Plan:
+    """Per column of a sheet: its key, its bound parser, and whether it names an objective -- worked
+    out once per sheet object (keyed by identity: hashing a spec costs more than parsing a row)."""
+    key = (id(sheet), tuple(periods), cycle_year)
+    hit = _PLANS.get(key)
+    if hit is None or hit[0] is not sheet:
+        plan = [(col.key, value_parser(col.type, choices=col.choices or None, periods=periods, cycle_year=cycle_year),
+                 col.type == "reference" and col.source == "objectives") for col in sheet.columns]
+        hit = _PLANS[key] = (sheet, plan)
+    return hit[1]
 
 
 def assign_ids(rows: list[Row], sheet: SheetSpec, department: str, findings: list[Finding]) -> None:
@@ -68,7 +91,8 @@ def validate_records(strategy: Strategy, spec: Spec, records: dict[str, list[Rec
             assign_ids(rows[sheet.key], sheet, department, findings)
     ctx = Context(strategy, spec, department, rows)
     for sheet in spec.sheets:
+        rules = [rule.findings for rule in ROW_RULES if rule.relevant(sheet, spec)]  # the others yield nothing here
         for row in rows[sheet.key]:
-            for rule in ROW_RULES:
-                findings.extend(rule.findings(row, ctx))
+            for rule in rules:
+                findings.extend(rule(row, ctx))
     return {key: [row.record for row in items] for key, items in rows.items()}, findings

@@ -53,7 +53,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Callable, Sequence
 
-__all__ = ["Parsed", "parse_value", "display", "BLANK_MARKERS", "KINDS"]
+__all__ = ["Parsed", "parse_value", "value_parser", "display", "BLANK_MARKERS", "KINDS"]
 
 BLANK_MARKERS: frozenset[str] = frozenset(
     {"n/a", "n.a.", "n.a", "na", "-", "--", "---", "—", "–", "none", "null", "not applicable"})
@@ -71,7 +71,7 @@ class Parsed:
         return not self.blank and self.error is None
 
 
-_BLANK = Parsed(None, blank=True)
+_BLANK = BLANK = Parsed(None, blank=True)
 _ZW = "\u200b\u200c\u200d\u2060\ufeff"
 _ZW_STRIP = re.compile(rf"^[\s{_ZW}]+|[\s{_ZW}]+$")
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2010": "-", "\u2011": "-"})
@@ -365,17 +365,30 @@ KINDS: frozenset[str] = frozenset(_PARSERS)
 def parse_value(raw: object, kind: str, *, choices: Sequence[str] | None = None,
                 periods: Sequence[str] | None = None, cycle_year: int | None = None) -> Parsed:
     """Parse one cell value ``raw`` as ``kind`` (see module docstring for the rules)."""
+    return value_parser(kind, choices=choices, periods=periods, cycle_year=cycle_year)(raw)
+
+
+def value_parser(kind: str, *, choices: Sequence[str] | None = None, periods: Sequence[str] | None = None,
+                 cycle_year: int | None = None) -> Callable[[object], Parsed]:
+    """``parse_value`` with its kind and options bound: what to call once per cell of a column."""
     parser = _PARSERS.get(kind)
     if parser is None:
         raise ValueError(f"unknown value kind {kind!r}; expected one of {sorted(_PARSERS)}")
-    if raw is None:
-        return _BLANK
-    if isinstance(raw, str):
-        raw = raw.strip()
-        if raw and (raw[0] in _ZW or raw[-1] in _ZW):
-            raw = _ZW_STRIP.sub("", raw)
-        if not raw:
+    markers_blank = kind != "text" and kind != "choice"
+
+    def parse(raw: object) -> Parsed:
+        if raw is None:
             return _BLANK
-        if kind != "text" and kind != "choice" and len(raw) <= 16 and raw.casefold() in BLANK_MARKERS:
-            return _BLANK
-    return parser(raw, choices=choices, periods=periods, cycle_year=cycle_year)
+        if isinstance(raw, str):
+            raw = raw.strip()
+            if not raw:
+                return _BLANK
+            if raw[0] in _ZW or raw[-1] in _ZW:
+                raw = _ZW_STRIP.sub("", raw)
+                if not raw:
+                    return _BLANK
+            if markers_blank and len(raw) <= 16 and raw.casefold() in BLANK_MARKERS:
+                return _BLANK
+        return parser(raw, choices=choices, periods=periods, cycle_year=cycle_year)
+
+    return parse
