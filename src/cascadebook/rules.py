@@ -241,6 +241,9 @@ class Context:
         self.spec = spec
         self.department = department
         self.objective_ids = {o.id.casefold(): o.id for o in strategy.objectives}
+        self.objectives: dict[str, Objective] = {}  # Strategy.objective, as a look-up: the first of an id
+        for o in strategy.objectives:
+            self.objectives.setdefault(o.id.casefold(), o)
         self.first_by_id: dict[str, dict[str, Row]] = {}
         self.prefilled: dict[str, set[str]] = {}
         for sheet in spec.sheets:
@@ -258,6 +261,10 @@ class Context:
                     value = row.record.values.get(col.key)
                     if isinstance(value, str) and value and self.known(col.source, value):
                         self.referenced[col.source].add(value.casefold())
+
+    def objective(self, objective_id: str) -> Objective | None:
+        """``strategy.objective(objective_id)``, without a scan per row."""
+        return self.objectives.get(objective_id.strip().casefold())
 
     def known(self, sheet_key: str, value: str) -> bool:
         """An id on the sheet: a started row's, or a prefilled one (the template wrote it)."""
@@ -290,10 +297,15 @@ class Rule:
     def findings(self, row: Row, ctx: Context) -> Iterable[Finding]:
         raise NotImplementedError
 
+    def relevant(self, sheet: SheetSpec, spec: Spec) -> bool:
+        """False when ``findings`` can yield nothing on any row of ``sheet`` (validate skips the rule there)."""
+        return True
+
 
 _PICK = {"required": lambda c: c.required, "typed": lambda c: c.type in TYPED_KINDS,
          "text": lambda c: c.type in ("text", "reference"),
-         "objective": lambda c: c.type == "reference" and c.source == "objectives"}
+         "objective": lambda c: c.type == "reference" and c.source == "objectives",
+         "references": lambda c: c.type == "reference" and c.source != "objectives"}
 _PICKED: dict[tuple[int, str], tuple[SheetSpec, tuple[Column, ...]]] = {}
 
 
@@ -322,6 +334,12 @@ class Required(Rule):
         for col in _columns(row.sheet, "required"):
             if row.parsed[col.key].blank:
                 yield finding("required-missing", f"{col.header} is required", row, col.key)
+
+    def relevant(self, sheet, spec):
+        return bool(_columns(sheet, "required"))
+
+
+_ACCEPTING: dict[tuple[int, tuple[str, ...]], tuple[SheetSpec, tuple[tuple[Column, Any], ...]]] = {}
 
 
 class ValueType(Rule):
@@ -373,12 +391,38 @@ class ValueType(Rule):
             return Check("period-outside-cycle", self.sheet_codes, col.key, self.message(col))
         return Check("wrong-type", self.sheet_codes - {"period-outside-cycle"}, col.key, self.message(col))
 
+    def accepts(self, col: Column, periods: Sequence[str]):
+        """``sheet_accepts`` with the column and periods bound (the |list| worked out once)."""
+        if col.type in LIST_KINDS:
+            pipes = self.options(col, periods)
+            return lambda raw: sheet_in(raw, pipes)
+        if col.type in ("integer", "date"):
+            return lambda raw: self.sheet_accepts(col, raw, periods)
+
+        def number(raw: Any) -> bool:
+            t = type(raw)
+            return t is float or t is int or sheet_number(raw) is not None  # bool is not int here
+        return number
+
+    def _accepting(self, sheet: SheetSpec, periods: Sequence[str]) -> tuple[tuple[Column, Any], ...]:
+        """(column, accepts) of a sheet's typed columns, once per sheet object and periods."""
+        key = (id(sheet), tuple(periods))
+        hit = _ACCEPTING.get(key)
+        if hit is None or hit[0] is not sheet:
+            hit = _ACCEPTING[key] = (sheet, tuple((c, self.accepts(c, periods)) for c in _columns(sheet, "typed")))
+        return hit[1]
+
+    def relevant(self, sheet, spec):
+        return bool(_columns(sheet, "typed"))
+
     def findings(self, row, ctx):
         periods = ctx.strategy.periods
-        for col in _columns(row.sheet, "typed"):
-            parsed, raw = row.parsed[col.key], row.raw.get(col.key)
+        parsed_by_key = row.parsed
+        for col, accepts in self._accepting(row.sheet, periods):
+            parsed = parsed_by_key[col.key]
             if parsed.blank:
                 continue
+            raw = row.raw.get(col.key)
             if parsed.error:
                 if col.type == "period" and isinstance(raw, str) and LOOKS_LIKE_PERIOD.match(raw):
                     yield finding("period-outside-cycle", f"{col.header} {display(raw)} is not a period of "
@@ -386,7 +430,7 @@ class ValueType(Rule):
                 else:
                     yield finding("wrong-type", f"{col.header} should be {parsed.error}, found {display(raw)}",
                                    row, col.key)
-            elif not self.sheet_accepts(col, raw, periods):
+            elif not accepts(raw):
                 note = f" ({parsed.note})" if parsed.note else ""
                 yield finding("read-leniently", f"{col.header} {display(raw)} was read as "
                                f"{display(parsed.value)}{note}; the template asks for {self.EXPECTED[col.type]}",
@@ -405,6 +449,9 @@ class FormulaText(Rule):
             value = row.record.values.get(col.key)
             if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
                 yield finding("formula-text", f"{col.header} starts with {value[0]!r}; kept as text", row, col.key)
+
+    def relevant(self, sheet, spec):
+        return bool(_columns(sheet, "text"))
 
 
 class ObjectiveId(Rule):
@@ -429,6 +476,9 @@ class ObjectiveId(Rule):
             if str(row.record.values.get(col.key)).casefold() not in ctx.objective_ids:
                 yield finding("unknown-objective", f"{display(row.raw.get(col.key))} is not an objective id "
                                f"(known: {', '.join(ctx.objective_ids.values())})", row, col.key)
+
+    def relevant(self, sheet, spec):
+        return bool(_columns(sheet, "objective"))
 
 
 class SheetId(Rule):
@@ -458,8 +508,11 @@ class SheetId(Rule):
                              self.untitled_message(col, source)))
         return out
 
+    def relevant(self, sheet, spec):
+        return bool(_columns(sheet, "references"))
+
     def findings(self, row, ctx):
-        for col in sheet_references(row.sheet):
+        for col in _columns(row.sheet, "references"):
             value = row.record.values.get(col.key)
             if not isinstance(value, str) or not value:
                 continue
@@ -500,11 +553,15 @@ class Direction(Rule):
         message = f"{sheet.column('target').header} against the objective's direction"
         return Check("target-direction", self.sheet_codes, "target", message, test, after=("baseline", "target"))
 
+    def relevant(self, sheet, spec):
+        return objective_column(sheet) is not None and self.applies(sheet)
+
     def findings(self, row, ctx):
-        col = objective_column(row.sheet)
-        if col is None or not self.applies(row.sheet):
+        objective_columns = _columns(row.sheet, "objective")
+        if not objective_columns or not self.applies(row.sheet):
             return
-        objective = ctx.strategy.objective(str(row.record.get(col.key, "")))
+        col = objective_columns[0]
+        objective = ctx.objective(str(row.record.get(col.key, "")))
         baseline, target = row.record.get("baseline"), row.record.get("target")
         if objective and _is_number(baseline) and _is_number(target) and not objective.moves_right_way(baseline, target):
             yield finding("target-direction", f"{objective.id} is to {objective.direction} but the target "
@@ -524,6 +581,9 @@ class DuplicateId(Rule):
         return Check("duplicate-initiative", self.sheet_codes, "id",
                      f"{env.sheet.column('id').header} also used on an earlier row", test)
 
+    def relevant(self, sheet, spec):
+        return sheet.has("id")
+
     def findings(self, row, ctx):
         if not row.sheet.has("id") or not row.record.id:
             return
@@ -531,6 +591,9 @@ class DuplicateId(Rule):
         if first is not row:
             yield finding("duplicate-initiative", f"id {row.record.id} is also used on row {first.record.row}",
                            row, "id")
+
+
+_REFERRERS: dict[tuple[int, int], tuple[Spec, SheetSpec, list[tuple[SheetSpec, Column]]]] = {}
 
 
 class Unreferenced(Rule):
@@ -543,6 +606,14 @@ class Unreferenced(Rule):
     def referrers(spec: Spec, sheet: SheetSpec) -> list[tuple[SheetSpec, Column]]:
         return [(s, c) for s in spec.sheets for c in sheet_references(s) if c.source == sheet.key]
 
+    def _referrers(self, spec: Spec, sheet: SheetSpec) -> list[tuple[SheetSpec, Column]]:
+        """``referrers``, once per spec and sheet object (asked on every row)."""
+        key = (id(spec), id(sheet))
+        hit = _REFERRERS.get(key)
+        if hit is None or hit[0] is not spec or hit[1] is not sheet:
+            hit = _REFERRERS[key] = (spec, sheet, self.referrers(spec, sheet))
+        return hit[2]
+
     def check(self, env: Env) -> Check | None:
         referrers = self.referrers(env.spec, env.sheet)
         if not referrers or not env.sheet.has("id"):
@@ -553,8 +624,11 @@ class Unreferenced(Rule):
         return Check("initiative-without-kpis", self.sheet_codes, "id", f"Nothing on the {titles} sheet for it yet",
                      f'IF(TRIM({ref})="",TRUE,{counts}=0)')
 
+    def relevant(self, sheet, spec):
+        return bool(self._referrers(spec, sheet))
+
     def findings(self, row, ctx):
-        referrers = self.referrers(ctx.spec, row.sheet)
+        referrers = self._referrers(ctx.spec, row.sheet)
         if referrers and row.record.id and row.record.id.casefold() not in ctx.referenced[row.sheet.key]:
             titles = " or ".join(s.title for s, _ in referrers)
             yield finding("initiative-without-kpis", f"{row.record.id} has nothing on the {titles} sheet", row, "id")
