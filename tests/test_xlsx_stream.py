@@ -120,3 +120,48 @@ def test_master_with_and_without_the_stream_is_the_same_file(tmp_path, monkeypat
     fast, slow = _parts(tmp_path / "stream.xlsx"), _parts(tmp_path / "cells.xlsx")
     assert fast.keys() == slow.keys()
     assert [n for n in fast if fast[n] != slow[n] and n != "docProps/core.xml"] == []
+
+
+def test_text_that_looks_like_rich_string_xml_is_shown_as_typed_in_the_master(tmp_path, fill, strategy, key):
+    """A department types '<r>&</r>' as a title: the master opens and shows it exactly, on every sheet."""
+    from python_calamine import CalamineWorkbook
+
+    from cascadebook import load_spec, reconcile, write_master
+    from conftest import clean_initiative
+
+    typed = ["<r>&</r>", "<r><t>hidden</t></r>"]
+    path = fill("MKT", rows={"initiatives": [clean_initiative("CO1", typed[0], 1, 2),
+                                             clean_initiative("CO2", typed[1], 1, 2)]})
+    result = reconcile(strategy, [path], key=key, jobs=1)
+    master = write_master(result, tmp_path / "master.xlsx")
+    book = CalamineWorkbook.from_path(master)
+    initiatives = book.get_sheet_by_name("Initiatives").to_python()
+    title = load_spec("department").sheet("initiatives").column("title").header
+    titles = [row[initiatives[0].index(title)] for row in initiatives[1:]]
+    assert titles == typed
+    hierarchy = [v for row in book.get_sheet_by_name("Goal Hierarchy").to_python() for v in row]
+    assert all(t in hierarchy for t in typed)
+    matrix = " ".join(str(v) for row in book.get_sheet_by_name("Alignment Matrix").to_python() for v in row)
+    assert all(t in matrix for t in typed)
+    openpyxl.load_workbook(master)  # a well-formed package
+
+
+@pytest.mark.parametrize("streaming", [True, False])
+def test_safe_workbook_shows_rich_string_lookalikes_as_typed(tmp_path, streaming):
+    """Check-ins and the master's cell-by-cell sheets write department text through xlsxwriter."""
+    from python_calamine import CalamineWorkbook
+
+    from cascadebook.xlsx import Workbook
+
+    typed = ["<r>&</r>", "<r><t>hidden</t></r>", "<r>" + "&" * 20_000 + "</r>"]
+    path = tmp_path / "safe.xlsx"
+    book = Workbook(str(path), {"constant_memory": streaming})
+    ws = book.add_worksheet("Data")
+    for r, text in enumerate(typed):
+        write_value(ws, r, 0, text)
+    ws.write_url(len(typed), 0, "internal:Data!A1", string=typed[0])
+    book.close()
+    openpyxl.load_workbook(path)  # well-formed
+    got = [row[0] for row in CalamineWorkbook.from_path(path).get_sheet_by_name("Data").to_python()]
+    assert got[:2] == typed[:2] and got[3] == typed[0]
+    assert got[2].startswith("<r>&&&") and got[2].endswith(CUT_MARKER)  # escaped, it passed the cell limit

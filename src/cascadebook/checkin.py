@@ -25,7 +25,7 @@ from .spec import Column, SheetSpec, Spec, load_spec
 from .templates import (HEADER_FILL, HEADER_ROW, INPUT_FILL, META_PROPERTY_PREFIX, META_SHEET, NUMBER_FORMATS,
                         PREFILLED_FILL, PROTECT_OPTIONS, make_metadata)
 from .values import display, parse_value
-from .xlsx import write_value
+from .xlsx import Workbook as SafeWorkbook, write_value
 
 CHECKIN_KIND = "checkin"
 HISTORY_SHEET = "Earlier check-ins"
@@ -136,7 +136,6 @@ def write_checkin(strategy: Strategy, department: Department, period: str, path:
                   master: MasterData, spec: Spec | None = None, key: bytes | None = None,
                   generated_at: str | None = None) -> Path:
     """Write one department's check-in workbook for ``period`` atomically; returns its path."""
-    import xlsxwriter
 
     spec = spec or checkin_spec()
     if period not in strategy.periods:
@@ -149,7 +148,7 @@ def write_checkin(strategy: Strategy, department: Department, period: str, path:
     earlier = _earlier(strategy, period)
     path = Path(path)
     with atomic_path(path) as tmp:
-        book = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False,
+        book = SafeWorkbook(str(tmp), {"in_memory": True, "strings_to_formulas": False,
                                                "strings_to_urls": False})
         fmt = _Formats(book)
         book.set_properties({

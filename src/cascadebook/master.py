@@ -24,7 +24,7 @@ from .findings import Finding
 from .model import Record
 from .reconcile import Reconciliation
 from .templates import HEADER_FILL, NUMBER_FORMATS
-from .xlsx import SheetStream, add_table, cut, forget_row, write_rows, write_value
+from .xlsx import SheetStream, Workbook as SafeWorkbook, add_table, cut, forget_row, write_rows, write_value
 
 EXCEL_MAX_ROWS = 1_048_576
 MAX_HYPERLINKS = 65_530  # Excel's limit per worksheet
@@ -183,7 +183,7 @@ def write_master(result: Reconciliation, path: str | Path) -> Path:
     with atomic_path(path) as tmp, tempfile.TemporaryDirectory(prefix="cascadebook-rows-") as rows_dir:
         # Streaming (constant_memory): each row goes to disk once written, so memory does not grow
         # with the rows; every sheet below is therefore written strictly top to bottom.
-        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+        book = SafeWorkbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
                                                "strings_to_numbers": False, "constant_memory": True,
                                                "tmpdir": rows_dir})
         book.set_properties({"title": f"{result.strategy.cycle} goal map", "company": result.strategy.company,

@@ -9,7 +9,9 @@ import re
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Sequence
 
+import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
 
 EXCEL_MAX_CHARS = 32767
 CUT_MARKER = " … [cut at Excel's 32,767-character cell limit]"
@@ -19,6 +21,39 @@ def cut(text: str) -> str:
     if len(text) <= EXCEL_MAX_CHARS:
         return text
     return text[: EXCEL_MAX_CHARS - len(CUT_MARKER)] + CUT_MARKER
+
+
+def as_rich_literal(text: str) -> str:
+    """Text that looks like rich-string XML, as a real rich string that shows exactly that text.
+
+    xlsxwriter copies a string that starts with ``<r>`` and ends with ``</r>`` into the file as raw
+    XML (its rich-string format): typed by a department, ``<r>&</r>`` would break the workbook and
+    ``<r><t>x</t></r>`` would show as "x". Wrapped, escaped, in one run, it shows as typed.
+    """
+    body, marker = text, ""
+    while True:
+        escaped = (body + marker).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        wrapped = f'<r><t xml:space="preserve">{escaped}</t></r>'
+        if len(wrapped) <= EXCEL_MAX_CHARS:
+            return wrapped
+        body = body[: len(body) - max(1, (len(wrapped) - EXCEL_MAX_CHARS) // 5)]  # escapes are 1-5 chars
+        marker = CUT_MARKER
+
+
+class SafeWorksheet(Worksheet):
+    """A worksheet whose every string -- ``write_string``, ``write_url``'s text, table headers -- is
+    shown as typed, whatever it looks like (see :func:`as_rich_literal`)."""
+
+    def _write_string(self, row, col, string, cell_format=None):
+        if isinstance(string, str) and string.startswith("<r>") and string.endswith("</r>"):
+            string = as_rich_literal(string)
+        return super()._write_string(row, col, string, cell_format)
+
+
+class Workbook(xlsxwriter.Workbook):
+    """The workbook class for files that hold what departments typed (the master, check-ins)."""
+
+    worksheet_class = SafeWorksheet
 
 
 def write_value(ws, r: int, c: int, value: Any, fmt=None) -> None:
