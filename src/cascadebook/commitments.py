@@ -154,10 +154,13 @@ def commitment_findings(strategy: Strategy, items: list[Commitment], allocations
         if o.budget_cap is not None and c.budget > o.budget_cap:
             yield Finding("over-budget-cap", f"{o.id}: initiatives ask {c.budget:,.0f}, the cap is {o.budget_cap:,.0f}",
                           sheet="Commitments", location=o.id)
+    asked: dict[str, list[float]] = {}  # department -> [budget, headcount], in one pass (not one per department)
+    for a in allocations:
+        totals = asked.setdefault(a.department, [0, 0])
+        totals[0] += a.budget or 0
+        totals[1] += a.headcount or 0
     for d in strategy.departments:
-        mine = [a for a in allocations if a.department == d.code]
-        budget = sum(a.budget or 0 for a in mine)
-        headcount = sum(a.headcount or 0 for a in mine)
+        budget, headcount = asked.get(d.code, (0, 0))
         if d.budget_cap is not None and budget > d.budget_cap:
             yield Finding("over-budget-cap", f"{d.code}: initiatives ask {budget:,.0f}, the cap is {d.budget_cap:,.0f}",
                           department=d.code, location=d.code)
