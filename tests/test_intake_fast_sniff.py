@@ -125,6 +125,11 @@ def test_a_prefixed_root_takes_the_exact_scans():
     (b'<c r="C5"><f t="shared" si="0"/><v>6</v></c>', set()),
     (b'<c r="C5"><f>1+1</f><v>2</v></c><c r="D5" t="str"><f>"a"</f></c>', {(5, 4)}),
     (b'<c r="C5"><f\t>1+1</f></c>', {(5, 3)}),
+    (b'<c r="C5"><f>1+1</f ></c>', {(5, 3)}),
+    (b'<c r="C5"><f>1+1</f><v/></c>', {(5, 3)}),
+    (b'<c r="C5"><f t="shared" ref="C5:C6" si="0">2*3</f><v>6</v></c><c r="C6"><f t="a>b" si="0"/></c>', {(6, 3)}),
+    (b'<c r="C5"><f t="shared" ref="C5:C6" si="0">2*3</f><v>6</v></c><c r="C6"><f si="0" t="a/b"/></c>', {(6, 3)}),
+    (b'<c r="C5" t="str"><f aca="false">"a"</f><v>a</v></c>', set()),  # LibreOffice
 ])
 def test_formulas_without_a_cached_value_are_found(cells, uncached):
     data = sheet_xml(b'<row r="5">' + cells + b"</row>")

@@ -395,7 +395,18 @@ class ValueType(Rule):
         """``sheet_accepts`` with the column and periods bound (the |list| worked out once)."""
         if col.type in LIST_KINDS:
             pipes = self.options(col, periods)
-            return lambda raw: sheet_in(raw, pipes)
+            seen: dict[str, bool] = {}  # a listed column's texts repeat: each is looked up once
+
+            def listed(raw: Any) -> bool:
+                if type(raw) is not str:
+                    return sheet_in(raw, pipes)
+                hit = seen.get(raw)
+                if hit is None:
+                    hit = sheet_in(raw, pipes)
+                    if len(seen) < 4096:
+                        seen[raw] = hit
+                return hit
+            return listed
         if col.type in ("integer", "date"):
             return lambda raw: self.sheet_accepts(col, raw, periods)
 

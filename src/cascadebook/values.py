@@ -365,30 +365,81 @@ KINDS: frozenset[str] = frozenset(_PARSERS)
 def parse_value(raw: object, kind: str, *, choices: Sequence[str] | None = None,
                 periods: Sequence[str] | None = None, cycle_year: int | None = None) -> Parsed:
     """Parse one cell value ``raw`` as ``kind`` (see module docstring for the rules)."""
-    return value_parser(kind, choices=choices, periods=periods, cycle_year=cycle_year)(raw)
+    parser = _PARSERS.get(kind)
+    if parser is None:
+        raise ValueError(f"unknown value kind {kind!r}; expected one of {sorted(_PARSERS)}")
+    if raw is None:
+        return _BLANK
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if raw and (raw[0] in _ZW or raw[-1] in _ZW):
+            raw = _ZW_STRIP.sub("", raw)
+        if not raw:
+            return _BLANK
+        if kind != "text" and kind != "choice" and len(raw) <= 16 and raw.casefold() in BLANK_MARKERS:
+            return _BLANK
+    return parser(raw, choices=choices, periods=periods, cycle_year=cycle_year)
 
 
 def value_parser(kind: str, *, choices: Sequence[str] | None = None, periods: Sequence[str] | None = None,
                  cycle_year: int | None = None) -> Callable[[object], Parsed]:
-    """``parse_value`` with its kind and options bound: what to call once per cell of a column."""
+    """``parse_value`` with its kind and options bound, for the cells of one column (reconcile).
+
+    A column's texts repeat (units, periods, choices, objective ids), and a text's reading depends on
+    nothing else, so the readings of texts are kept (``Parsed`` is immutable), up to ``_MEMO`` of
+    them; free text (``text`` columns) is only stripped, so it is not kept.
+    """
     parser = _PARSERS.get(kind)
     if parser is None:
         raise ValueError(f"unknown value kind {kind!r}; expected one of {sorted(_PARSERS)}")
     markers_blank = kind != "text" and kind != "choice"
+    options = dict(choices=choices, periods=periods, cycle_year=cycle_year)
+
+    def parse_text(raw: str) -> Parsed:
+        raw = raw.strip()
+        if not raw:
+            return _BLANK
+        if raw[0] in _ZW or raw[-1] in _ZW:
+            raw = _ZW_STRIP.sub("", raw)
+            if not raw:
+                return _BLANK
+        if markers_blank and len(raw) <= 16 and raw.casefold() in BLANK_MARKERS:
+            return _BLANK
+        return parser(raw, **options)
+
+    if kind == "text":
+        def parse(raw: object) -> Parsed:
+            if type(raw) is str:
+                text = raw.strip()
+                if text and text[0] not in _ZW and text[-1] not in _ZW:
+                    return Parsed(text)  # what _text gives a stripped string
+                return parse_text(raw)
+            if raw is None:
+                return _BLANK
+            return parse_text(raw) if isinstance(raw, str) else parser(raw, **options)
+        return parse
+
+    memo: dict[str, Parsed] = {}
+    fast_float = kind in ("number", "currency")
 
     def parse(raw: object) -> Parsed:
+        t = type(raw)
+        if t is str:
+            hit = memo.get(raw)  # type: ignore[arg-type]
+            if hit is None:
+                hit = parse_text(raw)  # type: ignore[arg-type]
+                if len(memo) < _MEMO:
+                    memo[raw] = hit  # type: ignore[index]
+            return hit
+        if t is float and fast_float and math.isfinite(raw):  # type: ignore[arg-type]
+            return Parsed(raw)  # what _number gives a finite float
         if raw is None:
             return _BLANK
         if isinstance(raw, str):
-            raw = raw.strip()
-            if not raw:
-                return _BLANK
-            if raw[0] in _ZW or raw[-1] in _ZW:
-                raw = _ZW_STRIP.sub("", raw)
-                if not raw:
-                    return _BLANK
-            if markers_blank and len(raw) <= 16 and raw.casefold() in BLANK_MARKERS:
-                return _BLANK
-        return parser(raw, choices=choices, periods=periods, cycle_year=cycle_year)
+            return parse_text(raw)
+        return parser(raw, **options)
 
     return parse
+
+
+_MEMO = 4096  # readings of texts kept per bound parser
