@@ -31,7 +31,7 @@ regular-expression passes (~1 ms for a 750 KB sheet). The fast checks are conclu
 one case they recognise -- on a sheet with the usual unprefixed root, every cell start tag begins
 exactly ``<c r="A1"`` with a reference within ``A1:AZ9999`` (one search, ``SUSPECT_CELL``, finds
 any other cell start: no ``r``, another attribute first, a far or odd reference, a prefixed
-``<x:c``), and every formula is directly followed by its ``<v>`` (one search, ``SUSPECT_FORMULA``);
+``<x:c``), and every formula ends directly followed by its ``<v>`` (one search, ``SUSPECT_FORMULA``);
 anything else runs the exact scans.
 """
 from __future__ import annotations
@@ -67,10 +67,11 @@ ALL_REFS = re.compile(_REF)
 # none of which is another ``r`` (calamine takes the last of two): its absence proves a plain sheet
 # small. The pattern starts with a literal (``c``), so the search runs near the speed of a byte search.
 SUSPECT_CELL = re.compile(rb"""c(?=[\s/>])(?<=[<:]c)(?:(?<=:c)|(?! r="A?[A-Z][0-9]{1,4}"(?: (?!r=)[^\s=/>"']+="[^"]*")*+/?>))""")
-# A formula start tag whose text is not directly followed by ``</f><v>``: its absence proves that
-# every formula of a plain sheet has its cached value (Excel, xlsxwriter). Prefixed ``<xm:f>`` are
-# Excel's own (data validations, conditional formats in extLst), not cells' formulas.
-SUSPECT_FORMULA = re.compile(rb"<f[\s/>][^<]*+(?!</f><v>)")
+# A formula end tag not directly followed by ``<v>``, or a formula element closed on itself
+# (``<f t="shared" si="0"/>``): its absence proves that every formula of a plain sheet has its cached
+# value right after it (Excel, xlsxwriter, LibreOffice). Prefixed ``<xm:f>`` are Excel's own (data
+# validations, conditional formats in extLst), not cells' formulas.
+SUSPECT_FORMULA = re.compile(rb"""</f(?:>(?!<v>)|\s)|<f(?:\s(?:[^"'>/]++|"[^"]*+"|'[^']*+')*+)?/>""")
 CELL_WITHOUT_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c(?=[\s/>])(?![^>]*\br\s*=)")
 ROW_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br\s*=\s*["']([0-9]{1,9})""")
 ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
@@ -115,8 +116,8 @@ class Package:
     macros: bool = False
     sheets: dict[str, SheetScan] = field(default_factory=dict)  # by sheet name, scanned
     largest: int = 0  # the largest range of any sheet part, for names that could not be mapped
-    pending: dict[str, tuple[str, bytearray]] = field(default_factory=dict)  # name -> (part, xml), not scanned yet
-    unmapped: list[tuple[str, bytearray]] = field(default_factory=list)  # sheet parts no name points at
+    pending: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # name -> (part, xml), not scanned yet
+    unmapped: list[tuple[str, bytes]] = field(default_factory=list)  # sheet parts no name points at
 
     def scan(self, name: str) -> SheetScan | None:
         """The scan of one sheet, done on first use (xlsx sheets that are never read are never scanned)."""
@@ -232,7 +233,7 @@ def _inflate_parts(handle, infos, parts: dict[str, bytes]) -> None:
         parts[info.filename] = data
 
 
-def _inflate(handle, info) -> bytearray:
+def _inflate(handle, info) -> bytes:
     """One part, inflated with a bounded stream: never more than it declares, never more than MAX_PART."""
     if info.flag_bits & 0x1:
         raise Refused("file-encrypted", f"the part {info.filename!r} is encrypted")
@@ -244,28 +245,30 @@ def _inflate(handle, info) -> bytearray:
     handle.seek(info.header_offset + 30 + name_len + extra_len)
     cap = min(info.file_size, MAX_PART)
     remaining = info.compress_size
-    out = bytearray()
     if info.compress_type == 0:
-        out += handle.read(min(remaining, cap + 1))
+        out = handle.read(min(remaining, cap + 1))
         if len(out) < min(remaining, cap + 1):
             raise Refused("file-unreadable", "the file is damaged or truncated")
     elif info.compress_type == 8:
         inflater = zlib.decompressobj(-15)
-        while remaining > 0 and not inflater.eof:
-            raw = handle.read(min(1 << 16, remaining))
+        pieces: list[bytes] = []  # an ordinary part comes out in one piece, used as it is (no copy)
+        size = 0
+        while remaining > 0 and not inflater.eof and size <= cap:
+            raw = handle.read(min(1 << 20, remaining))
             if not raw:
                 raise Refused("file-unreadable", "the file is damaged or truncated")
             remaining -= len(raw)
             while raw and not inflater.eof:
                 try:
-                    out += inflater.decompress(raw, cap - len(out) + 1)
+                    piece = inflater.decompress(raw, cap - size + 1)
                 except zlib.error as exc:
                     raise Refused("file-unreadable", f"the file is damaged ({exc})") from None
-                if len(out) > cap:
+                pieces.append(piece)
+                size += len(piece)
+                if size > cap:
                     break
                 raw = inflater.unconsumed_tail
-            if len(out) > cap:
-                break
+        out = pieces[0] if len(pieces) == 1 else b"".join(pieces)
     else:
         raise Refused("file-unreadable", f"the part {info.filename!r} uses an unsupported compression")
     if len(out) > cap:
@@ -276,7 +279,7 @@ def _inflate(handle, info) -> bytearray:
                       f"{MAX_PART // (1024 * 1024)} MB; refused as a zip bomb")
     if zlib.crc32(out) != info.CRC or len(out) != info.file_size:
         raise Refused("file-unreadable", f"the file is damaged (the part {info.filename!r} fails its checksum)")
-    return out  # a bytearray: regular expressions and byte searches take it as it is
+    return out
 
 
 def _check_prolog(name: str, data: bytes) -> None:
@@ -391,7 +394,7 @@ def _scan_xlsx(parts: dict[str, bytes], names: dict[str, str], package: Package)
             package.unmapped.append((part, data))
 
 
-def _scan_sheet(name: str, part: str, data: bytearray) -> SheetScan:
+def _scan_sheet(name: str, part: str, data: bytes) -> SheetScan:
     scan = SheetScan(name, part)
     plain = _plain_root(data)
     scan.rows, scan.cols = _extent(data, plain)
@@ -432,7 +435,7 @@ def _exact_extent(data: bytes) -> tuple[int, int]:
 
 def _may_lack_values(data: bytes, plain: bool) -> bool:
     """False when no formula can be without its cached value (the exact scan is then not needed)."""
-    if plain:  # one search: a formula whose text is not directly followed by </f><v>
+    if plain:  # one search: a formula not directly followed by <v>, or one closed on itself
         return SUSPECT_FORMULA.search(data) is not None
     return FORMULA.search(data) is not None
 
