@@ -150,7 +150,7 @@ def lying(base: Path, path: Path, part: str) -> Path:
 def test_parts_no_reader_opens_are_checked_by_declared_size_only(base, tmp_path):
     """A lying header on the theme hurts nobody: calamine never opens it, nor does cascadebook."""
     assert inspect(lying(base, tmp_path / "theme.xlsx", "xl/theme/theme1.xml")).scan("S") is not None
-    for part in (SHEET, "xl/styles.xml", "xl/workbook.xml", "docProps/core.xml"):  # parts someone reads
+    for part in (SHEET, "xl/styles.xml", "xl/workbook.xml", "_rels/.rels", "docProps/core.xml"):  # parts someone reads
         with pytest.raises(Refused, match="declares 4096 bytes but inflates to more"):
             inspect(lying(base, tmp_path / "part.xlsx", part))
 

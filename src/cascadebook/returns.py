@@ -22,6 +22,7 @@ What people do to the sheets, and what happens:
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections import Counter
@@ -115,7 +116,10 @@ class _Book:
 
         self.package = package
         self.ret = ret
-        self.book = CalamineWorkbook.from_path(str(path))
+        if package.kind == "xlsx":  # the parts sniff checked, lean (see Package.for_calamine)
+            self.book = CalamineWorkbook.from_filelike(io.BytesIO(package.for_calamine()))
+        else:
+            self.book = CalamineWorkbook.from_path(str(path))
         self.names = list(self.book.sheet_names)
         self._rows: dict[str, Rows | None] = {}
         self.too_large: dict[str, str] = {}  # sheet name -> message
