@@ -7,8 +7,8 @@ committed contribution is compared with the target change (target - baseline).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
 
 from .findings import Finding
 from .model import Objective, Record, Strategy
@@ -17,7 +17,7 @@ SPLIT_TOLERANCE = 0.005
 SURPLUS_RATIO = 1.5
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # (frozen slots dataclasses do not unpickle on Python 3.10)
 class Allocation:
     department: str
     initiative_id: str
@@ -26,7 +26,14 @@ class Allocation:
     contribution: float | None  # weighted share, in the objective's unit
     budget: float | None
     headcount: float | None
-    record: Record
+    initiatives: Sequence[Record] = field(repr=False, compare=False)  # where the initiative's record is
+    index: int = field(repr=False)
+
+    @property
+    def record(self) -> Record:
+        """The initiative itself, looked up when asked: with many departments the initiatives are
+        packed (see :mod:`cascadebook.store`), and an allocation must not keep one decoded."""
+        return self.initiatives[self.index]
 
 
 @dataclass(frozen=True)
@@ -65,11 +72,11 @@ def _cell_finding(code: str, message: str, record: Record, key: str) -> Finding:
                    cell=record.cells.get(key, f"A{record.row}"), department=record.department)
 
 
-def allocate(strategy: Strategy, initiatives: Iterable[Record]) -> tuple[list[Allocation], list[Finding]]:
+def allocate(strategy: Strategy, initiatives: Sequence[Record]) -> tuple[list[Allocation], list[Finding]]:
     """Split every initiative over the objectives it serves; report splits that do not add up."""
     allocations: list[Allocation] = []
     findings: list[Finding] = []
-    for record in initiatives:
+    for index, record in enumerate(initiatives):
         split = record.values.get("objective_split")
         parts: list[tuple[str, float]] = []
         if isinstance(split, tuple) and split:
@@ -99,7 +106,7 @@ def allocate(strategy: Strategy, initiatives: Iterable[Record]) -> tuple[list[Al
             allocations.append(Allocation(
                 record.department, record.id, objective_id, weight, share,
                 None if budget is None else budget * weight, None if headcount is None else headcount * weight,
-                record))
+                initiatives, index))
             if share is not None:
                 findings.extend(_check_share(strategy.objective(objective_id), share, record))
     return allocations, findings

@@ -11,9 +11,8 @@ import os
 import tempfile
 import re
 from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 from itertools import islice
+from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import xlsxwriter
@@ -295,9 +294,8 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
     inits, kpis = tables["initiatives"], tables.get("kpis")
     findings, sources = tables["findings"], tables["sources"]
     covered = sum(1 for c in result.commitments if c.initiatives)
-    budget = sum(r.values.get("budget") or 0 for r in result.initiatives if _is_number(r.values.get("budget")))
-    headcount = sum(r.values.get("headcount") or 0 for r in result.initiatives
-                    if _is_number(r.values.get("headcount")))
+    budget = sum(t.get("budget", 0) for t in result.tally().values())
+    headcount = sum(t.get("headcount", 0) for t in result.tally().values())
     commit_rows = len(s.objectives)
     initiatives_col = column_letter(COMMITMENT_HEADERS.index("Initiatives") + 1)
     facts: list[tuple[str, Callable[[Any, int], None]]] = [
@@ -442,12 +440,8 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
     ws.set_column(len(s.objectives) + 1, len(s.objectives) + 1, 11)
     ws.set_row(0, 45)
     ws.freeze_panes(1, 1)
-    first_row = {}
-    for i, record in enumerate(result.initiatives, 2):
-        first_row.setdefault((record.department, record.id), i)
-    frame = pd.DataFrame(
-        [(a.department, a.objective_id, _matrix_line(a.record, a.weight), first_row.get((a.department, a.initiative_id)))
-         for a in result.allocations],
+    frame = pd.DataFrame(  # row: the initiative's row in the Initiatives table (header, then one per record)
+        [(a.department, a.objective_id, _matrix_line(a.record, a.weight), a.index + 2) for a in result.allocations],
         columns=["department", "objective", "line", "row"],
     )
     cells = frame.groupby(["department", "objective"], sort=True).agg(line=("line", "\n".join), row=("row", "min")) \
@@ -513,27 +507,14 @@ def _hierarchy(w: _Writer, result: Reconciliation) -> None:
     ws.freeze_panes(1, 0)
     ws.outline_settings(True, False, True, False)
     ws.autofilter(0, 0, 0, len(headers) - 1)
-    kpis_by_initiative: dict[tuple[str, str], list[Record]] = {}
-    for k in result.kpis:
-        kpis_by_initiative.setdefault((k.department, str(k.values.get("initiative_id") or "").casefold()), []).append(k)
-    by_objective: dict[str, list] = {}
-    for a in result.allocations:
-        by_objective.setdefault(a.objective_id, []).append(a)
+    below = _rows_by_objective(result)
 
     def rows() -> Iterable[tuple[int, list[Any]]]:  # made while written: never a copy of every record
         yield 0, ["Vision", "", s.vision]
         yield 0, ["Mission", "", s.mission]
         for o in s.objectives:
             yield 1, ["Objective", o.id, o.title, "", o.owner, o.metric, o.baseline, o.target, o.deadline]
-            for a in by_objective.get(o.id, []):
-                i = a.record
-                v = i.values
-                yield 2, ["Initiative", i.id, v.get("title"), i.department, v.get("owner"), v.get("expected_impact"),
-                          v.get("baseline"), v.get("target"), v.get("due_period")]
-                for k in kpis_by_initiative.get((i.department, i.id.casefold()), []):
-                    v = k.values
-                    yield 3, [f"{v.get('level') or 'KPI'} KPI", k.id, v.get("name"), k.department, v.get("owner"),
-                              v.get("team"), v.get("baseline"), v.get("target"), v.get("due_period")]
+            yield from below(o.id)
 
     progress = None
     if result.progress:  # progress and RAG at every level, beside the goals
@@ -559,6 +540,77 @@ def _hierarchy(w: _Writer, result: Reconciliation) -> None:
         forget_row(ws, r - 1)
     if progress:
         progress.finish(ws)
+
+
+def _initiative_row(i: Record) -> tuple[int, list[Any]]:
+    v = i.values
+    return 2, ["Initiative", i.id, v.get("title"), i.department, v.get("owner"), v.get("expected_impact"),
+               v.get("baseline"), v.get("target"), v.get("due_period")]
+
+
+def _kpi_row(k: Record) -> tuple[int, list[Any]]:
+    v = k.values
+    return 3, [f"{v.get('level') or 'KPI'} KPI", k.id, v.get("name"), k.department, v.get("owner"), v.get("team"),
+               v.get("baseline"), v.get("target"), v.get("due_period")]
+
+
+def _kpi_key(k: Record) -> str:
+    return str(k.values.get("initiative_id") or "").casefold()
+
+
+def _rows_by_objective(result: Reconciliation) -> Callable[[str], Iterable[tuple[int, list[Any]]]]:
+    """The Goal Hierarchy's initiative and KPI rows under one objective, in allocation order.
+
+    The sheet goes objective by objective, the records department by department. Plain records are
+    looked up where they are. Packed ones (store.py) would be decoded once per objective that way,
+    so each department is decoded once instead and its rows go to a packed spool per objective.
+    """
+    kpis = result.kpis
+    if not (getattr(result.initiatives, "is_packed", False) or getattr(kpis, "is_packed", False)):
+        by_initiative: dict[tuple[str, str], list[int]] = {}
+        for index, k in enumerate(kpis):
+            by_initiative.setdefault((k.department, _kpi_key(k)), []).append(index)
+        by_objective: dict[str, list] = {}
+        for a in result.allocations:
+            by_objective.setdefault(a.objective_id, []).append(a)
+
+        def plain(objective_id: str) -> Iterable[tuple[int, list[Any]]]:
+            for a in by_objective.get(objective_id, []):
+                i = a.record
+                yield _initiative_row(i)
+                for index in by_initiative.get((i.department, i.id.casefold()), []):
+                    yield _kpi_row(kpis[index])
+        return plain
+
+    from itertools import groupby
+
+    from .store import RecordList
+
+    spans: dict[str, list[int]] = {}  # department -> [first, last + 1] of its KPIs' positions
+    for index, k in enumerate(kpis):
+        spans.setdefault(k.department, [index, index])[1] = index + 1
+    spools: dict[str, RecordList] = {}
+    pending: dict[str, list] = {}
+    for department, allocations in groupby(result.allocations, key=lambda a: a.department):
+        first, end = spans.get(department, (0, 0))
+        mine: dict[str, list[Record]] = {}
+        for index in range(first, end):
+            k = kpis[index]
+            if k.department == department:
+                mine.setdefault(_kpi_key(k), []).append(k)
+        for a in allocations:
+            i = a.record
+            out = pending.setdefault(a.objective_id, [])
+            out.append(_initiative_row(i))
+            out.extend(_kpi_row(k) for k in mine.get(i.id.casefold(), []))
+            if len(out) >= 4096:
+                spools.setdefault(a.objective_id, RecordList()).add(RecordList(out).packed())
+                pending[a.objective_id] = []
+
+    def spooled(objective_id: str) -> Iterable[tuple[int, list[Any]]]:
+        yield from spools.pop(objective_id, ())
+        yield from pending.pop(objective_id, ())
+    return spooled
 
 
 def _findings(w: _Writer, result: Reconciliation, table: Table, master_dir: Path) -> None:
@@ -609,7 +661,3 @@ def _link(f: Finding, source: str | None, master_dir: Path) -> str | None:
     if len(target) - len("external:") > MAX_URL or len(anchor) > MAX_ANCHOR:
         target = f"external:{rel}"
     return target if len(target) - len("external:") <= MAX_URL else None
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 from .cells import row_ranges
 from .commitments import Allocation, Commitment, allocate, commitment_findings, commitments
@@ -22,9 +22,11 @@ from .progress import ProgressReport
 from .returns import WORKBOOK_SUFFIXES, Return, expand_inputs
 from .signing import verify
 from .spec import Spec, load_spec
+from .store import RecordList
 from .validate import validate_records
 
 Progress = Callable[[int, int, str], None]
+PACK_ABOVE = 2_000  # workbooks; below it rows stay plain objects (fastest), above it they are packed
 
 
 @dataclass
@@ -32,7 +34,7 @@ class Reconciliation:
     strategy: Strategy
     spec: Spec
     sources: list[Return]
-    records: dict[str, list[Record]]
+    records: dict[str, Sequence[Record]]  # a RecordList per sheet key (store.py)
     findings: list[Finding]
     allocations: list[Allocation] = field(default_factory=list)
     commitments: list[Commitment] = field(default_factory=list)
@@ -76,14 +78,15 @@ class Reconciliation:
         per department would cost departments × rows (40 million steps at 1,000 departments)."""
         if self._tally is None:
             out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-            for key, rows in self.records.items():
+            for key, rows in self.records.items():  # one pass each: the rows may be packed (store.py)
                 for r in rows:
-                    out[r.department][key] += 1
-            for r in self.initiatives:
-                for field_ in ("budget", "headcount"):
-                    value = r.values.get(field_)
-                    if isinstance(value, (int, float)) and not isinstance(value, bool):
-                        out[r.department][field_] += value
+                    mine = out[r.department]
+                    mine[key] += 1
+                    if key == "initiatives":
+                        for field_ in ("budget", "headcount"):
+                            value = r.values.get(field_)
+                            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                                mine[field_] += value
             for a in self.allocations:
                 out[a.department]["allocations"] += 1
                 out[a.objective_id]["objective_allocations"] += 1
@@ -119,6 +122,7 @@ class _Intake:
     spec: Spec
     strategy: Strategy
     key: bytes | None
+    pack: bool = False  # many files: hand each department's rows back packed (see store.py)
 
     def __call__(self, path: Path, name: str) -> Return:
         ret = read_any(path, self.spec, name)
@@ -126,6 +130,8 @@ class _Intake:
         if ret.status == "accepted" and not is_checkin(ret):
             ret.records, ret.row_findings = validate_records(self.strategy, self.spec, ret.records, ret.department)
             ret.validated = True
+            if self.pack:
+                ret.records = {k: RecordList(rows).packed() for k, rows in ret.records.items()}
         return ret
 
 
@@ -201,8 +207,14 @@ def _rows_not_taken(ret: Return) -> Iterable[Finding]:
 
 
 def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | None = None,
-              key: bytes | None = None, jobs: int | None = None, progress: Progress | None = None) -> Reconciliation:
-    """Read, identify, validate and consolidate every returned workbook under ``inputs``."""
+              key: bytes | None = None, jobs: int | None = None, progress: Progress | None = None,
+              pack_above: int | None = None) -> Reconciliation:
+    """Read, identify, validate and consolidate every returned workbook under ``inputs``.
+
+    With more than ``pack_above`` workbooks (default :data:`PACK_ABOVE`) each department's rows are
+    kept packed (compressed) and decoded as they are used: memory then grows by a tenth of what the
+    rows take as Python objects, for a few percent more time.
+    """
     spec = spec or load_spec("department")
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     files, skipped = [], []
@@ -213,7 +225,8 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
                                                     file=name)]))
         else:
             files.append((path, name))
-    sources = _read_all(files, _Intake(spec, strategy, key), jobs, progress)
+    pack = len(files) > (PACK_ABOVE if pack_above is None else pack_above)
+    sources = _read_all(files, _Intake(spec, strategy, key, pack), jobs, progress)
     checkins = [r for r in sources if is_checkin(r)]  # progress reports: reconcile_checkins below
     sources = [r for r in sources if not is_checkin(r)]
 
@@ -241,7 +254,7 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
             newest[ret.department] = ret
 
     findings: list[Finding] = []
-    records: dict[str, list[Record]] = {s.key: [] for s in spec.sheets}
+    records: dict[str, RecordList] = {s.key: RecordList() for s in spec.sheets}
     for ret in sources:
         if ret.status in ("superseded", "rejected"):
             ret.findings.extend(_rows_not_taken(ret))
@@ -250,7 +263,7 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
         ret = newest[code]
         findings.extend(ret.row_findings)
         for sheet_key, rows in ret.records.items():
-            records[sheet_key].extend(rows)
+            records.setdefault(sheet_key, RecordList()).add(rows if isinstance(rows, RecordList) else list(rows))
     for ret in skipped:
         findings.extend(ret.findings)
 
