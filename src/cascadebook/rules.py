@@ -318,6 +318,26 @@ def _columns(sheet: SheetSpec, what: str) -> tuple[Column, ...]:
     return hit[1]
 
 
+_HAS: dict[tuple[int, str], tuple[SheetSpec, bool]] = {}
+_SOURCES: dict[tuple[int, int], tuple[Spec, Column, SheetSpec]] = {}
+
+
+def _has(sheet: SheetSpec, key: str) -> bool:
+    """``sheet.has(key)``, once per sheet object (asked on every row)."""
+    hit = _HAS.get((id(sheet), key))
+    if hit is None or hit[0] is not sheet:
+        hit = _HAS[(id(sheet), key)] = (sheet, sheet.has(key))
+    return hit[1]
+
+
+def _source(spec: Spec, col: Column) -> SheetSpec:
+    """``spec.sheet(col.source)``, once per spec and column object."""
+    hit = _SOURCES.get((id(spec), id(col)))
+    if hit is None or hit[0] is not spec or hit[1] is not col:
+        hit = _SOURCES[(id(spec), id(col))] = (spec, col, spec.sheet(col.source))
+    return hit[2]
+
+
 class Required(Rule):
     """A started row needs its required values."""
 
@@ -527,11 +547,11 @@ class SheetId(Rule):
             value = row.record.values.get(col.key)
             if not isinstance(value, str) or not value:
                 continue
-            source = ctx.spec.sheet(col.source)
+            source = _source(ctx.spec, col)
             if not ctx.known(source.key, value):
                 yield finding("unknown-initiative", f"{value} is not an id on the {source.title} sheet", row, col.key)
                 continue
-            if not source.has("title"):
+            if not _has(source, "title"):
                 continue
             target = ctx.first_by_id[source.key].get(value.casefold())
             if target is None or target.parsed["title"].blank:
@@ -569,7 +589,7 @@ class Direction(Rule):
 
     def findings(self, row, ctx):
         objective_columns = _columns(row.sheet, "objective")
-        if not objective_columns or not self.applies(row.sheet):
+        if not objective_columns or not (_has(row.sheet, "baseline") and _has(row.sheet, "target")):
             return
         col = objective_columns[0]
         objective = ctx.objective(str(row.record.get(col.key, "")))
@@ -596,7 +616,7 @@ class DuplicateId(Rule):
         return sheet.has("id")
 
     def findings(self, row, ctx):
-        if not row.sheet.has("id") or not row.record.id:
+        if not _has(row.sheet, "id") or not row.record.id:
             return
         first = ctx.first_by_id[row.sheet.key][row.record.id.casefold()]
         if first is not row:

@@ -307,9 +307,12 @@ def _inflate(handle, info) -> bytes:
 
 
 def _check_prolog(name: str, data: bytes) -> None:
-    head = data[:PROLOG_BYTES]
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:200]:
-        head = head.decode("utf-16", errors="replace").encode("utf-8", errors="replace")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:200]:
+        head = data[:PROLOG_BYTES].decode("utf-16", errors="replace").encode("utf-8", errors="replace")
+    elif data.find(b"<!", 0, PROLOG_BYTES) < 0:  # the usual case, found without copying the head
+        return
+    else:
+        head = data[:PROLOG_BYTES]
     if b"<!" not in head:
         return
     root = ROOT_START.search(head)

@@ -24,13 +24,16 @@ def parse_row(strategy: Strategy, sheet: SheetSpec, record: Record, objective_id
     raw_values = record.values
     values = dict(raw_values)
     parsed = {}
-    for key, parse, objective in _plan(sheet, strategy.periods, cycle_year):
+    for key, parse, memo, objective in _plan(sheet, strategy.periods, cycle_year):
         raw = raw_values.get(key)
         if raw is None or raw == "":  # an empty cell (most optional cells): blank without asking the parser
             parsed[key] = BLANK
             values[key] = None
             continue
-        p = parse(raw)
+        if memo is not None and type(raw) is str:  # a text read before in this column (see value_parser)
+            p = memo.get(raw) or parse(raw)
+        else:
+            p = parse(raw)
         parsed[key] = p
         if p.blank:
             values[key] = None
@@ -44,7 +47,7 @@ def parse_row(strategy: Strategy, sheet: SheetSpec, record: Record, objective_id
     return Row(sheet, typed, raw_values, parsed)
 
 
-Plan = list[tuple[str, Callable[[object], Parsed], bool]]
+Plan = list[tuple[str, Callable[[object], Parsed], "dict[str, Parsed] | None", bool]]
 _PLANS: dict[tuple[int, tuple[str, ...], int | None], tuple[SheetSpec, Plan]] = {}
 
 
@@ -54,8 +57,11 @@ def _plan(sheet: SheetSpec, periods: tuple[str, ...], cycle_year: int | None) ->
     key = (id(sheet), tuple(periods), cycle_year)
     hit = _PLANS.get(key)
     if hit is None or hit[0] is not sheet:
-        plan = [(col.key, value_parser(col.type, choices=col.choices or None, periods=periods, cycle_year=cycle_year),
-                 col.type == "reference" and col.source == "objectives") for col in sheet.columns]
+        plan = []
+        for col in sheet.columns:
+            parse = value_parser(col.type, choices=col.choices or None, periods=periods, cycle_year=cycle_year)
+            plan.append((col.key, parse, getattr(parse, "memo", None),
+                         col.type == "reference" and col.source == "objectives"))
         hit = _PLANS[key] = (sheet, plan)
     return hit[1]
 

@@ -439,6 +439,7 @@ def value_parser(kind: str, *, choices: Sequence[str] | None = None, periods: Se
             return parse_text(raw)
         return parser(raw, **options)
 
+    parse.memo = memo  # type: ignore[attr-defined]  # for callers that look a text up themselves first
     return parse
 
 
