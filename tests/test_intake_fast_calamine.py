@@ -73,3 +73,15 @@ def test_the_benchmark_corpus_reads_the_same():
         pytest.skip("no benchmark corpus here (benchmarks/make_corpus.py makes it)")
     for path in returns:
         assert same_as_calamine(path) == 5
+
+
+def test_a_calamine_that_wants_other_parts_reads_the_file_itself(fill, monkeypatch):
+    from cascadebook import load_spec, read_return
+    from cascadebook.sniff import Package
+
+    path = fill("MKT", rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)]})
+    want = read_return(path, load_spec())
+    monkeypatch.setattr(Package, "for_calamine", lambda self: b"PK\x05\x06" + bytes(18))  # an empty zip
+    got = read_return(path, load_spec())
+    assert got.status == want.status == "read" and got.records == want.records
+    assert [f.to_dict() for f in got.findings] == [f.to_dict() for f in want.findings]

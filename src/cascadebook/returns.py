@@ -116,9 +116,13 @@ class _Book:
 
         self.package = package
         self.ret = ret
+        self.book = None
         if package.kind == "xlsx":  # the parts sniff checked, lean (see Package.for_calamine)
-            self.book = CalamineWorkbook.from_filelike(io.BytesIO(package.for_calamine()))
-        else:
+            try:
+                self.book = CalamineWorkbook.from_filelike(io.BytesIO(package.for_calamine()))
+            except Exception:  # noqa: BLE001 - a calamine that opens parts sniff does not know: the file itself
+                self.book = None
+        if self.book is None:
             self.book = CalamineWorkbook.from_path(str(path))
         self.names = list(self.book.sheet_names)
         self._rows: dict[str, Rows | None] = {}

@@ -30,7 +30,8 @@ What calamine reads is what was checked here: an xlsx is handed to calamine as a
 parts it opens, taken from this inflate (``Package.for_calamine``), so no part is inflated twice, no
 zip trick can show calamine other bytes, and each sheet comes without the text of the formulas that
 have a cached value (``FORMULA_WITH_VALUE``: calamine reads the ``<v>`` and skips the ``<f>``; a
-template's sheets are three-quarters live-check formulas, most of calamine's time).
+template's sheets are three-quarters live-check formulas, most of calamine's time). Should a
+calamine version want a part that is not there, returns.py lets it read the file itself (as before).
 
 Cost on an ordinary return: one inflate of the parts above, one pass over each sheet taking those
 formulas out, and four searches over what is left of a sheet read (~1 ms for a 750 KB sheet). The
