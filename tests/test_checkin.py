@@ -348,3 +348,35 @@ def test_checkin_command_errors(cycle, tmp_path):
     assert bad.exit_code == 2 and "strategy.yaml: not a cascadebook export" in bad.output  # a .yaml is read as an export
     one = run("checkin", cycle.master1, "-s", cycle.strategy_path, "-p", "Q3", "-o", tmp_path, "--department", "sal")
     assert one.exit_code == 0 and [p.name for p in tmp_path.iterdir()] == ["FY2027_SAL_Q3_checkin.xlsx"]
+
+
+def test_each_workbook_is_opened_once_and_lost_properties_still_work(cycle, tmp_path, monkeypatch):
+    """The kind comes from the properties the reader parses anyway: one zip opened per file."""
+    from cascadebook.checkin import read_any
+    from cascadebook.templates import load_spec
+
+    checkin_file, plan_file = cycle.checkins / "Q1" / "SAL.xlsx", cycle.root / "returned" / "SAL.xlsx"
+    stripped = tmp_path / "stripped.xlsx"  # re-saved by a tool that drops custom properties
+    with zipfile.ZipFile(checkin_file) as src, zipfile.ZipFile(stripped, "w") as dst:
+        for item in src.infolist():
+            if item.filename != "docProps/custom.xml":
+                dst.writestr(item, src.read(item))
+    opened = []
+
+    class CountingZipFile(zipfile.ZipFile):
+        def __init__(self, file, *args, **kwargs):
+            opened.append(Path(getattr(file, "name", file)).name)
+            super().__init__(file, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile, "ZipFile", CountingZipFile)
+    spec = load_spec()
+    read = read_any(checkin_file, spec)
+    assert (read.metadata.kind, opened) == ("checkin", ["SAL.xlsx"])
+    assert read.records["initiatives"][0].values["actual"] == "17%"
+    opened.clear()
+    assert read_any(plan_file, spec).records["initiatives"][0].values["title"] == "Solution selling"
+    assert opened == ["SAL.xlsx"]
+    opened.clear()
+    again = read_any(stripped, spec)  # the hidden sheet tells: read once more with the check-in spec
+    assert (again.metadata.kind, opened) == ("checkin", ["stripped.xlsx", "stripped.xlsx"])
+    assert again.records["initiatives"][0].values["actual"] == "17%"

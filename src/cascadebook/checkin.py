@@ -49,38 +49,25 @@ def is_checkin(ret: Return) -> bool:
 def read_any(path: str | Path, spec: Spec, file: str | None = None) -> Return:
     """Read a returned workbook with the spec its metadata asks for: check-ins with the check-in spec.
 
-    The kind is peeked from the document properties; a workbook whose properties were lost is read
-    once more when its hidden metadata turns out to be of the other kind.
+    The kind comes from the document properties the reader parses anyway (one open per file); a
+    workbook whose properties were lost is read once more when its hidden metadata turns out to be
+    of the other kind.
     """
-    wanted = checkin_spec() if _peek_kind(path) == CHECKIN_KIND else spec
-    ret = read_return(path, wanted, file)
+    chosen: list[Spec] = []
+
+    def spec_for(props) -> Spec:
+        chosen.append(checkin_spec() if props.get("meta:kind") == CHECKIN_KIND else spec)
+        return chosen[-1]
+
+    ret = read_return(path, spec, file, spec_for=spec_for)
     if ret.metadata is not None:
+        wanted = chosen[-1] if chosen else spec
         right = checkin_spec() if ret.metadata.kind == CHECKIN_KIND else spec
         if right is not wanted:
             ret = read_return(path, right, file)
     if is_checkin(ret):  # the check-in's own read-only history is not an extra sheet
         ret.findings = [f for f in ret.findings if not (f.code == "extra-sheet" and f.sheet == HISTORY_SHEET)]
     return ret
-
-
-def _peek_kind(path: str | Path) -> str:
-    """The ``kind`` in a workbook's cascadebook document properties ("" when there is none)."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            info = archive.getinfo("docProps/custom.xml")
-            if info.file_size > 256 * 1024:  # the full read judges oversized parts
-                return ""
-            data = archive.read(info)
-        from defusedxml.ElementTree import fromstring  # never expands entities
-
-        for prop in fromstring(data):
-            if prop.get("name") == META_PROPERTY_PREFIX + "kind" and len(prop):
-                return (prop[0].text or "").strip()
-    except Exception:  # noqa: BLE001 - not a zip, no properties, broken XML: the full read reports it
-        return ""
-    return ""
 
 
 # ---------------------------------------------------------------------------------------------- writing

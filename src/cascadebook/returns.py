@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from .cells import CellRefs, a1, row_ranges
 from .findings import Finding
@@ -87,12 +87,17 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_return(path: str | Path, spec: Spec, file: str | None = None) -> Return:
-    """Read one returned file; problems become findings on the Return, never exceptions."""
+def read_return(path: str | Path, spec: Spec, file: str | None = None, *,
+                spec_for: Callable[[Mapping[str, str]], Spec] | None = None) -> Return:
+    """Read one returned file; problems become findings on the Return, never exceptions.
+
+    ``spec_for``, when given, picks the spec from the document properties sniff already parsed
+    (``meta:<field>`` keys), so a caller that reads several kinds of workbook opens each file once.
+    """
     path = Path(path)
     ret = Return(path=str(path), file=file or path.name)
     try:
-        return _read(path, spec, ret)
+        return _read(path, spec, ret, spec_for)
     except MemoryError:
         return ret.fail("file-unreadable", "the workbook is too large to read")
     except Exception as exc:  # noqa: BLE001 - a hostile or broken file must never stop the batch
@@ -153,11 +158,14 @@ class _Book:
         self.book.close()
 
 
-def _read(path: Path, spec: Spec, ret: Return) -> Return:
+def _read(path: Path, spec: Spec, ret: Return,
+          spec_for: Callable[[Mapping[str, str]], Spec] | None = None) -> Return:
     try:
         package = inspect(path)
     except Refused as refused:
         return ret.fail(refused.code, refused.message)
+    if spec_for is not None:
+        spec = spec_for(package.props)
     if package.macros:
         ret.findings.append(Finding("macro-enabled", "the workbook contains macros; they were not run",
                                     file=ret.file))
