@@ -380,3 +380,38 @@ def test_each_workbook_is_opened_once_and_lost_properties_still_work(cycle, tmp_
     again = read_any(stripped, spec)  # the hidden sheet tells: read once more with the check-in spec
     assert (again.metadata.kind, opened) == ("checkin", ["stripped.xlsx", "stripped.xlsx"])
     assert again.records["initiatives"][0].values["actual"] == "17%"
+
+
+def test_the_hierarchy_with_progress_continues_past_the_row_limit(cycle, tmp_path, monkeypatch):
+    from cascadebook import master as master_module
+
+    whole = openpyxl.load_workbook(write_master(cycle.q2_result, tmp_path / "whole.xlsx"))["Goal Hierarchy"]
+    expected = [r for r in whole.iter_rows(min_row=2, values_only=True)]
+    monkeypatch.setattr(master_module, "EXCEL_MAX_ROWS", 8)  # 7 rows under each header
+    book = openpyxl.load_workbook(write_master(cycle.q2_result, tmp_path / "split.xlsx"))
+    names = [n for n in book.sheetnames if n.startswith("Goal Hierarchy")]
+    assert len(names) >= 3 and names[1] == "Goal Hierarchy (2)"
+    got = []
+    for name in names:
+        ws = book[name]
+        assert [c.value for c in ws[1]] == [c.value for c in whole[1]]  # header with Progress and RAG
+        assert ws.max_row <= 8
+        bars = [str(r.sqref) for r in ws.conditional_formatting if any(x.type == "dataBar" for x in r.rules)]
+        assert bars == [f"J2:J{ws.max_row}"]  # the data bar covers this sheet's progress cells
+        got += [r for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert [r for r in got if r[0] != "Objective (continued)"] == expected
+    continued = [r for r in got if r[0] == "Objective (continued)"]
+    objective_rows = {r[1]: r for r in expected if r[0] == "Objective"}
+    assert continued and all(r[1:] == objective_rows[r[1]][1:] for r in continued)  # progress repeated too
+
+    # The Check-ins table goes on the same way, and reading the master back (for the next check-in,
+    # diff, export) finds every row of every continuation.
+    checkin_sheets = [n for n in book.sheetnames if n.startswith("Check-ins")]
+    assert checkin_sheets[:2] == ["Check-ins", "Check-ins (2)"] and all(book[n].max_row <= 8 for n in checkin_sheets)
+    assert [t for n in checkin_sheets for t in book[n].tables] == \
+        ["CheckIns", *[f"CheckIns{i}" for i in range(2, len(checkin_sheets) + 1)]]
+    whole_data, split_data = read_master(tmp_path / "whole.xlsx"), read_master(tmp_path / "split.xlsx")
+    assert split_data.checkins == whole_data.checkins and len(whole_data.checkins) > 7
+    for key in ("initiatives", "kpis"):
+        assert [(r.department, r.id, r.values) for r in split_data.records[key]] == \
+            [(r.department, r.id, r.values) for r in whole_data.records[key]]

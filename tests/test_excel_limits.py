@@ -7,6 +7,7 @@ from python_calamine import CalamineWorkbook
 
 from cascadebook import master as master_module
 from cascadebook import reconcile, write_master
+from cascadebook.master_read import read_master
 from cascadebook.xlsx import CUT_MARKER, EXCEL_MAX_CHARS, cut
 from conftest import clean_initiative, clean_kpi
 
@@ -29,9 +30,46 @@ def test_tables_continue_on_a_second_sheet_and_formulas_sum_both(strategy, key, 
     assert budget == "=SUM('Initiatives'!$L$2:$L$5)+SUM('Initiatives (2)'!$L$2:$L$4)"
     cached = openpyxl.load_workbook(path, data_only=True)["Summary"]
     assert next(row[1].value for row in cached.iter_rows() if row[0].value == "Budget requested") == 700
+    # Read back (check-ins, diff, export): every row of the continuation, pointing at its own sheet.
+    read = read_master(path).records["initiatives"]
+    assert [r.id for r in read] == [f"MKT-I0{i + 1}" for i in range(7)]
+    assert [(r.sheet_name, r.row) for r in read][3:5] == [("Initiatives", 5), ("Initiatives (2)", 2)]
+    assert read[4].values["title"] == "idea 4" and read[4].cells["title"] == read[0].cells["title"][0] + "2"
 
 
 def test_a_cell_past_excels_limit_is_cut_with_a_marker():
     text = "x" * (EXCEL_MAX_CHARS + 10)
     assert len(cut(text)) == EXCEL_MAX_CHARS and cut(text).endswith(CUT_MARKER)
     assert cut("short") == "short"
+
+
+def _hierarchy_rows(book) -> list[list]:
+    """Every Goal Hierarchy sheet's rows after its header, in sheet order."""
+    names = [n for n in book.sheet_names if n.startswith("Goal Hierarchy")]
+    return [row for n in names for row in book.get_sheet_by_name(n).to_python()[1:]]
+
+
+def test_the_goal_hierarchy_continues_on_further_sheets(strategy, key, fill, returned, tmp_path, monkeypatch):
+    fill("MKT", rows={"initiatives": [clean_initiative("CO1", f"idea {i}", 1, 2) for i in range(3)],
+                      "kpis": [clean_kpi(f"MKT-I0{i + 1}", f"k{i}") for i in range(3)]})
+    result = reconcile(strategy, [returned], key=key, jobs=1)
+    whole = _hierarchy_rows(CalamineWorkbook.from_path(str(write_master(result, tmp_path / "whole.xlsx"))))
+    monkeypatch.setattr(master_module, "EXCEL_MAX_ROWS", 5)  # 4 rows under each header
+    path = write_master(result, tmp_path / "split.xlsx")
+    book = CalamineWorkbook.from_path(str(path))
+    names = [n for n in book.sheet_names if n.startswith("Goal Hierarchy")]
+    assert names == ["Goal Hierarchy"] + [f"Goal Hierarchy ({i})" for i in range(2, len(names) + 1)]
+    sheets = [book.get_sheet_by_name(n).to_python() for n in names]
+    assert all(len(rows) <= 5 and rows[0] == sheets[0][0] for rows in sheets)  # within the limit, header repeated
+    split = _hierarchy_rows(book)
+    # Each continuation that starts under an objective first repeats it, marked; nothing else differs.
+    continued = [row for row in split if row[0] == "Objective (continued)"]
+    assert continued and all(row[1] in {o.id for o in strategy.objectives} for row in continued)
+    assert [row for row in split if row[0] != "Objective (continued)"] == whole
+    assert [r[1] for r in whole if r[0] == "Initiative"] == ["MKT-I01", "MKT-I02", "MKT-I03"]
+    # The outline goes on: initiatives at level 1, KPIs at level 2 on the continuation sheets too.
+    seen = {(row[0].value, ws.row_dimensions[row[0].row].outline_level)
+            for name in names[1:] for ws in [openpyxl.load_workbook(path)[name]] for row in ws.iter_rows(min_row=2)}
+    kinds = {kind for kind, _ in seen}
+    assert {"Initiative", "Objective (continued)"} <= kinds and any(k.endswith("KPI") for k in kinds)
+    assert all(level == {"Initiative": 1}.get(kind, 2 if kind.endswith("KPI") else 0) for kind, level in seen)

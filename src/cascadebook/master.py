@@ -193,7 +193,7 @@ def write_master(result: Reconciliation, path: str | Path) -> Path:
         if result.progress:  # check-ins were reconciled: Progress and Check-ins sheets
             from .progress_sheet import write_progress
 
-            write_progress(book, result)
+            write_progress(book, result, max_rows=EXCEL_MAX_ROWS)
         _commitments(w, result, tables)
         _matrix(w, result, tables)
         _hierarchy(w, result)
@@ -499,14 +499,19 @@ def _matrix_line(record: Record, weight: float) -> str:
     return f"{record.id} {record.values.get('title') or ''}{share}" + (f" → {impact}" if impact else "")
 
 
+HIERARCHY_SHEET = "Goal Hierarchy"
+CONTINUED = " (continued)"
+
+
 def _hierarchy(w: _Writer, result: Reconciliation) -> None:
+    """Vision → objectives → initiatives → KPIs as a foldable outline, streamed row by row.
+
+    Past Excel's last row the outline goes on in 'Goal Hierarchy (2)', ... : each continuation
+    sheet has the header and first repeats the objective it is in the middle of, marked
+    "Objective (continued)" so a filter on "Objective" still counts each objective once.
+    """
     s = result.strategy
-    ws = w.sheet("Goal Hierarchy")
     headers = ["Level", "ID", "Goal", "Department", "Owner", "Metric / impact", "Baseline", "Target", "Due"]
-    w.header_row(ws, 0, headers, [12, 11, 60, 12, 20, 40, 11, 11, 12])
-    ws.freeze_panes(1, 0)
-    ws.outline_settings(True, False, True, False)
-    ws.autofilter(0, 0, 0, len(headers) - 1)
     below = _rows_by_objective(result)
 
     def rows() -> Iterable[tuple[int, list[Any]]]:  # made while written: never a copy of every record
@@ -521,25 +526,61 @@ def _hierarchy(w: _Writer, result: Reconciliation) -> None:
         from .progress_sheet import HierarchyProgress
 
         progress = HierarchyProgress(w.book, result.progress, len(headers))
-        progress.header(ws)
     formats = [[w.levels[level] if c == 2 else None for c in range(len(headers))] for level in range(4)]
     outline = [None, None, {"level": 1}, {"level": 2}]
     date_format = w.typed("date")
-    if progress is None and SheetStream.supported(ws):  # (a Progress column is written cell by cell)
-        stream = SheetStream(ws, 1, date_format=date_format)
-        for level, values in rows():
-            stream.row(values, formats[level], max(level - 1, 0))
-        stream.close()
+
+    def start(number: int):
+        ws = w.sheet(HIERARCHY_SHEET if number == 1 else f"{HIERARCHY_SHEET} ({number})")
+        w.header_row(ws, 0, headers, [12, 11, 60, 12, 20, 40, 11, 11, 12])
+        ws.freeze_panes(1, 0)
+        ws.outline_settings(True, False, True, False)
+        ws.autofilter(0, 0, 0, len(headers) - 1)
+        if progress is not None:
+            progress.header(ws)
+        # (a Progress column is written cell by cell)
+        stream = SheetStream(ws, 1, date_format=date_format) if progress is None and SheetStream.supported(ws) \
+            else None
+        return ws, stream
+
+    def finish(ws, stream) -> None:
+        if stream is not None:
+            stream.close()
+        if progress is not None:
+            progress.finish(ws)
+
+    number = 1
+    ws, stream = start(number)
+    r = 1
+    objective: list[Any] = []
+    for level, values in rows():
+        if level == 1:
+            objective = values
+        if r >= EXCEL_MAX_ROWS:
+            finish(ws, stream)
+            number += 1
+            ws, stream = start(number)
+            r = 1
+            if level > 1 and objective:
+                _hierarchy_row(ws, stream, r, 1, [objective[0] + CONTINUED, *objective[1:]], formats, outline,
+                               progress, date_format)
+                r += 1
+        _hierarchy_row(ws, stream, r, level, values, formats, outline, progress, date_format)
+        r += 1
+    finish(ws, stream)
+
+
+def _hierarchy_row(ws, stream, r: int, level: int, values: list[Any], formats, outline, progress,
+                   date_format) -> None:
+    if stream is not None:
+        stream.row(values, formats[level], max(level - 1, 0))
         return
-    for r, (level, values) in enumerate(rows(), 1):
-        if outline[level]:
-            ws.set_row(r, None, None, outline[level])
-        write_rows(ws, r, (values,), formats[level], date_format=date_format)
-        if progress:
-            progress.row(ws, r, level, values[1], values[3] if len(values) > 3 else "")
-        forget_row(ws, r - 1)
+    if outline[level]:
+        ws.set_row(r, None, None, outline[level])
+    write_rows(ws, r, (values,), formats[level], date_format=date_format)
     if progress:
-        progress.finish(ws)
+        progress.row(ws, r, level, values[1], values[3] if len(values) > 3 else "")
+    forget_row(ws, r - 1)
 
 
 def _initiative_row(i: Record) -> tuple[int, list[Any]]:

@@ -84,10 +84,21 @@ def _clean(value: Any) -> Any:
 
 
 def _table(book, title: str, names: dict[str, str]) -> list[list[Any]] | None:
+    """The table's rows: header, then the rows of 'Title' and of its continuations past Excel's
+    row limit ('Title (2)', ...), each row ending with (sheet name, sheet row) for its cells."""
     name = names.get(title.casefold())
     if name is None:
         return None
-    return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    first = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    if not first:
+        return first
+    rows = [first[0], *[[*row, (name, r)] for r, row in enumerate(first[1:], 2)]]
+    number = 2
+    while (more := names.get(f"{title} ({number})".casefold())) is not None:
+        rows += [[*row, (more, r)] for r, row in enumerate(book.get_sheet_by_name(more).to_python(
+            skip_empty_area=False)[1:], 2)]
+        number += 1
+    return rows
 
 
 def _header_map(row: list[Any], wanted: dict[str, str]) -> dict[str, int]:
@@ -129,7 +140,7 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
             if "__department" not in columns or "id" not in columns:
                 raise MasterError(f"{path.name}: the {sheet.title!r} sheet has no {DEPARTMENT_HEADER!r} or id column")
             out = []
-            for r, row in enumerate(rows[1:], 2):
+            for *row, (sheet_name, r) in rows[1:]:
                 department = _clean(row[columns["__department"]]) if columns["__department"] < len(row) else None
                 if not department:
                     continue
@@ -138,7 +149,8 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
                 if values.get("id") is not None:
                     values["id"] = str(values["id"])
                 cells = {key: a1(r, c + 1) for key, c in columns.items() if key != "__department"}
-                out.append(Record(sheet.key, str(department), path.name, sheet.title, r, values, cells))
+                where = sheet.title if sheet_name.casefold() == sheet.title.casefold() else sheet_name  # a continuation
+                out.append(Record(sheet.key, str(department), path.name, where, r, values, cells))
             records[sheet.key] = tuple(out)
 
         checkins: list[CheckinValue] = []
@@ -157,7 +169,7 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
                 c = columns.get(key)
                 return _clean(row[c]) if c is not None and c < len(row) else None
 
-            for row in rows[1:]:
+            for *row, _ in rows[1:]:
                 department, period, sheet_title, ident = (get(row, k) for k in lead_keys)
                 if not (department and period and ident):
                     continue

@@ -89,7 +89,7 @@ def _data_bar(ws, first_row: int, col: int, last_row: int, last_col: int | None 
     })
 
 
-def write_progress(book, result: Any, *, checkin_spec: Spec | None = None) -> None:
+def write_progress(book, result: Any, *, checkin_spec: Spec | None = None, max_rows: int = 1_048_576) -> None:
     """Add the Progress and Check-ins sheets for ``result.progress`` (a ProgressReport) to ``book``.
 
     ``result`` needs ``strategy`` and ``progress``; the Progress sheet shows per objective and per
@@ -101,7 +101,7 @@ def write_progress(book, result: Any, *, checkin_spec: Spec | None = None) -> No
     report: ProgressReport = result.progress
     fmt = _Formats(book)
     _progress_sheet(book, fmt, result.strategy, report)
-    _checkins_sheet(book, fmt, report, checkin_spec or bundled())
+    _checkins_sheet(book, fmt, report, checkin_spec or bundled(), max_rows)
 
 
 def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> None:
@@ -211,28 +211,32 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
     ws.fit_to_pages(1, 0)
 
 
-def _checkins_sheet(book, fmt: _Formats, report: ProgressReport, spec: Spec) -> None:
-    ws = book.add_worksheet(CHECKINS_SHEET)
+def _checkins_sheet(book, fmt: _Formats, report: ProgressReport, spec: Spec, max_rows: int) -> None:
+    """The Check-ins table; past Excel's row limit it goes on in 'Check-ins (2)', ... (each a table)."""
     columns = checkin_columns(spec)
     headers = checkin_headers(spec)
     titles = {s.key: s.title for s in spec.sheets}
     order = {p: i for i, p in enumerate(report.periods)}
     actuals = sorted(report.actuals, key=lambda a: (order.get(a.period, 99), a.department, a.sheet != "initiatives",
                                                       a.row))
-    add_table(ws, 0, 0, max(len(actuals), 1), len(headers) - 1, {
-        "name": CHECKINS_TABLE, "style": "Table Style Medium 2", "columns": [{"header": h} for h in headers]},
-        fmt.header)
-    for r, actual in enumerate(actuals, 1):
-        own = report.items.get(actual.key, {}).get(actual.period)
-        progress = own.progress if own is not None and not own.carried else None
-        row = [actual.department, actual.period, titles.get(actual.sheet, actual.sheet), actual.id,
-               *[actual.values.get(c.key) for c in columns], progress, actual.file]
-        for c, value in enumerate(row):
-            write_value(ws, r, c, value, fmt.percent if c == len(row) - 2 else None)
+    size = max_rows - 1
     widths = [11, 8, 12, 12, *[max(c.width, 10) for c in columns], 10, 36]
-    for c, width in enumerate(widths):
-        ws.set_column(c, c, width)
-    ws.freeze_panes(1, 0)
+    for number, start in enumerate(range(0, max(len(actuals), 1), size), 1):
+        chunk = actuals[start:start + size]
+        ws = book.add_worksheet(CHECKINS_SHEET if number == 1 else f"{CHECKINS_SHEET} ({number})")
+        add_table(ws, 0, 0, max(len(chunk), 1), len(headers) - 1, {
+            "name": CHECKINS_TABLE if number == 1 else f"{CHECKINS_TABLE}{number}", "style": "Table Style Medium 2",
+            "columns": [{"header": h} for h in headers]}, fmt.header)
+        for r, actual in enumerate(chunk, 1):
+            own = report.items.get(actual.key, {}).get(actual.period)
+            progress = own.progress if own is not None and not own.carried else None
+            row = [actual.department, actual.period, titles.get(actual.sheet, actual.sheet), actual.id,
+                   *[actual.values.get(c.key) for c in columns], progress, actual.file]
+            for c, value in enumerate(row):
+                write_value(ws, r, c, value, fmt.percent if c == len(row) - 2 else None)
+        for c, width in enumerate(widths):
+            ws.set_column(c, c, width)
+        ws.freeze_panes(1, 0)
 
 
 class HierarchyProgress:
@@ -272,4 +276,6 @@ class HierarchyProgress:
         self.rows = max(self.rows, r)
 
     def finish(self, ws) -> None:
+        """Close the columns on this sheet (the hierarchy may go on in another)."""
         _data_bar(ws, 1, self.column, self.rows)
+        self.rows = 0
