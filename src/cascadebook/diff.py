@@ -208,6 +208,9 @@ def print_diff(diff: MasterDiff, console, spec: Spec | None = None) -> None:
     console.print(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no changes")
 
 
+EXCEL_MAX_ROWS = 1_048_576
+
+
 def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = None) -> Path:
     """The diff as a workbook: a Changes sheet and a Coverage sheet (pandas + xlsxwriter)."""
     import pandas as pd
@@ -228,8 +231,12 @@ def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = 
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}}) as writer:
-        for name, frame, widths in (("Changes", changes, [12, 12, 12, 12, 50, 14, 16, 16]),
-                                    ("Coverage", coverage, [10, 24, 24, 12, 12, 20])):
+        size = EXCEL_MAX_ROWS - 1  # past Excel's last row a sheet goes on in 'Changes (2)', ...
+        parts = [(name if i == 0 else f"{name} ({i + 1})", frame.iloc[start:start + size], widths)
+                 for name, frame, widths in (("Changes", changes, [12, 12, 12, 12, 50, 14, 16, 16]),
+                                             ("Coverage", coverage, [10, 24, 24, 12, 12, 20]))
+                 for i, start in enumerate(range(0, max(len(frame), 1), size))]
+        for name, frame, widths in parts:
             frame.to_excel(writer, sheet_name=name, index=False)
             ws = writer.sheets[name]
             for c, width in enumerate(widths):
