@@ -73,3 +73,19 @@ def test_the_goal_hierarchy_continues_on_further_sheets(strategy, key, fill, ret
     kinds = {kind for kind, _ in seen}
     assert {"Initiative", "Objective (continued)"} <= kinds and any(k.endswith("KPI") for k in kinds)
     assert all(level == {"Initiative": 1}.get(kind, 2 if kind.endswith("KPI") else 0) for kind, level in seen)
+
+
+def test_matrix_links_stop_at_excels_limit_and_the_text_stays(strategy, key, fill, returned, tmp_path, monkeypatch):
+    import warnings
+
+    fill("MKT", rows={"initiatives": [clean_initiative(o, f"idea {o}", 1, 2) for o in ("CO1", "CO2", "CO3")]})
+    result = reconcile(strategy, [returned], key=key, jobs=1)
+    monkeypatch.setattr(master_module, "MAX_HYPERLINKS", 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # xlsxwriter warns (on the user's terminal) past its own limit
+        path = write_master(result, tmp_path / "master.xlsx")
+    ws = openpyxl.load_workbook(path)["Alignment Matrix"]
+    row = next(r for r in ws.iter_rows(min_row=2) if str(r[0].value).startswith("MKT"))
+    cells = {ws.cell(1, c.column).value.split(" ")[0]: c for c in row[1:4]}
+    assert [bool(cells[o].hyperlink) for o in ("CO1", "CO2", "CO3")] == [True, True, False]
+    assert [cells[o].value.split(" ")[0] for o in ("CO1", "CO2", "CO3")] == ["MKT-I01", "MKT-I02", "MKT-I03"]

@@ -440,23 +440,34 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
     ws.set_column(len(s.objectives) + 1, len(s.objectives) + 1, 11)
     ws.set_row(0, 45)
     ws.freeze_panes(1, 1)
-    frame = pd.DataFrame(  # row: the initiative's row in the Initiatives table (header, then one per record)
-        [(a.department, a.objective_id, _matrix_line(a.record, a.weight), a.index + 2) for a in result.allocations],
-        columns=["department", "objective", "line", "row"],
-    )
-    cells = frame.groupby(["department", "objective"], sort=True).agg(line=("line", "\n".join), row=("row", "min")) \
-        if len(frame) else pd.DataFrame(columns=["line", "row"])
+    # One department's cells at a time (its initiatives' lines, joined per objective): holding every
+    # line of a 10,000-department matrix at once was the master's largest allocation (+160 MB).
+    positions: dict[str, list[int]] = {}
+    for index, a in enumerate(result.allocations):
+        positions.setdefault(a.department, []).append(index)
     returned = result.accepted()
     departments = sorted(s.departments, key=lambda d: d.code)
     contrib = tables["contributions"]
+    initiatives_sheet = quote_sheet(tables["initiatives"].sheet)
+    links = 0
     for r, d in enumerate(departments, 1):
         ws.write_string(r, 0, f"{d.code} · {d.name}", w.label)
+        cells: dict[str, list] = {}  # objective -> [lines, first initiative row]
+        for index in positions.get(d.code, ()):
+            a = result.allocations[index]
+            cell = cells.setdefault(a.objective_id, [[], a.index + 2])
+            cell[0].append(_matrix_line(a.record, a.weight))
+            cell[1] = min(cell[1], a.index + 2)
         for c, o in enumerate(s.objectives, 1):
-            key = (d.code, o.id)
-            if key in cells.index:
-                line, row = cells.at[key, "line"], cells.at[key, "row"]
-                ws.write_url(r, c, f"internal:{quote_sheet(tables['initiatives'].sheet)}!A{int(row)}", w.cell,
-                             string=cut(line), tip="Go to the initiative rows")
+            if o.id in cells:
+                lines, row = cells[o.id]
+                text = cut("\n".join(lines))
+                if links < MAX_HYPERLINKS:
+                    links += 1
+                    ws.write_url(r, c, f"internal:{initiatives_sheet}!A{row}", w.cell, string=text,
+                                 tip="Go to the initiative rows")
+                else:  # Excel's limit of links per sheet: the text stays, the link does not
+                    ws.write_string(r, c, text, w.cell)
             elif d.code not in returned:
                 ws.write_string(r, c, "not returned", w.missing)
             else:
@@ -470,14 +481,17 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
     for c, o in enumerate(s.objectives, 1):
         ws.write_string(top + 1, c, o.id, w.header)
     ws.write_string(top + 1, len(s.objectives) + 1, "Total", w.header)
-    counts = frame.groupby(["department", "objective"]).size() if len(frame) else {}
+    # The pivot of initiatives per department and objective (the cached values of the formulas).
+    counts = pd.crosstab(pd.Series([a.department for a in result.allocations], dtype=object),
+                         pd.Series([a.objective_id for a in result.allocations], dtype=object)).stack().to_dict() \
+        if result.allocations else {}
     for i, d in enumerate(departments):
         r = top + 2 + i
         ws.write_string(r, 0, d.code, w.label)
         for c, o in enumerate(s.objectives, 1):
             formula = _sum_over("COUNTIFS", contrib, "Department", _ref(r + 1, 1), "Objective",
                                 ("lit", f"{column_letter(c + 1)}${top + 2}"))
-            _formula(ws, r, c, formula, int(counts.get((d.code, o.id), 0)) if len(frame) else 0)
+            _formula(ws, r, c, formula, int(counts.get((d.code, o.id), 0)))
         end = column_letter(len(s.objectives) + 1)
         _formula(ws, r, len(s.objectives) + 1, f"SUM(B{r + 1}:{end}{r + 1})",
                  int(result.tally().get(d.code, {}).get("allocations", 0)))
