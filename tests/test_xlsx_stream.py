@@ -165,3 +165,23 @@ def test_safe_workbook_shows_rich_string_lookalikes_as_typed(tmp_path, streaming
     got = [row[0] for row in CalamineWorkbook.from_path(path).get_sheet_by_name("Data").to_python()]
     assert got[:2] == typed[:2] and got[3] == typed[0]
     assert got[2].startswith("<r>&&&") and got[2].endswith(CUT_MARKER)  # escaped, it passed the cell limit
+
+
+@pytest.mark.parametrize("formula", [
+    "=SUM('Initiatives'!$L$2:$L$5)+SUM('Initiatives (2)'!$L$2:$L$4)",
+    '=COUNTIFS(Contributions!$A$2:$A$9,$A3,Contributions!$D$2:$D$9,B$2)',
+    '=COUNTIF(X!A:A,"FILTER(")', "=IFERROR(A1/B1,0)", "{=SUM(A1:A3*B1:B3)}", "SUM(A1)",
+    "=FILTER(A1:A9,B1:B9>0)", "=X.FILTER(A1:B2)", "=_xlfn.XLOOKUP(1,A:A,B:B)", "=sum(A1)", "=SINGLE(A1)",
+    "=ISINGLE(A1)", "=SORT(A1:A3)", "=UNIQUE(A1:A3)+SUM(A1)", "=LET(x,1,x)", "=CONCAT(A1,B1)", '="a(b"&SUM(1)',
+])
+@pytest.mark.parametrize("future", [False, True])
+def test_formulas_are_prepared_as_xlsxwriter_prepares_them(tmp_path, formula, future):
+    from xlsxwriter.worksheet import Worksheet
+
+    from cascadebook.xlsx import Workbook as SafeWorkbook
+
+    book = SafeWorkbook(str(tmp_path / "f.xlsx"), {"use_future_functions": future})
+    ws = book.add_worksheet()
+    assert ws._prepare_formula(formula) == Worksheet._prepare_formula(ws, formula)
+    assert ws._prepare_formula(formula, True) == Worksheet._prepare_formula(ws, formula, True)
+    book.close()

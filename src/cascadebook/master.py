@@ -58,8 +58,13 @@ class Table:
         """Sheets needed to hold the rows within Excel's row limit ('Sheet', 'Sheet (2)', ...) and
         how many rows each holds."""
         size = EXCEL_MAX_ROWS - 1
-        counts = [min(size, self.length - start) for start in range(0, self.length, size)] or [0]
-        return [(self.sheet if i == 0 else f"{self.sheet} ({i + 1})", n) for i, n in enumerate(counts)]
+        cached = self.__dict__.get("_chunks")
+        if cached is None or cached[0] != (size, self.length):  # asked once per formula cell
+            counts = [min(size, self.length - start) for start in range(0, self.length, size)] or [0]
+            cached = (size, self.length), [(self.sheet if i == 0 else f"{self.sheet} ({i + 1})", n)
+                                           for i, n in enumerate(counts)]
+            self.__dict__["_chunks"] = cached
+        return cached[1]
 
     def ranges(self, header: str) -> list[str]:
         col = column_letter(self.headers.index(header) + 1)
@@ -209,12 +214,7 @@ def write_master(result: Reconciliation, path: str | Path) -> Path:
 def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
     """The master's data tables; formulas elsewhere refer to their columns by header."""
     tables: dict[str, Table] = {}
-    objective_of: dict[tuple[str, str], str] = {}  # an initiative's main objective: its largest share
-    weights: dict[tuple[str, str], float] = {}
-    for a in result.allocations:
-        key = (a.department, a.initiative_id.casefold())
-        if a.weight > weights.get(key, -1):
-            objective_of[key], weights[key] = a.objective_id, a.weight
+    objective_of = _MainObjectives(result.allocations)
     for sheet in result.spec.sheets:
         extra = ["Objective"] if any(c.source == "initiatives" for c in sheet.columns) else []
         records = result.records.get(sheet.key, [])
@@ -252,7 +252,48 @@ def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
     return tables
 
 
-def _record_rows(records: list[Record], sheet, objective_of: dict[tuple[str, str], str] | None
+def allocation_runs(allocations: Sequence[Any]) -> dict[str, list[tuple[int, int]]]:
+    """Where each department's allocations are, as runs of positions [start, end).
+
+    Reconcile appends a department's allocations together, so each department has one run; the
+    per-department views of the master (main objectives, matrix cells) use these instead of an
+    index entry per initiative (400,000 of them at 10,000 departments).
+    """
+    runs: dict[str, list[tuple[int, int]]] = {}
+    start = 0
+    for i in range(1, len(allocations) + 1):
+        if i == len(allocations) or allocations[i].department != allocations[start].department:
+            runs.setdefault(allocations[start].department, []).append((start, i))
+            start = i
+    return runs
+
+
+class _MainObjectives:
+    """An initiative's main objective (its largest share), looked up by department and initiative
+    id; built for one department at a time, as the tables ask department by department."""
+
+    def __init__(self, allocations: Sequence[Any]):
+        self.allocations = allocations
+        self.runs: dict[str, list[tuple[int, int]]] | None = None
+        self.department: str | None = None
+        self.mine: dict[str, str] = {}
+
+    def get(self, key: tuple[str, str]) -> str | None:
+        department, initiative = key
+        if department != self.department:
+            if self.runs is None:
+                self.runs = allocation_runs(self.allocations)
+            best: dict[str, Any] = {}
+            for start, end in self.runs.get(department, ()):
+                for a in self.allocations[start:end]:
+                    ident = a.initiative_id.casefold()
+                    if ident not in best or a.weight > best[ident].weight:
+                        best[ident] = a
+            self.department, self.mine = department, {k: a.objective_id for k, a in best.items()}
+        return self.mine.get(initiative)
+
+
+def _record_rows(records: list[Record], sheet, objective_of: _MainObjectives | None
                  ) -> Callable[[], Iterable[list[Any]]]:
     """The rows of one input sheet's table, made while they are written (see :class:`Table`)."""
     keys = [c.key for c in sheet.columns]
@@ -442,9 +483,7 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
     ws.freeze_panes(1, 1)
     # One department's cells at a time (its initiatives' lines, joined per objective): holding every
     # line of a 10,000-department matrix at once was the master's largest allocation (+160 MB).
-    positions: dict[str, list[int]] = {}
-    for index, a in enumerate(result.allocations):
-        positions.setdefault(a.department, []).append(index)
+    runs = allocation_runs(result.allocations)
     returned = result.accepted()
     departments = sorted(s.departments, key=lambda d: d.code)
     contrib = tables["contributions"]
@@ -453,11 +492,11 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
     for r, d in enumerate(departments, 1):
         ws.write_string(r, 0, f"{d.code} · {d.name}", w.label)
         cells: dict[str, list] = {}  # objective -> [lines, first initiative row]
-        for index in positions.get(d.code, ()):
-            a = result.allocations[index]
-            cell = cells.setdefault(a.objective_id, [[], a.index + 2])
-            cell[0].append(_matrix_line(a.record, a.weight))
-            cell[1] = min(cell[1], a.index + 2)
+        for start, end in runs.get(d.code, ()):
+            for a in result.allocations[start:end]:
+                cell = cells.setdefault(a.objective_id, [[], a.index + 2])
+                cell[0].append(_matrix_line(a.record, a.weight))
+                cell[1] = min(cell[1], a.index + 2)
         for c, o in enumerate(s.objectives, 1):
             if o.id in cells:
                 lines, row = cells[o.id]
@@ -466,6 +505,7 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
                     links += 1
                     ws.write_url(r, c, f"internal:{initiatives_sheet}!A{row}", w.cell, string=text,
                                  tip="Go to the initiative rows")
+                    _short_display(ws, r, c, lines[0])
                 else:  # Excel's limit of links per sheet: the text stays, the link does not
                     ws.write_string(r, c, text, w.cell)
             elif d.code not in returned:
@@ -505,6 +545,15 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
     ws.conditional_format(top + 2, 1, last, len(s.objectives), {
         "type": "3_color_scale", "min_color": "#FCE4D6", "mid_color": "#FFF2CC", "max_color": "#A9D08E",
         "min_type": "num", "min_value": 0, "mid_type": "num", "mid_value": 1, "max_type": "max"})
+
+
+def _short_display(ws, r: int, c: int, text: str) -> None:
+    """xlsxwriter keeps each link's text until the file is closed, for the link's optional
+    ``display`` attribute (the cell shows its own value): 56 MB of matrix text at 10,000
+    departments. The first line says where the link goes just as well."""
+    url = getattr(ws, "hyperlinks", {}).get(r, {}).get(c)
+    if url is not None and hasattr(url, "_text"):
+        url._text = cut(text)
 
 
 def _matrix_line(record: Record, weight: float) -> str:
