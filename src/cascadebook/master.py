@@ -468,8 +468,6 @@ def _status(c) -> str:
 
 def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> None:
     """Departments × objectives: initiatives with their impact in the cells, then counts as a heatmap."""
-    import pandas as pd
-
     s = result.strategy
     ws = w.sheet("Alignment Matrix")
     ws.write_string(0, 0, "Department", w.header)
@@ -481,14 +479,16 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
     ws.set_column(len(s.objectives) + 1, len(s.objectives) + 1, 11)
     ws.set_row(0, 45)
     ws.freeze_panes(1, 1)
-    # One department's cells at a time (its initiatives' lines, joined per objective): holding every
-    # line of a 10,000-department matrix at once was the master's largest allocation (+160 MB).
+    # One department's cells at a time (its initiatives' lines, joined per objective): a pandas
+    # pivot of every line of a 10,000-department matrix was the master's largest allocation
+    # (+160 MB); the per-cell counts for the heatmap below are kept on the way.
     runs = allocation_runs(result.allocations)
     returned = result.accepted()
     departments = sorted(s.departments, key=lambda d: d.code)
     contrib = tables["contributions"]
     initiatives_sheet = quote_sheet(tables["initiatives"].sheet)
     links = 0
+    counts: dict[tuple[str, str], int] = {}
     for r, d in enumerate(departments, 1):
         ws.write_string(r, 0, f"{d.code} · {d.name}", w.label)
         cells: dict[str, list] = {}  # objective -> [lines, first initiative row]
@@ -500,6 +500,7 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
         for c, o in enumerate(s.objectives, 1):
             if o.id in cells:
                 lines, row = cells[o.id]
+                counts[(d.code, o.id)] = len(lines)
                 text = cut("\n".join(lines))
                 if links < MAX_HYPERLINKS:
                     links += 1
@@ -521,10 +522,6 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
     for c, o in enumerate(s.objectives, 1):
         ws.write_string(top + 1, c, o.id, w.header)
     ws.write_string(top + 1, len(s.objectives) + 1, "Total", w.header)
-    # The pivot of initiatives per department and objective (the cached values of the formulas).
-    counts = pd.crosstab(pd.Series([a.department for a in result.allocations], dtype=object),
-                         pd.Series([a.objective_id for a in result.allocations], dtype=object)).stack().to_dict() \
-        if result.allocations else {}
     for i, d in enumerate(departments):
         r = top + 2 + i
         ws.write_string(r, 0, d.code, w.label)
