@@ -428,9 +428,12 @@ def ratios(runs: dict[str, dict[str, dict]]) -> list[dict]:
                         "numerator": f"{case}@{big}", "denominator": f"{case}@{small}", "ratio": round(t, 2),
                         "cpu_ratio": round(b["cpu_s"] / a["cpu_s"], 2) if a["cpu_s"] else None,
                         "target": f"<= {1.1 * factor:g}", "met": t <= 1.1 * factor})
+            # The memory target is for 10,000 against 1,000 (where reconcile packs its rows,
+            # see store.py); below PACK_ABOVE records are objects and memory grows with N on purpose.
+            judged = small >= 1000
             out.append({"n": big, "what": f"{case} peak memory N={big} vs N={small}",
                         "numerator": f"{case}@{big}", "denominator": f"{case}@{small}", "ratio": round(m, 2),
-                        "target": "<= 2", "met": m <= 2})
+                        "target": "<= 2" if judged else "", "met": m <= 2 if judged else None})
     return out
 
 

@@ -8,6 +8,7 @@ Every string from a department is written with ``write_string`` and the workbook
 from __future__ import annotations
 
 import os
+import gc
 import tempfile
 import re
 from dataclasses import dataclass
@@ -183,6 +184,16 @@ class _Writer:
 def write_master(result: Reconciliation, path: str | Path) -> Path:
     """Write the master workbook atomically; returns its path."""
     path = Path(path)
+    # The result (a million records and more) is not garbage and outlives the writing: frozen, the
+    # collector does not walk it again each time the writer's short-lived rows trigger a collection.
+    gc.freeze()
+    try:
+        return _write_master(result, path)
+    finally:
+        gc.unfreeze()
+
+
+def _write_master(result: Reconciliation, path: Path) -> Path:
     tables = _tables(result, path.resolve().parent)
     with atomic_path(path) as tmp, tempfile.TemporaryDirectory(prefix="cascadebook-rows-") as rows_dir:
         # Streaming (constant_memory): each row goes to disk once written, so memory does not grow

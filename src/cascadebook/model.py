@@ -67,8 +67,15 @@ class Strategy:
     rag_amber: float = 0.4  # amber at this share or more, else red
 
     def objective(self, objective_id: str) -> Objective | None:
-        wanted = objective_id.strip().casefold()
-        return next((o for o in self.objectives if o.id.casefold() == wanted), None)
+        return self._objectives_by_id.get(objective_id.strip().casefold())
+
+    @cached_property
+    def _objectives_by_id(self) -> dict[str, Objective]:
+        """Asked for every initiative (1.2 million times at 10,000 departments); the first wins."""
+        found: dict[str, Objective] = {}
+        for o in self.objectives:
+            found.setdefault(o.id.casefold(), o)
+        return found
 
     def department(self, code: str) -> Department | None:
         return self._departments_by_code.get(code.strip().casefold())
