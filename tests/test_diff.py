@@ -150,11 +150,11 @@ def test_diff_command_table_json_and_workbook(masters, tmp_path):
 
 
 def test_a_diff_past_excels_row_limit_goes_on_in_a_second_sheet(masters, tmp_path, monkeypatch):
-    from cascadebook import diff as diff_module
+    from cascadebook import xlsx
     from cascadebook.diff import write_diff_workbook
 
     diff = diff_masters(read_master(masters["old"]), read_master(masters["new"]))
-    monkeypatch.setattr(diff_module, "EXCEL_MAX_ROWS", 4)  # 3 changes per sheet: 7 changes, 4 coverage lines
+    monkeypatch.setattr(xlsx, "EXCEL_MAX_ROWS", 4)  # 3 changes per sheet: 7 changes, 4 coverage lines
     book = openpyxl.load_workbook(write_diff_workbook(diff, tmp_path / "diff.xlsx"))
     assert book.sheetnames == ["Changes", "Changes (2)", "Changes (3)", "Coverage", "Coverage (2)"]
     rows = [row for name in book.sheetnames if name.startswith("Changes")

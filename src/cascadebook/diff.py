@@ -208,14 +208,12 @@ def print_diff(diff: MasterDiff, console, spec: Spec | None = None) -> None:
     console.print(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no changes")
 
 
-EXCEL_MAX_ROWS = 1_048_576
-
-
 def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = None) -> Path:
     """The diff as a workbook: a Changes sheet and a Coverage sheet (pandas + xlsxwriter)."""
     import pandas as pd
 
     from .atomic import write_bytes_atomic
+    from .xlsx import EXCEL_MAX_ROWS, continued_sheet
 
     spec = spec or load_spec("department")
     titles = {s.key: s.title for s in spec.sheets}
@@ -232,7 +230,7 @@ def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = 
     with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}}) as writer:
         size = EXCEL_MAX_ROWS - 1  # past Excel's last row a sheet goes on in 'Changes (2)', ...
-        parts = [(name if i == 0 else f"{name} ({i + 1})", frame.iloc[start:start + size], widths)
+        parts = [(continued_sheet(name, i + 1), frame.iloc[start:start + size], widths)
                  for name, frame, widths in (("Changes", changes, [12, 12, 12, 12, 50, 14, 16, 16]),
                                              ("Coverage", coverage, [10, 24, 24, 12, 12, 20]))
                  for i, start in enumerate(range(0, max(len(frame), 1), size))]

@@ -24,9 +24,9 @@ from .findings import Finding
 from .model import Record
 from .reconcile import Reconciliation
 from .templates import HEADER_FILL, NUMBER_FORMATS
-from .xlsx import SheetStream, Workbook as SafeWorkbook, add_table, cut, forget_row, write_rows, write_value
+from .xlsx import (EXCEL_MAX_ROWS, SheetStream, Workbook as SafeWorkbook, add_table, continued_sheet, cut, forget_row,
+                   write_rows, write_value)
 
-EXCEL_MAX_ROWS = 1_048_576
 MAX_HYPERLINKS = 65_530  # Excel's limit per worksheet
 SEVERITY_COLOURS = {"error": "#F8CBAD", "warning": "#FFE699", "info": "#DDEBF7"}
 GAP_FILL = "#FCE4D6"
@@ -62,8 +62,7 @@ class Table:
         cached = self.__dict__.get("_chunks")
         if cached is None or cached[0] != (size, self.length):  # asked once per formula cell
             counts = [min(size, self.length - start) for start in range(0, self.length, size)] or [0]
-            cached = (size, self.length), [(self.sheet if i == 0 else f"{self.sheet} ({i + 1})", n)
-                                           for i, n in enumerate(counts)]
+            cached = (size, self.length), [(continued_sheet(self.sheet, i + 1), n) for i, n in enumerate(counts)]
             self.__dict__["_chunks"] = cached
         return cached[1]
 
@@ -602,7 +601,7 @@ def _hierarchy(w: _Writer, result: Reconciliation) -> None:
     date_format = w.typed("date")
 
     def start(number: int):
-        ws = w.sheet(HIERARCHY_SHEET if number == 1 else f"{HIERARCHY_SHEET} ({number})")
+        ws = w.sheet(continued_sheet(HIERARCHY_SHEET, number))
         w.header_row(ws, 0, headers, [12, 11, 60, 12, 20, 40, 11, 11, 12])
         ws.freeze_panes(1, 0)
         ws.outline_settings(True, False, True, False)

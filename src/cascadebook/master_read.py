@@ -86,6 +86,8 @@ def _clean(value: Any) -> Any:
 def _table(book, title: str, names: dict[str, str]) -> list[list[Any]] | None:
     """The table's rows: header, then the rows of 'Title' and of its continuations past Excel's
     row limit ('Title (2)', ...), each row ending with (sheet name, sheet row) for its cells."""
+    from .xlsx import continued_sheet
+
     name = names.get(title.casefold())
     if name is None:
         return None
@@ -94,7 +96,7 @@ def _table(book, title: str, names: dict[str, str]) -> list[list[Any]] | None:
         return first
     rows = [first[0], *[[*row, (name, r)] for r, row in enumerate(first[1:], 2)]]
     number = 2
-    while (more := names.get(f"{title} ({number})".casefold())) is not None:
+    while (more := names.get(continued_sheet(title, number).casefold())) is not None:
         rows += [[*row, (more, r)] for r, row in enumerate(book.get_sheet_by_name(more).to_python(
             skip_empty_area=False)[1:], 2)]
         number += 1

@@ -10,7 +10,7 @@ from typing import Any
 
 from .progress import AMBER, GREEN, RED, ProgressReport
 from .spec import Column, Spec
-from .xlsx import add_table, write_value
+from .xlsx import EXCEL_MAX_ROWS, add_table, continued_sheet, write_value
 
 PROGRESS_SHEET = "Progress"
 CHECKINS_SHEET = "Check-ins"
@@ -89,7 +89,8 @@ def _data_bar(ws, first_row: int, col: int, last_row: int, last_col: int | None 
     })
 
 
-def write_progress(book, result: Any, *, checkin_spec: Spec | None = None, max_rows: int = 1_048_576) -> None:
+def write_progress(book, result: Any, *, checkin_spec: Spec | None = None,
+                   max_rows: int = EXCEL_MAX_ROWS) -> None:
     """Add the Progress and Check-ins sheets for ``result.progress`` (a ProgressReport) to ``book``.
 
     ``result`` needs ``strategy`` and ``progress``; the Progress sheet shows per objective and per
@@ -223,7 +224,7 @@ def _checkins_sheet(book, fmt: _Formats, report: ProgressReport, spec: Spec, max
     widths = [11, 8, 12, 12, *[max(c.width, 10) for c in columns], 10, 36]
     for number, start in enumerate(range(0, max(len(actuals), 1), size), 1):
         chunk = actuals[start:start + size]
-        ws = book.add_worksheet(CHECKINS_SHEET if number == 1 else f"{CHECKINS_SHEET} ({number})")
+        ws = book.add_worksheet(continued_sheet(CHECKINS_SHEET, number))
         add_table(ws, 0, 0, max(len(chunk), 1), len(headers) - 1, {
             "name": CHECKINS_TABLE if number == 1 else f"{CHECKINS_TABLE}{number}", "style": "Table Style Medium 2",
             "columns": [{"header": h} for h in headers]}, fmt.header)

@@ -14,6 +14,12 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 EXCEL_MAX_CHARS = 32767
+EXCEL_MAX_ROWS = 1_048_576
+
+
+def continued_sheet(name: str, number: int) -> str:
+    """The name of a sheet's continuation past Excel's last row: 'Name', 'Name (2)', 'Name (3)', ..."""
+    return name if number == 1 else f"{name} ({number})"
 CUT_MARKER = " … [cut at Excel's 32,767-character cell limit]"
 
 
@@ -238,7 +244,7 @@ class SheetStream:
         """Render the next row; empty values are not written (an empty row is skipped)."""
         r = self.next_row
         self.next_row += 1
-        if r >= 1_048_576:
+        if r >= EXCEL_MAX_ROWS:
             raise ValueError("row beyond Excel's last row")
         number = str(r + 1)
         cells = []
