@@ -24,7 +24,8 @@ from .findings import Finding
 from .model import Record
 from .reconcile import Reconciliation
 from .templates import HEADER_FILL, NUMBER_FORMATS
-from .xlsx import (EXCEL_MAX_ROWS, SheetStream, Workbook as SafeWorkbook, add_table, continued_sheet, cut, forget_row,
+from .xlsx import (EXCEL_MAX_ROWS, SheetStream, Workbook as SafeWorkbook, add_table, continued_sheet,
+                   continued_table, cut, forget_row,
                    write_rows, write_value)
 
 MAX_HYPERLINKS = 65_530  # Excel's limit per worksheet
@@ -148,7 +149,7 @@ class _Writer:
         for sheet_name, count in table.chunks():
             ws = self.sheet(sheet_name, landscape=True)
             add_table(ws, 0, 0, max(count, 1), len(table.headers) - 1, {
-                "name": table.name if sheet_name == table.sheet else f"{table.name}{len(sheets) + 1}",
+                "name": continued_table(table.name, len(sheets) + 1),
                 "style": "Table Style Medium 2", "columns": [{"header": h} for h in table.headers],
             }, self.header)
             offset = len(sheets) * (EXCEL_MAX_ROWS - 1)

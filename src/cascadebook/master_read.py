@@ -83,24 +83,21 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _table(book, title: str, names: dict[str, str]) -> list[list[Any]] | None:
-    """The table's rows: header, then the rows of 'Title' and of its continuations past Excel's
-    row limit ('Title (2)', ...), each row ending with (sheet name, sheet row) for its cells."""
+def _table(book, title: str, names: dict[str, str]) -> tuple[list[Any], list[tuple[str, int, list[Any]]]] | None:
+    """A table's header row and its data rows as (sheet name, sheet row, row), from 'Title' and
+    from its continuations past Excel's row limit ('Title (2)', ...)."""
     from .xlsx import continued_sheet
 
-    name = names.get(title.casefold())
-    if name is None:
-        return None
-    first = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    if not first:
-        return first
-    rows = [first[0], *[[*row, (name, r)] for r, row in enumerate(first[1:], 2)]]
-    number = 2
-    while (more := names.get(continued_sheet(title, number).casefold())) is not None:
-        rows += [[*row, (more, r)] for r, row in enumerate(book.get_sheet_by_name(more).to_python(
-            skip_empty_area=False)[1:], 2)]
+    header: list[Any] = []
+    rows: list[tuple[str, int, list[Any]]] = []
+    number = 1
+    while (name := names.get(continued_sheet(title, number).casefold())) is not None:
+        values = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        if number == 1:
+            header = values[0] if values else []
+        rows += [(name, r, row) for r, row in enumerate(values[1:], 2)]
         number += 1
-    return rows
+    return None if number == 1 else (header, rows)
 
 
 def _header_map(row: list[Any], wanted: dict[str, str]) -> dict[str, int]:
@@ -133,16 +130,17 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
         names = {n.casefold(): n for n in book.sheet_names}
         records: dict[str, tuple[Record, ...]] = {}
         for sheet in spec.sheets:
-            rows = _table(book, sheet.title, names)
-            if rows is None:
+            table = _table(book, sheet.title, names)
+            if table is None:
                 raise MasterError(f"{path.name}: no {sheet.title!r} sheet; is it a cascadebook master?")
             wanted = {normalise_header(c.header): c.key for c in sheet.columns}
             wanted[normalise_header(DEPARTMENT_HEADER)] = "__department"
-            columns = _header_map(rows[0] if rows else [], wanted)
+            header, rows = table
+            columns = _header_map(header, wanted)
             if "__department" not in columns or "id" not in columns:
                 raise MasterError(f"{path.name}: the {sheet.title!r} sheet has no {DEPARTMENT_HEADER!r} or id column")
             out = []
-            for *row, (sheet_name, r) in rows[1:]:
+            for sheet_name, r, row in rows:
                 department = _clean(row[columns["__department"]]) if columns["__department"] < len(row) else None
                 if not department:
                     continue
@@ -156,22 +154,23 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
             records[sheet.key] = tuple(out)
 
         checkins: list[CheckinValue] = []
-        rows = _table(book, CHECKINS_SHEET, names)
-        if rows:
+        table = _table(book, CHECKINS_SHEET, names)
+        if table and table[0]:
+            header, rows = table
             cspec = checkin_spec or _checkin_spec()
             inputs = checkin_columns(cspec)
             lead_keys = ["__department", "__period", "__sheet", "__id"]
             wanted = {normalise_header(h): k for h, k in zip(CHECKIN_LEAD, lead_keys)}
             wanted.update({normalise_header(c.header): c.key for c in inputs})
             wanted[normalise_header(CHECKIN_TAIL[0])] = "__progress"
-            columns = _header_map(rows[0], wanted)
+            columns = _header_map(header, wanted)
             sheet_keys = {s.title.casefold(): s.key for s in cspec.sheets}
 
             def get(row, key):
                 c = columns.get(key)
                 return _clean(row[c]) if c is not None and c < len(row) else None
 
-            for *row, _ in rows[1:]:
+            for _, _, row in rows:
                 department, period, sheet_title, ident = (get(row, k) for k in lead_keys)
                 if not (department and period and ident):
                     continue

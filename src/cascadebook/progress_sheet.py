@@ -10,7 +10,7 @@ from typing import Any
 
 from .progress import AMBER, GREEN, RED, ProgressReport
 from .spec import Column, Spec
-from .xlsx import EXCEL_MAX_ROWS, add_table, continued_sheet, write_value
+from .xlsx import EXCEL_MAX_ROWS, add_table, continued_sheet, continued_table, write_value
 
 PROGRESS_SHEET = "Progress"
 CHECKINS_SHEET = "Check-ins"
@@ -226,7 +226,7 @@ def _checkins_sheet(book, fmt: _Formats, report: ProgressReport, spec: Spec, max
         chunk = actuals[start:start + size]
         ws = book.add_worksheet(continued_sheet(CHECKINS_SHEET, number))
         add_table(ws, 0, 0, max(len(chunk), 1), len(headers) - 1, {
-            "name": CHECKINS_TABLE if number == 1 else f"{CHECKINS_TABLE}{number}", "style": "Table Style Medium 2",
+            "name": continued_table(CHECKINS_TABLE, number), "style": "Table Style Medium 2",
             "columns": [{"header": h} for h in headers]}, fmt.header)
         for r, actual in enumerate(chunk, 1):
             own = report.items.get(actual.key, {}).get(actual.period)

@@ -20,6 +20,11 @@ EXCEL_MAX_ROWS = 1_048_576
 def continued_sheet(name: str, number: int) -> str:
     """The name of a sheet's continuation past Excel's last row: 'Name', 'Name (2)', 'Name (3)', ..."""
     return name if number == 1 else f"{name} ({number})"
+
+
+def continued_table(name: str, number: int) -> str:
+    """The name of the Excel table on that continuation: 'Name', 'Name2', 'Name3', ..."""
+    return name if number == 1 else f"{name}{number}"
 CUT_MARKER = " … [cut at Excel's 32,767-character cell limit]"
 
 
@@ -304,13 +309,13 @@ class SheetStream:
         """What follows a text cell's style: the inline string, escaped as xlsxwriter escapes it."""
         if len(text) > EXCEL_MAX_CHARS:
             text = cut(text)
-        preserve = ' xml:space="preserve"' if text and (text[0].isspace() or text[-1].isspace()) else ""
-        if _NEEDS_ANY_ESCAPE.search(text):
+        if _NEEDS_ANY_ESCAPE.search(text):  # one scan for the common case: nothing to escape
             if _NEEDS_CONTROL_ESCAPE.search(text):
                 text = self.ws._escape_control_characters(text)
-                preserve = ' xml:space="preserve"' if text and (text[0].isspace() or text[-1].isspace()) else ""
             if _NEEDS_XML_ESCAPE.search(text):
                 text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        # (after escaping, as xlsxwriter decides it; &, < and > are not whitespace)
+        preserve = ' xml:space="preserve"' if text and (text[0].isspace() or text[-1].isspace()) else ""
         return f' t="inlineStr"><is><t{preserve}>{text}</t></is></c>'
 
     def flush(self) -> None:
