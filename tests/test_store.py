@@ -76,3 +76,57 @@ def test_packed_rows_are_much_smaller_than_the_objects():
     as_objects = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     assert len(rows) == 80 and len(blob) * 5 < as_objects
+
+
+def test_chunks_know_their_department_without_being_decoded(monkeypatch):
+    from cascadebook import store
+    from cascadebook.model import Record
+
+    def rows(code, n):
+        return [Record("kpis", code, f"{code}.xlsx", "KPIs", 5 + i, {"id": f"{code}-K{i}"}) for i in range(n)]
+
+    told = RecordList()
+    told.add(RecordList(rows("FIN", 3)).packed(), department="FIN")
+    told.add(RecordList(rows("HR", 2)).packed(), department="HR")
+    told.add(rows("FIN", 1), department="FIN")
+    restored = pickle.loads(pickle.dumps(told.packed()))
+    monkeypatch.setattr(store, "unpack", lambda blob: pytest.fail("decoded to say whose rows a chunk holds"))
+    assert told.departments() == restored.departments() == {"FIN": [0, 2], "HR": [1]}
+    monkeypatch.undo()
+    assert [r.id for r in restored.chunk(1)] == ["HR-K0", "HR-K1"]
+    untold = RecordList(rows("FIN", 2) + rows("HR", 1))  # a chunk nobody labelled is looked into
+    assert untold.departments() == {"FIN": [0], "HR": [0]}
+
+
+@pytest.mark.parametrize("pack_above", [None, 0])
+def test_tally_adds_up_the_rows_as_read(pack_above):
+    """The rows' counts, budget and headcount are added up in the reader; they match the rows."""
+    strategy = load_strategy(SAMPLES / "strategy.yaml")
+    result = reconcile(strategy, [SAMPLES / "returned"], key=load_key(SAMPLES / "strategy.yaml"), jobs=1,
+                       pack_above=pack_above)
+    expected: dict[str, dict[str, float]] = {}
+    for key_, rows in result.records.items():
+        for r in rows:
+            mine = expected.setdefault(r.department, {"budget": 0, "headcount": 0})
+            mine[key_] = mine.get(key_, 0) + 1
+            if key_ == "initiatives":
+                for field_ in ("budget", "headcount"):
+                    value = r.values.get(field_)
+                    mine[field_] += value if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+    tally = result.tally()
+    assert expected and sum(t["budget"] for t in expected.values()) > 0
+    for department, mine in expected.items():
+        for key_, value in mine.items():
+            assert tally[department][key_] == pytest.approx(value), (department, key_)
+
+
+def test_spool_gives_back_each_key_in_order_from_disk(tmp_path):
+    from cascadebook.store import Spool
+
+    with Spool(str(tmp_path), batch=3) as spool:
+        for i in range(10):
+            spool.put("CO1" if i % 3 else "CO2", (i, f"row {i}"))
+        assert len(list(tmp_path.iterdir())) <= 1  # one file, whatever the keys
+        assert list(spool.pop("CO2")) == [(i, f"row {i}") for i in (0, 3, 6, 9)]
+        assert list(spool.pop("CO1")) == [(i, f"row {i}") for i in (1, 2, 4, 5, 7, 8)]
+        assert list(spool.pop("CO1")) == [] and list(spool.pop("CO9")) == []

@@ -36,7 +36,7 @@ def _rows():
     return rows
 
 
-def _book(path, stream: bool):
+def _book(path, stream: str | None):
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                            "strings_to_urls": False, "strings_to_numbers": False})
     book.set_properties({"created": datetime(2027, 1, 1)})
@@ -47,10 +47,16 @@ def _book(path, stream: bool):
     ws = book.add_worksheet("Data")
     ws.set_column(6, 6, 20, money)  # a column format: cells without their own take it
     ws.write_string(0, 0, "header")
-    if stream:
+    if stream == "row":
         out = SheetStream(ws, 1, date_format=day)
         for level, values in _rows():
             out.row(values, formats, level)
+        out.close()
+    elif stream == "render":  # every row rendered first (as the Goal Hierarchy's spools), then placed
+        out = SheetStream(ws, 1, date_format=day)
+        rendered = [out.render(values, formats, level) for level, values in _rows()]
+        for row in rendered:
+            out.put(row)
         out.close()
     else:
         for r, (level, values) in enumerate(_rows(), 1):
@@ -69,9 +75,10 @@ def _parts(path):
         return {name: z.read(name) for name in z.namelist()}
 
 
-def test_stream_writes_what_xlsxwriter_writes(tmp_path):
-    _book(tmp_path / "xlsxwriter.xlsx", stream=False)
-    _book(tmp_path / "stream.xlsx", stream=True)
+@pytest.mark.parametrize("stream", ["row", "render"])
+def test_stream_writes_what_xlsxwriter_writes(tmp_path, stream):
+    _book(tmp_path / "xlsxwriter.xlsx", stream=None)
+    _book(tmp_path / "stream.xlsx", stream=stream)
     expected, got = _parts(tmp_path / "xlsxwriter.xlsx"), _parts(tmp_path / "stream.xlsx")
     assert expected.keys() == got.keys()
     for name in expected:

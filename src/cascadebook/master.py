@@ -24,6 +24,7 @@ from .findings import Finding
 from .model import Record
 from .reconcile import Reconciliation
 from .templates import HEADER_FILL, NUMBER_FORMATS
+from .store import RecordList, Spool
 from .xlsx import (EXCEL_MAX_ROWS, SheetStream, Workbook as SafeWorkbook, add_table, continued_sheet,
                    continued_table, cut, forget_row,
                    write_rows, write_value)
@@ -575,6 +576,11 @@ CONTINUED = " (continued)"
 
 
 def _hierarchy(w: _Writer, result: Reconciliation) -> None:
+    with Spool(getattr(w.book, "tmpdir", None)) as spool:  # beside xlsxwriter's own row files
+        _write_hierarchy(w, result, spool)
+
+
+def _write_hierarchy(w: _Writer, result: Reconciliation, spool: Spool) -> None:
     """Vision → objectives → initiatives → KPIs as a foldable outline, streamed row by row.
 
     Past Excel's last row the outline goes on in 'Goal Hierarchy (2)', ... : each continuation
@@ -583,15 +589,6 @@ def _hierarchy(w: _Writer, result: Reconciliation) -> None:
     """
     s = result.strategy
     headers = ["Level", "ID", "Goal", "Department", "Owner", "Metric / impact", "Baseline", "Target", "Due"]
-    below = _rows_by_objective(result)
-
-    def rows() -> Iterable[tuple[int, list[Any]]]:  # made while written: never a copy of every record
-        yield 0, ["Vision", "", s.vision]
-        yield 0, ["Mission", "", s.mission]
-        for o in s.objectives:
-            yield 1, ["Objective", o.id, o.title, "", o.owner, o.metric, o.baseline, o.target, o.deadline]
-            yield from below(o.id)
-
     progress = None
     if result.progress:  # progress and RAG at every level, beside the goals
         from .progress_sheet import HierarchyProgress
@@ -600,6 +597,8 @@ def _hierarchy(w: _Writer, result: Reconciliation) -> None:
     formats = [[w.levels[level] if c == 2 else None for c in range(len(headers))] for level in range(4)]
     outline = [None, None, {"level": 1}, {"level": 2}]
     date_format = w.typed("date")
+    for fmt in (*(level[2] for level in formats), date_format):  # styles numbered in the order rows are
+        fmt._get_xf_index()  # placed, also when packed rows are rendered ahead (_rows_by_objective)
 
     def start(number: int):
         ws = w.sheet(continued_sheet(HIERARCHY_SHEET, number))
@@ -622,6 +621,16 @@ def _hierarchy(w: _Writer, result: Reconciliation) -> None:
 
     number = 1
     ws, stream = start(number)
+    render = None if stream is None else (lambda values, level: stream.render(values, formats[level], level - 1))
+    below = _rows_by_objective(result, spool, render)
+
+    def rows() -> Iterable[tuple[int, Any]]:  # made while written: never a copy of every record
+        yield 0, ["Vision", "", s.vision]
+        yield 0, ["Mission", "", s.mission]
+        for o in s.objectives:
+            yield 1, ["Objective", o.id, o.title, "", o.owner, o.metric, o.baseline, o.target, o.deadline]
+            yield from below(o.id)
+
     r = 1
     objective: list[Any] = []
     for level, values in rows():
@@ -641,10 +650,14 @@ def _hierarchy(w: _Writer, result: Reconciliation) -> None:
     finish(ws, stream)
 
 
-def _hierarchy_row(ws, stream, r: int, level: int, values: list[Any], formats, outline, progress,
+def _hierarchy_row(ws, stream, r: int, level: int, values: Any, formats, outline, progress,
                    date_format) -> None:
+    """One row: ``values`` is a list of cell values or a row the stream rendered ahead (a tuple)."""
     if stream is not None:
-        stream.row(values, formats[level], max(level - 1, 0))
+        if type(values) is tuple:
+            stream.put(values)
+        else:
+            stream.row(values, formats[level], max(level - 1, 0))
         return
     if outline[level]:
         ws.set_row(r, None, None, outline[level])
@@ -670,12 +683,15 @@ def _kpi_key(k: Record) -> str:
     return str(k.values.get("initiative_id") or "").casefold()
 
 
-def _rows_by_objective(result: Reconciliation) -> Callable[[str], Iterable[tuple[int, list[Any]]]]:
+def _rows_by_objective(result: Reconciliation, spool: Spool, render: Callable[[list[Any], int], Any] | None = None
+                       ) -> Callable[[str], Iterable[tuple[int, Any]]]:
     """The Goal Hierarchy's initiative and KPI rows under one objective, in allocation order.
 
     The sheet goes objective by objective, the records department by department. Plain records are
     looked up where they are. Packed ones (store.py) would be decoded once per objective that way,
-    so each department is decoded once instead and its rows go to a packed spool per objective.
+    so each department is decoded once instead and its rows are put aside per objective on disk
+    (in ``spool``), rendered already when ``render`` is given (what the sheet's stream makes of a
+    row's values).
     """
     kpis = result.kpis
     if not (getattr(result.initiatives, "is_packed", False) or getattr(kpis, "is_packed", False)):
@@ -696,32 +712,29 @@ def _rows_by_objective(result: Reconciliation) -> Callable[[str], Iterable[tuple
 
     from itertools import groupby
 
-    from .store import RecordList
+    def keep(level_values: tuple[int, list[Any]]) -> tuple[int, Any]:
+        level, values = level_values
+        return level, render(values, level)
 
-    spans: dict[str, list[int]] = {}  # department -> [first, last + 1] of its KPIs' positions
-    for index, k in enumerate(kpis):
-        spans.setdefault(k.department, [index, index])[1] = index + 1
-    spools: dict[str, RecordList] = {}
-    pending: dict[str, list] = {}
+    if render is None:
+        def keep(level_values: tuple[int, list[Any]]) -> tuple[int, Any]:
+            return level_values
+
+    kpi_chunks = kpis.departments() if isinstance(kpis, RecordList) else {}
     for department, allocations in groupby(result.allocations, key=lambda a: a.department):
-        first, end = spans.get(department, (0, 0))
         mine: dict[str, list[Record]] = {}
-        for index in range(first, end):
-            k = kpis[index]
-            if k.department == department:
-                mine.setdefault(_kpi_key(k), []).append(k)
+        for chunk in kpi_chunks.get(department, ()):
+            for k in kpis.chunk(chunk):
+                if k.department == department:
+                    mine.setdefault(_kpi_key(k), []).append(k)
         for a in allocations:
             i = a.record
-            out = pending.setdefault(a.objective_id, [])
-            out.append(_initiative_row(i))
-            out.extend(_kpi_row(k) for k in mine.get(i.id.casefold(), []))
-            if len(out) >= 4096:
-                spools.setdefault(a.objective_id, RecordList()).add(RecordList(out).packed())
-                pending[a.objective_id] = []
+            spool.put(a.objective_id, keep(_initiative_row(i)))
+            for k in mine.get(i.id.casefold(), ()):
+                spool.put(a.objective_id, keep(_kpi_row(k)))
 
-    def spooled(objective_id: str) -> Iterable[tuple[int, list[Any]]]:
-        yield from spools.pop(objective_id, ())
-        yield from pending.pop(objective_id, ())
+    def spooled(objective_id: str) -> Iterable[tuple[int, Any]]:
+        yield from spool.pop(objective_id)
     return spooled
 
 

@@ -73,20 +73,17 @@ class Reconciliation:
         return {s.value: int(tally.get(s.value, 0)) for s in Severity}
 
     def tally(self) -> dict[str, dict[str, float]]:
-        """Per department, in one pass over each list: rows per sheet key, budget, headcount,
-        allocations and findings per severity. Summaries ask per department; asking the lists
-        per department would cost departments × rows (40 million steps at 1,000 departments)."""
+        """Per department: rows per sheet key, budget, headcount, allocations and findings per
+        severity; per objective: allocations. Summaries ask per department; asking the lists per
+        department would cost departments × rows (40 million steps at 1,000 departments). The rows'
+        part was added up where each file was validated (:func:`record_totals`): the rows may be
+        packed (store.py) and would otherwise be decoded for it."""
         if self._tally is None:
             out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-            for key, rows in self.records.items():  # one pass each: the rows may be packed (store.py)
-                for r in rows:
-                    mine = out[r.department]
-                    mine[key] += 1
-                    if key == "initiatives":
-                        for field_ in ("budget", "headcount"):
-                            value = r.values.get(field_)
-                            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                                mine[field_] += value
+            for source in self.accepted().values():
+                mine = out[source.department]
+                for key, value in source.totals.items():
+                    mine[key] += value
             for a in self.allocations:
                 out[a.department]["allocations"] += 1
                 out[a.objective_id]["objective_allocations"] += 1
@@ -130,9 +127,19 @@ class _Intake:
         if ret.status == "accepted" and not is_checkin(ret):
             ret.records, ret.row_findings = validate_records(self.strategy, self.spec, ret.records, ret.department)
             ret.validated = True
+            ret.totals = record_totals(ret.records)
             if self.pack:
                 ret.records = {k: RecordList(rows).packed() for k, rows in ret.records.items()}
         return ret
+
+
+def record_totals(records: dict[str, Sequence[Record]]) -> dict[str, float]:
+    """One department's rows per sheet key and its initiatives' budget and headcount."""
+    totals: dict[str, float] = {key: len(rows) for key, rows in records.items() if rows}
+    for field_ in ("budget", "headcount"):
+        values = (r.values.get(field_) for r in records.get("initiatives", ()))
+        totals[field_] = sum(v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool))
+    return totals
 
 
 def _read_all(files: list[tuple[Path, str]], intake: _Intake, jobs: int, progress: Progress | None) -> list[Return]:
@@ -263,7 +270,8 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
         ret = newest[code]
         findings.extend(ret.row_findings)
         for sheet_key, rows in ret.records.items():
-            records.setdefault(sheet_key, RecordList()).add(rows if isinstance(rows, RecordList) else list(rows))
+            records.setdefault(sheet_key, RecordList()).add(rows if isinstance(rows, RecordList) else list(rows),
+                                                            department=code)
     for ret in skipped:
         findings.extend(ret.findings)
 

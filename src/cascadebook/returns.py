@@ -67,6 +67,7 @@ class Return:
     received: str = ""  # when the file arrived (an e-mail's date), if known; newest-wins prefers it
     validated: bool = False  # records hold typed values, and row_findings the row rules' findings
     row_findings: list[Finding] = field(default_factory=list)
+    totals: dict[str, float] = field(default_factory=dict)  # rows per sheet, budget, headcount (validated)
 
     @property
     def department(self) -> str:

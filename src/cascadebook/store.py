@@ -11,9 +11,10 @@ records does not know the difference.
 from __future__ import annotations
 
 import pickle
+import tempfile
 import zlib
 from bisect import bisect_right
-from typing import Iterable, Iterator, Sequence, overload
+from typing import Any, Hashable, Iterable, Iterator, Sequence, overload
 
 from .model import Record
 
@@ -37,6 +38,7 @@ class RecordList(Sequence[Record]):
 
     def __init__(self, records: Iterable[Record] = ()):
         self._chunks: list[list[Record] | bytes] = []
+        self._tags: list[str | None] = []  # the department a chunk holds, when the one who added it said
         self._starts: list[int] = []
         self._length = 0
         self._cached: tuple[int, list[Record]] | None = None
@@ -44,11 +46,15 @@ class RecordList(Sequence[Record]):
         if records:
             self.add(records)
 
-    def add(self, chunk: "list[Record] | bytes | RecordList", count: int | None = None) -> None:
-        """Append a chunk: a list of records, a packed blob of ``count`` records, or another list's chunks."""
+    def add(self, chunk: "list[Record] | bytes | RecordList", count: int | None = None,
+            department: str | None = None) -> None:
+        """Append a chunk: a list of records, a packed blob of ``count`` records, or another list's chunks.
+
+        ``department``: the chunk holds that department's records only (see :meth:`departments`).
+        """
         if isinstance(chunk, RecordList):
-            for part, size in chunk.chunks():
-                self.add(part, size)
+            for (part, size), tag in zip(chunk.chunks(), chunk._tags):
+                self.add(part, size, department if department is not None else tag)
             return
         size = len(chunk) if isinstance(chunk, list) else count
         if size is None:
@@ -56,6 +62,7 @@ class RecordList(Sequence[Record]):
         if size:
             self._starts.append(self._length)
             self._chunks.append(chunk)
+            self._tags.append(department)
             self._length += size
 
     extend = add
@@ -67,9 +74,25 @@ class RecordList(Sequence[Record]):
     def packed(self) -> "RecordList":
         """The same records with every chunk packed."""
         out = RecordList()
-        for chunk, size in self.chunks():
-            out.add(chunk if isinstance(chunk, bytes) else pack(chunk), size)
+        for (chunk, size), tag in zip(self.chunks(), self._tags):
+            out.add(chunk if isinstance(chunk, bytes) else pack(chunk), size, tag)
         return out
+
+    def departments(self) -> dict[str, list[int]]:
+        """Which chunks hold each department's records (numbers for :meth:`chunk`), in order.
+
+        Told by the chunks' departments where they were given (reconcile gives them), so no packed
+        chunk is decoded to answer; a chunk added without one is decoded to see whose rows it holds.
+        """
+        where: dict[str, list[int]] = {}
+        for i, tag in enumerate(self._tags):
+            for department in (tag,) if tag is not None else dict.fromkeys(r.department for r in self._decode(i)):
+                where.setdefault(department, []).append(i)
+        return where
+
+    def chunk(self, i: int) -> list[Record]:
+        """The records of chunk ``i``, decoded (the chunk last decoded is kept)."""
+        return self._decode(i)
 
     @property
     def is_packed(self) -> bool:
@@ -125,9 +148,53 @@ class RecordList(Sequence[Record]):
         return f"RecordList({self._length} records in {len(self._chunks)} chunks)"
 
     def __getstate__(self) -> dict:
-        return {"chunks": self.chunks()}
+        return {"chunks": self.chunks(), "departments": self._tags}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__()
-        for chunk, size in state["chunks"]:
-            self.add(chunk, size)
+        for (chunk, size), tag in zip(state["chunks"], state.get("departments") or [None] * len(state["chunks"])):
+            self.add(chunk, size, tag)
+
+
+class Spool:
+    """Rows put aside on disk under a key, to be read back key by key in the order they were put.
+
+    For output that is made in one order and written in another (the Goal Hierarchy: made
+    department by department, written objective by objective): the rows are packed in batches
+    into one temporary file, so memory holds one batch per key, whatever the number of rows.
+    """
+
+    def __init__(self, directory: str | None = None, batch: int = 2048):
+        self._file = tempfile.TemporaryFile(dir=directory)
+        self._batch = batch
+        self._pending: dict[Hashable, list[Any]] = {}
+        self._where: dict[Hashable, list[tuple[int, int]]] = {}  # key -> (offset, size) of its batches
+
+    def put(self, key: Hashable, row: Any) -> None:
+        rows = self._pending.setdefault(key, [])
+        rows.append(row)
+        if len(rows) >= self._batch:
+            self._spill(key, rows)
+            self._pending[key] = []
+
+    def _spill(self, key: Hashable, rows: list[Any]) -> None:
+        blob = pack(rows)
+        self._file.seek(0, 2)
+        self._where.setdefault(key, []).append((self._file.tell(), len(blob)))
+        self._file.write(blob)
+
+    def pop(self, key: Hashable) -> Iterator[Any]:
+        """The rows put under ``key``, in order; they are gone from the spool once read."""
+        for offset, size in self._where.pop(key, ()):
+            self._file.seek(offset)
+            yield from unpack(self._file.read(size))
+        yield from self._pending.pop(key, ())
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "Spool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -193,6 +193,9 @@ _NEEDS_CONTROL_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-
 _NEEDS_XML_ESCAPE = re.compile("[&<>]")
 _NEEDS_ANY_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff&<>]|_x[0-9a-fA-F]{4}_")
 _LETTERS = [xl_col_to_name(c) for c in range(702)]  # A..ZZ, as far as any sheet of the master reaches
+# A rendered row's open row number: a NUL is never in rendered text (control characters are escaped).
+_ROW_NUMBER = "\x00"
+RenderedRow = tuple  # (xml with the row number open, first column, last column (-1, -1: empty), outline level)
 
 
 class SheetStream:
@@ -247,11 +250,63 @@ class SheetStream:
 
     def row(self, values: Sequence[Any], formats: Sequence[Any], level: int = 0) -> None:
         """Render the next row; empty values are not written (an empty row is skipped)."""
+        r = self._next()
+        number = str(r + 1)
+        cells, first, last = self._cells(values, formats, number)
+        if first is None:
+            if level:
+                self.parts.append(f'<row r="{number}" outlineLevel="{level}"/>')
+            return
+        self.parts.append(f'<row r="{number}" outlineLevel="{level}">' if level else f'<row r="{number}">')
+        self.parts.extend(cells)
+        self.parts.append("</row>")
+        self._extend(r, first, last, level)
+
+    def render(self, values: Sequence[Any], formats: Sequence[Any], level: int = 0) -> RenderedRow:
+        """A row rendered now and :meth:`put` later, wherever it lands (its row number is left open).
+
+        For a sheet whose rows come in another order than they are made: the Goal Hierarchy goes
+        objective by objective, the records department by department. Keeping rendered rows costs
+        less than keeping their values (dates, numbers, lists) and rendering them when placed.
+        The rendering depends on the workbook only (formats, date system), not on this sheet's rows.
+        """
+        cells, first, last = self._cells(values, formats, _ROW_NUMBER)
+        if first is None:
+            return (f'<row r="{_ROW_NUMBER}" outlineLevel="{level}"/>' if level else "", -1, -1, level)
+        head = f'<row r="{_ROW_NUMBER}" outlineLevel="{level}">' if level else f'<row r="{_ROW_NUMBER}">'
+        return (head + "".join(cells) + "</row>", first, last, level)
+
+    def put(self, rendered: RenderedRow) -> None:
+        """Place a row made by :meth:`render` (of this or another stream of the workbook) next."""
+        r = self._next()
+        xml, first, last, level = rendered
+        if xml:
+            self.parts.append(xml.replace(_ROW_NUMBER, str(r + 1)))
+        if first >= 0:
+            self._extend(r, first, last, level)
+
+    def _next(self) -> int:
         r = self.next_row
-        self.next_row += 1
         if r >= EXCEL_MAX_ROWS:
             raise ValueError("row beyond Excel's last row")
-        number = str(r + 1)
+        self.next_row += 1
+        return r
+
+    def _extend(self, r: int, first: int, last: int, level: int) -> None:
+        """Note a written row for the sheet's dimension and outline; flush now and then."""
+        if level > self.level:
+            self.level = level
+        if self.first_row is None:
+            self.first_row = r
+        self.last_row = r
+        self.col_min = first if self.col_min is None else min(self.col_min, first)
+        self.col_max = last if self.col_max is None else max(self.col_max, last)
+        if len(self.parts) > 4096:
+            self.flush()
+
+    def _cells(self, values: Sequence[Any], formats: Sequence[Any], number: str
+               ) -> tuple[list[str], int | None, int | None]:
+        """The XML of a row's non-empty cells, and its first and last column with a value."""
         cells = []
         first = last = None
         for c, value in enumerate(values):
@@ -279,21 +334,7 @@ class SheetStream:
             if first is None:
                 first = c
             last = c
-        if first is None:
-            if level:
-                self.parts.append(f'<row r="{number}" outlineLevel="{level}"/>')
-            return
-        self.parts.append(f'<row r="{number}" outlineLevel="{level}">' if level else f'<row r="{number}">')
-        self.parts.extend(cells)
-        self.parts.append("</row>")
-        self.level = max(self.level, level)
-        if self.first_row is None:
-            self.first_row = r
-        self.last_row = r
-        self.col_min = first if self.col_min is None else min(self.col_min, first)
-        self.col_max = last if self.col_max is None else max(self.col_max, last)
-        if len(self.parts) > 4096:
-            self.flush()
+        return cells, first, last
 
     def _string(self, text: str, c: int, number: str, fmt) -> str:
         body = self._bodies.get(text)
