@@ -8,7 +8,6 @@ Every string from a department is written with ``write_string`` and the workbook
 from __future__ import annotations
 
 import os
-import gc
 import tempfile
 import re
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import xlsxwriter
 from .atomic import atomic_path
 from .cells import a1, column_letter, quote_sheet
 from .findings import Finding
+from .heap import long_lived
 from .model import Record
 from .reconcile import Reconciliation
 from .templates import HEADER_FILL, NUMBER_FORMATS
@@ -185,13 +185,8 @@ class _Writer:
 def write_master(result: Reconciliation, path: str | Path) -> Path:
     """Write the master workbook atomically; returns its path."""
     path = Path(path)
-    # The result (a million records and more) is not garbage and outlives the writing: frozen, the
-    # collector does not walk it again each time the writer's short-lived rows trigger a collection.
-    gc.freeze()
-    try:
+    with long_lived():  # the result outlives the writer's short-lived rows
         return _write_master(result, path)
-    finally:
-        gc.unfreeze()
 
 
 def _write_master(result: Reconciliation, path: Path) -> Path:

