@@ -130,3 +130,18 @@ def test_spool_gives_back_each_key_in_order_from_disk(tmp_path):
         assert list(spool.pop("CO2")) == [(i, f"row {i}") for i in (0, 3, 6, 9)]
         assert list(spool.pop("CO1")) == [(i, f"row {i}") for i in (1, 2, 4, 5, 7, 8)]
         assert list(spool.pop("CO1")) == [] and list(spool.pop("CO9")) == []
+
+
+def test_a_packed_chunk_holds_only_its_compressed_bytes():
+    """Packed rows are kept by the thousand: each blob must not keep its compressor's worst-case room."""
+    import tracemalloc
+
+    from cascadebook.store import pack
+
+    rows = [{"id": f"D0001-I{i:02d}", "title": f"Initiative number {i} " * 4, "budget": i * 1000.0} for i in range(200)]
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    blobs = [pack(rows) for _ in range(50)]
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert held < 2 * sum(len(b) for b in blobs) + 50_000

@@ -34,7 +34,10 @@ def _zstd() -> tuple[Any, Any]:
 
 
 def pack(records: Sequence[Any]) -> bytes:
-    return _zstd()[0].compress(pickle.dumps(list(records), protocol=pickle.HIGHEST_PROTOCOL))
+    blob = _zstd()[0].compress(pickle.dumps(list(records), protocol=pickle.HIGHEST_PROTOCOL))
+    # python-zstandard hands back a bytes object that keeps the room it reserved for the worst
+    # case (the uncompressed size): copied, a packed chunk holds only its compressed bytes.
+    return bytes(memoryview(blob))
 
 
 def unpack(blob: bytes) -> list[Any]:
