@@ -382,13 +382,20 @@ def test_each_workbook_is_opened_once_and_lost_properties_still_work(cycle, tmp_
     assert again.records["initiatives"][0].values["actual"] == "17%"
 
 
-def test_the_hierarchy_with_progress_continues_past_the_row_limit(cycle, tmp_path, monkeypatch):
+@pytest.mark.parametrize("packed", [False, True])  # packed: the rows are spooled per objective first
+def test_the_hierarchy_with_progress_continues_past_the_row_limit(cycle, tmp_path, monkeypatch, packed):
     from cascadebook import master as master_module
 
     whole = openpyxl.load_workbook(write_master(cycle.q2_result, tmp_path / "whole.xlsx"))["Goal Hierarchy"]
     expected = [r for r in whole.iter_rows(min_row=2, values_only=True)]
     monkeypatch.setattr(master_module, "EXCEL_MAX_ROWS", 8)  # 7 rows under each header
-    book = openpyxl.load_workbook(write_master(cycle.q2_result, tmp_path / "split.xlsx"))
+    result = cycle.q2_result
+    if packed:
+        result = reconcile(cycle.strategy, [cycle.root / "returned", cycle.checkins], key=cycle.key, jobs=1,
+                           pack_above=0)
+        result.generated_at = cycle.q2_result.generated_at
+        assert result.initiatives.is_packed and result.progress is not None
+    book = openpyxl.load_workbook(write_master(result, tmp_path / "split.xlsx"))
     names = [n for n in book.sheetnames if n.startswith("Goal Hierarchy")]
     assert len(names) >= 3 and names[1] == "Goal Hierarchy (2)"
     got = []

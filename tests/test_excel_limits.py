@@ -3,6 +3,7 @@ is cut with a visible marker. The row limit is lowered for the test (a million r
 from __future__ import annotations
 
 import openpyxl
+import pytest
 from python_calamine import CalamineWorkbook
 
 from cascadebook import master as master_module
@@ -49,12 +50,18 @@ def _hierarchy_rows(book) -> list[list]:
     return [row for n in names for row in book.get_sheet_by_name(n).to_python()[1:]]
 
 
-def test_the_goal_hierarchy_continues_on_further_sheets(strategy, key, fill, returned, tmp_path, monkeypatch):
+@pytest.mark.parametrize("pack_above", [None, 0])  # plain rows, or packed ones rendered ahead and spooled
+def test_the_goal_hierarchy_continues_on_further_sheets(strategy, key, fill, returned, tmp_path, monkeypatch,
+                                                        pack_above):
     fill("MKT", rows={"initiatives": [clean_initiative("CO1", f"idea {i}", 1, 2) for i in range(3)],
                       "kpis": [clean_kpi(f"MKT-I0{i + 1}", f"k{i}") for i in range(3)]})
+    fill("SAL", rows={"initiatives": [clean_initiative("CO2", "sell", 1, 2), clean_initiative("CO1", "more", 1, 3)],
+                      "kpis": [clean_kpi("SAL-I02", "k"), clean_kpi("SAL-I01", "j")]})
     result = reconcile(strategy, [returned], key=key, jobs=1)
     whole = _hierarchy_rows(CalamineWorkbook.from_path(str(write_master(result, tmp_path / "whole.xlsx"))))
     monkeypatch.setattr(master_module, "EXCEL_MAX_ROWS", 5)  # 4 rows under each header
+    result = reconcile(strategy, [returned], key=key, jobs=1, pack_above=pack_above)
+    assert any(rows.is_packed for rows in result.records.values()) == (pack_above == 0)
     path = write_master(result, tmp_path / "split.xlsx")
     book = CalamineWorkbook.from_path(str(path))
     names = [n for n in book.sheet_names if n.startswith("Goal Hierarchy")]
@@ -66,7 +73,8 @@ def test_the_goal_hierarchy_continues_on_further_sheets(strategy, key, fill, ret
     continued = [row for row in split if row[0] == "Objective (continued)"]
     assert continued and all(row[1] in {o.id for o in strategy.objectives} for row in continued)
     assert [row for row in split if row[0] != "Objective (continued)"] == whole
-    assert [r[1] for r in whole if r[0] == "Initiative"] == ["MKT-I01", "MKT-I02", "MKT-I03"]
+    assert [r[1] for r in whole if r[0] == "Initiative"] == ["MKT-I01", "MKT-I02", "MKT-I03", "SAL-I02", "SAL-I01"]
+    assert [r[1] for r in whole if r[0].endswith("KPI")][3:] == ["SAL-K01", "SAL-K02"]  # under SAL-I02, SAL-I01
     # The outline goes on: initiatives at level 1, KPIs at level 2 on the continuation sheets too.
     seen = {(row[0].value, ws.row_dimensions[row[0].row].outline_level)
             for name in names[1:] for ws in [openpyxl.load_workbook(path)[name]] for row in ws.iter_rows(min_row=2)}

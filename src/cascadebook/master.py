@@ -616,7 +616,8 @@ def _write_hierarchy(w: _Writer, result: Reconciliation, spool: Spool) -> None:
 
     number = 1
     ws, stream = start(number)
-    render = None if stream is None else (lambda values, level: stream.render(values, formats[level], level - 1))
+    render = None if stream is None else (  # rows rendered ahead fit any sheet of the hierarchy
+        lambda values, level, first=stream: first.render(values, formats[level], level - 1))
     below = _rows_by_objective(result, spool, render)
 
     def rows() -> Iterable[tuple[int, Any]]:  # made while written: never a copy of every record
@@ -707,13 +708,8 @@ def _rows_by_objective(result: Reconciliation, spool: Spool, render: Callable[[l
 
     from itertools import groupby
 
-    def keep(level_values: tuple[int, list[Any]]) -> tuple[int, Any]:
-        level, values = level_values
-        return level, render(values, level)
-
-    if render is None:
-        def keep(level_values: tuple[int, list[Any]]) -> tuple[int, Any]:
-            return level_values
+    def keep(row: tuple[int, list[Any]]) -> tuple[int, Any]:
+        return row if render is None else (row[0], render(row[1], row[0]))
 
     kpi_chunks = kpis.departments() if isinstance(kpis, RecordList) else {}
     for department, allocations in groupby(result.allocations, key=lambda a: a.department):
