@@ -724,9 +724,7 @@ def _rows_by_objective(result: Reconciliation, spool: Spool, render: Callable[[l
             for k in mine.get(i.id.casefold(), ()):
                 spool.put(a.objective_id, keep(_kpi_row(k)))
 
-    def spooled(objective_id: str) -> Iterable[tuple[int, Any]]:
-        yield from spool.pop(objective_id)
-    return spooled
+    return spool.pop
 
 
 def _findings(w: _Writer, result: Reconciliation, table: Table, master_dir: Path) -> None:

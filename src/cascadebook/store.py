@@ -101,19 +101,16 @@ class RecordList(Sequence[Record]):
         """
         where: dict[str, list[int]] = {}
         for i, tag in enumerate(self._tags):
-            for department in (tag,) if tag is not None else dict.fromkeys(r.department for r in self._decode(i)):
+            for department in (tag,) if tag is not None else dict.fromkeys(r.department for r in self.chunk(i)):
                 where.setdefault(department, []).append(i)
         return where
-
-    def chunk(self, i: int) -> list[Record]:
-        """The records of chunk ``i``, decoded (the chunk last decoded is kept)."""
-        return self._decode(i)
 
     @property
     def is_packed(self) -> bool:
         return any(isinstance(c, bytes) for c in self._chunks)
 
-    def _decode(self, i: int) -> list[Record]:
+    def chunk(self, i: int) -> list[Record]:
+        """The records of chunk ``i``, decoded (the chunk last decoded is kept)."""
         cached = self._cached
         if cached is not None and cached[0] == i:
             return cached[3]
@@ -147,7 +144,7 @@ class RecordList(Sequence[Record]):
         if not 0 <= index < self._length:
             raise IndexError("record index out of range")
         i = bisect_right(self._starts, index) - 1
-        return self._decode(i)[index - self._starts[i]]
+        return self.chunk(i)[index - self._starts[i]]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (RecordList, list, tuple)):

@@ -198,6 +198,14 @@ _ROW_NUMBER = "\x00"
 RenderedRow = tuple  # (xml with the row number open, first column, last column (-1, -1: empty), outline level)
 
 
+def _row_xml(number: str, cells: list[str], level: int) -> str:
+    """A row element around its cells; an empty row is written only to keep its outline level."""
+    if not cells:
+        return f'<row r="{number}" outlineLevel="{level}"/>' if level else ""
+    head = f'<row r="{number}" outlineLevel="{level}">' if level else f'<row r="{number}">'
+    return head + "".join(cells) + "</row>"
+
+
 class SheetStream:
     """Rows of a ``constant_memory`` worksheet rendered straight to its row file.
 
@@ -253,14 +261,11 @@ class SheetStream:
         r = self._next()
         number = str(r + 1)
         cells, first, last = self._cells(values, formats, number)
-        if first is None:
-            if level:
-                self.parts.append(f'<row r="{number}" outlineLevel="{level}"/>')
-            return
-        self.parts.append(f'<row r="{number}" outlineLevel="{level}">' if level else f'<row r="{number}">')
-        self.parts.extend(cells)
-        self.parts.append("</row>")
-        self._extend(r, first, last, level)
+        xml = _row_xml(number, cells, level)
+        if xml:
+            self.parts.append(xml)
+        if first is not None:
+            self._extend(r, first, last, level)
 
     def render(self, values: Sequence[Any], formats: Sequence[Any], level: int = 0) -> RenderedRow:
         """A row rendered now and :meth:`put` later, wherever it lands (its row number is left open).
@@ -271,10 +276,8 @@ class SheetStream:
         The rendering depends on the workbook only (formats, date system), not on this sheet's rows.
         """
         cells, first, last = self._cells(values, formats, _ROW_NUMBER)
-        if first is None:
-            return (f'<row r="{_ROW_NUMBER}" outlineLevel="{level}"/>' if level else "", -1, -1, level)
-        head = f'<row r="{_ROW_NUMBER}" outlineLevel="{level}">' if level else f'<row r="{_ROW_NUMBER}">'
-        return (head + "".join(cells) + "</row>", first, last, level)
+        return (_row_xml(_ROW_NUMBER, cells, level), -1 if first is None else first, -1 if last is None else last,
+                level)
 
     def put(self, rendered: RenderedRow) -> None:
         """Place a row made by :meth:`render` (of this or another stream of the workbook) next."""
