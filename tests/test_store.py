@@ -145,3 +145,21 @@ def test_a_packed_chunk_holds_only_its_compressed_bytes():
     held = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     assert held < 2 * sum(len(b) for b in blobs) + 50_000
+
+
+@pytest.mark.parametrize("protocol", range(2, pickle.HIGHEST_PROTOCOL + 1))
+def test_cell_refs_survive_pickling_and_copying(protocol):
+    """A row's cell map is restored by pickle itself (no __setstate__): packed rows, the process
+    pool and copies all rely on it."""
+    import copy
+
+    from cascadebook.cells import CellRefs
+
+    columns = {"id": 1, "title": 3, "budget": 28}
+    refs = CellRefs(41, columns)
+    for restored in (pickle.loads(pickle.dumps(refs, protocol=protocol)), copy.copy(refs), copy.deepcopy(refs)):
+        assert isinstance(restored, CellRefs)
+        assert restored == refs == {"id": "A41", "title": "C41", "budget": "AB41"}
+        assert restored.row == 41 and restored.get("budget") == "AB41" and "notes" not in restored
+    shared = pickle.loads(pickle.dumps([CellRefs(5, columns), CellRefs(6, columns)], protocol=protocol))
+    assert shared[0].columns is shared[1].columns  # one map per sheet, as read

@@ -61,11 +61,9 @@ class CellRefs(Mapping):
     def __repr__(self) -> str:
         return repr(dict(self))
 
-    def __getstate__(self):
-        return self.row, self.columns
-
-    def __setstate__(self, state) -> None:
-        self.row, self.columns = state
+    # No __getstate__/__setstate__: pickle then restores the two slots itself, in C. Packed rows
+    # (store.py) are unpickled a few times each while the master is written, one CellRefs per row,
+    # and a Python __setstate__ made that a fifth slower.
 
 
 def parse_a1(ref: str) -> tuple[int, int]:
