@@ -510,13 +510,14 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error(f"unknown case(s): {', '.join(sorted(unknown))}")
     report: dict[str, Any] = {"machine": machine(), "rounds": args.rounds, "corpora": {}, "runs": {}, "checks": {}}
     started = time.perf_counter()
-    for n in args.n or [200]:
-        corpus = make_corpus.make_corpus(n, jobs=args.jobs, root=args.corpus_root, log=log)
-        report["corpora"][str(n)] = make_corpus.read_manifest(corpus)
-        work = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
-        cases: dict[str, dict] = {}
-        report["runs"][str(n)] = cases
-        try:
+    sizes = args.n or [200]
+    plans: dict[int, dict[str, Any]] = {}  # per N: corpus, scratch folder, cases in order, samples
+    try:
+        for n in sizes:
+            corpus = make_corpus.make_corpus(n, jobs=args.jobs, root=args.corpus_root, log=log)
+            report["corpora"][str(n)] = make_corpus.read_manifest(corpus)
+            work = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
+            plans[n] = {"corpus": corpus, "work": work}
             log(f"N={n}: {corpus}")
             order = execution_order(wanted)
             if "peer" in order and args.skip_peer_above is not None and n > args.skip_peer_above:
@@ -527,28 +528,35 @@ def main(argv: list[str] | None = None) -> dict:
                 report["checks"].setdefault(str(n), {})["reconcile"] = prep["extra"]
             if "master-bare" in order and "master" not in order:
                 run_case("master", corpus, work)
-            samples: dict[str, list[dict]] = {case: [] for case in order}
-            # Rounds are interleaved (every case once, then again) so that a busy spell on a shared
-            # machine spreads over all cases instead of landing on one.
-            for i in range(args.rounds):
-                for case in order:
+            plans[n].update(order=order, samples={case: [] for case in order})
+        # Rounds are interleaved (every case of every N once, then again) so that a busy spell on a
+        # shared machine spreads over all cases and sizes instead of landing on one: the scaling
+        # ratios compare sizes measured side by side.
+        for i in range(args.rounds):
+            for n in sizes:
+                plan = plans[n]
+                for case in plan["order"]:
                     if case == "master-bare" and i == 0:
-                        run_case("prep-master-values", corpus, work)
-                    sample = run_case(case, corpus, work)
-                    samples[case].append(sample)
-                    log(f"    {case:14} round {i + 1}/{args.rounds}: {sample['seconds']:8.2f} s "
+                        run_case("prep-master-values", plan["corpus"], plan["work"])
+                    sample = run_case(case, plan["corpus"], plan["work"])
+                    plan["samples"][case].append(sample)
+                    log(f"    N={n:<6} {case:14} round {i + 1}/{args.rounds}: {sample['seconds']:8.2f} s "
                         f"(cpu {sample['cpu_s']:7.2f} s)  peak {sample['peak_mb']:7.1f} MB  "
                         f"(+{sample['delta_mb']:.1f} MB during the operation)")
+        for n in sizes:
+            plan, cases = plans[n], {}
+            report["runs"][str(n)] = cases
             for case in (c.name for c in CASES):
-                if samples.get(case):
-                    cases[case] = summarise(case, samples[case])
+                if plan["samples"].get(case):
+                    cases[case] = summarise(case, plan["samples"][case])
             if "generate" in cases and "generate-bare" in cases:
-                report["checks"].setdefault(str(n), {})["generate_parity"] = parity(work, n)
-        finally:
+                report["checks"].setdefault(str(n), {})["generate_parity"] = parity(plan["work"], n)
+    finally:
+        for plan in plans.values():
             if args.keep_work:
-                log(f"    scratch kept in {work}")
+                log(f"    scratch kept in {plan['work']}")
             else:
-                shutil.rmtree(work, ignore_errors=True)
+                shutil.rmtree(plan["work"], ignore_errors=True)
     report["ratios"] = ratios(report["runs"])
     report["machine"]["loadavg_at_end"] = list(os.getloadavg())
     report["total_seconds"] = round(time.perf_counter() - started, 1)

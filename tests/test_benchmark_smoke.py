@@ -68,3 +68,32 @@ def test_benchmark_reports_every_case_and_ratio(corpus, tmp_path, capsys):
     assert saved["runs"][str(N)].keys() == cases.keys()
     out = capsys.readouterr().out
     assert "intake <= 2x bare calamine" in out and "| N | case |" in out
+
+
+def test_rounds_interleave_sizes_so_the_scaling_ratio_compares_runs_side_by_side(tmp_path, monkeypatch):
+    """Each round measures every size before the next round begins (a busy spell on a shared machine
+    then spreads over both sides of the N=10,000 vs N=1,000 ratio), and the ratio is of the medians."""
+    calls = []
+    seconds = {(4, 1): 1.0, (8, 1): 2.1, (4, 2): 1.2, (8, 2): 2.0, (4, 3): 1.1, (8, 3): 2.6}
+
+    def fake_corpus(n, jobs=None, root=None, log=None):
+        folder = tmp_path / f"corpus-{n}"
+        folder.mkdir(exist_ok=True)
+        return folder
+
+    def fake_run(case, corpus, work, timeout=None):
+        n = int(corpus.name.split("-")[1])
+        calls.append((n, case))
+        round_ = sum(1 for c in calls if c == (n, case))
+        return {"seconds": seconds[(n, round_)], "cpu_s": seconds[(n, round_)], "peak_mb": 10.0 * n,
+                "delta_mb": 1.0, "workers_mb": 0.0, "extra": {}}
+
+    monkeypatch.setattr(make_corpus, "make_corpus", fake_corpus)
+    monkeypatch.setattr(make_corpus, "read_manifest", lambda corpus: {"n": corpus.name})
+    monkeypatch.setattr(bench, "run_case", fake_run)
+    report = bench.main(["--n", "4", "--n", "8", "--rounds", "3", "--cases", "e2e", "--results",
+                         str(tmp_path / "results"), "--quiet"])
+    assert calls == [(4, "e2e"), (8, "e2e")] * 3
+    assert report["runs"]["4"]["e2e"]["seconds_all"] == [1.0, 1.2, 1.1]
+    scaling = next(r for r in report["ratios"] if r["what"].startswith("e2e time N=8 vs N=4"))
+    assert scaling["ratio"] == round(2.1 / 1.1, 2)  # medians: 2.1 s and 1.1 s
