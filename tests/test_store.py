@@ -163,3 +163,64 @@ def test_cell_refs_survive_pickling_and_copying(protocol):
         assert restored.row == 41 and restored.get("budget") == "AB41" and "notes" not in restored
     shared = pickle.loads(pickle.dumps([CellRefs(5, columns), CellRefs(6, columns)], protocol=protocol))
     assert shared[0].columns is shared[1].columns  # one map per sheet, as read
+
+
+def _department_rows(code: str, n: int = 6):
+    from datetime import date
+
+    from cascadebook.cells import CellRefs
+    from cascadebook.model import Record
+
+    columns = {"id": 1, "initiative_id": 2, "name": 6, "baseline": 8, "target": 9, "due_period": 11}
+    return [Record("kpis", code, f"returns/FY2027_{code}.xlsx", "KPIs", 5 + i, {
+        "id": f"{code}-K{i:02d}", "initiative_id": f"{code}-I{i // 2:02d}", "name": f"On-time orders {i}",
+        "baseline": 0.8 + i / 100, "target": None if i == 3 else 0.95, "due_period": date(2027, 3, 31)},
+        CellRefs(5 + i, columns)) for i in range(n)]
+
+
+def test_a_departments_rows_are_packed_as_columns_and_come_back_the_same():
+    import dataclasses
+
+    from cascadebook import store
+
+    rows = _department_rows("OPS")
+    blob = store.pack(rows)
+    assert store._load(blob)[0] == store._COLUMNS  # what the department's rows share is kept once
+    back = store.unpack(blob)
+    assert back == rows and [type(r) for r in back] == [type(r) for r in rows]
+    assert [list(r.values) for r in back] == [list(r.values) for r in rows]  # the values keep their order
+    assert back[2].cells["name"] == "F7" and back[0].cells.columns is back[5].cells.columns
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        back[0].row = 9  # still a frozen record
+
+
+def test_rows_that_differ_are_packed_as_they_are():
+    import dataclasses
+
+    from cascadebook import store
+
+    rows = _department_rows("OPS")
+    for chunk in (rows[:2] + [dataclasses.replace(rows[2], department="FIN")] + rows[3:],
+                  rows[:2] + [dataclasses.replace(rows[2], values={**rows[2].values, "notes": "x"})] + rows[3:],
+                  rows[:2] + [dataclasses.replace(rows[2], cells={"id": "A7"})] + rows[3:],
+                  [dataclasses.replace(r, values=dict(reversed(r.values.items()))) if r.row == 6 else r for r in rows],
+                  [1, 2, 3]):
+        blob = store.pack(chunk)
+        assert type(store._load(blob)) is list and store.unpack(blob) == chunk
+
+
+@pytest.mark.parametrize("keys", [("id", "target", "due_period"), ("name",), (), ("id", "notes")])
+def test_value_rows_read_packed_columns_as_the_records_would(keys):
+    from cascadebook.store import value_rows
+
+    plain, packed = RecordList(), RecordList()
+    for code in ("FIN", "OPS"):
+        rows = _department_rows(code)
+        plain.add(rows, department=code)
+        packed.add(RecordList(rows).packed(), department=code)
+    packed.add(RecordList(_department_rows("HR", 2)[::-1] + _department_rows("IT", 1)).packed())  # not columns
+    plain.add(_department_rows("HR", 2)[::-1] + _department_rows("IT", 1))
+    expected = [(r.department, r.file, r.row, tuple(r.values.get(k) for k in keys)) for r in plain]
+    assert len(expected) == 15 and expected[0][:3] == ("FIN", "returns/FY2027_FIN.xlsx", 5)
+    assert list(plain.value_rows(keys)) == list(packed.value_rows(keys)) == expected
+    assert list(value_rows(list(plain), keys)) == list(value_rows(packed, keys)) == expected

@@ -24,7 +24,7 @@ from .heap import long_lived
 from .model import Record
 from .reconcile import Reconciliation
 from .templates import HEADER_FILL, NUMBER_FORMATS
-from .store import RecordList, Spool
+from .store import RecordList, Spool, value_rows
 from .xlsx import (EXCEL_MAX_ROWS, SheetStream, Workbook as SafeWorkbook, add_table, continued_sheet,
                    continued_table, cut, forget_row,
                    write_rows, write_value)
@@ -304,15 +304,14 @@ def _record_rows(records: list[Record], sheet, objective_of: _MainObjectives | N
                  ) -> Callable[[], Iterable[list[Any]]]:
     """The rows of one input sheet's table, made while they are written (see :class:`Table`)."""
     keys = [c.key for c in sheet.columns]
-    ref = next((c.key for c in sheet.columns if c.source == "initiatives"), None)
+    ref = next((i for i, c in enumerate(sheet.columns) if c.source == "initiatives"), None)
 
     def rows() -> Iterable[list[Any]]:
-        for record in records:
-            values = record.values
-            row = [record.department, *[values.get(k) for k in keys]]
+        for department, file, number, values in value_rows(records, keys):
+            row = [department, *values]
             if objective_of is not None:
-                row.append(objective_of.get((record.department, str(values.get(ref) or "").casefold())))
-            row += (record.file, record.row)
+                row.append(objective_of.get((department, str(values[ref] or "").casefold())))
+            row += (file, number)
             yield row
     return rows
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import pickle
 import tempfile
 from bisect import bisect_right
+from operator import itemgetter
 from typing import Any, Hashable, Iterable, Iterator, Sequence, overload
 
+from .cells import CellRefs
 from .model import Record
 
 # Zstandard at its fast end: a department's rows compress ~3.5x, as with zlib at level 1, but
@@ -34,14 +36,55 @@ def _zstd() -> tuple[Any, Any]:
 
 
 def pack(records: Sequence[Any]) -> bytes:
-    blob = _zstd()[0].compress(pickle.dumps(list(records), protocol=pickle.HIGHEST_PROTOCOL))
+    rows = list(records)
+    form = _columns(rows)
+    blob = _zstd()[0].compress(pickle.dumps(rows if form is None else form, protocol=pickle.HIGHEST_PROTOCOL))
     # python-zstandard hands back a bytes object that keeps the room it reserved for the worst
     # case (the uncompressed size): copied, a packed chunk holds only its compressed bytes.
     return bytes(memoryview(blob))
 
 
 def unpack(blob: bytes) -> list[Any]:
+    form = _load(blob)
+    return form if type(form) is list else _records(form)
+
+
+# A department's rows of one sheet share all but their row number and values, so they are packed
+# as columns: what they share once, then one tuple per row (its number, then its values in the
+# order of ``keys``). Rows as tuples unpickle about seven times faster than Record objects, and
+# the master's data tables read them as they are (:meth:`RecordList.value_rows`).
+_COLUMNS = "cascadebook.records/1"
+
+
+def _columns(rows: list[Any]) -> tuple | None:
+    """The rows as columns, or None when they are not a department's records of one sheet alike."""
+    if not rows or type(rows[0]) is not Record or type(rows[0].cells) is not CellRefs:
+        return None
+    first = rows[0]
+    shared = (first.sheet, first.department, first.file, first.sheet_name)
+    keys, columns = tuple(first.values), first.cells.columns
+    for r in rows:
+        if type(r) is not Record or (r.sheet, r.department, r.file, r.sheet_name) != shared \
+                or type(r.cells) is not CellRefs or r.cells.columns is not columns or r.cells.row != r.row \
+                or tuple(r.values) != keys:
+            return None
+    return (_COLUMNS, *shared, keys, columns, [(r.row, *r.values.values()) for r in rows])
+
+
+def _load(blob: bytes) -> list[Any] | tuple:
     return pickle.loads(_zstd()[1].decompress(blob))
+
+
+def _records(form: tuple) -> list[Record]:
+    _, sheet, department, file, sheet_name, keys, columns, rows = form
+    make, refs = object.__new__, CellRefs
+    out = []
+    for row in rows:
+        record = make(Record)  # as pickle makes it: a frozen dataclass's fields set directly
+        record.__dict__.update(sheet=sheet, department=department, file=file, sheet_name=sheet_name, row=row[0],
+                               values=dict(zip(keys, row[1:])), cells=refs(row[0], columns))
+        out.append(record)
+    return out
 
 
 class RecordList(Sequence[Record]):
@@ -127,6 +170,36 @@ class RecordList(Sequence[Record]):
         for i, chunk in enumerate(self._chunks):
             yield from (chunk if isinstance(chunk, list) else unpack(chunk))
 
+    def value_rows(self, keys: Sequence[str]) -> Iterator[tuple[str, str, int, tuple]]:
+        """(department, file, row, its values of ``keys``) for each record, in order.
+
+        What a table of the records needs: packed chunks answer from their columns without making
+        a Record for each row (the master's Initiatives and KPIs tables at 10,000 departments).
+        """
+        keys = tuple(keys)
+        for chunk in self._chunks:
+            form = chunk if isinstance(chunk, list) else _load(chunk)
+            if type(form) is list:
+                for r in form:
+                    values = r.values
+                    yield r.department, r.file, r.row, tuple([values.get(k) for k in keys])
+                continue
+            _, _, department, file, _, known, _, rows = form
+            where = {k: i for i, k in enumerate(known, 1)}
+            if all(k in where for k in keys):
+                if not keys:
+                    pick = lambda row: ()  # noqa: E731
+                elif len(keys) == 1:
+                    one = where[keys[0]]
+                    pick = lambda row: (row[one],)  # noqa: E731
+                else:
+                    pick = itemgetter(*[where[k] for k in keys])
+                for row in rows:
+                    yield department, file, row[0], pick(row)
+            else:  # a key the rows do not have reads as None, as values.get does
+                for row in rows:
+                    yield department, file, row[0], tuple([row[where[k]] if k in where else None for k in keys])
+
     @overload
     def __getitem__(self, index: int) -> Record: ...
 
@@ -169,6 +242,14 @@ class RecordList(Sequence[Record]):
         self.__init__()
         for (chunk, size), tag in zip(state["chunks"], state.get("departments") or [None] * len(state["chunks"])):
             self.add(chunk, size, tag)
+
+
+def value_rows(records: Sequence[Record], keys: Sequence[str]) -> Iterator[tuple[str, str, int, tuple]]:
+    """:meth:`RecordList.value_rows` of any sequence of records."""
+    if isinstance(records, RecordList):
+        return records.value_rows(keys)
+    keys = tuple(keys)
+    return ((r.department, r.file, r.row, tuple([r.values.get(k) for k in keys])) for r in records)
 
 
 class Spool:
