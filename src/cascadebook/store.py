@@ -2,9 +2,10 @@
 
 A thousand departments type ~120,000 rows; ten thousand type 1.2 million, and as Python objects
 (a record, its dict of values, its strings) they would take gigabytes. Above a threshold reconcile
-keeps each department's rows as one compressed pickle (about a tenth of their size as objects) made
-in the reader worker, so memory grows by the compressed size only, and rows are decoded a department
-at a time while the master is written. Below the threshold a :class:`RecordList` holds plain lists
+keeps each department's rows of a sheet as one compressed blob (about a tenth of their size as
+objects: what the rows share once, then a tuple of values per row) made in the reader worker, so
+memory grows by the compressed size only, and rows are decoded a department at a time while the
+master is written. Below the threshold a :class:`RecordList` holds plain lists
 and costs nothing; either way it is a read-only sequence, so code that iterates, counts or indexes
 records does not know the difference.
 """
@@ -180,9 +181,7 @@ class RecordList(Sequence[Record]):
         for chunk in self._chunks:
             form = chunk if isinstance(chunk, list) else _load(chunk)
             if type(form) is list:
-                for r in form:
-                    values = r.values
-                    yield r.department, r.file, r.row, tuple([values.get(k) for k in keys])
+                yield from _record_values(form, keys)
                 continue
             _, _, department, file, _, known, _, rows = form
             where = {k: i for i, k in enumerate(known, 1)}
@@ -248,8 +247,13 @@ def value_rows(records: Sequence[Record], keys: Sequence[str]) -> Iterator[tuple
     """:meth:`RecordList.value_rows` of any sequence of records."""
     if isinstance(records, RecordList):
         return records.value_rows(keys)
-    keys = tuple(keys)
-    return ((r.department, r.file, r.row, tuple([r.values.get(k) for k in keys])) for r in records)
+    return _record_values(records, tuple(keys))
+
+
+def _record_values(records: Iterable[Record], keys: tuple[str, ...]) -> Iterator[tuple[str, str, int, tuple]]:
+    for r in records:
+        values = r.values
+        yield r.department, r.file, r.row, tuple([values.get(k) for k in keys])
 
 
 class Spool:
