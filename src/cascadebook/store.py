@@ -15,7 +15,7 @@ import pickle
 import tempfile
 from bisect import bisect_right
 from operator import itemgetter
-from typing import Any, Hashable, Iterable, Iterator, Sequence, overload
+from typing import Any, Hashable, Iterable, Iterator, NamedTuple, Sequence, overload
 
 from .cells import CellRefs
 from .model import Record
@@ -50,14 +50,22 @@ def unpack(blob: bytes) -> list[Any]:
     return form if type(form) is list else _records(form)
 
 
-# A department's rows of one sheet share all but their row number and values, so they are packed
-# as columns: what they share once, then one tuple per row (its number, then its values in the
-# order of ``keys``). Rows as tuples unpickle about seven times faster than Record objects, and
-# the master's data tables read them as they are (:meth:`RecordList.value_rows`).
-_COLUMNS = "cascadebook.records/1"
+class _Columns(NamedTuple):
+    """A department's rows of one sheet share all but their row number and values, so they are
+    packed as columns: what they share once, then a tuple per row (its number, then its values in
+    the order of ``keys``). Rows as tuples unpickle about seven times faster than Record objects,
+    and the master's data tables read them as they are (:meth:`RecordList.value_rows`)."""
+
+    sheet: str
+    department: str
+    file: str
+    sheet_name: str
+    keys: tuple[str, ...]
+    columns: Any  # the sheet's column map, shared by the rows' CellRefs
+    rows: list[tuple]
 
 
-def _columns(rows: list[Any]) -> tuple | None:
+def _columns(rows: list[Any]) -> _Columns | None:
     """The rows as columns, or None when they are not a department's records of one sheet alike."""
     if not rows or type(rows[0]) is not Record or type(rows[0].cells) is not CellRefs:
         return None
@@ -69,18 +77,19 @@ def _columns(rows: list[Any]) -> tuple | None:
                 or type(r.cells) is not CellRefs or r.cells.columns is not columns or r.cells.row != r.row \
                 or tuple(r.values) != keys:
             return None
-    return (_COLUMNS, *shared, keys, columns, [(r.row, *r.values.values()) for r in rows])
+    return _Columns(*shared, keys, columns, [(r.row, *r.values.values()) for r in rows])
 
 
-def _load(blob: bytes) -> list[Any] | tuple:
+def _load(blob: bytes) -> list[Any] | _Columns:
     return pickle.loads(_zstd()[1].decompress(blob))
 
 
-def _records(form: tuple) -> list[Record]:
-    _, sheet, department, file, sheet_name, keys, columns, rows = form
+def _records(form: _Columns) -> list[Record]:
+    sheet, department, file, sheet_name, keys, columns = form.sheet, form.department, form.file, form.sheet_name, \
+        form.keys, form.columns
     make, refs = object.__new__, CellRefs
     out = []
-    for row in rows:
+    for row in form.rows:
         record = make(Record)  # as pickle makes it: a frozen dataclass's fields set directly
         record.__dict__.update(sheet=sheet, department=department, file=file, sheet_name=sheet_name, row=row[0],
                                values=dict(zip(keys, row[1:])), cells=refs(row[0], columns))
@@ -183,8 +192,8 @@ class RecordList(Sequence[Record]):
             if type(form) is list:
                 yield from _record_values(form, keys)
                 continue
-            _, _, department, file, _, known, _, rows = form
-            where = {k: i for i, k in enumerate(known, 1)}
+            department, file, rows = form.department, form.file, form.rows
+            where = {k: i for i, k in enumerate(form.keys, 1)}
             if all(k in where for k in keys):
                 if not keys:
                     pick = lambda row: ()  # noqa: E731
