@@ -145,3 +145,74 @@ def test_a_percentage_in_the_budget_column_is_an_error_on_its_cell(strategy, key
     assert master["MKT-I01"][HEADER["budget"]] == "15%"  # kept as typed, not 0.15 of the company currency
     assert master["MKT-I02"][HEADER["budget"]] == 250000
     assert master["MKT-I03"][HEADER["budget"]] == 120000
+
+
+# ---------------------------------------------------------------- d. generate --from keeps the department's order
+
+def _ids_by_department(prefill: dict) -> dict[tuple[str, str], list[str]]:
+    return {(code, sheet): [row.get("id") for row in rows] for code, sheets in prefill.items()
+            for sheet, rows in sheets.items()}
+
+
+def _template_ids(path) -> dict[str, list[str]]:
+    """The ids a generated template is prefilled with, sheet by sheet, top to bottom (typed rows only)."""
+    book = openpyxl.load_workbook(path)
+    out = {}
+    for sheet in SPEC.sheets:
+        ws = book[sheet.title]
+        id_col = [c.key for c in sheet.columns].index("id") + 1
+        title_keys = [c.key for c in sheet.columns if c.required and c.key != "id"]
+        title_col = [c.key for c in sheet.columns].index(title_keys[-1]) + 1
+        out[sheet.key] = [ws.cell(r, id_col).value for r in range(FIRST, ws.max_row + 1)
+                          if ws.cell(r, title_col).value not in (None, "")]
+    return out
+
+
+def test_prefill_from_the_export_keeps_each_departments_order_as_from_the_master(tmp_path):
+    """The samples: reconcile, write the master, export it; both prefills list rows as the workbooks do."""
+    from cascadebook import load_strategy
+    from cascadebook.export import export_master
+    from cascadebook.master_read import prefill_rows, read_master
+    from conftest import ROOT
+
+    strategy = load_strategy(ROOT / "samples" / "strategy.yaml")
+    result = reconcile(strategy, [ROOT / "samples" / "returned"], jobs=1)
+    master = write_master(result, tmp_path / "master.xlsx")
+    export_master(master, tmp_path / "export")
+
+    from_master = _ids_by_department(prefill_rows(read_master(master)))
+    from_export = _ids_by_department(prefill_rows(read_master(tmp_path / "export")))
+    assert from_export == from_master
+    # ... and that order is each department's own: its rows top to bottom in the workbook it returned
+    for sheet in SPEC.sheets:
+        for code in {r.department for r in result.records[sheet.key]}:
+            mine = sorted((r for r in result.records[sheet.key] if r.department == code), key=lambda r: r.row)
+            assert from_master[(code, sheet.key)] == [r.id for r in mine], (code, sheet.key)
+    # the samples have departments whose rows serve objectives out of id order: the case that differed
+    assert from_export[("MKT", "initiatives")] == ["MKT-I01", "MKT-I02", "MKT-I03"]
+
+
+def test_generate_from_export_and_from_master_write_the_same_templates(strategy, key, templates, returned, tmp_path):
+    """A plan typed against CO3, CO1, CO2 (the export groups by objective) with KPIs in reverse order."""
+    from cascadebook import generate
+    from cascadebook.export import export_master
+    from cascadebook.master_read import prefill_rows, read_master
+
+    rows = [clean_initiative("CO3", "Third objective first", 1, 2), clean_initiative("CO1", "Then the first", 1, 2),
+            clean_initiative("CO2", "Then the second", 1, 2), clean_initiative("CO1", "First again", 1, 2)]
+    kpis = [clean_kpi(f"MKT-I0{n}", f"KPI for I0{n}") for n in (4, 3, 2, 1)]
+    filled(templates, returned, "MKT", rows, kpis=kpis)
+    result = reconcile(strategy, [returned], key=key, jobs=1)
+    master = write_master(result, tmp_path / "master.xlsx")
+    export_master(master, tmp_path / "export")
+
+    written = {}
+    for name, source in (("master", master), ("export", tmp_path / "export")):
+        [path] = generate(strategy, tmp_path / name, key=key, departments=["MKT"],
+                          prefill=prefill_rows(read_master(source)), generated_at="2027-01-04T09:00:00+00:00")
+        written[name] = _template_ids(path)
+    assert written["export"] == written["master"]
+    assert written["master"]["initiatives"] == ["MKT-I01", "MKT-I02", "MKT-I03", "MKT-I04"]
+    assert written["master"]["kpis"][:4] == ["MKT-K01", "MKT-K02", "MKT-K03", "MKT-K04"]
+    kpi_rows = read_master(tmp_path / "export").for_department("MKT")["kpis"]
+    assert [k.get("initiative_id") for k in kpi_rows] == ["MKT-I04", "MKT-I03", "MKT-I02", "MKT-I01"]
