@@ -15,6 +15,7 @@ from cascadebook import reconcile, write_master
 from cascadebook.rules import looks_like_formula
 from cascadebook.spec import load_spec
 from conftest import clean_initiative, clean_kpi
+from mail_fixtures import cycle  # noqa: F401 - fixture
 
 SPEC = load_spec()
 INITIATIVES = SPEC.sheet("initiatives")
@@ -216,3 +217,166 @@ def test_generate_from_export_and_from_master_write_the_same_templates(strategy,
     assert written["master"]["kpis"][:4] == ["MKT-K01", "MKT-K02", "MKT-K03", "MKT-K04"]
     kpi_rows = read_master(tmp_path / "export").for_department("MKT")["kpis"]
     assert [k.get("initiative_id") for k in kpi_rows] == ["MKT-I04", "MKT-I03", "MKT-I02", "MKT-I01"]
+
+
+# ---------------------------------------------------------------- e. a forwarded e-mail is its author's
+
+def _forward_as_attachment(forwarder: str, original, when, subject: str = "Fwd: goal plan"):
+    """What a mail program sends for "Forward as attachment": the original message inside, whole."""
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = forwarder, "strategy@northwind.example", subject
+    msg["Date"] = format_datetime(when)
+    msg.set_content("See the message below.")
+    msg.add_attachment(original)  # message/rfc822
+    return msg
+
+
+def _forward_inline(forwarder: str, original, when, data: bytes, name: str, style: str = "gmail"):
+    """What a mail program sends for "Forward": the original's headers quoted in the body, its files re-attached."""
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    from mail_fixtures import XLSX
+
+    quoted = {
+        "gmail": f"FYI\n\n---------- Forwarded message ---------\nFrom: {original['From']}\n"
+                 f"Date: Mon, Jan 18, 2027 at 9:12 AM\nSubject: {original['Subject']}\nTo: <strategy@northwind.example>\n",
+        "outlook": "FYI\n\n________________________________\nFrom: Raman, Priya [mailto:priya.raman@northwind.example]\n"
+                   "Sent: Monday, January 18, 2027 9:12 AM\nTo: Strategy Office\nSubject: goal plan\n",
+        "apple": f"FYI\n\nBegin forwarded message:\n\n> From: {original['From']}\n> Subject: {original['Subject']}\n",
+        "html": '<div dir="ltr">FYI<br><div class="gmail_quote"><div>---------- Forwarded message ---------<br>'
+                'From: <strong class="gmail_sendername">Priya Raman</strong> <span dir="auto">&lt;<a href="mailto:'
+                'priya.raman@northwind.example">priya.raman@northwind.example</a>&gt;</span><br>Date: Mon, Jan 18, '
+                '2027 at 9:12 AM<br>Subject: MKT goal plan<br></div></div></div>',
+    }[style]
+    msg = EmailMessage()
+    msg["From"], msg["To"] = forwarder, "strategy@northwind.example"
+    msg["Subject"] = "FW: goal plan" if style == "outlook" else "Fwd: goal plan"
+    msg["Date"] = format_datetime(when)
+    msg.set_content(quoted, subtype="html" if style == "html" else "plain")
+    maintype, _, subtype = XLSX.partition("/")
+    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return msg
+
+
+def _write(path, msg):
+    from email import policy
+
+    path.write_bytes(msg.as_bytes(policy=policy.SMTP))
+    return path
+
+
+def test_a_coworker_forwarding_the_heads_message_credits_the_head(cycle):
+    import datetime as dt
+
+    from cascadebook.mail.collect import collect, iter_items, origin_of
+    from mail_fixtures import KEY, XLSX, message
+
+    utc = dt.timezone.utc
+    data = cycle.fill("MKT").read_bytes()
+    original = message("Priya Raman <priya.raman@northwind.example>", "MKT goal plan", dt.datetime(2027, 1, 18, 9, tzinfo=utc),
+                       [("FY2027_MKT.xlsx", data, XLSX)])
+    mail = cycle.root / "mail"
+    mail.mkdir()
+    eml = _write(mail / "fwd.eml", _forward_as_attachment("Sam Lee <sam.lee@northwind.example>", original,
+                                                           dt.datetime(2027, 1, 20, 9, tzinfo=utc)))
+    [item] = [i for i in iter_items(eml) if i.kind == "workbook"]
+    assert (item.sender, item.sender_name, item.forwarded_by) == \
+        ("priya.raman@northwind.example", "Priya Raman", "sam.lee@northwind.example")
+    assert item.date == dt.datetime(2027, 1, 18, 9, tzinfo=utc)  # when the head sent this version
+    assert item.subject == "MKT goal plan" and item.data == data
+
+    result = reconcile(cycle.strategy, [eml], key=KEY, jobs=1)
+    accepted = result.accepted()["MKT"]
+    origin = origin_of(accepted.path, accepted.file)
+    assert (origin.sender, origin.forwarded_by) == ("priya.raman@northwind.example", "sam.lee@northwind.example")
+    assert not [f for f in result.findings if f.code == "sender-not-head"]  # the head wrote it
+
+    collected = collect([mail], cycle.root / "collected", strategy=cycle.strategy)
+    [entry] = collected.collected
+    assert (entry.department, entry.sender, entry.forwarded_by) == \
+        ("MKT", "priya.raman@northwind.example", "sam.lee@northwind.example")
+    assert not collected.findings
+
+
+def test_the_head_forwarding_someone_elses_message_credits_its_author(cycle):
+    import datetime as dt
+
+    from cascadebook.mail.collect import collect
+    from mail_fixtures import KEY, XLSX, message
+
+    utc = dt.timezone.utc
+    data = cycle.fill("MKT").read_bytes()
+    original = message("Sam Lee <sam.lee@northwind.example>", "plan for you to check", dt.datetime(2027, 1, 18, 9, tzinfo=utc),
+                       [("FY2027_MKT.xlsx", data, XLSX)], to="priya.raman@northwind.example")
+    mail = cycle.root / "mail"
+    mail.mkdir()
+    eml = _write(mail / "fwd.eml", _forward_as_attachment("Priya Raman <priya.raman@northwind.example>", original,
+                                                           dt.datetime(2027, 1, 20, 9, tzinfo=utc)))
+    result = reconcile(cycle.strategy, [eml], key=KEY, jobs=1)
+    [finding] = [f for f in result.findings if f.code == "sender-not-head"]
+    assert finding.department == "MKT" and "sent by sam.lee@northwind.example" in finding.message
+
+    collected = collect([mail], cycle.root / "collected", strategy=cycle.strategy)
+    [finding] = collected.findings
+    assert finding.message.startswith("MKT's workbook was sent by sam.lee@northwind.example, not by the department head")
+    assert "forwarded by priya.raman@northwind.example" in finding.message
+
+
+@pytest.mark.parametrize("style", ["gmail", "outlook", "apple", "html"])
+def test_an_inline_forward_credits_the_author_named_in_the_forwarded_block(cycle, style):
+    import datetime as dt
+
+    from cascadebook.mail.collect import iter_items
+    from mail_fixtures import KEY, message
+
+    utc = dt.timezone.utc
+    data = cycle.fill("MKT").read_bytes()
+    original = message("Priya Raman <priya.raman@northwind.example>", "MKT goal plan", dt.datetime(2027, 1, 18, 9, tzinfo=utc))
+    eml = _write(cycle.root / "fwd.eml", _forward_inline("Sam Lee <sam.lee@northwind.example>", original,
+                                                          dt.datetime(2027, 1, 20, 9, tzinfo=utc), data, "FY2027_MKT.xlsx",
+                                                          style))
+    [item] = [i for i in iter_items(eml) if i.kind == "workbook"]
+    assert (item.sender, item.forwarded_by) == ("priya.raman@northwind.example", "sam.lee@northwind.example")
+    assert item.date == dt.datetime(2027, 1, 20, 9, tzinfo=utc)  # the quoted date is not machine-readable
+    result = reconcile(cycle.strategy, [eml], key=KEY, jobs=1)
+    assert "MKT" in result.accepted()
+    assert not [f for f in result.findings if f.code == "sender-not-head"]
+
+
+def test_a_reply_quoting_an_earlier_message_is_the_repliers(cycle):
+    """"RE:" over an "Original Message" block is a reply: the workbook attached is the replier's own."""
+    import datetime as dt
+
+    from cascadebook.mail.collect import iter_items
+    from mail_fixtures import XLSX, message
+
+    data = cycle.fill("MKT").read_bytes()
+    reply = message("Sam Lee <sam.lee@northwind.example>", "RE: goal plan", dt.datetime(2027, 1, 20, 9, tzinfo=dt.timezone.utc),
+                    [("FY2027_MKT.xlsx", data, XLSX)],
+                    body="Here it is.\n\n-----Original Message-----\nFrom: Priya Raman <priya.raman@northwind.example>\n"
+                         "Sent: Monday, January 18, 2027 9:12 AM\nSubject: goal plan\n\nCan you fill it in?\n")
+    eml = _write(cycle.root / "reply.eml", reply)
+    [item] = [i for i in iter_items(eml) if i.kind == "workbook"]
+    assert (item.sender, item.forwarded_by) == ("sam.lee@northwind.example", "")
+
+
+def test_an_outlook_msg_forwarded_inline_credits_the_author(cycle):
+    import datetime as dt
+
+    from cascadebook.mail.collect import iter_items
+    from mail_fixtures.msgfile import write_msg
+
+    data = cycle.fill("MKT").read_bytes()
+    path = cycle.root / "FW goal plan.msg"
+    write_msg(path, sender="sam.lee@northwind.example", sender_name="Sam Lee", to="strategy@northwind.example",
+              subject="FW: goal plan", date=dt.datetime(2027, 1, 20, 9, tzinfo=dt.timezone.utc),
+              body="FYI\r\n\r\nFrom: Raman, Priya <priya.raman@northwind.example>\r\nSent: Monday, January 18, 2027 "
+                   "9:12 AM\r\nTo: Strategy Office\r\nSubject: goal plan\r\n",
+              attachments=[("FY2027_MKT.xlsx", data)])
+    [item] = [i for i in iter_items(path) if i.kind == "workbook"]
+    assert (item.sender, item.sender_name, item.forwarded_by) == \
+        ("priya.raman@northwind.example", "Raman, Priya", "sam.lee@northwind.example")
