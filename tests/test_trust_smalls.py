@@ -126,7 +126,26 @@ def test_a_value_read_leniently_is_explained_once(strategy, key, templates, retu
     assert master["MKT-I02"][HEADER["target"]] == pytest.approx(1.2)
 
 
+def test_note_reason_keeps_only_what_the_reading_does_not_say():
+    from cascadebook.values import note_reason, parse_value
+
+    assert note_reason(parse_value("25%", "number").note) is None
+    assert note_reason(parse_value("1.200", "number").note) == "a dot is a decimal point"
+    assert note_reason(parse_value("03/04/2027", "date").note) == "day first"
+    assert note_reason("the cell is merged") == "the cell is merged"  # not a reading: kept whole
+    assert note_reason(None) is None
+
+
 # ---------------------------------------------------------------- c. a percentage in the Budget column
+
+def test_a_percentage_is_not_an_amount():
+    from cascadebook.values import parse_value
+
+    for raw in ("15%", " 15 % ", "$15%", "-2.5%"):
+        assert parse_value(raw, "currency").error == "an amount, not a percentage", raw
+        assert parse_value(raw, "number").ok, raw  # a plain number column may hold a percentage (a % KPI)
+    assert parse_value("$250k", "currency").value == 250000 and parse_value(0.15, "currency").value == 0.15
+
 
 def test_a_percentage_in_the_budget_column_is_an_error_on_its_cell(strategy, key, templates, returned, tmp_path):
     rows = [clean_initiative("CO1", "Paid search", 1, 2, budget="15%"),

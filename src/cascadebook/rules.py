@@ -50,6 +50,9 @@ LIST_KINDS = frozenset({"choice", "period", "boolean"})
 TYPED_KINDS = NUMBER_KINDS | LIST_KINDS
 DIRECTIONS = ("increase", "decrease", "maintain")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+LOOKS_LIKE_PERIOD = re.compile(r"^\s*(?:fy)?\s*(?:\d{4}\s*[-/ ]?\s*)?[qh]\s*\d", re.I)
+_EPOCH = datetime(1899, 12, 30)
+
 # What may follow a leading +, - or @ in a formula a spreadsheet runs: references, function calls,
 # numbers, strings, operators. "+A1*2" and "@SUM(A1:A9)" are formulas; "+6 enterprise logos" is text.
 _REF = r"(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?\$?[A-Za-z]{1,3}\$?[0-9]+(?::\$?[A-Za-z]{1,3}\$?[0-9]+)?"
@@ -85,8 +88,6 @@ def looks_like_formula(text: str) -> bool:
         operand = operand or bool(match["ref"] or match["call"] or match["operand"])
         position, last = match.end(), match
     return active and operand and not last["op"]  # "-----" or "+5*" runs nothing
-LOOKS_LIKE_PERIOD = re.compile(r"^\s*(?:fy)?\s*(?:\d{4}\s*[-/ ]?\s*)?[qh]\s*\d", re.I)
-_EPOCH = datetime(1899, 12, 30)
 
 
 # ---- names of the template's ranges (one place, used by templates.py and the formulas) -----------
