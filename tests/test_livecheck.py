@@ -73,7 +73,7 @@ FILLS = {
     "SAL": dict(rows={
         "initiatives": [
             ini(None, None, 1, "lots", due_period="Q9", owner=None, budget="1,200", contribution_weight="15%"),
-            ini("co2", "Case and a share going down", 0.5, 0.4, unit="COUNT", headcount="-", notes="+44 call first"),
+            ini("co2", "Case and a share going down", 0.5, 0.4, unit="COUNT", headcount="-", notes="+B5*2"),
             ini("CO5", "Target typed as text, and the wrong way", 10, "12", contribution="n/a"),
             ini("  CO3 ", "Impact left blank", 1, 2, expected_impact="   "),
             ini("n/a", "Objective and target n/a", 1, "N/A"),

@@ -96,6 +96,13 @@ def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None
     orphans = [k for key, rows in sorted(kpis_by_initiative.items()) if key not in initiative_keys for k in rows]
     if orphans:  # KPIs whose initiative is not in the master: kept, never dropped
         tree["unattached_kpis"] = orphans
+    order: dict[str, dict[str, list[str]]] = {}  # each department's rows as the master lists them
+    for sheet in spec.sheets:
+        for record in data.records.get(sheet.key, ()):
+            if record.id:
+                order.setdefault(record.department, {}).setdefault(sheet.key, []).append(record.id)
+    if order:
+        tree["order"] = order
     if data.checkins:
         tree["checkins"] = [
             {"department": c.department, "period": c.period, "sheet": c.sheet, "id": c.id,
@@ -134,12 +141,28 @@ def read_export(path: str | Path, spec: Spec | None = None) -> MasterData:
         records["initiatives"].append(_record("initiatives", item, spec, yaml_path.name, row_number))
     for kpi in tree.get("unattached_kpis", []):
         records["kpis"].append(_record("kpis", kpi, spec, yaml_path.name, len(records["kpis"]) + 1))
+    _in_order(records, tree.get("order"))
     checkins = tuple(
         CheckinValue(str(c["department"]), str(c["period"]), str(c["sheet"]), str(c["id"]),
                      {k: v for k, v in c.items() if k not in ("department", "period", "sheet", "id", "progress")},
                      c.get("progress"))
         for c in tree.get("checkins", []))
     return MasterData(str(path), {k: tuple(v) for k, v in records.items()}, checkins)
+
+
+def _in_order(records: dict[str, list[Record]], order: Any) -> None:
+    """Put each department's rows back in the order of its workbook (the master's), as ``order`` lists
+    their ids: the hierarchy groups initiatives by objective, which is not the department's order.
+    An export without it (or a row it does not list) keeps the hierarchy's order after the listed rows."""
+    if not isinstance(order, dict):
+        return
+    for sheet_key, rows in records.items():
+        position: dict[tuple[str, str], int] = {}
+        for department, sheets in order.items():
+            ids = sheets.get(sheet_key) if isinstance(sheets, dict) else None
+            for n, ident in enumerate(ids if isinstance(ids, list) else ()):
+                position.setdefault((str(department), str(ident)), n)
+        rows.sort(key=lambda r: (r.department, position.get((r.department, str(r.id)), len(position))))
 
 
 def _record(sheet_key: str, item: dict, spec: Spec, file: str, row: int) -> Record:

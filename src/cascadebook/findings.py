@@ -146,7 +146,8 @@ CATALOGUE: dict[str, Rule] = {
         _r("contribution-unit", "warning", "row", "Contribution in an unexpected unit",
            "State the contribution in the objective's own unit; for a % objective 3 points is 3% (0.03)."),
         _r("formula-text", "info", "row", "Text that would run as a formula",
-           "The text starts with =, +, -, @ or a tab; it is kept as text in the master."),
+           "The text is a formula a spreadsheet would run (=…, or +, - or @ followed by a reference, a function or "
+           "arithmetic); it is kept as text in the master."),
         _r("actual-wrong-type", "error", "row", "Check-in actual of the wrong type",
            "Type the actual as a number in the unit of the baseline and target (18% or 0.18 for a percentage)."),
         _r("actual-missing", "warning", "row", "Check-in without an actual",

@@ -39,7 +39,7 @@ from .cells import column_letter, quote_sheet
 from .findings import CATALOGUE, Finding
 from .model import Objective, Record, Strategy
 from .spec import Column, SheetSpec, Spec
-from .values import _BOOL, BLANK_MARKERS, Parsed, display
+from .values import _BOOL, BLANK_MARKERS, Parsed, display, note_reason
 
 ROW = "\ue000"  # stands for the row number in a formula template; see SheetChecks.at
 MARKERS_NAME = "BlankMarkers"  # defined name of the cell holding the "n/a" words as a |list|
@@ -52,6 +52,42 @@ DIRECTIONS = ("increase", "decrease", "maintain")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LOOKS_LIKE_PERIOD = re.compile(r"^\s*(?:fy)?\s*(?:\d{4}\s*[-/ ]?\s*)?[qh]\s*\d", re.I)
 _EPOCH = datetime(1899, 12, 30)
+
+# What may follow a leading +, - or @ in a formula a spreadsheet runs: references, function calls,
+# numbers, strings, operators. "+A1*2" and "@SUM(A1:A9)" are formulas; "+6 enterprise logos" is text.
+_REF = r"(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?\$?[A-Za-z]{1,3}\$?[0-9]+(?::\$?[A-Za-z]{1,3}\$?[0-9]+)?"
+_FORMULA_TOKEN = re.compile(rf"""\s*(?:(?P<ref>{_REF})(?![\w(])|(?P<call>[A-Za-z_][\w.]*\()
+    |(?P<operand>"(?:[^"]|"")*"|[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?%?)|(?P<op>[-+*/^&=<>:])|[();,])""", re.X)
+_DDE = re.compile(r"[A-Za-z_][\w.]*\s*\|")  # cmd|' /C calc'!A0: a link to another program
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet would run ``text`` as a formula (typed, pasted or opened from a CSV).
+
+    "=" starts a formula whatever follows. After "+", "-" or "@" it is one only when the rest reads
+    as a formula: a cell reference, a function call or arithmetic ("+A1*2", "@SUM(A1:A9)", "-2+3"),
+    or a link to another program ("+cmd|..."); a signed number ("-5") or words ("+6 enterprise
+    logos", "- see notes") are text.
+    """
+    text = text.lstrip(" \t\r\n")
+    if len(text) < 2 or text[0] not in "=+-@":
+        return False
+    if text[0] == "=":
+        return text.strip("=- ") != ""  # "=====" is a divider line
+    rest = text[1:]
+    if _DDE.search(rest):
+        return True
+    position, active, operand, last = 0, False, False, None
+    while position < len(rest):
+        match = _FORMULA_TOKEN.match(rest, position)
+        if match is None or match.end() == position:
+            if rest[position:].strip():
+                return False  # words: text
+            break
+        active = active or bool(match["ref"] or match["call"] or match["op"])
+        operand = operand or bool(match["ref"] or match["call"] or match["operand"])
+        position, last = match.end(), match
+    return active and operand and not last["op"]  # "-----" or "+5*" runs nothing
 
 
 # ---- names of the template's ranges (one place, used by templates.py and the formulas) -----------
@@ -462,7 +498,8 @@ class ValueType(Rule):
                     yield finding("wrong-type", f"{col.header} should be {parsed.error}, found {display(raw)}",
                                    row, col.key)
             elif not accepts(raw):
-                note = f" ({parsed.note})" if parsed.note else ""
+                why = note_reason(parsed.note)  # the reading is said here once; the note adds only why
+                note = f" ({why})" if why else ""
                 yield finding("read-leniently", f"{col.header} {display(raw)} was read as "
                                f"{display(parsed.value)}{note}; the template asks for {self.EXPECTED[col.type]}",
                                row, col.key)
@@ -478,8 +515,9 @@ class FormulaText(Rule):
     def findings(self, row, ctx):
         for col in _columns(row.sheet, "text"):
             value = row.record.values.get(col.key)
-            if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-                yield finding("formula-text", f"{col.header} starts with {value[0]!r}; kept as text", row, col.key)
+            if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and looks_like_formula(value):
+                yield finding("formula-text", f"{col.header} starts with {value[0]!r} and would run as a formula "
+                              "in a spreadsheet; kept as text", row, col.key)
 
     def relevant(self, sheet, spec):
         return bool(_columns(sheet, "text"))

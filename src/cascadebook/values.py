@@ -18,6 +18,7 @@ apostrophe as thousands separator.  A single comma followed by exactly 3 digits 
 non-zero leading group) is a thousands separator ("1,200" -> 1200); otherwise it is a decimal
 comma ("12,5" -> 12.5, "0,500" -> 0.5, "1,2345" -> 1.2345).  A single dot is always a decimal
 point ("1.200" -> 1.2, with a note because it may have meant 1200).  bool is not a number.
+A value with "%" is a number ("15%" -> 0.15) but not a ``currency`` amount (an error there).
 
 Percent: returns a fraction.  A value with a % sign is divided by 100 ("15%" -> 0.15,
 "1.5%" -> 0.015).  A number without % whose absolute value is greater than 1 is read as
@@ -53,7 +54,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Callable, Sequence
 
-__all__ = ["Parsed", "parse_value", "value_parser", "display", "BLANK_MARKERS", "KINDS"]
+__all__ = ["Parsed", "parse_value", "value_parser", "display", "note_reason", "BLANK_MARKERS", "KINDS"]
 
 BLANK_MARKERS: frozenset[str] = frozenset(
     {"n/a", "n.a.", "n.a", "na", "-", "--", "---", "—", "–", "none", "null", "not applicable"})
@@ -122,6 +123,22 @@ def _plain(raw: object) -> str:
         return str(raw)
     except Exception:  # e.g. int too large to convert, broken __str__
         return f"<{type(raw).__name__}>"
+
+
+_READ_AS = re.compile(r"read .+? as .+?(?: \((?P<why>[^()]*)\))?", re.S)
+
+
+def note_reason(note: str | None) -> str | None:
+    """The part of a note that a message already saying "X was read as Y" does not: its reason.
+
+    Notes say how a value was read, "read X as Y", sometimes with why: "read '1.200' as 1.2 (a dot
+    is a decimal point)". Next to "'25%' was read as 0.25", "read 25% as 0.25" would say it twice,
+    so only the reason ("a dot is a decimal point") is left; a note of another form is kept whole.
+    """
+    if not note:
+        return None
+    match = _READ_AS.fullmatch(note)
+    return note if match is None else match["why"]
 
 
 def display(raw: object) -> str:
@@ -195,6 +212,14 @@ def _number(raw: object, **_: object) -> Parsed:
         v = v / 100
         note = f"read {_plain(raw)} as {_plain(v)}"
     return Parsed(v, note=note)
+
+
+def _currency(raw: object, **_: object) -> Parsed:
+    """A number, but never a percentage: "15%" in a money column is a share typed where an amount goes."""
+    r = _to_float(raw)
+    if r is not None and r[1]:
+        return Parsed(None, error="an amount, not a percentage")
+    return _number(raw)
 
 
 def _integer(raw: object, **_: object) -> Parsed:
@@ -356,7 +381,7 @@ def _allocation(raw: object, **_: object) -> Parsed:
 
 
 _PARSERS: dict[str, Callable[..., Parsed]] = {
-    "text": _text, "reference": _text, "number": _number, "currency": _number, "integer": _integer,
+    "text": _text, "reference": _text, "number": _number, "currency": _currency, "integer": _integer,
     "percent": _percent, "date": _date, "period": _period, "choice": _choice, "boolean": _boolean,
     "allocation": _allocation}
 KINDS: frozenset[str] = frozenset(_PARSERS)

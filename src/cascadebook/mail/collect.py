@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 import json
 import logging
 import mailbox
 import os
+import re
 import zipfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -59,6 +61,7 @@ class Item:
     message_id: str = ""
     note: str = ""
     path: Path | None = None  # for a workbook found as a plain file: read from there
+    forwarded_by: str = ""  # the address that forwarded the message (the sender is its author)
 
     @property
     def sha256(self) -> str:
@@ -77,6 +80,7 @@ class _Envelope:
     date: datetime | None = None
     subject: str = ""
     message_id: str = ""
+    forwarded_by: str = ""
 
 
 # ------------------------------------------------------------------ recognising sources
@@ -242,12 +246,27 @@ def _message_bytes(data: bytes, where: str, depth: int, fallback_date: datetime 
     yield from _message(msg, where, _envelope(msg, fallback_date), depth)
 
 
+def _leaves(msg: Message, env: _Envelope) -> Iterator[tuple[Message, _Envelope]]:
+    """A message's leaf parts, each with the envelope it belongs to: the parts of a message forwarded
+    as an attachment (message/rfc822) are its author's, not the forwarder's; so are the attachments
+    of a message forwarded inline ("---------- Forwarded message ---------", From: ...)."""
+    env = _inline_forward(msg, env)
+    stack: list[tuple[Message, _Envelope]] = [(msg, env)]
+    while stack:
+        part, owner = stack.pop()
+        if part is not msg and part.get_content_type() == "message/rfc822" and part.is_multipart():
+            inner = [m for m in part.get_payload() if isinstance(m, Message)]
+            stack.extend(reversed([(m, _inline_forward(m, _forwarded(owner, _envelope(m)))) for m in inner]))
+        elif part.is_multipart():
+            stack.extend(reversed([(sub, owner) for sub in part.get_payload() if isinstance(sub, Message)]))
+        elif part.get_content_maintype() != "message":
+            yield part, owner
+
+
 def _message(msg: Message, where: str, env: _Envelope, depth: int) -> Iterator[Item]:
     found = False
     names: dict[str, int] = {}
-    for part in msg.walk():
-        if part.is_multipart() or part.get_content_maintype() == "message":
-            continue
+    for part, owner in _leaves(msg, env):
         try:
             filename = part.get_filename()
         except Exception:  # noqa: BLE001
@@ -266,16 +285,17 @@ def _message(msg: Message, where: str, env: _Envelope, depth: int) -> Iterator[I
         try:
             payload = part.get_payload(decode=True) or b""
         except Exception:  # noqa: BLE001
-            yield _item("unreadable", f"{where}{SEP}{label}", name, b"", env, "the attachment cannot be decoded")
+            yield _item("unreadable", f"{where}{SEP}{label}", name, b"", owner, "the attachment cannot be decoded")
             continue
         found = True
-        yield from _blob(payload, name, f"{where}{SEP}{label}", env, depth + 1, content_type=ctype)
+        yield from _blob(payload, name, f"{where}{SEP}{label}", owner, depth + 1, content_type=ctype)
     if not found:
         yield _item("no-attachment", where, "", b"", env, "the message has no attachment")
 
 
 def _item(kind: str, where: str, name: str, data: bytes, env: _Envelope, note: str = "") -> Item:
-    return Item(kind, where, name, data, env.sender, env.sender_name, env.date, env.subject, env.message_id, note)
+    return Item(kind, where, name, data, env.sender, env.sender_name, env.date, env.subject, env.message_id, note,
+                forwarded_by=env.forwarded_by)
 
 
 def _blob(data: bytes, name: str, where: str, env: _Envelope, depth: int, content_type: str = "") -> Iterator[Item]:
@@ -294,18 +314,75 @@ def _blob(data: bytes, name: str, where: str, env: _Envelope, depth: int, conten
         if msg is None:
             yield _item("unreadable", where, name, b"", env, "not a readable e-mail message")
         else:
-            inner = _envelope(msg)
-            yield from _message(msg, where, inner if depth == 0 else _outer(env, inner), depth)
+            yield from _message(msg, where, _forwarded(env, _envelope(msg)), depth)
     elif suffix == ".msg":
         yield from _msg(data, name, where, env, depth)
     else:
         yield _item("other", where, name, b"", env, f"not a spreadsheet ({content_type or suffix or 'no type'})")
 
 
-def _outer(outer: _Envelope, inner: _Envelope) -> _Envelope:
-    """A message forwarded as an attachment: who sent it to us, and when, is the outer message."""
-    return _Envelope(outer.sender or inner.sender, outer.sender_name or inner.sender_name, outer.date or inner.date,
-                     outer.subject or inner.subject, outer.message_id or inner.message_id)
+def _forwarded(outer: _Envelope, inner: _Envelope) -> _Envelope:
+    """A message inside another (forwarded as an attachment, or a saved .eml/.msg in a message or an
+    archive): its workbook is its author's, sent when the author sent it; whoever passed it on is
+    kept as ``forwarded_by``. Without an author (no From), the outer message stands."""
+    if not inner.sender:
+        return _Envelope(outer.sender, outer.sender_name, outer.date or inner.date, outer.subject or inner.subject,
+                         outer.message_id or inner.message_id, outer.forwarded_by)
+    by = outer.sender if outer.sender and address_of(outer.sender) != address_of(inner.sender) else outer.forwarded_by
+    return _Envelope(inner.sender, inner.sender_name, inner.date or outer.date, inner.subject or outer.subject,
+                     inner.message_id or outer.message_id, by)
+
+
+# A message forwarded inline carries the original's attachments under the forwarder's From; its body
+# names the author in a header block that mail programs write after a marker line.
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|antw)\s*:\s*)*(?:fwd?|wg|tr|rv|vs|doorst)\s*:", re.I)
+_FORWARDED_MARKER = re.compile(r"^[\s>]*(?:-+\s*forwarded message\s*-+|begin forwarded message:)\s*$", re.I | re.M)
+_ORIGINAL_MARKER = re.compile(r"^[\s>]*(?:-+\s*original message\s*-+|_{10,})\s*$", re.I | re.M)
+_FROM_LINE = re.compile(r"^[\s>*]*(?:from|von|de|da|van)[\s*]*:[\s*]*(?P<who>.+?)[\s*]*$", re.I | re.M)
+_BLOCK = 600  # the header block follows its marker within this many characters
+
+
+def _body_text(msg: Message) -> str:
+    try:
+        part = msg.get_body(preferencelist=("plain", "html")) if hasattr(msg, "get_body") else None
+        text = part.get_content() if part is not None else ""
+    except Exception:  # noqa: BLE001 - an undecodable body names no one
+        return ""
+    if not isinstance(text, str):
+        return ""
+    if part.get_content_subtype() == "html":
+        text = re.sub(r"(?i)<br\s*/?>|</(?:p|div|tr|li)>", "\n", text)
+        text = html.unescape(re.sub(r"<[^>]*>", "", text))  # tags first: &lt;addr&gt; is text
+    return text
+
+
+def _inline_forward(msg: Message, env: _Envelope) -> _Envelope:
+    """``env``, or, for a message forwarded inline, the forwarded message's author (forwarded by env's sender).
+
+    A forward is a "Forwarded message" / "Begin forwarded message:" block, or a subject starting with
+    Fwd:/Fw:/WG:/TR:/... over an "Original Message" block (the same block under "RE:" is a reply, whose
+    attachments are the replier's). The author is the block's From line, when it gives an address.
+    """
+    return _forward_author(_header(msg, "Subject"), _body_text(msg), env)
+
+
+def _forward_author(subject: str, body: str, env: _Envelope) -> _Envelope:
+    """``_inline_forward`` on a message's subject and body text (an e-mail's or an Outlook .msg's)."""
+    forward = bool(_FORWARD_SUBJECT.match(subject))
+    marker = _FORWARDED_MARKER.search(body) or (_ORIGINAL_MARKER.search(body) if forward else None)
+    if marker is None and not forward:
+        return env
+    start = marker.end() if marker else 0
+    line = _FROM_LINE.search(body, start, start + _BLOCK if marker else len(body))
+    if line is None:
+        return env
+    who = re.sub(r"\[mailto:([^\]]+)\]", r"<\1>", line["who"])  # Outlook: Raman, Priya [mailto:...]
+    angle = re.search(r"<([^<>\s]+@[^<>\s]+)>", who)  # the name may hold an unquoted comma
+    name, addr = (who[:angle.start()].strip(), angle[1]) if angle else parseaddr(who)
+    if "@" not in addr or (env.sender and address_of(addr) == address_of(env.sender)):
+        return env
+    return _Envelope(addr.strip(), name.strip().strip('"'), env.date, env.subject, env.message_id,
+                     env.sender or env.forwarded_by)
 
 
 def _zip(data: bytes, where: str, env: _Envelope, depth: int) -> Iterator[Item]:
@@ -376,8 +453,12 @@ def _msg_envelope(msg) -> _Envelope:
 
 
 def _msg_items(msg, where: str, outer: _Envelope, depth: int) -> Iterator[Item]:
-    inner = _msg_envelope(msg)
-    env = _outer(outer, inner) if outer.sender or outer.date else inner
+    env = _forwarded(outer, _msg_envelope(msg))
+    try:
+        body = str(getattr(msg, "body", None) or "")
+    except Exception:  # noqa: BLE001 - extract-msg decodes the body lazily and may fail on odd files
+        body = ""
+    env = _forward_author(env.subject, body, env)
     attachments = list(getattr(msg, "attachments", None) or [])
     if not attachments:
         yield _item("no-attachment", where, "", b"", env, "the message has no attachment")
@@ -422,6 +503,7 @@ class Entry:
     cycle: str = ""
     duplicate_of: str = ""
     note: str = ""
+    forwarded_by: str = ""
 
 
 @dataclass
@@ -510,7 +592,8 @@ def collect(sources: Sequence[str | Path], folder: str | Path, *, strategy=None,
         written[digest] = name
     for item in items:
         entry = Entry(source=item.display, status=_status(item), sender=item.sender, sender_name=item.sender_name,
-                      date=iso_utc(item.date), subject=item.subject, message_id=item.message_id, note=item.note)
+                      date=iso_utc(item.date), subject=item.subject, message_id=item.message_id, note=item.note,
+                      forwarded_by=item.forwarded_by)
         if item.kind == "workbook":
             digest = item.sha256
             entry.sha256, entry.size = digest, len(item.payload())
@@ -531,7 +614,8 @@ def collect(sources: Sequence[str | Path], folder: str | Path, *, strategy=None,
         if entry.status == "duplicate" and entry.file in by_file:
             entry.department, entry.cycle = by_file[entry.file].department, by_file[entry.file].cycle
         if entry.status == "collected" and strategy is not None:
-            finding = sender_finding(strategy, entry.department, entry.sender, entry.file, entry.source)
+            finding = sender_finding(strategy, entry.department, entry.sender, entry.file, entry.source,
+                                     forwarded_by=entry.forwarded_by)
             if finding:
                 findings.append(finding)
                 entry.note = "; ".join(n for n in (entry.note, finding.message) if n)
@@ -555,12 +639,18 @@ def _csv(entries: Iterable[Entry]) -> str:
     return out.getvalue()
 
 
-def sender_finding(strategy, department: str, sender: str, file: str, source: str = "") -> Finding | None:
-    """``sender-not-head`` when a workbook came from an address other than its department head's."""
+def sender_finding(strategy, department: str, sender: str, file: str, source: str = "",
+                   forwarded_by: str = "") -> Finding | None:
+    """``sender-not-head`` when a workbook came from an address other than its department head's.
+
+    ``sender`` is the author of the message the workbook was attached to (for a forwarded message, the
+    original sender, not ``forwarded_by``)."""
     dep = strategy.department(department) if department else None
     if dep is None or not sender or not dep.email or address_of(sender) == address_of(dep.email):
         return None
     where = f" ({source})" if source and source != file else ""
+    if forwarded_by:
+        where = f" (forwarded by {forwarded_by}{'; ' + where[2:-1] if where else ''})"
     return Finding("sender-not-head", f"{dep.code}'s workbook was sent by {sender}, not by the department head "
                    f"{dep.head} <{dep.email}>{where}", file=file, department=dep.code)
 
@@ -577,6 +667,7 @@ class Origin:
     date: str = ""  # ISO UTC
     subject: str = ""
     message_id: str = ""
+    forwarded_by: str = ""  # who passed the author's message on (the sender is the author)
 
 
 _ORIGINS: dict[tuple[str, str], Origin] = {}
@@ -628,7 +719,7 @@ def expand_mail_source(source: str | Path, display: str | None = None) -> list[t
             except OSError as exc:
                 raise MailError(f"cannot write the attachments of {display} to {cache_dir()}: {exc}") from None
         _ORIGINS[(str(path), item.display)] = Origin(item.display, item.sender, item.sender_name, iso_utc(item.date),
-                                                     item.subject, item.message_id)
+                                                     item.subject, item.message_id, item.forwarded_by)
         found.append((path, item.display))
     if not found and not any(i.kind == "workbook" for i in items) and source.is_file() \
             and any(i.kind == "unreadable" and i.display == display for i in items):
@@ -656,7 +747,8 @@ def _expand_collected(folder: Path, display: str) -> list[tuple[Path, str]]:
             if entry:
                 _ORIGINS[(str(path), shown)] = Origin(entry.get("source", ""), entry.get("sender", ""),
                                                       entry.get("sender_name", ""), entry.get("date", ""),
-                                                      entry.get("subject", ""), entry.get("message_id", ""))
+                                                      entry.get("subject", ""), entry.get("message_id", ""),
+                                                      entry.get("forwarded_by", ""))
             found.append((path, shown))
     return found
 
