@@ -339,7 +339,7 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
     accepted = result.accepted()
     counts = result.counts
     inits, kpis = tables["initiatives"], tables.get("kpis")
-    findings, sources = tables["findings"], tables["sources"]
+    findings = tables["findings"]
     covered = sum(1 for c in result.commitments if c.initiatives)
     budget = sum(t.get("budget", 0) for t in result.tally().values())
     headcount = sum(t.get("headcount", 0) for t in result.tally().values())
@@ -349,8 +349,8 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
         ("Vision", lambda ws, r: ws.write_string(r, 1, s.vision, w.wrap)),
         ("Mission", lambda ws, r: ws.write_string(r, 1, s.mission, w.wrap)),
         ("Reconciled at", lambda ws, r: ws.write_string(r, 1, result.generated_at)),
-        ("Departments returned", lambda ws, r: (
-            _formula(ws, r, 1, _sum_over("COUNTIF", sources, "Status", _lit("accepted")), len(accepted)),
+        ("Departments returned", lambda ws, r: (  # the Submissions table's "returned" rows (check-ins aside)
+            _formula(ws, r, 1, f'COUNTIF({submissions_status},"returned")', len(accepted)),
             ws.write_string(r, 2, f"of {len(s.departments)}"))),
         ("Objectives covered", lambda ws, r: (
             _formula(ws, r, 1, f"COUNTIF({quote_sheet(COMMITMENTS_SHEET)}!${initiatives_col}$2:"
@@ -369,6 +369,8 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
         ("Info", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTIF", findings, "Severity", _lit("info")),
                                         counts["info"])),
     ]
+    first_submission = len(facts) + 6  # 1-based row of the first department in the Submissions table below
+    submissions_status = f"$D${first_submission}:$D${first_submission + max(len(s.departments), 1) - 1}"
     for r, (label, write) in enumerate(facts, 2):
         ws.write_string(r, 0, label, w.label)
         write(ws, r)
