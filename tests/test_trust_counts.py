@@ -27,7 +27,7 @@ from cascadebook.mail.status import department_status
 from cascadebook.master_read import read_master
 from cascadebook.rules import id_range_name
 from cascadebook.spec import load_spec
-from cascadebook.templates import HEADER_ROW, write_template
+from cascadebook.templates import HEADER_ROW, META_SHEET, write_template
 from conftest import clean_initiative, clean_kpi
 from mail_fixtures import KEY, UTC, XLSX, cycle, initiative, kpi, message  # noqa: F401 - fixture
 
@@ -143,12 +143,20 @@ def _summary(path: Path) -> tuple[dict[str, object], dict[str, dict[str, object]
 @pytest.fixture
 def scene(cycle, tmp_path):
     """MKT over its budget and headcount caps, with a Q1 check-in; SAL mailed by someone else, with a Q1
-    check-in; OPS aligned to no objective; FIN, RND and HR not returned."""
+    check-in; OPS aligned to no objective; FIN's workbook rejected (its identity edited); RND and HR not
+    returned."""
     c = cycle
     c.fill("MKT", rows={"initiatives": [initiative("CO1", "Big campaign", 10, 20, budget=1_000_000, headcount=8)],
                         "kpis": [kpi("MKT-I01", "Leads")]}, saved_at=dt.datetime(2027, 1, 20, 9))
     c.fill("OPS", rows={"initiatives": [initiative("CO99", "Mystery", 1, 2)], "kpis": [kpi("OPS-I01", "Thing")]},
            saved_at=dt.datetime(2027, 1, 20, 9))
+    fin = c.fill("FIN", saved_at=dt.datetime(2027, 1, 20, 9))
+    book = openpyxl.load_workbook(fin)
+    meta = book[META_SHEET]
+    for row in meta.iter_rows():
+        if row[0].value == "generated_at":
+            row[1].value = "2027-01-05T09:00:00+00:00"  # no longer what was signed
+    book.save(fin)
     sal = c.fill("SAL", "sales plan.xlsx", saved_at=dt.datetime(2027, 1, 21, 9))
     mail = c.root / "mail"
     mail.mkdir()
@@ -186,7 +194,7 @@ def test_counts_agree_between_the_report_status_the_terminal_and_the_recalculate
     assert [f.code for f in result.findings].count("sender-not-head") == 1
     departments = data["departments"]
     assert {k: v["status"] for k, v in departments.items()} == {
-        "FIN": "not returned", "HR": "not returned", "MKT": "returned", "OPS": "returned", "RND": "not returned",
+        "FIN": "rejected", "HR": "not returned", "MKT": "returned", "OPS": "returned", "RND": "not returned",
         "SAL": "returned"}
     assert data["counts"]["departments_returned"] == 3
     for code, counts in departments.items():  # every finding naming the department, whatever its source
@@ -205,7 +213,7 @@ def test_counts_agree_between_the_report_status_the_terminal_and_the_recalculate
         row = table[code]
         assert (row["Initiatives"] or 0, row["KPIs"] or 0, row["Errors"] or 0, row["Warnings"] or 0) == (
             counts["initiatives"], counts["kpis"], counts["error"], counts["warning"]), code
-        assert row["Status"] == counts["status"]
+        assert (row["Status"], row["File"] or "") == (counts["status"], counts["file"])
     assert (facts["Errors"], facts["Warnings"], facts["Info"]) == (
         data["counts"]["error"], data["counts"]["warning"], data["counts"]["info"])
 
@@ -225,6 +233,7 @@ def test_counts_agree_between_the_report_status_the_terminal_and_the_recalculate
         assert (rows[code].errors, rows[code].warnings) == (counts["error"], counts["warning"]), code
         assert len(rows[code].findings) == counts["error"] + counts["warning"]
     assert {"over-budget-cap", "over-headcount-cap"} <= {f.code for f in rows["MKT"].findings}
+    assert rows["FIN"].state == "rejected" and rows["FIN"].file == departments["FIN"]["file"] == "returned/FIN.xlsx"
     assert sum(1 for r in status.departments if not r.missing) == facts["Departments returned"]
     shown = run("status", c.strategy_path, *inputs, "--today", "2027-01-25", "--json")
     assert shown.exit_code == 0, shown.output

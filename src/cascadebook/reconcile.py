@@ -76,14 +76,14 @@ class Reconciliation:
         numbers come from: the terminal table, the JSON report, ``status`` and the master's Summary
         (whose formulas recalculate to the same) all show these."""
         accepted = self.accepted()
-        rejected = {s.department for s in self.sources if s.status == "rejected"}
+        rejected = {s.department: s.file for s in self.sources if s.status == "rejected"}  # the last, by name
         tally = self.tally()
         out: dict[str, dict[str, object]] = {}
         for d in sorted(self.strategy.departments, key=lambda d: d.code):
             mine = tally.get(d.code, {})
             out[d.code] = {
                 "status": "returned" if d.code in accepted else "rejected" if d.code in rejected else "not returned",
-                "file": accepted[d.code].file if d.code in accepted else "",
+                "file": accepted[d.code].file if d.code in accepted else rejected.get(d.code, ""),
                 **{s.key: int(mine.get(s.key, 0)) for s in self.spec.sheets},
                 "budget": mine.get("budget", 0), "headcount": mine.get("headcount", 0),
                 **self.findings_for(d.code),
