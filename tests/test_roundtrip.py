@@ -133,7 +133,10 @@ def test_master_workbook_cell_by_cell(strategy, key, returned, filled, tmp_path)
     summary = {r[0]: r[1:3] for r in cached["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["Departments returned"] == (2, "of 6")
     formulas = {r[0].value: r[1].value for r in book["Summary"].iter_rows() if r[0].value}
-    assert formulas["Departments returned"] == "=COUNTIF('Sources'!$C$2:$C$3,\"accepted\")"
+    # The departments returned are the Submissions table's "returned" rows (check-in files are not returns).
+    assert formulas["Departments returned"] == "=COUNTIF($D$18:$D$23,\"returned\")"
+    statuses = [book["Summary"].cell(r, 4).value for r in range(17, 24)]
+    assert statuses[0] == "Status" and sorted(statuses[1:]).count("returned") == 2
     assert matrix.cell(rows["MKT"], col["CO1"]).hyperlink.location == "'Initiatives'!A2"
     sources = {r[0]: r for r in book["Sources"].iter_rows(min_row=2, values_only=True)}
     assert sources["returned/sales.xlsx"][2] == "accepted"

@@ -149,12 +149,10 @@ def _print_summary(console, result) -> None:
     table = Table(title=f"{result.strategy.cycle}: {len(result.sources)} file(s) read", title_justify="left")
     for column in ("Department", "Status", *[s.title for s in result.spec.sheets], "Errors", "Warnings"):
         table.add_column(column)
-    accepted = result.accepted()
-    for d in sorted(result.strategy.departments, key=lambda d: d.code):
-        counts = result.findings_for(d.code)
-        rows = [str(int(result.tally().get(d.code, {}).get(s.key, 0))) for s in result.spec.sheets]
-        status = "returned" if d.code in accepted else "[yellow]not returned[/]"
-        table.add_row(d.code, status, *rows, str(counts["error"]), str(counts["warning"]))
+    for code, counts in result.department_counts().items():  # the numbers of the JSON report and the Summary
+        rows = [str(counts[s.key]) for s in result.spec.sheets]
+        status = "returned" if counts["status"] == "returned" else f"[yellow]{counts['status']}[/]"
+        table.add_row(code, status, *rows, str(counts["error"]), str(counts["warning"]))
     console.print(table)
     c = result.counts
     console.print(f"{c['error']} error(s), {c['warning']} warning(s), {c['info']} info")

@@ -136,7 +136,8 @@ CATALOGUE: dict[str, Rule] = {
         _r("duplicate-initiative", "error", "row", "Duplicate id",
            "Each row needs its own id; keep the prefilled ids and do not copy them."),
         _r("id-assigned", "info", "row", "Row without id given a new id",
-           "A row added below the prefilled ids got a new id; use it when you refer to the row."),
+           "A row without an id (typed below the template's rows, or never recalculated) got a new id; use it when you "
+           "refer to the row."),
         _r("initiative-without-kpis", "warning", "row", "Initiative without KPIs",
            "Add at least one team or individual KPI for the initiative on the KPIs sheet."),
         _r("split-not-100", "error", "row", "Objective split does not add up to 100%",

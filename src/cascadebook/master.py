@@ -339,7 +339,7 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
     accepted = result.accepted()
     counts = result.counts
     inits, kpis = tables["initiatives"], tables.get("kpis")
-    findings, sources = tables["findings"], tables["sources"]
+    findings = tables["findings"]
     covered = sum(1 for c in result.commitments if c.initiatives)
     budget = sum(t.get("budget", 0) for t in result.tally().values())
     headcount = sum(t.get("headcount", 0) for t in result.tally().values())
@@ -349,8 +349,8 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
         ("Vision", lambda ws, r: ws.write_string(r, 1, s.vision, w.wrap)),
         ("Mission", lambda ws, r: ws.write_string(r, 1, s.mission, w.wrap)),
         ("Reconciled at", lambda ws, r: ws.write_string(r, 1, result.generated_at)),
-        ("Departments returned", lambda ws, r: (
-            _formula(ws, r, 1, _sum_over("COUNTIF", sources, "Status", _lit("accepted")), len(accepted)),
+        ("Departments returned", lambda ws, r: (  # the Submissions table's "returned" rows (check-ins aside)
+            _formula(ws, r, 1, f'COUNTIF({submissions_status},"returned")', len(accepted)),
             ws.write_string(r, 2, f"of {len(s.departments)}"))),
         ("Objectives covered", lambda ws, r: (
             _formula(ws, r, 1, f"COUNTIF({quote_sheet(COMMITMENTS_SHEET)}!${initiatives_col}$2:"
@@ -369,6 +369,8 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
         ("Info", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTIF", findings, "Severity", _lit("info")),
                                         counts["info"])),
     ]
+    first_submission = len(facts) + 6  # 1-based row of the first department in the Submissions table below
+    submissions_status = f"$D${first_submission}:$D${first_submission + max(len(s.departments), 1) - 1}"
     for r, (label, write) in enumerate(facts, 2):
         ws.write_string(r, 0, label, w.label)
         write(ws, r)
@@ -379,19 +381,17 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
                "Headcount", "Headcount cap", "Errors", "Warnings"]
     w.header_row(ws, r, headers)
     top = r + 1
-    by_department = {src.department: src for src in result.sources if src.status == "rejected"}
-    by_department.update(accepted)
+    per_department = result.department_counts()  # the terminal table's, the JSON report's and status's numbers
     for d in sorted(s.departments, key=lambda d: d.code):
         r += 1
-        source = by_department.get(d.code)
-        status = "not returned" if source is None else ("returned" if source.status == "accepted" else source.status)
-        tally = result.tally().get(d.code, {})
+        tally = f = per_department[d.code]
+        status = tally["status"]
         code_cell = _ref(r + 1, 1)
         ws.write_string(r, 0, d.code)
         ws.write_string(r, 1, d.name)
         ws.write_string(r, 2, d.head)
         ws.write_string(r, 3, status, w.missing if status == "not returned" else None)
-        ws.write_string(r, 4, source.file if source else "")
+        ws.write_string(r, 4, tally["file"])
         _formula(ws, r, 5, _sum_over("COUNTIF", inits, "Department", code_cell), int(tally.get("initiatives", 0)))
         if kpis:
             _formula(ws, r, 6, _sum_over("COUNTIF", kpis, "Department", code_cell), int(tally.get("kpis", 0)))
@@ -401,7 +401,6 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
         _formula(ws, r, 9, _sum_over("SUMIF", inits, "Department", code_cell, "Headcount"),
                  tally.get("headcount", 0))
         w.value(ws, r, 10, d.headcount_cap)
-        f = result.findings_for(d.code)
         _formula(ws, r, 11, _sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", _lit("error")),
                  f["error"])
         _formula(ws, r, 12, _sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", _lit("warning")),

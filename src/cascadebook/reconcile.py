@@ -69,6 +69,27 @@ class Reconciliation:
             found[allocation.objective_id].add(allocation.department)
         return {k: sorted(v) for k, v in found.items()}
 
+    def department_counts(self) -> dict[str, dict[str, object]]:
+        """Per department of the strategy (by code): its status ("returned", "rejected", "not returned"),
+        rows per sheet key, budget, headcount and findings per severity (every finding that names the
+        department: its files', its coverage and caps', its check-ins'). The one place per-department
+        numbers come from: the terminal table, the JSON report, ``status`` and the master's Summary
+        (whose formulas recalculate to the same) all show these."""
+        accepted = self.accepted()
+        rejected = {s.department: s.file for s in self.sources if s.status == "rejected"}  # the last, by name
+        tally = self.tally()
+        out: dict[str, dict[str, object]] = {}
+        for d in sorted(self.strategy.departments, key=lambda d: d.code):
+            mine = tally.get(d.code, {})
+            out[d.code] = {
+                "status": "returned" if d.code in accepted else "rejected" if d.code in rejected else "not returned",
+                "file": accepted[d.code].file if d.code in accepted else rejected.get(d.code, ""),
+                **{s.key: int(mine.get(s.key, 0)) for s in self.spec.sheets},
+                "budget": mine.get("budget", 0), "headcount": mine.get("headcount", 0),
+                **self.findings_for(d.code),
+            }
+        return out
+
     def findings_for(self, department: str) -> dict[str, int]:
         tally = self.tally().get(department, {})
         return {s.value: int(tally.get(s.value, 0)) for s in Severity}
@@ -98,7 +119,9 @@ class Reconciliation:
             "cycle": self.strategy.cycle,
             "generated_at": self.generated_at,
             "counts": {**self.counts, "sources": len(self.sources),
-                       **{k: len(v) for k, v in self.records.items()}},
+                       **{k: len(v) for k, v in self.records.items()},
+                       "departments_returned": len(self.accepted()), "departments": len(self.strategy.departments)},
+            "departments": self.department_counts(),
             "sources": [
                 {"file": s.file, "department": s.department, "status": s.status, "reason": s.reason,
                  "modified": s.modified, "received": s.received, "rows": s.row_count}

@@ -831,6 +831,13 @@ class SheetChecks:
         return [c for c in shown if not any(d is not c and d.key in c.after for d in shown)]
 
 
+def started_test(sheet: SheetSpec, row: int | str) -> str:
+    """TRUE when anything is typed in the row's input cells: a row reconcile reads. The Check column
+    and the ids of the rows below the prefilled ones (shown once the row is started) both ask it."""
+    inputs = "&".join(f"{key_letter(sheet, c.key)}{row}" for c in sheet.input_columns)
+    return f"LEN(TRIM({inputs}))>0"
+
+
 @lru_cache(maxsize=64)
 def sheet_checks(spec: Spec, sheet_key: str, periods: tuple[str, ...], header_row: int) -> SheetChecks:
     """Build (once per spec and strategy periods) the checks and formulas of one input sheet."""
@@ -859,8 +866,7 @@ def sheet_checks(spec: Spec, sheet_key: str, periods: tuple[str, ...], header_ro
     messages = [c.message for c in checks]
     if len(set(messages)) != len(messages) or any(";" in m or ROW in m for m in messages):
         raise ValueError(f"sheet {sheet.title!r}: check messages must be unique and free of ';'")
-    inputs = "&".join(env.ref(c.key) for c in sheet.input_columns)
-    started = f"LEN(TRIM({inputs}))>0"
+    started = started_test(sheet, ROW)
     body = "&".join(fragments) or '""'
     formula = f'=IF({started},MID({body},3,{sum(len(m) + 2 for m in messages) or 1}),"")'
     return SheetChecks(sheet, tuple(checks), formula, len(sheet.columns), env.first, env.last())

@@ -20,7 +20,7 @@ from .cells import column_letter, quote_sheet
 from .findings import CATALOGUE
 from .model import Department, Metadata, Record, Strategy
 from .rules import (MARKERS_NAME, OBJECTIVE_DIRECTIONS, OBJECTIVE_IDS, SheetChecks, blank_markers, id_range_name,
-                    key_letter, on_return_only, q, sheet_checks, title_range_name)
+                    key_letter, on_return_only, q, sheet_checks, started_test, title_range_name)
 from .signing import sign
 from .spec import Column, SheetSpec, Spec, load_spec
 from .xlsx import write_value
@@ -219,7 +219,8 @@ def _instructions(book, fmt: _Formats, strategy: Strategy, department: Departmen
     r += 1
     ws.write_string(r, 0, "Colour legend", fmt.label)
     ws.write_string(r, 1, "Shaded cells are yours to fill in.", fmt.legend_input)
-    ws.write_string(r + 1, 1, "Grey cells are prefilled ids: keep them.", fmt.prefilled)
+    ws.write_string(r + 1, 1, "Grey cells are ids, prefilled or shown as soon as you type on the row: keep them.",
+                    fmt.prefilled)
     ws.write_string(r + 2, 1, "Red cells have a problem; the Check column at the right of each row says "
                     "which, and the status at the top of each sheet counts them.", fmt.legend_problem)
     ws.write_string(r + 3, 1, "Everything else is protected reference material.")
@@ -268,7 +269,9 @@ class _Status:
 
 
 def _row_ids(sheet: SheetSpec, department: str, given: list[dict]) -> list[str | None]:
-    """The id written on each input row: kept from ``given``, else prefilled, else none (typed later)."""
+    """The id of each input row: kept from ``given``, else the next free one. Every input row has one, so
+    a KPI can pick any initiative; the rows below the prefilled ones show theirs once started
+    (:func:`_shown_once_started`)."""
     if not sheet.has("id"):
         return [None] * sheet.input_rows
     used = {str(row.get("id")).casefold() for row in given if row.get("id")}
@@ -276,8 +279,16 @@ def _row_ids(sheet: SheetSpec, department: str, given: list[dict]) -> list[str |
     ids: list[str | None] = []
     for number in range(1, sheet.input_rows + 1):
         row = given[number - 1] if number <= len(given) else {}
-        ids.append(str(row.get("id") or next(fresh)) if row.get("id") or number <= sheet.prefilled_rows else None)
+        ids.append(str(row.get("id") or next(fresh)))
     return ids
+
+
+def _shown_once_started(sheet: SheetSpec, number: int, row: dict) -> bool:
+    """Whether input row ``number`` (1-based) shows its id by a formula, once anything is typed on it,
+    rather than as a prefilled value: the rows below the prefilled ids, unless given one. Its Check
+    column then finds it on the KPIs sheet, the KPIs' dropdown lists it, and reconcile reads it from the
+    formula's value; an unstarted row shows none, so the dropdown is not crowded with unused ids."""
+    return number > sheet.prefilled_rows and not row.get("id")
 
 
 def _status(strategy: Strategy, department: Department, spec: Spec, live: dict[str, SheetChecks],
@@ -442,10 +453,14 @@ def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department
         number = r - first + 1
         row = given[number - 1] if number <= len(given) else {}
         if id_col is not None:
-            if ids[number - 1] is not None:
-                ws.write_string(r, id_col, ids[number - 1], fmt.prefilled)
-            else:
+            if ids[number - 1] is None:
                 ws.write_blank(r, id_col, None, fmt.input("text"))
+            elif _shown_once_started(sheet, number, row):
+                started = r + 1 in status.checks.get(sheet.key, {})  # a row _status read
+                ws.write_formula(r, id_col, f'=IF({started_test(sheet, r + 1)},{q(ids[number - 1])},"")',
+                                 fmt.prefilled, ids[number - 1] if started else "")
+            else:
+                ws.write_string(r, id_col, ids[number - 1], fmt.prefilled)
         for c, cell_format in inputs:
             write_value(ws, r, c, row.get(sheet.columns[c].key), cell_format)
     for r in (0, 2):  # keep the title and status rows plain even where the column is an input column

@@ -75,14 +75,21 @@ def _after_deadline(moment: str, deadline: date | None) -> bool:
 def department_status(strategy: Strategy, inputs: Sequence[str | Path], *, spec=None, key: bytes | None = None,
                       today: date | None = None, jobs: int | None = 1) -> StatusReport:
     from ..reconcile import reconcile
-    from .collect import origin_of, sender_finding
+    from .collect import origin_of
 
     today = today or date.today()
     result = reconcile(strategy, inputs, spec=spec, key=key, jobs=jobs)
     accepted = result.accepted()
+    counts = result.department_counts()  # the master's and the JSON report's numbers, not counted again here
+    named: dict[str, list[Finding]] = {}  # reconcile's findings (the sender check included), per department
+    for f in result.findings:
+        if f.severity is not Severity.INFO:
+            named.setdefault(f.department, []).append(f)
     rows = []
     for dep in sorted(strategy.departments, key=lambda d: d.code):
         row = DepartmentStatus(dep.code, dep.name, dep.head, dep.email, state="waiting")
+        row.findings = named.get(dep.code, [])
+        row.errors, row.warnings = counts[dep.code]["error"], counts[dep.code]["warning"]
         ret = accepted.get(dep.code)
         if ret is not None:
             origin = origin_of(ret.path, ret.file)
@@ -90,14 +97,6 @@ def department_status(strategy: Strategy, inputs: Sequence[str | Path], *, spec=
             row.sender = origin.sender if origin else ""
             row.returned_at = (origin.date if origin and origin.date else "") or ret.modified
             row.late = _after_deadline(row.returned_at, strategy.response_deadline)
-            row.findings = [f for f in result.findings if f.department == dep.code and f.file == ret.file
-                            and f.severity is not Severity.INFO]
-            if origin:
-                check = sender_finding(strategy, dep.code, origin.sender, ret.file)
-                if check:
-                    row.findings.append(check)
-            row.errors = sum(1 for f in row.findings if f.severity is Severity.ERROR)
-            row.warnings = sum(1 for f in row.findings if f.severity is Severity.WARNING)
             row.state = "returned with errors" if row.errors else "returned"
         else:
             rejected = [s for s in result.sources if s.department == dep.code and s.status == "rejected"]
