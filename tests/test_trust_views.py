@@ -106,8 +106,13 @@ def check_master(book, result) -> None:
     assert facts["Budget requested"] == pytest.approx(numbers(initiatives, budget_h)) == 1_225_000
     assert facts["Headcount requested"] == pytest.approx(numbers(initiatives, headcount_h)) == 8.5
     per_department = Counter(r["Department"] for r in initiatives)
+    kpis_per_department = Counter(r["Department"] for r in kpis)
     for code, row in submissions.items():
         assert row["Initiatives"] == per_department.get(code, 0), code
+        assert (row["KPIs"] or 0) == kpis_per_department.get(code, 0), code
+        shares = [c for c in contributions if c["Department"] == code]  # every initiative's whole budget
+        assert (row["Budget"] or 0) == pytest.approx(sum(c["Budget"] or 0 for c in shares)), code
+        assert (row["Headcount"] or 0) == pytest.approx(sum(c["Headcount"] or 0 for c in shares)), code
 
     # Alignment Matrix: every initiative is in a cell (the unaligned ones in their own column), and the
     # counts add up to the Summary's.

@@ -476,13 +476,14 @@ def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -
     left_out(i, n, sum(reasons.values()), left_out_text(reasons.items()))
     total = last + 2
     ws.write_string(total, 0, "Total", w.total)
+    totals = {  # objectives and the Unaligned line: the Summary's budget and headcount
+        13: sum(c.budget for c in result.commitments) + sum(a.budget or 0 for a in unaligned),
+        14: sum(c.headcount for c in result.commitments) + sum(a.headcount or 0 for a in unaligned),
+        left_out_col: sum(c.left_out_count for c in result.commitments) + sum(reasons.values())}
     for col in range(1, len(headers)):
-        if col in (13, 14, left_out_col):
+        if col in totals:
             letter = column_letter(col + 1)
-            value = (sum(c.budget if col == 13 else c.headcount for c in result.commitments)
-                     + sum((a.budget if col == 13 else a.headcount) or 0 for a in unaligned)) if col != left_out_col \
-                else sum(c.left_out_count for c in result.commitments) + sum(reasons.values())
-            _formula(ws, total, col, f"SUM({letter}2:{letter}{total})", value,
+            _formula(ws, total, col, f"SUM({letter}2:{letter}{total})", totals[col],
                      w.total_money if col == 13 else w.total)
         else:
             ws.write_blank(total, col, None, w.total)
