@@ -42,8 +42,9 @@ def test_commitment_arithmetic_by_hand(result):
     assert by_id["CO2"].committed == pytest.approx(0.04 * 0.25)
     assert by_id["CO3"].committed == pytest.approx(0.04 * 0.75)
     assert by_id["CO3"].budget == pytest.approx(300000) and by_id["CO3"].headcount == pytest.approx(1.5)
-    assert by_id["CO5"].target_change == -2 and by_id["CO5"].committed == pytest.approx(-0.5)
-    assert by_id["CO5"].ratio == pytest.approx(0.25)
+    # OPS's +0.5 against a decrease is flagged and not summed (issue 15, item 10)
+    assert by_id["CO5"].target_change == -2 and by_id["CO5"].committed == pytest.approx(-1)
+    assert by_id["CO5"].ratio == pytest.approx(0.5) and by_id["CO5"].left_out == (("direction", 1),)
     assert by_id["CO4"].ratio == pytest.approx(40 / 30)
     assert by_id["CO6"].ratio == pytest.approx(25 / 14)
     assert by_id["CO7"].initiatives == 0
@@ -53,10 +54,12 @@ def test_commitment_arithmetic_by_hand(result):
         ("commitment-shortfall", "CO1"): "departments commit 9 of the 12 CO1 needs (75%)",
         ("commitment-shortfall", "CO2"): "departments commit 1 points of the 8 points CO2 needs (12%)",
         ("commitment-shortfall", "CO3"): "departments commit 3 points of the 27 points CO3 needs (11%)",
-        ("commitment-shortfall", "CO5"): "departments commit -0.5 days of the -2 days CO5 needs (25%)",
+        ("commitment-shortfall", "CO5"): "departments commit -1 days of the -2 days CO5 needs (50%); "
+                                         "1 contribution left out: direction",
         ("commitment-surplus", "CO6"): "departments commit 25 points of the 14 points CO6 needs (179%)",
         ("over-budget-cap", "MKT"): "MKT: initiatives ask 1,000,000, the cap is 900,000",
-        ("contribution-direction", ""): "CO5 is to decrease, so a contribution should be negative; found 0.5",
+        ("contribution-direction", ""): "CO5 is to decrease, so a contribution should be negative; found 0.5; "
+                                        "it is not summed into the commitment",
     }
     direction = next(f for f in result.findings if f.code == "contribution-direction")
     assert (direction.department, direction.sheet, direction.cell) == ("OPS", "Initiatives", "N5")

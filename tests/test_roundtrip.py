@@ -89,7 +89,7 @@ def test_master_workbook_cell_by_cell(strategy, key, returned, filled, tmp_path)
     assert [counts.cell(r, 1).value for r in range(11, 17)] == ["FIN", "HR", "MKT", "OPS", "RND", "SAL"]
     assert counts.cell(13, 2).value == 1 and counts.cell(16, 2).value == 1 and counts.cell(17, 2).value == 2
     assert matrix.cell(13, 2).value.startswith("=COUNTIFS('Contributions'!$A$2:$A$")
-    col = {h.split(" · ")[0]: c for c, h in enumerate(header, 1) if h != "Department"}
+    col = {h.split(" · ")[0]: c for c, h in enumerate(header, 1) if h not in (None, "Department")}
     assert matrix.cell(rows["MKT"], col["CO1"]).value == \
         "MKT-I01 Account-based campaign on 50 key enterprise accounts → 150 qualified leads"
     assert matrix.cell(rows["SAL"], col["CO1"]).value.startswith("SAL-I01 Restructure the enterprise team")

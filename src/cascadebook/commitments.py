@@ -15,6 +15,9 @@ from .model import Objective, Record, Strategy
 
 SPLIT_TOLERANCE = 0.005
 SURPLUS_RATIO = 1.5
+UNALIGNED = "Unaligned"  # the Objective of an initiative's share that no recognised objective takes
+UNALIGNED_TITLE = "Unaligned (objective not recognised)"
+LEFT_OUT_CODES = {"contribution-unit": "unit", "contribution-direction": "direction"}  # finding -> why not summed
 
 
 @dataclass(slots=True)  # (frozen slots dataclasses do not unpickle on Python 3.10)
@@ -28,6 +31,8 @@ class Allocation:
     headcount: float | None
     initiatives: Sequence[Record] = field(repr=False, compare=False)  # where the initiative's record is
     index: int = field(repr=False)
+    left_out: str | None = None  # why the contribution is not summed ("unit", "direction", ...); None: summed
+    stated: float | None = None  # the weighted share as typed, when it is left out (``contribution`` is None)
 
     @property
     def record(self) -> Record:
@@ -45,6 +50,16 @@ class Commitment:
     departments: tuple[str, ...]
     budget: float
     headcount: float
+    left_out: tuple[tuple[str, int], ...] = ()  # (why, how many) contributions not summed
+
+    @property
+    def left_out_count(self) -> int:
+        return sum(n for _, n in self.left_out)
+
+    @property
+    def left_out_text(self) -> str:
+        """"2 contributions left out: unit 1, direction 1" (or "")."""
+        return left_out_text(self.left_out)
 
     @property
     def target_change(self) -> float | None:
@@ -63,6 +78,15 @@ class Commitment:
         return None if not change else self.committed / change
 
 
+def left_out_text(reasons: Iterable[tuple[str, int]]) -> str:
+    reasons = [(why, n) for why, n in reasons if n]
+    total = sum(n for _, n in reasons)
+    if not total:
+        return ""
+    why = reasons[0][0] if len(reasons) == 1 else ", ".join(f"{w} {n}" for w, n in reasons)
+    return f"{total} contribution{'s' if total > 1 else ''} left out: {why}"
+
+
 def _number(value) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
@@ -72,43 +96,68 @@ def _cell_finding(code: str, message: str, record: Record, key: str) -> Finding:
                    cell=record.cells.get(key, f"A{record.row}"), department=record.department)
 
 
-def allocate(strategy: Strategy, initiatives: Sequence[Record]) -> tuple[list[Allocation], list[Finding]]:
-    """Split every initiative over the objectives it serves; report splits that do not add up."""
+def allocate(strategy: Strategy, initiatives: Sequence[Record], unaligned: list[Allocation] | None = None
+             ) -> tuple[list[Allocation], list[Finding]]:
+    """Split every initiative over the objectives it serves; report splits that do not add up.
+
+    A contribution flagged for its unit or its direction is not summed (the allocation keeps it as
+    ``stated`` and says why in ``left_out``). When ``unaligned`` is given, the share of each
+    initiative that no recognised objective takes (its objective is unknown or blank, a part of its
+    split is unknown, its split does not add up to 100%) is appended to it as an allocation to
+    :data:`UNALIGNED`, so every initiative's budget and headcount is somewhere.
+    """
     allocations: list[Allocation] = []
     findings: list[Finding] = []
     for index, record in enumerate(initiatives):
         split = record.values.get("objective_split")
         parts: list[tuple[str, float]] = []
+        why_unaligned = "objective not recognised"
         if isinstance(split, tuple) and split:
             total = sum(w for _, w in split)
             if abs(total - 1) > SPLIT_TOLERANCE:
                 findings.append(_cell_finding("split-not-100", f"the weights add up to {total:.0%}, not 100%",
                                               record, "objective_split"))
+                why_unaligned = f"split adds up to {total:.0%}"
             for objective_id, weight in split:
                 objective = strategy.objective(objective_id)
                 if objective is None:
                     findings.append(_cell_finding("unknown-objective", f"{objective_id!r} in the split is not an "
                                                   "objective id", record, "objective_split"))
+                    why_unaligned = "objective not recognised"
                 else:
                     parts.append((objective.id, weight))
         else:
-            objective = strategy.objective(str(record.values.get("objective_id") or ""))
+            typed = str(record.values.get("objective_id") or "").strip()
+            objective = strategy.objective(typed)
             if objective is not None:
                 parts.append((objective.id, 1.0))
+            elif not typed:
+                why_unaligned = "no objective"
         contribution = _number(record.values.get("contribution"))
         budget, headcount = _number(record.values.get("budget")), _number(record.values.get("headcount"))
         units = {strategy.objective(o).unit for o, _ in parts}
-        if contribution is not None and len(units) > 1:
+        mixed = contribution is not None and len(units) > 1
+        if mixed:
             findings.append(_cell_finding("contribution-unit", f"the contribution is split over objectives measured "
-                                          f"in different units ({', '.join(sorted(units))})", record, "contribution"))
+                                          f"in different units ({', '.join(sorted(units))}); it is not summed into "
+                                          "their commitments", record, "contribution"))
         for objective_id, weight in parts:
             share = None if contribution is None else contribution * weight
+            left_out = "unit" if mixed else None
+            if share is not None and not mixed:
+                flagged = list(_check_share(strategy.objective(objective_id), share, record))
+                findings.extend(flagged)
+                left_out = next((LEFT_OUT_CODES[f.code] for f in flagged if f.code in LEFT_OUT_CODES), None)
             allocations.append(Allocation(
-                record.department, record.id, objective_id, weight, share,
+                record.department, record.id, objective_id, weight, None if left_out else share,
                 None if budget is None else budget * weight, None if headcount is None else headcount * weight,
-                initiatives, index))
-            if share is not None:
-                findings.extend(_check_share(strategy.objective(objective_id), share, record))
+                initiatives, index, left_out, share if left_out else None))
+        rest = 1 - sum(w for _, w in parts)
+        if unaligned is not None and abs(rest) > 1e-9:
+            unaligned.append(Allocation(
+                record.department, record.id, UNALIGNED, rest, None,
+                None if budget is None else budget * rest, None if headcount is None else headcount * rest,
+                initiatives, index, why_unaligned, None if contribution is None else contribution * rest))
     return allocations, findings
 
 
@@ -116,12 +165,12 @@ def _check_share(objective: Objective, share: float, record: Record) -> Iterable
     if share and objective.direction in ("increase", "decrease") and (share > 0) != (objective.direction == "increase"):
         yield _cell_finding("contribution-direction", f"{objective.id} is to {objective.direction}, so a contribution "
                             f"should be {'positive' if objective.direction == 'increase' else 'negative'}; found "
-                            f"{share:g}", record, "contribution")
+                            f"{share:g}; it is not summed into the commitment", record, "contribution")
     change = (objective.target or 0) - (objective.baseline or 0)
     if objective.unit.strip() == "%" and abs(share) >= 1 and abs(change) < 1:
         yield _cell_finding("contribution-unit", f"{objective.id} is a percentage ({objective.baseline:g} to "
                             f"{objective.target:g}); {share:g} looks like percentage points — type {share:g}% "
-                            f"for {share / 100:g}", record, "contribution")
+                            f"for {share / 100:g}; it is not summed into the commitment", record, "contribution")
 
 
 def commitments(strategy: Strategy, allocations: list[Allocation]) -> list[Commitment]:
@@ -136,8 +185,18 @@ def commitments(strategy: Strategy, allocations: list[Allocation]) -> list[Commi
             departments=tuple(sorted({a.department for a in mine})),
             budget=sum(a.budget for a in mine if a.budget is not None),
             headcount=sum(a.headcount for a in mine if a.headcount is not None),
+            left_out=_reasons(mine),
         ))
     return out
+
+
+def _reasons(allocations: Iterable[Allocation]) -> tuple[tuple[str, int], ...]:
+    """(why, how many) contributions were left out, in the order first met."""
+    counts: dict[str, int] = {}
+    for a in allocations:
+        if a.left_out and a.stated is not None:
+            counts[a.left_out] = counts.get(a.left_out, 0) + 1
+    return tuple(counts.items())
 
 
 def _amount(value: float, unit: str) -> str:
@@ -153,7 +212,7 @@ def commitment_findings(strategy: Strategy, items: list[Commitment], allocations
         if c.initiatives and change:
             ratio = c.committed / change
             what = f"departments commit {_amount(c.committed, o.unit)} of the {_amount(change, o.unit)} " \
-                   f"{o.id} needs ({ratio:.0%})"
+                   f"{o.id} needs ({ratio:.0%})" + (f"; {c.left_out_text}" if c.left_out else "")
             if ratio < 1:
                 yield Finding("commitment-shortfall", what, sheet="Commitments", location=o.id)
             elif ratio > SURPLUS_RATIO:

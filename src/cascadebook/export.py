@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .atomic import write_text_atomic
+from .commitments import UNALIGNED
 from .master import COMMITMENT_HEADERS, COMMITMENTS_SHEET
 from .master_read import CheckinValue, MasterData, MasterError, read_master
 from .model import Record
@@ -57,7 +58,7 @@ def _objectives(path: Path) -> list[dict[str, Any]]:
     index = {keep[h]: COMMITMENT_HEADERS.index(h) for h in keep}
     out = []
     for row in rows[1:]:
-        if not row or row[0] in ("", None, "Total"):
+        if not row or row[0] in ("", None, "Total", UNALIGNED):  # not objectives
             continue
         out.append({k: _plain(row[i]) for k, i in index.items() if i < len(row) and row[i] not in ("", None)})
     return out

@@ -142,10 +142,10 @@ CATALOGUE: dict[str, Rule] = {
            "Add at least one team or individual KPI for the initiative on the KPIs sheet."),
         _r("split-not-100", "error", "row", "Objective split does not add up to 100%",
            "Give weights that add up to 100%, e.g. CO1 60% / CO3 40%."),
-        _r("contribution-direction", "warning", "row", "Contribution against the objective's direction",
+        _r("contribution-direction", "warning", "row", "Contribution against the objective's direction, not summed",
            "For a 'decrease' objective a contribution is negative (e.g. -0.5 days); for 'increase' positive."),
-        _r("contribution-unit", "warning", "row", "Contribution in an unexpected unit",
-           "State the contribution in the objective's own unit; for a % objective 3 points is 3% (0.03)."),
+        _r("contribution-unit", "warning", "row", "Contribution in an unexpected unit, not summed",
+           "State the contribution in the objective's own unit (split it only over objectives of one unit); for a % objective 3 points is 3% (0.03)."),
         _r("formula-text", "info", "row", "Text that would run as a formula",
            "The text is a formula a spreadsheet would run (=…, or +, - or @ followed by a reference, a function or "
            "arithmetic); it is kept as text in the master."),

@@ -19,6 +19,7 @@ import xlsxwriter
 
 from .atomic import atomic_path
 from .cells import a1, column_letter, quote_sheet
+from .commitments import UNALIGNED, UNALIGNED_TITLE, left_out_text
 from .findings import Finding
 from .heap import long_lived
 from .model import Record
@@ -35,7 +36,7 @@ GAP_FILL = "#FCE4D6"
 COMMITMENTS_SHEET = "Commitments"
 COMMITMENT_HEADERS = ["ID", "Objective", "Perspective", "Unit", "Direction", "Baseline", "Target", "Target change",
                       "Committed", "Gap", "Committed %", "Initiatives", "Departments", "Budget", "Headcount",
-                      "Budget cap", "Status"]
+                      "Budget cap", "Status", "Left out", "Why left out"]
 UNIT_FORMATS = {"%": "0.0%", "usd": "#,##0", "eur": "#,##0", "gbp": "#,##0", "currency": "#,##0"}
 
 
@@ -221,7 +222,7 @@ def _write_master(result: Reconciliation, path: Path) -> Path:
 def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
     """The master's data tables; formulas elsewhere refer to their columns by header."""
     tables: dict[str, Table] = {}
-    objective_of = _MainObjectives(result.allocations)
+    objective_of = _MainObjectives([*result.allocations, *result.unaligned])
     for sheet in result.spec.sheets:
         extra = ["Objective"] if any(c.source == "initiatives" for c in sheet.columns) else []
         records = result.records.get(sheet.key, [])
@@ -232,15 +233,19 @@ def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
             ["type:text", *[f"type:{c.type}" for c in sheet.columns], *["type:text"] * len(extra), "type:text",
              "type:integer"],
             [12, *[c.width for c in sheet.columns], *[10] * len(extra), 28, 10])
-    allocations = result.allocations
+    allocations, unaligned = result.allocations, result.unaligned
+    # every initiative's shares: the objectives it serves, then what no recognised objective takes
+    # (Objective "Unaligned"); a contribution not summed is in "Left out", with why
     tables["contributions"] = Table(
         "Contributions", "Contributions",
-        ["Department", "Initiative ID", "Objective", "Weight", "Contribution", "Budget", "Headcount", "Initiative"],
+        ["Department", "Initiative ID", "Objective", "Weight", "Contribution", "Budget", "Headcount", "Initiative",
+         "Left out", "Why left out"],
         lambda: ([a.department, a.initiative_id, a.objective_id, a.weight, a.contribution, a.budget, a.headcount,
-                  a.record.values.get("title")] for a in allocations), len(allocations),
+                  a.record.values.get("title"), a.stated, a.left_out]
+                 for part in (allocations, unaligned) for a in part), len(allocations) + len(unaligned),
         ["type:text", "type:text", "type:text", "type:percent", "type:number", "type:currency", "type:number",
-         "type:text"],
-        [12, 13, 11, 9, 14, 13, 11, 50])
+         "type:text", "type:number", "type:text"],
+        [12, 13, 11, 9, 14, 13, 11, 50, 12, 24])
     findings = result.findings
     tables["findings"] = Table(
         "Findings", "Findings",
@@ -417,13 +422,21 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
 
 
 def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> None:
-    """Per objective: target change, what departments commit, the gap, budget and headcount."""
+    """Per objective: target change, what departments commit, the gap, budget and headcount; then
+    the share of initiatives no recognised objective takes, so the totals are the Summary's."""
     ws = w.sheet(COMMITMENTS_SHEET)
     contrib = tables["contributions"]
     headers = COMMITMENT_HEADERS
-    w.header_row(ws, 0, headers, [7, 44, 15, 8, 10, 12, 12, 13, 13, 13, 11, 10, 18, 13, 10, 13, 10])
+    w.header_row(ws, 0, headers, [7, 44, 15, 8, 10, 12, 12, 13, 13, 13, 11, 10, 18, 13, 10, 13, 10, 9, 36])
     ws.set_row(0, 30)
     ws.freeze_panes(1, 2)
+    left_out_col = headers.index("Left out")
+
+    def left_out(i: int, n: int, count: int, text: str) -> None:  # contributions not summed, and why
+        _formula(ws, i, left_out_col, _sum_over("COUNTIFS", contrib, "Objective", _ref(n, 1), "Left out", _lit("<>")),
+                 count)
+        ws.write_string(i, left_out_col + 1, text)
+
     for i, c in enumerate(result.commitments, 1):
         o, n = c.objective, i + 1
         unit = w.unit(o.unit)
@@ -442,14 +455,34 @@ def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -
         w.value(ws, i, 15, o.budget_cap, w.money)
         _formula(ws, i, 16, f'IF(L{n}=0,"gap",IF(K{n}="","",IF(K{n}<1,"short",IF(K{n}>1.5,"surplus","covered"))))',
                  _status(c))
+        left_out(i, n, c.left_out_count, c.left_out_text)
     last = len(result.commitments)
-    total = last + 1
+    # The initiatives' shares no objective takes (objective unknown or blank, split short of 100%)
+    unaligned = result.unaligned
+    i, n = last + 1, last + 2
+    ws.write_string(i, 0, UNALIGNED, w.label)
+    ws.write_string(i, 1, UNALIGNED_TITLE, w.wrap)
+    _formula(ws, i, 11, _sum_over("COUNTIF", contrib, "Objective", _ref(n, 1)), len(unaligned))
+    ws.write_string(i, 12, ", ".join(sorted({a.department for a in unaligned})))
+    _formula(ws, i, 13, _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Budget"),
+             sum(a.budget for a in unaligned if a.budget is not None), w.money)
+    _formula(ws, i, 14, _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Headcount"),
+             sum(a.headcount for a in unaligned if a.headcount is not None))
+    reasons: dict[str, int] = {}
+    for a in unaligned:
+        if a.stated is not None:
+            reasons[a.left_out or ""] = reasons.get(a.left_out or "", 0) + 1
+    left_out(i, n, sum(reasons.values()), left_out_text(reasons.items()))
+    total = last + 2
     ws.write_string(total, 0, "Total", w.total)
-    for col in range(1, 17):
-        if col in (13, 14):
+    totals = {  # objectives and the Unaligned line: the Summary's budget and headcount
+        13: sum(c.budget for c in result.commitments) + sum(a.budget or 0 for a in unaligned),
+        14: sum(c.headcount for c in result.commitments) + sum(a.headcount or 0 for a in unaligned),
+        left_out_col: sum(c.left_out_count for c in result.commitments) + sum(reasons.values())}
+    for col in range(1, len(headers)):
+        if col in totals:
             letter = column_letter(col + 1)
-            _formula(ws, total, col, f"SUM({letter}2:{letter}{last + 1})",
-                     sum(c.budget if col == 13 else c.headcount for c in result.commitments),
+            _formula(ws, total, col, f"SUM({letter}2:{letter}{total})", totals[col],
                      w.total_money if col == 13 else w.total)
         else:
             ws.write_blank(total, col, None, w.total)
@@ -460,7 +493,9 @@ def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -
     ws.conditional_format(1, 16, last, 16, {"type": "cell", "criteria": "==", "value": '"covered"', "format": w.good})
     ws.conditional_format(1, 13, last, 13, {"type": "formula", "criteria": "=AND(ISNUMBER($P2),$N2>$P2)",
                                             "format": w.bad})
-    ws.autofilter(0, 0, last, len(headers) - 1)
+    ws.conditional_format(1, left_out_col, last + 1, left_out_col, {"type": "cell", "criteria": ">", "value": 0,
+                                                                    "format": w.warn})
+    ws.autofilter(0, 0, last + 1, len(headers) - 1)
 
 
 def _status(c) -> str:
@@ -472,40 +507,50 @@ def _status(c) -> str:
 
 
 def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> None:
-    """Departments × objectives: initiatives with their impact in the cells, then counts as a heatmap."""
+    """Departments × objectives: initiatives with their impact in the cells, then counts as a heatmap.
+
+    After the objectives, an "Unaligned (objective not recognised)" column holds the initiatives (or
+    the shares of them) that no recognised objective takes, so every initiative is in a cell.
+    """
     s = result.strategy
+    n_obj = len(s.objectives)
     ws = w.sheet("Alignment Matrix")
     ws.write_string(0, 0, "Department", w.header)
     ws.set_column(0, 0, 24)
     for c, o in enumerate(s.objectives, 1):
         ws.write_string(0, c, f"{o.id} · {o.title}", w.header)
         ws.set_column(c, c, 36)
-    ws.write_string(0, len(s.objectives) + 1, "Initiatives", w.header)
-    ws.set_column(len(s.objectives) + 1, len(s.objectives) + 1, 11)
+    ws.write_string(0, n_obj + 1, UNALIGNED_TITLE, w.header)
+    ws.set_column(n_obj + 1, n_obj + 1, 36)
+    ws.write_string(0, n_obj + 2, "Initiatives", w.header)
+    ws.set_column(n_obj + 2, n_obj + 2, 11)
     ws.set_row(0, 45)
     ws.freeze_panes(1, 1)
     # One department's cells at a time (its initiatives' lines, joined per objective): a pandas
     # pivot of every line of a 10,000-department matrix was the master's largest allocation
     # (+160 MB); the per-cell counts for the heatmap below are kept on the way.
     runs = allocation_runs(result.allocations)
+    unaligned_runs = allocation_runs(result.unaligned)
     returned = result.accepted()
     departments = sorted(s.departments, key=lambda d: d.code)
-    contrib = tables["contributions"]
-    initiatives_sheet = quote_sheet(tables["initiatives"].sheet)
+    contrib, inits = tables["contributions"], tables["initiatives"]
+    initiatives_sheet = quote_sheet(inits.sheet)
     links = 0
     counts: dict[tuple[str, str], int] = {}
+    columns = [*(o.id for o in s.objectives), UNALIGNED]
     for r, d in enumerate(departments, 1):
         ws.write_string(r, 0, f"{d.code} · {d.name}", w.label)
         cells: dict[str, list] = {}  # objective -> [lines, first initiative row]
-        for start, end in runs.get(d.code, ()):
-            for a in result.allocations[start:end]:
-                cell = cells.setdefault(a.objective_id, [[], a.index + 2])
-                cell[0].append(_matrix_line(a.record, a.weight))
-                cell[1] = min(cell[1], a.index + 2)
-        for c, o in enumerate(s.objectives, 1):
-            if o.id in cells:
-                lines, row = cells[o.id]
-                counts[(d.code, o.id)] = len(lines)
+        for part, part_runs in ((result.allocations, runs), (result.unaligned, unaligned_runs)):
+            for start, end in part_runs.get(d.code, ()):
+                for a in part[start:end]:
+                    cell = cells.setdefault(a.objective_id, [[], a.index + 2])
+                    cell[0].append(_matrix_line(a.record, a.weight))
+                    cell[1] = min(cell[1], a.index + 2)
+        for c, objective_id in enumerate(columns, 1):
+            if objective_id in cells:
+                lines, row = cells[objective_id]
+                counts[(d.code, objective_id)] = len(lines)
                 text = cut("\n".join(lines))
                 if links < MAX_HYPERLINKS:
                     links += 1
@@ -516,37 +561,53 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
                     ws.write_string(r, c, text, w.cell)
             elif d.code not in returned:
                 ws.write_string(r, c, "not returned", w.missing)
-            else:
+            elif objective_id != UNALIGNED:
                 ws.write_blank(r, c, None, w.gap)
-        count = int(result.tally().get(d.code, {}).get("allocations", 0))
-        _formula(ws, r, len(s.objectives) + 1, _sum_over("COUNTIF", contrib, "Department", _lit(d.code)), count)
-    # Counts per cell: live formulas over the Contributions table, shaded as a heatmap.
+        tally = result.tally().get(d.code, {})
+        _formula(ws, r, n_obj + 2, _sum_over("COUNTIF", inits, "Department", _lit(d.code)),
+                 int(tally.get("initiatives", 0)))
+    # Counts per cell: live formulas over the Contributions table, shaded as a heatmap. "Total" counts
+    # the cells' lines (an initiative split over objectives is in each); "Initiatives" counts it once.
     top = len(departments) + 2
     ws.write_string(top, 0, "Initiatives per cell", w.subtitle)
     ws.write_string(top + 1, 0, "Department", w.header)
-    for c, o in enumerate(s.objectives, 1):
-        ws.write_string(top + 1, c, o.id, w.header)
-    ws.write_string(top + 1, len(s.objectives) + 1, "Total", w.header)
+    for c, objective_id in enumerate(columns, 1):
+        ws.write_string(top + 1, c, objective_id, w.header)
+    ws.write_string(top + 1, n_obj + 2, "Total", w.header)
+    ws.write_string(top + 1, n_obj + 3, "Initiatives", w.header)
     for i, d in enumerate(departments):
         r = top + 2 + i
+        tally = result.tally().get(d.code, {})
         ws.write_string(r, 0, d.code, w.label)
-        for c, o in enumerate(s.objectives, 1):
+        for c, objective_id in enumerate(columns, 1):
             formula = _sum_over("COUNTIFS", contrib, "Department", _ref(r + 1, 1), "Objective",
                                 ("lit", f"{column_letter(c + 1)}${top + 2}"))
-            _formula(ws, r, c, formula, int(counts.get((d.code, o.id), 0)))
-        end = column_letter(len(s.objectives) + 1)
-        _formula(ws, r, len(s.objectives) + 1, f"SUM(B{r + 1}:{end}{r + 1})",
-                 int(result.tally().get(d.code, {}).get("allocations", 0)))
+            _formula(ws, r, c, formula, int(counts.get((d.code, objective_id), 0)))
+        end = column_letter(n_obj + 2)
+        _formula(ws, r, n_obj + 2, f"SUM(B{r + 1}:{end}{r + 1})",
+                 int(tally.get("allocations", 0)) + int(tally.get("unaligned", 0)))
+        _formula(ws, r, n_obj + 3, _sum_over("COUNTIF", inits, "Department", _ref(r + 1, 1)),
+                 int(tally.get("initiatives", 0)))
     last = top + 1 + len(departments)
     ws.write_string(last + 1, 0, "Total", w.total)
-    for c in range(1, len(s.objectives) + 2):
+    for c in range(1, n_obj + 4):
         letter = column_letter(c + 1)
-        value = (int(result.tally().get(s.objectives[c - 1].id, {}).get("objective_allocations", 0))
-                 if c <= len(s.objectives) else len(result.allocations))
+        if c <= n_obj:
+            value = int(result.tally().get(s.objectives[c - 1].id, {}).get("objective_allocations", 0))
+        elif c == n_obj + 1:
+            value = len(result.unaligned)
+        elif c == n_obj + 2:
+            value = len(result.allocations) + len(result.unaligned)
+        else:
+            value = sum(int(result.tally().get(d.code, {}).get("initiatives", 0)) for d in departments)
         _formula(ws, last + 1, c, f"SUM({letter}{top + 3}:{letter}{last + 1})", value, w.total)
-    ws.conditional_format(top + 2, 1, last, len(s.objectives), {
+    ws.write_string(last + 2, 0, "An initiative split over several objectives is counted in each of their columns "
+                                 "and in Total, once in Initiatives.")
+    ws.conditional_format(top + 2, 1, last, n_obj, {
         "type": "3_color_scale", "min_color": "#FCE4D6", "mid_color": "#FFF2CC", "max_color": "#A9D08E",
         "min_type": "num", "min_value": 0, "mid_type": "num", "mid_value": 1, "max_type": "max"})
+    ws.conditional_format(top + 2, n_obj + 1, last, n_obj + 1, {"type": "cell", "criteria": ">", "value": 0,
+                                                                "format": w.warn})
 
 
 def _short_display(ws, r: int, c: int, text: str) -> None:
@@ -616,7 +677,7 @@ def _write_hierarchy(w: _Writer, result: Reconciliation, spool: Spool) -> None:
     ws, stream = start(number)
     render = None if stream is None else (  # rows rendered ahead fit any sheet of the hierarchy
         lambda values, level, first=stream: first.render(values, formats[level], level - 1))
-    below = _rows_by_objective(result, spool, render)
+    below, unattached = _rows_by_objective(result, spool, render)
 
     def rows() -> Iterable[tuple[int, Any]]:  # made while written: never a copy of every record
         yield 0, ["Vision", "", s.vision]
@@ -624,6 +685,12 @@ def _write_hierarchy(w: _Writer, result: Reconciliation, spool: Spool) -> None:
         for o in s.objectives:
             yield 1, ["Objective", o.id, o.title, "", o.owner, o.metric, o.baseline, o.target, o.deadline]
             yield from below(o.id)
+        if result.unaligned:  # nothing is left out: initiatives no recognised objective takes, then
+            yield 1, [UNALIGNED, "", UNALIGNED_TITLE]  # KPIs whose initiative is not recognised
+            yield from below(UNALIGNED)
+        if unattached:
+            yield 1, [UNATTACHED, "", UNATTACHED_TITLE]
+            yield from below(UNATTACHED)
 
     r = 1
     objective: list[Any] = []
@@ -677,9 +744,17 @@ def _kpi_key(k: Record) -> str:
     return str(k.values.get("initiative_id") or "").casefold()
 
 
+UNATTACHED = "Unattached"  # the Goal Hierarchy's section of KPIs whose initiative is not recognised
+UNATTACHED_TITLE = "KPIs whose initiative is not recognised"
+
+
 def _rows_by_objective(result: Reconciliation, spool: Spool, render: Callable[[list[Any], int], Any] | None = None
-                       ) -> Callable[[str], Iterable[tuple[int, Any]]]:
-    """The Goal Hierarchy's initiative and KPI rows under one objective, in allocation order.
+                       ) -> tuple[Callable[[str], Iterable[tuple[int, Any]]], int]:
+    """The Goal Hierarchy's initiative and KPI rows under one objective, in allocation order, and
+    how many KPIs have no recognised initiative.
+
+    Besides the objectives' ids, :data:`UNALIGNED` gives the initiatives (and their KPIs) that no
+    recognised objective takes, and :data:`UNATTACHED` the KPIs whose initiative is not recognised.
 
     The sheet goes objective by objective, the records department by department. Plain records are
     looked up where they are. Packed ones (store.py) would be decoded once per objective that way,
@@ -688,41 +763,60 @@ def _rows_by_objective(result: Reconciliation, spool: Spool, render: Callable[[l
     row's values).
     """
     kpis = result.kpis
+    parts = (result.allocations, result.unaligned)
     if not (getattr(result.initiatives, "is_packed", False) or getattr(kpis, "is_packed", False)):
         by_initiative: dict[tuple[str, str], list[int]] = {}
         for index, k in enumerate(kpis):
             by_initiative.setdefault((k.department, _kpi_key(k)), []).append(index)
         by_objective: dict[str, list] = {}
-        for a in result.allocations:
-            by_objective.setdefault(a.objective_id, []).append(a)
+        known: set[tuple[str, str]] = set()
+        for part in parts:
+            for a in part:
+                by_objective.setdefault(a.objective_id, []).append(a)
+                known.add((a.department, a.initiative_id.casefold()))
+        unattached = sorted(i for key, found in by_initiative.items() if key not in known for i in found)
 
         def plain(objective_id: str) -> Iterable[tuple[int, list[Any]]]:
+            if objective_id == UNATTACHED:
+                for index in unattached:
+                    yield _kpi_row(kpis[index])
+                return
             for a in by_objective.get(objective_id, []):
                 i = a.record
                 yield _initiative_row(i)
                 for index in by_initiative.get((i.department, i.id.casefold()), []):
                     yield _kpi_row(kpis[index])
-        return plain
-
-    from itertools import groupby
+        return plain, len(unattached)
 
     def keep(row: tuple[int, list[Any]]) -> tuple[int, Any]:
         return row if render is None else (row[0], render(row[1], row[0]))
 
     kpi_chunks = kpis.departments() if isinstance(kpis, RecordList) else {}
-    for department, allocations in groupby(result.allocations, key=lambda a: a.department):
+    runs = [allocation_runs(part) for part in parts]
+    unattached_count = 0
+    for department in sorted({*runs[0], *runs[1], *kpi_chunks}):  # the records' order (reconcile sorts)
         mine: dict[str, list[Record]] = {}
+        theirs: list[Record] = []  # the department's KPIs in order
         for chunk in kpi_chunks.get(department, ()):
             for k in kpis.chunk(chunk):
                 if k.department == department:
                     mine.setdefault(_kpi_key(k), []).append(k)
-        for a in allocations:
-            i = a.record
-            spool.put(a.objective_id, keep(_initiative_row(i)))
-            for k in mine.get(i.id.casefold(), ()):
-                spool.put(a.objective_id, keep(_kpi_row(k)))
+                    theirs.append(k)
+        used: set[str] = set()
+        for part, part_runs in zip(parts, runs):
+            for start, end in part_runs.get(department, ()):
+                for a in part[start:end]:
+                    i = a.record
+                    used.add(i.id.casefold())
+                    spool.put(a.objective_id, keep(_initiative_row(i)))
+                    for k in mine.get(i.id.casefold(), ()):
+                        spool.put(a.objective_id, keep(_kpi_row(k)))
+        for k in theirs:
+            if _kpi_key(k) not in used:
+                spool.put(UNATTACHED, keep(_kpi_row(k)))
+                unattached_count += 1
 
-    return spool.pop
+    return spool.pop, unattached_count
 
 
 def _findings(w: _Writer, result: Reconciliation, table: Table, master_dir: Path) -> None:

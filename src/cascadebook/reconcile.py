@@ -42,6 +42,9 @@ class Reconciliation:
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0).isoformat())
     progress: ProgressReport | None = None
     _tally: dict | None = field(default=None, repr=False, compare=False)  # from check-in returns (checkin.py); None without any
+    # the share of each initiative no recognised objective takes (objective unknown or blank, split
+    # short of 100%), as allocations to commitments.UNALIGNED: every view that counts rows shows it
+    unaligned: list[Allocation] = field(default_factory=list)
 
     @property
     def initiatives(self) -> list[Record]:
@@ -109,6 +112,8 @@ class Reconciliation:
             for a in self.allocations:
                 out[a.department]["allocations"] += 1
                 out[a.objective_id]["objective_allocations"] += 1
+            for a in self.unaligned:
+                out[a.department]["unaligned"] += 1
             for f in self.findings:
                 out[f.department][f.severity.value] += 1
             self._tally = out
@@ -304,12 +309,13 @@ def _consolidate(strategy: Strategy, spec: Spec, sources: list[Return], skipped:
     for ret in skipped:
         findings.extend(ret.findings)
 
-    allocations, allocation_findings = allocate(strategy, records.get("initiatives", []))
+    unaligned: list[Allocation] = []
+    allocations, allocation_findings = allocate(strategy, records.get("initiatives", []), unaligned)
     findings.extend(allocation_findings)
     result = Reconciliation(strategy, spec, sorted(sources + skipped, key=lambda r: r.file), records, findings,
-                            allocations, commitments(strategy, allocations))
+                            allocations, commitments(strategy, allocations), unaligned=unaligned)
     findings.extend(_coverage(result, newest))
-    findings.extend(commitment_findings(strategy, result.commitments, allocations))
+    findings.extend(commitment_findings(strategy, result.commitments, [*allocations, *unaligned]))
     if checkins:
         result.sources = sorted(result.sources + checkins, key=lambda r: r.file)
         result.progress, progress_findings = reconcile_checkins(result, checkins)
