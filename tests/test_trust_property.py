@@ -27,8 +27,7 @@ SEED = 20271  # every test below draws the same cycles, so each is built once (s
 # it (shrinking builds hundreds of cycles: minutes per failing test).
 PHASES = tuple(p for p in Phase if p is not Phase.shrink or os.environ.get("CASCADEBOOK_TRUST_SHRINK") != "0")
 EXAMPLES = settings(max_examples=10, deadline=None, database=None, print_blob=True, phases=PHASES,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.function_scoped_fixture])
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 def scenes(test):

@@ -328,11 +328,11 @@ def build(cycle: Cycle, root: Path, cache: Path) -> Built:
     checkin_ids: dict[tuple[str, str, int], str | None] = {}
     checkin_files: set[str] = set()
     if cycle.checkin:
-        planned = read_master(master0, SPEC).departments()
+        earlier = read_master(master0, SPEC)
+        planned = earlier.departments()
         if planned:
             code = planned[cycle.checkin.pick % len(planned)]
-            [made] = generate_checkins(strategy, read_master(master0, SPEC), root / "checkins", "Q1", departments=[code],
-                                       key=key)
+            [made] = generate_checkins(strategy, earlier, root / "checkins", "Q1", departments=[code], key=key)
             _write_checkin(made, clean / made.name, cycle.checkin, checkin_ids, 1)
             checkin_files.add(f"{FOLDER}/{made.name}")
             if cycle.checkin.twice:  # an older copy: superseded, its rows named as not taken
@@ -359,7 +359,8 @@ def build(cycle: Cycle, root: Path, cache: Path) -> Built:
             for path in clean.iterdir():
                 if path.name != first:
                     shutil.copyfile(path, partial / path.name)
-            before = write_master(reconcile(strategy, [partial], spec=SPEC, key=key, jobs=1), root / "partial" / "master.xlsx")
+            before = write_master(reconcile(strategy, [partial], spec=SPEC, key=key, jobs=1),
+                                  root / "partial" / "master.xlsx")
             name = "changes since last week.xlsx"
             write_diff_workbook(diff_masters(read_master(before, SPEC), read_master(master0, SPEC), SPEC), full / name,
                                 SPEC)
