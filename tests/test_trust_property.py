@@ -245,11 +245,14 @@ def test_alignment_matrix_shows_every_initiative(cycle, workspace):
             problems.append(f"{code}: the matrix's Initiatives column says {row.get('Initiatives')}, its cells hold "
                             f"{len(lines)} line(s), 'Initiatives per cell' adds up to {cells:g} and its Total says "
                             f"{heat_row.get('Total')}")
+    rows_of = Counter((r["Department"], r[INITIATIVE_ID]) for r in initiatives)  # a duplicate id: as many lines
     for r in initiatives:
-        if r[INITIATIVE_ID] not in shown.get(r["Department"], {}) and r[INITIATIVE_ID] not in anywhere:
+        lines = shown.get(r["Department"], Counter())[r[INITIATIVE_ID]] + anywhere[r[INITIATIVE_ID]]
+        if lines < rows_of[(r["Department"], r[INITIATIVE_ID])]:
             problems.append(f"{r['Department']} {r[INITIATIVE_ID]} (objective {r.get(OBJECTIVE)!r}, split "
                             f"{r.get('Objective split')!r}, from {r['Source file']} row {r['Source row']}) is in the "
-                            f"{INITIATIVES} table but in no cell of the Alignment Matrix"
+                            f"{INITIATIVES} table but not in the Alignment Matrix (its id is on {lines} line(s) of "
+                            f"the matrix, on {rows_of[(r['Department'], r[INITIATIVE_ID])]} row(s) of the table)"
                             + ("" if unaligned else " (the matrix has no 'Unaligned' column or row)"))
     grand = _number(heat.get("Total", {}).get("Total"))
     per_department = sum(_number(v.get("Total")) for k, v in heat.items() if k != "Total")
@@ -280,12 +283,15 @@ def test_goal_hierarchy_lists_every_initiative_and_kpi(cycle, workspace):
             listed[(level == "Initiative", row.get("Department"), row.get("ID"))] += 1
     has_unaligned = any(s.casefold().startswith(UNALIGNED) or UNALIGNED in s.casefold() for s in sections)
     problems = []
-    for r in views.table(INITIATIVES):
-        if not listed[(True, r["Department"], r[INITIATIVE_ID])]:
+    initiatives, kpis = views.table(INITIATIVES), views.table(KPIS)
+    rows_of = Counter((True, r["Department"], r[INITIATIVE_ID]) for r in initiatives)
+    rows_of.update((False, r["Department"], r[KPI_ID]) for r in kpis)
+    for r in initiatives:
+        if listed[(True, r["Department"], r[INITIATIVE_ID])] < rows_of[(True, r["Department"], r[INITIATIVE_ID])]:
             problems.append(f"initiative {r['Department']} {r[INITIATIVE_ID]} (objective {r.get(OBJECTIVE)!r}, split "
                             f"{r.get('Objective split')!r}, {r['Source file']} row {r['Source row']})")
-    for r in views.table(KPIS):
-        if not listed[(False, r["Department"], r[KPI_ID])]:
+    for r in kpis:
+        if listed[(False, r["Department"], r[KPI_ID])] < rows_of[(False, r["Department"], r[KPI_ID])]:
             problems.append(f"KPI {r['Department']} {r[KPI_ID]} (of initiative {r.get(PARENT)!r}, "
                             f"{r['Source file']} row {r['Source row']})")
     assert not problems, (f"{len(problems)} row(s) of the master's tables are missing from the Goal Hierarchy "
