@@ -653,8 +653,8 @@ SCENES: dict[str, Cycle] = {
         (typed_kpi(0, "MKT-I01"),)),)),
     "the tool's own workbooks in the inputs folder": Cycle(None, None, (_PLAIN_MKT, _PLAIN_OPS),
                                                            outputs=OUTPUTS, master_name="master.xlsx"),
-    "a check-in beside the returns, a row typed below its rows": Cycle(None, None, (_PLAIN_MKT,), checkin=Checkin(
-        0, (("initiatives", 0, "number"), ("kpis", 0, "number")), below=True)),
+    "a check-in beside the returns, its KPI left blank, a row typed below its rows": Cycle(
+        None, None, (_PLAIN_MKT,), checkin=Checkin(0, (("initiatives", 0, "number"),), below=True)),
     "a department over its budget cap": Cycle(None, None, (_one("MKT", (
         typed_initiative(0, "CO1", "Account-based campaign", budget=1_000_000),), (typed_kpi(0, "MKT-I01"),)),)),
 }
