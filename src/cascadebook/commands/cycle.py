@@ -43,20 +43,25 @@ Exit status 0, or 2 when a master cannot be read.
 @click.option("-p", "--period", required=True, help="The period to report on, one of the strategy's periods.")
 @click.option("-o", "--outbox", required=True, type=click.Path(file_okay=False), help="Folder for the workbooks.")
 @click.option("--department", "departments", multiple=True, metavar="CODE", help="Only this department (repeatable).")
-def checkin(master: str, strategy_path: str, period: str, outbox: str, departments: tuple[str, ...]) -> None:
+@click.option("--spec", "spec_path", default=None, help="Template spec the master was written with: a bundled name "
+              "or a YAML file [default: the strategy's `spec:` field, else department.yaml beside the strategy, "
+              "else the bundled department spec].")
+def checkin(master: str, strategy_path: str, period: str, outbox: str, departments: tuple[str, ...],
+            spec_path: str | None) -> None:
     from ..checkin import generate_checkins
-    from . import load_strategy_or_exit
+    from . import load_strategy_or_exit, resolve_spec_or_exit
     from ..master_read import MasterError, read_master
     from ..signing import load_key
     from ..values import parse_value
 
     strategy = load_strategy_or_exit(strategy_path)
+    spec = resolve_spec_or_exit(spec_path, strategy)
     parsed = parse_value(period, "period", periods=strategy.periods, cycle_year=strategy.cycle_year)
     if not parsed.ok:
         raise click.BadParameter(f"{period!r} is not a period of {strategy.cycle} ({', '.join(strategy.periods)})",
                                  param_hint="--period")
     try:
-        data = read_master(master)
+        data = read_master(master, spec)
         paths = generate_checkins(strategy, data, outbox, parsed.value, departments=departments or None,
                                   key=load_key(strategy_path, create=True))
     except MasterError as exc:
