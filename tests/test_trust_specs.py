@@ -213,6 +213,12 @@ def test_status_and_checkin_use_the_cycle_spec(cycle: Path):
     run("checkin", cycle / "master.xlsx", "--strategy", cycle / "strategy.yaml", "--period", "Q1",
         "-o", cycle / "checkins")
     assert (cycle / "checkins" / "FY2027_MKT_Q1_checkin.xlsx").is_file()
+    run("export", cycle / "master.xlsx", "-o", cycle / "export")  # the spec beside the master
+    header = (cycle / "export" / "initiatives.csv").read_text().splitlines()[0].split(",")
+    assert "risk" in header or "Risk" in header, header
+    assert "High" in (cycle / "export" / "initiatives.csv").read_text()
+    diff = run("diff", cycle / "master.xlsx", cycle / "export", "--json")
+    assert json.loads(diff.output)
 
 
 # ---- item 5: misspelt keys --------------------------------------------------------------------------
@@ -318,3 +324,45 @@ def test_commands_in_the_init_strategy_comment_run_as_written(cycle: Path, monke
     run(*commands[1][1:], code=None)
     _, rows = master_rows(Path("master.xlsx"))
     assert rows["MKT-I01"]["Initiative"] == "Trade-show circuit"
+
+
+def test_readme_whole_cycle_runs_as_written_with_an_edited_spec(tmp_path: Path, monkeypatch):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("A whole cycle from scratch", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].split() for line in block.splitlines() if line.startswith("cascadebook ")]
+    assert [c[1] for c in commands] == ["init", "generate", "reconcile"]
+    monkeypatch.chdir(tmp_path)
+    run(*commands[0][1:])
+    add_risk_and_rename(Path("cycle") / "department.yaml")  # "... edit cycle/department.yaml ..."
+    run(*commands[1][1:])
+    fill(Path("cycle/outbox/FY2027_MKT.xlsx"), Path("cycle/returned/MKT.xlsx"),
+         [initiative("CO1", "Trade-show circuit", **{"Expected result": "40 leads", "Risk": "Medium"})],
+         [kpi("MKT-I01", "Leads")])
+    run(*commands[2][1:], code=None)
+    head, rows = master_rows(Path("cycle/master.xlsx"))
+    assert rows["MKT-I01"]["Risk"] == "Medium" and rows["MKT-I01"]["Expected result"] == "40 leads"
+    assert Path("cycle/findings.json").is_file()
+
+
+def test_other_spec_returns_in_a_process_pool_read_as_serially(cycle: Path):
+    """reconcile's workers get the candidate specs too: 2 jobs give what 1 job gives."""
+    add_risk_and_rename(cycle / "department.yaml", version="1.1")
+    run("generate", cycle / "strategy.yaml", "-o", cycle / "outbox")
+    shutil.copyfile(cycle / "department.yaml", cycle / "department-1.1.yaml")
+    edit(cycle / "department.yaml", 'version: "1.1"', 'version: "2.0"')
+    edit(cycle / "department.yaml", "{key: owner, header: Owner,", "{key: owner, header: Accountable,")
+    codes = ("MKT", "SAL", "OPS", "FIN", "RND")
+    for n, code in enumerate(codes):
+        fill(cycle / "outbox" / f"FY2027_{code}.xlsx", cycle / "returned" / f"{code}.xlsx",
+             [initiative("CO1", f"{code} plan", Owner=f"Owner {n}", Risk="Low",
+                         **{"Expected result": "more"})], [kpi(f"{code}-I01", "Leads")])
+    reports = []
+    for jobs in ("1", "2"):
+        run("reconcile", cycle / "strategy.yaml", cycle / "returned", "-o", cycle / f"master{jobs}.xlsx",
+            "--json", cycle / f"report{jobs}.json", "-q", "-j", jobs, code=None)
+        _, rows = master_rows(cycle / f"master{jobs}.xlsx")
+        assert {rows[f"{c}-I01"]["Accountable"] for c in codes} == {f"Owner {n}" for n in range(len(codes))}
+        assert rows["OPS-I01"]["Risk"] == "Low"
+        reports.append([(f["code"], f["file"], f["cell"]) for f in findings(cycle / f"report{jobs}.json")])
+    assert reports[0] == reports[1]
+    assert not [f for f in reports[0] if f[0] in ("spec-mismatch", "missing-column", "rows-not-taken")]

@@ -22,7 +22,7 @@ from .model import Record, Strategy
 from .progress import ProgressReport
 from .returns import WORKBOOK_SUFFIXES, Return, expand_inputs
 from .signing import verify
-from .spec import Spec, load_spec, spec_candidates
+from .spec import Spec, resolve_spec, spec_candidates
 from .store import RecordList
 from .validate import validate_records
 
@@ -235,7 +235,7 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
     among ``specs`` (default: :func:`~cascadebook.spec.spec_candidates`, the specs beside the
     strategy and the bundled one), and refused (``spec-mismatch``) when it is not.
     """
-    spec = spec or load_spec("department")
+    spec = spec or resolve_spec(None, strategy)  # the strategy's own: its spec:, else department.yaml beside it
     specs = tuple(spec_candidates(spec, strategy.source or None) if specs is None else specs)
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     files, skipped = [], []

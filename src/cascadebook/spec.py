@@ -153,6 +153,8 @@ def _column(raw: dict, where: str) -> Column:
         )
     except KeyError as exc:
         raise SpecError(f"{where}: column needs {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:  # width: wide, choices: 3 ...
+        raise SpecError(f"{where}: {exc}") from None
     if col.type not in TYPES:
         raise SpecError(f"{where}: column {col.key!r} has unknown type {col.type!r}")
     if col.type == "choice" and not col.choices:
@@ -176,6 +178,10 @@ def parse_spec(data: dict, path: str = "<spec>") -> Spec:
         keys = [c.key for c in columns]
         if len(set(keys)) != len(keys):
             raise SpecError(f"{where}: duplicate column keys")
+        try:
+            rows = {k: int(raw.get(k, 0)) for k in ("prefilled_rows", "input_rows")}
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"{where}: {exc}") from None
         sheets.append(
             SheetSpec(
                 key=str(raw["key"]),
@@ -183,8 +189,7 @@ def parse_spec(data: dict, path: str = "<spec>") -> Spec:
                 columns=columns,
                 intro=str(raw.get("intro", "")).strip(),
                 id_prefix=str(raw.get("id_prefix", "")),
-                prefilled_rows=int(raw.get("prefilled_rows", 0)),
-                input_rows=int(raw.get("input_rows", 0)),
+                **rows,
             )
         )
     fields_ = tuple(_column(c, f"{path}: fields[{j}]") for j, c in enumerate(data.get("fields") or ()))

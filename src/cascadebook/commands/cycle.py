@@ -83,17 +83,18 @@ def checkin(master: str, strategy_path: str, period: str, outbox: str, departmen
 @click.argument("new_master", type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON (for automation) instead of tables.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the diff as a workbook (.xlsx).")
-@click.option("--spec", "spec_path", default="department", show_default=True,
-              help="Template spec the masters were written with: a bundled name or a YAML file.")
-def diff(old_master: str, new_master: str, as_json: bool, output: str | None, spec_path: str) -> None:
+@click.option("--spec", "spec_path", default=None,
+              help="Template spec the masters were written with: a bundled name or a YAML file [default: "
+                   "department.yaml beside NEW_MASTER, else the bundled department spec].")
+def diff(old_master: str, new_master: str, as_json: bool, output: str | None, spec_path: str | None) -> None:
     from rich.console import Console
 
     from ..diff import diff_masters, print_diff, write_diff_workbook
     from ..master_read import MasterError, read_master
-    from ..spec import SpecError, load_spec
+    from ..spec import SpecError, resolve_spec
 
     try:
-        spec = load_spec(spec_path)
+        spec = resolve_spec(spec_path, new_master)
         result = diff_masters(read_master(old_master, spec), read_master(new_master, spec), spec)
     except (MasterError, SpecError) as exc:
         raise click.UsageError(str(exc)) from None
