@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .atomic import atomic_path
+from .cells import row_ranges
 from .findings import Finding
 from .master_read import MasterData
 from .model import Department, Record, Strategy
 from .progress import Actual, Item, ProgressReport, Thresholds, compute_progress, is_number
 from .returns import Return, read_return
 from .signing import sign
-from .spec import Column, SheetSpec, Spec, load_spec
+from .spec import Column, SheetSpec, Spec, find_spec, load_spec
 from .templates import (HEADER_FILL, HEADER_ROW, INPUT_FILL, META_PROPERTY_PREFIX, META_SHEET, NUMBER_FORMATS,
                         PREFILLED_FILL, PROTECT_OPTIONS, make_metadata)
 from .values import display, parse_value
@@ -46,28 +47,81 @@ def is_checkin(ret: Return) -> bool:
     return ret.metadata is not None and ret.metadata.kind == CHECKIN_KIND
 
 
-def read_any(path: str | Path, spec: Spec, file: str | None = None) -> Return:
-    """Read a returned workbook with the spec its metadata asks for: check-ins with the check-in spec.
+def read_any(path: str | Path, spec: Spec, file: str | None = None, specs: Sequence[Spec] = ()) -> Return:
+    """Read a returned workbook with the spec its metadata asks for: check-ins with the check-in spec,
+    plans with the spec of the name and version they were signed with (``spec`` when it is that one,
+    else the first of ``specs`` that is).
 
-    The kind comes from the document properties the reader parses anyway (one open per file); a
-    workbook whose properties were lost is read once more when its hidden metadata turns out to be
-    of the other kind.
+    The kind and spec come from the document properties the reader parses anyway (one open per file);
+    a workbook whose properties were lost is read once more when its hidden metadata turns out to ask
+    for another spec. A plan whose spec is nowhere to be found is read with ``spec`` (so its rows can
+    be named) and ``spec_problem`` says why it cannot be taken.
     """
     chosen: list[Spec] = []
 
+    def pick(kind: str | None, name: str | None, version: str | None) -> Spec | None:
+        if kind == CHECKIN_KIND:
+            return checkin_spec()
+        return find_spec(str(name or ""), str(version or ""), spec, specs)
+
     def spec_for(props) -> Spec:
-        chosen.append(checkin_spec() if props.get("meta:kind") == CHECKIN_KIND else spec)
+        chosen.append(pick(props.get("meta:kind"), props.get("meta:spec_name"), props.get("meta:spec_version")) or spec)
         return chosen[-1]
 
     ret = read_return(path, spec, file, spec_for=spec_for)
     if ret.metadata is not None:
+        meta = ret.metadata
         wanted = chosen[-1] if chosen else spec
-        right = checkin_spec() if ret.metadata.kind == CHECKIN_KIND else spec
-        if right is not wanted:
+        right = pick(meta.kind, meta.spec_name, meta.spec_version)
+        if right is not None and right is not wanted:
             ret = read_return(path, right, file)
+        elif right is None and wanted is not spec:
+            ret = read_return(path, spec, file)
+        if right is None and ret.metadata is not None:
+            ret.spec_problem = (f"the workbook was made with the template spec {meta.spec_name}@{meta.spec_version}, "
+                                f"but this run uses {spec.name}@{spec.version} and no spec "
+                                f"{meta.spec_name}@{meta.spec_version} was found (beside the strategy or bundled); "
+                                f"put that spec's YAML file beside the strategy, or pass it with --spec")
     if is_checkin(ret):  # the check-in's own read-only history is not an extra sheet
         ret.findings = [f for f in ret.findings if not (f.code == "extra-sheet" and f.sheet == HISTORY_SHEET)]
     return ret
+
+
+def spec_of(ret: Return, spec: Spec, specs: Sequence[Spec] = ()) -> Spec:
+    """The spec a plan return was read with by :func:`read_any` (``spec`` when its own is not found)."""
+    meta = ret.metadata
+    if meta is None:
+        return spec
+    return find_spec(meta.spec_name, meta.spec_version, spec, specs) or spec
+
+
+def columns_outside(ret: Return, own: Spec, in_use: Spec) -> list[Finding]:
+    """A return read with its own spec: its values in columns (or sheets) the spec in use has not,
+    which the master, laid out by the spec in use, cannot show."""
+    findings: list[Finding] = []
+    for sheet in own.sheets:
+        rows = ret.records.get(sheet.key) or []
+        other = next((s for s in in_use.sheets if s.key == sheet.key), None)
+        for col in sheet.columns if other is not None else ():
+            if other.has(col.key):
+                continue
+            numbers = tuple(r.row for r in rows if r.values.get(col.key) not in (None, ""))
+            if numbers:
+                findings.append(Finding(
+                    "spec-column-not-in-master", f"the column {col.header!r} of the template spec "
+                    f"{own.name}@{own.version} is not in the spec in use ({in_use.name}@{in_use.version}); its "
+                    f"{len(numbers)} value(s) (rows {row_ranges(numbers)}) are not in the master",
+                    file=ret.file, sheet=ret.sheet_names.get(sheet.key, sheet.title), cell=f"A{numbers[0]}",
+                    department=ret.department, rows=numbers))
+        if other is None and rows:
+            numbers = tuple(r.row for r in rows)
+            findings.append(Finding(
+                "spec-column-not-in-master", f"the sheet {sheet.title!r} of the template spec "
+                f"{own.name}@{own.version} is not in the spec in use ({in_use.name}@{in_use.version}); its "
+                f"{len(numbers)} row(s) ({row_ranges(numbers)}) are not in the master",
+                file=ret.file, sheet=ret.sheet_names.get(sheet.key, sheet.title), cell=f"A{numbers[0]}",
+                department=ret.department, rows=numbers))
+    return findings
 
 
 # ---------------------------------------------------------------------------------------------- writing

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .commands import load_strategy_or_exit
+from .commands import SPEC_HELP, load_strategy_or_exit, resolve_spec_or_exit
 
 WORKFLOW = """Cascade a strategy into department workbooks and reconcile what comes back.
 
@@ -40,7 +40,8 @@ def cli() -> None:
 @click.argument("directory", type=click.Path(file_okay=False))
 def init(directory: str) -> None:
     """Start a cycle in DIRECTORY: a sample strategy.yaml, the department template spec and the
-    e-mail texts, all to edit."""
+    e-mail texts, all to edit. Commands given DIRECTORY/strategy.yaml use DIRECTORY/department.yaml
+    (no --spec needed)."""
     from importlib import resources
 
     target = Path(directory)
@@ -68,12 +69,11 @@ def init(directory: str) -> None:
 @click.option("-o", "--outbox", required=True, type=click.Path(file_okay=False), help="Folder for the templates.")
 @click.option("--department", "departments", multiple=True, metavar="CODE",
               help="Only this department (repeatable).")
-@click.option("--spec", "spec_path", default="department", show_default=True,
-              help="Template spec: a bundled name or a YAML file.")
+@click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
 @click.option("--from", "from_master", type=click.Path(exists=True), metavar="MASTER",
               help="Next cycle: prefill each department's template with its initiatives and KPIs from MASTER "
                    "(a master workbook or a `cascadebook export` folder).")
-def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path: str,
+def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path: str | None,
              from_master: str | None) -> None:
     """Write one template workbook per department of STRATEGY into OUTBOX.
 
@@ -83,12 +83,12 @@ def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path
     next planning round edits rather than retypes.
     """
     from .signing import load_key
-    from .spec import SpecError, load_spec
+    from .spec import SpecError
     from .templates import generate as generate_templates
 
     loaded = load_strategy_or_exit(strategy)
+    spec = resolve_spec_or_exit(spec_path, loaded)
     try:
-        spec = load_spec(spec_path)
         from .master_read import MasterError, prefill_rows, read_master
 
         prefill = prefill_rows(read_master(from_master, spec), spec) if from_master else None
@@ -106,24 +106,19 @@ def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--master", required=True, type=click.Path(dir_okay=False), help="Master workbook to write.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the findings as JSON.")
-@click.option("--spec", "spec_path", default="department", show_default=True,
-              help="Template spec: a bundled name or a YAML file.")
+@click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel readers [default: cores].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table.")
-def reconcile(strategy: str, inputs: tuple[str, ...], master: str, json_path: str | None, spec_path: str,
+def reconcile(strategy: str, inputs: tuple[str, ...], master: str, json_path: str | None, spec_path: str | None,
               jobs: int | None, quiet: bool) -> None:
     """Read returned workbooks (files or folders) in INPUTS, validate them and write the MASTER workbook."""
     from .atomic import write_text_atomic
     from .master import write_master
     from .reconcile import reconcile as run
     from .signing import load_key
-    from .spec import SpecError, load_spec
 
     loaded = load_strategy_or_exit(strategy)
-    try:
-        spec = load_spec(spec_path)
-    except SpecError as exc:
-        raise click.UsageError(str(exc)) from None
+    spec = resolve_spec_or_exit(spec_path, loaded)
     console = _console()
     if quiet:
         result = run(loaded, inputs, spec=spec, key=load_key(strategy), jobs=jobs)

@@ -42,6 +42,9 @@ CATALOGUE: dict[str, Rule] = {
            "Fill in the value: every objective needs a metric, unit, baseline, target and deadline."),
         _r("strategy-wrong-type", "error", "strategy", "Strategy value of the wrong type",
            "Type the value as the column expects (a number, a date, one of the listed choices)."),
+        _r("strategy-unknown-key", "error", "strategy", "Unknown key in the strategy",
+           "A key (or Strategy-sheet field, or column header) the strategy does not have, often a misspelling: "
+           "correct it as suggested, or remove it."),
         _r("target-equals-baseline", "error", "strategy", "Objective target equals its baseline",
            "A SMART objective moves the metric: set a target different from the baseline, or direction 'maintain'."),
         _r("target-against-direction", "error", "strategy", "Objective target against its direction",
@@ -105,6 +108,12 @@ CATALOGUE: dict[str, Rule] = {
            "Values in a column the template does not have are not taken; move them into Notes if they matter."),
         _r("optional-column-missing", "info", "file", "Optional column missing",
            "The workbook lacks an optional column (an older template, or a deleted column); its values are blank."),
+        _r("spec-mismatch", "error", "file", "Workbook made with a template spec that was not found",
+           "Put the YAML spec the template was generated with (the name and version the finding names) beside "
+           "the strategy, or pass it with --spec, and reconcile again; or send the department a fresh template."),
+        _r("spec-column-not-in-master", "warning", "file", "Column of the workbook's own spec not in the spec in use",
+           "The workbook was read with the spec it was made with, but the master follows the spec in use: add the "
+           "column to the spec in use, or take its values over by hand."),
         _r("sender-not-head", "warning", "file", "Workbook sent by someone other than the department head",
            "Check with the department head that this is their submission, or correct the head's e-mail in the strategy."),
         _r("checkin-missing", "warning", "file", "Department has not returned its check-in",

@@ -65,6 +65,7 @@ class Strategy:
     source: str = ""
     rag_green: float = 0.7  # progress check-ins: green at this share of the expected progress or more
     rag_amber: float = 0.4  # amber at this share or more, else red
+    spec: str = ""  # the department template spec named by the strategy (spec.resolve_spec), as written
 
     def objective(self, objective_id: str) -> Objective | None:
         return self._objectives_by_id.get(objective_id.strip().casefold())

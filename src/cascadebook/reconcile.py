@@ -17,12 +17,12 @@ from .cells import row_ranges
 from .commitments import Allocation, Commitment, allocate, commitment_findings, commitments
 from .findings import Finding, Severity, count_by_severity
 from .heap import long_lived
-from .checkin import is_checkin, read_any, reconcile_checkins
+from .checkin import columns_outside, is_checkin, read_any, reconcile_checkins, spec_of
 from .model import Record, Strategy
 from .progress import ProgressReport
 from .returns import WORKBOOK_SUFFIXES, Return, expand_inputs
 from .signing import verify
-from .spec import Spec, load_spec
+from .spec import Spec, resolve_spec, spec_candidates
 from .store import RecordList
 from .validate import validate_records
 
@@ -149,12 +149,16 @@ class _Intake:
     strategy: Strategy
     key: bytes | None
     pack: bool = False  # many files: hand each department's rows back packed (see store.py)
+    specs: tuple[Spec, ...] = ()  # other specs a return may be signed with (spec.spec_candidates)
 
     def __call__(self, path: Path, name: str) -> Return:
-        ret = read_any(path, self.spec, name)
+        ret = read_any(path, self.spec, name, self.specs)
         _identify(ret, self.strategy, self.key)
         if ret.status == "accepted" and not is_checkin(ret):
-            ret.records, ret.row_findings = validate_records(self.strategy, self.spec, ret.records, ret.department)
+            own = spec_of(ret, self.spec, self.specs)  # the spec the department's template was made with
+            ret.records, ret.row_findings = validate_records(self.strategy, own, ret.records, ret.department)
+            if own is not self.spec:
+                ret.row_findings.extend(columns_outside(ret, own, self.spec))
             ret.validated = True
             ret.totals = record_totals(ret.records)
             if self.pack:
@@ -227,6 +231,10 @@ def _identify(ret: Return, strategy: Strategy, key: bytes | None) -> None:
                                     "does not match; it was edited or copied", file=ret.file,
                                     department=meta.department))
         return
+    if ret.spec_problem:  # its rows read by another spec's headers would be thinned: refused instead
+        ret.status, ret.reason = "rejected", f"template spec {meta.spec_name}@{meta.spec_version} not found"
+        ret.findings.append(Finding("spec-mismatch", ret.spec_problem, file=ret.file, department=meta.department))
+        return
     if meta.fingerprint != strategy.fingerprint():
         ret.findings.append(Finding("stale-template", "the objectives changed after this template was generated",
                                     file=ret.file, department=meta.department))
@@ -244,14 +252,19 @@ def _rows_not_taken(ret: Return) -> Iterable[Finding]:
 
 def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | None = None,
               key: bytes | None = None, jobs: int | None = None, progress: Progress | None = None,
-              pack_above: int | None = None) -> Reconciliation:
+              pack_above: int | None = None, specs: Sequence[Spec] | None = None) -> Reconciliation:
     """Read, identify, validate and consolidate every returned workbook under ``inputs``.
 
     With more than ``pack_above`` workbooks (default :data:`PACK_ABOVE`) each department's rows are
     kept packed (compressed) and decoded as they are used: memory then grows by a tenth of what the
     rows take as Python objects, for a few percent more time.
+
+    A return signed with another spec than ``spec`` is read and validated with that spec when it is
+    among ``specs`` (default: :func:`~cascadebook.spec.spec_candidates`, the specs beside the
+    strategy and the bundled one), and refused (``spec-mismatch``) when it is not.
     """
-    spec = spec or load_spec("department")
+    spec = spec or resolve_spec(None, strategy)  # the strategy's own: its spec:, else department.yaml beside it
+    specs = tuple(spec_candidates(spec, strategy.source or None) if specs is None else specs)
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     files, skipped = [], []
     for path, name in expand_inputs(list(inputs)):
@@ -262,7 +275,7 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
         else:
             files.append((path, name))
     pack = len(files) > (PACK_ABOVE if pack_above is None else pack_above)
-    sources = _read_all(files, _Intake(spec, strategy, key, pack), jobs, progress)
+    sources = _read_all(files, _Intake(spec, strategy, key, pack, specs), jobs, progress)
     with long_lived():  # what was read is kept; consolidating it makes 400,000 allocations and more
         return _consolidate(strategy, spec, sources, skipped)
 

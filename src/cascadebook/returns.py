@@ -68,6 +68,7 @@ class Return:
     validated: bool = False  # records hold typed values, and row_findings the row rules' findings
     row_findings: list[Finding] = field(default_factory=list)
     totals: dict[str, float] = field(default_factory=dict)  # rows per sheet, budget, headcount (validated)
+    spec_problem: str = ""  # signed with a spec that is not found (checkin.read_any): reconcile refuses it
 
     @property
     def department(self) -> str:

@@ -6,11 +6,13 @@ organisation can add a column by editing YAML and every stage follows with no co
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Iterable
 
 import yaml
 
@@ -84,7 +86,59 @@ class Spec:
         raise KeyError(f"spec {self.name!r} has no sheet {key!r}")
 
 
+SPEC_KEYS = ("name", "version", "sheets", "fields")
+SHEET_KEYS = ("key", "title", "intro", "id_prefix", "prefilled_rows", "input_rows", "columns")
+COLUMN_KEYS = ("key", "header", "type", "required", "width", "help", "choices", "source", "prefilled")
+
+
+def did_you_mean(word: object, known: Iterable[str]) -> str:
+    """`` (did you mean 'target'?)`` for a misspelling close to one of ``known``, else ``""``."""
+    close = difflib.get_close_matches(str(word), list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_keys(data: object, known: Iterable[str]) -> list[tuple[str, str]]:
+    """(key, "unknown key 'wieght' (did you mean 'weight'?)") for every key of a mapping not in ``known``."""
+    if not isinstance(data, dict):
+        return []
+    known = tuple(known)
+    return [(str(k), f"unknown key {str(k)!r}{did_you_mean(k, known)}") for k in data if str(k) not in known]
+
+
+def _check_keys(raw: object, known: tuple[str, ...], where: str) -> None:
+    if not isinstance(raw, dict):
+        raise SpecError(f"{where}: expected a mapping of {', '.join(known)}")
+    for key, message in unknown_keys(raw, known):
+        raise SpecError(f"{where}{' ' if where.endswith(':') else '.'}{key}: {message}")
+
+
+def read_yaml(path: str | Path, text: str | None = None) -> object:
+    """Parse a YAML file; a syntax error says the file, line and column (not ``<unicode string>``)."""
+    path = Path(path)
+    if text is None:
+        text = path.read_text(encoding="utf-8")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(path, exc) from None
+
+
+class YamlSyntaxError(ValueError):
+    """A YAML file that does not parse; the message names the file and the line."""
+
+    def __init__(self, path: Path, exc: Exception):
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        self.path = path
+        self.line = mark.line + 1 if mark is not None else None
+        self.detail = f"YAML syntax error{at}: {problem}" + (f" ({context})" if context else "")
+        super().__init__(f"{path}: {self.detail}")
+
+
 def _column(raw: dict, where: str) -> Column:
+    _check_keys(raw, COLUMN_KEYS, where)
     try:
         col = Column(
             key=str(raw["key"]),
@@ -99,6 +153,8 @@ def _column(raw: dict, where: str) -> Column:
         )
     except KeyError as exc:
         raise SpecError(f"{where}: column needs {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:  # width: wide, choices: 3 ...
+        raise SpecError(f"{where}: {exc}") from None
     if col.type not in TYPES:
         raise SpecError(f"{where}: column {col.key!r} has unknown type {col.type!r}")
     if col.type == "choice" and not col.choices:
@@ -111,13 +167,21 @@ def _column(raw: dict, where: str) -> Column:
 
 
 def parse_spec(data: dict, path: str = "<spec>") -> Spec:
+    _check_keys(data, SPEC_KEYS, f"{path}:")
     sheets = []
-    for i, raw in enumerate(data.get("sheets", ())):
+    for i, raw in enumerate(data.get("sheets") or ()):
         where = f"{path}: sheets[{i}]"
-        columns = tuple(_column(c, where) for c in raw.get("columns", ()))
+        _check_keys(raw, SHEET_KEYS, where)
+        if "key" not in raw:
+            raise SpecError(f"{where}: sheet needs 'key'")
+        columns = tuple(_column(c, f"{where}.columns[{j}]") for j, c in enumerate(raw.get("columns") or ()))
         keys = [c.key for c in columns]
         if len(set(keys)) != len(keys):
             raise SpecError(f"{where}: duplicate column keys")
+        try:
+            rows = {k: int(raw.get(k, 0)) for k in ("prefilled_rows", "input_rows")}
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"{where}: {exc}") from None
         sheets.append(
             SheetSpec(
                 key=str(raw["key"]),
@@ -125,11 +189,10 @@ def parse_spec(data: dict, path: str = "<spec>") -> Spec:
                 columns=columns,
                 intro=str(raw.get("intro", "")).strip(),
                 id_prefix=str(raw.get("id_prefix", "")),
-                prefilled_rows=int(raw.get("prefilled_rows", 0)),
-                input_rows=int(raw.get("input_rows", 0)),
+                **rows,
             )
         )
-    fields_ = tuple(_column(c, f"{path}: fields") for c in data.get("fields", ()))
+    fields_ = tuple(_column(c, f"{path}: fields[{j}]") for j, c in enumerate(data.get("fields") or ()))
     return Spec(
         name=str(data.get("name", Path(path).stem)),
         version=str(data.get("version", "1")),
@@ -143,7 +206,10 @@ def load_spec(name_or_path: str | Path = "department") -> Spec:
     """Load a spec by bundled name (``department``) or from a YAML file path."""
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
-        text = candidate.read_text(encoding="utf-8")
+        try:
+            text = candidate.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SpecError(f"cannot read the template spec {candidate}: {exc.strerror or exc}") from None
         path = str(candidate)
     else:
         res = resources.files("cascadebook.workbook_templates").joinpath(f"{name_or_path}.yaml")
@@ -151,10 +217,106 @@ def load_spec(name_or_path: str | Path = "department") -> Spec:
             raise SpecError(f"no bundled template spec named {name_or_path!r}")
         text = res.read_text(encoding="utf-8")
         path = f"{name_or_path}.yaml"
-    return parse_spec(yaml.safe_load(text) or {}, path)
+    try:
+        data = read_yaml(path, text)
+    except YamlSyntaxError as exc:
+        raise SpecError(str(exc)) from None
+    return parse_spec(data or {}, path)
 
 
 @lru_cache(maxsize=8192)
 def normalise_header(text: object) -> str:
     """Header matching that survives what people do: case, spaces, a required-marker star."""
     return re.sub(r"\s+", " ", str(text or "").replace("*", "")).strip().casefold()
+
+
+# ---- which spec a cycle uses --------------------------------------------------------------------
+
+BUNDLED_SPEC = "department"
+CYCLE_SPEC_FILE = "department.yaml"  # what `cascadebook init` writes beside the strategy
+
+
+def _strategy_parts(strategy: object) -> tuple[Path | None, str]:
+    """(the strategy file, its ``spec:`` value) from a loaded Strategy or a path."""
+    if strategy is None:
+        return None, ""
+    if isinstance(strategy, (str, Path)):
+        return Path(strategy), ""
+    source = getattr(strategy, "source", "") or ""
+    return (Path(source) if source else None), str(getattr(strategy, "spec", "") or "")
+
+
+def resolve_spec(explicit: str | Path | None = None, strategy: object = None) -> Spec:
+    """The department template spec a command uses, in this order:
+
+    1. ``explicit`` (``--spec``): a bundled name or a YAML file;
+    2. the strategy's ``spec:`` field: a YAML file relative to the strategy file, or a bundled name;
+    3. ``department.yaml`` beside the strategy file (``cascadebook init`` writes it there);
+    4. the bundled ``department`` spec.
+
+    ``strategy`` is a loaded :class:`~cascadebook.model.Strategy` (its ``source`` and ``spec``) or
+    the strategy file's path. Raises :class:`SpecError` when the spec named cannot be used.
+    """
+    if explicit not in (None, ""):
+        return load_spec(explicit)
+    path, named = _strategy_parts(strategy)
+    folder = path.absolute().parent if path is not None else None
+    if named:
+        relative = Path(named)
+        if folder is not None and not relative.is_absolute():
+            relative = folder / relative
+        if relative.suffix.lower() in (".yaml", ".yml") or relative.exists():
+            if not relative.is_file():
+                raise SpecError(f"the strategy {path.name if path else ''} names the template spec {named!r}, "
+                                f"but {relative} does not exist")
+            return load_spec(relative)
+        return load_spec(named)
+    if folder is not None and (folder / CYCLE_SPEC_FILE).is_file():
+        return load_spec(folder / CYCLE_SPEC_FILE)
+    return load_spec(BUNDLED_SPEC)
+
+
+def spec_candidates(in_use: Spec, strategy: object = None) -> tuple[Spec, ...]:
+    """Other specs a returned workbook may have been made with: the YAML specs in the strategy's
+    folder (and the folder of the spec in use), then the bundled one. The spec in use is not repeated.
+
+    Files that are not department specs (the strategy itself, a broken spec) are passed over: a
+    return that needs one of them is refused with a finding naming the spec it asks for.
+    """
+    path, _ = _strategy_parts(strategy)
+    folders = []
+    for folder in (path.absolute().parent if path is not None else None,
+                   Path(in_use.path).absolute().parent if in_use.path and Path(in_use.path).is_file() else None):
+        if folder is not None and folder.is_dir() and folder not in folders:
+            folders.append(folder)
+    found: list[Spec] = []
+    seen = {(in_use.name, in_use.version)}
+    files = [f for folder in folders for f in sorted(folder.iterdir()) if f.suffix.lower() in (".yaml", ".yml")]
+    for file in files:
+        try:
+            if file.stat().st_size > 1_000_000:
+                continue
+            data = read_yaml(file)
+            if not (isinstance(data, dict) and "sheets" in data and "name" in data):
+                continue
+            spec = parse_spec(data, str(file))
+        except (OSError, ValueError, TypeError):  # SpecError and YamlSyntaxError are ValueErrors
+            continue
+        if (spec.name, spec.version) not in seen:
+            seen.add((spec.name, spec.version))
+            found.append(spec)
+    bundled = load_spec(BUNDLED_SPEC)
+    if (bundled.name, bundled.version) not in seen:
+        found.append(bundled)
+    return tuple(found)
+
+
+def find_spec(name: str, version: str, in_use: Spec, candidates: Iterable[Spec] = ()) -> Spec | None:
+    """The spec a workbook signed ``name``/``version`` was made with: the one in use when it matches
+    (or when the workbook names none), else the first candidate of that name and version, else None."""
+    if not name or not version or (name, version) == (in_use.name, in_use.version):
+        return in_use
+    for spec in candidates:
+        if (spec.name, spec.version) == (name, version):
+            return spec
+    return None

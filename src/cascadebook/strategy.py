@@ -6,17 +6,15 @@ came from) and then built and checked by one path, so YAML and Excel users get t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
-
 from .cells import a1
 from .findings import Finding
 from .model import Department, Objective, Strategy
-from .spec import Column, Spec, load_spec
+from .spec import Column, Spec, YamlSyntaxError, did_you_mean, load_spec, read_yaml, unknown_keys
 from .values import parse_value
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -38,10 +36,14 @@ class _Raw:
     fields: dict[str, Any]
     rows: dict[str, list[dict[str, Any]]]
     where: Callable[[str, int | None, str], dict]
+    unknown: list[tuple[str, dict]] = field(default_factory=list)  # (message, where): keys the spec has not
+
+
+YAML_ONLY_KEYS = ("email",)  # sections other parts read from a YAML strategy (mail.compose: `email:`)
 
 
 def _from_yaml(path: Path, spec: Spec) -> _Raw:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path) or {}
     if not isinstance(data, dict):
         raise ValueError("the top level must be a mapping of strategy fields")
     rows = {}
@@ -54,7 +56,13 @@ def _from_yaml(path: Path, spec: Spec) -> _Raw:
         return {"location": loc}
 
     fields = {k: v for k, v in data.items() if k not in rows}
-    return _Raw(path.name, fields, rows, where)
+    unknown = [(message, where("", None, key)) for key, message in
+               unknown_keys(data, [*(c.key for c in spec.fields), *rows, *YAML_ONLY_KEYS])]
+    for sheet in spec.sheets:
+        known = [c.key for c in sheet.columns]
+        for i, item in enumerate(rows[sheet.key]):
+            unknown.extend((message, where(sheet.key, i, key)) for key, message in unknown_keys(item, known))
+    return _Raw(path.name, fields, rows, where, unknown)
 
 
 def _from_workbook(path: Path, spec: Spec) -> _Raw:
@@ -69,11 +77,16 @@ def _from_workbook(path: Path, spec: Spec) -> _Raw:
     if strategy_sheet is None:
         raise ValueError("the workbook has no 'Strategy' sheet")
     by_header = {c.header.casefold(): c.key for c in spec.fields}
+    unknown: list[tuple[str, dict]] = []
     for r, row in enumerate(book.get_sheet_by_name(strategy_sheet).to_python(skip_empty_area=False), 1):
-        if len(row) >= 2 and str(row[0]).strip().casefold() in by_header:
-            key = by_header[str(row[0]).strip().casefold()]
+        name = str(row[0]).strip() if row and row[0] is not None else ""
+        if len(row) >= 2 and name.casefold() in by_header:
+            key = by_header[name.casefold()]
             fields[key] = row[1]
             positions[(None, None, key)] = (strategy_sheet, a1(r, 2))
+        elif name:
+            unknown.append((f"unknown field {name!r}{did_you_mean(name, [c.header for c in spec.fields])}",
+                            {"sheet": strategy_sheet, "cell": a1(r, 1)}))
 
     rows: dict[str, list[dict[str, Any]]] = {}
     for sheet in spec.sheets:
@@ -83,6 +96,11 @@ def _from_workbook(path: Path, spec: Spec) -> _Raw:
         data = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         header_keys = {c.header.casefold(): c.key for c in sheet.columns}
         header = [header_keys.get(str(h).strip().casefold()) for h in (data[0] if data else [])]
+        for c, h in enumerate(data[0] if data else [], 1):
+            if str(h or "").strip() and header[c - 1] is None:
+                unknown.append((f"unknown column {str(h).strip()!r}"
+                                f"{did_you_mean(str(h).strip(), [col.header for col in sheet.columns])}",
+                                {"sheet": name, "cell": a1(1, c)}))
         items = []
         for r, values in enumerate(data[1:], 2):
             if all(v in (None, "") for v in values):
@@ -101,7 +119,7 @@ def _from_workbook(path: Path, spec: Spec) -> _Raw:
             sheet_name = spec.sheet(sheet_key).title
         return {"sheet": sheet_name, "cell": cell}
 
-    return _Raw(path.name, fields, rows, where)
+    return _Raw(path.name, fields, rows, where, unknown)
 
 
 class _Builder:
@@ -135,6 +153,8 @@ def _periods(value: Any) -> tuple[str, ...]:
 
 def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Finding]]:
     b = _Builder(raw)
+    for message, where in raw.unknown:  # a misspelt key would otherwise vanish (a budget cap, a weight)
+        b.findings.append(Finding("strategy-unknown-key", message, file=raw.file, **where))
     fields = {}
     for col in spec.fields:
         if col.key == "periods":
@@ -190,6 +210,7 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
         contact_name=fields.get("contact_name") or "",
         contact_email=fields.get("contact_email") or "",
         source=source,
+        spec=fields.get("spec") or "",
         **rag,
     )
     return strategy, b.findings
@@ -234,6 +255,8 @@ def read_strategy(path: str | Path, spec: Spec | None = None) -> tuple[Strategy 
             raise ValueError("expected a .yaml strategy or an .xlsx strategy workbook")
     except FileNotFoundError:
         return None, [Finding("strategy-invalid", "file not found", file=str(path))]
+    except YamlSyntaxError as exc:
+        return None, [Finding("strategy-invalid", exc.detail, file=str(path))]
     except Exception as exc:  # noqa: BLE001 - any parse failure is reported, never a traceback
         return None, [Finding("strategy-invalid", f"cannot read the strategy: {exc}", file=path.name)]
     return _build(raw, spec, str(path))

@@ -22,7 +22,7 @@ from .model import Department, Metadata, Record, Strategy
 from .rules import (MARKERS_NAME, OBJECTIVE_DIRECTIONS, OBJECTIVE_IDS, SheetChecks, blank_markers, id_range_name,
                     key_letter, on_return_only, q, sheet_checks, started_test, title_range_name)
 from .signing import sign
-from .spec import Column, SheetSpec, Spec, load_spec
+from .spec import Column, SheetSpec, Spec, load_spec, resolve_spec
 from .xlsx import write_value
 
 FORMAT_VERSION = "1"
@@ -521,8 +521,9 @@ def generate(strategy: Strategy, outbox: str | Path, *, spec: Spec | None = None
     """Write one template per department (or per code in ``departments``) into ``outbox``.
 
     ``prefill``: department code -> sheet key -> rows (``master_read.prefill_rows``), for ``--from``.
+    Without ``spec``, the strategy's own (``spec.resolve_spec``: its ``spec:``, else department.yaml beside it).
     """
-    spec = spec or load_spec("department")
+    spec = spec or resolve_spec(None, strategy)
     wanted = {c.casefold() for c in departments} if departments else None
     chosen = [d for d in strategy.departments if wanted is None or d.code.casefold() in wanted]
     if wanted is not None:

@@ -20,3 +20,18 @@ def load_strategy_or_exit(strategy_path: str):
     if strategy is None or any(f.severity is Severity.ERROR for f in findings):
         raise click.exceptions.Exit(2)
     return strategy
+
+
+SPEC_HELP = ("Template spec: a bundled name or a YAML file [default: the strategy's `spec:` field, else "
+             "department.yaml beside the strategy, else the bundled department spec].")
+
+
+def resolve_spec_or_exit(spec_path: str | None, strategy=None):
+    """The department template spec for a command (spec.resolve_spec); a spec that cannot be used is a
+    one-line usage error."""
+    from ..spec import SpecError, resolve_spec
+
+    try:
+        return resolve_spec(spec_path, strategy)
+    except SpecError as exc:
+        raise click.UsageError(str(exc)) from None

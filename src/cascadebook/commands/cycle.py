@@ -43,20 +43,25 @@ Exit status 0, or 2 when a master cannot be read.
 @click.option("-p", "--period", required=True, help="The period to report on, one of the strategy's periods.")
 @click.option("-o", "--outbox", required=True, type=click.Path(file_okay=False), help="Folder for the workbooks.")
 @click.option("--department", "departments", multiple=True, metavar="CODE", help="Only this department (repeatable).")
-def checkin(master: str, strategy_path: str, period: str, outbox: str, departments: tuple[str, ...]) -> None:
+@click.option("--spec", "spec_path", default=None, help="Template spec the master was written with: a bundled name "
+              "or a YAML file [default: the strategy's `spec:` field, else department.yaml beside the strategy, "
+              "else the bundled department spec].")
+def checkin(master: str, strategy_path: str, period: str, outbox: str, departments: tuple[str, ...],
+            spec_path: str | None) -> None:
     from ..checkin import generate_checkins
-    from . import load_strategy_or_exit
+    from . import load_strategy_or_exit, resolve_spec_or_exit
     from ..master_read import MasterError, read_master
     from ..signing import load_key
     from ..values import parse_value
 
     strategy = load_strategy_or_exit(strategy_path)
+    spec = resolve_spec_or_exit(spec_path, strategy)
     parsed = parse_value(period, "period", periods=strategy.periods, cycle_year=strategy.cycle_year)
     if not parsed.ok:
         raise click.BadParameter(f"{period!r} is not a period of {strategy.cycle} ({', '.join(strategy.periods)})",
                                  param_hint="--period")
     try:
-        data = read_master(master)
+        data = read_master(master, spec)
         paths = generate_checkins(strategy, data, outbox, parsed.value, departments=departments or None,
                                   key=load_key(strategy_path, create=True))
     except MasterError as exc:
@@ -78,17 +83,18 @@ def checkin(master: str, strategy_path: str, period: str, outbox: str, departmen
 @click.argument("new_master", type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON (for automation) instead of tables.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the diff as a workbook (.xlsx).")
-@click.option("--spec", "spec_path", default="department", show_default=True,
-              help="Template spec the masters were written with: a bundled name or a YAML file.")
-def diff(old_master: str, new_master: str, as_json: bool, output: str | None, spec_path: str) -> None:
+@click.option("--spec", "spec_path", default=None,
+              help="Template spec the masters were written with: a bundled name or a YAML file [default: "
+                   "department.yaml beside NEW_MASTER, else the bundled department spec].")
+def diff(old_master: str, new_master: str, as_json: bool, output: str | None, spec_path: str | None) -> None:
     from rich.console import Console
 
     from ..diff import diff_masters, print_diff, write_diff_workbook
     from ..master_read import MasterError, read_master
-    from ..spec import SpecError, load_spec
+    from ..spec import SpecError, resolve_spec
 
     try:
-        spec = load_spec(spec_path)
+        spec = resolve_spec(spec_path, new_master)
         result = diff_masters(read_master(old_master, spec), read_master(new_master, spec), spec)
     except (MasterError, SpecError) as exc:
         raise click.UsageError(str(exc)) from None

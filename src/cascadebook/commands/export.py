@@ -7,19 +7,20 @@ import click
 @click.command("export")
 @click.argument("master", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="Folder for the export.")
-@click.option("--spec", "spec_path", default="department", show_default=True,
-              help="Template spec: a bundled name or a YAML file.")
-def export(master: str, outdir: str, spec_path: str) -> None:
+@click.option("--spec", "spec_path", default=None,
+              help="Template spec: a bundled name or a YAML file [default: department.yaml beside MASTER, "
+                   "else the bundled department spec].")
+def export(master: str, outdir: str, spec_path: str | None) -> None:
     """Write the cycle in MASTER as sorted hierarchy.yaml plus one CSV per table, to keep in git and diff.
 
     generate --from, checkin and diff accept the export folder as well as the master workbook.
     """
     from ..export import export_master
     from ..master_read import MasterError
-    from ..spec import SpecError, load_spec
+    from ..spec import SpecError, resolve_spec
 
     try:
-        paths = export_master(master, outdir, load_spec(spec_path))
+        paths = export_master(master, outdir, resolve_spec(spec_path, master))
     except (MasterError, SpecError) as exc:
         raise click.ClickException(str(exc)) from None
     for path in paths:

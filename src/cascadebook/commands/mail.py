@@ -10,18 +10,13 @@ import sys
 
 import click
 
-from . import load_strategy_or_exit
+from . import SPEC_HELP, load_strategy_or_exit, resolve_spec_or_exit
 
 PASSWORD_ENV = "CASCADEBOOK_SMTP_PASSWORD"
 
 
-def _spec(spec_path: str):
-    from ..spec import SpecError, load_spec
-
-    try:
-        return load_spec(spec_path)
-    except SpecError as exc:
-        raise click.UsageError(str(exc)) from None
+def _spec(spec_path: str | None, strategy=None):
+    return resolve_spec_or_exit(spec_path, strategy)
 
 
 def _settings(strategy, strategy_path: str, sender: str | None, cc, reply_to):
@@ -86,7 +81,7 @@ def _with(options):
 @click.option("--log", "log_path", type=click.Path(dir_okay=False),
               help="Send log [default: OUTBOX/send-log.jsonl].")
 @click.option("--resend", is_flag=True, help="Send even what the send log says was sent (or may have been).")
-@click.option("--spec", "spec_path", default="department", show_default=True, help="Template spec.")
+@click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
 def send(strategy, outbox, sender, cc, reply_to, template, departments, eml_dir, dry_run, smtp_host, smtp_port,
          security, user, password_env, cafile, log_path, resend, spec_path):
     """E-mail each department head its template from OUTBOX.
@@ -109,7 +104,7 @@ def send(strategy, outbox, sender, cc, reply_to, template, departments, eml_dir,
     from ..signing import load_key
 
     loaded = load_strategy_or_exit(strategy)
-    spec = _spec(spec_path)
+    spec = _spec(spec_path, loaded)
     with _Errors():
         settings = _settings(loaded, strategy, sender, cc, reply_to)
         planned = plan_requests(loaded, outbox, settings, spec=spec, key=load_key(strategy),
@@ -179,7 +174,7 @@ def _report_skips(report) -> None:
               help="Folder for the collected workbooks and manifest.json/manifest.csv.")
 @click.option("--strategy", "strategy_path", type=click.Path(exists=True, dir_okay=False),
               help="Check each sender against the department head's address in this strategy.")
-@click.option("--spec", "spec_path", default="department", show_default=True, help="Template spec.")
+@click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 def collect(sources, folder, strategy_path, spec_path, as_json):
     """Extract the returned workbooks from SOURCES into a folder.
@@ -194,7 +189,7 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
     from ..mail.collect import collect as run
 
     strategy = load_strategy_or_exit(strategy_path) if strategy_path else None
-    spec = _spec(spec_path)
+    spec = _spec(spec_path, strategy)
     with _Errors():
         result = run(sources, folder, strategy=strategy, spec=spec)
     if as_json:
@@ -225,7 +220,7 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
               help="Attach each department's template from OUTBOX to its reminder.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge lateness as of this date [default: today].")
 @_with(_addressing)
-@click.option("--spec", "spec_path", default="department", show_default=True, help="Template spec.")
+@click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
 def status(strategy, inputs, as_json, remind_dir, outbox, today, sender, cc, reply_to, template, spec_path):
     """Who has returned, who is late, who returned with errors.
 
@@ -238,7 +233,7 @@ def status(strategy, inputs, as_json, remind_dir, outbox, today, sender, cc, rep
     from ..signing import load_key
 
     loaded = load_strategy_or_exit(strategy)
-    spec = _spec(spec_path)
+    spec = _spec(spec_path, loaded)
     key = load_key(strategy)
     with _Errors():
         settings = _settings(loaded, strategy, sender, cc, reply_to) if remind_dir else None
@@ -300,7 +295,7 @@ def _status_table(report) -> None:
               help="Folder for the annotated copies and the reply drafts.")
 @click.option("--department", "departments", multiple=True, metavar="CODE", help="Only this department (repeatable).")
 @_with(_addressing)
-@click.option("--spec", "spec_path", default="department", show_default=True, help="Template spec.")
+@click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
 def feedback(strategy, inputs, folder, departments, sender, cc, reply_to, template, spec_path):
     """Give each department its workbook back with the problems marked, and a reply draft.
 
@@ -313,7 +308,7 @@ def feedback(strategy, inputs, folder, departments, sender, cc, reply_to, templa
     from ..signing import load_key
 
     loaded = load_strategy_or_exit(strategy)
-    spec = _spec(spec_path)
+    spec = _spec(spec_path, loaded)
     with _Errors():
         settings = _settings(loaded, strategy, sender, cc, reply_to)
         items = run(loaded, inputs, folder, settings, spec=spec, key=load_key(strategy), template=template,
