@@ -279,3 +279,40 @@ def test_a_rejected_file_keeps_only_why(strategy, key, returned, fill, templates
     codes = {(f.code, f.severity.value) for f in result.findings if f.file == f"returned/{path.name}"}
     # the deleted header's missing-column error is gone; the column J value it left is still named (info)
     assert codes == {("signature-mismatch", "error"), ("extra-column", "info"), ("rows-not-taken", "info")}
+
+
+def test_a_superseded_check_ins_problems_are_not_live(strategy, key, returned, workdir, first):
+    _, master = first
+    [q1] = generate_checkins(strategy, read_master(master), workdir / "Q1", "Q1", departments=["MKT"], key=key)
+    rows = {"initiatives": [dict(actual=60, status="On track"), dict(actual=32, status="On track")]}
+    early = fill_workbook(q1, returned / "MKT Q1 first go.xlsx", spec=checkin_spec(), rows=rows,
+                          cells={"Initiatives!L4": ""}, saved_at=dt.datetime(2027, 4, 2, 9))  # "Actual" header gone
+    fill_workbook(q1, returned / "MKT Q1.xlsx", spec=checkin_spec(), rows=rows, saved_at=dt.datetime(2027, 4, 3, 9))
+    alone = reconcile(strategy, [early], key=key, jobs=1)
+    assert "missing-column" in {f.code for f in alone.findings if f.file == early.name}
+    result = reconcile(strategy, [returned], key=key, jobs=1)
+    mine = [f for f in result.findings if f.file == f"returned/{early.name}"]
+    assert {f.severity.value for f in mine} == {"info"}
+    assert {"superseded-submission", "rows-not-taken"} <= {f.code for f in mine}
+    assert [s.status for s in result.sources if s.file == f"returned/{early.name}"] == ["superseded"]
+
+
+def test_an_old_master_with_its_department_column_deleted_is_refused_by_its_ids(strategy, key, returned, workdir,
+                                                                                first):
+    """No kind, no Department column: the ids of three departments still keep it out."""
+    result1, master = first
+    old = _without_kind(master, workdir / "old master.xlsx")
+
+    def drop_department_column(book):
+        for title in ("Initiatives", "KPIs"):
+            book[title].delete_cols(1)
+
+    corpus.edit(old, returned / "Marketing goals.xlsx", drop_department_column)
+    result = reconcile(strategy, [returned], key=key, jobs=1)
+    [source] = [s for s in result.sources if s.file == "returned/Marketing goals.xlsx"]
+    assert (source.status, source.department, source.identified_by) == ("rejected", "", "content")
+    [refused] = [f for f in result.findings if f.code == "several-departments"]
+    assert refused.file == "returned/Marketing goals.xlsx" and "(MKT, OPS, SAL)" in refused.message
+    assert sorted((r.department, r.id) for r in result.initiatives) == \
+        sorted((r.department, r.id) for r in result1.initiatives)
+    assert result.accepted()["MKT"].file == "returned/Marketing plan.xlsx"
