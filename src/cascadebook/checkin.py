@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from .atomic import atomic_path
 from .findings import Finding, Severity
+from .kinds import CHECKIN
 from .master_read import MasterData
 from .model import Department, Record, Strategy
 from .progress import Actual, Item, ProgressReport, Thresholds, compute_progress, is_number
@@ -27,7 +28,7 @@ from .templates import (HEADER_FILL, HEADER_ROW, INPUT_FILL, META_PROPERTY_PREFI
 from .values import display, parse_value
 from .xlsx import Workbook as SafeWorkbook, write_value
 
-CHECKIN_KIND = "checkin"
+CHECKIN_KIND = CHECKIN  # kinds.py: a return, like a plan
 HISTORY_SHEET = "Earlier check-ins"
 PERCENT_FORMAT = "0.0%"
 
