@@ -67,7 +67,6 @@ def test_a_batch_of_hostile_files_is_reconciled_around(strategy, key, templates,
         "hostile/repeated.ods": "sheet-too-large",
         "hostile/laughs.xlsx": "file-refused",
         "hostile/laughs-in-sheet.xlsx": "file-refused",
-        "hostile/far-cell.xlsx": "sheet-too-large",
         "hostile/duplicate.xlsx": "file-refused",
         "hostile/password.xlsx": "file-encrypted",
         "hostile/budget.xlsx": "not-a-template",
@@ -80,7 +79,12 @@ def test_a_batch_of_hostile_files_is_reconciled_around(strategy, key, templates,
     assert "declares 4096 bytes but inflates to more" in messages["hostile/bomb-lying.xlsx"]
     assert "would inflate" in messages["hostile/bomb-ratio.xlsx"] and "times" in messages["hostile/bomb-ratio.xlsx"]
     assert "declares XML entities" in messages["hostile/laughs.xlsx"]
-    assert "reaches row 1,048,576 and column 16,384" in messages["hostile/far-cell.xlsx"]
+    # The far-cell copy ties with the good workbook and is superseded by it, so its problem is not live
+    # (issue 15, item 9); reconciled on its own, the oversized sheet is named.
+    assert "hostile/far-cell.xlsx" not in messages
+    alone = reconcile(strategy, [workdir / "hostile" / "far-cell.xlsx"], key=key, jobs=1)
+    [too_large] = [f for f in alone.findings if f.code == "sheet-too-large"]
+    assert "reaches row 1,048,576 and column 16,384" in too_large.message
     # The good workbook is reconciled in full; the far-cell copy of it is a duplicate of MKT whose
     # KPIs sheet was still read (only the oversized sheet was left out).
     far = next(s for s in result.sources if s.file == "hostile/far-cell.xlsx")
@@ -89,7 +93,7 @@ def test_a_batch_of_hostile_files_is_reconciled_around(strategy, key, templates,
     assert [r.id for r in result.initiatives] == ["MKT-I01"]
     assert [r.id for r in result.kpis] == ["MKT-K01"]
     statuses = {s.file: s.status for s in result.sources}
-    assert statuses["returned/FY2027_MKT.xlsx"] in ("accepted", "superseded")
+    assert (statuses["returned/FY2027_MKT.xlsx"], far.status) == ("accepted", "superseded")
 
 
 def test_encrypted_workbook_is_a_real_office_encryption(good, tmp_path):

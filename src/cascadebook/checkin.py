@@ -16,7 +16,8 @@ from typing import Any, Iterable, Sequence
 
 from .atomic import atomic_path
 from .cells import row_ranges
-from .findings import Finding
+from .findings import Finding, Severity
+from .kinds import CHECKIN
 from .master_read import MasterData
 from .model import Department, Record, Strategy
 from .progress import Actual, Item, ProgressReport, Thresholds, compute_progress, is_number
@@ -28,7 +29,7 @@ from .templates import (HEADER_FILL, HEADER_ROW, INPUT_FILL, META_PROPERTY_PREFI
 from .values import display, parse_value
 from .xlsx import Workbook as SafeWorkbook, write_value
 
-CHECKIN_KIND = "checkin"
+CHECKIN_KIND = CHECKIN  # kinds.py: a return, like a plan
 HISTORY_SHEET = "Earlier check-ins"
 PERCENT_FORMAT = "0.0%"
 
@@ -479,41 +480,39 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
     Newest wins per department and period (the others are superseded, as for plans). ``result``
     is the plan's Reconciliation (strategy, records, allocations, sources).
     """
-    from .reconcile import _rows_not_taken
+    from .reconcile import _not_taken, _rows_not_taken
 
     strategy: Strategy = result.strategy
     spec = checkin_spec()
     findings: list[Finding] = []
 
-    def note(ret: Return, finding: Finding) -> None:
-        ret.findings.append(finding)
-        findings.append(finding)
+    def not_used(ret: Return, status: str, reason: str, finding: Finding) -> None:
+        """Like a plan's: a check-in not used raises nothing live, only why and where its rows are."""
+        ret.status, ret.reason = status, reason
+        ret.findings = [f for f in ret.findings if f.severity is Severity.INFO] + [finding, *_rows_not_taken(ret)]
 
-    for ret in sources:  # what reading and identifying found; rejected check-ins say which rows were not taken
+    for ret in sources:  # rejected on identity: why, and which rows were not taken
         if ret.status == "rejected":
-            ret.findings.extend(_rows_not_taken(ret))
-        findings.extend(ret.findings)
+            ret.findings = _not_taken(ret)
     newest: dict[tuple[str, str], Return] = {}
     accepted = [r for r in sources if r.status == "accepted"]
     for ret in sorted(accepted, key=lambda r: (getattr(r, "received", "") or r.modified, r.file), reverse=True):
         period = ret.metadata.period
         if period not in strategy.periods:
-            ret.status, ret.reason = "rejected", f"check-in for {period!r}, not a period of {strategy.cycle}"
-            note(ret, Finding("period-outside-cycle", f"the check-in is for {period!r}, not one of "
-                              f"{', '.join(strategy.periods)}", file=ret.file, department=ret.department))
-            for f in _rows_not_taken(ret):
-                note(ret, f)
+            not_used(ret, "rejected", f"check-in for {period!r}, not a period of {strategy.cycle}",
+                     Finding("period-outside-cycle", f"the check-in is for {period!r}, not one of "
+                             f"{', '.join(strategy.periods)}", file=ret.file, department=ret.department))
             continue
         kept = newest.get((ret.department, period))
         if kept is not None:
-            ret.status, ret.reason = "superseded", f"superseded by {kept.file}"
-            note(ret, Finding("superseded-submission", f"{kept.file} is a newer {period} check-in from "
-                              f"{ret.department}", file=ret.file, department=ret.department))
-            for f in _rows_not_taken(ret):
-                note(ret, f)
+            not_used(ret, "superseded", f"superseded by {kept.file}",
+                     Finding("superseded-submission", f"{kept.file} is a newer {period} check-in from "
+                             f"{ret.department}", file=ret.file, department=ret.department))
             continue
         newest[(ret.department, period)] = ret
         ret.reason = f"{period} check-in"
+    for ret in sources:  # what reading and identifying found; for a check-in not used, why and where its rows are
+        findings.extend(ret.findings)
 
     order = {p: i for i, p in enumerate(strategy.periods)}
     periods = tuple(sorted({p for _, p in newest}, key=order.__getitem__))

@@ -213,6 +213,7 @@ def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = 
     import pandas as pd
 
     from .atomic import write_bytes_atomic
+    from .kinds import DIFF, stamp
     from .xlsx import EXCEL_MAX_ROWS, continued_sheet
 
     spec = spec or load_spec("department")
@@ -241,6 +242,7 @@ def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = 
                 ws.set_column(c, c, width)
             ws.freeze_panes(1, 0)
             ws.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
+        stamp(writer.book, DIFF)  # intake skips it, whatever it is called
     path = Path(path)
     write_bytes_atomic(path, buffer.getvalue())
     return path

@@ -15,6 +15,7 @@ import yaml
 
 from .atomic import write_text_atomic
 from .commitments import UNALIGNED
+from .kinds import EXPORT
 from .master import COMMITMENT_HEADERS, COMMITMENTS_SHEET
 from .master_read import CheckinValue, MasterData, MasterError, read_master
 from .model import Record
@@ -89,6 +90,7 @@ def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None
         by_objective.setdefault(objective if objective in known else "", []).append(row)
     tree = {
         "format": FORMAT,
+        "kind": EXPORT,  # what every file cascadebook writes says about itself (kinds.py)
         "source": master_path.name,
         "objectives": [{**o, "initiatives": by_objective.get(o["id"], [])} for o in sorted(objectives, key=lambda o: o["id"])],
     }

@@ -22,6 +22,7 @@ from .cells import a1, column_letter, quote_sheet
 from .commitments import UNALIGNED, UNALIGNED_TITLE, left_out_text
 from .findings import Finding
 from .heap import long_lived
+from .kinds import MASTER, stamp
 from .model import Record
 from .reconcile import Reconciliation
 from .templates import HEADER_FILL, NUMBER_FORMATS
@@ -200,6 +201,7 @@ def _write_master(result: Reconciliation, path: Path) -> Path:
                                                "tmpdir": rows_dir})
         book.set_properties({"title": f"{result.strategy.cycle} goal map", "company": result.strategy.company,
                              "comments": "Written by cascadebook reconcile"})
+        stamp(book, MASTER, cycle=result.strategy.cycle, generated_at=result.generated_at)  # intake skips it
         book.set_calc_mode("auto")
         w = _Writer(book)
         _summary(w, result, tables)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -196,6 +196,7 @@ def _read_all(files: list[tuple[Path, str]], intake: _Intake, jobs: int, progres
 
 def _identify(ret: Return, strategy: Strategy, key: bytes | None) -> None:
     """Accept or reject a readable return by its metadata; the file name is never trusted."""
+    ret.read_findings = len(ret.findings)  # what reading found; a file not used keeps only why (_not_taken)
     meta = ret.metadata
     if meta is None:
         return
@@ -205,6 +206,16 @@ def _identify(ret: Return, strategy: Strategy, key: bytes | None) -> None:
                                     department=meta.department))
         return
     content = ret.identified_by == "content"  # no metadata left: titles and ids, nothing to verify
+    several = [c for c in ret.content_departments if strategy.department(c) is not None]
+    if content and len({c.casefold() for c in several} | {meta.department.casefold()}) > 1:
+        shown = ", ".join(sorted({meta.department, *several}, key=str.casefold))
+        ret.status, ret.reason = "rejected", f"rows of several departments ({shown})"
+        ret.findings.append(Finding("several-departments", f"the workbook has no cascadebook metadata and its "
+                                    f"rows belong to several departments ({shown}), so it is no single "
+                                    "department's return (a master, or plans merged into one workbook); none "
+                                    "of its rows was taken", file=ret.file))
+        ret.metadata = replace(meta, department="")  # no department's return: it stands for none of them
+        return
     if meta.cycle != strategy.cycle and not (content and not meta.cycle):
         ret.status, ret.reason = "rejected", f"template of cycle {meta.cycle}, not {strategy.cycle}"
         ret.findings.append(Finding("other-cycle", f"the template belongs to cycle {meta.cycle!r}, "
@@ -239,6 +250,17 @@ def _identify(ret: Return, strategy: Strategy, key: bytes | None) -> None:
         ret.findings.append(Finding("stale-template", "the objectives changed after this template was generated",
                                     file=ret.file, department=meta.department))
     ret.status = "accepted"
+
+
+def _not_taken(ret: Return) -> list[Finding]:
+    """The findings of a file whose rows are not used (superseded or rejected): why, and where its rows
+    are. What reading and checking it found is no longer live: its warnings and errors are dropped
+    (its info findings, which name rows not in the master, stay), and so are the identity notes of a
+    superseded file; a rejected file keeps the finding that says why it was rejected."""
+    why = ret.findings[ret.read_findings:] if ret.status == "rejected" else []
+    kept = [f for f in ret.findings[:ret.read_findings] if f.severity is Severity.INFO]
+    kept += why or [f for f in ret.findings[ret.read_findings:] if f.severity is Severity.INFO]
+    return kept + list(_rows_not_taken(ret))
 
 
 def _rows_not_taken(ret: Return) -> Iterable[Finding]:
@@ -295,15 +317,19 @@ def _consolidate(strategy: Strategy, spec: Spec, sources: list[Return], skipped:
         wrong_sender = sender_finding(strategy, ret.department, origin.sender, ret.file, origin.source)
         if wrong_sender and ret.status == "accepted":
             ret.findings.append(wrong_sender)
-    for ret in sorted((r for r in sources if r.status == "accepted"), key=lambda r: (r.received or r.modified, r.file),
-                      reverse=True):
+    # Newest wins, but a signed return always wins over a workbook identified only by its content.
+    for ret in sorted((r for r in sources if r.status == "accepted"),
+                      key=lambda r: (r.identified_by != "content", r.received or r.modified, r.file), reverse=True):
         if ret.department in newest:
             kept = newest[ret.department]
             ret.status, ret.reason = "superseded", f"superseded by {kept.file}"
-            ret.findings.append(Finding("superseded-submission", f"{kept.file} is a newer submission from "
-                                        f"{ret.department} ({kept.received or kept.modified} vs "
-                                        f"{ret.received or ret.modified})", file=ret.file,
-                                        department=ret.department))
+            if ret.identified_by == "content" and kept.identified_by != "content":
+                message = (f"{kept.file} is {ret.department}'s signed return; this workbook was identified only "
+                           "by its visible content, so it does not replace it, whatever their dates")
+            else:
+                message = (f"{kept.file} is a newer submission from {ret.department} ({kept.received or kept.modified}"
+                           f" vs {ret.received or ret.modified})")
+            ret.findings.append(Finding("superseded-submission", message, file=ret.file, department=ret.department))
         else:
             newest[ret.department] = ret
 
@@ -311,7 +337,7 @@ def _consolidate(strategy: Strategy, spec: Spec, sources: list[Return], skipped:
     records: dict[str, RecordList] = {s.key: RecordList() for s in spec.sheets}
     for ret in sources:
         if ret.status in ("superseded", "rejected"):
-            ret.findings.extend(_rows_not_taken(ret))
+            ret.findings = _not_taken(ret)
         findings.extend(ret.findings)
     for code in sorted(newest):
         ret = newest[code]

@@ -18,7 +18,11 @@ What people do to the sheets, and what happens:
 * the hidden metadata gone (a rebuilt or copied workbook): identity comes from the visible titles
   ("Initiatives — Marketing (MKT), FY2027") and prefilled ids (``identified-by-content``);
 * metadata that disagrees with itself or with the visible titles (copied from another department's
-  template): ``identity_problem`` is set, and reconcile rejects the file as a signature mismatch.
+  template): ``identity_problem`` is set, and reconcile rejects the file as a signature mismatch;
+* the tool's own outputs (a master, a diff or strategy workbook saved among the returns): their
+  ``cascadebook.kind`` says they are no return (:mod:`cascadebook.kinds`), read before any sheet is, and
+  the file is skipped with ``not-a-return``; a master or strategy workbook of an earlier version, which
+  has no kind, is recognised by its layout.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from typing import Any, Callable, Mapping
 
 from .cells import CellRefs, a1, row_ranges
 from .findings import Finding
+from .kinds import MASTER, STRATEGY, describe, is_return
 from .model import Metadata, Record
 from .sniff import MAX_CELLS, Package, Refused, inspect
 from .spec import SheetSpec, Spec, load_spec, normalise_header
@@ -63,6 +68,8 @@ class Return:
     status: str = "read"  # read, unreadable; reconcile sets accepted / superseded / rejected
     reason: str = ""
     identified_by: str = ""  # "metadata sheet", "document properties" or "content"
+    content_departments: tuple[str, ...] = ()  # identified by content: every department code its rows' ids show
+    read_findings: int = 0  # how many of ``findings`` reading made (reconcile's identity findings come after)
     identity_problem: str = ""  # metadata copies that disagree: reconcile rejects the file
     received: str = ""  # when the file arrived (an e-mail's date), if known; newest-wins prefers it
     validated: bool = False  # records hold typed values, and row_findings the row rules' findings
@@ -82,6 +89,14 @@ class Return:
         self.status = "unreadable"
         self.reason = message
         self.findings.append(Finding(code, message, file=self.file, **where))
+        return self
+
+    def skip(self, kind: str, how: str = "") -> "Return":
+        """Not a department's return (the tool's own output, see kinds.py): skipped, with a finding."""
+        self.status = "skipped"
+        self.reason = f"{describe(kind)}, not a department's return"
+        self.findings.append(Finding("not-a-return", f"{self.file} is {describe(kind)}{how}, not a department's "
+                                     "return; skipped", file=self.file))
         return self
 
 
@@ -166,6 +181,9 @@ def _read(path: Path, spec: Spec, ret: Return,
         package = inspect(path)
     except Refused as refused:
         return ret.fail(refused.code, refused.message)
+    kind = package.props.get("meta:kind", "")
+    if kind and not is_return(kind):  # the tool's own output: known before any sheet is opened
+        return ret.skip(kind)
     if spec_for is not None:
         spec = spec_for(package.props)
     if package.macros:
@@ -192,6 +210,12 @@ def _read_book(book: _Book, package: Package, spec: Spec, ret: Return) -> Return
     content = _content_identity(book, spec, placed, names)
     sheet_meta = _sheet_metadata(book, meta_name)
     props_meta = Metadata.from_mapping({k[5:]: v for k, v in package.props.items() if k.startswith("meta:")})
+    if sheet_meta is not None and not is_return(sheet_meta.kind):
+        return ret.skip(sheet_meta.kind)
+    if sheet_meta is None and props_meta is None:
+        older = _older_output(book, spec, placed, names)
+        if older is not None:
+            return ret.skip(*older)
     _identify(ret, spec, sheet_meta, props_meta, content)
     if ret.metadata is None:
         return ret.fail("not-a-template", "the workbook has no cascadebook metadata, and its sheets do not "
@@ -210,6 +234,8 @@ def _read_book(book: _Book, package: Package, spec: Spec, ret: Return) -> Return
         ret.sheet_names[sheet.key] = name
         rows = book.rows(name)
         ret.records[sheet.key] = [] if rows is None else _records(rows, sheet, name, ret, package)
+    if ret.identified_by == "content":
+        ret.content_departments = _departments_in_ids(spec, ret.records)
     for name in book.names:
         if name in placed.values() or name == meta_name or _is_reference_sheet(book, name):
             continue
@@ -317,6 +343,44 @@ def _content_identity(book: _Book, spec: Spec, placed: dict[str, str], names: di
         if codes:
             return _Content(codes.most_common(1)[0][0], "", f"the ids on sheet {name!r}")
     return None
+
+
+def _older_output(book: _Book, spec: Spec, placed: dict[str, str], names: dict[str, str]) -> tuple[str, str] | None:
+    """(kind, how recognised) of the tool's own output written before kinds were stamped, by layout:
+    a strategy workbook has the strategy spec's sheets (a template has its Objectives, never its
+    Departments); a master's Initiatives and KPIs tables start at A1 with a Department column."""
+    strategy_titles = [s.title.casefold() for s in _strategy_spec().sheets]
+    if all(t in names for t in strategy_titles):
+        shown = ", ".join(repr(names[t]) for t in strategy_titles)
+        return STRATEGY, f" (no kind stamped: recognised by its sheets {shown})"
+    from .master_read import DEPARTMENT_HEADER
+
+    for sheet in spec.sheets:
+        rows = book.rows(placed[sheet.key]) if sheet.key in placed else None
+        if rows and rows[0] and isinstance(rows[0][0], str) and find_header(rows, sheet)[0] == 0 \
+                and normalise_header(rows[0][0]) == normalise_header(DEPARTMENT_HEADER):
+            return MASTER, (f" (no kind stamped: recognised by the {DEPARTMENT_HEADER!r} column of its "
+                            f"{placed[sheet.key]!r} table)")
+    return None
+
+
+@lru_cache(maxsize=1)
+def _strategy_spec() -> Spec:
+    return load_spec("strategy")
+
+
+def _departments_in_ids(spec: Spec, records: dict[str, list[Record]]) -> tuple[str, ...]:
+    """The department codes the rows' ids show ("MKT-I01" -> MKT), sorted; for content identity."""
+    codes: set[str] = set()
+    for sheet in spec.sheets:
+        if not sheet.has("id") or not sheet.id_prefix:
+            continue
+        pattern = re.compile(rf"^(?P<code>.+)-{re.escape(sheet.id_prefix)}\d{{2,}}$")
+        for record in records.get(sheet.key, ()):
+            match = pattern.match(str(record.values.get("id") or "").strip())
+            if match:
+                codes.add(match["code"])
+    return tuple(sorted(codes))
 
 
 # ---- identity ----------------------------------------------------------------------------------

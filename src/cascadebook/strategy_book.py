@@ -7,6 +7,7 @@ from pathlib import Path
 import xlsxwriter
 
 from .atomic import atomic_path
+from .kinds import STRATEGY, stamp
 from .model import Strategy
 from .spec import load_spec
 from .xlsx import write_value
@@ -20,6 +21,7 @@ def write_strategy_workbook(strategy: Strategy, path: str | Path) -> Path:
         book = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False,
                                                "strings_to_urls": False})
         book.set_properties({"created": datetime(2000, 1, 1)})
+        stamp(book, STRATEGY, cycle=strategy.cycle)  # intake skips it, whatever it is called
         bold = book.add_format({"bold": True})
         header = book.add_format({"bold": True, "bg_color": "#1F3864", "font_color": "#FFFFFF", "border": 1})
         dated = book.add_format({"num_format": "yyyy-mm-dd", "align": "left"})

@@ -18,6 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 from .atomic import atomic_path
 from .cells import column_letter, quote_sheet
 from .findings import CATALOGUE
+from .kinds import PLAN
 from .model import Department, Metadata, Record, Strategy
 from .rules import (MARKERS_NAME, OBJECTIVE_DIRECTIONS, OBJECTIVE_IDS, SheetChecks, blank_markers, id_range_name,
                     key_letter, on_return_only, q, sheet_checks, started_test, title_range_name)
@@ -131,7 +132,7 @@ class _Formats:
 
 
 def make_metadata(strategy: Strategy, department: Department, spec: Spec, generated_at: str,
-                  key: bytes | None, kind: str = "plan") -> Metadata:
+                  key: bytes | None, kind: str = PLAN) -> Metadata:
     meta = Metadata(
         format_version=FORMAT_VERSION, kind=kind, cycle=strategy.cycle, department=department.code,
         spec_name=spec.name, spec_version=spec.version, fingerprint=strategy.fingerprint(),

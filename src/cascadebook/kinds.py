@@ -1,0 +1,59 @@
+"""What kind of file cascadebook wrote: every workbook it writes says so in its metadata.
+
+The kind is the custom document property ``cascadebook.kind`` (``meta:kind`` once :mod:`sniff` has
+parsed the package), so intake knows what a workbook is before it reads a single row, whatever the
+file is called. Department templates and check-in workbooks also carry it, signed, in their hidden
+``_cascadebook`` sheet (:class:`~cascadebook.model.Metadata`).
+
+Returns, read by ``reconcile`` and ``status``: ``plan`` (a department's template) and ``checkin``
+(a check-in workbook). A feedback copy (``cascadebook feedback``) keeps the metadata of the workbook
+it annotates, so it is a return too. Every other kind is the tool's own output and is skipped with a
+``not-a-return`` finding: ``master``, ``diff``, ``strategy`` (a strategy workbook), ``export``
+(stamped in ``hierarchy.yaml``), and any kind a later version adds (decision workbooks, ...).
+
+A master or strategy workbook written before the kind was stamped is recognised by its layout
+(``returns._older_output``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+PLAN = "plan"
+CHECKIN = "checkin"
+MASTER = "master"
+DIFF = "diff"
+STRATEGY = "strategy"
+EXPORT = "export"
+
+RETURN_KINDS = frozenset({PLAN, CHECKIN})
+
+_DESCRIPTIONS = {
+    PLAN: "a department's plan template",
+    CHECKIN: "a department's check-in workbook",
+    MASTER: "a cascadebook master workbook",
+    DIFF: "a cascadebook diff workbook (the changes between two masters)",
+    STRATEGY: "a cascadebook strategy workbook",
+    EXPORT: "a cascadebook export",
+}
+
+
+def is_return(kind: str) -> bool:
+    """Whether a workbook of this kind is something a department sends back."""
+    return kind in RETURN_KINDS
+
+
+def describe(kind: str) -> str:
+    """'a cascadebook master workbook'; a kind this version does not know is named as it is."""
+    return _DESCRIPTIONS.get(kind, f"a cascadebook {kind!r} workbook")
+
+
+def stamp(book: Any, kind: str, *, cycle: str = "", generated_at: str = "") -> None:
+    """Write ``cascadebook.kind`` (with the format version, and the cycle and time when given) into an
+    xlsxwriter workbook's custom document properties. Outputs are not signed: the kind only has to be
+    read, and a forged one can only make intake skip a file, with a finding that names it."""
+    from .templates import FORMAT_VERSION, META_PROPERTY_PREFIX
+
+    for name, value in (("format_version", FORMAT_VERSION), ("kind", kind), ("cycle", cycle),
+                        ("generated_at", generated_at)):
+        if value:
+            book.set_custom_property(META_PROPERTY_PREFIX + name, value)
