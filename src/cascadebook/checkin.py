@@ -522,10 +522,18 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
         seen: set[tuple[str, str, str]] = set()
         for sheet in spec.sheets:
             for record in ret.records.get(sheet.key, []):
-                if not record.id:
+                if not record.id:  # typed below the listed items: no item to report on, said, not dropped
+                    findings.append(Finding(
+                        "checkin-row-not-taken", f"row {record.row} has no id of a listed {sheet.title} item, so "
+                        f"its {period} values are not in the progress", file=record.file, sheet=record.sheet_name,
+                        cell=f"A{record.row}", department=department, rows=(record.row,)))
                     continue
                 key = (sheet.key, department, record.id.casefold())
                 if key in seen:
+                    findings.append(Finding(
+                        "checkin-row-not-taken", f"row {record.row} repeats {record.id}; only its first row is "
+                        f"read for {period}", file=record.file, sheet=record.sheet_name, cell=f"A{record.row}",
+                        department=department, rows=(record.row,)))
                     continue
                 seen.add(key)
                 item = items.get(key)

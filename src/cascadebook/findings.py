@@ -170,6 +170,10 @@ CATALOGUE: dict[str, Rule] = {
            "Fill in the period's actual; until then the last reported actual is used, or none."),
         _r("actual-backwards", "warning", "row", "Actual moved backwards without a comment",
            "Check the value against the last check-in; if it is right, say why in the Comment column."),
+        _r("checkin-row-not-taken", "warning", "row", "Check-in row not taken",
+           "A check-in row reports on an item by its id: a row typed below the listed items has none, and a second "
+           "row for the same id is not read. Put the actual on the item's own row (add new initiatives in the next "
+           "plan, not in a check-in)."),
         _r("progress-capped", "info", "row", "Actual beyond the target or behind the baseline",
            "Progress is counted as 100% beyond the target and 0% behind the baseline; check the value, or retarget."),
         # coverage
