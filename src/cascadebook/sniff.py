@@ -66,9 +66,9 @@ MAX_RATIO = 200  # declared uncompressed/compressed ratio of one part, checked f
 MAX_CELLS = 2_000_000  # rows x columns of one sheet's used range (calamine: 32 bytes per cell)
 PROLOG_BYTES = 64 * 1024  # a part's XML prolog must end (its root element start) within this
 SMALL_ROWS, SMALL_COLS = 9_999, 52  # a sheet whose references stay within A1:AZ9999 needs no exact scan
-# A value beyond row 9,999 or column AZ is *stray* when more than STRAY_ROW_GAP empty rows (or
-# STRAY_COL_GAP empty columns) separate it from the values above (left of) it: it is left out of what
-# calamine reads and named in a finding. Values within A1:AZ9999 are never stray.
+# A value beyond row 9,999 or column AZ is *stray* when it is more than STRAY_ROW_GAP rows below (or
+# STRAY_COL_GAP columns right of) the nearest value above (left of) it that belongs to the plan: it is
+# left out of what calamine reads and named in a finding. Values within A1:AZ9999 are never stray.
 STRAY_ROW_GAP, STRAY_COL_GAP = 1_000, 26
 STRAYS_KEPT = 100  # stray values kept with their text for the finding (all are counted)
 
@@ -555,7 +555,7 @@ def _leave_out_strays(scan: SheetScan, lean: bytes) -> None:
     """Find the values far outside the rest of the sheet, and the sheet without them.
 
     The region read holds every value within A1:AZ9999 and, beyond it, every value no more than
-    STRAY_ROW_GAP empty rows below (STRAY_COL_GAP empty columns right of) the region's values: a
+    STRAY_ROW_GAP rows below (STRAY_COL_GAP columns right of) the nearest value of the region: a
     plan and whatever was typed or pasted next to it. The values left are stray: a keystroke in
     ``A1048576``, a value in ``XFD5``. A region over MAX_CELLS (a sheet genuinely filled that far)
     is left as it is, too large; so is a sheet with a cell calamine places by position (no
