@@ -15,6 +15,8 @@ What people do to the sheets, and what happens:
 * a sheet renamed: found by its title cell or its header row (``sheet-renamed``); extra sheets are
   reported with their non-empty rows (``extra-sheet``);
 * formulas: calamine gives cached values; a formula with no cached value is ``formula-without-value``;
+* a value typed far from the plan (``A1048576``, ``XFD5``): sniff leaves it out of the sheet calamine
+  reads, the plan is read, and a ``stray-cell`` warning names the cell and its value;
 * the hidden metadata gone (a rebuilt or copied workbook): identity comes from the visible titles
   ("Initiatives — Marketing (MKT), FY2027") and prefilled ids (``identified-by-content``);
 * metadata that disagrees with itself or with the visible titles (copied from another department's
