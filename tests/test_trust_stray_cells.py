@@ -8,6 +8,7 @@ LibreOffice as .xlsx and .ods), reconciled, and the master read back cell by cel
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 from pathlib import Path
@@ -197,3 +198,60 @@ def test_libreoffice_resaves_with_a_stray_value(resaved, kind):
     if kind == "ods":  # what calamine reads is the package with the stray cells made empty
         package = inspect(resaved["ods"][0])
         assert b"typed by mistake" not in package.calamine_parts["content.xml"]
+
+
+def test_too_many_far_values_are_not_strays_but_too_large(monkeypatch):
+    """More values far from the plan than MAX_STRAYS: a sheet too large to read, as before."""
+    head = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    far = b"".join(b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (r, r) for r in range(500_000, 1_000_000, 50_000))
+    data = head + b'<row r="1"><c r="A1"><v>1</v></c></row>' + far + b"</sheetData></worksheet>"
+    assert sniff._scan_sheet("S", "x", data, strays=True).stray_count == 10
+    monkeypatch.setattr(sniff, "MAX_STRAYS", 9)
+    scan = sniff._scan_sheet("S", "x", data, strays=True)
+    assert scan.stray_count == 0 and scan.trimmed is None and scan.rows == 950_000
+
+
+def _ods(path: Path, rows: str) -> Path:
+    import zipfile
+
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3"><office:body>'
+               f'<office:spreadsheet><table:table table:name="T">{rows}</table:table>'
+               '</office:spreadsheet></office:body></office:document-content>')
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+                '<manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                '</manifest:manifest>')
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+    return path
+
+
+def _cell(text: str, repeat: int = 1) -> str:
+    return (f'<table:table-cell office:value-type="string" table:number-columns-repeated="{repeat}">'
+            f'<text:p>{text}</text:p></table:table-cell>')
+
+
+def test_an_ods_stray_value_is_made_an_empty_cell_for_calamine(tmp_path, monkeypatch):
+    from python_calamine import CalamineWorkbook
+
+    rows = (f'<table:table-row>{_cell("plan")}{_cell("b")}</table:table-row>'
+            '<table:table-row table:number-rows-repeated="1048574"><table:table-cell/></table:table-row>'
+            f'<table:table-row><table:table-cell table:number-columns-repeated="3"/>{_cell("far &amp; away")}'
+            f'{_cell("x", 2)}</table:table-row>')
+    path = _ods(tmp_path / "s.ods", rows)
+    package = inspect(path)
+    scan = package.scan("T")
+    assert scan.strays == [(1048576, 4, "far & away"), (1048576, 5, "x")] and scan.stray_count == 3
+    assert scan.region == (1, 2) and package.largest == 2
+    book = CalamineWorkbook.from_filelike(io.BytesIO(package.for_calamine()))
+    assert book.get_sheet_by_name("T").to_python() == [["plan", "b"]]
+    monkeypatch.setattr(sniff, "MAX_STRAYS", 2)  # too many to be strays: the file is too large, as before
+    package = inspect(path)
+    assert package.largest > MAX_CELLS and not package.calamine_parts and package.scan("T").stray_count == 0

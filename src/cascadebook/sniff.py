@@ -71,6 +71,7 @@ SMALL_ROWS, SMALL_COLS = 9_999, 52  # a sheet whose references stay within A1:AZ
 # left out of what calamine reads and named in a finding. Values within A1:AZ9999 are never stray.
 STRAY_ROW_GAP, STRAY_COL_GAP = 1_000, 26
 STRAYS_KEPT = 100  # stray values kept with their text for the finding (all are counted)
+MAX_STRAYS = 100_000  # more values than this far from the plan: not strays but a sheet too large to read
 
 # What calamine opens when a workbook is opened (it matches names case-blind), and what is read here.
 CALAMINE_OPENS = frozenset({"_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/sharedstrings.xml",
@@ -557,18 +558,19 @@ def _leave_out_strays(scan: SheetScan, lean: bytes) -> None:
     The region read holds every value within A1:AZ9999 and, beyond it, every value no more than
     STRAY_ROW_GAP rows below (STRAY_COL_GAP columns right of) the nearest value of the region: a
     plan and whatever was typed or pasted next to it. The values left are stray: a keystroke in
-    ``A1048576``, a value in ``XFD5``. A region over MAX_CELLS (a sheet genuinely filled that far)
-    is left as it is, too large; so is a sheet with a cell calamine places by position (no
-    reference). Cells outside the region, stray values and empty cells alike, are taken out of the
-    sheet calamine reads (its ``<dimension>`` set to the region); the extent of what is left is then
-    scanned again, so a crafted cell that this pass reads otherwise than calamine still counts.
+    ``A1048576``, a value in ``XFD5``. A region over MAX_CELLS (a sheet genuinely filled that far),
+    or more than MAX_STRAYS values far from it, is left as it is, too large; so is a sheet with a
+    cell calamine places by position (no reference). Cells outside the region, stray values and
+    empty cells alike, are taken out of the sheet calamine reads (its ``<dimension>`` set to the
+    region); the extent of what is left is then scanned again, so a crafted cell that this pass
+    reads otherwise than calamine still counts.
     """
     from array import array
 
     if CELL_WITHOUT_REF.search(lean):
         return
     rows, cols, starts = array("q"), array("q"), array("q")
-    row_reach, col_reach, top, left = SMALL_ROWS, SMALL_COLS, 0, 0
+    row_reach, col_reach, top, left, far = SMALL_ROWS, SMALL_COLS, 0, 0, 0
     for m in CELL_ELEMENT.finditer(lean):
         if not m.group(3) or _cell_text(m.group(2), m.group(3)) is None:
             continue
@@ -579,18 +581,20 @@ def _leave_out_strays(scan: SheetScan, lean: bytes) -> None:
         rows.append(r)
         cols.append(c)
         starts.append(m.start())
-        if r <= row_reach:  # in the region as far as seen so far: a lower bound of its size
-            row_reach = max(row_reach, r + STRAY_ROW_GAP)
-            if c <= col_reach:
-                col_reach = max(col_reach, c + STRAY_COL_GAP)
-                top, left = max(top, r), max(left, c)
-                if len(rows) % 4096 == 0 and top * left > MAX_CELLS:  # genuinely too large: stop here
-                    return
+        if r <= row_reach and c <= col_reach:  # in the region as far as seen so far: a lower bound of it
+            row_reach, col_reach = max(row_reach, r + STRAY_ROW_GAP), max(col_reach, c + STRAY_COL_GAP)
+            top, left = max(top, r), max(left, c)
+        else:  # far from it so far (rows come in order: these are the strays, but for a few)
+            if r <= row_reach:
+                row_reach = max(row_reach, r + STRAY_ROW_GAP)
+            far += 1
+        if len(rows) % 4096 == 0 and (top * left > MAX_CELLS or far > MAX_STRAYS):  # genuinely too large
+            return
     last_row = _reach([(r, r) for r in sorted(set(rows))], SMALL_ROWS, STRAY_ROW_GAP)
     last_col = _reach([(c, c) for c in sorted({c for r, c in zip(rows, cols) if r <= last_row})], SMALL_COLS,
                       STRAY_COL_GAP)
     stray = [i for i in range(len(rows)) if rows[i] > last_row or cols[i] > last_col]
-    if not stray:
+    if not stray or len(stray) > MAX_STRAYS:
         return
     kept = [i for i in range(len(rows)) if rows[i] <= last_row and cols[i] <= last_col]
     region = (max((rows[i] for i in kept), default=1), max((cols[i] for i in kept), default=1))
@@ -735,8 +739,10 @@ def _scan_ods(content: bytes, package: Package, strays: bool = True) -> bytes | 
                 if strays:
                     if row + row_repeat <= SMALL_ROWS and col + repeat <= SMALL_COLS:
                         box[0], box[1] = max(box[0], row + row_repeat), max(box[1], col + repeat)
-                    else:
+                    elif len(outside) <= MAX_STRAYS + MAX_CELLS // SMALL_COLS:
                         outside.append((row + 1, row + row_repeat, col + 1, col + repeat, m))
+                    else:  # too many values out there to be strays: the table is left as it is
+                        box[0] = box[1] = MAX_CELLS
             if b"table:formula" in values and b"office:value-type" not in values:
                 for r in range(row + 1, row + 1 + min(row_repeat, 1000)):
                     for c in range(col + 1, col + 1 + min(repeat, 100)):
@@ -771,7 +777,8 @@ def _ods_strays(scan: SheetScan, box: list[int], outside: list, content: bytes) 
     stray = [item for item in outside if item[0] > last_row or item[2] > last_col]
     kept = [item for item in outside if not (item[0] > last_row or item[2] > last_col)]
     region = (max([box[0]] + [i[1] for i in kept]) or 1, max([box[1]] + [i[3] for i in kept]) or 1)
-    if not stray or region[0] * region[1] > MAX_CELLS:
+    count = sum((r1 - r0 + 1) * (c1 - c0 + 1) for r0, r1, c0, c1, _ in stray)
+    if not stray or region[0] * region[1] > MAX_CELLS or count > MAX_STRAYS:
         return []
     edits = []
     stray.sort(key=lambda item: (item[0], item[2]))
@@ -784,7 +791,6 @@ def _ods_strays(scan: SheetScan, box: list[int], outside: list, content: bytes) 
         inner = content[m.end():finish]
         finish += 0 if m.group(4) else len(tag) + 9
         edits.append((m.start(), finish, b'<table:table-cell table:number-columns-repeated="%d"/>' % (c1 - c0 + 1)))
-        scan.stray_count += (r1 - r0 + 1) * (c1 - c0 + 1)
         rows.update(range(r0, r1 + 1) if r1 - r0 < 10_000 else (r0, r1))
         if len(scan.strays) < STRAYS_KEPT:
             text = _unescape(re.sub(rb"<[^>]*>", b"", inner).decode("utf-8", "replace")).strip()
@@ -793,6 +799,7 @@ def _ods_strays(scan: SheetScan, box: list[int], outside: list, content: bytes) 
                 text = next((values[k].decode("utf-8", "replace") for k in (b"office:value", b"office:date-value",
                              b"office:time-value", b"office:boolean-value", b"office:string-value") if k in values), "")
             scan.strays.append((r0, c0, text))
+    scan.stray_count = count
     scan.stray_rows = tuple(sorted(rows))
     scan.region = region
     scan.rows, scan.cols = region
