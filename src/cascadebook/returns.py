@@ -266,8 +266,8 @@ def _read_book(book: _Book, package: Package, spec: Spec, ret: Return) -> Return
         ret.findings.append(Finding(
             "stray-cell", f"{'1 value' if count == 1 else f'{count:,} values'} far below or right of the rest "
             f"of the sheet {name!r} {'was' if count == 1 else 'were'} not read: {_strays_named(scan)} (the sheet "
-            f"was read as A1:{a1(*scan.region)})", sheet=name, cell=a1(*scan.strays[0][:2]), rows=scan.stray_rows,
-            **where))
+            f"was read as A1:{a1(*scan.region)})", sheet=name, cell=_excel_cell(*scan.strays[0][:2]),
+            rows=scan.stray_rows, **where))
     return ret
 
 
@@ -279,6 +279,11 @@ def _strays_named(scan: SheetScan) -> str:
     named = [f"{a1(r, c)} {_shown(text)}" for r, c, text in scan.strays[:STRAYS_NAMED]]
     more = scan.stray_count - len(named)
     return ", ".join(named) + (f" and {more:,} more" if more > 0 else "")
+
+
+def _excel_cell(row: int, col: int) -> str:
+    """The A1 of a cell Excel has (a crafted reference beyond XFD1048576 gets none: no link to it)."""
+    return a1(row, col) if row <= 1_048_576 and col <= 16_384 else ""
 
 
 def _shown(text: str, limit: int = 60) -> str:
