@@ -780,7 +780,7 @@ def _ods_strays(scan: SheetScan, box: list[int], outside: list, content: bytes) 
     count = sum((r1 - r0 + 1) * (c1 - c0 + 1) for r0, r1, c0, c1, _ in stray)
     if not stray or region[0] * region[1] > MAX_CELLS or count > MAX_STRAYS:
         return []
-    edits = []
+    edits, named = [], []
     stray.sort(key=lambda item: (item[0], item[2]))
     rows: set[int] = set()
     for r0, r1, c0, c1, m in stray:
@@ -792,14 +792,15 @@ def _ods_strays(scan: SheetScan, box: list[int], outside: list, content: bytes) 
         finish += 0 if m.group(4) else len(tag) + 9
         edits.append((m.start(), finish, b'<table:table-cell table:number-columns-repeated="%d"/>' % (c1 - c0 + 1)))
         rows.update(range(r0, r1 + 1) if r1 - r0 < 10_000 else (r0, r1))
-        if len(scan.strays) < STRAYS_KEPT:
+        if len(named) < STRAYS_KEPT:
             text = _unescape(re.sub(rb"<[^>]*>", b"", inner).decode("utf-8", "replace")).strip()
             if not text:
                 values = dict(ODS_ATTR.findall(m.group(3)))
                 text = next((values[k].decode("utf-8", "replace") for k in (b"office:value", b"office:date-value",
                              b"office:time-value", b"office:boolean-value", b"office:string-value") if k in values), "")
-            scan.strays.append((r0, c0, text))
-    scan.stray_count = count
+            named.append((r0, c0, text))
+    scan.stray_count, scan.strays = count, named
+    scan.uncached = {(r, c) for r, c in scan.uncached if r <= region[0] and c <= region[1]}
     scan.stray_rows = tuple(sorted(rows))
     scan.region = region
     scan.rows, scan.cols = region
