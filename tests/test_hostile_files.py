@@ -79,17 +79,17 @@ def test_a_batch_of_hostile_files_is_reconciled_around(strategy, key, templates,
     assert "declares 4096 bytes but inflates to more" in messages["hostile/bomb-lying.xlsx"]
     assert "would inflate" in messages["hostile/bomb-ratio.xlsx"] and "times" in messages["hostile/bomb-ratio.xlsx"]
     assert "declares XML entities" in messages["hostile/laughs.xlsx"]
-    # The far-cell copy ties with the good workbook and is superseded by it, so its problem is not live
-    # (issue 15, item 9); reconciled on its own, the oversized sheet is named.
+    # The far-cell copy ties with the good workbook and is superseded by it, so its warning is not live
+    # (issue 15, item 9); reconciled on its own, the stray value is named and the rest read.
     assert "hostile/far-cell.xlsx" not in messages
     alone = reconcile(strategy, [workdir / "hostile" / "far-cell.xlsx"], key=key, jobs=1)
-    [too_large] = [f for f in alone.findings if f.code == "sheet-too-large"]
-    assert "reaches row 1,048,576 and column 16,384" in too_large.message
+    [stray] = [f for f in alone.findings if f.code == "stray-cell"]
+    assert "XFD1048576 'far away'" in stray.message
     # The good workbook is reconciled in full; the far-cell copy of it is a duplicate of MKT whose
-    # KPIs sheet was still read (only the oversized sheet was left out).
+    # sheets were both read (only the stray value was left out).
     far = next(s for s in result.sources if s.file == "hostile/far-cell.xlsx")
     assert far.department == "MKT" and far.sheet_names == {"initiatives": "Initiatives", "kpis": "KPIs"}
-    assert len(far.records["kpis"]) == 1 and far.records["initiatives"] == []
+    assert len(far.records["kpis"]) == 1 and [r.row for r in far.records["initiatives"]] == [5]
     assert [r.id for r in result.initiatives] == ["MKT-I01"]
     assert [r.id for r in result.kpis] == ["MKT-K01"]
     statuses = {s.file: s.status for s in result.sources}

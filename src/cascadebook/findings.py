@@ -108,6 +108,10 @@ CATALOGUE: dict[str, Rule] = {
         _r("sheet-too-large", "error", "file", "Sheet larger than cascadebook reads",
            "A plan has tens of rows: delete the stray rows or cells far below or right of the plan (or the pasted "
            "data) and resend. Limits: 20,000 rows and 2,000,000 cells per sheet."),
+        _r("stray-cell", "warning", "file", "Value far outside the plan, not read",
+           "A value typed far below or right of the rest of the sheet (a stray keystroke, or data pasted far "
+           "away) is left out so that the plan can be read; the finding names each cell and its value. If it "
+           "matters, move it into the plan's rows; otherwise delete it."),
         _r("missing-column", "error", "file", "Template column missing",
            "A column header was deleted or renamed; restore it or ask for the original workbook."),
         _r("extra-column", "info", "file", "Column not in the template",

@@ -15,6 +15,8 @@ What people do to the sheets, and what happens:
 * a sheet renamed: found by its title cell or its header row (``sheet-renamed``); extra sheets are
   reported with their non-empty rows (``extra-sheet``);
 * formulas: calamine gives cached values; a formula with no cached value is ``formula-without-value``;
+* a value typed far from the plan (``A1048576``, ``XFD5``): sniff leaves it out of the sheet calamine
+  reads, the plan is read, and a ``stray-cell`` warning names the cell and its value;
 * the hidden metadata gone (a rebuilt or copied workbook): identity comes from the visible titles
   ("Initiatives — Marketing (MKT), FY2027") and prefilled ids (``identified-by-content``);
 * metadata that disagrees with itself or with the visible titles (copied from another department's
@@ -40,7 +42,7 @@ from .cells import CellRefs, a1, row_ranges
 from .findings import Finding
 from .kinds import MASTER, STRATEGY, describe, is_return
 from .model import Metadata, Record
-from .sniff import MAX_CELLS, Package, Refused, inspect
+from .sniff import MAX_CELLS, Package, Refused, SheetScan, inspect
 from .spec import SheetSpec, Spec, load_spec, normalise_header
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".ods", ".xls", ".xlsb")
@@ -139,16 +141,21 @@ class _Book:
         self.package = package
         self.ret = ret
         self.book = None
-        if package.kind == "xlsx":  # the parts sniff checked, lean (see Package.for_calamine)
+        if package.kind == "xlsx" or package.calamine_parts:  # the parts sniff checked (see Package.for_calamine)
             try:
                 self.book = CalamineWorkbook.from_filelike(io.BytesIO(package.for_calamine()))
             except Exception:  # noqa: BLE001 - a calamine that opens parts sniff does not know: the file itself
                 self.book = None
         if self.book is None:
+            if package.kind == "ods" and package.calamine_parts:  # never the file itself: its stray values
+                raise Refused("sheet-too-large", "the spreadsheet has values far outside its tables and could "
+                              "not be read without them; it was not read")
             self.book = CalamineWorkbook.from_path(str(path))
         self.names = list(self.book.sheet_names)
         self._rows: dict[str, Rows | None] = {}
         self.too_large: dict[str, str] = {}  # sheet name -> message
+        self.strays: dict[str, SheetScan] = {}  # sheet name -> its scan, for sheets read without stray values
+        self._trimmed: tuple[frozenset[str], Any] | None = None  # (sheet parts left lean, calamine workbook)
 
     def rows(self, name: str) -> Rows | None:
         if name not in self._rows:
@@ -163,7 +170,16 @@ class _Book:
             self.too_large[name] = (f"the sheet {name!r} {size} (at least), more than the {MAX_CELLS:,} cells "
                                     "cascadebook reads; it was not read")
             return None
-        sheet = self.book.get_sheet_by_name(name)
+        scan = self.package.scan(name)
+        book = self.book
+        if scan is not None and scan.stray_count:
+            book = self._without_strays() if self.package.kind == "xlsx" else self.book  # an ods: read so
+            if book is None:
+                self.too_large[name] = (f"the sheet {name!r} has values far outside the plan ({_strays_named(scan)}) "
+                                        "and could not be read without them; it was not read")
+                return None
+            self.strays[name] = scan
+        sheet = book.get_sheet_by_name(name)
         rows = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS)
         end = sheet.end
         if end is not None and end[0] + 1 > MAX_ROWS:
@@ -171,8 +187,27 @@ class _Book:
                                     f"1-{MAX_ROWS:,} were read, rows {MAX_ROWS + 1:,}-{end[0] + 1:,} were not")
         return rows
 
+    def _without_strays(self):
+        """A calamine workbook of the package as it is now: sheets with stray values without them
+        (sniff replaced those parts when it scanned them). Made again when another such sheet is scanned."""
+        from python_calamine import CalamineWorkbook
+
+        parts = frozenset(s.part for s in self.package.sheets.values() if s.stray_count)
+        if self._trimmed is None or self._trimmed[0] != parts:
+            if self._trimmed is not None:
+                self._trimmed[1].close()
+            try:
+                book = CalamineWorkbook.from_filelike(io.BytesIO(self.package.for_calamine()))
+            except Exception:  # noqa: BLE001 - reported as a sheet that was not read
+                self._trimmed = None
+                return None
+            self._trimmed = (parts, book)
+        return self._trimmed[1]
+
     def close(self) -> None:
         self.book.close()
+        if self._trimmed is not None:
+            self._trimmed[1].close()
 
 
 def _read(path: Path, spec: Spec, ret: Return,
@@ -194,7 +229,10 @@ def _read(path: Path, spec: Spec, ret: Return,
     if package.kind == "ods" and package.largest > MAX_CELLS:  # calamine parses every ODS sheet on open
         return ret.fail("sheet-too-large", f"a sheet spans more than the {MAX_CELLS:,} cells cascadebook "
                         "reads; the spreadsheet was not read")
-    book = _Book(path, package, ret)
+    try:
+        book = _Book(path, package, ret)
+    except Refused as refused:
+        return ret.fail(refused.code, refused.message)
     try:
         return _read_book(book, package, spec, ret)
     finally:
@@ -250,7 +288,37 @@ def _read_book(book: _Book, package: Package, spec: Spec, ret: Return) -> Return
                 rows=numbers, **where))
     for name, message in book.too_large.items():
         ret.findings.append(Finding("sheet-too-large", message, sheet=name, **where))
+    for name, scan in book.strays.items():
+        count = scan.stray_count
+        ret.findings.append(Finding(
+            "stray-cell", f"{'1 value' if count == 1 else f'{count:,} values'} far below or right of the rest "
+            f"of the sheet {name!r} {'was' if count == 1 else 'were'} not read: {_strays_named(scan)} (the sheet "
+            f"was read as A1:{a1(*scan.region)})", sheet=name, cell=_excel_cell(*scan.strays[0][:2]),
+            rows=scan.stray_rows, **where))
     return ret
+
+
+STRAYS_NAMED = 10  # stray values named in a finding's message; the rest are counted
+
+
+def _strays_named(scan: SheetScan) -> str:
+    """``XFD5 'typed by mistake', A1048576 42 and 3 more``: the first stray values, cell and value."""
+    named = [f"{a1(r, c)} {_shown(text)}" for r, c, text in scan.strays[:STRAYS_NAMED]]
+    more = scan.stray_count - len(named)
+    return ", ".join(named) + (f" and {more:,} more" if more > 0 else "")
+
+
+def _excel_cell(row: int, col: int) -> str:
+    """The A1 of a cell Excel has (a crafted reference beyond XFD1048576 gets none: no link to it)."""
+    return a1(row, col) if row <= 1_048_576 and col <= 16_384 else ""
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    try:
+        float(text)
+        return text
+    except ValueError:
+        return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 # ---- which sheet is which ---------------------------------------------------------------------

@@ -21,7 +21,10 @@ could exhaust memory or kill the process is refused here first, by bounded reads
 * **a huge used range**: calamine allocates rows x columns cells (32 bytes each) from the top-left
   corner to the last cell, so one value in ``XFD1048576`` of a 1 KB file asks for 512 GB and aborts
   the process (measured with python-calamine 0.9). Cell references are scanned and a sheet whose
-  range exceeds ``MAX_CELLS`` is reported as too large and never handed to calamine;
+  range exceeds ``MAX_CELLS`` is reported as too large and never handed to calamine -- unless the
+  range is made large only by *stray* values far from the rest (one typed in ``A1048576`` or
+  ``XFD5``): those are left out of the sheet calamine reads and named (``SheetScan.strays``), so a
+  plan is not dropped whole for one stray keystroke (see ``_leave_out_strays``);
 * duplicate part names (two parsers could read different parts) and zip-level encryption.
 
 It also records what calamine cannot see: which formula cells have no cached value.
@@ -63,6 +66,12 @@ MAX_RATIO = 200  # declared uncompressed/compressed ratio of one part, checked f
 MAX_CELLS = 2_000_000  # rows x columns of one sheet's used range (calamine: 32 bytes per cell)
 PROLOG_BYTES = 64 * 1024  # a part's XML prolog must end (its root element start) within this
 SMALL_ROWS, SMALL_COLS = 9_999, 52  # a sheet whose references stay within A1:AZ9999 needs no exact scan
+# A value beyond row 9,999 or column AZ is *stray* when it is more than STRAY_ROW_GAP rows below (or
+# STRAY_COL_GAP columns right of) the nearest value above (left of) it that belongs to the plan: it is
+# left out of what calamine reads and named in a finding. Values within A1:AZ9999 are never stray.
+STRAY_ROW_GAP, STRAY_COL_GAP = 1_000, 26
+STRAYS_KEPT = 100  # stray values kept with their text for the finding (all are counted)
+MAX_STRAYS = 100_000  # more values than this far from the plan: not strays but a sheet too large to read
 
 # What calamine opens when a workbook is opened (it matches names case-blind), and what is read here.
 CALAMINE_OPENS = frozenset({"_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/sharedstrings.xml",
@@ -96,6 +105,15 @@ CACHED_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>\s*[^<\s]|<(?:[A-Za-z_][\w
 DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
 ROOT_START = re.compile(rb"<[A-Za-z_]")
 
+# One cell element, whole: its prefix, attributes, and content (None when it closes itself).
+CELL_ELEMENT = re.compile(rb"""<((?:[A-Za-z_][\w.-]*:)?)c(\s(?:[^"'>/]|/(?!>)|"[^"]*+"|'[^']*+')*+)?"""
+                          rb"""(?:/>|>(.*?)</\1c\s*>)""", re.S)
+CELL_TYPE = re.compile(rb"""\bt\s*=\s*["']([^"']*)""")
+CELL_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v(?:\s[^>]*)?>([^<]*)<")
+CELL_TEXT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?t(?:\s[^>]*)?>([^<]*)<")
+CELL_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f(?:\s[^>]*)?>([^<]*)<")
+DIMENSION = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)dimension\s[^>]*?/>")
+
 ODS_TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*?)(/?)>")
 ODS_ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*["']([^"']*)["']""")
 
@@ -118,6 +136,13 @@ class SheetScan:
     rows: int = 0  # an upper bound of the last row calamine would allocate (1-based)
     cols: int = 0
     uncached: set[tuple[int, int]] = field(default_factory=set)  # (row, col) 1-based: formula, no value
+    # Stray values left out of what calamine reads: how many, the first STRAYS_KEPT as (row, col,
+    # text) in row order, their rows, and the region that is read (last row, last column).
+    stray_count: int = 0
+    strays: list[tuple[int, int, str]] = field(default_factory=list)
+    stray_rows: tuple[int, ...] = ()
+    region: tuple[int, int] = (0, 0)
+    trimmed: bytes | None = None  # the sheet without them, until the package takes it for calamine
 
     @property
     def cells(self) -> int:
@@ -138,8 +163,26 @@ class Package:
     def scan(self, name: str) -> SheetScan | None:
         """The scan of one sheet, done on first use (xlsx sheets that are never read are never scanned)."""
         if name not in self.sheets and name in self.pending:
-            self.sheets[name] = _scan_sheet(name, *self.pending.pop(name))
+            scan = self.sheets[name] = _scan_sheet(name, *self.pending.pop(name), strays=True)
+            if scan.trimmed is not None:  # calamine is given the sheet without its stray values
+                self.calamine_parts[scan.part], scan.trimmed = scan.trimmed, None
+                self._name_shared_strings(scan)
         return self.sheets.get(name)
+
+    def _name_shared_strings(self, scan: SheetScan) -> None:
+        """Stray values that are shared strings (``t="s"``, kept as ``"\\x00<index>"``) as their text."""
+        wanted = {int(text[1:]) for _, _, text in scan.strays if text.startswith("\x00")}
+        if not wanted:
+            return
+        data = next((v for k, v in self.calamine_parts.items() if k.lower() == "xl/sharedstrings.xml"), b"")
+        try:
+            items = [el for el in _xml(data) if _local(el.tag) == "si"] if data else []
+        except Exception:  # noqa: BLE001 - a broken shared strings part is calamine's to report
+            items = []
+        texts = {i: "".join(t.text or "" for t in items[i].iter() if _local(t.tag) == "t")
+                 for i in wanted if i < len(items)}
+        scan.strays = [(r, c, texts.get(int(t[1:]), f"(shared string {t[1:]})") if t.startswith("\x00") else t)
+                       for r, c, t in scan.strays]
 
     def for_calamine(self) -> bytes:
         """The xlsx package calamine reads: the parts it opens, exactly as checked here, in a zip that
@@ -240,7 +283,10 @@ def _package(path: Path, handle, archive, infos) -> Package:
             raise Refused("file-unreadable", "the file is an OpenDocument file but not a spreadsheet")
         if "meta.xml" in parts:
             package.props.update(_ods_properties(parts["meta.xml"]))
-        _scan_ods(parts.get("content.xml", b""), package)
+        trimmed = _scan_ods(parts.get("content.xml", b""), package)
+        if trimmed is not None:  # calamine reads the spreadsheet without its stray values
+            package.calamine_parts = {"mimetype": parts.get("mimetype", ODS_MIMETYPE)} | {
+                name: data for name, data in parts.items() if name != "mimetype"} | {"content.xml": trimmed}
     else:
         package.macros = "xl/vbaProject.bin" in by_name or path.suffix.lower() in (".xlsm", ".xltm")
         if "docProps/core.xml" in parts:
@@ -447,17 +493,135 @@ def _stored_zip(parts: dict[str, bytes]) -> bytes:
     return b"".join(local) + directory + end
 
 
-def _scan_sheet(name: str, part: str, data: bytes, lean: bytes | None = None) -> SheetScan:
+def _scan_sheet(name: str, part: str, data: bytes, lean: bytes | None = None, strays: bool = False) -> SheetScan:
     """Used range and uncached formulas of one sheet part. The fast checks read ``lean`` (the part
     without FORMULA_WITH_VALUE: the same cell tags, and a suspicious formula wherever ``data`` has
-    one); the exact scans read ``data``."""
+    one); the exact scans read ``data``. With ``strays``, values far outside the rest are left out
+    (``scan.trimmed`` is then the sheet calamine should read instead of ``lean``)."""
     lean = data if lean is None else lean
     scan = SheetScan(name, part)
     plain = _plain_root(data)
     scan.rows, scan.cols = _extent(data, plain, lean)
+    if strays and (scan.rows > SMALL_ROWS or scan.cols > SMALL_COLS):
+        _leave_out_strays(scan, lean)
     if _may_lack_values(data, plain, lean):
         scan.uncached = _uncached_formulas(data)
+        if scan.stray_count:
+            scan.uncached = {(r, c) for r, c in scan.uncached if r <= scan.region[0] and c <= scan.region[1]}
     return scan
+
+
+def _cell_ref(attrs: bytes | None) -> tuple[int, int] | None:
+    ref = ALL_REFS.search(attrs) if attrs else None
+    if ref is None:
+        return None
+    letters, digits = ref.groups()
+    return int(digits), _column_number(letters) if len(letters) <= 3 else 16385
+
+
+def _cell_text(attrs: bytes | None, body: bytes | None) -> str | None:
+    """What a cell element shows, as text (a shared string as ``"\\x00<index>"``); None when it shows
+    nothing (no value, blank text, and no formula)."""
+    if not body:
+        return None
+    kind = CELL_TYPE.search(attrs or b"")
+    kind = kind.group(1) if kind else b"n"
+    value = CELL_VALUE.search(body)
+    if kind == b"inlineStr" or (value is None and b"is>" in body):
+        text = "".join(_unescape(t.decode("utf-8", "replace")) for t in CELL_TEXT.findall(body))
+    elif value is not None and value.group(1).strip():
+        text = _unescape(value.group(1).decode("utf-8", "replace")).strip()
+        if kind == b"s" and text.isdigit():
+            return "\x00" + text
+        if kind == b"b":
+            return "TRUE" if text in ("1", "true") else "FALSE"
+    else:
+        formula = CELL_FORMULA.search(body)
+        return "=" + _unescape(formula.group(1).decode("utf-8", "replace")) if formula else None
+    return text if text.strip() else None
+
+
+def _reach(spans: list[tuple[int, int]], start: int, gap: int) -> int:
+    """The end of the last of the sorted ``spans`` (first, last) that no gap of more than ``gap`` separates
+    from 1..``start``."""
+    last = 0
+    for first, end in spans:
+        if first > max(start, last + gap):
+            break
+        last = max(last, end)
+    return last
+
+
+def _leave_out_strays(scan: SheetScan, lean: bytes) -> None:
+    """Find the values far outside the rest of the sheet, and the sheet without them.
+
+    The region read holds every value within A1:AZ9999 and, beyond it, every value no more than
+    STRAY_ROW_GAP rows below (STRAY_COL_GAP columns right of) the nearest value of the region: a
+    plan and whatever was typed or pasted next to it. The values left are stray: a keystroke in
+    ``A1048576``, a value in ``XFD5``. A region over MAX_CELLS (a sheet genuinely filled that far),
+    or more than MAX_STRAYS values far from it, is left as it is, too large; so is a sheet with a
+    cell calamine places by position (no reference). Cells outside the region, stray values and
+    empty cells alike, are taken out of the sheet calamine reads (its ``<dimension>`` set to the
+    region); the extent of what is left is then scanned again, so a crafted cell that this pass
+    reads otherwise than calamine still counts.
+    """
+    from array import array
+
+    if CELL_WITHOUT_REF.search(lean):
+        return
+    rows, cols, starts = array("q"), array("q"), array("q")
+    row_reach, col_reach, top, left, far = SMALL_ROWS, SMALL_COLS, 0, 0, 0
+    for m in CELL_ELEMENT.finditer(lean):
+        if not m.group(3) or _cell_text(m.group(2), m.group(3)) is None:
+            continue
+        ref = _cell_ref(m.group(2))
+        if ref is None:
+            return
+        r, c = ref
+        rows.append(r)
+        cols.append(c)
+        starts.append(m.start())
+        if r <= row_reach and c <= col_reach:  # in the region as far as seen so far: a lower bound of it
+            row_reach, col_reach = max(row_reach, r + STRAY_ROW_GAP), max(col_reach, c + STRAY_COL_GAP)
+            top, left = max(top, r), max(left, c)
+        else:  # far from it so far (rows come in order: these are the strays, but for a few)
+            if r <= row_reach:
+                row_reach = max(row_reach, r + STRAY_ROW_GAP)
+            far += 1
+        if len(rows) % 4096 == 0 and (top * left > MAX_CELLS or far > MAX_STRAYS):  # genuinely too large
+            return
+    last_row = _reach([(r, r) for r in sorted(set(rows))], SMALL_ROWS, STRAY_ROW_GAP)
+    last_col = _reach([(c, c) for c in sorted({c for r, c in zip(rows, cols) if r <= last_row})], SMALL_COLS,
+                      STRAY_COL_GAP)
+    stray = [i for i in range(len(rows)) if rows[i] > last_row or cols[i] > last_col]
+    if not stray or len(stray) > MAX_STRAYS:
+        return
+    kept = [i for i in range(len(rows)) if rows[i] <= last_row and cols[i] <= last_col]
+    region = (max((rows[i] for i in kept), default=1), max((cols[i] for i in kept), default=1))
+    if region[0] * region[1] > MAX_CELLS:
+        return
+
+    def inside(m: re.Match) -> bytes:
+        ref = _cell_ref(m.group(2))
+        return m.group(0) if ref is None or (ref[0] <= region[0] and ref[1] <= region[1]) else b""
+
+    from .cells import a1
+
+    trimmed = CELL_ELEMENT.sub(inside, lean)
+    trimmed = DIMENSION.sub(lambda m: b'<%sdimension ref="A1:%s"/>' % (m.group(1), a1(*region).encode()),
+                            trimmed, count=1)
+    extent = _exact_extent(trimmed)
+    if extent[0] * extent[1] > MAX_CELLS:  # something still reaches far (a crafted cell): too large after all
+        return
+    stray.sort(key=lambda i: (rows[i], cols[i]))
+    scan.rows, scan.cols = extent
+    scan.stray_count = len(stray)
+    scan.stray_rows = tuple(sorted({rows[i] for i in stray}))
+    for i in stray[:STRAYS_KEPT]:
+        m = CELL_ELEMENT.match(lean, starts[i])
+        scan.strays.append((rows[i], cols[i], _cell_text(m.group(2), m.group(3)) or ""))
+    scan.region = region
+    scan.trimmed = trimmed
 
 
 def _plain_root(data: bytes) -> bool:
@@ -521,24 +685,39 @@ def _uncached_formulas(data: bytes) -> set[tuple[int, int]]:
     return found
 
 
-def _scan_ods(content: bytes, package: Package) -> None:
-    """Table extents of content.xml, counting repeated rows and cells the way calamine expands them."""
+def _scan_ods(content: bytes, package: Package, strays: bool = True) -> bytes | None:
+    """Table extents of content.xml, counting repeated rows and cells the way calamine expands them.
+
+    With ``strays``, values far outside the rest of a table (as ``_leave_out_strays`` defines them)
+    are left out: the content.xml calamine should read, with each stray cell made an empty cell of
+    the same width (cells and rows are placed by position in ODS), is returned; None when there is none.
+    """
     scan: SheetScan | None = None
     row = col = 0
     row_repeat = 1
+    box = [0, 0]  # last row and column of the values within A1:AZ9999
+    outside: list[tuple[int, int, int, int, re.Match]] = []  # values reaching beyond it: rows, columns, tag
+    edits: list[tuple[int, int, bytes]] = []  # (start, end, replacement) in content
+
+    def close(scan: SheetScan) -> None:
+        if strays and outside and (scan.rows > SMALL_ROWS or scan.cols > SMALL_COLS):
+            edits.extend(_ods_strays(scan, box, outside, content))
+        package.sheets[scan.name] = scan
+        package.largest = max(package.largest, scan.cells)
+
     for m in ODS_TAG.finditer(content):
         closing, tag, attrs, empty = m.groups()
         if tag == b"table":
             if closing:
                 if scan is not None:
-                    package.sheets[scan.name] = scan
-                    package.largest = max(package.largest, scan.cells)
+                    close(scan)
                 scan = None
             else:
                 values = dict(ODS_ATTR.findall(attrs))
                 name = values.get(b"table:name", b"").decode("utf-8", "replace")
                 scan = SheetScan(_unescape(name), "content.xml")
                 row = 0
+                box, outside = [0, 0], []
         elif scan is None:
             continue
         elif tag == b"table-row":
@@ -557,14 +736,75 @@ def _scan_ods(content: bytes, package: Package) -> None:
             if has_value:
                 scan.rows = max(scan.rows, row + row_repeat)
                 scan.cols = max(scan.cols, col + repeat)
+                if strays:
+                    if row + row_repeat <= SMALL_ROWS and col + repeat <= SMALL_COLS:
+                        box[0], box[1] = max(box[0], row + row_repeat), max(box[1], col + repeat)
+                    elif len(outside) <= MAX_STRAYS + MAX_CELLS // SMALL_COLS:
+                        outside.append((row + 1, row + row_repeat, col + 1, col + repeat, m))
+                    else:  # too many values out there to be strays: the table is left as it is
+                        box[0] = box[1] = MAX_CELLS
             if b"table:formula" in values and b"office:value-type" not in values:
                 for r in range(row + 1, row + 1 + min(row_repeat, 1000)):
                     for c in range(col + 1, col + 1 + min(repeat, 100)):
                         scan.uncached.add((r, c))
             col += repeat
     if scan is not None:
-        package.sheets[scan.name] = scan
-        package.largest = max(package.largest, scan.cells)
+        close(scan)
+    if not edits:
+        return None
+    pieces, at = [], 0
+    for begin, finish, replacement in sorted(edits):
+        pieces += (content[at:begin], replacement)
+        at = finish
+    trimmed = b"".join(pieces) + content[at:]
+    check = Package("ods")
+    _scan_ods(trimmed, check, strays=False)
+    if check.largest > MAX_CELLS:  # something still reaches far: as it was, too large
+        for scan in package.sheets.values():
+            scan.stray_count, scan.strays, scan.stray_rows = 0, [], ()
+        package.largest = max(package.largest, check.largest)
+        return None
+    return trimmed
+
+
+def _ods_strays(scan: SheetScan, box: list[int], outside: list, content: bytes) -> list[tuple[int, int, bytes]]:
+    """The stray values of one table (see ``_leave_out_strays``) as edits making each an empty cell;
+    the scan gets their count, names and rows, and the extent of the rest."""
+    row_spans = sorted([(1, box[0])] + [(r0, r1) for r0, r1, _, _, _ in outside])
+    last_row = _reach(row_spans, SMALL_ROWS, STRAY_ROW_GAP)
+    col_spans = sorted([(1, box[1])] + [(c0, c1) for r0, _, c0, c1, _ in outside if r0 <= last_row])
+    last_col = _reach(col_spans, SMALL_COLS, STRAY_COL_GAP)
+    stray = [item for item in outside if item[0] > last_row or item[2] > last_col]
+    kept = [item for item in outside if not (item[0] > last_row or item[2] > last_col)]
+    region = (max([box[0]] + [i[1] for i in kept]) or 1, max([box[1]] + [i[3] for i in kept]) or 1)
+    count = sum((r1 - r0 + 1) * (c1 - c0 + 1) for r0, r1, c0, c1, _ in stray)
+    if not stray or region[0] * region[1] > MAX_CELLS or count > MAX_STRAYS:
+        return []
+    edits, named = [], []
+    stray.sort(key=lambda item: (item[0], item[2]))
+    rows: set[int] = set()
+    for r0, r1, c0, c1, m in stray:
+        tag = m.group(2)
+        finish = m.end() if m.group(4) else content.find(b"</table:" + tag + b">", m.end())
+        if finish < 0:
+            return []
+        inner = content[m.end():finish]
+        finish += 0 if m.group(4) else len(tag) + 9
+        edits.append((m.start(), finish, b'<table:table-cell table:number-columns-repeated="%d"/>' % (c1 - c0 + 1)))
+        rows.update(range(r0, r1 + 1) if r1 - r0 < 10_000 else (r0, r1))
+        if len(named) < STRAYS_KEPT:
+            text = _unescape(re.sub(rb"<[^>]*>", b"", inner).decode("utf-8", "replace")).strip()
+            if not text:
+                values = dict(ODS_ATTR.findall(m.group(3)))
+                text = next((values[k].decode("utf-8", "replace") for k in (b"office:value", b"office:date-value",
+                             b"office:time-value", b"office:boolean-value", b"office:string-value") if k in values), "")
+            named.append((r0, c0, text))
+    scan.stray_count, scan.strays = count, named
+    scan.uncached = {(r, c) for r, c in scan.uncached if r <= region[0] and c <= region[1]}
+    scan.stray_rows = tuple(sorted(rows))
+    scan.region = region
+    scan.rows, scan.cols = region
+    return edits
 
 
 def _int(value: bytes | None) -> int:
