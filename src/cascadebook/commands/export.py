@@ -17,11 +17,14 @@ def export(master: str, outdir: str, spec_path: str) -> None:
     from ..export import export_master
     from ..master_read import MasterError
     from ..spec import SpecError, load_spec
+    from . import UserError, check_outputs, output_errors
 
+    check_outputs(folders=[outdir])
     try:
-        paths = export_master(master, outdir, load_spec(spec_path))
+        with output_errors():
+            paths = export_master(master, outdir, load_spec(spec_path))
     except (MasterError, SpecError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise UserError(str(exc)) from None
     for path in paths:
         click.echo(f"wrote {path}")
 
