@@ -56,13 +56,13 @@ def check_outputs(files=(), *, folders=(), suffixes=None, what: str = "output") 
 
 
 STDOUT = "-"
-JSON_HELP = "FILE (.json), or - (the default when FILE is left out) for standard output"
 
 
 def json_option(what: str):
     """``--json FILE`` writes to FILE, ``--json -`` or a bare ``--json`` to standard output."""
     return click.option("--json", "json_out", is_flag=False, flag_value=STDOUT, default=None, metavar="FILE|-",
-                        help=f"Write {what} as JSON to {JSON_HELP}.")
+                        help=f"Write {what} as JSON to FILE (.json), or to standard output (instead of the table) "
+                             "with - or a bare --json.")
 
 
 def check_json_output(json_out: str | None) -> None:

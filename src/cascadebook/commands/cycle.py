@@ -80,7 +80,7 @@ def checkin(master: str, strategy_path: str, period: str, outbox: str, departmen
 @click.command(help=DIFF_HELP)
 @click.argument("old_master", type=click.Path(exists=True))
 @click.argument("new_master", type=click.Path(exists=True))
-@json_option("the diff (for automation) instead of tables,")
+@json_option("the diff (for automation)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Also write the diff as a workbook (an Excel workbook: the name must end in .xlsx).")
 @click.option("--spec", "spec_path", default="department", show_default=True,

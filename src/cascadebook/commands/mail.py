@@ -147,6 +147,7 @@ def send(strategy, outbox, sender, cc, reply_to, template, departments, eml_dir,
             return
         if not smtp_host:
             raise click.UsageError("give --smtp-host (or CASCADEBOOK_SMTP_HOST) to send, or --eml DIR for drafts")
+        check_outputs([log.path], what="send log")  # a message sent but not logged would be sent twice
         todo = plan_state(planned, log, resend=resend)
         password = ""
         if user and todo.pending:
@@ -228,7 +229,7 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
 @click.command()
 @click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
-@json_option("the status (instead of the table)")
+@json_option("the status")
 @click.option("--remind", "remind_dir", type=click.Path(file_okay=False),
               help="Write a reminder .eml for each department without a usable return into this folder.")
 @click.option("--outbox", type=click.Path(exists=True, file_okay=False),
