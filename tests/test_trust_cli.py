@@ -415,3 +415,19 @@ def test_all_or_nothing_writes_every_output_at_the_end_or_none(tmp_path):
         write_text_atomic(tmp_path / "sub" / "b.txt", "new b")
     assert (tmp_path / "a.txt").read_text() == "new a" and (tmp_path / "sub" / "b.txt").read_text() == "new b"
     assert listing(tmp_path) == ["a.txt", "sub"] and listing(tmp_path / "sub") == ["b.txt"]
+
+
+def test_feedback_with_a_copy_open_in_excel_changes_no_copy_and_no_reply(tmp_path, monkeypatch):
+    strategy, returned = ROOT / "samples" / "strategy.yaml", ROOT / "samples" / "returned"
+    out = tmp_path / "feedback"
+    first = run("feedback", strategy, returned, "-o", out)
+    assert first.exit_code == 0, first.output
+    before = {p.name: (p.stat().st_ino, p.read_bytes()) for p in out.iterdir()}
+    assert sorted(before) == ["FY2027_OPS - to fix.eml", "FY2027_OPS - to fix.xlsx"]
+    # the reply is put in place after the copy: when it cannot be, the new copy is taken back
+    refused = excel_holds(monkeypatch, out / "FY2027_OPS - to fix.eml", from_start=False)
+    result = run("feedback", strategy, returned, "-o", out)
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert "FY2027_OPS - to fix.eml" in line and refused == ["replace FY2027_OPS - to fix.eml"]
+    assert {p.name: (p.stat().st_ino, p.read_bytes()) for p in out.iterdir()} == before

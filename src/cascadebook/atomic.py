@@ -175,7 +175,7 @@ def all_or_nothing() -> Iterator[None]:
     """Every output written inside the block appears at its end, all of them or none.
 
     Inside, ``atomic_path`` leaves its temporary file for the block's end instead of renaming it
-    at once (so code inside the block must not read back what it wrote). On an exception, or
+    at once (code inside the block reads back what it wrote through ``staged(target)``). On an exception, or
     when one output cannot be put in place, no target is changed. Nested blocks join the outer one.
     """
     if _BATCH.get() is not None:
@@ -191,6 +191,17 @@ def all_or_nothing() -> Iterator[None]:
     finally:
         _BATCH.reset(token)
     batch.commit()
+
+
+def staged(target: str | Path) -> Path:
+    """Where ``target``'s content is now: inside ``all_or_nothing``, the temporary file that will
+    become ``target`` at the block's end (if it was written in the block); else ``target`` itself."""
+    batch = _BATCH.get()
+    if batch is not None:
+        pending = batch.pending.get(Path(os.path.abspath(target)))
+        if pending is not None:
+            return pending
+    return Path(target)
 
 
 @contextlib.contextmanager
