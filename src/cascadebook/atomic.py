@@ -94,6 +94,7 @@ def check_writable(paths: Iterable[str | Path] | str | Path, *, suffixes: Iterab
     if isinstance(paths, (str, Path)):
         paths = [paths]
     allowed = tuple(s.lower() for s in suffixes) if suffixes else ()
+    folders: set[Path] = set()
     for path in paths:
         path = Path(path)
         if allowed and path.suffix.lower() not in allowed:
@@ -104,7 +105,9 @@ def check_writable(paths: Iterable[str | Path] | str | Path, *, suffixes: Iterab
         blocker = _first_existing(path.parent)
         if not blocker.is_dir():
             raise OutputError(f"cannot write {path}: {blocker} is a file, not a folder; choose another place")
-        check_folder(path.parent)
+        if path.parent not in folders:  # one probe per folder, not per template
+            check_folder(path.parent)
+            folders.add(path.parent)
         if path.exists():
             try:
                 with open(path, "r+b"):
