@@ -345,7 +345,7 @@ def test_checkin_command_errors(cycle, tmp_path):
     bad = run("checkin", cycle.master1, "-s", cycle.strategy_path, "-p", "Q7", "-o", tmp_path)
     assert bad.exit_code == 2 and "not a period of FY2027" in bad.output
     bad = run("checkin", cycle.strategy_path, "-s", cycle.strategy_path, "-p", "Q1", "-o", tmp_path)
-    assert bad.exit_code == 2 and "strategy.yaml: not a cascadebook export" in bad.output  # a .yaml is read as an export
+    assert bad.exit_code == 2 and "strategy.yaml is a strategy, not a master" in bad.output  # a .yaml is read as an export
     one = run("checkin", cycle.master1, "-s", cycle.strategy_path, "-p", "Q3", "-o", tmp_path, "--department", "sal")
     assert one.exit_code == 0 and [p.name for p in tmp_path.iterdir()] == ["FY2027_SAL_Q3_checkin.xlsx"]
 

@@ -73,4 +73,4 @@ def test_cli_export_then_generate_from_the_export(tmp_path, strategy_path):
 def test_export_of_something_else_is_a_one_line_error(tmp_path):
     (tmp_path / "x.xlsx").write_bytes(b"junk")
     result = CliRunner().invoke(cli, ["export", str(tmp_path / "x.xlsx"), "-o", str(tmp_path / "o")])
-    assert result.exit_code == 1 and result.output.startswith("Error: x.xlsx: cannot read the workbook")
+    assert result.exit_code == 2 and result.output.startswith("Error: x.xlsx: cannot read the workbook")

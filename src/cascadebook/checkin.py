@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .atomic import atomic_path
+from .atomic import all_or_nothing, atomic_path, check_folder, check_writable
 from .cells import row_ranges
 from .findings import Finding, Severity
 from .kinds import CHECKIN
@@ -368,12 +368,14 @@ def generate_checkins(strategy: Strategy, master: MasterData, outbox: str | Path
     with_plan = {c.casefold() for c in master.departments()}
     stamp = generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     outbox = Path(outbox)
-    return [
-        write_checkin(strategy, d, period, outbox / checkin_filename(strategy.cycle, d.code, period), master=master,
-                      spec=spec, key=key, generated_at=stamp)
-        for d in sorted(strategy.departments, key=lambda d: d.code)
-        if d.code.casefold() in with_plan and (wanted is None or d.code.casefold() in wanted)
-    ]
+    chosen = [d for d in sorted(strategy.departments, key=lambda d: d.code)
+              if d.code.casefold() in with_plan and (wanted is None or d.code.casefold() in wanted)]
+    targets = [outbox / checkin_filename(strategy.cycle, d.code, period) for d in chosen]
+    check_folder(outbox)
+    check_writable(targets)
+    with all_or_nothing():  # all the check-ins appear together, or none (atomic.OutputError)
+        return [write_checkin(strategy, d, period, target, master=master, spec=spec, key=key, generated_at=stamp)
+                for d, target in zip(chosen, targets)]
 
 
 # ---------------------------------------------------------------------------------------------- reconciling

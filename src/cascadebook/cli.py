@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .commands import SPEC_HELP, load_strategy_or_exit, resolve_spec_or_exit
+from .commands import (SPEC_HELP, STDOUT, check_json_output, check_outputs, emit_json, load_strategy_or_exit,
+                       output_errors, resolve_spec_or_exit)
 
 WORKFLOW = """Cascade a strategy into department workbooks and reconcile what comes back.
 
@@ -20,7 +21,8 @@ WORKFLOW = """Cascade a strategy into department workbooks and reconcile what co
      validates every workbook and writes the master goal hierarchy
 
 Exit status of reconcile: 0 no errors, 1 errors found (the master is still written),
-2 the invocation or the strategy cannot be used.
+2 the invocation or the strategy cannot be used, or an output cannot be written (e.g. the
+master is open in Excel: nothing is changed then).
 """
 
 
@@ -44,20 +46,23 @@ def init(directory: str) -> None:
     (no --spec needed)."""
     from importlib import resources
 
+    from .atomic import all_or_nothing, write_text_atomic
+
     target = Path(directory)
-    target.mkdir(parents=True, exist_ok=True)
+    check_outputs(folders=[target])
     specs = resources.files("cascadebook.workbook_templates")
     written = []
     files = [("strategy.yaml", "sample_strategy.yaml"), ("department.yaml", "department.yaml"),
              *[(n, n) for n in ("email_request.txt", "email_reminder.txt", "email_feedback.txt")]]
-    for name, bundled in files:
-        source = specs.joinpath(bundled)
-        path = target / name
-        if path.exists():
-            click.echo(f"kept existing {path}")
-            continue
-        path.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
-        written.append(path)
+    with output_errors(), all_or_nothing():  # the cycle's files appear together, or none
+        for name, bundled in files:
+            source = specs.joinpath(bundled)
+            path = target / name
+            if path.exists():
+                click.echo(f"kept existing {path}")
+                continue
+            write_text_atomic(path, source.read_text(encoding="utf-8"))
+            written.append(path)
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"next: edit {target / 'strategy.yaml'}, then: cascadebook generate {target / 'strategy.yaml'} "
@@ -73,8 +78,9 @@ def init(directory: str) -> None:
 @click.option("--from", "from_master", type=click.Path(exists=True), metavar="MASTER",
               help="Next cycle: prefill each department's template with its initiatives and KPIs from MASTER "
                    "(a master workbook or a `cascadebook export` folder).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path: str | None,
-             from_master: str | None) -> None:
+             from_master: str | None, quiet: bool = False) -> None:
     """Write one template workbook per department of STRATEGY into OUTBOX.
 
     Templates are signed with the key in .cascadebook-key beside STRATEGY (created on first use;
@@ -88,12 +94,14 @@ def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path
 
     loaded = load_strategy_or_exit(strategy)
     spec = resolve_spec_or_exit(spec_path, loaded)
+    check_outputs(folders=[outbox])
     try:
         from .master_read import MasterError, prefill_rows, read_master
 
         prefill = prefill_rows(read_master(from_master, spec), spec) if from_master else None
-        paths = generate_templates(loaded, outbox, spec=spec, departments=departments or None,
-                                   key=load_key(strategy, create=True), prefill=prefill)
+        with output_errors(), _progress_bar("writing templates", quiet) as progress:
+            paths = generate_templates(loaded, outbox, spec=spec, departments=departments or None,
+                                       key=load_key(strategy, create=True), prefill=prefill, progress=progress)
     except (KeyError, SpecError, MasterError) as exc:
         raise click.UsageError(str(exc).strip("'\"")) from None
     for path in paths:
@@ -104,20 +112,32 @@ def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path
 @cli.command()
 @click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("-o", "--master", required=True, type=click.Path(dir_okay=False), help="Master workbook to write.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the findings as JSON.")
+@click.option("-o", "--master", required=True, type=click.Path(dir_okay=False),
+              help="Master workbook to write (an Excel workbook: the name must end in .xlsx).")
+@click.option("--json", "json_path", is_flag=False, flag_value=STDOUT, default=None, metavar="FILE|-",
+              help="Also write the findings as JSON to FILE (.json), or to standard output with - "
+                   "(everything else then goes to standard error).")
 @click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel readers [default: cores].")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table (errors are still listed).")
+@click.option("-v", "--verbose", is_flag=True, help="List the warnings too, not only the errors.")
 def reconcile(strategy: str, inputs: tuple[str, ...], master: str, json_path: str | None, spec_path: str | None,
-              jobs: int | None, quiet: bool) -> None:
-    """Read returned workbooks (files or folders) in INPUTS, validate them and write the MASTER workbook."""
-    from .atomic import write_text_atomic
+              jobs: int | None, quiet: bool, verbose: bool = False) -> None:
+    """Read returned workbooks (files or folders) in INPUTS, validate them and write the MASTER workbook.
+
+    Errors are listed one per line (file: Sheet!Cell: severity code: message), with -v the
+    warnings too; all findings are in the master's Findings sheet. The master and the JSON report
+    are checked before the workbooks are read and replaced together: if one cannot be written
+    (a master open in Excel), neither is changed and the exit status is 2.
+    """
+    from .atomic import all_or_nothing, write_text_atomic
     from .master import write_master
     from .reconcile import reconcile as run
     from .signing import load_key
 
     loaded = load_strategy_or_exit(strategy)
+    check_outputs([master], suffixes=(".xlsx",), what="master workbook")
+    check_json_output(json_path)
     spec = resolve_spec_or_exit(spec_path, loaded)
     console = _console()
     if quiet:
@@ -129,19 +149,59 @@ def reconcile(strategy: str, inputs: tuple[str, ...], master: str, json_path: st
             task = bar.add_task("reading workbooks", total=None)
             result = run(loaded, inputs, spec=spec, key=load_key(strategy), jobs=jobs,
                          progress=lambda done, total, name: bar.update(task, completed=done, total=total))
-    write_master(result, master)
-    if json_path:
-        write_text_atomic(json_path, json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+    with output_errors(), all_or_nothing():  # the master and the report: both new, or both as they were
+        write_master(result, master)
+        if json_path and json_path != STDOUT:
+            write_text_atomic(json_path, json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+    if json_path == STDOUT:
+        emit_json(result.to_dict(), STDOUT)
     if not quiet:
         _print_summary(console, result)
-    click.echo(f"wrote {master}" + (f" and {json_path}" if json_path else ""))
+    _print_findings(result, verbose)
+    written = f" and {json_path}" if json_path and json_path != STDOUT else ""
+    click.echo(f"wrote {master}{written}", err=json_path == STDOUT)
     sys.exit(result.exit_code)
+
+
+def _print_findings(result, verbose: bool) -> None:
+    """The errors (with -v the warnings too) one per line on standard error, as a linter prints them."""
+    from .findings import Severity, finding_lines
+
+    severities = (Severity.ERROR, Severity.WARNING) if verbose else (Severity.ERROR,)
+    for line in finding_lines(result.findings, severities):
+        click.echo(line, err=True)
+
+
+class _progress_bar:
+    """A rich progress bar on standard error, or nothing with --quiet; yields the library's callback."""
+
+    def __init__(self, what: str, quiet: bool) -> None:
+        self.what, self.quiet, self.bar = what, quiet, None
+
+    def __enter__(self):
+        if self.quiet:
+            return None
+        from rich.progress import Progress
+
+        self.bar = Progress(console=_console(), transient=True)
+        self.bar.__enter__()
+        task = self.bar.add_task(self.what, total=None)
+        return lambda done, total, name: self.bar.update(task, completed=done, total=total)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
 
 
 def _print_summary(console, result) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{result.strategy.cycle}: {len(result.sources)} file(s) read", title_justify="left")
+    skipped = sum(1 for s in result.sources if s.status == "skipped")
+    title = f"{result.strategy.cycle}: {len(result.sources) - skipped} workbook(s) read"
+    if skipped:
+        title += f", {skipped} other file(s) skipped"
+    table = Table(title=title, title_justify="left")
     for column in ("Department", "Status", *[s.title for s in result.spec.sheets], "Errors", "Warnings"):
         table.add_column(column)
     for code, counts in result.department_counts().items():  # the numbers of the JSON report and the Summary

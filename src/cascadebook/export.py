@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .atomic import write_text_atomic
+from .atomic import all_or_nothing, check_writable, write_text_atomic
 from .commitments import UNALIGNED
 from .kinds import EXPORT
 from .master import COMMITMENT_HEADERS, COMMITMENTS_SHEET
@@ -71,6 +71,8 @@ def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None
 
     spec = spec or load_spec("department")
     master_path, outdir = Path(master_path), Path(outdir)
+    written = [outdir / HIERARCHY_FILE, *[outdir / f"{sheet.key}.csv" for sheet in spec.sheets]]
+    check_writable(written)  # before reading: a CSV open in Excel is said at once
     data = read_master(master_path, spec)
     initiatives_sheet, kpis_sheet = spec.sheet("initiatives"), spec.sheet("kpis")
     kpis_by_initiative: dict[tuple[str, str], list[dict]] = {}
@@ -112,15 +114,14 @@ def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None
              **{k: _plain(v) for k, v in c.values.items() if v is not None},
              **({"progress": round(c.progress, 6)} if c.progress is not None else {})}
             for c in sorted(data.checkins, key=lambda c: (c.department, c.period, c.sheet, c.id))]
-    written = [outdir / HIERARCHY_FILE]
-    write_text_atomic(written[0], yaml.safe_dump(tree, sort_keys=False, allow_unicode=True, width=100))
-    for sheet in spec.sheets:
-        records = sorted(data.records.get(sheet.key, ()), key=lambda r: (r.department, r.id))
-        frame = pd.DataFrame([[r.department, *[_plain(r.values.get(c.key)) for c in sheet.columns]] for r in records],
-                             columns=["department", *[c.key for c in sheet.columns]], dtype=object)
-        path = outdir / f"{sheet.key}.csv"
-        write_text_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
-        written.append(path)
+    with all_or_nothing():  # the YAML and the CSVs are replaced together, or not at all
+        write_text_atomic(written[0], yaml.safe_dump(tree, sort_keys=False, allow_unicode=True, width=100))
+        for sheet, path in zip(spec.sheets, written[1:]):
+            records = sorted(data.records.get(sheet.key, ()), key=lambda r: (r.department, r.id))
+            frame = pd.DataFrame([[r.department, *[_plain(r.values.get(c.key)) for c in sheet.columns]]
+                                  for r in records], columns=["department", *[c.key for c in sheet.columns]],
+                                 dtype=object)
+            write_text_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
     return written
 
 
@@ -133,8 +134,16 @@ def read_export(path: str | Path, spec: Spec | None = None) -> MasterData:
         tree = yaml.safe_load(yaml_path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise MasterError(f"{yaml_path.name}: cannot read the export ({exc})") from None
-    if tree.get("format") != FORMAT:
-        raise MasterError(f"{yaml_path.name}: not a cascadebook export (format {tree.get('format')!r})")
+    found = tree.get("format") if isinstance(tree, dict) else None
+    if found is None and isinstance(tree, dict) and "departments" in tree and "objectives" in tree:
+        raise MasterError(f"{yaml_path.name} is a strategy, not a master: give the master workbook written by "
+                          "reconcile (e.g. master.xlsx) or a folder written by cascadebook export")
+    if found is None:
+        raise MasterError(f"{yaml_path.name} is not a master workbook or a cascadebook export (it has no "
+                          f"'format: {FORMAT}' line); give the master written by reconcile (e.g. master.xlsx) "
+                          "or a folder written by cascadebook export")
+    if found != FORMAT:
+        raise MasterError(f"{yaml_path.name}: export format {found!r} is not one this version reads ({FORMAT})")
     records: dict[str, list[Record]] = {s.key: [] for s in spec.sheets}
     initiatives = [i for o in tree.get("objectives", []) for i in o.get("initiatives", [])]
     initiatives += tree.get("unaligned_initiatives", [])

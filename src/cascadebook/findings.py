@@ -261,3 +261,23 @@ def catalogue_markdown() -> str:
     for rule in CATALOGUE.values():
         lines.append(f"| `{rule.code}` | {rule.severity.value} | {rule.scope} | {rule.title} | {rule.hint} |")
     return "\n".join(lines)
+
+
+MORE_IN_MASTER = "see the master's Findings sheet"
+
+
+def format_finding_line(f: Finding) -> str:
+    """One finding as a linter prints it: ``file: Sheet!Cell: severity code: message``."""
+    where = f.where or (f"department {f.department}" if f.department else "cycle")
+    return f"{where}: {f.severity.value} {f.code}: {f.message}"
+
+
+def finding_lines(findings, severities=(Severity.ERROR,), cap: int | None = 50, more: str = MORE_IN_MASTER) -> list[str]:
+    """The findings of ``severities`` as lines, errors first, grouped by department, file and sheet, in cell
+    order; past ``cap`` lines one more line says how many were left out and where to see them."""
+    wanted = {Severity(s) for s in severities}
+    chosen = sorted((f for f in findings if f.severity in wanted), key=Finding.sort_key)
+    lines = [format_finding_line(f) for f in (chosen if cap is None else chosen[:cap])]
+    if cap is not None and len(chosen) > cap:
+        lines.append(f"… and {len(chosen) - cap} more ({more})")
+    return lines

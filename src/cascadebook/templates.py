@@ -10,12 +10,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from .atomic import atomic_path
+from .atomic import all_or_nothing, atomic_path, check_folder, check_writable
 from .cells import column_letter, quote_sheet
 from .findings import CATALOGUE
 from .kinds import PLAN
@@ -518,11 +518,16 @@ def _metadata_sheet(book, meta: Metadata) -> None:
 
 def generate(strategy: Strategy, outbox: str | Path, *, spec: Spec | None = None,
              departments: Iterable[str] | None = None, key: bytes | None = None,
-             generated_at: str | None = None, prefill: dict | None = None) -> list[Path]:
+             generated_at: str | None = None, prefill: dict | None = None,
+             progress: Callable[[int, int, str], None] | None = None) -> list[Path]:
     """Write one template per department (or per code in ``departments``) into ``outbox``.
 
     ``prefill``: department code -> sheet key -> rows (``master_read.prefill_rows``), for ``--from``.
     Without ``spec``, the strategy's own (``spec.resolve_spec``: its ``spec:``, else department.yaml beside it).
+    ``progress(done, total, code)`` is called after each template. The outbox is checked before the
+    first template is made, and the templates appear together or not at all (``atomic.all_or_nothing``):
+    a template that cannot be replaced (open in Excel) raises ``atomic.OutputError`` and leaves the
+    outbox as it was.
     """
     spec = spec or resolve_spec(None, strategy)
     wanted = {c.casefold() for c in departments} if departments else None
@@ -533,8 +538,15 @@ def generate(strategy: Strategy, outbox: str | Path, *, spec: Spec | None = None
             raise KeyError(f"unknown department code(s): {', '.join(sorted(unknown))}")
     stamp = generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     outbox = Path(outbox)
-    return [
-        write_template(strategy, d, outbox / template_filename(strategy.cycle, d.code), spec=spec, key=key,
-                       generated_at=stamp, prefill=(prefill or {}).get(d.code))
-        for d in sorted(chosen, key=lambda d: d.code)
-    ]
+    chosen = sorted(chosen, key=lambda d: d.code)
+    targets = [outbox / template_filename(strategy.cycle, d.code) for d in chosen]
+    check_folder(outbox)
+    check_writable(targets)
+    written = []
+    with all_or_nothing():
+        for d, target in zip(chosen, targets):
+            written.append(write_template(strategy, d, target, spec=spec, key=key, generated_at=stamp,
+                                          prefill=(prefill or {}).get(d.code)))
+            if progress is not None:
+                progress(len(written), len(chosen), d.code)
+    return written

@@ -35,3 +35,64 @@ def resolve_spec_or_exit(spec_path: str | None, strategy=None):
         return resolve_spec(spec_path, strategy)
     except SpecError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+class UserError(click.ClickException):
+    """Something the user can fix (an output that cannot be written, a file that is not a master):
+    one line saying what, where and what to do; exit status 2, no usage text."""
+
+    exit_code = 2
+
+
+class output_errors:
+    """Turn the library's ``OutputError`` into a one-line error with exit status 2 (never a traceback)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        from ..atomic import OutputError
+
+        if isinstance(exc, OutputError):
+            raise UserError(str(exc)) from None
+        return False
+
+
+def check_outputs(files=(), *, folders=(), suffixes=None, what: str = "output") -> None:
+    """Check outputs before the work: each file can be written (and ends in one of ``suffixes``), each
+    folder exists or can be made; exit 2 with one line otherwise. ``None`` and ``"-"`` are skipped."""
+    from ..atomic import check_folder, check_writable
+
+    with output_errors():
+        for folder in folders:
+            if folder:
+                check_folder(folder)
+        check_writable([f for f in files if f and f != STDOUT], suffixes=suffixes, what=what)
+
+
+STDOUT = "-"
+
+
+def json_option(what: str):
+    """``--json FILE`` writes to FILE, ``--json -`` or a bare ``--json`` to standard output."""
+    return click.option("--json", "json_out", is_flag=False, flag_value=STDOUT, default=None, metavar="FILE|-",
+                        help=f"Write {what} as JSON to FILE (.json), or to standard output (instead of the table) "
+                             "with - or a bare --json.")
+
+
+def check_json_output(json_out: str | None) -> None:
+    check_outputs([json_out], suffixes=(".json",), what="JSON report")
+
+
+def emit_json(data, json_out: str) -> None:
+    """The JSON report to standard output (``-``) or, atomically, to a file."""
+    import json
+
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    if json_out == STDOUT:
+        click.echo(text, nl=False)
+        return
+    from ..atomic import write_text_atomic
+
+    with output_errors():
+        write_text_atomic(json_out, text)

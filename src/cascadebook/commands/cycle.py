@@ -1,10 +1,11 @@
 """The quarterly rhythm: ``checkin`` (progress workbooks from the master) and ``diff`` (cycle over cycle)."""
 from __future__ import annotations
 
-import json
 import sys
 
 import click
+
+from . import json_option
 
 CHECKIN_HELP = """Write one check-in workbook per department for PERIOD, from the MASTER workbook.
 
@@ -31,8 +32,9 @@ period), re-owned (owner, team or department) and re-aligned (objective or initi
 objectives whose contributing departments changed. Ids carry over when the new cycle's templates
 were made with `generate --from OLD_MASTER`.
 
-Prints tables; --json prints the diff as JSON instead; -o also writes it as a workbook.
-Exit status 0, or 2 when a master cannot be read.
+Prints tables; --json (or --json -) prints the diff as JSON instead, --json FILE writes it to
+FILE; -o also writes it as a workbook (.xlsx). Exit status 0, or 2 when a master cannot be read
+or an output cannot be written.
 """
 
 
@@ -49,7 +51,7 @@ Exit status 0, or 2 when a master cannot be read.
 def checkin(master: str, strategy_path: str, period: str, outbox: str, departments: tuple[str, ...],
             spec_path: str | None) -> None:
     from ..checkin import generate_checkins
-    from . import load_strategy_or_exit, resolve_spec_or_exit
+    from . import check_outputs, load_strategy_or_exit, output_errors, resolve_spec_or_exit
     from ..master_read import MasterError, read_master
     from ..signing import load_key
     from ..values import parse_value
@@ -60,10 +62,12 @@ def checkin(master: str, strategy_path: str, period: str, outbox: str, departmen
     if not parsed.ok:
         raise click.BadParameter(f"{period!r} is not a period of {strategy.cycle} ({', '.join(strategy.periods)})",
                                  param_hint="--period")
+    check_outputs(folders=[outbox])
     try:
-        data = read_master(master, spec)
-        paths = generate_checkins(strategy, data, outbox, parsed.value, departments=departments or None,
-                                  key=load_key(strategy_path, create=True))
+        with output_errors():
+            data = read_master(master, spec)
+            paths = generate_checkins(strategy, data, outbox, parsed.value, departments=departments or None,
+                                      key=load_key(strategy_path, create=True))
     except MasterError as exc:
         raise click.UsageError(str(exc)) from None
     except KeyError as exc:
@@ -81,31 +85,41 @@ def checkin(master: str, strategy_path: str, period: str, outbox: str, departmen
 @click.command(help=DIFF_HELP)
 @click.argument("old_master", type=click.Path(exists=True))
 @click.argument("new_master", type=click.Path(exists=True))
-@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON (for automation) instead of tables.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the diff as a workbook (.xlsx).")
+@json_option("the diff (for automation)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Also write the diff as a workbook (an Excel workbook: the name must end in .xlsx).")
 @click.option("--spec", "spec_path", default=None,
               help="Template spec the masters were written with: a bundled name or a YAML file [default: "
                    "department.yaml beside NEW_MASTER, else the bundled department spec].")
-def diff(old_master: str, new_master: str, as_json: bool, output: str | None, spec_path: str | None) -> None:
+def diff(old_master: str, new_master: str, json_out: str | None, output: str | None, spec_path: str | None) -> None:
     from rich.console import Console
+
+    from ..atomic import all_or_nothing
+    from . import STDOUT, check_json_output, check_outputs, emit_json, output_errors
 
     from ..diff import diff_masters, print_diff, write_diff_workbook
     from ..master_read import MasterError, read_master
     from ..spec import SpecError, resolve_spec
 
+    check_outputs([output], suffixes=(".xlsx",), what="diff workbook")
+    check_json_output(json_out)
     try:
         spec = resolve_spec(spec_path, new_master)
         result = diff_masters(read_master(old_master, spec), read_master(new_master, spec), spec)
     except (MasterError, SpecError) as exc:
         raise click.UsageError(str(exc)) from None
-    if output:
-        write_diff_workbook(result, output, spec)
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    with output_errors(), all_or_nothing():  # the workbook and the JSON file: both new, or both as they were
+        if output:
+            write_diff_workbook(result, output, spec)
+        if json_out and json_out != STDOUT:
+            emit_json(result.to_dict(), json_out)
+    if json_out == STDOUT:
+        emit_json(result.to_dict(), STDOUT)
     else:
         print_diff(result, Console(file=sys.stdout, highlight=False, width=max(120, Console().width)), spec)
-    if output:
-        click.echo(f"wrote {output}", err=as_json)
+    for path in (output, json_out if json_out != STDOUT else None):
+        if path:
+            click.echo(f"wrote {path}", err=json_out == STDOUT)
 
 
 COMMANDS = [checkin, diff]

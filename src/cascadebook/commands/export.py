@@ -18,11 +18,14 @@ def export(master: str, outdir: str, spec_path: str | None) -> None:
     from ..export import export_master
     from ..master_read import MasterError
     from ..spec import SpecError, resolve_spec
+    from . import UserError, check_outputs, output_errors
 
+    check_outputs(folders=[outdir])
     try:
-        paths = export_master(master, outdir, resolve_spec(spec_path, master))
+        with output_errors():
+            paths = export_master(master, outdir, resolve_spec(spec_path, master))
     except (MasterError, SpecError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise UserError(str(exc)) from None
     for path in paths:
         click.echo(f"wrote {path}")
 

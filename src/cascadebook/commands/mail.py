@@ -10,7 +10,8 @@ import sys
 
 import click
 
-from . import SPEC_HELP, load_strategy_or_exit, resolve_spec_or_exit
+from . import (SPEC_HELP, STDOUT, UserError, check_json_output, check_outputs, emit_json, json_option,
+               load_strategy_or_exit, resolve_spec_or_exit)
 
 PASSWORD_ENV = "CASCADEBOOK_SMTP_PASSWORD"
 
@@ -32,8 +33,11 @@ class _Errors:
         return self
 
     def __exit__(self, kind, exc, tb):
+        from ..atomic import OutputError
         from ..mail.common import MailError
 
+        if isinstance(exc, OutputError):  # an output that cannot be written: exit 2, nothing half-written
+            raise UserError(str(exc)) from None
         if exc is not None and isinstance(exc, MailError):
             raise click.ClickException(str(exc)) from None
         if exc is not None and isinstance(exc, OSError) and not isinstance(exc, (BlockingIOError,)):
@@ -105,6 +109,8 @@ def send(strategy, outbox, sender, cc, reply_to, template, departments, eml_dir,
 
     loaded = load_strategy_or_exit(strategy)
     spec = _spec(spec_path, loaded)
+    if eml_dir and not dry_run:
+        check_outputs(folders=[eml_dir])
     with _Errors():
         settings = _settings(loaded, strategy, sender, cc, reply_to)
         planned = plan_requests(loaded, outbox, settings, spec=spec, key=load_key(strategy),
@@ -115,7 +121,11 @@ def send(strategy, outbox, sender, cc, reply_to, template, departments, eml_dir,
                     click.echo(f"would write {Path(eml_dir) / item.eml_name}: to {', '.join(item.recipients)}: "
                                f"{item.subject}")
                 return
-            for path in write_drafts(planned, eml_dir):
+            from ..atomic import all_or_nothing
+
+            with all_or_nothing():  # every draft, or none
+                drafts = write_drafts(planned, eml_dir)
+            for path in drafts:
                 click.echo(f"wrote {path}")
             click.echo(f"{len(planned)} draft(s) in {eml_dir}: open each and press Send")
             return
@@ -133,6 +143,7 @@ def send(strategy, outbox, sender, cc, reply_to, template, departments, eml_dir,
             return
         if not smtp_host:
             raise click.UsageError("give --smtp-host (or CASCADEBOOK_SMTP_HOST) to send, or --eml DIR for drafts")
+        check_outputs([log.path], what="send log")  # a message sent but not logged would be sent twice
         todo = plan_state(planned, log, resend=resend)
         password = ""
         if user and todo.pending:
@@ -190,6 +201,7 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
 
     strategy = load_strategy_or_exit(strategy_path) if strategy_path else None
     spec = _spec(spec_path, strategy)
+    check_outputs(folders=[folder])
     with _Errors():
         result = run(sources, folder, strategy=strategy, spec=spec)
     if as_json:
@@ -213,7 +225,7 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
 @click.command()
 @click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@json_option("the status")
 @click.option("--remind", "remind_dir", type=click.Path(file_okay=False),
               help="Write a reminder .eml for each department without a usable return into this folder.")
 @click.option("--outbox", type=click.Path(exists=True, file_okay=False),
@@ -221,7 +233,7 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge lateness as of this date [default: today].")
 @_with(_addressing)
 @click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
-def status(strategy, inputs, as_json, remind_dir, outbox, today, sender, cc, reply_to, template, spec_path):
+def status(strategy, inputs, json_out, remind_dir, outbox, today, sender, cc, reply_to, template, spec_path):
     """Who has returned, who is late, who returned with errors.
 
     INPUTS are what reconcile reads: workbooks, folders, and the mail sources collect reads.
@@ -232,9 +244,14 @@ def status(strategy, inputs, as_json, remind_dir, outbox, today, sender, cc, rep
     from ..mail.status import department_status, write_reminders
     from ..signing import load_key
 
+    from ..atomic import all_or_nothing
+
     loaded = load_strategy_or_exit(strategy)
     spec = _spec(spec_path, loaded)
     key = load_key(strategy)
+    check_outputs(folders=[remind_dir])
+    check_json_output(json_out)
+    as_json = json_out == STDOUT
     with _Errors():
         settings = _settings(loaded, strategy, sender, cc, reply_to) if remind_dir else None
         if remind_dir:  # check the message template before the slow part
@@ -243,14 +260,19 @@ def status(strategy, inputs, as_json, remind_dir, outbox, today, sender, cc, rep
                                    jobs=None)
     if not as_json:
         _status_table(report)
-    with _Errors():
+    with _Errors(), all_or_nothing():  # the reminders and the JSON file: all new, or all as they were
         reminders = (write_reminders(report, loaded, remind_dir, settings, spec=spec, outbox=outbox, key=key,
                                      template=template) if remind_dir else [])
+        if json_out:
+            data = report.to_dict()
+            data["reminders"] = [str(p) for p in reminders]
+            if not as_json:
+                emit_json(data, json_out)
     if as_json:
-        data = report.to_dict()
-        data["reminders"] = [str(p) for p in reminders]
-        click.echo(json.dumps(data, indent=2, default=str))
+        emit_json(data, STDOUT)
         return
+    if json_out:
+        click.echo(f"wrote {json_out}")
     for path in reminders:
         click.echo(f"wrote {path}")
 
@@ -309,6 +331,7 @@ def feedback(strategy, inputs, folder, departments, sender, cc, reply_to, templa
 
     loaded = load_strategy_or_exit(strategy)
     spec = _spec(spec_path, loaded)
+    check_outputs(folders=[folder])
     with _Errors():
         settings = _settings(loaded, strategy, sender, cc, reply_to)
         items = run(loaded, inputs, folder, settings, spec=spec, key=load_key(strategy), template=template,

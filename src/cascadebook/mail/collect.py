@@ -552,7 +552,7 @@ def collect(sources: Sequence[str | Path], folder: str | Path, *, strategy=None,
     listed as duplicates). With a strategy, a workbook sent from an address that is not its
     department head's is a ``sender-not-head`` warning.
     """
-    from ..atomic import write_bytes_atomic, write_text_atomic
+    from ..atomic import all_or_nothing, check_writable, write_bytes_atomic, write_text_atomic
     from ..returns import read_return
     from ..spec import load_spec
 
@@ -575,6 +575,7 @@ def collect(sources: Sequence[str | Path], folder: str | Path, *, strategy=None,
     order = {id(item): i for i, item in enumerate(items)}
     keep = {digest: max(group, key=lambda it: (iso_utc(it.date), -order[id(it)])) for digest, group in groups.items()}
 
+    check_writable([folder / MANIFEST_JSON, folder / MANIFEST_CSV])  # before anything is extracted
     folder.mkdir(parents=True, exist_ok=True)
     taken: set[str] = set()
     written: dict[str, str] = {}
@@ -620,8 +621,9 @@ def collect(sources: Sequence[str | Path], folder: str | Path, *, strategy=None,
                 findings.append(finding)
                 entry.note = "; ".join(n for n in (entry.note, finding.message) if n)
     result = CollectResult(folder, entries, findings)
-    write_text_atomic(folder / MANIFEST_JSON, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
-    write_text_atomic(folder / MANIFEST_CSV, _csv(entries))
+    with all_or_nothing():  # the two manifests say the same: both new, or both as they were
+        write_text_atomic(folder / MANIFEST_JSON, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        write_text_atomic(folder / MANIFEST_CSV, _csv(entries))
     return result
 
 

@@ -256,7 +256,11 @@ def head_address(department: Department) -> str:
 def build_message(settings: MailSettings, *, to: Sequence[str], subject: str, body: str,
                   attachments: Sequence[Path] = (), kind: str = "", cycle: str = "", department: str = "",
                   in_reply_to: str = "", cc: Sequence[str] | None = None) -> EmailMessage:
-    """A plain-text message with workbooks attached under their spreadsheet MIME types."""
+    """A plain-text message with workbooks attached under their spreadsheet MIME types.
+
+    An attachment written in the same ``atomic.all_or_nothing`` block is read from its staged file."""
+    from ..atomic import staged
+
     msg = EmailMessage(policy=policy.default)
     msg["From"] = settings.sender
     msg["To"] = ", ".join(to)
@@ -279,7 +283,7 @@ def build_message(settings: MailSettings, *, to: Sequence[str], subject: str, bo
     for path in attachments:
         mime = MIME_BY_SUFFIX.get(suffix_of(path.name), XLSX_MIME if path.suffix == "" else "application/octet-stream")
         maintype, _, subtype = mime.partition("/")
-        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+        msg.add_attachment(staged(path).read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
     return msg
 
 

@@ -198,15 +198,24 @@ def feedback(strategy: Strategy, inputs: Sequence[str | Path], folder: str | Pat
              key: bytes | None = None, jobs: int | None = 1, template: str | Path | None = None,
              departments: Sequence[str] | None = None) -> list[FeedbackItem]:
     """For each department's returned workbook with something to fix: an annotated copy and a reply .eml."""
+    from ..atomic import all_or_nothing
     from ..reconcile import reconcile
-    from .collect import origin_of
-    from .compose import build_message, common_values, head_address, select_departments, write_eml
+    from .compose import select_departments
 
     tpl = settings.template("feedback", template)
     wanted = {d.code for d in select_departments(strategy, departments)}
     result = reconcile(strategy, inputs, spec=spec, key=key, jobs=jobs)
     folder = Path(folder)
     items = []
+    with all_or_nothing():  # every copy and reply, or none (a copy still open in Excel: atomic.OutputError)
+        _feedback_items(strategy, result, folder, settings, tpl, wanted, spec, items)
+    return items
+
+
+def _feedback_items(strategy, result, folder: Path, settings, tpl, wanted, spec, items: list) -> None:
+    from .collect import origin_of
+    from .compose import build_message, common_values, head_address, write_eml
+
     for code, ret in sorted(result.accepted().items()):
         if code not in wanted:
             continue
@@ -247,7 +256,6 @@ def feedback(strategy: Strategy, inputs: Sequence[str | Path], folder: str | Pat
                             in_reply_to=origin.message_id if origin else "")
         item.eml = write_eml(msg, folder / f"{strategy.cycle}_{code} - to fix.eml")
         items.append(item)
-    return items
 
 
 def _problem_lines(findings: Sequence[Finding]) -> str:
