@@ -429,7 +429,7 @@ def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -
     ws = w.sheet(COMMITMENTS_SHEET)
     contrib = tables["contributions"]
     headers = COMMITMENT_HEADERS
-    w.header_row(ws, 0, headers, [7, 44, 15, 8, 10, 12, 12, 13, 13, 13, 11, 10, 18, 13, 10, 13, 10, 9, 36])
+    w.header_row(ws, 0, headers, [10, 44, 15, 8, 10, 12, 12, 13, 13, 13, 11, 10, 18, 13, 10, 13, 10, 9, 36])
     ws.set_row(0, 30)
     ws.freeze_panes(1, 2)
     left_out_col = headers.index("Left out")
