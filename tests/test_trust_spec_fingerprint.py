@@ -219,6 +219,30 @@ def test_copy_of_the_spec_as_sent_is_found_by_its_fingerprint(cycle: Path, copy:
     assert str(cycle / copy) in risk[0]["message"] and str(cycle / "department.yaml") in risk[0]["message"]
 
 
+def test_sheet_removed_from_the_spec_after_sending_is_a_warning(cycle: Path):
+    """A Risks sheet added to department.yaml for the templates, then taken out again, version 1.0 all
+    along: the department's Risks rows are named by a warning, not an extra-sheet note."""
+    sheet = ("  - key: risks\n    title: Risks\n    intro: One row per risk.\n    columns:\n"
+             "      - {key: risk, header: Risk, type: text, required: true}\n"
+             "      - {key: owner, header: Risk owner, type: text}\n")
+    spec = cycle / "department.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8") + sheet, encoding="utf-8")
+    run("generate", cycle / "strategy.yaml", "-o", cycle / "outbox", "--department", "MKT")
+    returned = plan(cycle / "outbox" / "FY2027_MKT.xlsx", cycle / "returned" / "MKT.xlsx")
+    book = openpyxl.load_workbook(returned)
+    book["Risks"].cell(HEADER_ROW + 1, headers(book["Risks"])["Risk"], "Booth not available")
+    book.save(returned)
+    edit(spec, sheet, "")
+
+    found = reconcile(cycle)
+    assert taken(cycle, "returned/MKT.xlsx")
+    mine = [f for f in found if f["file"] == "returned/MKT.xlsx"]
+    assert not [f for f in mine if f["code"] == "extra-sheet"], mine
+    risks = [f for f in mine if f["code"] == "spec-changed"]
+    assert len(risks) == 1 and risks[0]["sheet"] == "Risks" and HEADER_ROW + 1 in risks[0]["rows"], mine
+    assert risks[0]["message"].startswith("the sheet 'Risks' is not in the spec in use;")
+
+
 def test_spec_changed_without_columns_lost_is_one_warning_for_the_file(cycle: Path):
     """A choice list narrowed after sending: no column is lost, but the file says the spec changed."""
     edit(cycle / "department.yaml", METRIC, RISK + METRIC)

@@ -85,7 +85,7 @@ def read_any(path: str | Path, spec: Spec, file: str | None = None, specs: Seque
                                 f"{meta.spec_name}@{meta.spec_version} was found (beside the strategy, in a subfolder of it, or bundled); "
                                 f"put that spec's YAML file beside the strategy, or pass it with --spec")
         elif right is not None and ret.metadata is not None and not is_checkin(ret):
-            spec_changed(ret, right)
+            spec_changed(ret, right, spec)
     if is_checkin(ret):  # the check-in's own read-only history is not an extra sheet
         ret.findings = [f for f in ret.findings if not (f.code == "extra-sheet" and f.sheet == HISTORY_SHEET)]
     return ret
@@ -99,30 +99,33 @@ def spec_of(ret: Return, spec: Spec, specs: Sequence[Spec] = ()) -> Spec:
     return find_spec(meta.spec_name, meta.spec_version, spec, specs, meta.spec_fingerprint) or spec
 
 
-def spec_changed(ret: Return, used: Spec) -> None:
+def spec_changed(ret: Return, used: Spec, in_use: Spec) -> None:
     """A plan signed with a spec fingerprint (format 2) other than that of ``used``, the spec of its name
-    and version it was read with: the spec was edited after the template was generated, without a new
-    ``version:``, and no copy of the spec it was made with was found. Its rows were read with ``used``;
-    each column of the workbook with values that ``used`` has not (renamed or removed from the spec) is
-    a ``spec-changed`` warning in place of the ``extra-column`` note, so its values are not dropped with
-    only a note; when there is none, one ``spec-changed`` warning for the file says the spec changed."""
+    and version it was read with (``in_use`` or a candidate): that spec was edited after the template was
+    generated, without a new ``version:``, and no copy of the spec as it was was found. Its rows were
+    read with ``used``; each column (or sheet) of the workbook with values that ``used`` has not (renamed
+    or removed from the spec) is a ``spec-changed`` warning in place of the ``extra-column`` (or
+    ``extra-sheet``) note, so its values are not dropped with only a note; when there is none, one
+    ``spec-changed`` warning for the file says the spec changed."""
     meta = ret.metadata
     if meta is None or not meta.spec_fingerprint or meta.spec_fingerprint == used.fingerprint():
         return
-    why = (f"the template was made from another edit of the spec {used.label} than the one in use "
-           f"({used.origin}), which was changed after the template was sent without a new version number, and "
-           f"no copy of the spec as it was is beside the strategy, in a subfolder of it, or bundled")
+    read_with = "the spec in use" if used is in_use else f"the spec {used.label} it was read with"
+    why = (f"the template was made from another edit of the spec {used.label} than {used.origin}, which was "
+           f"changed after the template was sent without a new version number, and no copy of the spec as it "
+           f"was is beside the strategy, in a subfolder of it, or bundled")
     changed = 0
     for i, f in enumerate(ret.findings):
-        if f.code == "extra-column" and "(no header)" not in f.message:  # a column the template had
-            message = f.message.replace(" is not part of the template;", " is not in the spec in use;", 1)
+        # a column (or sheet) the template had; a column without a header was added by hand
+        if f.code == "extra-sheet" or (f.code == "extra-column" and "(no header)" not in f.message):
+            message = f.message.replace(" is not part of the template;", f" is not in {read_with};", 1)
             ret.findings[i] = replace(f, code="spec-changed", message=f"{message}: {why}")
             changed += 1
     if not changed:
         missing = [f"{f.sheet}: {f.message}" for f in ret.findings
                    if f.code in ("missing-column", "optional-column-missing")]
         ret.findings.append(Finding(
-            "spec-changed", f"{why}; its rows were read with the spec in use"
+            "spec-changed", f"{why}; its rows were read with {read_with}"
             + (f" ({'; '.join(missing)})" if missing else ""), file=ret.file, department=ret.department))
 
 
