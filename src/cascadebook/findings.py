@@ -124,6 +124,12 @@ CATALOGUE: dict[str, Rule] = {
         _r("spec-column-not-in-master", "warning", "file", "Column of the workbook's own spec not in the spec in use",
            "The workbook was read with the spec it was made with, but the master follows the spec in use: add the "
            "column to the spec in use, or take its values over by hand."),
+        _r("spec-changed", "warning", "file", "Template spec edited since the template was sent, same version",
+           "The template spec (department.yaml) was edited after the template was generated, its version: left "
+           "as it was, so the workbook was read with the edited spec and the values of a renamed or removed column "
+           "are not in the master. Put a copy of the spec as it was when the templates were generated beside the "
+           "strategy (under another file name) or in a subfolder and reconcile again; next time, raise version: "
+           "when editing it."),
         _r("sender-not-head", "warning", "file", "Workbook sent by someone other than the department head",
            "Check with the department head that this is their submission, or correct the head's e-mail in the strategy."),
         _r("checkin-missing", "warning", "file", "Department has not returned its check-in",

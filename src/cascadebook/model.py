@@ -144,15 +144,20 @@ class Metadata:
     signature: str = ""
     kind: str = "plan"
     period: str = ""  # check-ins: the period reported on (signed when set)
+    # format 2: a fingerprint of the spec's content (Spec.fingerprint), signed when set; format 1 has none
+    spec_fingerprint: str = ""
 
     FIELDS = ("format_version", "kind", "cycle", "department", "spec_name", "spec_version",
               "fingerprint", "generated_at")
+    OPTIONAL = ("period", "spec_fingerprint")  # signed and stored only when set, so format 1 still verifies
 
     def signed_text(self) -> str:
-        return "|".join(str(getattr(self, f)) for f in self.FIELDS) + (f"|period={self.period}" if self.period else "")
+        return "|".join(str(getattr(self, f)) for f in self.FIELDS) + "".join(
+            f"|{f}={getattr(self, f)}" for f in self.OPTIONAL if getattr(self, f))
 
     def as_pairs(self) -> list[tuple[str, str]]:
-        return [(f, str(getattr(self, f))) for f in (*self.FIELDS, *(("period",) if self.period else ()), "signature")]
+        optional = tuple(f for f in self.OPTIONAL if getattr(self, f))
+        return [(f, str(getattr(self, f))) for f in (*self.FIELDS, *optional, "signature")]
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> "Metadata | None":
@@ -161,4 +166,4 @@ class Metadata:
         except KeyError:
             return None
         return cls(**values, kind=str(data.get("kind") or "plan"), signature=str(data.get("signature") or ""),
-                   period=str(data.get("period") or "").strip())
+                   **{f: str(data.get(f) or "").strip() for f in cls.OPTIONAL})

@@ -7,9 +7,11 @@ organisation can add a column by editing YAML and every stage follows with no co
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Iterable
@@ -78,12 +80,46 @@ class Spec:
     sheets: tuple[SheetSpec, ...]
     fields: tuple[Column, ...] = field(default=())
     path: str = ""
+    bundled: bool = False  # one of the package's own specs (load_spec by name)
 
     def sheet(self, key: str) -> SheetSpec:
         for sheet in self.sheets:
             if sheet.key == key:
                 return sheet
         raise KeyError(f"spec {self.name!r} has no sheet {key!r}")
+
+    def fingerprint(self) -> str:
+        """A stable hash of what reading a workbook depends on, signed into every template (format 2),
+        so a return whose spec was edited without a new ``version:`` is noticed.
+
+        It covers each sheet's key, title (case aside), id prefix and prefilled rows, and each column's
+        key, header (as headers are matched: case, spaces and ``*`` aside), type, required, choices,
+        source and prefilled (and the same for ``fields``). It leaves out what only lays the template out
+        (help texts, widths, intros, input rows), the order of sheets, columns and choices (columns are
+        found by their header), and the name and version (signed on their own)."""
+        return self._fingerprint
+
+    @cached_property
+    def _fingerprint(self) -> str:
+        def column(c: Column) -> list:
+            return [c.key, normalise_header(c.header), c.type, c.required, sorted(c.choices), c.source or "",
+                    c.prefilled]
+
+        sheets = sorted([s.key, s.title.casefold(), s.id_prefix, s.prefilled_rows, sorted(map(column, s.columns))]
+                        for s in self.sheets)
+        blob = json.dumps({"sheets": sheets, "fields": sorted(map(column, self.fields))}, separators=(",", ":"),
+                          sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    @property
+    def label(self) -> str:
+        """``department@1.0``: how findings name a spec."""
+        return f"{self.name}@{self.version}"
+
+    @property
+    def origin(self) -> str:
+        """Where the spec comes from, for messages: its file, or ``the bundled department spec``."""
+        return f"the bundled {self.name} spec" if self.bundled or not self.path else self.path
 
 
 SPEC_KEYS = ("name", "version", "sheets", "fields")
@@ -221,7 +257,8 @@ def load_spec(name_or_path: str | Path = "department") -> Spec:
         data = read_yaml(path, text)
     except YamlSyntaxError as exc:
         raise SpecError(str(exc)) from None
-    return parse_spec(data or {}, path)
+    spec = parse_spec(data or {}, path)
+    return spec if path == str(candidate) else replace(spec, bundled=True)
 
 
 @lru_cache(maxsize=8192)
@@ -278,7 +315,10 @@ def resolve_spec(explicit: str | Path | None = None, strategy: object = None) ->
 
 def spec_candidates(in_use: Spec, strategy: object = None) -> tuple[Spec, ...]:
     """Other specs a returned workbook may have been made with: the YAML specs in the strategy's
-    folder (and the folder of the spec in use), then the bundled one. The spec in use is not repeated.
+    folder (and the folder of the spec in use), then those in their subfolders (one level, e.g. a
+    copy of ``department.yaml`` kept in ``sent/``), then the bundled one. The spec in use is not
+    repeated; specs of one name and version whose content differs (:meth:`Spec.fingerprint`) are all
+    kept, the first found first.
 
     Files that are not department specs (the strategy itself, a broken spec) are passed over: a
     return that needs one of them is refused with a finding naming the spec it asks for.
@@ -290,33 +330,57 @@ def spec_candidates(in_use: Spec, strategy: object = None) -> tuple[Spec, ...]:
         if folder is not None and folder.is_dir() and folder not in folders:
             folders.append(folder)
     found: list[Spec] = []
-    seen = {(in_use.name, in_use.version)}
-    files = [f for folder in folders for f in sorted(folder.iterdir()) if f.suffix.lower() in (".yaml", ".yml")]
+    seen = {(in_use.name, in_use.version, in_use.fingerprint())}  # an edited copy of a version is another spec
+    files = [f for folder in folders for f in _yaml_files(folder)]
+    files += [f for folder in folders for sub in _subfolders(folder) for f in _yaml_files(sub)]
     for file in files:
         try:
             if file.stat().st_size > 1_000_000:
                 continue
-            data = read_yaml(file)
+            text = file.read_text(encoding="utf-8")
+            if "sheets" not in text:  # not parsed: an export's hierarchy.yaml, a strategy
+                continue
+            data = read_yaml(file, text)
             if not (isinstance(data, dict) and "sheets" in data and "name" in data):
                 continue
             spec = parse_spec(data, str(file))
         except (OSError, ValueError, TypeError):  # SpecError and YamlSyntaxError are ValueErrors
             continue
-        if (spec.name, spec.version) not in seen:
-            seen.add((spec.name, spec.version))
+        if (spec.name, spec.version, spec.fingerprint()) not in seen:
+            seen.add((spec.name, spec.version, spec.fingerprint()))
             found.append(spec)
     bundled = load_spec(BUNDLED_SPEC)
-    if (bundled.name, bundled.version) not in seen:
+    if (bundled.name, bundled.version, bundled.fingerprint()) not in seen:
         found.append(bundled)
     return tuple(found)
 
 
-def find_spec(name: str, version: str, in_use: Spec, candidates: Iterable[Spec] = ()) -> Spec | None:
-    """The spec a workbook signed ``name``/``version`` was made with: the one in use when it matches
-    (or when the workbook names none), else the first candidate of that name and version, else None."""
-    if not name or not version or (name, version) == (in_use.name, in_use.version):
+def _yaml_files(folder: Path) -> list[Path]:
+    try:
+        return [f for f in sorted(folder.iterdir()) if f.suffix.lower() in (".yaml", ".yml") and f.is_file()]
+    except OSError:
+        return []
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        return [d for d in sorted(folder.iterdir()) if d.is_dir() and not d.name.startswith(".")]
+    except OSError:
+        return []
+
+
+def find_spec(name: str, version: str, in_use: Spec, candidates: Iterable[Spec] = (),
+              fingerprint: str = "") -> Spec | None:
+    """The spec a workbook signed ``name``/``version`` (and, from format 2 on, ``fingerprint``) was made
+    with: of the spec in use and the candidates with that name and version, the first whose
+    :meth:`Spec.fingerprint` is ``fingerprint``, else the first of them (the spec in use when it is one;
+    the caller compares fingerprints to tell the spec was edited since), else None. A workbook that names
+    no spec is read with the spec in use."""
+    if not name or not version:
         return in_use
-    for spec in candidates:
-        if (spec.name, spec.version) == (name, version):
-            return spec
-    return None
+    same = [s for s in (in_use, *candidates) if (s.name, s.version) == (name, version)]
+    if fingerprint:
+        for spec in same:
+            if spec.fingerprint() == fingerprint:
+                return spec
+    return same[0] if same else None

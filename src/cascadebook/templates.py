@@ -26,7 +26,9 @@ from .signing import sign
 from .spec import Column, SheetSpec, Spec, load_spec, resolve_spec
 from .xlsx import write_value
 
-FORMAT_VERSION = "1"
+# 2: templates and check-ins also sign spec_fingerprint (Spec.fingerprint); format 1 (without it) is still
+# read and verified as it was
+FORMAT_VERSION = "2"
 META_SHEET = "_cascadebook"
 META_PROPERTY_PREFIX = "cascadebook."
 HEADER_ROW = 4  # 1-based row of the column headers on input sheets; data starts below it
@@ -136,7 +138,7 @@ def make_metadata(strategy: Strategy, department: Department, spec: Spec, genera
     meta = Metadata(
         format_version=FORMAT_VERSION, kind=kind, cycle=strategy.cycle, department=department.code,
         spec_name=spec.name, spec_version=spec.version, fingerprint=strategy.fingerprint(),
-        generated_at=generated_at,
+        generated_at=generated_at, spec_fingerprint=spec.fingerprint(),
     )
     if key is None:
         return meta
