@@ -73,6 +73,7 @@ def pytest_make_collect_report(collector):
 def _no_skip_in_ci(report) -> None:
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
         report.outcome = "failed"
         report.longrepr = f"skipped under CI, where every test must run: {reason}"
 
