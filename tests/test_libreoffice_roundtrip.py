@@ -4,11 +4,15 @@ template, which README documents.
 
 All conversions happen once per module, in three soffice calls (one per target format). Without
 LibreOffice these tests are skipped, except in CI (CI=true), where .ci/run installs it and a missing
-soffice is a failure. Deselect them with ``-m "not libreoffice"``.
+soffice is a failure (conftest.py). Deselect them with ``-m "not libreoffice"``.
+
+What a re-save keeps was measured with LibreOffice 7.4 (``MEASURED``, Debian 12's), which README states.
+Two details change with the version: whether the very hidden sheet stays very hidden and whether a
+headless conversion keeps the frozen header. On 7.4 the tests assert 7.4's behaviour exactly; on any
+other version they accept either outcome for those two and assert everything else alike.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -18,15 +22,15 @@ import pytest
 
 from cascadebook import generate, load_key, load_strategy, reconcile
 from cascadebook.fill import fill_workbook
-from cascadebook.libreoffice import convert, soffice
+from cascadebook.libreoffice import convert
 from cascadebook.templates import META_PROPERTY_PREFIX, META_SHEET
-from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
+from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi, libreoffice_version
 from corpus import make_corpus as corpus
 
 
 pytestmark = pytest.mark.libreoffice
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+MEASURED = (7, 4)  # the LibreOffice whose behaviour README's table states
 MKT_ROWS = {
     "initiatives": [
         clean_initiative("CO1", "Account-based campaign", 40, 150, budget="$420k", contribution_weight="60%",
@@ -44,10 +48,6 @@ RND_ROWS = {"initiatives": [clean_initiative("CO6", "Faster prototypes", 30, 20)
 @pytest.fixture(scope="module")
 def lo(tmp_path_factory):
     """Strategy, key, originals, and their LibreOffice re-saves as xlsx/, ods/ and xls/ folders."""
-    if soffice() is None:
-        if IN_CI:
-            pytest.fail("LibreOffice (soffice) is missing in CI; .ci/run installs libreoffice-calc")
-        pytest.skip("LibreOffice (soffice) is not installed")
     root = tmp_path_factory.mktemp("lo")
     shutil.copyfile(SAMPLE_STRATEGY, root / "strategy.yaml")
     strategy = load_strategy(root / "strategy.yaml")
@@ -78,6 +78,7 @@ def lo(tmp_path_factory):
            "ods": convert(files + extra, "ods", root / "ods"),
            "xls": convert([originals["MKT"]], "xls", root / "xls")}
     return {"root": root, "strategy": strategy, "key": key, "originals": originals, "out": out,
+            "version": libreoffice_version(),
             "template": {"xlsx": out["xlsx"][-1], "ods": out["ods"][-1]}}
 
 
@@ -150,8 +151,11 @@ def test_what_libreoffice_keeps_and_drops_in_xlsx(lo):
     """Measured with LibreOffice 7.4: README's 'LibreOffice' section states the same."""
     path = lo["template"]["xlsx"]
     book = openpyxl.load_workbook(path)
+    assert lo["version"] is not None, "soffice --version names no version"
+    measured = lo["version"][:2] == MEASURED
     assert book.sheetnames == ["Instructions", "Objectives", "Initiatives", "KPIs", META_SHEET]
-    assert book[META_SHEET].sheet_state == "hidden"  # was veryHidden: anyone can unhide it now
+    # 7.4 makes the veryHidden sheet merely hidden (anyone can unhide it); never visible on any version.
+    assert book[META_SHEET].sheet_state in (("hidden",) if measured else ("hidden", "veryHidden")), lo["version"]
     assert all(ws.protection.sheet for ws in book.worksheets)  # protection kept (no password was set)
     ws = book["Initiatives"]
     # Blank input cells are dropped; they stay unlocked through the column style, which is kept.
@@ -166,7 +170,9 @@ def test_what_libreoffice_keeps_and_drops_in_xlsx(lo):
     assert props[META_PROPERTY_PREFIX + "department"] == "MKT"
     assert {META_PROPERTY_PREFIX + k for k in ("cycle", "signature", "fingerprint", "generated_at")} <= set(props)
     assert ws.merged_cells.ranges and ws.auto_filter.ref and ws.conditional_formatting
-    assert ws.freeze_panes is None  # the frozen header is dropped by a headless conversion (7.4)
+    # A headless conversion drops the frozen header on 7.4; another version may keep it where it was.
+    assert ws.freeze_panes in ((None,) if measured else (None, openpyxl.load_workbook(lo["originals"]["MKT"])[
+        "Initiatives"].freeze_panes)), lo["version"]
 
 
 def _column_unlocked(path: Path, part: str, column: int) -> bool:

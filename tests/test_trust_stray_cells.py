@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from cascadebook import generate, load_key, load_spec, load_strategy, read_retur
 from cascadebook import sniff
 from cascadebook.fill import fill_workbook
 from cascadebook.findings import Severity
-from cascadebook.libreoffice import convert, soffice
+from cascadebook.libreoffice import convert
 from cascadebook.sniff import MAX_CELLS, inspect
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
@@ -160,8 +159,7 @@ def test_a_crafted_second_reference_is_still_too_large(tmp_path):
     assert scan.cells > MAX_CELLS and scan.trimmed is None
 
 
-LIBREOFFICE = pytest.mark.skipif(soffice() is None and os.environ.get("CI", "") not in ("1", "true", "yes"),
-                                 reason="LibreOffice (soffice) is not installed")
+LIBREOFFICE = pytest.mark.libreoffice  # skipped without soffice, failed under CI (conftest.py)
 
 
 @pytest.fixture(scope="module")

@@ -196,17 +196,13 @@ def duplicate_part(path: Path, source: Path) -> Path:
 
 
 def encrypted(path: Path, source: Path, password: str = "secret") -> Path:
-    """A password-protected workbook: Office's ECMA-376 agile encryption in an OLE compound file.
-
-    msoffcrypto-tool does the real encryption when it is installed; without it an OLE file holding
-    the same two streams (EncryptionInfo, EncryptedPackage) is written by hand.
-    """
+    """A password-protected workbook: Office's ECMA-376 agile encryption in an OLE compound file,
+    made by msoffcrypto-tool (a declared test dependency: never replaced by a look-alike)."""
     try:
         from msoffcrypto.format.ooxml import OOXMLFile
-    except ImportError:
-        return _ole_file(path, {"EncryptionInfo": b"\x04\x00\x04\x00\x40\x00\x00\x00" + bytes(4088),
-                                "EncryptedPackage": struct.pack("<Q", source.stat().st_size) +
-                                random.Random(3).randbytes(max(source.stat().st_size, 4096))})
+    except ImportError as exc:
+        raise RuntimeError("msoffcrypto-tool is missing: it is in the test extra (pip install -e '.[test]'); "
+                           "the encrypted workbook is made by it, never faked") from exc
     with source.open("rb") as handle, path.open("wb") as out:
         OOXMLFile(handle).encrypt(password, out)
     return path
