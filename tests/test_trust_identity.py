@@ -111,6 +111,14 @@ def test_a_diff_workbook_in_the_returned_folder_is_skipped(strategy, key, return
     _again_with(strategy, key, returned, workdir, first, placed, "a cascadebook diff workbook")
 
 
+def test_a_diff_workbook_written_before_kinds_were_stamped_is_skipped(strategy, key, returned, workdir, first):
+    old = read_master(first[1])
+    made = write_diff_workbook(diff_masters(old, old), workdir / "changes.xlsx")
+    placed = _without_kind(made, returned / "FY2027_MKT changes.xlsx")
+    _, note = _again_with(strategy, key, returned, workdir, first, placed, "a cascadebook diff workbook")
+    assert "(no kind stamped: recognised by its 'Changes' and 'Coverage' sheets)" in note.message
+
+
 def test_the_strategy_workbook_in_the_returned_folder_is_skipped(strategy, key, returned, workdir, first):
     placed = write_strategy_workbook(strategy, returned / "MKT.xlsx")
     _again_with(strategy, key, returned, workdir, first, placed, "a cascadebook strategy workbook, not")

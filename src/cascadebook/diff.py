@@ -213,7 +213,7 @@ def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = 
     import pandas as pd
 
     from .atomic import write_bytes_atomic
-    from .kinds import DIFF, stamp
+    from .kinds import DIFF, DIFF_CHANGES_COLUMNS, DIFF_CHANGES_SHEET, DIFF_COVERAGE_SHEET, stamp
     from .xlsx import EXCEL_MAX_ROWS, continued_sheet
 
     spec = spec or load_spec("department")
@@ -221,7 +221,7 @@ def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = 
     changes = pd.DataFrame(
         [[titles.get(c.sheet, c.sheet), c.kind, c.id, c.department, c.title, c.field,
           _cell(c.old), _cell(c.new)] for c in diff.changes],
-        columns=["Sheet", "Change", "ID", "Department", "Title", "Field", "Old", "New"])
+        columns=list(DIFF_CHANGES_COLUMNS))
     coverage = pd.DataFrame(
         [[c.objective, ", ".join(c.old_departments), ", ".join(c.new_departments), c.old_initiatives,
           c.new_initiatives, c.summary] for c in diff.coverage],
@@ -232,8 +232,8 @@ def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = 
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}}) as writer:
         size = EXCEL_MAX_ROWS - 1  # past Excel's last row a sheet goes on in 'Changes (2)', ...
         parts = [(continued_sheet(name, i + 1), frame.iloc[start:start + size], widths)
-                 for name, frame, widths in (("Changes", changes, [12, 12, 12, 12, 50, 14, 16, 16]),
-                                             ("Coverage", coverage, [10, 24, 24, 12, 12, 20]))
+                 for name, frame, widths in ((DIFF_CHANGES_SHEET, changes, [12, 12, 12, 12, 50, 14, 16, 16]),
+                                             (DIFF_COVERAGE_SHEET, coverage, [10, 24, 24, 12, 12, 20]))
                  for i, start in enumerate(range(0, max(len(frame), 1), size))]
         for name, frame, widths in parts:
             frame.to_excel(writer, sheet_name=name, index=False)

@@ -11,7 +11,7 @@ it annotates, so it is a return too. Every other kind is the tool's own output a
 ``not-a-return`` finding: ``master``, ``diff``, ``strategy`` (a strategy workbook), ``export``
 (stamped in ``hierarchy.yaml``), and any kind a later version adds (decision workbooks, ...).
 
-A master or strategy workbook written before the kind was stamped is recognised by its layout
+A master, diff or strategy workbook written before the kind was stamped is recognised by its layout
 (``returns._older_output``).
 """
 from __future__ import annotations
@@ -26,6 +26,10 @@ STRATEGY = "strategy"
 EXPORT = "export"
 
 RETURN_KINDS = frozenset({PLAN, CHECKIN})
+
+# The diff workbook's layout (``diff.write_diff_workbook``), spelled once: an unstamped one is known by it.
+DIFF_CHANGES_SHEET, DIFF_COVERAGE_SHEET = "Changes", "Coverage"
+DIFF_CHANGES_COLUMNS = ("Sheet", "Change", "ID", "Department", "Title", "Field", "Old", "New")
 
 _DESCRIPTIONS = {
     PLAN: "a department's plan template",

@@ -40,7 +40,8 @@ from typing import Any, Callable, Mapping
 
 from .cells import CellRefs, a1, row_ranges
 from .findings import Finding
-from .kinds import MASTER, STRATEGY, describe, is_return
+from .kinds import (DIFF, DIFF_CHANGES_COLUMNS, DIFF_CHANGES_SHEET, DIFF_COVERAGE_SHEET, MASTER, STRATEGY, describe,
+                    is_return)
 from .model import Metadata, Record
 from .sniff import MAX_CELLS, Package, Refused, SheetScan, inspect
 from .spec import SheetSpec, Spec, load_spec, normalise_header
@@ -421,6 +422,12 @@ def _older_output(book: _Book, spec: Spec, placed: dict[str, str], names: dict[s
     if all(t in names for t in strategy_titles):
         shown = ", ".join(repr(names[t]) for t in strategy_titles)
         return STRATEGY, f" (no kind stamped: recognised by its sheets {shown})"
+    changes = names.get(DIFF_CHANGES_SHEET.casefold())
+    if changes is not None and DIFF_COVERAGE_SHEET.casefold() in names:
+        rows = book.rows(changes)
+        first = [str(v).strip() for v in rows[0]] if rows else []
+        if first[:len(DIFF_CHANGES_COLUMNS)] == list(DIFF_CHANGES_COLUMNS):
+            return DIFF, f" (no kind stamped: recognised by its {changes!r} and {DIFF_COVERAGE_SHEET!r} sheets)"
     from .master_read import DEPARTMENT_HEADER
 
     for sheet in spec.sheets:
