@@ -4,8 +4,8 @@ Every ``Finding`` that cascadebook's own code constructs during the session is r
 (a ``Finding`` a test writes by hand is not: the constructor's caller must be a cascadebook module).
 Findings made in reconcile's worker processes reach the parent pickled inside the returns; they are
 recorded when they are unpickled here. test_finding_catalogue.py runs last and fails for any code of
-the catalogue that no test made the product produce, when the whole suite ran (no -k, -m, file or
-test selection, nothing deselected, failed or skipped); otherwise it skips, saying why.
+the catalogue that no test made the product produce, when the whole suite ran (no -k, -m, file, test
+or --ignore selection, nothing deselected, no test failed); otherwise it skips, saying why.
 """
 from __future__ import annotations
 
@@ -78,6 +78,9 @@ def _whole_suite(config) -> str:
         return f"-k {config.option.keyword!r} selects tests"
     if config.option.markexpr:
         return f"-m {config.option.markexpr!r} selects tests"
+    ignored = [*(config.getoption("ignore") or ()), *(config.getoption("ignore_glob") or ())]
+    if ignored:
+        return f"--ignore {ignored[0]} leaves tests out"
     for arg in config.args:
         if "::" in arg:
             return f"{arg} selects tests"
@@ -108,3 +111,16 @@ def pytest_runtest_logreport(report) -> None:
         STATE.skipped.append(report.nodeid)
     elif report.failed:
         STATE.failed.append(report.nodeid)
+
+
+def verdict(state: State, codes) -> tuple[str, str]:
+    """("pass" | "skip" | "fail", why) for the catalogue test, given the codes of the catalogue."""
+    missing = [code for code in codes if code not in state.produced]
+    if not state.whole:
+        return "skip", f"only checked when the whole suite runs ({state.why_not_whole})"
+    if state.failed:
+        return "skip", f"{len(state.failed)} test(s) failed; codes not produced: {', '.join(missing) or 'none'}"
+    if missing:
+        skipped = f" ({len(state.skipped)} test(s) were skipped: {state.skipped[0]}, ...)" if state.skipped else ""
+        return "fail", f"finding codes no test makes the product produce: {', '.join(missing)}{skipped}"
+    return "pass", ""

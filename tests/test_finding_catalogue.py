@@ -12,7 +12,7 @@ import pytest
 from cascadebook import reconcile
 from cascadebook.findings import CATALOGUE, Finding
 from conftest import clean_initiative
-from finding_recorder import STATE
+from finding_recorder import STATE, State, verdict
 
 
 def test_the_recorder_sees_findings_made_by_the_product_in_worker_processes(strategy, key, returned, fill):
@@ -34,13 +34,23 @@ def test_the_recorder_sees_findings_made_by_the_product_in_worker_processes(stra
         STATE.produced |= saved
 
 
+def test_the_verdict_fails_only_a_whole_run_that_missed_a_code():
+    codes = ["file-refused", "missing-sheet"]
+    whole = State(produced={"file-refused"}, whole=True)
+    assert verdict(whole, codes) == ("fail", "finding codes no test makes the product produce: missing-sheet")
+    assert verdict(State(produced=set(codes), whole=True), codes) == ("pass", "")
+    skipped = State(produced={"file-refused"}, whole=True, skipped=["tests/test_x.py::test_y"])
+    assert verdict(skipped, codes)[0] == "fail" and "skipped: tests/test_x.py::test_y" in verdict(skipped, codes)[1]
+    part = State(produced=set(), whole=False, why_not_whole="-k 'mail' selects tests")
+    assert verdict(part, codes) == ("skip", "only checked when the whole suite runs (-k 'mail' selects tests)")
+    failed = State(produced={"file-refused"}, whole=True, failed=["tests/test_x.py::test_z"])
+    assert verdict(failed, codes) == ("skip", "1 test(s) failed; codes not produced: missing-sheet")
+
+
 def test_every_finding_code_is_produced_by_some_test():
-    missing = [code for code in CATALOGUE if code not in STATE.produced]
-    if not STATE.whole:
-        pytest.skip(f"only checked when the whole suite runs ({STATE.why_not_whole})")
-    if STATE.failed:
-        pytest.skip(f"{len(STATE.failed)} test(s) failed; codes not produced: {', '.join(missing) or 'none'}")
-    if STATE.skipped and missing:
-        pytest.skip(f"{len(STATE.skipped)} test(s) skipped (e.g. {STATE.skipped[0]}); codes not produced: "
-                    f"{', '.join(missing)}")
-    assert not missing, f"finding codes no test makes the product produce: {', '.join(missing)}"
+    """Runs last (finding_recorder puts it there). Fails naming each catalogue code that no test of the
+    whole suite made the product produce."""
+    outcome, why = verdict(STATE, list(CATALOGUE))
+    if outcome == "skip":
+        pytest.skip(why)
+    assert outcome == "pass", why
