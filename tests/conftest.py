@@ -149,3 +149,8 @@ def fill(templates, returned):
         return fill_workbook(templates[code], returned / (name or f"{code}.xlsx"), **kwargs)
 
     return _fill
+
+
+# Which finding codes the product produces during the session (test_finding_catalogue.py checks all are).
+from finding_recorder import (pytest_collection_finish, pytest_collection_modifyitems,  # noqa: E402,F401
+                              pytest_configure, pytest_deselected, pytest_runtest_logreport)

@@ -355,7 +355,9 @@ def _inflate(handle, info) -> bytes:
 
 def _check_prolog(name: str, data: bytes) -> None:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:200]:
-        head = data[:PROLOG_BYTES].decode("utf-16", errors="replace").encode("utf-8", errors="replace")
+        # UTF-16 with a byte-order mark, or without one: big-endian when it starts with a zero byte ("\0<")
+        codec = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-16-be" if data[:1] == b"\x00" else "utf-16-le"
+        head = data[:PROLOG_BYTES].decode(codec, errors="replace").encode("utf-8", errors="replace")
     elif data.find(b"<!", 0, PROLOG_BYTES) < 0:  # the usual case, found without copying the head
         return
     else:

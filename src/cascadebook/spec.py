@@ -143,7 +143,7 @@ def unknown_keys(data: object, known: Iterable[str]) -> list[tuple[str, str]]:
 
 def _check_keys(raw: object, known: tuple[str, ...], where: str) -> None:
     if not isinstance(raw, dict):
-        raise SpecError(f"{where}: expected a mapping of {', '.join(known)}")
+        raise SpecError(f"{where.rstrip(':')}: expected a mapping of {', '.join(known)}")
     for key, message in unknown_keys(raw, known):
         raise SpecError(f"{where}{' ' if where.endswith(':') else '.'}{key}: {message}")
 
