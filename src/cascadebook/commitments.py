@@ -114,11 +114,18 @@ def allocate(strategy: Strategy, initiatives: Sequence[Record], unaligned: list[
         why_unaligned = "objective not recognised"
         if isinstance(split, tuple) and split:
             total = sum(w for _, w in split)
+            scale = 1.0
             if abs(total - 1) > SPLIT_TOLERANCE:
-                findings.append(_cell_finding("split-not-100", f"the weights add up to {total:.0%}, not 100%",
-                                              record, "objective_split"))
+                # Over 100%: read in proportion, so the budget is not counted more than once (a negative
+                # Unaligned share would balance it, and mean nothing to a reader). Under: the rest is Unaligned.
+                scale = 1 / total if total > 1 else 1.0
+                findings.append(_cell_finding(
+                    "split-not-100", f"the weights add up to {total:.0%}, not 100%"
+                    + ("; read in proportion so the initiative counts once" if total > 1 else ""),
+                    record, "objective_split"))
                 why_unaligned = f"split adds up to {total:.0%}"
             for objective_id, weight in split:
+                weight *= scale
                 objective = strategy.objective(objective_id)
                 if objective is None:
                     findings.append(_cell_finding("unknown-objective", f"{objective_id!r} in the split is not an "
@@ -153,7 +160,7 @@ def allocate(strategy: Strategy, initiatives: Sequence[Record], unaligned: list[
                 None if budget is None else budget * weight, None if headcount is None else headcount * weight,
                 initiatives, index, left_out, share if left_out else None))
         rest = 1 - sum(w for _, w in parts)
-        if unaligned is not None and abs(rest) > 1e-9:
+        if unaligned is not None and rest > 1e-9:
             unaligned.append(Allocation(
                 record.department, record.id, UNALIGNED, rest, None,
                 None if budget is None else budget * rest, None if headcount is None else headcount * rest,

@@ -218,7 +218,9 @@ def _read(path: Path, spec: Spec, ret: Return,
     except Refused as refused:
         return ret.fail(refused.code, refused.message)
     kind = package.props.get("meta:kind", "")
-    if kind and not is_return(kind):  # the tool's own output: known before any sheet is opened
+    # The tool's own output, known before any sheet is opened. Outputs are not signed: a signed workbook
+    # (a template) is decided by its signed metadata, never skipped on an unsigned property.
+    if kind and not is_return(kind) and not package.props.get("meta:signature"):
         return ret.skip(kind)
     if spec_for is not None:
         spec = spec_for(package.props)
@@ -419,7 +421,7 @@ def _older_output(book: _Book, spec: Spec, placed: dict[str, str], names: dict[s
     a strategy workbook has the strategy spec's sheets (a template has its Objectives, never its
     Departments); a master's Initiatives and KPIs tables start at A1 with a Department column."""
     strategy_titles = [s.title.casefold() for s in _strategy_spec().sheets]
-    if all(t in names for t in strategy_titles):
+    if not placed and all(t in names for t in strategy_titles):  # a template's input sheets: not a strategy
         shown = ", ".join(repr(names[t]) for t in strategy_titles)
         return STRATEGY, f" (no kind stamped: recognised by its sheets {shown})"
     changes = names.get(DIFF_CHANGES_SHEET.casefold())

@@ -107,7 +107,8 @@ ROOT_START = re.compile(rb"<[A-Za-z_]")
 
 # One cell element, whole: its prefix, attributes, and content (None when it closes itself).
 CELL_ELEMENT = re.compile(rb"""<((?:[A-Za-z_][\w.-]*:)?)c(\s(?:[^"'>/]|/(?!>)|"[^"]*+"|'[^']*+')*+)?"""
-                          rb"""(?:/>|>(.*?)</\1c\s*>)""", re.S)
+                          rb"""(?:/>|>((?:[^<]|<(?!/?(?:[A-Za-z_][\w.-]*:)?(?:c|row|sheetData)[\s/>]))*+)</\1c\s*>)""",
+                          re.S)  # a cell's content stops at the next cell, row or sheetData tag: linear on any input
 CELL_TYPE = re.compile(rb"""\bt\s*=\s*["']([^"']*)""")
 CELL_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v(?:\s[^>]*)?>([^<]*)<")
 CELL_TEXT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?t(?:\s[^>]*)?>([^<]*)<")

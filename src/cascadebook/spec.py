@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import yaml
 
@@ -202,15 +202,24 @@ def _column(raw: dict, where: str) -> Column:
     return col
 
 
+def _list(value: Any, where: str) -> list:
+    """A spec's list (sheets, columns, fields): a YAML list or nothing, else a SpecError (not a traceback)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SpecError(f"{where}: expected a list, found {type(value).__name__} {value!r}")
+    return value
+
+
 def parse_spec(data: dict, path: str = "<spec>") -> Spec:
     _check_keys(data, SPEC_KEYS, f"{path}:")
     sheets = []
-    for i, raw in enumerate(data.get("sheets") or ()):
+    for i, raw in enumerate(_list(data.get("sheets"), f"{path}: sheets")):
         where = f"{path}: sheets[{i}]"
         _check_keys(raw, SHEET_KEYS, where)
         if "key" not in raw:
             raise SpecError(f"{where}: sheet needs 'key'")
-        columns = tuple(_column(c, f"{where}.columns[{j}]") for j, c in enumerate(raw.get("columns") or ()))
+        columns = tuple(_column(c, f"{where}.columns[{j}]") for j, c in enumerate(_list(raw.get("columns"), f"{where}.columns")))
         keys = [c.key for c in columns]
         if len(set(keys)) != len(keys):
             raise SpecError(f"{where}: duplicate column keys")
@@ -228,7 +237,7 @@ def parse_spec(data: dict, path: str = "<spec>") -> Spec:
                 **rows,
             )
         )
-    fields_ = tuple(_column(c, f"{path}: fields[{j}]") for j, c in enumerate(data.get("fields") or ()))
+    fields_ = tuple(_column(c, f"{path}: fields[{j}]") for j, c in enumerate(_list(data.get("fields"), f"{path}: fields")))
     return Spec(
         name=str(data.get("name", Path(path).stem)),
         version=str(data.get("version", "1")),
@@ -246,6 +255,9 @@ def load_spec(name_or_path: str | Path = "department") -> Spec:
             text = candidate.read_text(encoding="utf-8")
         except OSError as exc:
             raise SpecError(f"cannot read the template spec {candidate}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise SpecError(f"the template spec {candidate} is not UTF-8 text: save it as UTF-8 (in Notepad: "
+                            "Save as, Encoding UTF-8)") from None
         path = str(candidate)
     else:
         res = resources.files("cascadebook.workbook_templates").joinpath(f"{name_or_path}.yaml")
@@ -326,7 +338,8 @@ def spec_candidates(in_use: Spec, strategy: object = None) -> tuple[Spec, ...]:
     path, _ = _strategy_parts(strategy)
     folders = []
     for folder in (path.absolute().parent if path is not None else None,
-                   Path(in_use.path).absolute().parent if in_use.path and Path(in_use.path).is_file() else None):
+                   Path(in_use.path).absolute().parent
+                   if in_use.path and not in_use.bundled and Path(in_use.path).is_file() else None):
         if folder is not None and folder.is_dir() and folder not in folders:
             folders.append(folder)
     found: list[Spec] = []

@@ -97,7 +97,12 @@ def department_status(strategy: Strategy, inputs: Sequence[str | Path], *, spec=
             row.sender = origin.sender if origin else ""
             row.returned_at = (origin.date if origin and origin.date else "") or ret.modified
             row.late = _after_deadline(row.returned_at, strategy.response_deadline)
-            row.state = "returned with errors" if row.errors else "returned"
+            # The state is the used file's; the counts are the department's (as the Summary and the JSON
+            # report count them), which may include a rejected or superseded copy's problems: said in a note.
+            own = sum(1 for f in row.findings if f.severity is Severity.ERROR and f.file == ret.file)
+            row.state = "returned with errors" if own else "returned"
+            if row.errors > own:
+                row.reason = f"{row.errors - own} error(s) in files not used (see the master's Sources)"
         else:
             rejected = [s for s in result.sources if s.department == dep.code and s.status == "rejected"]
             if rejected:
