@@ -452,6 +452,7 @@ def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department
     # which some spreadsheet programs drop on import.
     inputs = [(c, fmt.input(col.type)) for c, col in enumerate(sheet.columns) if col.is_input]
     id_col = next((c for c, col in enumerate(sheet.columns) if col.prefilled), None)
+    started_row = started_test(sheet, "{row}")  # built once a sheet; each row's id formula fills in its row
     for r in range(first, last + 1):
         number = r - first + 1
         row = given[number - 1] if number <= len(given) else {}
@@ -460,7 +461,7 @@ def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department
                 ws.write_blank(r, id_col, None, fmt.input("text"))
             elif _shown_once_started(sheet, number, row):
                 started = r + 1 in status.checks.get(sheet.key, {})  # a row _status read
-                ws.write_formula(r, id_col, f'=IF({started_test(sheet, r + 1)},{q(ids[number - 1])},"")',
+                ws.write_formula(r, id_col, f'=IF({started_row.format(row=r + 1)},{q(ids[number - 1])},"")',
                                  fmt.prefilled, ids[number - 1] if started else "")
             else:
                 ws.write_string(r, id_col, ids[number - 1], fmt.prefilled)
