@@ -334,11 +334,16 @@ def _forwarded(outer: _Envelope, inner: _Envelope) -> _Envelope:
 
 
 # A message forwarded inline carries the original's attachments under the forwarder's From; its body
-# names the author in a header block that mail programs write after a marker line.
-_FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|antw)\s*:\s*)*(?:fwd?|wg|tr|rv|vs|doorst)\s*:", re.I)
-_FORWARDED_MARKER = re.compile(r"^[\s>]*(?:-+\s*forwarded message\s*-+|begin forwarded message:)\s*$", re.I | re.M)
-_ORIGINAL_MARKER = re.compile(r"^[\s>]*(?:-+\s*original message\s*-+|_{10,})\s*$", re.I | re.M)
+# names the author in a header block that mail programs write after a marker line. A reply quoting a
+# forward looks much the same, so only a subject whose FIRST prefix is a forward's counts ("Re: Fwd:" is
+# a reply), and the block must be the body's first separator: a wrong author is worse than a missed forward.
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|wg|tr|rv|vs|doorst)\s*:", re.I)
 _FROM_LINE = re.compile(r"^[\s>*]*(?:from|von|de|da|van)[\s*]*:[\s*]*(?P<who>.+?)[\s*]*$", re.I | re.M)
+# The body's first separator: a marker above, an unquoted From line (Outlook's plain forward), a quoted
+# (">") line, or a reply's "On ... wrote:" line (the last two mean what follows is quoted, not forwarded).
+_SEPARATOR = re.compile(r"^(?:[ \t]*(?P<marker>-+\s*(?:forwarded|original) message\s*-+|begin forwarded message:|_{10,})"
+                        r"\s*$|[ \t*]*(?P<from>(?:from|von|de|da|van)[ \t*]*:)|[ \t]*>|.*\b(?:wrote|schrieb|a écrit"
+                        r"|ha scritto|schreef|escribió|skrev|kirjoitti)\s*:\s*$)", re.I | re.M)
 _BLOCK = 600  # the header block follows its marker within this many characters
 
 
@@ -359,21 +364,24 @@ def _body_text(msg: Message) -> str:
 def _inline_forward(msg: Message, env: _Envelope) -> _Envelope:
     """``env``, or, for a message forwarded inline, the forwarded message's author (forwarded by env's sender).
 
-    A forward is a "Forwarded message" / "Begin forwarded message:" block, or a subject starting with
-    Fwd:/Fw:/WG:/TR:/... over an "Original Message" block (the same block under "RE:" is a reply, whose
-    attachments are the replier's). The author is the block's From line, when it gives an address.
+    A forward is a subject whose first prefix is Fwd:/Fw:/WG:/TR:/... ("Re: Fwd:" and "AW: WG:" are
+    replies, whose attachments are the replier's) over a body whose first separator is an unquoted
+    "Forwarded message" / "Begin forwarded message:" / "Original Message" / "____" block or From line
+    (not a quoted ">" line or an "On ... wrote:" line). The author is that block's From line, when it
+    gives an address; in any doubt the envelope sender stands.
     """
     return _forward_author(_header(msg, "Subject"), _body_text(msg), env)
 
 
 def _forward_author(subject: str, body: str, env: _Envelope) -> _Envelope:
     """``_inline_forward`` on a message's subject and body text (an e-mail's or an Outlook .msg's)."""
-    forward = bool(_FORWARD_SUBJECT.match(subject))
-    marker = _FORWARDED_MARKER.search(body) or (_ORIGINAL_MARKER.search(body) if forward else None)
-    if marker is None and not forward:
+    if not _FORWARD_SUBJECT.match(subject):
         return env
-    start = marker.end() if marker else 0
-    line = _FROM_LINE.search(body, start, start + _BLOCK if marker else len(body))
+    first = _SEPARATOR.search(body)
+    if first is None or not (first["marker"] or first["from"]):
+        return env
+    start = first.end() if first["marker"] else first.start()
+    line = _FROM_LINE.search(body, start, start + _BLOCK)
     if line is None:
         return env
     who = re.sub(r"\[mailto:([^\]]+)\]", r"<\1>", line["who"])  # Outlook: Raman, Priya [mailto:...]
