@@ -93,7 +93,9 @@ def test_a_backup_that_cannot_be_put_back_is_an_output_error_naming_it(tmp_path,
 
     def replace(src, dst, *args, **kwargs):
         src, dst = Path(src), Path(dst)
-        if (dst.name == "b.txt" and src.name.endswith(".tmp")) or (src.name.startswith(".a.txt.") and dst.name == "a.txt"):
+        b_in_place = dst.name == "b.txt" and src.name.endswith(".tmp")
+        a_put_back = src.name.startswith(".a.txt.") and dst.name == "a.txt"
+        if b_in_place or a_put_back:
             raise PermissionError(13, "Permission denied", str(dst))
         return real(src, dst, *args, **kwargs)
 
@@ -105,7 +107,7 @@ def test_a_backup_that_cannot_be_put_back_is_an_output_error_naming_it(tmp_path,
     assert len(backups) == 1 and backups[0].read_text() == "old a.txt"  # nothing is lost
     assert str(backups[0]) in message and "a.txt" in message and "\n" not in message
     assert "b.txt" in message  # and why the commit failed in the first place
-    assert (tmp_path / "b.txt").read_text() == "old b.txt" and (tmp_path / "c.txt").read_text() == "old c.txt"
+    assert [(tmp_path / n).read_text() for n in ("b.txt", "c.txt")] == ["old b.txt", "old c.txt"]
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 

@@ -124,7 +124,7 @@ class _Batch:
     join the parent's, when it fails they are discarded, so the outer block never commits them.
     """
 
-    def __init__(self, parent: "_Batch | None" = None) -> None:
+    def __init__(self, parent: _Batch | None = None) -> None:
         self.pending: dict[Path, Path] = {}  # target -> temporary file
         self.parent = parent
 
