@@ -333,9 +333,13 @@ def test_status_and_diff_json_spellings(master_file, tmp_path):
 
 def test_json_to_a_workbook_name_is_refused_so_no_master_is_overwritten(master_file, tmp_path):
     before = master_file.read_bytes()
-    result = run("diff", "--json", master_file, master_file, master_file)
+    result = run("diff", f"--json={master_file}", master_file, master_file)
     assert result.exit_code == 2
     assert ".json" in one_error_line(result)
+    assert master_file.read_bytes() == before
+    # `--json master.xlsx` (a name not ending in .json) is a bare --json: the name is an argument, here one too many
+    result = run("diff", "--json", master_file, master_file, master_file)
+    assert result.exit_code == 2 and "unexpected extra argument" in result.output
     assert master_file.read_bytes() == before
 
 

@@ -118,10 +118,15 @@ def check_writable(paths: Iterable[str | Path] | str | Path, *, suffixes: Iterab
 
 
 class _Batch:
-    """Temporary files waiting to be renamed onto their targets, all together."""
+    """Temporary files waiting to be renamed onto their targets, all together.
 
-    def __init__(self) -> None:
+    A nested block has its own batch (``parent`` is the enclosing one): when it ends well its files
+    join the parent's, when it fails they are discarded, so the outer block never commits them.
+    """
+
+    def __init__(self, parent: _Batch | None = None) -> None:
         self.pending: dict[Path, Path] = {}  # target -> temporary file
+        self.parent = parent
 
     def add(self, tmp: Path, target: Path) -> None:
         key = Path(os.path.abspath(target))
@@ -130,6 +135,21 @@ class _Batch:
             old.unlink()
         self.pending[key] = tmp
 
+    def lookup(self, target: Path) -> Path | None:
+        key = Path(os.path.abspath(target))
+        batch: _Batch | None = self
+        while batch is not None:
+            if key in batch.pending:
+                return batch.pending[key]
+            batch = batch.parent
+        return None
+
+    def merge_into_parent(self) -> None:
+        assert self.parent is not None
+        for target, tmp in self.pending.items():
+            self.parent.add(tmp, target)  # replaces (and removes) the parent's earlier version
+        self.pending.clear()
+
     def discard(self) -> None:
         for tmp in self.pending.values():
             with contextlib.suppress(OSError):
@@ -137,12 +157,19 @@ class _Batch:
         self.pending.clear()
 
     def commit(self) -> None:
+        """Rename every temporary file onto its target; on any exception (a file that cannot be
+        replaced, or Ctrl-C between two renames) put every target back as it was, then re-raise.
+        A target that cannot be put back is an ``OutputError`` naming the backup that holds its
+        old content (the backup is kept, so nothing is lost)."""
         done: list[tuple[Path, Path | None]] = []
+        current: tuple[Path, Path, Path | None] | None = None  # the output being renamed now
         try:
             for target, tmp in self.pending.items():
                 backup = None
                 if os.path.lexists(target):
                     backup = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
+                current = (target, tmp, backup)
+                if backup is not None:
                     try:
                         os.replace(target, backup)  # Windows refuses this for a file open in Excel
                     except OSError as exc:
@@ -150,17 +177,11 @@ class _Batch:
                 try:
                     os.replace(tmp, target)
                 except OSError as exc:
-                    if backup is not None:
-                        os.replace(backup, target)
                     raise _failure(target, exc) from None
                 done.append((target, backup))
-        except OSError:
-            for target, backup in reversed(done):  # put every output back as it was
-                with contextlib.suppress(OSError):
-                    if backup is not None:
-                        os.replace(backup, target)
-                    else:
-                        target.unlink()
+                current = None
+        except BaseException as exc:
+            self._rollback(done, current, exc)
             raise
         finally:
             self.discard()
@@ -168,6 +189,35 @@ class _Batch:
             if backup is not None:
                 with contextlib.suppress(OSError):
                     backup.unlink()
+
+    @staticmethod
+    def _rollback(done: list[tuple[Path, Path | None]], current: tuple[Path, Path, Path | None] | None,
+                  cause: BaseException) -> None:
+        """Put every output back as it was; raise ``OutputError`` if one cannot be (naming where its
+        old content is kept)."""
+        undo: list[tuple[Path, Path | None]] = list(reversed(done))
+        if current is not None and not any(t == current[0] for t, _ in done):
+            target, tmp, backup = current
+            if backup is not None and os.path.lexists(backup):  # the old content was moved aside
+                undo.insert(0, (target, backup))
+            elif backup is None and not os.path.lexists(tmp) and os.path.lexists(target):
+                undo.insert(0, (target, None))  # a new output was already put in place
+        problems: list[str] = []
+        for target, backup in undo:
+            try:
+                if backup is not None:
+                    os.replace(backup, target)
+                elif os.path.lexists(target):
+                    target.unlink()
+            except OSError as exc:
+                if backup is not None:
+                    problems.append(f"cannot put back {target} ({_reason(exc)}): its previous content is "
+                                    f"kept in {backup}; rename that file to {target.name}")
+                else:
+                    problems.append(f"cannot remove the new {target} ({_reason(exc)}); delete it by hand")
+        if problems:
+            why = str(cause) if isinstance(cause, OSError) and str(cause) else type(cause).__name__
+            raise OutputError(f"writing the outputs failed ({why}) and {'; '.join(problems)}") from cause
 
 
 _BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("cascadebook_output_batch", default=None)
@@ -178,13 +228,14 @@ def all_or_nothing() -> Iterator[None]:
     """Every output written inside the block appears at its end, all of them or none.
 
     Inside, ``atomic_path`` leaves its temporary file for the block's end instead of renaming it
-    at once (code inside the block reads back what it wrote through ``staged(target)``). On an exception, or
-    when one output cannot be put in place, no target is changed. Nested blocks join the outer one.
+    at once (code inside the block reads back what it wrote through ``staged(target)``). On an
+    exception (Ctrl-C included), or when one output cannot be put in place, no target is changed.
+    A nested block joins the outer one: its outputs appear when the outer block ends; if the
+    nested block fails, its own outputs are discarded (even when the outer block catches the
+    exception and goes on), and the outer block's outputs are kept.
     """
-    if _BATCH.get() is not None:
-        yield
-        return
-    batch = _Batch()
+    parent = _BATCH.get()
+    batch = _Batch(parent)
     token = _BATCH.set(batch)
     try:
         yield
@@ -193,7 +244,10 @@ def all_or_nothing() -> Iterator[None]:
         raise
     finally:
         _BATCH.reset(token)
-    batch.commit()
+    if parent is not None:
+        batch.merge_into_parent()
+    else:
+        batch.commit()
 
 
 def staged(target: str | Path) -> Path:
@@ -201,7 +255,7 @@ def staged(target: str | Path) -> Path:
     become ``target`` at the block's end (if it was written in the block); else ``target`` itself."""
     batch = _BATCH.get()
     if batch is not None:
-        pending = batch.pending.get(Path(os.path.abspath(target)))
+        pending = batch.lookup(Path(target))
         if pending is not None:
             return pending
     return Path(target)

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .commands import (SPEC_HELP, STDOUT, check_json_output, check_outputs, emit_json, load_strategy_or_exit,
-                       output_errors, resolve_spec_or_exit)
+from .commands import (JSON_BARE_HELP, SPEC_HELP, STDOUT, JsonCommand, check_json_output, check_outputs, emit_json,
+                       load_strategy_or_exit, output_errors, resolve_spec_or_exit)
 
 WORKFLOW = """Cascade a strategy into department workbooks and reconcile what comes back.
 
@@ -109,14 +109,14 @@ def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path
     click.echo(f"{len(paths)} template(s) for {loaded.cycle}")
 
 
-@cli.command()
+@cli.command(cls=JsonCommand)
 @click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--master", required=True, type=click.Path(dir_okay=False),
               help="Master workbook to write (an Excel workbook: the name must end in .xlsx).")
 @click.option("--json", "json_path", is_flag=False, flag_value=STDOUT, default=None, metavar="FILE|-",
               help="Also write the findings as JSON to FILE (.json), or to standard output with - "
-                   "(everything else then goes to standard error).")
+                   "(everything else then goes to standard error). " + JSON_BARE_HELP)
 @click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel readers [default: cores].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table (errors are still listed).")

@@ -73,11 +73,38 @@ def check_outputs(files=(), *, folders=(), suffixes=None, what: str = "output") 
 STDOUT = "-"
 
 
+JSON_BARE_HELP = ("A bare --json (followed by anything but - or a name ending in .json) means standard output "
+                  "and leaves what follows to the arguments: `--json OLD NEW` works.")
+
+
+def bare_json_args(args: list[str]) -> list[str]:
+    """``--json X`` where X is neither ``-`` nor a name ending in ``.json`` (nor an option) is a bare
+    ``--json`` (standard output): X is left to the positional arguments instead of being taken as
+    the report's file (``diff --json old.xlsx new.xlsx``). ``--json=FILE`` is never rewritten."""
+    out = list(args)
+    for i, arg in enumerate(out[:-1]):
+        if arg == "--":
+            break
+        if arg == "--json":
+            nxt = out[i + 1]
+            if nxt != STDOUT and not nxt.startswith("-") and not nxt.lower().endswith(".json"):
+                out[i] = f"--json={STDOUT}"
+    return out
+
+
+class JsonCommand(click.Command):
+    """A command with an optional-value ``--json``: see ``bare_json_args``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, bare_json_args(args))
+
+
 def json_option(what: str):
-    """``--json FILE`` writes to FILE, ``--json -`` or a bare ``--json`` to standard output."""
+    """``--json FILE.json`` writes to FILE, ``--json -`` or a bare ``--json`` to standard output (the
+    command must be a ``JsonCommand`` so a bare ``--json`` before the arguments leaves them alone)."""
     return click.option("--json", "json_out", is_flag=False, flag_value=STDOUT, default=None, metavar="FILE|-",
                         help=f"Write {what} as JSON to FILE (.json), or to standard output (instead of the table) "
-                             "with - or a bare --json.")
+                             f"with - or a bare --json. {JSON_BARE_HELP}")
 
 
 def check_json_output(json_out: str | None) -> None:

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from . import json_option
+from . import JsonCommand, json_option
 
 CHECKIN_HELP = """Write one check-in workbook per department for PERIOD, from the MASTER workbook.
 
@@ -82,7 +82,7 @@ def checkin(master: str, strategy_path: str, period: str, outbox: str, departmen
     click.echo(f"{len(paths)} check-in workbook(s) for {strategy.cycle} {parsed.value}")
 
 
-@click.command(help=DIFF_HELP)
+@click.command(help=DIFF_HELP, cls=JsonCommand)
 @click.argument("old_master", type=click.Path(exists=True))
 @click.argument("new_master", type=click.Path(exists=True))
 @json_option("the diff (for automation)")

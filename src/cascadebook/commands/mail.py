@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from . import (SPEC_HELP, STDOUT, UserError, check_json_output, check_outputs, emit_json, json_option,
+from . import (SPEC_HELP, STDOUT, JsonCommand, UserError, check_json_output, check_outputs, emit_json, json_option,
                load_strategy_or_exit, resolve_spec_or_exit)
 
 PASSWORD_ENV = "CASCADEBOOK_SMTP_PASSWORD"
@@ -222,7 +222,7 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
     click.echo(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; manifest: {result.folder / 'manifest.json'}")
 
 
-@click.command()
+@click.command(cls=JsonCommand)
 @click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @json_option("the status")
