@@ -137,6 +137,14 @@ def columns_outside(ret: Return, own: Spec, in_use: Spec) -> list[Finding]:
     if own_label == in_use_label:  # an earlier edit of the same name and version: say which files
         own_label += f" of {own.origin}"
         in_use_label += f" of {in_use.origin}"
+
+    def not_in_master(sheet: SheetSpec, what: str, numbers: tuple[int, ...], counted: str) -> None:
+        findings.append(Finding(
+            "spec-column-not-in-master", f"the {what} of the template spec {own_label} is not in the spec in "
+            f"use ({in_use_label}); its {len(numbers)} {counted}{row_ranges(numbers)}) are not in the master",
+            file=ret.file, sheet=ret.sheet_names.get(sheet.key, sheet.title), cell=f"A{numbers[0]}",
+            department=ret.department, rows=numbers))
+
     for sheet in own.sheets:
         rows = ret.records.get(sheet.key) or []
         other = next((s for s in in_use.sheets if s.key == sheet.key), None)
@@ -145,20 +153,9 @@ def columns_outside(ret: Return, own: Spec, in_use: Spec) -> list[Finding]:
                 continue
             numbers = tuple(r.row for r in rows if r.values.get(col.key) not in (None, ""))
             if numbers:
-                findings.append(Finding(
-                    "spec-column-not-in-master", f"the column {col.header!r} of the template spec "
-                    f"{own_label} is not in the spec in use ({in_use_label}); its "
-                    f"{len(numbers)} value(s) (rows {row_ranges(numbers)}) are not in the master",
-                    file=ret.file, sheet=ret.sheet_names.get(sheet.key, sheet.title), cell=f"A{numbers[0]}",
-                    department=ret.department, rows=numbers))
+                not_in_master(sheet, f"column {col.header!r}", numbers, "value(s) (rows ")
         if other is None and rows:
-            numbers = tuple(r.row for r in rows)
-            findings.append(Finding(
-                "spec-column-not-in-master", f"the sheet {sheet.title!r} of the template spec "
-                f"{own_label} is not in the spec in use ({in_use_label}); its "
-                f"{len(numbers)} row(s) ({row_ranges(numbers)}) are not in the master",
-                file=ret.file, sheet=ret.sheet_names.get(sheet.key, sheet.title), cell=f"A{numbers[0]}",
-                department=ret.department, rows=numbers))
+            not_in_master(sheet, f"sheet {sheet.title!r}", tuple(r.row for r in rows), "row(s) (")
     return findings
 
 

@@ -27,6 +27,12 @@ EXPORT = "export"
 
 RETURN_KINDS = frozenset({PLAN, CHECKIN})
 
+# The metadata every workbook carries: its custom document properties are named cascadebook.<field>.
+# Format 2: templates and check-ins also sign spec_fingerprint (Spec.fingerprint); format 1 (without
+# it) is still read and verified as it was.
+FORMAT_VERSION = "2"
+META_PROPERTY_PREFIX = "cascadebook."
+
 # The diff workbook's layout (``diff.write_diff_workbook``), spelled once: an unstamped one is known by it.
 DIFF_CHANGES_SHEET, DIFF_COVERAGE_SHEET = "Changes", "Coverage"
 DIFF_CHANGES_COLUMNS = ("Sheet", "Change", "ID", "Department", "Title", "Field", "Old", "New")
@@ -55,8 +61,6 @@ def stamp(book: Any, kind: str, *, cycle: str = "", generated_at: str = "") -> N
     """Write ``cascadebook.kind`` (with the format version, and the cycle and time when given) into an
     xlsxwriter workbook's custom document properties. Outputs are not signed: the kind only has to be
     read, and a forged one can only make intake skip a file, with a finding that names it."""
-    from .templates import FORMAT_VERSION, META_PROPERTY_PREFIX
-
     for name, value in (("format_version", FORMAT_VERSION), ("kind", kind), ("cycle", cycle),
                         ("generated_at", generated_at)):
         if value:

@@ -406,7 +406,7 @@ def _core_properties(data: bytes) -> dict[str, str]:
 
 
 def _custom_properties(data: bytes) -> dict[str, str]:
-    from .templates import META_PROPERTY_PREFIX
+    from .kinds import META_PROPERTY_PREFIX
 
     found = {}
     for prop in _xml(data):
@@ -417,7 +417,7 @@ def _custom_properties(data: bytes) -> dict[str, str]:
 
 
 def _ods_properties(data: bytes) -> dict[str, str]:
-    from .templates import META_PROPERTY_PREFIX
+    from .kinds import META_PROPERTY_PREFIX
 
     found = {}
     for el in _xml(data).iter():

@@ -18,7 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 from .atomic import all_or_nothing, atomic_path, check_folder, check_writable
 from .cells import column_letter, quote_sheet
 from .findings import CATALOGUE
-from .kinds import PLAN
+from .kinds import FORMAT_VERSION, META_PROPERTY_PREFIX, PLAN
 from .model import Department, Metadata, Record, Strategy
 from .rules import (MARKERS_NAME, OBJECTIVE_DIRECTIONS, OBJECTIVE_IDS, SheetChecks, blank_markers, id_range_name,
                     key_letter, on_return_only, q, sheet_checks, started_test, title_range_name)
@@ -26,11 +26,7 @@ from .signing import sign
 from .spec import Column, SheetSpec, Spec, load_spec, resolve_spec
 from .xlsx import write_value
 
-# 2: templates and check-ins also sign spec_fingerprint (Spec.fingerprint); format 1 (without it) is still
-# read and verified as it was
-FORMAT_VERSION = "2"
 META_SHEET = "_cascadebook"
-META_PROPERTY_PREFIX = "cascadebook."
 HEADER_ROW = 4  # 1-based row of the column headers on input sheets; data starts below it
 INPUT_FILL = "#FFF2CC"
 PREFILLED_FILL = "#E7E6E6"

@@ -150,17 +150,13 @@ def many_rows(path: Path, source: Path, rows: int = 1_000_000, sheet: str = "KPI
     return rezip(path, parts)
 
 
-def ods_repeated(path: Path, rows: int = 9_000, columns: int = 1_000) -> Path:
-    """A tiny OpenDocument spreadsheet whose one cell is repeated ``rows`` x ``columns`` times."""
+def ods_package(path: Path, tables: str) -> Path:
+    """An OpenDocument spreadsheet holding ``tables`` (``<table:table>`` elements) and nothing else."""
     content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
                'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
                'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
                'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3"><office:body>'
-               '<office:spreadsheet><table:table table:name="Initiatives"><table:table-row><table:table-cell '
-               'office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>'
-               f'<table:table-row table:number-rows-repeated="{rows}"><table:table-cell office:value-type="float" '
-               f'office:value="1" table:number-columns-repeated="{columns}"/></table:table-row></table:table>'
-               '</office:spreadsheet></office:body></office:document-content>')
+               f'<office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>')
     manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
                 'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
                 '<manifest:file-entry manifest:full-path="/" '
@@ -172,6 +168,15 @@ def ods_repeated(path: Path, rows: int = 9_000, columns: int = 1_000) -> Path:
         archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
         archive.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
     return path
+
+
+def ods_repeated(path: Path, rows: int = 9_000, columns: int = 1_000) -> Path:
+    """A tiny OpenDocument spreadsheet whose one cell is repeated ``rows`` x ``columns`` times."""
+    return ods_package(path, '<table:table table:name="Initiatives"><table:table-row><table:table-cell '
+                             'office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>'
+                             f'<table:table-row table:number-rows-repeated="{rows}"><table:table-cell '
+                             f'office:value-type="float" office:value="1" table:number-columns-repeated="{columns}"/>'
+                             '</table:table-row></table:table>')
 
 
 def macro_enabled(path: Path, source: Path) -> Path:
