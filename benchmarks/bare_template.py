@@ -12,6 +12,7 @@ replayed template is byte-for-byte the template ``generate`` wrote.
 
 Because the floor is recorded from the library, it follows any change to the template by itself.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -55,6 +56,7 @@ class _Proxy:
                 result_idx = wrapped._idx
             rec.calls.append((idx, name, args, kwargs, result_idx))
             return wrapped
+
         return call
 
 
@@ -126,8 +128,9 @@ def record(strategy, department, spec, key: bytes | None, generated_at: str, pat
     return rec
 
 
-def bare_generate(strategy, outbox: Path, key: bytes | None, generated_at: str,
-                  scratch: Path | None = None) -> Callable[[], int]:
+def bare_generate(
+    strategy, outbox: Path, key: bytes | None, generated_at: str, scratch: Path | None = None
+) -> Callable[[], int]:
     """Record, compile, and return the timed loop (it returns the number of templates written)."""
     from cascadebook import load_spec
     from cascadebook.templates import make_metadata, template_filename
@@ -149,16 +152,22 @@ def bare_generate(strategy, outbox: Path, key: bytes | None, generated_at: str,
     order = sorted(tokens, key=len, reverse=True)
     src = _Source(tokens)
     book_args, book_kwargs = rec.book_args
-    lines = ["def replay(path, T):",
-             f"    o0 = Workbook(path, {', '.join(src.render(a) for a in book_args)}"
-             f"{', ' if book_args and book_kwargs else ''}"
-             f"{', '.join(f'{k}={src.render(v)}' for k, v in book_kwargs.items())})"]
+    lines = [
+        "def replay(path, T):",
+        f"    o0 = Workbook(path, {', '.join(src.render(a) for a in book_args)}"
+        f"{', ' if book_args and book_kwargs else ''}"
+        f"{', '.join(f'{k}={src.render(v)}' for k, v in book_kwargs.items())})",
+    ]
     for target, method, args, kwargs, result in rec.calls:
-        call_args = ", ".join(itertools.chain((src.render(a) for a in args),
-                                              (f"{k}={src.render(v)}" for k, v in kwargs.items())))
+        call_args = ", ".join(
+            itertools.chain((src.render(a) for a in args), (f"{k}={src.render(v)}" for k, v in kwargs.items()))
+        )
         lines.append(f"    {'o%d = ' % result if result is not None else ''}o{target}.{method}({call_args})")
-    namespace: dict[str, Any] = {"Workbook": xlsxwriter.Workbook, "datetime": datetime,
-                                 **{name: value for name, value in src.constants.values()}}
+    namespace: dict[str, Any] = {
+        "Workbook": xlsxwriter.Workbook,
+        "datetime": datetime,
+        **{name: value for name, value in src.constants.values()},
+    }
     exec(compile("\n".join(lines), "<bare_template replay>", "exec"), namespace)  # noqa: S102 - our own code
     replay = namespace["replay"]
     texts = sorted(src.texts, key=src.texts.get)
@@ -175,5 +184,6 @@ def bare_generate(strategy, outbox: Path, key: bytes | None, generated_at: str,
                 per_department.append(text)
             replay(str(outbox / template_filename(strategy.cycle, department.code)), per_department)
         return len(departments)
+
     run.calls = len(rec.calls)  # type: ignore[attr-defined]
     return run

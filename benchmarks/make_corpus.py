@@ -30,6 +30,7 @@ How a return is written (``--method``; measured, see benchmarks/README.md):
 
 In every method ``set_properties`` is wrapped to stamp a realistic "last saved" time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,55 +58,241 @@ BENCH_KEY = "b3nchmark0000000000000000000000000000000000000000000000000000000"
 METHODS = ("prefill", "hook", "openpyxl")
 
 OBJECTIVES = [
-    ("CO1", "Increase enterprise customer acquisition by 20%", "Customer", "New enterprise customers", "count",
-     60, 72, "increase"),
-    ("CO2", "Increase market share in the Northeast region by 8%", "Financial", "Northeast market share", "%",
-     0.12, 0.20, "increase"),
-    ("CO3", "Achieve 75% brand awareness among target enterprises", "Customer", "Aided brand awareness", "%",
-     0.48, 0.75, "increase"),
+    (
+        "CO1",
+        "Increase enterprise customer acquisition by 20%",
+        "Customer",
+        "New enterprise customers",
+        "count",
+        60,
+        72,
+        "increase",
+    ),
+    (
+        "CO2",
+        "Increase market share in the Northeast region by 8%",
+        "Financial",
+        "Northeast market share",
+        "%",
+        0.12,
+        0.20,
+        "increase",
+    ),
+    (
+        "CO3",
+        "Achieve 75% brand awareness among target enterprises",
+        "Customer",
+        "Aided brand awareness",
+        "%",
+        0.48,
+        0.75,
+        "increase",
+    ),
     ("CO4", "Grow revenue to $180M", "Financial", "Annual revenue", "USD", 150_000_000, 180_000_000, "increase"),
-    ("CO5", "Reduce average delivery time by 20%", "Internal process", "Order-to-delivery time", "days",
-     10, 8, "decrease"),
-    ("CO6", "Raise customer satisfaction (NPS) to 45", "Customer", "Net Promoter Score", "points", 31, 45,
-     "increase"),
-    ("CO7", "Lift employee engagement index to 80", "Learning & growth", "Engagement index", "points", 68, 80,
-     "increase"),
-    ("CO8", "Cut unplanned downtime by a third", "Internal process", "Unplanned downtime", "hours", 1200, 800,
-     "decrease"),
+    (
+        "CO5",
+        "Reduce average delivery time by 20%",
+        "Internal process",
+        "Order-to-delivery time",
+        "days",
+        10,
+        8,
+        "decrease",
+    ),
+    ("CO6", "Raise customer satisfaction (NPS) to 45", "Customer", "Net Promoter Score", "points", 31, 45, "increase"),
+    (
+        "CO7",
+        "Lift employee engagement index to 80",
+        "Learning & growth",
+        "Engagement index",
+        "points",
+        68,
+        80,
+        "increase",
+    ),
+    (
+        "CO8",
+        "Cut unplanned downtime by a third",
+        "Internal process",
+        "Unplanned downtime",
+        "hours",
+        1200,
+        800,
+        "decrease",
+    ),
 ]
-AREAS = ["Marketing", "Sales", "Operations", "Logistics", "Finance", "Human Resources", "Research", "Quality",
-         "Customer Success", "Procurement", "IT", "Legal", "Facilities", "Product", "Engineering", "Support"]
+AREAS = [
+    "Marketing",
+    "Sales",
+    "Operations",
+    "Logistics",
+    "Finance",
+    "Human Resources",
+    "Research",
+    "Quality",
+    "Customer Success",
+    "Procurement",
+    "IT",
+    "Legal",
+    "Facilities",
+    "Product",
+    "Engineering",
+    "Support",
+]
 REGIONS = ["North", "South", "East", "West", "Central", "Northeast", "Albany", "Boston", "Hartford", "Online"]
-FIRST = ["Priya", "Marcus", "Elena", "Tomasz", "Grace", "Liam", "Sofia", "Ben", "Jonah", "Mia", "Ana", "Ravi",
-         "Kai", "Lena", "Hugo", "Aiko", "Omar", "Noah", "Zoe", "Ivan", "Fatima", "Chen", "Lucas", "Nadia"]
-LAST = ["Raman", "Bell", "Novak", "Wojcik", "Okafor", "O'Connor", "Lind", "Carter", "Avery", "Torres", "Duarte",
-        "Shah", "Jensen", "Fischer", "Martin", "Tanaka", "Haddad", "Price", "Meyer", "Petrov", "Khan", "Wei"]
-VERBS = ["Launch", "Restructure", "Automate", "Expand", "Optimise", "Consolidate", "Pilot", "Roll out",
-         "Renegotiate", "Standardise", "Digitise", "Outsource", "Retrain", "Introduce", "Redesign"]
-THINGS = ["the enterprise onboarding process", "quarterly business reviews with top accounts",
-          "a partner referral programme", "order processing in the ERP", "the returns workflow",
-          "supplier contracts for key components", "a customer health score", "the pricing of top SKUs",
-          "an account-based campaign on 50 key accounts", "preventive maintenance on line 3",
-          "a mentoring programme for new managers", "self-service support articles",
-          "the regional distribution centre", "solution selling for the enterprise team",
-          "thought-leadership content in the Northeast", "the graduate hiring pipeline"]
-IMPACTS = ["Close rate from {b}% to {t}%", "{t} qualified enterprise leads", "Delivery time from {b} to {t} days",
-           "NPS +{d} points", "Gross margin +{d} points", "{t} accounts with an engaged buying group",
-           "Downtime down to {t} hours", "Engagement index {b} to {t}"]
-METRICS = ["Close rate", "Qualified leads", "Delivery time", "NPS", "Gross margin", "Engaged accounts",
-           "Downtime hours", "Engagement index", "Orders per FTE", "Cost per lead"]
+FIRST = [
+    "Priya",
+    "Marcus",
+    "Elena",
+    "Tomasz",
+    "Grace",
+    "Liam",
+    "Sofia",
+    "Ben",
+    "Jonah",
+    "Mia",
+    "Ana",
+    "Ravi",
+    "Kai",
+    "Lena",
+    "Hugo",
+    "Aiko",
+    "Omar",
+    "Noah",
+    "Zoe",
+    "Ivan",
+    "Fatima",
+    "Chen",
+    "Lucas",
+    "Nadia",
+]
+LAST = [
+    "Raman",
+    "Bell",
+    "Novak",
+    "Wojcik",
+    "Okafor",
+    "O'Connor",
+    "Lind",
+    "Carter",
+    "Avery",
+    "Torres",
+    "Duarte",
+    "Shah",
+    "Jensen",
+    "Fischer",
+    "Martin",
+    "Tanaka",
+    "Haddad",
+    "Price",
+    "Meyer",
+    "Petrov",
+    "Khan",
+    "Wei",
+]
+VERBS = [
+    "Launch",
+    "Restructure",
+    "Automate",
+    "Expand",
+    "Optimise",
+    "Consolidate",
+    "Pilot",
+    "Roll out",
+    "Renegotiate",
+    "Standardise",
+    "Digitise",
+    "Outsource",
+    "Retrain",
+    "Introduce",
+    "Redesign",
+]
+THINGS = [
+    "the enterprise onboarding process",
+    "quarterly business reviews with top accounts",
+    "a partner referral programme",
+    "order processing in the ERP",
+    "the returns workflow",
+    "supplier contracts for key components",
+    "a customer health score",
+    "the pricing of top SKUs",
+    "an account-based campaign on 50 key accounts",
+    "preventive maintenance on line 3",
+    "a mentoring programme for new managers",
+    "self-service support articles",
+    "the regional distribution centre",
+    "solution selling for the enterprise team",
+    "thought-leadership content in the Northeast",
+    "the graduate hiring pipeline",
+]
+IMPACTS = [
+    "Close rate from {b}% to {t}%",
+    "{t} qualified enterprise leads",
+    "Delivery time from {b} to {t} days",
+    "NPS +{d} points",
+    "Gross margin +{d} points",
+    "{t} accounts with an engaged buying group",
+    "Downtime down to {t} hours",
+    "Engagement index {b} to {t}",
+]
+METRICS = [
+    "Close rate",
+    "Qualified leads",
+    "Delivery time",
+    "NPS",
+    "Gross margin",
+    "Engaged accounts",
+    "Downtime hours",
+    "Engagement index",
+    "Orders per FTE",
+    "Cost per lead",
+]
 UNITS = ["%", "count", "currency", "days", "hours", "points", "ratio", "score"]
-TEAMS = ["Demand generation", "Key accounts", "Order desk", "Quality", "Platform", "FP&A", "Talent", "Field ops",
-         "Content", "Performance marketing", "Embedded", "Logistics"]
-KPI_NAMES = ["{m} per quarter", "{m} per month", "Share of {m} on target", "{m} at quarter end",
-             "Average {m}", "{m} reviewed with the head"]
-NOTES = ["", "", "", "Depends on the ERP upgrade going live", "Budget split across Q2 and Q3",
-         "Shared with {a}", "Hiring freeze may delay this", "Vendor shortlist due 2027-02-15"]
+TEAMS = [
+    "Demand generation",
+    "Key accounts",
+    "Order desk",
+    "Quality",
+    "Platform",
+    "FP&A",
+    "Talent",
+    "Field ops",
+    "Content",
+    "Performance marketing",
+    "Embedded",
+    "Logistics",
+]
+KPI_NAMES = [
+    "{m} per quarter",
+    "{m} per month",
+    "Share of {m} on target",
+    "{m} at quarter end",
+    "Average {m}",
+    "{m} reviewed with the head",
+]
+NOTES = [
+    "",
+    "",
+    "",
+    "Depends on the ERP upgrade going live",
+    "Budget split across Q2 and Q3",
+    "Shared with {a}",
+    "Hiring freeze may delay this",
+    "Vendor shortlist due 2027-02-15",
+]
 
 
 # objective -> (the initiative unit that matches it, a typical contribution of one initiative)
-OBJECTIVE_UNITS = {"CO1": ("count", 1), "CO2": ("%", 0.001), "CO3": ("%", 0.002), "CO4": ("currency", 200_000),
-                   "CO5": ("days", 0.05), "CO6": ("points", 0.3), "CO7": ("points", 0.2), "CO8": ("hours", 5)}
+OBJECTIVE_UNITS = {
+    "CO1": ("count", 1),
+    "CO2": ("%", 0.001),
+    "CO3": ("%", 0.002),
+    "CO4": ("currency", 200_000),
+    "CO5": ("days", 0.05),
+    "CO6": ("points", 0.3),
+    "CO7": ("points", 0.2),
+    "CO8": ("hours", 5),
+}
 
 
 def department_code(i: int) -> str:
@@ -117,21 +304,37 @@ def strategy_document(n: int) -> dict[str, Any]:
     departments = []
     for i in range(1, n + 1):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        departments.append({
-            "code": department_code(i), "name": f"{rng.choice(AREAS)} {rng.choice(REGIONS)} {i}",
-            "head": f"{first} {last}",
-            "email": f"{first.lower()}.{last.lower().replace(chr(39), '')}{i}@northwind.example",
-        })
+        departments.append(
+            {
+                "code": department_code(i),
+                "name": f"{rng.choice(AREAS)} {rng.choice(REGIONS)} {i}",
+                "head": f"{first} {last}",
+                "email": f"{first.lower()}.{last.lower().replace(chr(39), '')}{i}@northwind.example",
+            }
+        )
     return {
-        "cycle": CYCLE, "company": "Northwind Components",
+        "cycle": CYCLE,
+        "company": "Northwind Components",
         "vision": "To be the supplier of choice for enterprise manufacturers across the Northeast.",
         "mission": "We help manufacturers build better products faster with reliable components and service.",
-        "periods": ["Q1", "Q2", "Q3", "Q4"], "response_deadline": "2027-01-29",
-        "contact_name": "Dana Whitfield, Strategy Office", "contact_email": "strategy@northwind.example",
+        "periods": ["Q1", "Q2", "Q3", "Q4"],
+        "response_deadline": "2027-01-29",
+        "contact_name": "Dana Whitfield, Strategy Office",
+        "contact_email": "strategy@northwind.example",
         "objectives": [
-            {"id": oid, "title": title, "perspective": persp, "metric": metric, "unit": unit, "baseline": base,
-             "target": target, "direction": direction, "deadline": "2027-12-31", "owner": "Executive team",
-             "weight": 0.125}
+            {
+                "id": oid,
+                "title": title,
+                "perspective": persp,
+                "metric": metric,
+                "unit": unit,
+                "baseline": base,
+                "target": target,
+                "direction": direction,
+                "deadline": "2027-12-31",
+                "owner": "Executive team",
+                "weight": 0.125,
+            }
             for oid, title, persp, metric, unit, base, target, direction in OBJECTIVES
         ],
         "departments": departments,
@@ -142,8 +345,9 @@ def _person(rng: random.Random) -> str:
     return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
 
 
-def department_rows(code: str, index: int, spec, objective_ids: list[str], directions: dict[str, str],
-                    periods: list[str]) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+def department_rows(
+    code: str, index: int, spec, objective_ids: list[str], directions: dict[str, str], periods: list[str]
+) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
     """What one department types: ~40 initiatives, ~80 KPIs, and this department's mistakes."""
     rng = random.Random(index * 7919 + 17)
     initiatives_sheet, kpis_sheet = spec.sheet("initiatives"), spec.sheet("kpis")
@@ -161,10 +365,14 @@ def department_rows(code: str, index: int, spec, objective_ids: list[str], direc
             "objective_id": objective,
             "title": f"{rng.choice(VERBS)} {rng.choice(THINGS)}",
             "expected_impact": rng.choice(IMPACTS).format(b=b, t=t, d=rng.randint(1, 9)),
-            "metric": rng.choice(METRICS), "unit": unit if rng.random() < 0.8 else rng.choice(UNITS),
-            "baseline": base, "target": target,
-            "due_period": rng.choice(periods), "owner": _person(rng),
-            "budget": rng.randrange(10_000, 2_500_000, 5_000), "headcount": rng.randint(0, 8),
+            "metric": rng.choice(METRICS),
+            "unit": unit if rng.random() < 0.8 else rng.choice(UNITS),
+            "baseline": base,
+            "target": target,
+            "due_period": rng.choice(periods),
+            "owner": _person(rng),
+            "budget": rng.randrange(10_000, 2_500_000, 5_000),
+            "headcount": rng.randint(0, 8),
             "contribution_weight": round(rng.uniform(0.05, 0.6), 2),
             "notes": rng.choice(NOTES).format(a=rng.choice(AREAS)),
             # the share of the objective's change this initiative claims, in the objective's unit and direction
@@ -178,10 +386,14 @@ def department_rows(code: str, index: int, spec, objective_ids: list[str], direc
     kpis = []
     for k in range(1, 2 * n_init + 1):
         row = {
-            "initiative_id": ids[(k - 1) // 2], "level": "Team" if k % 2 else "Individual",
-            "team": rng.choice(TEAMS), "owner": _person(rng),
+            "initiative_id": ids[(k - 1) // 2],
+            "level": "Team" if k % 2 else "Individual",
+            "team": rng.choice(TEAMS),
+            "owner": _person(rng),
             "name": rng.choice(KPI_NAMES).format(m=rng.choice(METRICS).lower()),
-            "unit": rng.choice(UNITS), "baseline": rng.randint(0, 50), "target": rng.randint(51, 200),
+            "unit": rng.choice(UNITS),
+            "baseline": rng.randint(0, 50),
+            "target": rng.randint(51, 200),
             "frequency": rng.choice(["Weekly", "Monthly", "Quarterly", "Annually"]),
             "due_period": rng.choice(periods),
         }
@@ -237,6 +449,7 @@ def _generic(col, rng: random.Random, periods: list[str]) -> Any:
 
 
 # -- writing ---------------------------------------------------------------------------------
+
 
 def _write_cells(book, spec, rows: dict[str, list[dict[str, Any]]]) -> None:
     """Type the values into the template's xlsxwriter book, keeping each cell's template format."""
@@ -302,8 +515,10 @@ def write_return_hook(strategy, department, spec, key: bytes, rows, path: Path, 
     finally:
         templates.xlsxwriter = real
     if not hooked.called:
-        raise RuntimeError("cascadebook.templates no longer builds its book through xlsxwriter.Workbook; "
-                           "use --method openpyxl (and update benchmarks/make_corpus.py)")
+        raise RuntimeError(
+            "cascadebook.templates no longer builds its book through xlsxwriter.Workbook; "
+            "use --method openpyxl (and update benchmarks/make_corpus.py)"
+        )
     return path
 
 
@@ -312,8 +527,9 @@ def write_return_openpyxl(strategy, department, spec, key: bytes, rows, path: Pa
     from cascadebook.templates import write_template
 
     with tempfile.TemporaryDirectory() as tmp:
-        template = write_template(strategy, department, Path(tmp) / "template.xlsx", spec=spec, key=key,
-                                  generated_at=GENERATED_AT)
+        template = write_template(
+            strategy, department, Path(tmp) / "template.xlsx", spec=spec, key=key, generated_at=GENERATED_AT
+        )
         # fill_workbook types from the first data row down, keeping a row's prefilled id unless given
         return fill_workbook(template, path, rows=rows, spec=spec, saved_at=saved_at)
 
@@ -325,8 +541,9 @@ def write_return_prefill(strategy, department, spec, key: bytes, rows, path: Pat
     real = templates.xlsxwriter
     templates.xlsxwriter = hooked
     try:
-        templates.write_template(strategy, department, path, spec=spec, key=key, generated_at=GENERATED_AT,
-                                 prefill=rows)
+        templates.write_template(
+            strategy, department, path, spec=spec, key=key, generated_at=GENERATED_AT, prefill=rows
+        )
     finally:
         templates.xlsxwriter = real
     return path
@@ -350,12 +567,21 @@ def template_digest() -> str:
     from cascadebook.model import Department, Objective, Strategy
     from cascadebook.templates import write_template
 
-    strategy = Strategy(CYCLE, (Objective("CO1", "Objective", metric="m", baseline=1, target=2),),
-                        (Department("D0001", "Department 1", "Head"),))
+    strategy = Strategy(
+        CYCLE,
+        (Objective("CO1", "Objective", metric="m", baseline=1, target=2),),
+        (Department("D0001", "Department 1", "Head"),),
+    )
     digest = hashlib.sha256()
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_template(strategy, strategy.departments[0], Path(tmp) / "t.xlsx", spec=load_spec("department"),
-                              key=BENCH_KEY.encode(), generated_at=GENERATED_AT)
+        path = write_template(
+            strategy,
+            strategy.departments[0],
+            Path(tmp) / "t.xlsx",
+            spec=load_spec("department"),
+            key=BENCH_KEY.encode(),
+            generated_at=GENERATED_AT,
+        )
         with zipfile.ZipFile(path) as z:
             for info in sorted(z.infolist(), key=lambda i: i.filename):
                 digest.update(info.filename.encode() + b"\0" + z.read(info) + b"\0")
@@ -373,10 +599,15 @@ def _init_worker(strategy_path: str, method: str) -> None:
     from cascadebook import load_spec, load_strategy
 
     strategy = load_strategy(strategy_path)
-    _STATE.update(strategy=strategy, spec=load_spec("department"), method=method,
-                  departments={d.code: d for d in strategy.departments},
-                  objective_ids=[o.id for o in strategy.objectives],
-                  directions={o.id: o.direction for o in strategy.objectives}, periods=list(strategy.periods))
+    _STATE.update(
+        strategy=strategy,
+        spec=load_spec("department"),
+        method=method,
+        departments={d.code: d for d in strategy.departments},
+        objective_ids=[o.id for o in strategy.objectives],
+        directions={o.id: o.direction for o in strategy.objectives},
+        periods=list(strategy.periods),
+    )
 
 
 def _write_one(args: tuple[int, str]) -> tuple[str, list[str], int]:
@@ -386,8 +617,7 @@ def _write_one(args: tuple[int, str]) -> tuple[str, list[str], int]:
     rows, mistakes = department_rows(code, index, s["spec"], s["objective_ids"], s["directions"], s["periods"])
     saved_at = datetime(2027, 1, 10, 8, 0) + timedelta(minutes=(index * 37) % (20 * 24 * 60))
     path = Path(out_dir) / f"{CYCLE}_{code}.xlsx"
-    WRITERS[s["method"]](s["strategy"], s["departments"][code], s["spec"], BENCH_KEY.encode(), rows, path,
-                         saved_at)
+    WRITERS[s["method"]](s["strategy"], s["departments"][code], s["spec"], BENCH_KEY.encode(), rows, path, saved_at)
     return code, mistakes, sum(len(v) for v in rows.values())
 
 
@@ -402,16 +632,29 @@ def read_manifest(directory: Path) -> dict | None:
         return None
 
 
-def make_corpus(n: int, *, jobs: int | None = None, method: str | None = None, force: bool = False,
-                root: Path = CORPUS_ROOT, log: Callable[[str], None] | None = print) -> Path:
+def make_corpus(
+    n: int,
+    *,
+    jobs: int | None = None,
+    method: str | None = None,
+    force: bool = False,
+    root: Path = CORPUS_ROOT,
+    log: Callable[[str], None] | None = print,
+) -> Path:
     """Build (or reuse) the corpus of ``n`` returns; returns its folder."""
     method = method or ("prefill" if prefill_supported() else "hook")
     directory = corpus_dir(n, root)
     manifest = read_manifest(directory)
     digest = template_digest()
-    if (not force and manifest and manifest.get("version") == CORPUS_VERSION and manifest.get("n") == n
-            and manifest.get("method") == method and manifest.get("template") == digest
-            and len(list((directory / "returns").glob("*.xlsx"))) == n):
+    if (
+        not force
+        and manifest
+        and manifest.get("version") == CORPUS_VERSION
+        and manifest.get("n") == n
+        and manifest.get("method") == method
+        and manifest.get("template") == digest
+        and len(list((directory / "returns").glob("*.xlsx"))) == n
+    ):
         if log:
             log(f"corpus {directory} is up to date ({n} returns, v{CORPUS_VERSION}, {method}, template {digest})")
         return directory
@@ -433,7 +676,8 @@ def make_corpus(n: int, *, jobs: int | None = None, method: str | None = None, f
         pool = None
     else:
         pool = get_context("fork" if sys.platform.startswith("linux") else "spawn").Pool(
-            jobs, _init_worker, (str(strategy_path), method))
+            jobs, _init_worker, (str(strategy_path), method)
+        )
         results = pool.imap_unordered(_write_one, tasks, chunksize=max(1, min(64, n // (jobs * 8) or 1)))
     try:
         for done, (_, found, count) in enumerate(results, 1):
@@ -448,16 +692,23 @@ def make_corpus(n: int, *, jobs: int | None = None, method: str | None = None, f
             pool.join()
     seconds = time.perf_counter() - started
     manifest = {
-        "version": CORPUS_VERSION, "n": n, "method": method, "template": digest, "jobs": jobs,
+        "version": CORPUS_VERSION,
+        "n": n,
+        "method": method,
+        "template": digest,
+        "jobs": jobs,
         "seconds": round(seconds, 2),
-        "rows": rows, "departments_with": dict(sorted(mistakes.items())),
+        "rows": rows,
+        "departments_with": dict(sorted(mistakes.items())),
         "bytes": sum(p.stat().st_size for p in returns.glob("*.xlsx")),
         "built_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
     }
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     if log:
-        log(f"corpus {directory}: {n} returns, {rows} rows, {manifest['bytes'] / 1e6:.1f} MB in {seconds:.1f} s "
-            f"({method}, {jobs} job(s))")
+        log(
+            f"corpus {directory}: {n} returns, {rows} rows, {manifest['bytes'] / 1e6:.1f} MB in {seconds:.1f} s "
+            f"({method}, {jobs} job(s))"
+        )
     return directory
 
 
@@ -472,13 +723,16 @@ def check_methods(k: int = 5) -> None:
             directory = make_corpus(k, jobs=1, method=method, root=Path(tmp) / method, log=None)
             per_file = (time.perf_counter() - started) / k
             strategy_path = directory / "strategy.yaml"
-            result = reconcile(load_strategy(strategy_path), [directory / "returns"],
-                               key=load_key(strategy_path), jobs=1)
+            result = reconcile(
+                load_strategy(strategy_path), [directory / "returns"], key=load_key(strategy_path), jobs=1
+            )
             records = {s: [(r.department, r.row, dict(r.values)) for r in rows] for s, rows in result.records.items()}
             findings = sorted((f.code, f.file, f.sheet, f.cell) for f in result.findings)
             results[method] = (records, findings)
-            print(f"{method:9} {per_file * 1000:6.0f} ms/return  accepted={len(result.accepted())}/{k}  "
-                  f"rows={sum(len(v) for v in records.values())}  findings={len(findings)}")
+            print(
+                f"{method:9} {per_file * 1000:6.0f} ms/return  accepted={len(result.accepted())}/{k}  "
+                f"rows={sum(len(v) for v in records.values())}  findings={len(findings)}"
+            )
         same = all(r == results["openpyxl"] for r in results.values())
         print("reconcile reads the same records and findings from each:", "yes" if same else "NO")
         if not same:
@@ -489,8 +743,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, action="append", help="number of returns (repeatable)")
     parser.add_argument("--jobs", type=int, default=None, help="worker processes [default: cores]")
-    parser.add_argument("--method", choices=METHODS, default=None,
-                        help="how returns are written [default: prefill when write_template has it, else hook]")
+    parser.add_argument(
+        "--method",
+        choices=METHODS,
+        default=None,
+        help="how returns are written [default: prefill when write_template has it, else hook]",
+    )
     parser.add_argument("--force", action="store_true", help="rebuild even if cached")
     parser.add_argument("--root", type=Path, default=CORPUS_ROOT, help="corpus root folder")
     parser.add_argument("--check", type=int, metavar="K", help="compare both methods on K returns and exit")

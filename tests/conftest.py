@@ -1,4 +1,5 @@
 """Shared fixtures: a strategy in a temp folder, its templates, and filling them as a person would."""
+
 from __future__ import annotations
 
 import os
@@ -20,6 +21,7 @@ SAMPLE_STRATEGY = ROOT / "samples" / "strategy.yaml"
 # ---- CI: nothing is skipped ------------------------------------------------------------------------
 # .ci/run sets CI=true (so does every CI service). Under CI a test whose tool is missing fails, and any
 # skip at all is turned into a failure (see the hooks below): a green CI run ran every test.
+
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
@@ -79,30 +81,60 @@ def _no_skip_in_ci(report) -> None:
 
 
 def pytest_report_header(config):
-    version = soffice() and subprocess.run([soffice(), "--version"], capture_output=True, text=True,
-                                           timeout=120).stdout.strip()
-    return [f"CI: {'yes (skips fail)' if IN_CI else 'no'}; hypothesis profile: {HYPOTHESIS_PROFILE}; "
-            f"LibreOffice: {version or 'not installed'}"]
+    version = (
+        soffice()
+        and subprocess.run([soffice(), "--version"], capture_output=True, text=True, timeout=120).stdout.strip()
+    )
+    return [
+        f"CI: {'yes (skips fail)' if IN_CI else 'no'}; hypothesis profile: {HYPOTHESIS_PROFILE}; "
+        f"LibreOffice: {version or 'not installed'}"
+    ]
 
 
 # Hypothesis: under CI a bounded, reproducible profile with no wall-clock limit (a test that sets its
 # own max_examples keeps it). HYPOTHESIS_PROFILE=ci runs it locally.
-settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, database=None,
-                          print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci",
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "default")
 settings.load_profile(HYPOTHESIS_PROFILE)
 
 
 def clean_initiative(objective: str, title: str, baseline: float, target: float, **extra) -> dict:
-    row = dict(objective_id=objective, title=title, expected_impact=f"{title}: measurable result",
-               metric="Metric", unit="count", baseline=baseline, target=target, due_period="Q3", owner="Owner Name")
+    row = dict(
+        objective_id=objective,
+        title=title,
+        expected_impact=f"{title}: measurable result",
+        metric="Metric",
+        unit="count",
+        baseline=baseline,
+        target=target,
+        due_period="Q3",
+        owner="Owner Name",
+    )
     row.update(extra)
     return row
 
 
 def clean_kpi(initiative_id: str, name: str, **extra) -> dict:
-    row = dict(initiative_id=initiative_id, level="Team", team="Team A", owner="Kpi Owner", name=name,
-               unit="count", baseline=1, target=5, frequency="Monthly", due_period="Q4")
+    row = dict(
+        initiative_id=initiative_id,
+        level="Team",
+        team="Team A",
+        owner="Kpi Owner",
+        name=name,
+        unit="count",
+        baseline=1,
+        target=5,
+        frequency="Monthly",
+        due_period="Q4",
+    )
     row.update(extra)
     return row
 
@@ -152,5 +184,10 @@ def fill(templates, returned):
 
 
 # Which finding codes the product produces during the session (test_finding_catalogue.py checks all are).
-from finding_recorder import (pytest_collection_finish, pytest_collection_modifyitems,  # noqa: E402,F401
-                              pytest_configure, pytest_deselected, pytest_runtest_logreport)
+from finding_recorder import (
+    pytest_collection_finish,
+    pytest_collection_modifyitems,  # noqa: E402,F401
+    pytest_configure,
+    pytest_deselected,
+    pytest_runtest_logreport,
+)

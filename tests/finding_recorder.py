@@ -7,6 +7,7 @@ recorded when they are unpickled here. test_finding_catalogue.py runs last and f
 the catalogue that no test made the product produce, when the whole suite ran (no -k, -m, file, test
 or --ignore selection, nothing deselected, no test failed); otherwise it skips, saying why.
 """
+
 from __future__ import annotations
 
 import sys
@@ -73,7 +74,7 @@ def pytest_deselected(items) -> None:
 
 
 def _whole_suite(config) -> str:
-    """"" when the session was started on the whole suite, else why not."""
+    """ "" when the session was started on the whole suite, else why not."""
     if config.option.keyword:
         return f"-k {config.option.keyword!r} selects tests"
     if config.option.markexpr:

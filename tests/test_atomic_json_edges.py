@@ -2,6 +2,7 @@
 a backup that cannot be put back, a nested block that fails), and a bare ``--json`` written before
 the positional arguments of ``reconcile``, ``status`` and ``diff``.
 """
+
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@
 No timing is asserted (CI machines vary); this only keeps benchmarks/ runnable: the corpus is a
 set of real signed returns that reconcile accepts, and the report has every row it should.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,20 @@ def test_corpus_is_cached(corpus):
 
 def test_benchmark_reports_every_case_and_ratio(corpus, tmp_path, capsys):
     results = tmp_path / "results"
-    report = bench.main(["--n", str(N), "--rounds", "1", "--corpus-root", str(corpus.parent), "--results",
-                         str(results), "--quiet", "--markdown"])
+    report = bench.main(
+        [
+            "--n",
+            str(N),
+            "--rounds",
+            "1",
+            "--corpus-root",
+            str(corpus.parent),
+            "--results",
+            str(results),
+            "--quiet",
+            "--markdown",
+        ]
+    )
     cases = report["runs"][str(N)]
     assert list(cases) == [c.name for c in bench.CASES]
     for case in cases.values():
@@ -85,14 +98,21 @@ def test_rounds_interleave_sizes_so_the_scaling_ratio_compares_runs_side_by_side
         n = int(corpus.name.split("-")[1])
         calls.append((n, case))
         round_ = sum(1 for c in calls if c == (n, case))
-        return {"seconds": seconds[(n, round_)], "cpu_s": seconds[(n, round_)], "peak_mb": 10.0 * n,
-                "delta_mb": 1.0, "workers_mb": 0.0, "extra": {}}
+        return {
+            "seconds": seconds[(n, round_)],
+            "cpu_s": seconds[(n, round_)],
+            "peak_mb": 10.0 * n,
+            "delta_mb": 1.0,
+            "workers_mb": 0.0,
+            "extra": {},
+        }
 
     monkeypatch.setattr(make_corpus, "make_corpus", fake_corpus)
     monkeypatch.setattr(make_corpus, "read_manifest", lambda corpus: {"n": corpus.name})
     monkeypatch.setattr(bench, "run_case", fake_run)
-    report = bench.main(["--n", "4", "--n", "8", "--rounds", "3", "--cases", "e2e", "--results",
-                         str(tmp_path / "results"), "--quiet"])
+    report = bench.main(
+        ["--n", "4", "--n", "8", "--rounds", "3", "--cases", "e2e", "--results", str(tmp_path / "results"), "--quiet"]
+    )
     assert calls == [(4, "e2e"), (8, "e2e")] * 3
     assert report["runs"]["4"]["e2e"]["seconds_all"] == [1.0, 1.2, 1.1]
     scaling = next(r for r in report["ratios"] if r["what"].startswith("e2e time N=8 vs N=4"))

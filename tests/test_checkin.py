@@ -4,6 +4,7 @@ Check-in workbooks are generated from the master, filled as a person would (text
 percentage typed with %, a value that is not a number, a blank row), and reconciled together with
 the plan returns; the rolled-up progress is checked against numbers worked out by hand below.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,14 +46,24 @@ OPS_I02 = {"Q1": None, "Q2": share(0, 100, 30)}  # Q1: "about 30" is not a numbe
 # the known weights for the same objective, or equal when none is known). OPS-I02 is split 50/50
 # between CO2 and CO4.
 EXPECTED = {
-    "Q1": {"CO1": 0.6 * MKT_I01["Q1"] + 0.4 * SAL_I01["Q1"],
-           "CO3": MKT_I02["Q1"],
-           "CO5": (0.3 * SAL_I02["Q1"] + 0.3 * OPS_I01["Q1"]) / 0.6,
-           "CO2": None, "CO4": None, "CO6": None, "CO7": None},
-    "Q2": {"CO1": 0.6 * MKT_I01["Q2"] + 0.4 * SAL_I01["Q2"],
-           "CO3": MKT_I02["Q2"],
-           "CO5": (0.3 * SAL_I02["Q2"] + 0.3 * OPS_I01["Q2"]) / 0.6,
-           "CO2": OPS_I02["Q2"], "CO4": OPS_I02["Q2"], "CO6": None, "CO7": None},
+    "Q1": {
+        "CO1": 0.6 * MKT_I01["Q1"] + 0.4 * SAL_I01["Q1"],
+        "CO3": MKT_I02["Q1"],
+        "CO5": (0.3 * SAL_I02["Q1"] + 0.3 * OPS_I01["Q1"]) / 0.6,
+        "CO2": None,
+        "CO4": None,
+        "CO6": None,
+        "CO7": None,
+    },
+    "Q2": {
+        "CO1": 0.6 * MKT_I01["Q2"] + 0.4 * SAL_I01["Q2"],
+        "CO3": MKT_I02["Q2"],
+        "CO5": (0.3 * SAL_I02["Q2"] + 0.3 * OPS_I01["Q2"]) / 0.6,
+        "CO2": OPS_I02["Q2"],
+        "CO4": OPS_I02["Q2"],
+        "CO6": None,
+        "CO7": None,
+    },
 }
 OBJECTIVE_WEIGHTS = {"CO1": 0.2, "CO2": 0.2, "CO3": 0.1, "CO4": 0.2, "CO5": 0.1, "CO6": 0.1, "CO7": 0.1}
 
@@ -63,8 +74,18 @@ def overall(period: str) -> float:
 
 
 def plan(objective, title, baseline, target, unit="count", due="Q4", **extra):
-    return dict(objective_id=objective, title=title, expected_impact=f"{title}: result", metric="Metric", unit=unit,
-                baseline=baseline, target=target, due_period=due, owner="Owner Name", **extra)
+    return dict(
+        objective_id=objective,
+        title=title,
+        expected_impact=f"{title}: result",
+        metric="Metric",
+        unit=unit,
+        baseline=baseline,
+        target=target,
+        due_period=due,
+        owner="Owner Name",
+        **extra,
+    )
 
 
 def run(*args):
@@ -80,36 +101,81 @@ def cycle(tmp_path_factory):
     key = load_key(strategy_path, create=True)
     templates = {p.stem.split("_")[-1]: p for p in generate(strategy, root / "outbox", key=key)}
     returned = root / "returned"
-    fill_workbook(templates["MKT"], returned / "MKT.xlsx", rows={
-        "initiatives": [plan("CO1", "Account-based campaign", "40", "150", contribution_weight="60%"),
-                        plan("CO3", "Thought leadership", "48%", "60%", unit="%")],
-        "kpis": [clean_kpi("MKT-I01", "Qualified leads", baseline=10, target=38),
-                 clean_kpi("MKT-I02", "Articles", baseline=0, target=20)]})
-    fill_workbook(templates["SAL"], returned / "SAL.xlsx", rows={
-        "initiatives": [plan("CO1", "Solution selling", "15%", "22%", unit="%", contribution_weight="40%"),
-                        plan("CO5", "Faster quotes", 10, 8, unit="days", due="Q2")],
-        "kpis": [clean_kpi("SAL-I01", "Close rate"), clean_kpi("SAL-I02", "Quote days")]})
-    fill_workbook(templates["OPS"], returned / "OPS.xlsx", rows={
-        "initiatives": [plan("CO5", "Warehouse automation", 10, 7, unit="days", contribution_weight="30%"),
-                        plan("CO2", "Regional depots", 0, 100, objective_split="CO2 50% / CO4 50%")],
-        "kpis": [clean_kpi("OPS-I01", "Pick time"), clean_kpi("OPS-I02", "Depots open")]})
+    fill_workbook(
+        templates["MKT"],
+        returned / "MKT.xlsx",
+        rows={
+            "initiatives": [
+                plan("CO1", "Account-based campaign", "40", "150", contribution_weight="60%"),
+                plan("CO3", "Thought leadership", "48%", "60%", unit="%"),
+            ],
+            "kpis": [
+                clean_kpi("MKT-I01", "Qualified leads", baseline=10, target=38),
+                clean_kpi("MKT-I02", "Articles", baseline=0, target=20),
+            ],
+        },
+    )
+    fill_workbook(
+        templates["SAL"],
+        returned / "SAL.xlsx",
+        rows={
+            "initiatives": [
+                plan("CO1", "Solution selling", "15%", "22%", unit="%", contribution_weight="40%"),
+                plan("CO5", "Faster quotes", 10, 8, unit="days", due="Q2"),
+            ],
+            "kpis": [clean_kpi("SAL-I01", "Close rate"), clean_kpi("SAL-I02", "Quote days")],
+        },
+    )
+    fill_workbook(
+        templates["OPS"],
+        returned / "OPS.xlsx",
+        rows={
+            "initiatives": [
+                plan("CO5", "Warehouse automation", 10, 7, unit="days", contribution_weight="30%"),
+                plan("CO2", "Regional depots", 0, 100, objective_split="CO2 50% / CO4 50%"),
+            ],
+            "kpis": [clean_kpi("OPS-I01", "Pick time"), clean_kpi("OPS-I02", "Depots open")],
+        },
+    )
     plan_result = reconcile(strategy, [returned], key=key, jobs=1)
     master0 = write_master(plan_result, root / "master0.xlsx")
 
     spec = checkin_spec()
-    q1 = {p.name.split("_")[1]: p for p in generate_checkins(strategy, read_master(master0), root / "out" / "Q1", "Q1",
-                                                             key=key)}
+    q1 = {
+        p.name.split("_")[1]: p
+        for p in generate_checkins(strategy, read_master(master0), root / "out" / "Q1", "Q1", key=key)
+    }
     checkins = root / "checkins"
-    fill_workbook(q1["MKT"], checkins / "Q1" / "marketing q1.xlsx", spec=spec, rows={
-        "initiatives": [dict(actual="62", status="On track", confidence="High"),
-                        dict(actual="52%", status="at risk", confidence="medium")],
-        "kpis": [dict(actual=17), dict(actual=4)]})
-    fill_workbook(q1["SAL"], checkins / "Q1" / "SAL.xlsx", spec=spec, rows={
-        "initiatives": [dict(actual="17%", status="On track"), dict(actual=9.5, status="On track")],
-        "kpis": [dict(actual=2), dict(actual=9.8)]})
-    fill_workbook(q1["OPS"], checkins / "Q1" / "OPS.xlsx", spec=spec, rows={
-        "initiatives": [dict(actual=9.4, status="On track"), dict(actual="about 30", status="At risk")],
-        "kpis": [dict(actual=3), dict(actual=1)]})
+    fill_workbook(
+        q1["MKT"],
+        checkins / "Q1" / "marketing q1.xlsx",
+        spec=spec,
+        rows={
+            "initiatives": [
+                dict(actual="62", status="On track", confidence="High"),
+                dict(actual="52%", status="at risk", confidence="medium"),
+            ],
+            "kpis": [dict(actual=17), dict(actual=4)],
+        },
+    )
+    fill_workbook(
+        q1["SAL"],
+        checkins / "Q1" / "SAL.xlsx",
+        spec=spec,
+        rows={
+            "initiatives": [dict(actual="17%", status="On track"), dict(actual=9.5, status="On track")],
+            "kpis": [dict(actual=2), dict(actual=9.8)],
+        },
+    )
+    fill_workbook(
+        q1["OPS"],
+        checkins / "Q1" / "OPS.xlsx",
+        spec=spec,
+        rows={
+            "initiatives": [dict(actual=9.4, status="On track"), dict(actual="about 30", status="At risk")],
+            "kpis": [dict(actual=3), dict(actual=1)],
+        },
+    )
     q1_result = reconcile(strategy, [returned, checkins], key=key, jobs=1)
     master1 = write_master(q1_result, root / "master1.xlsx")
 
@@ -117,20 +183,47 @@ def cycle(tmp_path_factory):
     made = run("checkin", master1, "--strategy", strategy_path, "--period", "q2", "-o", root / "out" / "Q2")
     assert made.exit_code == 0, made.output
     q2 = {p.name.split("_")[1]: p for p in (root / "out" / "Q2").iterdir()}
-    fill_workbook(q2["MKT"], checkins / "Q2" / "MKT.xlsx", spec=spec, rows={
-        "initiatives": [dict(actual=180, status="Done"), dict(actual="50%", status="Off track")],
-        "kpis": [dict(actual=30)]})  # MKT-K02 left blank
-    fill_workbook(q2["OPS"], checkins / "Q2" / "OPS.xlsx", spec=spec, rows={
-        "initiatives": [dict(actual="9,6", status="At risk", comment="Supplier strike in May"),
-                        dict(actual=30, status="On track")],
-        "kpis": [dict(actual=4), dict(actual=2)]})
+    fill_workbook(
+        q2["MKT"],
+        checkins / "Q2" / "MKT.xlsx",
+        spec=spec,
+        rows={
+            "initiatives": [dict(actual=180, status="Done"), dict(actual="50%", status="Off track")],
+            "kpis": [dict(actual=30)],
+        },
+    )  # MKT-K02 left blank
+    fill_workbook(
+        q2["OPS"],
+        checkins / "Q2" / "OPS.xlsx",
+        spec=spec,
+        rows={
+            "initiatives": [
+                dict(actual="9,6", status="At risk", comment="Supplier strike in May"),
+                dict(actual=30, status="On track"),
+            ],
+            "kpis": [dict(actual=4), dict(actual=2)],
+        },
+    )
     master2, report = root / "master2.xlsx", root / "report.json"
     out = run("reconcile", strategy_path, returned, checkins, "-o", master2, "--json", report, "--jobs", "2", "-q")
     assert out.exit_code == 1, out.output  # the Q1 "about 30" is an error
     q2_result = reconcile(strategy, [returned, checkins], key=key, jobs=1)
-    return SimpleNamespace(root=root, strategy=strategy, strategy_path=strategy_path, key=key, q1=q1, q2=q2,
-                           plan=plan_result, q1_result=q1_result, q2_result=q2_result, master1=master1,
-                           master2=master2, report=json.loads(report.read_text()), checkins=checkins, made=made)
+    return SimpleNamespace(
+        root=root,
+        strategy=strategy,
+        strategy_path=strategy_path,
+        key=key,
+        q1=q1,
+        q2=q2,
+        plan=plan_result,
+        q1_result=q1_result,
+        q2_result=q2_result,
+        master1=master1,
+        master2=master2,
+        report=json.loads(report.read_text()),
+        checkins=checkins,
+        made=made,
+    )
 
 
 def test_a_plan_alone_has_no_progress(cycle):
@@ -176,8 +269,9 @@ def test_checkin_findings_point_at_their_cells(cycle):
     assert "MKT-K02" in blank[0].message and "Q2" in blank[0].message
     wrong = next(f for f in cycle.q2_result.findings if f.code == "actual-wrong-type")
     assert wrong.message == "OPS-I02: Actual should be a number, found 'about 30'"
-    assert {f.severity.value for f in cycle.q2_result.findings if f.code.startswith(("actual", "checkin", "progress"))} \
-        == {"error", "warning", "info"}
+    assert {
+        f.severity.value for f in cycle.q2_result.findings if f.code.startswith(("actual", "checkin", "progress"))
+    } == {"error", "warning", "info"}
     codes = {f.code for f in cycle.q2_result.findings if f.file.startswith("checkins/")}
     assert codes == {"actual-wrong-type", "progress-capped", "actual-backwards", "actual-missing"}  # nothing else
     # Check-ins are sources in their own right, never mistaken for the plan.
@@ -185,8 +279,14 @@ def test_checkin_findings_point_at_their_cells(cycle):
     assert sources["checkins/Q2/MKT.xlsx"] == ("MKT", "accepted", "Q2 check-in")
     assert sources["returned/MKT.xlsx"] == ("MKT", "accepted", "")
     assert cycle.q2_result.accepted()["MKT"].file == "returned/MKT.xlsx"
-    assert [r.id for r in cycle.q2_result.initiatives] == ["MKT-I01", "MKT-I02", "OPS-I01", "OPS-I02",
-                                                           "SAL-I01", "SAL-I02"]
+    assert [r.id for r in cycle.q2_result.initiatives] == [
+        "MKT-I01",
+        "MKT-I02",
+        "OPS-I01",
+        "OPS-I02",
+        "SAL-I01",
+        "SAL-I02",
+    ]
 
 
 def test_the_checkin_workbook(cycle):
@@ -203,8 +303,23 @@ def test_the_checkin_workbook(cycle):
 
     ws = book["Initiatives"]
     head = [c.value for c in ws[4]]
-    assert head == ["Initiative ID", "Objective", "Initiative", "Metric", "Unit", "Baseline", "Target", "Due period",
-                    "Owner", "Weight", "Last actual", "Actual *", "Status", "Confidence", "Comment"]
+    assert head == [
+        "Initiative ID",
+        "Objective",
+        "Initiative",
+        "Metric",
+        "Unit",
+        "Baseline",
+        "Target",
+        "Due period",
+        "Owner",
+        "Weight",
+        "Last actual",
+        "Actual *",
+        "Status",
+        "Confidence",
+        "Comment",
+    ]
     assert [ws[f"{c}5"].value for c in "ABFGJK"] == ["MKT-I01", "CO1", 40, 150, 0.6, 62]
     assert [ws[f"{c}6"].value for c in "ABFGK"] == ["MKT-I02", "CO3", 0.48, 0.6, 0.52]
     assert ws["F6"].number_format == ws["L6"].number_format == "0.0%"  # a % item: 18 typed means 18%
@@ -228,7 +343,9 @@ def test_the_checkin_workbook(cycle):
     ret = read_return(cycle.checkins / "Q2" / "MKT.xlsx", checkin_spec())
     assert (ret.metadata.kind, ret.metadata.period, ret.department) == ("checkin", "Q2", "MKT")
     assert [(r.id, r.values["actual"], r.values["status"]) for r in ret.records["initiatives"]] == [
-        ("MKT-I01", 180, "Done"), ("MKT-I02", "50%", "Off track")]
+        ("MKT-I01", 180, "Done"),
+        ("MKT-I02", "50%", "Off track"),
+    ]
     # Only departments with a plan get a check-in.
     assert sorted(cycle.q1) == ["MKT", "OPS", "SAL"]
     assert "no initiatives in the master, so no check-in for: RND, FIN, HR" in cycle.made.output
@@ -254,13 +371,25 @@ def test_a_newer_checkin_supersedes_an_older_one(cycle, tmp_path):
 
     spec = checkin_spec()
     inbox = tmp_path / "in"
-    fill_workbook(cycle.q1["SAL"], inbox / "early.xlsx", spec=spec, rows={"initiatives": [dict(actual="16%")]},
-                  saved_at=datetime(2027, 4, 2))
-    fill_workbook(cycle.q1["SAL"], inbox / "late.xlsx", spec=spec, rows={"initiatives": [dict(actual="18%")]},
-                  saved_at=datetime(2027, 4, 9))
+    fill_workbook(
+        cycle.q1["SAL"],
+        inbox / "early.xlsx",
+        spec=spec,
+        rows={"initiatives": [dict(actual="16%")]},
+        saved_at=datetime(2027, 4, 2),
+    )
+    fill_workbook(
+        cycle.q1["SAL"],
+        inbox / "late.xlsx",
+        spec=spec,
+        rows={"initiatives": [dict(actual="18%")]},
+        saved_at=datetime(2027, 4, 9),
+    )
     result = reconcile(cycle.strategy, [cycle.root / "returned", inbox], key=cycle.key, jobs=1)
     assert {s.file: s.status for s in result.sources if s.file.startswith("in/")} == {
-        "in/early.xlsx": "superseded", "in/late.xlsx": "accepted"}
+        "in/early.xlsx": "superseded",
+        "in/late.xlsx": "accepted",
+    }
     assert result.progress.item("initiatives", "SAL", "SAL-I01").actual == pytest.approx(0.18)
     assert ("rows-not-taken", "in/early.xlsx") in {(f.code, f.file) for f in result.findings}
 
@@ -269,8 +398,17 @@ def test_the_master_shows_progress_cell_by_cell(cycle):
     book = openpyxl.load_workbook(cycle.master2)
     assert book.sheetnames[:3] == ["Summary", "Progress", "Check-ins"]
     ws = book["Progress"]
-    assert [c.value for c in ws[5]][:9] == ["ID", "Objective", "Weight", "Reporting", "Q1", "Q2", "Progress",
-                                            "Expected", "RAG"]
+    assert [c.value for c in ws[5]][:9] == [
+        "ID",
+        "Objective",
+        "Weight",
+        "Reporting",
+        "Q1",
+        "Q2",
+        "Progress",
+        "Expected",
+        "RAG",
+    ]
     rows = {ws.cell(r, 1).value: r for r in range(6, 13)}
     assert list(rows) == ["CO1", "CO2", "CO3", "CO4", "CO5", "CO6", "CO7"]
     for objective, r in rows.items():
@@ -288,8 +426,18 @@ def test_the_master_shows_progress_cell_by_cell(cycle):
 
     checkins = book["Check-ins"]
     head = [c.value for c in checkins[1]]
-    assert head == ["Department", "Period", "Sheet", "ID", "Actual", "Status", "Confidence", "Comment", "Progress",
-                    "Source file"]
+    assert head == [
+        "Department",
+        "Period",
+        "Sheet",
+        "ID",
+        "Actual",
+        "Status",
+        "Confidence",
+        "Comment",
+        "Progress",
+        "Source file",
+    ]
     data = {(r[0], r[1], r[3]): dict(zip(head, r)) for r in checkins.iter_rows(min_row=2, values_only=True)}
     assert data[("MKT", "Q1", "MKT-I02")]["Actual"] == pytest.approx(0.52)
     assert data[("MKT", "Q1", "MKT-I02")]["Status"] == "At risk"  # typed "at risk", stored in the spec's spelling
@@ -333,8 +481,21 @@ def test_master_charts_refer_to_the_progress_table(cycle):
 @pytest.mark.libreoffice  # skipped without soffice, failed under CI (conftest.py)
 def test_the_master_with_progress_converts_to_pdf_in_libreoffice(cycle, tmp_path):
     profile = f"file:///tmp/lo-cascadebook-{os.getpid()}-{tmp_path.name}"
-    done = subprocess.run([require_libreoffice(), "--headless", f"-env:UserInstallation={profile}", "--convert-to", "pdf",
-                           "--outdir", str(tmp_path), str(cycle.master2)], capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [
+            require_libreoffice(),
+            "--headless",
+            f"-env:UserInstallation={profile}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(cycle.master2),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     pdf = tmp_path / "master2.pdf"
     assert done.returncode == 0, done.stderr
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 20_000
@@ -345,7 +506,9 @@ def test_checkin_command_errors(cycle, tmp_path):
     bad = run("checkin", cycle.master1, "-s", cycle.strategy_path, "-p", "Q7", "-o", tmp_path)
     assert bad.exit_code == 2 and "not a period of FY2027" in bad.output
     bad = run("checkin", cycle.strategy_path, "-s", cycle.strategy_path, "-p", "Q1", "-o", tmp_path)
-    assert bad.exit_code == 2 and "strategy.yaml is a strategy, not a master" in bad.output  # a .yaml is read as an export
+    assert (
+        bad.exit_code == 2 and "strategy.yaml is a strategy, not a master" in bad.output
+    )  # a .yaml is read as an export
     one = run("checkin", cycle.master1, "-s", cycle.strategy_path, "-p", "Q3", "-o", tmp_path, "--department", "sal")
     assert one.exit_code == 0 and [p.name for p in tmp_path.iterdir()] == ["FY2027_SAL_Q3_checkin.xlsx"]
 
@@ -391,8 +554,9 @@ def test_the_hierarchy_with_progress_continues_past_the_row_limit(cycle, tmp_pat
     monkeypatch.setattr(master_module, "EXCEL_MAX_ROWS", 8)  # 7 rows under each header
     result = cycle.q2_result
     if packed:
-        result = reconcile(cycle.strategy, [cycle.root / "returned", cycle.checkins], key=cycle.key, jobs=1,
-                           pack_above=0)
+        result = reconcile(
+            cycle.strategy, [cycle.root / "returned", cycle.checkins], key=cycle.key, jobs=1, pack_above=0
+        )
         result.generated_at = cycle.q2_result.generated_at
         assert result.initiatives.is_packed and result.progress is not None
     book = openpyxl.load_workbook(write_master(result, tmp_path / "split.xlsx"))
@@ -415,10 +579,13 @@ def test_the_hierarchy_with_progress_continues_past_the_row_limit(cycle, tmp_pat
     # diff, export) finds every row of every continuation.
     checkin_sheets = [n for n in book.sheetnames if n.startswith("Check-ins")]
     assert checkin_sheets[:2] == ["Check-ins", "Check-ins (2)"] and all(book[n].max_row <= 8 for n in checkin_sheets)
-    assert [t for n in checkin_sheets for t in book[n].tables] == \
-        ["CheckIns", *[f"CheckIns{i}" for i in range(2, len(checkin_sheets) + 1)]]
+    assert [t for n in checkin_sheets for t in book[n].tables] == [
+        "CheckIns",
+        *[f"CheckIns{i}" for i in range(2, len(checkin_sheets) + 1)],
+    ]
     whole_data, split_data = read_master(tmp_path / "whole.xlsx"), read_master(tmp_path / "split.xlsx")
     assert split_data.checkins == whole_data.checkins and len(whole_data.checkins) > 7
     for key in ("initiatives", "kpis"):
-        assert [(r.department, r.id, r.values) for r in split_data.records[key]] == \
-            [(r.department, r.id, r.values) for r in whole_data.records[key]]
+        assert [(r.department, r.id, r.values) for r in split_data.records[key]] == [
+            (r.department, r.id, r.values) for r in whole_data.records[key]
+        ]

@@ -1,6 +1,7 @@
 """CI cannot hide a missing piece: every package a test imports is declared, a skip under CI is a
 failure, a missing LibreOffice fails under CI and skips (with its reason) elsewhere, Hypothesis runs a
 bounded reproducible profile under CI, and .ci/run runs README's test command in a fresh venv with CI set."""
+
 from __future__ import annotations
 
 import ast
@@ -42,8 +43,11 @@ def _name(requirement: str) -> str:
 def _third_party_imports(folders: list[Path]) -> dict[str, set[str]]:
     """Top-level modules imported by the .py files under ``folders`` that are neither the standard
     library nor the project's own (cascadebook, the tests' and benchmarks' modules) -> files."""
-    local = {p.stem for folder in folders for p in folder.rglob("*.py")} | {
-        p.name for folder in folders for p in folder.rglob("*") if p.is_dir()} | {"cascadebook"}
+    local = (
+        {p.stem for folder in folders for p in folder.rglob("*.py")}
+        | {p.name for folder in folders for p in folder.rglob("*") if p.is_dir()}
+        | {"cascadebook"}
+    )
     found: dict[str, set[str]] = {}
     for folder in folders:
         for path in folder.rglob("*.py"):
@@ -82,9 +86,29 @@ def _pytest(tmp_path: Path, source: str, **env: str) -> subprocess.CompletedProc
     (tmp_path / "test_probe.py").write_text(source, encoding="utf-8")
     environ = {k: v for k, v in os.environ.items() if k not in ("CI", "HYPOTHESIS_PROFILE", "PYTEST_ADDOPTS")}
     environ.update(PYTHONPATH=os.pathsep.join([str(TESTS), *filter(None, [os.environ.get("PYTHONPATH")])]), **env)
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "conftest", "-p", "no:cacheprovider",
-                           "-p", "no:randomly", "-o", "markers=libreoffice: converts with LibreOffice", str(tmp_path / "test_probe.py")],
-                          cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "conftest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-o",
+            "markers=libreoffice: converts with LibreOffice",
+            str(tmp_path / "test_probe.py"),
+        ],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 PROBE = """
@@ -121,9 +145,12 @@ def test_ci_runs_a_bounded_reproducible_hypothesis_profile(tmp_path):
     assert ci.max_examples <= 100 and ci.deadline is None and ci.derandomize and ci.database is None
     if IN_CI:
         assert settings.default.derandomize and settings.default.deadline is None
-    probe = _pytest(tmp_path, "from hypothesis import settings\n\ndef test_profile():\n"
-                              "    assert settings.default.derandomize and settings.default.deadline is None\n",
-                    CI="true")
+    probe = _pytest(
+        tmp_path,
+        "from hypothesis import settings\n\ndef test_profile():\n"
+        "    assert settings.default.derandomize and settings.default.deadline is None\n",
+        CI="true",
+    )
     assert probe.returncode == 0 and "1 passed" in probe.stdout, probe.stdout[-3000:]
 
 

@@ -1,4 +1,5 @@
 """The CLI, driven with click's CliRunner: exit codes 0/1/2, the JSON report, help everywhere."""
+
 from __future__ import annotations
 
 import json
@@ -33,12 +34,22 @@ def test_generate_unknown_department_is_a_usage_error(strategy_path, tmp_path):
 
 def test_reconcile_exit_0_when_clean_with_json_report(strategy_path, fill, returned, tmp_path, key):
     for code in ("MKT", "SAL", "OPS", "RND", "FIN", "HR"):
-        fill(code, rows={"initiatives": [clean_initiative("CO1", f"{code} plan", 1, 2)],
-                         "kpis": [clean_kpi(f"{code}-I01", "A KPI")]})
-    fill("HR", "hr-more.xlsx", rows={"initiatives": [
-        clean_initiative(o, f"HR for {o}", 1, 2) for o in ("CO2", "CO3", "CO4", "CO6", "CO7")] + [
-        clean_initiative("CO5", "Faster hiring", 10, 8)],
-        "kpis": [clean_kpi(f"HR-I0{i}", "k") for i in range(1, 7)]})
+        fill(
+            code,
+            rows={
+                "initiatives": [clean_initiative("CO1", f"{code} plan", 1, 2)],
+                "kpis": [clean_kpi(f"{code}-I01", "A KPI")],
+            },
+        )
+    fill(
+        "HR",
+        "hr-more.xlsx",
+        rows={
+            "initiatives": [clean_initiative(o, f"HR for {o}", 1, 2) for o in ("CO2", "CO3", "CO4", "CO6", "CO7")]
+            + [clean_initiative("CO5", "Faster hiring", 10, 8)],
+            "kpis": [clean_kpi(f"HR-I0{i}", "k") for i in range(1, 7)],
+        },
+    )
     master, report = tmp_path / "master.xlsx", tmp_path / "report.json"
     result = run("reconcile", strategy_path, returned, "-o", master, "--json", report, "--jobs", "1")
     assert result.exit_code == 0, result.output
@@ -49,8 +60,14 @@ def test_reconcile_exit_0_when_clean_with_json_report(strategy_path, fill, retur
 
 
 def test_reconcile_exit_1_on_errors_and_the_master_is_still_written(strategy_path, fill, returned, tmp_path, key):
-    fill("MKT", rows={"initiatives": [dict(objective_id="CO9", title="x", expected_impact="y", target="ten",
-                                           due_period="Q1", owner="me")]})
+    fill(
+        "MKT",
+        rows={
+            "initiatives": [
+                dict(objective_id="CO9", title="x", expected_impact="y", target="ten", due_period="Q1", owner="me")
+            ]
+        },
+    )
     master, report = tmp_path / "m.xlsx", tmp_path / "r.json"
     result = run("reconcile", strategy_path, returned, "-o", master, "--json", report, "-q")
     assert result.exit_code == 1
@@ -58,7 +75,12 @@ def test_reconcile_exit_1_on_errors_and_the_master_is_still_written(strategy_pat
     findings = json.loads(report.read_text())["findings"]
     wrong = next(f for f in findings if f["code"] == "wrong-type")
     assert {k: wrong[k] for k in ("severity", "file", "sheet", "cell", "department")} == {
-        "severity": "error", "file": "returned/MKT.xlsx", "sheet": "Initiatives", "cell": "H5", "department": "MKT"}
+        "severity": "error",
+        "file": "returned/MKT.xlsx",
+        "sheet": "Initiatives",
+        "cell": "H5",
+        "department": "MKT",
+    }
     assert wrong["hint"].startswith("Type the value as the column expects")
 
 
@@ -72,12 +94,24 @@ def test_reconcile_exit_2_on_a_broken_strategy(tmp_path, returned):
 
 
 def test_reconcile_on_the_shipped_samples(tmp_path):
-    result = run("reconcile", ROOT / "samples" / "strategy.yaml", ROOT / "samples" / "returned",
-                 "-o", tmp_path / "master.xlsx", "--json", tmp_path / "r.json")
+    result = run(
+        "reconcile",
+        ROOT / "samples" / "strategy.yaml",
+        ROOT / "samples" / "returned",
+        "-o",
+        tmp_path / "master.xlsx",
+        "--json",
+        tmp_path / "r.json",
+    )
     assert result.exit_code == 1  # the Operations sample carries typical mistakes on purpose
     data = json.loads((tmp_path / "r.json").read_text())
     assert {f["code"] for f in data["findings"] if f["severity"] == "error"} == {
-        "unknown-objective", "period-outside-cycle", "required-missing", "wrong-type", "untitled-initiative"}
+        "unknown-objective",
+        "period-outside-cycle",
+        "required-missing",
+        "wrong-type",
+        "untitled-initiative",
+    }
     assert {f["department"] for f in data["findings"] if f["severity"] == "error"} == {"OPS"}
     assert not [f for f in data["findings"] if f["code"] == "signature-unverified"]  # the demo key is shipped
 
@@ -112,8 +146,14 @@ def test_init_writes_a_strategy_that_generates(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "cycle" / "strategy.yaml").read_text() == (ROOT / "samples" / "strategy.yaml").read_text()
     assert (tmp_path / "cycle" / "department.yaml").exists()
-    result = run("generate", tmp_path / "cycle" / "strategy.yaml", "-o", tmp_path / "cycle" / "outbox",
-                 "--spec", tmp_path / "cycle" / "department.yaml")
+    result = run(
+        "generate",
+        tmp_path / "cycle" / "strategy.yaml",
+        "-o",
+        tmp_path / "cycle" / "outbox",
+        "--spec",
+        tmp_path / "cycle" / "department.yaml",
+    )
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / "cycle" / "outbox").glob("*.xlsx"))) == 6
     assert "kept existing" in run("init", tmp_path / "cycle").output

@@ -1,4 +1,5 @@
 """A column added to the spec alone shows up in the template, its validation and the master."""
+
 from __future__ import annotations
 
 import openpyxl
@@ -12,9 +13,17 @@ from conftest import ROOT, clean_initiative, clean_kpi
 def test_risk_column_travels_from_spec_to_master(strategy, key, tmp_path):
     data = yaml.safe_load((ROOT / "workbook_templates" / "department.yaml").read_text())
     data["name"], data["version"] = "department-with-risk", "1.1"
-    data["sheets"][0]["columns"].insert(4, {"key": "risk", "header": "Risk", "type": "choice",
-                                            "choices": ["Low", "Medium", "High"], "width": 10,
-                                            "help": "How likely the initiative misses its target."})
+    data["sheets"][0]["columns"].insert(
+        4,
+        {
+            "key": "risk",
+            "header": "Risk",
+            "type": "choice",
+            "choices": ["Low", "Medium", "High"],
+            "width": 10,
+            "help": "How likely the initiative misses its target.",
+        },
+    )
     spec_path = tmp_path / "risk.yaml"
     spec_path.write_text(yaml.safe_dump(data, sort_keys=False))
     spec = load_spec(spec_path)
@@ -30,11 +39,18 @@ def test_risk_column_travels_from_spec_to_master(strategy, key, tmp_path):
     assert (meta["spec_name"], meta["spec_version"]) == ("department-with-risk", "1.1")
 
     returned = tmp_path / "returned"
-    fill_workbook(template, returned / "mkt.xlsx", spec=spec, rows={
-        "initiatives": [clean_initiative("CO1", "Campaign", 1, 2, risk="high"),
-                        clean_initiative("CO2", "Regional ads", 1, 2, risk="Extreme")],
-        "kpis": [clean_kpi("MKT-I01", "Leads"), clean_kpi("MKT-I02", "Share")],
-    })
+    fill_workbook(
+        template,
+        returned / "mkt.xlsx",
+        spec=spec,
+        rows={
+            "initiatives": [
+                clean_initiative("CO1", "Campaign", 1, 2, risk="high"),
+                clean_initiative("CO2", "Regional ads", 1, 2, risk="Extreme"),
+            ],
+            "kpis": [clean_kpi("MKT-I01", "Leads"), clean_kpi("MKT-I02", "Share")],
+        },
+    )
     result = reconcile(strategy, [returned], spec=spec, key=key, jobs=1)
     wrong = [(f.code, f.cell, f.message) for f in result.findings if f.severity.value == "error"]
     assert wrong == [("wrong-type", "E6", "Risk should be one of Low, Medium, High, found 'Extreme'")]

@@ -1,6 +1,7 @@
 """Every error a bad custom template spec can have (issue 17): each edit of the bundled department.yaml
 below gives the one error written beside it, from the library and as a one-line CLI error, with no
 traceback and nothing generated."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,36 +19,78 @@ FREQUENCY = "type: choice, choices: [Weekly, Monthly, Quarterly, Annually], widt
 
 # (name, (old, new) replaced once in the bundled spec, or the whole text, error after "<path>")
 EDITS = [
-    ("unknown top-level key", ('version: "1.0"', 'versoin: "1.0"'),
-     ": versoin: unknown key 'versoin' (did you mean 'version'?)"),
+    (
+        "unknown top-level key",
+        ('version: "1.0"', 'versoin: "1.0"'),
+        ": versoin: unknown key 'versoin' (did you mean 'version'?)",
+    ),
     ("not a mapping", "- name\n- version\n", ": expected a mapping of name, version, sheets, fields"),
-    ("sheet not a mapping", "name: department\nsheets:\n  - initiatives\n",
-     ": sheets[0]: expected a mapping of key, title, intro, id_prefix, prefilled_rows, input_rows, columns"),
-    ("unknown sheet key", ("    id_prefix: I\n", "    id_prefx: I\n"),
-     ": sheets[0].id_prefx: unknown key 'id_prefx' (did you mean 'id_prefix'?)"),
-    ("sheet without key", ("  - key: initiatives\n    title: Initiatives", "  - title: Initiatives"),
-     ": sheets[0]: sheet needs 'key'"),
-    ("rows not a number", ("prefilled_rows: 12", "prefilled_rows: twelve"),
-     ": sheets[0]: invalid literal for int() with base 10: 'twelve'"),
-    ("unknown column key", (METRIC, METRIC.replace("width:", "widht:")),
-     ": sheets[0].columns[4].widht: unknown key 'widht' (did you mean 'width'?)"),
-    ("column without header", (METRIC, METRIC.replace("header: Metric, ", "")),
-     ": sheets[0].columns[4]: column needs 'header'"),
-    ("width not a number", (METRIC, METRIC.replace("width: 22", "width: wide")),
-     ": sheets[0].columns[4]: could not convert string to float: 'wide'"),
-    ("unknown column type", (METRIC, METRIC.replace("type: text", "type: txt")),
-     ": sheets[0].columns[4]: column 'metric' has unknown type 'txt'"),
-    ("choice without choices", (FREQUENCY, "type: choice, width: 12"),
-     ": sheets[1].columns[9]: choice column 'frequency' needs choices"),
-    ("reference without source", ("type: reference, source: objectives,", "type: reference,"),
-     ": sheets[0].columns[1]: reference column 'objective_id' needs a source"),
-    ("column key not snake_case", (METRIC, METRIC.replace("key: metric", "key: Metric Name")),
-     ": sheets[0].columns[4]: column key 'Metric Name' must be snake_case"),
-    ("duplicate column keys", (METRIC, METRIC.replace("key: metric", "key: title")),
-     ": sheets[0]: duplicate column keys"),
-    ("column not a mapping", (METRIC, "metric"),
-     ": sheets[0].columns[4]: expected a mapping of key, header, type, required, width, help, choices, source, "
-     "prefilled"),
+    (
+        "sheet not a mapping",
+        "name: department\nsheets:\n  - initiatives\n",
+        ": sheets[0]: expected a mapping of key, title, intro, id_prefix, prefilled_rows, input_rows, columns",
+    ),
+    (
+        "unknown sheet key",
+        ("    id_prefix: I\n", "    id_prefx: I\n"),
+        ": sheets[0].id_prefx: unknown key 'id_prefx' (did you mean 'id_prefix'?)",
+    ),
+    (
+        "sheet without key",
+        ("  - key: initiatives\n    title: Initiatives", "  - title: Initiatives"),
+        ": sheets[0]: sheet needs 'key'",
+    ),
+    (
+        "rows not a number",
+        ("prefilled_rows: 12", "prefilled_rows: twelve"),
+        ": sheets[0]: invalid literal for int() with base 10: 'twelve'",
+    ),
+    (
+        "unknown column key",
+        (METRIC, METRIC.replace("width:", "widht:")),
+        ": sheets[0].columns[4].widht: unknown key 'widht' (did you mean 'width'?)",
+    ),
+    (
+        "column without header",
+        (METRIC, METRIC.replace("header: Metric, ", "")),
+        ": sheets[0].columns[4]: column needs 'header'",
+    ),
+    (
+        "width not a number",
+        (METRIC, METRIC.replace("width: 22", "width: wide")),
+        ": sheets[0].columns[4]: could not convert string to float: 'wide'",
+    ),
+    (
+        "unknown column type",
+        (METRIC, METRIC.replace("type: text", "type: txt")),
+        ": sheets[0].columns[4]: column 'metric' has unknown type 'txt'",
+    ),
+    (
+        "choice without choices",
+        (FREQUENCY, "type: choice, width: 12"),
+        ": sheets[1].columns[9]: choice column 'frequency' needs choices",
+    ),
+    (
+        "reference without source",
+        ("type: reference, source: objectives,", "type: reference,"),
+        ": sheets[0].columns[1]: reference column 'objective_id' needs a source",
+    ),
+    (
+        "column key not snake_case",
+        (METRIC, METRIC.replace("key: metric", "key: Metric Name")),
+        ": sheets[0].columns[4]: column key 'Metric Name' must be snake_case",
+    ),
+    (
+        "duplicate column keys",
+        (METRIC, METRIC.replace("key: metric", "key: title")),
+        ": sheets[0]: duplicate column keys",
+    ),
+    (
+        "column not a mapping",
+        (METRIC, "metric"),
+        ": sheets[0].columns[4]: expected a mapping of key, header, type, required, width, help, choices, source, "
+        "prefilled",
+    ),
 ]
 
 

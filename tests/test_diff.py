@@ -1,4 +1,5 @@
 """Next cycle: `generate --from MASTER` prefills the templates, and `diff` says what changed between masters."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,17 @@ def run(*args):
 
 
 def plan(objective, title, baseline, target, owner="Priya Raman", **extra):
-    return dict(objective_id=objective, title=title, expected_impact=f"{title}: result", unit="count",
-                baseline=baseline, target=target, due_period="Q4", owner=owner, **extra)
+    return dict(
+        objective_id=objective,
+        title=title,
+        expected_impact=f"{title}: result",
+        unit="count",
+        baseline=baseline,
+        target=target,
+        due_period="Q4",
+        owner=owner,
+        **extra,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +48,28 @@ def masters(tmp_path_factory):
     key = load_key(old_strategy, create=True)
     templates = {p.stem.split("_")[-1]: p for p in generate(strategy, root / "fy27" / "outbox", key=key)}
     returned = root / "fy27" / "returned"
-    fill_workbook(templates["MKT"], returned / "MKT.xlsx", rows={
-        "initiatives": [plan("CO1", "Account-based campaign", 40, 150, contribution_weight="60%"),
-                        plan("CO3", "Thought leadership", 0.48, 0.6, owner="Jonah Avery")],
-        "kpis": [clean_kpi("MKT-I01", "Qualified leads"), clean_kpi("MKT-I02", "Articles")]})
-    fill_workbook(templates["SAL"], returned / "SAL.xlsx", rows={
-        "initiatives": [plan("CO1", "Solution selling", 0.15, 0.22, owner="Marcus Bell"),
-                        plan("CO5", "Faster quotes", 10, 8, owner="Marcus Bell")],
-        "kpis": [clean_kpi("SAL-I01", "Close rate"), clean_kpi("SAL-I02", "Quote days")]})
+    fill_workbook(
+        templates["MKT"],
+        returned / "MKT.xlsx",
+        rows={
+            "initiatives": [
+                plan("CO1", "Account-based campaign", 40, 150, contribution_weight="60%"),
+                plan("CO3", "Thought leadership", 0.48, 0.6, owner="Jonah Avery"),
+            ],
+            "kpis": [clean_kpi("MKT-I01", "Qualified leads"), clean_kpi("MKT-I02", "Articles")],
+        },
+    )
+    fill_workbook(
+        templates["SAL"],
+        returned / "SAL.xlsx",
+        rows={
+            "initiatives": [
+                plan("CO1", "Solution selling", 0.15, 0.22, owner="Marcus Bell"),
+                plan("CO5", "Faster quotes", 10, 8, owner="Marcus Bell"),
+            ],
+            "kpis": [clean_kpi("SAL-I01", "Close rate"), clean_kpi("SAL-I02", "Quote days")],
+        },
+    )
     old_master = write_master(reconcile(strategy, [returned], key=key, jobs=1), root / "fy27" / "master.xlsx")
 
     new_strategy = root / "fy28" / "strategy.yaml"
@@ -58,14 +82,25 @@ def masters(tmp_path_factory):
     spec = load_spec()
     col = {c.key: column_letter(i) for i, c in enumerate(spec.sheet("initiatives").columns, 1)}
     new_returned = root / "fy28" / "returned"
-    fill_workbook(outbox / "FY2028_MKT.xlsx", new_returned / "MKT.xlsx", cells={
-        f"Initiatives!{col['target']}5": 180,  # retargeted
-        f"Initiatives!{col['owner']}6": "Ana Ruiz",  # re-owned
-    }, rows={"initiatives": [{}, {}, plan("CO6", "Customer advisory board", 31, 40)],  # a new MKT-I03
-             "kpis": [{}, {}, clean_kpi("MKT-I03", "Board meetings")]})
-    sales = fill_workbook(outbox / "FY2028_SAL.xlsx", new_returned / "SAL.xlsx", cells={
-        f"Initiatives!{col['objective_id']}5": "CO2",  # re-aligned: CO1 loses Sales, CO2 gains it
-    })
+    fill_workbook(
+        outbox / "FY2028_MKT.xlsx",
+        new_returned / "MKT.xlsx",
+        cells={
+            f"Initiatives!{col['target']}5": 180,  # retargeted
+            f"Initiatives!{col['owner']}6": "Ana Ruiz",  # re-owned
+        },
+        rows={
+            "initiatives": [{}, {}, plan("CO6", "Customer advisory board", 31, 40)],  # a new MKT-I03
+            "kpis": [{}, {}, clean_kpi("MKT-I03", "Board meetings")],
+        },
+    )
+    sales = fill_workbook(
+        outbox / "FY2028_SAL.xlsx",
+        new_returned / "SAL.xlsx",
+        cells={
+            f"Initiatives!{col['objective_id']}5": "CO2",  # re-aligned: CO1 loses Sales, CO2 gains it
+        },
+    )
     book = openpyxl.load_workbook(sales)  # Sales deletes its second initiative and its KPI: removed
     for title, sheet in (("Initiatives", spec.sheet("initiatives")), ("KPIs", spec.sheet("kpis"))):
         for i, c in enumerate(sheet.columns, 1):
@@ -83,9 +118,10 @@ def test_generate_from_master_prefills_each_department(masters):
     col = masters["col"]
     book = openpyxl.load_workbook(masters["outbox"] / "FY2028_MKT.xlsx")
     ws = book["Initiatives"]
-    assert [ws[f"{col[k]}5"].value for k in ("id", "objective_id", "title", "baseline", "target", "owner",
-                                              "contribution_weight")] == \
-        ["MKT-I01", "CO1", "Account-based campaign", 40, 150, "Priya Raman", 0.6]
+    assert [
+        ws[f"{col[k]}5"].value
+        for k in ("id", "objective_id", "title", "baseline", "target", "owner", "contribution_weight")
+    ] == ["MKT-I01", "CO1", "Account-based campaign", 40, 150, "Priya Raman", 0.6]
     assert [ws[f"{col[k]}6"].value for k in ("id", "objective_id", "owner")] == ["MKT-I02", "CO3", "Jonah Avery"]
     assert ws["A7"].value == "MKT-I03" and ws[f"{col['title']}7"].value is None  # fresh ids continue
     assert not ws[f"{col['title']}5"].protection.locked  # prefilled values stay editable
@@ -132,8 +168,16 @@ def test_diff_command_table_json_and_workbook(masters, tmp_path):
     assert as_json.exit_code == 0
     data = json.loads(as_json.stdout)
     assert data["counts"]["added"] == 2
-    assert {"sheet": "initiatives", "kind": "retargeted", "id": "MKT-I01", "department": "MKT",
-            "title": "Account-based campaign", "field": "Target", "old": 150.0, "new": 180.0} in data["changes"]
+    assert {
+        "sheet": "initiatives",
+        "kind": "retargeted",
+        "id": "MKT-I01",
+        "department": "MKT",
+        "title": "Account-based campaign",
+        "field": "Target",
+        "old": 150.0,
+        "new": 180.0,
+    } in data["changes"]
 
     book = openpyxl.load_workbook(tmp_path / "diff.xlsx")
     assert book.sheetnames == ["Changes", "Coverage"]
@@ -157,7 +201,11 @@ def test_a_diff_past_excels_row_limit_goes_on_in_a_second_sheet(masters, tmp_pat
     monkeypatch.setattr(xlsx, "EXCEL_MAX_ROWS", 4)  # 3 changes per sheet: 7 changes, 4 coverage lines
     book = openpyxl.load_workbook(write_diff_workbook(diff, tmp_path / "diff.xlsx"))
     assert book.sheetnames == ["Changes", "Changes (2)", "Changes (3)", "Coverage", "Coverage (2)"]
-    rows = [row for name in book.sheetnames if name.startswith("Changes")
-            for row in list(book[name].iter_rows(values_only=True))[1:]]
+    rows = [
+        row
+        for name in book.sheetnames
+        if name.startswith("Changes")
+        for row in list(book[name].iter_rows(values_only=True))[1:]
+    ]
     assert [(r[2], r[1]) for r in rows] == [(c.id, c.kind) for c in diff.changes]
     assert all(next(book[n].iter_rows(values_only=True))[0] in ("Sheet", "Objective") for n in book.sheetnames)

@@ -1,5 +1,6 @@
 """Excel's limits: a table past the row limit continues on another sheet; a cell past 32,767 characters
 is cut with a visible marker. The row limit is lowered for the test (a million rows would take minutes)."""
+
 from __future__ import annotations
 
 import openpyxl
@@ -13,10 +14,14 @@ from cascadebook.xlsx import CUT_MARKER, EXCEL_MAX_CHARS, cut
 from conftest import clean_initiative, clean_kpi
 
 
-def test_tables_continue_on_a_second_sheet_and_formulas_sum_both(strategy, key, fill, returned, tmp_path,
-                                                                 monkeypatch):
-    fill("MKT", rows={"initiatives": [clean_initiative("CO1", f"idea {i}", 1, 2, budget=100) for i in range(7)],
-                      "kpis": [clean_kpi(f"MKT-I0{i + 1}", "k") for i in range(7)]})
+def test_tables_continue_on_a_second_sheet_and_formulas_sum_both(strategy, key, fill, returned, tmp_path, monkeypatch):
+    fill(
+        "MKT",
+        rows={
+            "initiatives": [clean_initiative("CO1", f"idea {i}", 1, 2, budget=100) for i in range(7)],
+            "kpis": [clean_kpi(f"MKT-I0{i + 1}", "k") for i in range(7)],
+        },
+    )
     result = reconcile(strategy, [returned], key=key, jobs=1)
     monkeypatch.setattr(master_module, "EXCEL_MAX_ROWS", 5)  # 4 data rows per sheet
     path = write_master(result, tmp_path / "master.xlsx")
@@ -51,12 +56,23 @@ def _hierarchy_rows(book) -> list[list]:
 
 
 @pytest.mark.parametrize("pack_above", [None, 0])  # plain rows, or packed ones rendered ahead and spooled
-def test_the_goal_hierarchy_continues_on_further_sheets(strategy, key, fill, returned, tmp_path, monkeypatch,
-                                                        pack_above):
-    fill("MKT", rows={"initiatives": [clean_initiative("CO1", f"idea {i}", 1, 2) for i in range(3)],
-                      "kpis": [clean_kpi(f"MKT-I0{i + 1}", f"k{i}") for i in range(3)]})
-    fill("SAL", rows={"initiatives": [clean_initiative("CO2", "sell", 1, 2), clean_initiative("CO1", "more", 1, 3)],
-                      "kpis": [clean_kpi("SAL-I02", "k"), clean_kpi("SAL-I01", "j")]})
+def test_the_goal_hierarchy_continues_on_further_sheets(
+    strategy, key, fill, returned, tmp_path, monkeypatch, pack_above
+):
+    fill(
+        "MKT",
+        rows={
+            "initiatives": [clean_initiative("CO1", f"idea {i}", 1, 2) for i in range(3)],
+            "kpis": [clean_kpi(f"MKT-I0{i + 1}", f"k{i}") for i in range(3)],
+        },
+    )
+    fill(
+        "SAL",
+        rows={
+            "initiatives": [clean_initiative("CO2", "sell", 1, 2), clean_initiative("CO1", "more", 1, 3)],
+            "kpis": [clean_kpi("SAL-I02", "k"), clean_kpi("SAL-I01", "j")],
+        },
+    )
     result = reconcile(strategy, [returned], key=key, jobs=1)
     whole = _hierarchy_rows(CalamineWorkbook.from_path(str(write_master(result, tmp_path / "whole.xlsx"))))
     monkeypatch.setattr(master_module, "EXCEL_MAX_ROWS", 5)  # 4 rows under each header
@@ -76,8 +92,12 @@ def test_the_goal_hierarchy_continues_on_further_sheets(strategy, key, fill, ret
     assert [r[1] for r in whole if r[0] == "Initiative"] == ["MKT-I01", "MKT-I02", "MKT-I03", "SAL-I02", "SAL-I01"]
     assert [r[1] for r in whole if r[0].endswith("KPI")][3:] == ["SAL-K01", "SAL-K02"]  # under SAL-I02, SAL-I01
     # The outline goes on: initiatives at level 1, KPIs at level 2 on the continuation sheets too.
-    seen = {(row[0].value, ws.row_dimensions[row[0].row].outline_level)
-            for name in names[1:] for ws in [openpyxl.load_workbook(path)[name]] for row in ws.iter_rows(min_row=2)}
+    seen = {
+        (row[0].value, ws.row_dimensions[row[0].row].outline_level)
+        for name in names[1:]
+        for ws in [openpyxl.load_workbook(path)[name]]
+        for row in ws.iter_rows(min_row=2)
+    }
     kinds = {kind for kind, _ in seen}
     assert {"Initiative", "Objective (continued)"} <= kinds and any(k.endswith("KPI") for k in kinds)
     assert all(level == {"Initiative": 1}.get(kind, 2 if kind.endswith("KPI") else 0) for kind, level in seen)

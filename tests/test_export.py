@@ -1,4 +1,5 @@
 """`cascadebook export`: the master as stable YAML and CSV, read back by generate --from and diff."""
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,9 @@ def _master(tmp_path, strategy_path):
     from cascadebook import load_key, load_strategy
 
     strategy = load_strategy(ROOT / "samples" / "strategy.yaml")
-    result = reconcile(strategy, [ROOT / "samples" / "returned"], key=load_key(ROOT / "samples" / "strategy.yaml"),
-                       jobs=1)
+    result = reconcile(
+        strategy, [ROOT / "samples" / "returned"], key=load_key(ROOT / "samples" / "strategy.yaml"), jobs=1
+    )
     return write_master(result, tmp_path / "master.xlsx")
 
 
@@ -50,8 +52,12 @@ def test_export_is_sorted_stable_and_reads_back(tmp_path, strategy_path):
 
     original, exported = read_master(master), read_export(tmp_path / "a")
     for key in ("initiatives", "kpis"):
-        left = sorted((r.department, r.id, r.values.get("target"), r.values.get("owner")) for r in original.records[key])
-        right = sorted((r.department, r.id, r.values.get("target"), r.values.get("owner")) for r in exported.records[key])
+        left = sorted(
+            (r.department, r.id, r.values.get("target"), r.values.get("owner")) for r in original.records[key]
+        )
+        right = sorted(
+            (r.department, r.id, r.values.get("target"), r.values.get("owner")) for r in exported.records[key]
+        )
         assert left == right
     assert not diff_masters(original, exported)  # nothing changed between a master and its export
 
@@ -61,8 +67,20 @@ def test_cli_export_then_generate_from_the_export(tmp_path, strategy_path):
     runner = CliRunner()
     result = runner.invoke(cli, ["export", str(master), "-o", str(tmp_path / "export")], catch_exceptions=False)
     assert result.exit_code == 0 and "hierarchy.yaml" in result.output
-    result = runner.invoke(cli, ["generate", str(strategy_path), "-o", str(tmp_path / "next"), "--department", "SAL",
-                                 "--from", str(tmp_path / "export")], catch_exceptions=False)
+    result = runner.invoke(
+        cli,
+        [
+            "generate",
+            str(strategy_path),
+            "-o",
+            str(tmp_path / "next"),
+            "--department",
+            "SAL",
+            "--from",
+            str(tmp_path / "export"),
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     ws = openpyxl.load_workbook(tmp_path / "next" / "FY2027_SAL.xlsx")["Initiatives"]
     assert (ws["A5"].value, ws["C5"].value) == ("SAL-I01", "Restructure the enterprise sales team for solution selling")

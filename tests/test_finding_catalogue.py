@@ -5,6 +5,7 @@ while the suite runs, in this process or in reconcile's worker processes. The ca
 and, when the whole suite ran, fails naming each code no test made the product emit: a finding code
 no test produces is a branch no test has seen.
 """
+
 from __future__ import annotations
 
 import pytest

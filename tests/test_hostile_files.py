@@ -1,5 +1,6 @@
 """Hostile and broken files: each one a finding with a hint, never a traceback, and the rest of the
 batch reconciled. The files are built by tests/corpus/make_corpus.py into a tmp folder."""
+
 from __future__ import annotations
 
 import hashlib
@@ -24,8 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def good(fill) -> Path:
-    return fill("MKT", "FY2027_MKT.xlsx", rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)],
-                                                 "kpis": [clean_kpi("MKT-I01", "Leads")]})
+    return fill(
+        "MKT",
+        "FY2027_MKT.xlsx",
+        rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)], "kpis": [clean_kpi("MKT-I01", "Leads")]},
+    )
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -104,7 +108,9 @@ def test_encrypted_workbook_is_a_real_office_encryption(good, tmp_path):
     with olefile.OleFileIO(str(path)) as ole:
         assert ole.exists("EncryptedPackage") and ole.exists("EncryptionInfo")
     ret = read_return(path, _spec())
-    assert [(f.code, f.message) for f in ret.findings] == [("file-encrypted", "the workbook is protected with a password")]
+    assert [(f.code, f.message) for f in ret.findings] == [
+        ("file-encrypted", "the workbook is protected with a password")
+    ]
 
 
 def test_hand_made_compound_file_reads_like_an_encrypted_one(good, tmp_path):
@@ -222,8 +228,11 @@ def test_sniffing_an_ordinary_return_is_cheap(good, monkeypatch):
     package = sniff.inspect(good)
     scans = [package.scan(name) for name in list(package.pending)]
     with zipfile.ZipFile(good) as archive:
-        needed = {i.filename for i in archive.infolist()
-                  if i.filename.lower() in sniff.OPENED_PARTS or i.filename.lower().startswith("xl/worksheets/")}
+        needed = {
+            i.filename
+            for i in archive.infolist()
+            if i.filename.lower() in sniff.OPENED_PARTS or i.filename.lower().startswith("xl/worksheets/")
+        }
     assert work == Counter(needed) and len(needed) < len(archive.infolist())
     assert package.kind == "xlsx" and package.props["meta:department"] == "MKT"
     assert len(scans) == 5 and all(scan.cells <= MAX_CELLS for scan in scans)

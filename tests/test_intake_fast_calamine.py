@@ -1,5 +1,6 @@
 """calamine reads the package sniff hands it (Package.for_calamine: the checked parts, stored, sheets
 without the text of formulas that have a cached value) exactly as it reads the file itself."""
+
 from __future__ import annotations
 
 import io
@@ -37,19 +38,33 @@ def same_as_calamine(path: Path) -> int:
 
 
 def test_a_filled_template_reads_the_same(fill):
-    path = fill("MKT", rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2),
-                                             clean_initiative("CO2", "  n/a ", "1,200", "15%", due_period="2027-Q3")],
-                             "kpis": [clean_kpi("MKT-I01", "Leads"), clean_kpi("MKT-I02", "=1+1")]})
+    path = fill(
+        "MKT",
+        rows={
+            "initiatives": [
+                clean_initiative("CO1", "Campaign", 1, 2),
+                clean_initiative("CO2", "  n/a ", "1,200", "15%", due_period="2027-Q3"),
+            ],
+            "kpis": [clean_kpi("MKT-I01", "Leads"), clean_kpi("MKT-I02", "=1+1")],
+        },
+    )
     assert same_as_calamine(path) >= 5
 
 
-@pytest.mark.parametrize("cells", [
-    {"H5": "<f>1+1</f><v>2</v>", "H6": "<f>2*3</f>", "I5": '<f t="shared" ref="I5:I6" si="0">H5*2</f><v>4</v>',
-     "I6": '<f t="shared" si="0"/><v>12</v>'},
-    {"H5": '<f aca="false">1+1</f><v>2</v>', "C5": '<f aca="false">"a"&amp;"b"</f><v>ab</v>'},  # LibreOffice
-    {"H5": "<f>1+1</f><v></v>", "H6": "<f>1</f><f>2</f><v>2</v>", "C5": "<v>7</v><f>\"x\"</f>"},
-    {"C5": '<f t="a>b">1</f><v>x</v>', "C6": "<f><![CDATA[1+1]]></f><v>2</v>", "C7": "<f>1</f>\n<v>1</v>"},
-])
+@pytest.mark.parametrize(
+    "cells",
+    [
+        {
+            "H5": "<f>1+1</f><v>2</v>",
+            "H6": "<f>2*3</f>",
+            "I5": '<f t="shared" ref="I5:I6" si="0">H5*2</f><v>4</v>',
+            "I6": '<f t="shared" si="0"/><v>12</v>',
+        },
+        {"H5": '<f aca="false">1+1</f><v>2</v>', "C5": '<f aca="false">"a"&amp;"b"</f><v>ab</v>'},  # LibreOffice
+        {"H5": "<f>1+1</f><v></v>", "H6": "<f>1</f><f>2</f><v>2</v>", "C5": "<v>7</v><f>\"x\"</f>"},
+        {"C5": '<f t="a>b">1</f><v>x</v>', "C6": "<f><![CDATA[1+1]]></f><v>2</v>", "C7": "<f>1</f>\n<v>1</v>"},
+    ],
+)
 def test_formula_cells_read_the_same(fill, tmp_path, cells):
     filled = fill("MKT", "typed.xlsx", rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)]})
     path = corpus.raw_cells(tmp_path / "raw.xlsx", filled, "Initiatives", cells)

@@ -4,6 +4,7 @@ Whatever calamine would place as a cell far out must never be taken for a small 
 fast checks cannot prove goes to the exact scans. The shapes below are what calamine really reads
 (checked against python-calamine here), not only what spreadsheet programs write.
 """
+
 from __future__ import annotations
 
 import sys
@@ -20,14 +21,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import make_corpus as corpus  # noqa: E402
 
 SHEET = "xl/worksheets/sheet1.xml"
-ROOT = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ' \
-       b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+ROOT = (
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+)
 
 
 def sheet_xml(cells: bytes, root: bytes = ROOT, end: bytes = b"</worksheet>") -> bytearray:
-    return bytearray(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + root +
-                     b'<dimension ref="A1"/><sheetData><row r="1"><c r="A1" s="17"/><c r="B1"><v>0</v></c>'
-                     b'</row>' + cells + b"</sheetData>" + end)
+    return bytearray(
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        + root
+        + b'<dimension ref="A1"/><sheetData><row r="1"><c r="A1" s="17"/><c r="B1"><v>0</v></c>'
+        b'</row>' + cells + b"</sheetData>" + end
+    )
 
 
 # (cell markup with {ref}, whether calamine places it at {ref})
@@ -93,18 +99,25 @@ def test_a_cell_beyond_AZ9999_is_never_taken_for_small(shape, ref):
 
 
 def test_a_plain_sheet_within_AZ9999_is_small_without_the_exact_scan(monkeypatch):
-    data = sheet_xml(b'<row r="9999"><c r="AZ9999" s="3" t="s"><v>1</v></c><c r="B9999"/></row>'
-                     b'<row r="5"><c r="C5"><f>1+1</f><v>2</v></c><c r="D5" s="1" t="str"><f>"a"</f><v>a</v></c></row>')
+    data = sheet_xml(
+        b'<row r="9999"><c r="AZ9999" s="3" t="s"><v>1</v></c><c r="B9999"/></row>'
+        b'<row r="5"><c r="C5"><f>1+1</f><v>2</v></c><c r="D5" s="1" t="str"><f>"a"</f><v>a</v></c></row>'
+    )
     monkeypatch.setattr(sniff, "_exact_extent", None)  # would raise if called
     monkeypatch.setattr(sniff, "_uncached_formulas", None)
     scan = sniff._scan_sheet("S", SHEET, data)
     assert (scan.rows, scan.cols, scan.uncached) == (SMALL_ROWS, SMALL_COLS, set())
 
 
-@pytest.mark.parametrize("cells", [
-    b'<row r="3"><c/></row>', b'<row r="3"><c></c></row>', b'<row r="3"><c s="1"><v>1</v></c></row>',
-    b'<row r="3"><c r="A3"/><c t="n"><v>1</v></c></row>',
-])
+@pytest.mark.parametrize(
+    "cells",
+    [
+        b'<row r="3"><c/></row>',
+        b'<row r="3"><c></c></row>',
+        b'<row r="3"><c s="1"><v>1</v></c></row>',
+        b'<row r="3"><c r="A3"/><c t="n"><v>1</v></c></row>',
+    ],
+)
 def test_cells_without_a_reference_take_the_exact_scan(cells):
     data = sheet_xml(cells)
     assert sniff._extent(data) == sniff._exact_extent(data) != (SMALL_ROWS, SMALL_COLS)
@@ -118,19 +131,25 @@ def test_a_prefixed_root_takes_the_exact_scans():
     assert scan.uncached == {(8, 3)}
 
 
-@pytest.mark.parametrize("cells, uncached", [
-    (b'<c r="C5"><f>1+1</f><v>2</v></c>', set()),
-    (b'<c r="C5"><f>2*3</f></c>', {(5, 3)}),
-    (b'<c r="C5"><f t="shared" ref="C5:C6" si="0">2*3</f><v>6</v></c><c r="C6"><f t="shared" si="0"/></c>', {(6, 3)}),
-    (b'<c r="C5"><f t="shared" si="0"/><v>6</v></c>', set()),
-    (b'<c r="C5"><f>1+1</f><v>2</v></c><c r="D5" t="str"><f>"a"</f></c>', {(5, 4)}),
-    (b'<c r="C5"><f\t>1+1</f></c>', {(5, 3)}),
-    (b'<c r="C5"><f>1+1</f ></c>', {(5, 3)}),
-    (b'<c r="C5"><f>1+1</f><v/></c>', {(5, 3)}),
-    (b'<c r="C5"><f t="shared" ref="C5:C6" si="0">2*3</f><v>6</v></c><c r="C6"><f t="a>b" si="0"/></c>', {(6, 3)}),
-    (b'<c r="C5"><f t="shared" ref="C5:C6" si="0">2*3</f><v>6</v></c><c r="C6"><f si="0" t="a/b"/></c>', {(6, 3)}),
-    (b'<c r="C5" t="str"><f aca="false">"a"</f><v>a</v></c>', set()),  # LibreOffice
-])
+@pytest.mark.parametrize(
+    "cells, uncached",
+    [
+        (b'<c r="C5"><f>1+1</f><v>2</v></c>', set()),
+        (b'<c r="C5"><f>2*3</f></c>', {(5, 3)}),
+        (
+            b'<c r="C5"><f t="shared" ref="C5:C6" si="0">2*3</f><v>6</v></c><c r="C6"><f t="shared" si="0"/></c>',
+            {(6, 3)},
+        ),
+        (b'<c r="C5"><f t="shared" si="0"/><v>6</v></c>', set()),
+        (b'<c r="C5"><f>1+1</f><v>2</v></c><c r="D5" t="str"><f>"a"</f></c>', {(5, 4)}),
+        (b'<c r="C5"><f\t>1+1</f></c>', {(5, 3)}),
+        (b'<c r="C5"><f>1+1</f ></c>', {(5, 3)}),
+        (b'<c r="C5"><f>1+1</f><v/></c>', {(5, 3)}),
+        (b'<c r="C5"><f t="shared" ref="C5:C6" si="0">2*3</f><v>6</v></c><c r="C6"><f t="a>b" si="0"/></c>', {(6, 3)}),
+        (b'<c r="C5"><f t="shared" ref="C5:C6" si="0">2*3</f><v>6</v></c><c r="C6"><f si="0" t="a/b"/></c>', {(6, 3)}),
+        (b'<c r="C5" t="str"><f aca="false">"a"</f><v>a</v></c>', set()),  # LibreOffice
+    ],
+)
 def test_formulas_without_a_cached_value_are_found(cells, uncached):
     data = sheet_xml(b'<row r="5">' + cells + b"</row>")
     scan = sniff._scan_sheet("S", SHEET, data)
@@ -142,8 +161,9 @@ def lying(base: Path, path: Path, part: str) -> Path:
     parts = corpus.package_parts(base)
     assert part in parts
     packed, crc, _ = corpus.deflate_stream(corpus._zeros(20))
-    entries = [(name, packed, crc, 4096, 8) if name == part else entry
-               for name, entry in zip(parts, corpus._entries(parts))]
+    entries = [
+        (name, packed, crc, 4096, 8) if name == part else entry for name, entry in zip(parts, corpus._entries(parts))
+    ]
     return corpus.raw_zip(path, entries)
 
 

@@ -11,6 +11,7 @@ Two details change with the version: whether the very hidden sheet stays very hi
 headless conversion keeps the frozen header. On 7.4 the tests assert 7.4's behaviour exactly; on any
 other version they accept either outcome for those two and assert everything else alike.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -33,16 +34,21 @@ pytestmark = pytest.mark.libreoffice
 MEASURED = (7, 4)  # the LibreOffice whose behaviour README's table states
 MKT_ROWS = {
     "initiatives": [
-        clean_initiative("CO1", "Account-based campaign", 40, 150, budget="$420k", contribution_weight="60%",
-                         notes="Typed in Calc"),
+        clean_initiative(
+            "CO1", "Account-based campaign", 40, 150, budget="$420k", contribution_weight="60%", notes="Typed in Calc"
+        ),
         clean_initiative("CO3", "Thought leadership", 0.48, 0.6, unit="%", due_period="Q4 2027"),
     ],
     "kpis": [clean_kpi("MKT-I01", "Qualified leads"), clean_kpi("MKT-I02", "Articles", level="Individual")],
 }
-SAL_ROWS = {"initiatives": [clean_initiative("CO1", "Solution selling", 0.15, 0.22, unit="%")],
-            "kpis": [clean_kpi("SAL-I01", "Close rate")]}
-RND_ROWS = {"initiatives": [clean_initiative("CO6", "Faster prototypes", 30, 20)],
-            "kpis": [clean_kpi("RND-I01", "Prototype days")]}
+SAL_ROWS = {
+    "initiatives": [clean_initiative("CO1", "Solution selling", 0.15, 0.22, unit="%")],
+    "kpis": [clean_kpi("SAL-I01", "Close rate")],
+}
+RND_ROWS = {
+    "initiatives": [clean_initiative("CO6", "Faster prototypes", 30, 20)],
+    "kpis": [clean_kpi("RND-I01", "Prototype days")],
+}
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +58,10 @@ def lo(tmp_path_factory):
     shutil.copyfile(SAMPLE_STRATEGY, root / "strategy.yaml")
     strategy = load_strategy(root / "strategy.yaml")
     key = load_key(root / "strategy.yaml", create=True)
-    templates = {p.stem.split("_")[-1]: p for p in generate(strategy, root / "outbox", key=key,
-                                                            departments=["MKT", "SAL", "RND"])}
+    templates = {
+        p.stem.split("_")[-1]: p
+        for p in generate(strategy, root / "outbox", key=key, departments=["MKT", "SAL", "RND"])
+    }
     filled = root / "filled"
     filled.mkdir()
     originals = {
@@ -71,15 +79,25 @@ def lo(tmp_path_factory):
 
     copied = corpus.edit(originals["MKT"], filled.parent / "copied.xlsx", copy_sales_metadata)
     # The hidden sheet deleted (possible once LibreOffice made it merely hidden): the properties remain.
-    no_sheet = corpus.edit(originals["MKT"], filled.parent / "no-sheet.xlsx", lambda book: book.remove(book[META_SHEET]))
+    no_sheet = corpus.edit(
+        originals["MKT"], filled.parent / "no-sheet.xlsx", lambda book: book.remove(book[META_SHEET])
+    )
     files = list(originals.values())
     extra = [copied, no_sheet, templates["MKT"]]  # the bare template last
-    out = {"xlsx": convert(files + extra, "xlsx", root / "xlsx"),
-           "ods": convert(files + extra, "ods", root / "ods"),
-           "xls": convert([originals["MKT"]], "xls", root / "xls")}
-    return {"root": root, "strategy": strategy, "key": key, "originals": originals, "out": out,
-            "version": libreoffice_version(),
-            "template": {"xlsx": out["xlsx"][-1], "ods": out["ods"][-1]}}
+    out = {
+        "xlsx": convert(files + extra, "xlsx", root / "xlsx"),
+        "ods": convert(files + extra, "ods", root / "ods"),
+        "xls": convert([originals["MKT"]], "xls", root / "xls"),
+    }
+    return {
+        "root": root,
+        "strategy": strategy,
+        "key": key,
+        "originals": originals,
+        "out": out,
+        "version": libreoffice_version(),
+        "template": {"xlsx": out["xlsx"][-1], "ods": out["ods"][-1]},
+    }
 
 
 def _folder(lo, kind: str) -> Path:
@@ -106,14 +124,29 @@ def test_reconcile_reads_libreoffice_resaves(lo, kind):
     assert by_source == {"MKT": "metadata sheet", "SAL": "metadata sheet", "RND": "content"}
     codes = {(f.code, f.department) for f in result.findings}
     assert ("identified-by-content", "RND") in codes
-    assert not {c for c, _ in codes} & {"signature-mismatch", "signature-unverified", "not-a-template",
-                                        "file-unreadable", "missing-sheet", "missing-column",
-                                        "formula-without-value", "extra-sheet", "extra-column"}
+    assert not {c for c, _ in codes} & {
+        "signature-mismatch",
+        "signature-unverified",
+        "not-a-template",
+        "file-unreadable",
+        "missing-sheet",
+        "missing-column",
+        "formula-without-value",
+        "extra-sheet",
+        "extra-column",
+    }
 
     def rows(res):
-        return sorted((r.department, r.sheet, r.id, r.row,
-                       tuple(sorted((k, round(v, 9) if isinstance(v, float) else v) for k, v in r.values.items())))
-                      for r in res.records["initiatives"] + res.records["kpis"])
+        return sorted(
+            (
+                r.department,
+                r.sheet,
+                r.id,
+                r.row,
+                tuple(sorted((k, round(v, 9) if isinstance(v, float) else v) for k, v in r.values.items())),
+            )
+            for r in res.records["initiatives"] + res.records["kpis"]
+        )
 
     assert rows(result) == rows(originals)  # every value survives the round trip
     mkt = {r.id: r for r in result.initiatives if r.department == "MKT"}
@@ -137,7 +170,9 @@ def test_document_properties_alone_identify_and_verify_after_a_resave(lo, kind):
     result = reconcile(lo["strategy"], [no_sheet], key=lo["key"], jobs=1)
     [source] = result.sources
     assert (source.department, source.status, source.identified_by) == ("MKT", "accepted", "document properties")
-    assert not {"signature-mismatch", "signature-unverified", "identified-by-content"} & {f.code for f in result.findings}
+    assert not {"signature-mismatch", "signature-unverified", "identified-by-content"} & {
+        f.code for f in result.findings
+    }
     assert [r.id for r in result.initiatives] == ["MKT-I01", "MKT-I02"]
 
 
@@ -159,7 +194,9 @@ def test_what_libreoffice_keeps_and_drops_in_xlsx(lo):
     assert all(ws.protection.sheet for ws in book.worksheets)  # protection kept (no password was set)
     ws = book["Initiatives"]
     # Blank input cells are dropped; they stay unlocked through the column style, which is kept.
-    assert _column_unlocked(path, "xl/worksheets/sheet3.xml", 2) and not _column_unlocked(path, "xl/worksheets/sheet3.xml", 1)
+    assert _column_unlocked(path, "xl/worksheets/sheet3.xml", 2) and not _column_unlocked(
+        path, "xl/worksheets/sheet3.xml", 1
+    )
     assert ws["A5"].protection.locked and ws["B5"].value is None
     assert ws["A5"].value == "MKT-I01" and ws["A1"].value == "Initiatives — Marketing (MKT), FY2027"
     lists = {str(dv.sqref).split(":")[0]: dv for dv in ws.data_validations.dataValidation if dv.type == "list"}
@@ -171,8 +208,9 @@ def test_what_libreoffice_keeps_and_drops_in_xlsx(lo):
     assert {META_PROPERTY_PREFIX + k for k in ("cycle", "signature", "fingerprint", "generated_at")} <= set(props)
     assert ws.merged_cells.ranges and ws.auto_filter.ref and ws.conditional_formatting
     # A headless conversion drops the frozen header on 7.4; another version may keep it where it was.
-    assert ws.freeze_panes in ((None,) if measured else (None, openpyxl.load_workbook(lo["originals"]["MKT"])[
-        "Initiatives"].freeze_panes)), lo["version"]
+    assert ws.freeze_panes in (
+        (None,) if measured else (None, openpyxl.load_workbook(lo["originals"]["MKT"])["Initiatives"].freeze_panes)
+    ), lo["version"]
 
 
 def _column_unlocked(path: Path, part: str, column: int) -> bool:
@@ -181,8 +219,11 @@ def _column_unlocked(path: Path, part: str, column: int) -> bool:
     with zipfile.ZipFile(path) as archive:
         sheet = archive.read(part).decode()
         styles = archive.read("xl/styles.xml").decode()
-    col = next(c for c in re.findall(r"<col [^>]*>", sheet)
-               if int(re.search(r'min="(\d+)"', c).group(1)) <= column <= int(re.search(r'max="(\d+)"', c).group(1)))
+    col = next(
+        c
+        for c in re.findall(r"<col [^>]*>", sheet)
+        if int(re.search(r'min="(\d+)"', c).group(1)) <= column <= int(re.search(r'max="(\d+)"', c).group(1))
+    )
     style = int(re.search(r'style="(\d+)"', col).group(1))
     xfs = re.findall(r"<xf [^>]*?(?:/>|>.*?</xf>)", re.search(r"<cellXfs.*?</cellXfs>", styles, re.S).group(0), re.S)
     return bool(re.search(r'locked="(?:false|0)"', xfs[style]))
@@ -195,15 +236,26 @@ def test_what_libreoffice_keeps_and_drops_in_ods(lo):
         content = archive.read("content.xml").decode()
         meta = archive.read("meta.xml").decode()
     root = fromstring(content)
-    ns = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
-          "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0"}
+    ns = {
+        "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+        "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
+    }
     tables = root.findall(".//table:table", ns)
-    assert [t.get(f"{{{ns['table']}}}name") for t in tables] == ["Instructions", "Objectives", "Initiatives", "KPIs",
-                                                                 META_SHEET]
+    assert [t.get(f"{{{ns['table']}}}name") for t in tables] == [
+        "Instructions",
+        "Objectives",
+        "Initiatives",
+        "KPIs",
+        META_SHEET,
+    ]
     assert all(t.get(f"{{{ns['table']}}}protected") == "true" for t in tables)
     styles = {s.get(f"{{{ns['style']}}}name"): s for s in root.iter(f"{{{ns['style']}}}style")}
-    display = {t.get(f"{{{ns['table']}}}name"): styles[t.get(f"{{{ns['table']}}}style-name")]
-               .find("style:table-properties", ns).get(f"{{{ns['table']}}}display") for t in tables}
+    display = {
+        t.get(f"{{{ns['table']}}}name"): styles[t.get(f"{{{ns['table']}}}style-name")]
+        .find("style:table-properties", ns)
+        .get(f"{{{ns['table']}}}display")
+        for t in tables
+    }
     assert display[META_SHEET] == "false" and display["Initiatives"] == "true"  # hidden, not very hidden
     assert "of:cell-content-is-in-list(ObjectiveIds)" in content  # dropdowns kept
     names = [n.get(f"{{{ns['table']}}}name") for n in root.iter(f"{{{ns['table']}}}named-range")]

@@ -6,6 +6,7 @@ all), plus a copy of one of them carrying the red-cell conditions as plain formu
 one headless LibreOffice call that recalculates on load. The Check column, the red cells and the
 status panel must say exactly what reconcile's row findings say, row for row.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,9 +23,8 @@ from cascadebook.fill import fill_workbook
 from cascadebook.findings import CATALOGUE
 from cascadebook.libreoffice import convert
 from cascadebook.rules import ROW_RULES, sheet_checks
-from cascadebook.templates import (CHECK_HEADER, HEADER_ROW, NOTHING_YET, READY, _count_cells, _started_cell)
+from cascadebook.templates import CHECK_HEADER, HEADER_ROW, NOTHING_YET, READY, _count_cells, _started_cell
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
-
 
 
 needs_libreoffice = pytest.mark.libreoffice  # skipped without soffice, failed under CI (conftest.py)
@@ -39,78 +39,102 @@ def ini(objective, title, baseline, target, **extra):
 
 FILLS = {
     # Each kind of mistake alone, one a row.
-    "MKT": dict(rows={
-        "initiatives": [
-            ini("CO1", "Clean", 1, 2),
-            ini("CO1", "Owner missing", 1, 2, owner=None),
-            ini("CO1", "Target is words", 1, "ten"),
-            ini("CO9", "Objective unknown", 1, 2),
-            ini("CO1", "Target goes down on an increase objective", 10, 5),
-            ini("CO1", "Period outside the cycle", 1, 2, due_period="Q5"),
-            ini("CO1", "Period that is not a period", 1, 2, due_period="soon"),
-            ini("CO1", "Budget only reconcile can read", 1, 2, budget="$250k"),
-            ini("CO1", "Nobody measures this", 1, 2),
-        ],
-        "kpis": [
-            *[clean_kpi(f"MKT-I0{n}", f"Clean {n}") for n in range(1, 9)],
-            clean_kpi("MKT-I77", "Initiative unknown"),
-            clean_kpi("MKT-I11", "Initiative row left empty"),
-            clean_kpi("MKT-I01", "Level not from the list", level="Manager"),
-            clean_kpi("MKT-I01", "Owner missing", owner=None),
-            clean_kpi("MKT-I01", "Target is words", target="five"),
-            clean_kpi("MKT-I01", "Frequency not from the list", frequency="Daily"),
-            clean_kpi("MKT-I01", "Period only reconcile can read", due_period="Q3 2027"),
-        ],
-    }, cells={  # below the prefilled ids: an id typed twice
-        **{f"Initiatives!{c}17": v for c, v in zip("ABCDHIJ", ["MKT-I02", "CO1", "Copy", "x", 3, "Q2", "Me"])},
-        **{f"KPIs!{c}35": v for c, v in zip("ABCEFI", ["MKT-K01", "MKT-I01", "Team", "Me", "Copy", 4])},
-    }),
+    "MKT": dict(
+        rows={
+            "initiatives": [
+                ini("CO1", "Clean", 1, 2),
+                ini("CO1", "Owner missing", 1, 2, owner=None),
+                ini("CO1", "Target is words", 1, "ten"),
+                ini("CO9", "Objective unknown", 1, 2),
+                ini("CO1", "Target goes down on an increase objective", 10, 5),
+                ini("CO1", "Period outside the cycle", 1, 2, due_period="Q5"),
+                ini("CO1", "Period that is not a period", 1, 2, due_period="soon"),
+                ini("CO1", "Budget only reconcile can read", 1, 2, budget="$250k"),
+                ini("CO1", "Nobody measures this", 1, 2),
+            ],
+            "kpis": [
+                *[clean_kpi(f"MKT-I0{n}", f"Clean {n}") for n in range(1, 9)],
+                clean_kpi("MKT-I77", "Initiative unknown"),
+                clean_kpi("MKT-I11", "Initiative row left empty"),
+                clean_kpi("MKT-I01", "Level not from the list", level="Manager"),
+                clean_kpi("MKT-I01", "Owner missing", owner=None),
+                clean_kpi("MKT-I01", "Target is words", target="five"),
+                clean_kpi("MKT-I01", "Frequency not from the list", frequency="Daily"),
+                clean_kpi("MKT-I01", "Period only reconcile can read", due_period="Q3 2027"),
+            ],
+        },
+        cells={  # below the prefilled ids: an id typed twice
+            **{f"Initiatives!{c}17": v for c, v in zip("ABCDHIJ", ["MKT-I02", "CO1", "Copy", "x", 3, "Q2", "Me"])},
+            **{f"KPIs!{c}35": v for c, v in zip("ABCEFI", ["MKT-K01", "MKT-I01", "Team", "Me", "Copy", 4])},
+        },
+    ),
     # Mistakes combined on one row.
-    "SAL": dict(rows={
-        "initiatives": [
-            ini(None, None, 1, "lots", due_period="Q9", owner=None, budget="1,200", contribution_weight="15%"),
-            ini("co2", "Case and a share going down", 0.5, 0.4, unit="COUNT", headcount="-", notes="+B5*2"),
-            ini("CO5", "Target typed as text, and the wrong way", 10, "12", contribution="n/a"),
-            ini("  CO3 ", "Impact left blank", 1, 2, expected_impact="   "),
-            ini("n/a", "Objective and target n/a", 1, "N/A"),
-        ],
-        "kpis": [
-            clean_kpi("SAL-I01", "Points at an initiative without a title"),
-            clean_kpi("SAL-I02", "Owner missing, target words", level="team", owner=None, target="x"),
-            clean_kpi("sal-i03", "Unit and period wrong", unit="bananas", due_period="soon"),
-            clean_kpi("SAL-I99", None, level=None),
-            clean_kpi("SAL-I04", "Clean"),
-        ],
-    }),
+    "SAL": dict(
+        rows={
+            "initiatives": [
+                ini(None, None, 1, "lots", due_period="Q9", owner=None, budget="1,200", contribution_weight="15%"),
+                ini("co2", "Case and a share going down", 0.5, 0.4, unit="COUNT", headcount="-", notes="+B5*2"),
+                ini("CO5", "Target typed as text, and the wrong way", 10, "12", contribution="n/a"),
+                ini("  CO3 ", "Impact left blank", 1, 2, expected_impact="   "),
+                ini("n/a", "Objective and target n/a", 1, "N/A"),
+            ],
+            "kpis": [
+                clean_kpi("SAL-I01", "Points at an initiative without a title"),
+                clean_kpi("SAL-I02", "Owner missing, target words", level="team", owner=None, target="x"),
+                clean_kpi("sal-i03", "Unit and period wrong", unit="bananas", due_period="soon"),
+                clean_kpi("SAL-I99", None, level=None),
+                clean_kpi("SAL-I04", "Clean"),
+            ],
+        }
+    ),
     # What people type that both sides accept, or that only reconcile reads.
-    "RND": dict(rows={
-        "initiatives": [
-            ini("CO1", "Numbers typed as text", "40", "150", budget="$420k", contribution_weight="60%"),
-            ini("CO3", "A percent typed as 15 and a lower-case period", 0.48, 0.6, contribution_weight=15,
-                due_period="q3"),
-            ini("CO6", "A unit with a trailing space", 31, 40, unit="Count "),
-        ],
-        "kpis": [
-            clean_kpi("RND-I01", "Clean"),
-            clean_kpi("RND-I02", "Level in capitals", level="INDIVIDUAL"),
-            clean_kpi("RND-I03", "Period as a number", due_period=3),
-        ],
-    }, cells={f"Initiatives!{c}20": v for c, v in zip("BCDHIJ", ["CO2", "Added without an id", "x", 3, "Q2", "Me"])}),
+    "RND": dict(
+        rows={
+            "initiatives": [
+                ini("CO1", "Numbers typed as text", "40", "150", budget="$420k", contribution_weight="60%"),
+                ini(
+                    "CO3",
+                    "A percent typed as 15 and a lower-case period",
+                    0.48,
+                    0.6,
+                    contribution_weight=15,
+                    due_period="q3",
+                ),
+                ini("CO6", "A unit with a trailing space", 31, 40, unit="Count "),
+            ],
+            "kpis": [
+                clean_kpi("RND-I01", "Clean"),
+                clean_kpi("RND-I02", "Level in capitals", level="INDIVIDUAL"),
+                clean_kpi("RND-I03", "Period as a number", due_period=3),
+            ],
+        },
+        cells={f"Initiatives!{c}20": v for c, v in zip("BCDHIJ", ["CO2", "Added without an id", "x", 3, "Q2", "Me"])},
+    ),
     # Initiatives without any KPI yet.
     "FIN": dict(rows={"initiatives": [ini("CO4", "Close faster", 10, 20), ini("CO6", "Service", 31, 45)]}),
     # Clean and complete: ready to send.
-    "OPS": dict(rows={
-        "initiatives": [ini("CO5", "Ship from stock", 10, 8, budget=120000, headcount=2, contribution_weight=0.5),
-                        ini("CO1", "Key accounts", 60, 66, notes="Shared with Sales")],
-        "kpis": [clean_kpi("OPS-I01", "On-time delivery"), clean_kpi("OPS-I02", "Visits", level="Individual"),
-                 clean_kpi("OPS-I01", "Stock turns")],
-    }),
+    "OPS": dict(
+        rows={
+            "initiatives": [
+                ini("CO5", "Ship from stock", 10, 8, budget=120000, headcount=2, contribution_weight=0.5),
+                ini("CO1", "Key accounts", 60, 66, notes="Shared with Sales"),
+            ],
+            "kpis": [
+                clean_kpi("OPS-I01", "On-time delivery"),
+                clean_kpi("OPS-I02", "Visits", level="Individual"),
+                clean_kpi("OPS-I01", "Stock turns"),
+            ],
+        }
+    ),
 }
 
 # A template prefilled from last cycle's master (generate --from), with last cycle's problems in it.
 PREFILL = {
-    "initiatives": [ini("CO1", "Carried over", 1, 2), ini("CO5", "Now the wrong way", 10, 12, budget="1,200"),
-                    ini("CO9", "Objective dropped", 1, 2, owner=None)],
+    "initiatives": [
+        ini("CO1", "Carried over", 1, 2),
+        ini("CO5", "Now the wrong way", 10, 12, budget="1,200"),
+        ini("CO9", "Objective dropped", 1, 2, owner=None),
+    ],
     "kpis": [clean_kpi("HR-I01", "Carried over"), clean_kpi("HR-I02", "Also carried"), clean_kpi("HR-I07", "Orphan")],
 }
 
@@ -122,13 +146,23 @@ def written(tmp_path_factory):
     shutil.copyfile(SAMPLE_STRATEGY, root / "strategy.yaml")
     strategy = load_strategy(root / "strategy.yaml")
     key = load_key(root / "strategy.yaml", create=True)
-    templates = {p.stem.split("_")[-1]: p for p in generate(strategy, root / "outbox", key=key,
-                                                            generated_at="2027-01-04T09:00:00+00:00")}
+    templates = {
+        p.stem.split("_")[-1]: p
+        for p in generate(strategy, root / "outbox", key=key, generated_at="2027-01-04T09:00:00+00:00")
+    }
     returned = root / "returned"
-    filled = {code: fill_workbook(templates[code], returned / f"{code}.xlsx", **kwargs) for code, kwargs in FILLS.items()}
+    filled = {
+        code: fill_workbook(templates[code], returned / f"{code}.xlsx", **kwargs) for code, kwargs in FILLS.items()
+    }
     probe = _probe(filled["MKT"], root / "probe" / "MKT-probe.xlsx", strategy)
-    [prefilled] = generate(strategy, root / "prefilled", key=key, departments=["HR"], prefill={"HR": PREFILL},
-                           generated_at="2027-01-04T09:00:00+00:00")
+    [prefilled] = generate(
+        strategy,
+        root / "prefilled",
+        key=key,
+        departments=["HR"],
+        prefill={"HR": PREFILL},
+        generated_at="2027-01-04T09:00:00+00:00",
+    )
     templates["HR-prefilled"] = prefilled.rename(prefilled.with_name("HR-prefilled.xlsx"))
     result = reconcile(strategy, [returned], key=key, jobs=1)
     batch = {**filled, "probe": probe, "HR": templates["HR"], "HR-prefilled": templates["HR-prefilled"]}
@@ -165,8 +199,9 @@ def _probe(source: Path, target: Path, strategy) -> Path:
 
 def _shift(formula: str, first: int, row: int) -> str:
     """Move a formula written for the first data row to ``row``, as a conditional format does."""
-    return re.sub(r"(?<![A-Za-z$])(\$?[A-Z]{1,3})" + str(first) + r"(?![0-9])", lambda m: m.group(1) + str(row),
-                  formula)
+    return re.sub(
+        r"(?<![A-Za-z$])(\$?[A-Z]{1,3})" + str(first) + r"(?![0-9])", lambda m: m.group(1) + str(row), formula
+    )
 
 
 def row_findings(result, code: str, sheet_title: str) -> dict[int, list]:
@@ -204,8 +239,13 @@ def test_check_column_says_what_reconcile_says_row_for_row(world, code):
 @needs_libreoffice
 def test_the_corpus_has_every_kind_of_mistake_the_sheet_checks(world):
     strategy, _, _, result = world
-    shown = Counter(c.code for code in FILLS for rows in expected_rows(strategy, result, code).values()
-                    for found in rows.values() for c in found)
+    shown = Counter(
+        c.code
+        for code in FILLS
+        for rows in expected_rows(strategy, result, code).values()
+        for found in rows.values()
+        for c in found
+    )
     every = {c.code for sheet in SPEC.sheets for c in live(strategy, sheet).checks}
     assert set(shown) == every
     reconciled = {f.code for f in result.findings}
@@ -255,8 +295,11 @@ def test_clean_complete_plan_is_ready_to_send(world):
     book = books["OPS"]
     assert book["Instructions"]["B3"].value == READY
     assert book["Initiatives"]["A3"].value == READY and book["KPIs"]["A3"].value == READY
-    assert not [f for f in result.findings if f.department == "OPS" and CATALOGUE[f.code].scope == "row"
-                and f.severity.value != "info"]
+    assert not [
+        f
+        for f in result.findings
+        if f.department == "OPS" and CATALOGUE[f.code].scope == "row" and f.severity.value != "info"
+    ]
 
 
 @needs_libreoffice
@@ -301,8 +344,9 @@ def test_red_cells_are_conditional_formats_on_the_checked_columns(written):
     book = openpyxl.load_workbook(templates["MKT"])
     for sheet in SPEC.sheets:
         checks = live(strategy, sheet)
-        rules = {(str(rng.sqref), rule.formula[0]) for rng in book[sheet.title].conditional_formatting
-                 for rule in rng.rules}
+        rules = {
+            (str(rng.sqref), rule.formula[0]) for rng in book[sheet.title].conditional_formatting for rule in rng.rules
+        }
         for check in checks.checks:
             letter = column_letter(sheet.columns.index(sheet.column(check.key)) + 1)
             assert (f"{letter}{checks.first}:{letter}{checks.last}", checks.cf_formula(check)[1:]) in rules
@@ -314,10 +358,32 @@ def test_formulas_are_portable_light_and_written_as_xlsxwriter_would(written):
 
     strategy, templates, *_ = written
     book = openpyxl.load_workbook(templates["MKT"])
-    allowed = {"IF", "AND", "NOT", "LEN", "TRIM", "LOWER", "MID", "FIND", "ISNUMBER", "INT", "SIGN", "INDEX",
-               "MATCH", "SUMPRODUCT", "SUM", "LEFT", "SEARCH"}
-    formulas = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row
-                if isinstance(c.value, str) and c.value.startswith("=")]
+    allowed = {
+        "IF",
+        "AND",
+        "NOT",
+        "LEN",
+        "TRIM",
+        "LOWER",
+        "MID",
+        "FIND",
+        "ISNUMBER",
+        "INT",
+        "SIGN",
+        "INDEX",
+        "MATCH",
+        "SUMPRODUCT",
+        "SUM",
+        "LEFT",
+        "SEARCH",
+    }
+    formulas = [
+        c.value
+        for ws in book.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("=")
+    ]
     formulas += [rule.formula[0] for ws in book.worksheets for rng in ws.conditional_formatting for rule in rng.rules]
     used = {name for f in formulas for name in re.findall(r"([A-Z][A-Z0-9.]*)\(", re.sub(r'"[^"]*"', '""', f))}
     assert used <= allowed, used - allowed

@@ -6,6 +6,7 @@ stays unseen. Here a table says, row by row, what a person typed, the findings r
 (code and column) and what the Check column must say once LibreOffice has recalculated the filled
 template. Both sides must meet the table.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,16 +35,28 @@ TABLE = [
     (dict(objective_id="CO5", baseline=10, target=12), {("target-direction", "H")}, T),
     (dict(objective_id="CO1", baseline=60, target=59), {("target-direction", "H")}, T),
     (dict(objective_id="CO1", baseline=60, target=60.5), set(), ""),
-    (dict(objective_id="CO9", baseline=60, target=60), {("unknown-objective", "B")},
-     "Objective not on the Objectives sheet"),  # no direction to judge against
+    (
+        dict(objective_id="CO9", baseline=60, target=60),
+        {("unknown-objective", "B")},
+        "Objective not on the Objectives sheet",
+    ),  # no direction to judge against
     (dict(objective_id="CO1", baseline="60", target=66), {("read-leniently", "G")}, "Baseline not a number"),
     # reconcile reads the text "60" and judges the direction; the sheet asks for a number first
-    (dict(objective_id="CO1", baseline=60, target="60"), {("read-leniently", "H"), ("target-direction", "H")},
-     "Target not a number"),
-    (dict(objective_id="CO1", baseline=60, target=66, owner=None, due_period="Q5"),
-     {("period-outside-cycle", "I"), ("required-missing", "J")}, "Due period not from the list; Owner missing"),
-    (dict(objective_id="CO1", baseline=60, target=66, kpi=False), {("initiative-without-kpis", "A")},
-     "Nothing on the KPIs sheet for it yet"),
+    (
+        dict(objective_id="CO1", baseline=60, target="60"),
+        {("read-leniently", "H"), ("target-direction", "H")},
+        "Target not a number",
+    ),
+    (
+        dict(objective_id="CO1", baseline=60, target=66, owner=None, due_period="Q5"),
+        {("period-outside-cycle", "I"), ("required-missing", "J")},
+        "Due period not from the list; Owner missing",
+    ),
+    (
+        dict(objective_id="CO1", baseline=60, target=66, kpi=False),
+        {("initiative-without-kpis", "A")},
+        "Nothing on the KPIs sheet for it yet",
+    ),
 ]
 FIRST = HEADER_ROW + 1
 

@@ -1,4 +1,5 @@
 """cascadebook collect, and reconcile reading mail sources directly: .eml, .mbox, Maildir, .zip, .msg."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,9 +33,15 @@ def inbox(cycle):
     book = {
         "MKT": c.fill("MKT", saved_at=dt.datetime(2027, 1, 19, 9)),
         # Sales: the draft was saved last but mailed first; the final saved earlier, mailed later
-        "SAL draft": c.fill("SAL", "SAL draft.xlsx", rows={"initiatives": [initiative("CO1", "Draft idea", 1, 2)]},
-                            saved_at=dt.datetime(2027, 1, 25, 9)),
-        "SAL final": c.fill("SAL", "SAL final.xlsx", rows=clean_rows("SAL", "Final"), saved_at=dt.datetime(2027, 1, 10, 9)),
+        "SAL draft": c.fill(
+            "SAL",
+            "SAL draft.xlsx",
+            rows={"initiatives": [initiative("CO1", "Draft idea", 1, 2)]},
+            saved_at=dt.datetime(2027, 1, 25, 9),
+        ),
+        "SAL final": c.fill(
+            "SAL", "SAL final.xlsx", rows=clean_rows("SAL", "Final"), saved_at=dt.datetime(2027, 1, 10, 9)
+        ),
         "OPS": c.fill("OPS", saved_at=dt.datetime(2027, 1, 20, 9)),
         "RND": c.fill("RND", saved_at=dt.datetime(2027, 1, 21, 9)),
         "FIN": c.fill("FIN", saved_at=dt.datetime(2027, 1, 22, 9)),
@@ -44,20 +51,36 @@ def inbox(cycle):
     mail.mkdir()
 
     # .eml: Marketing, with a PDF beside the workbook
-    eml = message("Priya Raman <priya.raman@northwind.example>", "RE: FY2027 goal plan for Marketing", when(20),
-                  [("Marketing goals FY27 - final.xlsx", data["MKT"], XLSX), ("brief.pdf", b"%PDF-1.4 ...", PDF)])
+    eml = message(
+        "Priya Raman <priya.raman@northwind.example>",
+        "RE: FY2027 goal plan for Marketing",
+        when(20),
+        [("Marketing goals FY27 - final.xlsx", data["MKT"], XLSX), ("brief.pdf", b"%PDF-1.4 ...", PDF)],
+    )
     (mail / "marketing.eml").write_bytes(eml.as_bytes(policy=policy.SMTP))
 
     # .mbox: the Sales draft, a note without attachment, the Sales final, and Marketing's workbook again
     box = mailbox.mbox(str(mail / "inbox.mbox"))
     for msg in (
-        message("Marcus Bell <marcus.bell@northwind.example>", "Sales draft", when(12),
-                [("FY2027_SAL.xlsx", data["SAL draft"], XLSX)]),
+        message(
+            "Marcus Bell <marcus.bell@northwind.example>",
+            "Sales draft",
+            when(12),
+            [("FY2027_SAL.xlsx", data["SAL draft"], XLSX)],
+        ),
         message("Marcus Bell <marcus.bell@northwind.example>", "Final version tomorrow", when(21)),
-        message("Marcus Bell <marcus.bell@northwind.example>", "Sales final", when(22),
-                [("FY2027_SAL.xlsx", data["SAL final"], XLSX)]),
-        message("Priya Raman <priya.raman@northwind.example>", "Fwd: in case the first did not arrive", when(23),
-                [("Marketing goals FY27 - final.xlsx", data["MKT"], "application/octet-stream")]),
+        message(
+            "Marcus Bell <marcus.bell@northwind.example>",
+            "Sales final",
+            when(22),
+            [("FY2027_SAL.xlsx", data["SAL final"], XLSX)],
+        ),
+        message(
+            "Priya Raman <priya.raman@northwind.example>",
+            "Fwd: in case the first did not arrive",
+            when(23),
+            [("Marketing goals FY27 - final.xlsx", data["MKT"], "application/octet-stream")],
+        ),
     ):
         box.add(msg.as_bytes(policy=policy.SMTP))
     box.flush()
@@ -65,14 +88,26 @@ def inbox(cycle):
 
     # Maildir: R&D from its head; Operations sent by an assistant, zipped
     md = mailbox.Maildir(str(mail / "Maildir"), create=True)
-    md.add(message("Tomasz Wojcik <tomasz.wojcik@northwind.example>", "R&D plan", when(24),
-                   [("R&D plan.xlsx", data["RND"], XLSX)]).as_bytes(policy=policy.SMTP))
+    md.add(
+        message(
+            "Tomasz Wojcik <tomasz.wojcik@northwind.example>",
+            "R&D plan",
+            when(24),
+            [("R&D plan.xlsx", data["RND"], XLSX)],
+        ).as_bytes(policy=policy.SMTP)
+    )
     ops_zip = io.BytesIO()
     with zipfile.ZipFile(ops_zip, "w") as z:
         z.writestr("plan/FY2027_OPS.xlsx", data["OPS"])
         z.writestr("__MACOSX/plan/._FY2027_OPS.xlsx", b"junk")
-    md.add(message("Sam Lee <sam.lee@northwind.example>", "Operations plan on behalf of Elena", when(25),
-                   [("ops.zip", ops_zip.getvalue(), "application/zip")]).as_bytes(policy=policy.SMTP))
+    md.add(
+        message(
+            "Sam Lee <sam.lee@northwind.example>",
+            "Operations plan on behalf of Elena",
+            when(25),
+            [("ops.zip", ops_zip.getvalue(), "application/zip")],
+        ).as_bytes(policy=policy.SMTP)
+    )
     md.close()
 
     # .zip of saved attachments, with a text file and an editor's lock file
@@ -82,13 +117,27 @@ def inbox(cycle):
         z.writestr("returns/~$FY2027_FIN.xlsx", b"lock")
 
     # .msg: Finance again, from Outlook (byte-identical to the zipped copy, but mailed later)
-    write_msg(mail / "finance.msg", sender="grace.okafor@northwind.example", sender_name="Grace Okafor",
-              to="strategy@northwind.example", subject="FIN goal plan", body="Attached.", date=when(26),
-              attachments=[("FY2027_FIN.xlsx", data["FIN"]), ("logo.png", b"\x89PNG....")],
-              message_id="<fin-1@northwind.example>")
-    write_msg(mail / "empty.msg", sender="liam.oconnor@northwind.example", sender_name="Liam O'Connor",
-              to="strategy@northwind.example", subject="Out of office", body="Back on Monday.", date=when(27),
-              attachments=[])
+    write_msg(
+        mail / "finance.msg",
+        sender="grace.okafor@northwind.example",
+        sender_name="Grace Okafor",
+        to="strategy@northwind.example",
+        subject="FIN goal plan",
+        body="Attached.",
+        date=when(26),
+        attachments=[("FY2027_FIN.xlsx", data["FIN"]), ("logo.png", b"\x89PNG....")],
+        message_id="<fin-1@northwind.example>",
+    )
+    write_msg(
+        mail / "empty.msg",
+        sender="liam.oconnor@northwind.example",
+        sender_name="Liam O'Connor",
+        to="strategy@northwind.example",
+        subject="Out of office",
+        body="Back on Monday.",
+        date=when(27),
+        attachments=[],
+    )
     return c, mail, data
 
 
@@ -120,8 +169,12 @@ def test_each_source_kind_yields_its_attachments_with_the_message(inbox):
         ("other", "saved.zip › returns/~$FY2027_FIN.xlsx"),
     ]
     [fin, logo] = list(iter_items(mail / "finance.msg"))
-    assert (fin.kind, fin.display, fin.sender, fin.date) == ("workbook", "finance.msg › FY2027_FIN.xlsx",
-                                                              "grace.okafor@northwind.example", when(26))
+    assert (fin.kind, fin.display, fin.sender, fin.date) == (
+        "workbook",
+        "finance.msg › FY2027_FIN.xlsx",
+        "grace.okafor@northwind.example",
+        when(26),
+    )
     assert fin.data == data["FIN"] and fin.message_id == "<fin-1@northwind.example>"
     assert logo.kind == "other"
     [empty] = list(iter_items(mail / "empty.msg"))
@@ -149,16 +202,23 @@ def test_collect_writes_each_workbook_once_with_a_manifest(inbox):
     assert "2027-01-26 1000 FY2027_FIN.xlsx" in written  # the newest of the identical copies is kept
 
     dups = {e["source"]: e for e in files if e["status"] == "duplicate"}
-    assert set(dups) == {"mail/marketing.eml › Marketing goals FY27 - final.xlsx",
-                         "mail/saved.zip › returns/FY2027_FIN.xlsx"}
+    assert set(dups) == {
+        "mail/marketing.eml › Marketing goals FY27 - final.xlsx",
+        "mail/saved.zip › returns/FY2027_FIN.xlsx",
+    }
     assert dups["mail/saved.zip › returns/FY2027_FIN.xlsx"]["duplicate_of"] == "mail/finance.msg › FY2027_FIN.xlsx"
     mkt = next(e for e in collected if e["department"] == "MKT")
     assert mkt["source"] == "mail/inbox.mbox › message 4 › Marketing goals FY27 - final.xlsx"  # mailed later
     skipped = {e["source"] for e in files if e["status"] == "skipped"}
-    assert {"mail/marketing.eml › brief.pdf", "mail/saved.zip › returns/readme.txt",
-            "mail/finance.msg › logo.png"} <= skipped
-    assert {e["source"] for e in files if e["status"] == "no-attachment"} == {"mail/inbox.mbox › message 2",
-                                                                               "mail/empty.msg"}
+    assert {
+        "mail/marketing.eml › brief.pdf",
+        "mail/saved.zip › returns/readme.txt",
+        "mail/finance.msg › logo.png",
+    } <= skipped
+    assert {e["source"] for e in files if e["status"] == "no-attachment"} == {
+        "mail/inbox.mbox › message 2",
+        "mail/empty.msg",
+    }
     # the assistant's submission is a warning
     assert [f["code"] for f in manifest["findings"]] == ["sender-not-head"]
     assert "sam.lee@northwind.example" in manifest["findings"][0]["message"]
@@ -180,8 +240,12 @@ def test_collect_writes_each_workbook_once_with_a_manifest(inbox):
 
 def test_reconcile_reads_mail_sources_and_the_mail_date_decides(inbox):
     c, mail, data = inbox
-    result = reconcile(c.strategy, [mail / "inbox.mbox", mail / "marketing.eml", mail / "Maildir",
-                                    mail / "saved.zip", mail / "finance.msg"], key=KEY, jobs=1)
+    result = reconcile(
+        c.strategy,
+        [mail / "inbox.mbox", mail / "marketing.eml", mail / "Maildir", mail / "saved.zip", mail / "finance.msg"],
+        key=KEY,
+        jobs=1,
+    )
     accepted = result.accepted()
     assert sorted(accepted) == ["FIN", "MKT", "OPS", "RND", "SAL"]
     # the final was saved before the draft but mailed after it: the mail date wins
@@ -193,8 +257,10 @@ def test_reconcile_reads_mail_sources_and_the_mail_date_decides(inbox):
     assert "2027-01-22T10:00:00Z vs 2027-01-12T10:00:00Z" in note.message
     assert accepted["OPS"].file == "Maildir (Maildir) › message 2 › ops.zip › plan/FY2027_OPS.xlsx"
     assert accepted["FIN"].file == "finance.msg › FY2027_FIN.xlsx"  # mailed after the zipped copy
-    assert {s.file for s in result.sources} >= {"marketing.eml › Marketing goals FY27 - final.xlsx",
-                                                "saved.zip › returns/FY2027_FIN.xlsx"}
+    assert {s.file for s in result.sources} >= {
+        "marketing.eml › Marketing goals FY27 - final.xlsx",
+        "saved.zip › returns/FY2027_FIN.xlsx",
+    }
     # a workbook mailed by someone other than the head is flagged by reconcile too
     assert [(f.department, f.file) for f in result.findings if f.code == "sender-not-head"] == SENDER_NOT_HEAD
     # the extracted workbooks live on in the cache, so the master's links to cells keep working

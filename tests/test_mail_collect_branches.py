@@ -1,6 +1,7 @@
 """collect's branches no test reached (issue 17): encrypted and oversized zip members, archives nested
 past the limit, an Outlook .msg attached to an e-mail, two attachments with the same name. Real files,
 collected into a folder; the manifest entries and the collected workbooks checked."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,12 +31,14 @@ def _with_member_header(data: bytes, member: str, *, flags: int | None = None, d
     (as an encrypting zip tool, or a crafted archive, writes them)."""
     raw = bytearray(data)
     name = member.encode()
-    for signature, flag_at, size_at, name_len_at, name_at in ((b"PK\x03\x04", 6, 22, 26, 30),
-                                                                (b"PK\x01\x02", 8, 24, 28, 46)):
+    for signature, flag_at, size_at, name_len_at, name_at in (
+        (b"PK\x03\x04", 6, 22, 26, 30),
+        (b"PK\x01\x02", 8, 24, 28, 46),
+    ):
         start = 0
         while (start := raw.find(signature, start)) >= 0:
             length = struct.unpack_from("<H", raw, start + name_len_at)[0]
-            if bytes(raw[start + name_at:start + name_at + length]) == name:
+            if bytes(raw[start + name_at : start + name_at + length]) == name:
                 if flags is not None:
                     struct.pack_into("<H", raw, start + flag_at, flags)
                 if declared is not None:
@@ -103,19 +106,33 @@ def test_an_outlook_msg_attached_to_an_email_is_opened_and_its_author_kept(cycle
     folder = cycle.root / "build"
     folder.mkdir()
     sent = dt.datetime(2027, 1, 20, 9, tzinfo=UTC)
-    msg_path = write_msg(folder / "FIN plan.msg", sender="grace.okafor@northwind.example", sender_name="Grace Okafor",
-                         to="strategy@northwind.example", subject="FIN goal plan", body="Attached.", date=sent,
-                         attachments=[("FY2027_FIN.xlsx", book)])
-    outer = message("Sam Lee <sam.lee@northwind.example>", "Fwd: FIN goal plan", dt.datetime(2027, 1, 22, 9, tzinfo=UTC),
-                    [("FIN plan.msg", msg_path.read_bytes(), "application/vnd.ms-outlook")])
+    msg_path = write_msg(
+        folder / "FIN plan.msg",
+        sender="grace.okafor@northwind.example",
+        sender_name="Grace Okafor",
+        to="strategy@northwind.example",
+        subject="FIN goal plan",
+        body="Attached.",
+        date=sent,
+        attachments=[("FY2027_FIN.xlsx", book)],
+    )
+    outer = message(
+        "Sam Lee <sam.lee@northwind.example>",
+        "Fwd: FIN goal plan",
+        dt.datetime(2027, 1, 22, 9, tzinfo=UTC),
+        [("FIN plan.msg", msg_path.read_bytes(), "application/vnd.ms-outlook")],
+    )
     source = cycle.root / "mail"
     source.mkdir()
     (source / "forwarded.eml").write_bytes(outer.as_bytes(policy=policy.SMTP))
     result = collect([source], cycle.root / "collected", strategy=cycle.strategy)
     [entry] = result.collected
     assert entry.source == f"mail/forwarded.eml{SEP}FIN plan.msg{SEP}FY2027_FIN.xlsx"
-    assert (entry.sender, entry.date, entry.department) == ("grace.okafor@northwind.example",
-                                                            "2027-01-20T09:00:00Z", "FIN")
+    assert (entry.sender, entry.date, entry.department) == (
+        "grace.okafor@northwind.example",
+        "2027-01-20T09:00:00Z",
+        "FIN",
+    )
     assert "sam.lee@northwind.example" in entry.forwarded_by
     assert (cycle.root / "collected" / entry.file).read_bytes() == book
     assert not [f for f in result.findings if f.code == "sender-not-head"]
@@ -126,8 +143,12 @@ def test_two_attachments_with_the_same_name_are_both_collected(cycle):
     collected under names of their own, neither overwrites the other."""
     mkt, sal = cycle.fill("MKT").read_bytes(), cycle.fill("SAL").read_bytes()
     sent = dt.datetime(2027, 1, 21, 9, tzinfo=UTC)
-    mail = message("Dana Whitfield <strategy@northwind.example>", "Two plans", sent,
-                   [("plan.xlsx", mkt, XLSX), ("plan.xlsx", sal, XLSX)])
+    mail = message(
+        "Dana Whitfield <strategy@northwind.example>",
+        "Two plans",
+        sent,
+        [("plan.xlsx", mkt, XLSX), ("plan.xlsx", sal, XLSX)],
+    )
     source = cycle.root / "mail"
     source.mkdir()
     (source / "two.eml").write_bytes(mail.as_bytes(policy=policy.SMTP))

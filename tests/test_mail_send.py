@@ -1,4 +1,5 @@
 """cascadebook send: messages from templates, .eml drafts, and a real SMTP server with STARTTLS and login."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,18 @@ def run(*args, env=None, input=None):
 
 
 def smtp_args(server: SmtpServer, *extra):
-    return ["--smtp-host", "127.0.0.1", "--smtp-port", server.port, "--user", server.user, "--cafile", server.cert,
-            *(["--security", "ssl"] if server.implicit_tls else []), *extra]
+    return [
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        server.port,
+        "--user",
+        server.user,
+        "--cafile",
+        server.cert,
+        *(["--security", "ssl"] if server.implicit_tls else []),
+        *extra,
+    ]
 
 
 def attachment_of(msg):
@@ -35,9 +46,11 @@ def attachment_of(msg):
 
 # ------------------------------------------------------------------ composing
 
+
 def test_request_message_from_the_bundled_template(cycle):
-    settings = mail_settings(cycle.strategy, cycle.strategy_path, cc=["cfo@northwind.example"],
-                             reply_to=["planning@northwind.example"])
+    settings = mail_settings(
+        cycle.strategy, cycle.strategy_path, cc=["cfo@northwind.example"], reply_to=["planning@northwind.example"]
+    )
     planned = plan_requests(cycle.strategy, cycle.outbox, settings, key=b"mail-tests-key")
     assert [p.department for p in planned] == CODES
     mkt = next(p for p in planned if p.department == "MKT")
@@ -62,9 +75,13 @@ def test_request_message_from_the_bundled_template(cycle):
 
 def test_template_from_the_strategy_and_placeholder_errors(cycle):
     text = cycle.strategy_path.read_text()
-    cycle.strategy_path.write_text(text + "\nemail:\n  from: Planning <planning@northwind.example>\n"
-                                   "  cc: [coo@northwind.example]\n  request: my_request.txt\n")
-    (cycle.root / "my_request.txt").write_text("Subject: ${department_code} plan, ${cycle}\n\nHi ${head}: ${deadline_iso}.\n")
+    cycle.strategy_path.write_text(
+        text + "\nemail:\n  from: Planning <planning@northwind.example>\n"
+        "  cc: [coo@northwind.example]\n  request: my_request.txt\n"
+    )
+    (cycle.root / "my_request.txt").write_text(
+        "Subject: ${department_code} plan, ${cycle}\n\nHi ${head}: ${deadline_iso}.\n"
+    )
     settings = mail_settings(cycle.strategy, cycle.strategy_path)
     assert settings.sender == "Planning <planning@northwind.example>" and settings.cc == ("coo@northwind.example",)
     [item] = plan_requests(cycle.strategy, cycle.outbox, settings, departments=["sal"])
@@ -85,7 +102,10 @@ def test_missing_or_foreign_template_is_refused_before_anything_is_sent(cycle):
         plan_requests(cycle.strategy, cycle.outbox, settings, key=b"mail-tests-key")
     # a renamed template is still found by its metadata; a template signed with another key is not
     cycle.templates["MKT"].rename(cycle.outbox / "marketing.xlsx")
-    assert plan_requests(cycle.strategy, cycle.outbox, settings, departments=["MKT"])[0].attachment.name == "marketing.xlsx"
+    assert (
+        plan_requests(cycle.strategy, cycle.outbox, settings, departments=["MKT"])[0].attachment.name
+        == "marketing.xlsx"
+    )
     with pytest.raises(MailError, match="no current template for MKT"):
         plan_requests(cycle.strategy, cycle.outbox, settings, departments=["MKT"], key=b"another key")
 
@@ -113,15 +133,20 @@ def test_dry_run_shows_what_would_go_where_and_sends_nothing(cycle):
 
 
 def test_errors_are_one_line(cycle):
-    result = CliRunner().invoke(cli, ["send", str(cycle.strategy_path), str(cycle.outbox), "--department", "XYZ",
-                                      "--eml", str(cycle.root / "x")])
+    result = CliRunner().invoke(
+        cli,
+        ["send", str(cycle.strategy_path), str(cycle.outbox), "--department", "XYZ", "--eml", str(cycle.root / "x")],
+    )
     assert result.exit_code == 1 and "Error: unknown department code 'XYZ'" in result.output
     assert "Traceback" not in result.output
     result = CliRunner().invoke(cli, ["send", str(cycle.strategy_path), str(cycle.outbox)])
     assert result.exit_code == 2 and "--smtp-host" in result.output
     # no way to give the password on the command line; without the variable and a terminal, a clear error
-    result = CliRunner().invoke(cli, ["send", str(cycle.strategy_path), str(cycle.outbox), "--smtp-host", "127.0.0.1",
-                                      "--user", "me"], env={"CASCADEBOOK_SMTP_PASSWORD": ""})
+    result = CliRunner().invoke(
+        cli,
+        ["send", str(cycle.strategy_path), str(cycle.outbox), "--smtp-host", "127.0.0.1", "--user", "me"],
+        env={"CASCADEBOOK_SMTP_PASSWORD": ""},
+    )
     assert result.exit_code == 1 and "set $CASCADEBOOK_SMTP_PASSWORD" in result.output
     result = CliRunner().invoke(cli, ["send", str(cycle.strategy_path), str(cycle.outbox), "--password", "x"])
     assert result.exit_code == 2 and "No such option" in result.output
@@ -129,10 +154,18 @@ def test_errors_are_one_line(cycle):
 
 # ------------------------------------------------------------------ a real server
 
+
 def test_send_over_starttls_with_login(cycle):
     with SmtpServer(cycle.root) as server:
-        result = run("send", cycle.strategy_path, cycle.outbox, *smtp_args(server), "--cc", "cfo@northwind.example",
-                     env={"CASCADEBOOK_SMTP_PASSWORD": server.password})
+        result = run(
+            "send",
+            cycle.strategy_path,
+            cycle.outbox,
+            *smtp_args(server),
+            "--cc",
+            "cfo@northwind.example",
+            env={"CASCADEBOOK_SMTP_PASSWORD": server.password},
+        )
         assert result.exit_code == 0, result.output
         assert "6 sent, 0 already sent before, 0 failed" in result.output
     assert len(server.received) == 6
@@ -142,7 +175,9 @@ def test_send_over_starttls_with_login(cycle):
         assert got.user == "planner"
         assert got.sender == "strategy@northwind.example"
         assert sorted(got.recipients) == sorted([dep.email, "cfo@northwind.example"])
-        assert got.message["Subject"].strip() == f"FY2027 goal plan for {dep.name}: please reply by Friday 29 January 2027"
+        assert (
+            got.message["Subject"].strip() == f"FY2027 goal plan for {dep.name}: please reply by Friday 29 January 2027"
+        )
         assert f"Dear {dep.head}," in got.message.get_body(("plain",)).get_content()
         assert "X-Unsent" not in got.message
         part = attachment_of(got.message)
@@ -154,25 +189,37 @@ def test_send_over_starttls_with_login(cycle):
 
     # a second run sends nothing
     with SmtpServer(cycle.root) as again:
-        result = run("send", cycle.strategy_path, cycle.outbox, *smtp_args(again),
-                     env={"CASCADEBOOK_SMTP_PASSWORD": again.password})
+        result = run(
+            "send",
+            cycle.strategy_path,
+            cycle.outbox,
+            *smtp_args(again),
+            env={"CASCADEBOOK_SMTP_PASSWORD": again.password},
+        )
     assert result.exit_code == 0 and "0 sent, 6 already sent before" in result.output
     assert again.received == []
 
 
 def test_interrupted_send_resumes_with_only_the_rest(cycle):
     with SmtpServer(cycle.root, fail_from=3) as server:  # the server goes away at the third message
-        result = CliRunner().invoke(cli, ["send", str(cycle.strategy_path), str(cycle.outbox),
-                                          *map(str, smtp_args(server))],
-                                    env={"CASCADEBOOK_SMTP_PASSWORD": server.password})
+        result = CliRunner().invoke(
+            cli,
+            ["send", str(cycle.strategy_path), str(cycle.outbox), *map(str, smtp_args(server))],
+            env={"CASCADEBOOK_SMTP_PASSWORD": server.password},
+        )
     assert result.exit_code == 1
     assert "stopped:" in result.output and "run the same command again" in result.output
     first = sorted(r.message["To"] for r in server.received)
     assert len(first) == 2
 
     with SmtpServer(cycle.root) as server2:
-        result = run("send", cycle.strategy_path, cycle.outbox, *smtp_args(server2),
-                     env={"CASCADEBOOK_SMTP_PASSWORD": server2.password})
+        result = run(
+            "send",
+            cycle.strategy_path,
+            cycle.outbox,
+            *smtp_args(server2),
+            env={"CASCADEBOOK_SMTP_PASSWORD": server2.password},
+        )
     assert result.exit_code == 0, result.output
     assert "4 sent, 2 already sent before" in result.output
     second = sorted(r.message["To"] for r in server2.received)
@@ -197,6 +244,7 @@ def test_a_send_cut_off_mid_message_is_not_repeated_blindly(cycle):
             send_all(planned, config, log, on_event=crash_after_two)
         # simulate a crash while the third message was with the server: "sending" with no outcome
         from cascadebook.mail.smtp import _entry
+
         log.append(_entry(planned[2], "sending", config))
         with open(log.path, "ab") as handle:
             handle.write(b'{"event": "sent", "key": "torn')  # a torn last line is ignored
@@ -207,17 +255,29 @@ def test_a_send_cut_off_mid_message_is_not_repeated_blindly(cycle):
         report = send_all(planned[2:3], config, log, resend=True)
         assert [i.department for i in report.sent] == [CODES[2]]
     assert sorted(r.message["To"].split("<")[1].rstrip(">") for r in server.received) == sorted(
-        cycle.head(c) for c in CODES)
+        cycle.head(c) for c in CODES
+    )
 
 
 def test_implicit_tls_and_a_wrong_password(cycle):
     with SmtpServer(cycle.root, implicit_tls=True) as server:
-        result = CliRunner().invoke(cli, ["send", str(cycle.strategy_path), str(cycle.outbox), "--department", "FIN",
-                                          *map(str, smtp_args(server))], env={"CASCADEBOOK_SMTP_PASSWORD": "wrong"})
+        result = CliRunner().invoke(
+            cli,
+            ["send", str(cycle.strategy_path), str(cycle.outbox), "--department", "FIN", *map(str, smtp_args(server))],
+            env={"CASCADEBOOK_SMTP_PASSWORD": "wrong"},
+        )
         assert result.exit_code == 1 and "refused the login of 'planner'" in result.output
         assert "Traceback" not in result.output
-        result = run("send", cycle.strategy_path, cycle.outbox, "--department", "FIN", *smtp_args(server),
-                     input=server.password + "\n", env={"CASCADEBOOK_SMTP_PASSWORD": server.password})
+        result = run(
+            "send",
+            cycle.strategy_path,
+            cycle.outbox,
+            "--department",
+            "FIN",
+            *smtp_args(server),
+            input=server.password + "\n",
+            env={"CASCADEBOOK_SMTP_PASSWORD": server.password},
+        )
         assert result.exit_code == 0, result.output
     assert [r.message["To"] for r in server.received] == ["Grace Okafor <grace.okafor@northwind.example>"]
 
@@ -226,8 +286,11 @@ def test_untrusted_certificate_is_a_clear_error(cycle):
     with SmtpServer(cycle.root) as server:
         args = [a for a in map(str, smtp_args(server))]
         cut = args.index("--cafile")
-        del args[cut:cut + 2]
-        result = CliRunner().invoke(cli, ["send", str(cycle.strategy_path), str(cycle.outbox), *args],
-                                    env={"CASCADEBOOK_SMTP_PASSWORD": server.password})
+        del args[cut : cut + 2]
+        result = CliRunner().invoke(
+            cli,
+            ["send", str(cycle.strategy_path), str(cycle.outbox), *args],
+            env={"CASCADEBOOK_SMTP_PASSWORD": server.password},
+        )
     assert result.exit_code == 1 and "certificate is not trusted" in result.output and "--cafile" in result.output
     assert server.received == []

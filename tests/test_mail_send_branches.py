@@ -1,6 +1,7 @@
 """send's branches no test reached (issue 17): a password never goes over an unencrypted connection,
 and a connection lost in the middle of a message stops the run so that running it again sends exactly
 the rest. A small plain SMTP server on 127.0.0.1 that can hang up during a message."""
+
 from __future__ import annotations
 
 import socket
@@ -83,12 +84,25 @@ def _to(data: bytes) -> str:
 def test_a_password_is_never_sent_over_an_unencrypted_connection(cycle):
     """--security none with a login: a one-line error saying what to do, before any connection is made."""
     with PlainSmtp() as server:
-        result = CliRunner().invoke(cli, ["send", str(cycle.strategy_path), str(cycle.outbox), "--smtp-host",
-                                          "127.0.0.1", "--smtp-port", str(server.port), "--security", "none",
-                                          "--user", "planner"], env={"CASCADEBOOK_SMTP_PASSWORD": "s3cret-pw"})
+        result = CliRunner().invoke(
+            cli,
+            [
+                "send",
+                str(cycle.strategy_path),
+                str(cycle.outbox),
+                "--smtp-host",
+                "127.0.0.1",
+                "--smtp-port",
+                str(server.port),
+                "--security",
+                "none",
+                "--user",
+                "planner",
+            ],
+            env={"CASCADEBOOK_SMTP_PASSWORD": "s3cret-pw"},
+        )
     assert result.exit_code == 1
-    assert ("Error: refusing to send the SMTP password unencrypted: use --security starttls or ssl"
-            in result.output)
+    assert "Error: refusing to send the SMTP password unencrypted: use --security starttls or ssl" in result.output
     assert "Traceback" not in result.output and "s3cret-pw" not in result.output
     assert server.connections == 0 and not server.messages
 

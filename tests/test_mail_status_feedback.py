@@ -1,4 +1,5 @@
 """cascadebook status (who returned, who is late, reminders) and feedback (annotated copy, reply, fixed copy reconciles)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,15 +21,25 @@ from cascadebook.templates import META_PROPERTY_PREFIX, META_SHEET
 from mail_fixtures import KEY, UTC, XLSX, cycle, initiative, kpi, message  # noqa: F401 - fixture
 
 BROKEN_OPS = {
-    "initiatives": [initiative("CO5", "Optimise logistics", 10, 8),
-                    initiative("CO9", "Quality control", 1, 2, owner=None),  # unknown objective, no owner
-                    initiative("CO4", "Automate orders", 1, "15 percent")],  # a target that is not a number
-    "kpis": [kpi("OPS-I01", "On-time shipments", baseline="forty"),  # not a number
-             kpi("OPS-I02", "Defects"), kpi("OPS-I03", "Orders per FTE"),
-             kpi("OPS-I07", "Stray KPI")],  # an initiative that does not exist
+    "initiatives": [
+        initiative("CO5", "Optimise logistics", 10, 8),
+        initiative("CO9", "Quality control", 1, 2, owner=None),  # unknown objective, no owner
+        initiative("CO4", "Automate orders", 1, "15 percent"),
+    ],  # a target that is not a number
+    "kpis": [
+        kpi("OPS-I01", "On-time shipments", baseline="forty"),  # not a number
+        kpi("OPS-I02", "Defects"),
+        kpi("OPS-I03", "Orders per FTE"),
+        kpi("OPS-I07", "Stray KPI"),
+    ],  # an initiative that does not exist
 }
-FIXES = {"Initiatives!B6": "CO1", "Initiatives!J6": "Hugo Martin", "Initiatives!H7": 15,
-         "KPIs!H5": 40, "KPIs!B8": "OPS-I01"}
+FIXES = {
+    "Initiatives!B6": "CO1",
+    "Initiatives!J6": "Hugo Martin",
+    "Initiatives!H7": 15,
+    "KPIs!H5": 40,
+    "KPIs!B8": "OPS-I01",
+}
 
 
 def run(*args):
@@ -49,8 +60,12 @@ def returns(cycle):
     ops = c.fill("OPS", "ops plan.xlsx", rows=BROKEN_OPS, saved_at=dt.datetime(2026, 1, 2, 9))
     mail = c.root / "mail"
     mail.mkdir()
-    msg = message("Elena Novak <elena.novak@northwind.example>", "Operations plan", dt.datetime(2027, 1, 22, 8, tzinfo=UTC),
-                  [("ops plan.xlsx", ops.read_bytes(), XLSX)])
+    msg = message(
+        "Elena Novak <elena.novak@northwind.example>",
+        "Operations plan",
+        dt.datetime(2027, 1, 22, 8, tzinfo=UTC),
+        [("ops plan.xlsx", ops.read_bytes(), XLSX)],
+    )
     msg.replace_header("Message-ID", "<ops-1@northwind.example>")
     (mail / "ops.eml").write_bytes(msg.as_bytes(policy=policy.SMTP))
     ops.unlink()  # it arrived by mail only
@@ -62,8 +77,13 @@ def test_status_says_who_returned_who_is_late_and_who_has_errors(returns):
     report = department_status(c.strategy, inputs, key=KEY, today=dt.date(2027, 2, 5))
     rows = {r.code: r for r in report.departments}
     assert {k: r.state for k, r in rows.items()} == {
-        "FIN": "returned", "MKT": "returned", "SAL": "returned", "OPS": "returned with errors",
-        "RND": "late", "HR": "late"}
+        "FIN": "returned",
+        "MKT": "returned",
+        "SAL": "returned",
+        "OPS": "returned with errors",
+        "RND": "late",
+        "HR": "late",
+    }
     assert rows["SAL"].late and not rows["MKT"].late
     assert rows["OPS"].errors == 5 and rows["OPS"].sender == "elena.novak@northwind.example"
     assert rows["OPS"].returned_at == "2027-01-22T08:00:00Z" and rows["OPS"].file == "ops.eml › ops plan.xlsx"
@@ -88,8 +108,19 @@ def test_status_says_who_returned_who_is_late_and_who_has_errors(returns):
 def test_reminders_go_to_the_missing_with_their_template(returns):
     c, inputs = returns
     out = c.root / "reminders"
-    result = run("status", c.strategy_path, *inputs, "--today", "2027-02-05", "--remind", out, "--outbox", c.outbox,
-                 "--cc", "coo@northwind.example")
+    result = run(
+        "status",
+        c.strategy_path,
+        *inputs,
+        "--today",
+        "2027-02-05",
+        "--remind",
+        out,
+        "--outbox",
+        c.outbox,
+        "--cc",
+        "coo@northwind.example",
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["FY2027_HR reminder.eml", "FY2027_RND reminder.eml"]
     msg = message_from_bytes((out / "FY2027_RND reminder.eml").read_bytes(), policy=policy.default)
@@ -147,11 +178,17 @@ def test_feedback_marks_the_copy_replies_to_the_sender_and_the_fixed_copy_reconc
     fill_workbook(copy, fixed, cells=FIXES, saved_at=dt.datetime(2027, 1, 27, 9))
     after = reconcile(c.strategy, [*inputs, fixed], key=KEY, jobs=1)
     assert after.accepted()["OPS"].file == "FY2027_OPS - to fix.xlsx"  # it wins as OPS's newest submission
-    left = [f for f in after.findings if f.department == "OPS" and f.file == "FY2027_OPS - to fix.xlsx"
-            and f.severity.value != "info"]
+    left = [
+        f
+        for f in after.findings
+        if f.department == "OPS" and f.file == "FY2027_OPS - to fix.xlsx" and f.severity.value != "info"
+    ]
     assert left == [], left
-    assert not any(f.severity.value == "error" for f in after.findings if f.department == "OPS"
-                   and f.file == "FY2027_OPS - to fix.xlsx")
+    assert not any(
+        f.severity.value == "error"
+        for f in after.findings
+        if f.department == "OPS" and f.file == "FY2027_OPS - to fix.xlsx"
+    )
     titles = [r.get("title") for r in after.initiatives if r.department == "OPS"]
     assert titles == ["Optimise logistics", "Quality control", "Automate orders"]
 
@@ -184,8 +221,12 @@ def test_nothing_to_fix_writes_nothing_and_the_original_is_never_overwritten(cyc
 
 def test_feedback_to_someone_other_than_the_head_copies_the_head(cycle, tmp_path):
     ops = cycle.fill("OPS", rows=BROKEN_OPS)
-    msg = message("Sam Lee <sam.lee@northwind.example>", "OPS plan for Elena", dt.datetime(2027, 1, 22, tzinfo=UTC),
-                  [("FY2027_OPS.xlsx", ops.read_bytes(), XLSX)])
+    msg = message(
+        "Sam Lee <sam.lee@northwind.example>",
+        "OPS plan for Elena",
+        dt.datetime(2027, 1, 22, tzinfo=UTC),
+        [("FY2027_OPS.xlsx", ops.read_bytes(), XLSX)],
+    )
     eml = tmp_path / "from-sam.eml"
     eml.write_bytes(msg.as_bytes(policy=policy.SMTP))
     settings = mail_settings(cycle.strategy, cycle.strategy_path, cc=["pmo@northwind.example"])

@@ -1,4 +1,5 @@
 """Finance-grade master: commitments against targets by hand, live formulas recalculated by LibreOffice."""
+
 from __future__ import annotations
 
 import re
@@ -16,21 +17,52 @@ needs_libreoffice = pytest.mark.libreoffice  # skipped without soffice, failed u
 
 @pytest.fixture
 def result(strategy, key, fill, returned):
-    fill("MKT", rows={"initiatives": [
-        clean_initiative("CO1", "ABM campaign", 40, 150, contribution=6, budget=600000, headcount=3),
-        clean_initiative("CO2", "Content programme", 0.48, 0.6, contribution="4%", objective_split="CO2 25% / CO3 75%",
-                         budget=400000, headcount=2),
-    ], "kpis": [clean_kpi("MKT-I01", "Leads"), clean_kpi("MKT-I02", "Posts")]})
-    fill("SAL", rows={"initiatives": [
-        clean_initiative("CO1", "Solution selling", 0.15, 0.22, contribution=3, budget=180000),
-        clean_initiative("CO5", "Ship from stock", 10, 9, contribution=-1, headcount=1),
-    ], "kpis": [clean_kpi("SAL-I01", "Close rate"), clean_kpi("SAL-I02", "Stock")]})
-    fill("OPS", rows={"initiatives": [
-        clean_initiative("CO5", "Logistics", 10, 8, contribution=0.5),
-        clean_initiative("CO4", "Automation", 1, 2, contribution=40_000_000, budget=2_000_000),
-    ], "kpis": [clean_kpi("OPS-I01", "On time"), clean_kpi("OPS-I02", "Orders")]})
-    fill("FIN", rows={"initiatives": [clean_initiative("CO6", "Service reviews", 31, 45, contribution=25)],
-                      "kpis": [clean_kpi("FIN-I01", "Reviews")]})
+    fill(
+        "MKT",
+        rows={
+            "initiatives": [
+                clean_initiative("CO1", "ABM campaign", 40, 150, contribution=6, budget=600000, headcount=3),
+                clean_initiative(
+                    "CO2",
+                    "Content programme",
+                    0.48,
+                    0.6,
+                    contribution="4%",
+                    objective_split="CO2 25% / CO3 75%",
+                    budget=400000,
+                    headcount=2,
+                ),
+            ],
+            "kpis": [clean_kpi("MKT-I01", "Leads"), clean_kpi("MKT-I02", "Posts")],
+        },
+    )
+    fill(
+        "SAL",
+        rows={
+            "initiatives": [
+                clean_initiative("CO1", "Solution selling", 0.15, 0.22, contribution=3, budget=180000),
+                clean_initiative("CO5", "Ship from stock", 10, 9, contribution=-1, headcount=1),
+            ],
+            "kpis": [clean_kpi("SAL-I01", "Close rate"), clean_kpi("SAL-I02", "Stock")],
+        },
+    )
+    fill(
+        "OPS",
+        rows={
+            "initiatives": [
+                clean_initiative("CO5", "Logistics", 10, 8, contribution=0.5),
+                clean_initiative("CO4", "Automation", 1, 2, contribution=40_000_000, budget=2_000_000),
+            ],
+            "kpis": [clean_kpi("OPS-I01", "On time"), clean_kpi("OPS-I02", "Orders")],
+        },
+    )
+    fill(
+        "FIN",
+        rows={
+            "initiatives": [clean_initiative("CO6", "Service reviews", 31, 45, contribution=25)],
+            "kpis": [clean_kpi("FIN-I01", "Reviews")],
+        },
+    )
     return reconcile(strategy, [returned], key=key, jobs=1)
 
 
@@ -46,26 +78,36 @@ def test_commitment_arithmetic_by_hand(result):
     assert by_id["CO4"].ratio == pytest.approx(40 / 30)
     assert by_id["CO6"].ratio == pytest.approx(25 / 14)
     assert by_id["CO7"].initiatives == 0
-    messages = {(f.code, f.location): f.message for f in result.findings
-                if f.code.startswith(("commitment", "over-", "contribution"))}
+    messages = {
+        (f.code, f.location): f.message
+        for f in result.findings
+        if f.code.startswith(("commitment", "over-", "contribution"))
+    }
     assert messages == {
         ("commitment-shortfall", "CO1"): "departments commit 9 of the 12 CO1 needs (75%)",
         ("commitment-shortfall", "CO2"): "departments commit 1 points of the 8 points CO2 needs (12%)",
         ("commitment-shortfall", "CO3"): "departments commit 3 points of the 27 points CO3 needs (11%)",
         ("commitment-shortfall", "CO5"): "departments commit -1 days of the -2 days CO5 needs (50%); "
-                                         "1 contribution left out: direction",
+        "1 contribution left out: direction",
         ("commitment-surplus", "CO6"): "departments commit 25 points of the 14 points CO6 needs (179%)",
         ("over-budget-cap", "MKT"): "MKT: initiatives ask 1,000,000, the cap is 900,000",
         ("contribution-direction", ""): "CO5 is to decrease, so a contribution should be negative; found 0.5; "
-                                        "it is not summed into the commitment",
+        "it is not summed into the commitment",
     }
     direction = next(f for f in result.findings if f.code == "contribution-direction")
     assert (direction.department, direction.sheet, direction.cell) == ("OPS", "Initiatives", "N5")
 
 
 def test_split_weights_must_add_up(strategy, key, fill, returned):
-    fill("MKT", rows={"initiatives": [clean_initiative("CO2", "x", 1, 2, objective_split="CO2 50% / CO3 40%"),
-                                      clean_initiative("CO2", "y", 1, 2, objective_split="CO2 50% / CO99 50%")]})
+    fill(
+        "MKT",
+        rows={
+            "initiatives": [
+                clean_initiative("CO2", "x", 1, 2, objective_split="CO2 50% / CO3 40%"),
+                clean_initiative("CO2", "y", 1, 2, objective_split="CO2 50% / CO99 50%"),
+            ]
+        },
+    )
     found = {(f.code, f.cell) for f in reconcile(strategy, [returned], key=key, jobs=1).findings}
     assert ("split-not-100", "O5") in found and ("unknown-objective", "O6") in found
 
@@ -106,9 +148,15 @@ def test_libreoffice_recalculates_every_formula_to_the_cached_value(result, tmp_
     mismatches = []
     for sheet, ref, expected in cells:
         got = recalculated[sheet][ref].value
-        same = (got == expected or (expected in ("", None) and got in ("", None))
-                or (isinstance(got, (int, float)) and isinstance(expected, (int, float))
-                    and got == pytest.approx(expected, rel=1e-9, abs=1e-9)))
+        same = (
+            got == expected
+            or (expected in ("", None) and got in ("", None))
+            or (
+                isinstance(got, (int, float))
+                and isinstance(expected, (int, float))
+                and got == pytest.approx(expected, rel=1e-9, abs=1e-9)
+            )
+        )
         if not same:
             mismatches.append((sheet, ref, expected, got))
     assert mismatches == []

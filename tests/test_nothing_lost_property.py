@@ -3,6 +3,7 @@ either in the master or named in a finding (rows-not-taken, extra-column, extra-
 
 Rows are compared as sets of (file, sheet, row), so a row can be neither lost nor counted twice.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -22,11 +23,31 @@ from conftest import SAMPLE_STRATEGY
 
 SPEC = load_spec()
 FIRST = HEADER_ROW + 1
-JUNK = ["n/a", "-", "ten", "=1+1", "+44", "@x", "TBD", "15%", "1.200,50", "$250k", "Q3 2027", "Q9", "CO9",
-        "MKT-I99", "  ", "2027-13-45", "yes", "0", "-5"]
+JUNK = [
+    "n/a",
+    "-",
+    "ten",
+    "=1+1",
+    "+44",
+    "@x",
+    "TBD",
+    "15%",
+    "1.200,50",
+    "$250k",
+    "Q3 2027",
+    "Q9",
+    "CO9",
+    "MKT-I99",
+    "  ",
+    "2027-13-45",
+    "yes",
+    "0",
+    "-5",
+]
 TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ABC0123456789.,-%$€", min_size=1, max_size=10)
-VALUE = st.one_of(st.none(), st.none(), st.sampled_from(JUNK), st.integers(-1000, 10 ** 6),
-                  st.floats(-1e6, 1e6, allow_nan=False), TEXT)
+VALUE = st.one_of(
+    st.none(), st.none(), st.sampled_from(JUNK), st.integers(-1000, 10**6), st.floats(-1e6, 1e6, allow_nan=False), TEXT
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
 """Parallel intake merges in input order: the master is the same whatever the number of jobs."""
+
 from __future__ import annotations
 
 from python_calamine import CalamineWorkbook
@@ -14,9 +15,15 @@ def _cells(path):
 
 def test_master_is_identical_with_one_or_two_jobs(strategy, key, fill, returned, tmp_path):
     for i, code in enumerate(["MKT", "SAL", "OPS", "RND", "FIN", "HR"]):
-        fill(code, rows={"initiatives": [clean_initiative(f"CO{(i + j) % 7 + 1}", f"{code} idea {j}", 1, 2 + j)
-                                         for j in range(3)],
-                         "kpis": [clean_kpi(f"{code}-I0{j + 1}", f"kpi {j}") for j in range(3)]})
+        fill(
+            code,
+            rows={
+                "initiatives": [
+                    clean_initiative(f"CO{(i + j) % 7 + 1}", f"{code} idea {j}", 1, 2 + j) for j in range(3)
+                ],
+                "kpis": [clean_kpi(f"{code}-I0{j + 1}", f"kpi {j}") for j in range(3)],
+            },
+        )
         fill(code, f"{code} draft.xlsx", rows={"initiatives": [clean_initiative("CO1", "draft", 1, "two")]})
     (returned / "junk.xlsx").write_bytes(b"not a workbook")
     masters = []

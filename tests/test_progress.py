@@ -1,12 +1,21 @@
 """Progress math: share of the way, caps, direction, weights, expected progress and RAG."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import pytest
 
-from cascadebook.progress import (Actual, Item, Thresholds, compute_progress, expected_share, resolve_weights,
-                                  share_of_way, weighted_mean)
+from cascadebook.progress import (
+    Actual,
+    Item,
+    Thresholds,
+    compute_progress,
+    expected_share,
+    resolve_weights,
+    share_of_way,
+    weighted_mean,
+)
 
 
 def test_share_of_the_way_from_baseline_to_target():
@@ -67,15 +76,21 @@ def test_rag_compares_progress_with_where_it_should_be():
 def test_roll_up_with_split_initiatives_and_carried_actuals():
     strategy = SimpleNamespace(
         periods=("Q1", "Q2", "Q3", "Q4"),
-        objectives=[SimpleNamespace(id="CO1", title="One", weight=0.75), SimpleNamespace(id="CO2", title="Two",
-                                                                                      weight=0.25)],
-        departments=[SimpleNamespace(code="A", name="Alpha"), SimpleNamespace(code="B", name="Beta")])
+        objectives=[
+            SimpleNamespace(id="CO1", title="One", weight=0.75),
+            SimpleNamespace(id="CO2", title="Two", weight=0.25),
+        ],
+        departments=[SimpleNamespace(code="A", name="Alpha"), SimpleNamespace(code="B", name="Beta")],
+    )
     items = [
         Item("initiatives", "A", "A-I01", baseline=0, target=100, weight=0.5, objectives=(("CO1", 1.0),)),
         Item("initiatives", "B", "B-I01", baseline=0, target=10, objectives=(("CO1", 0.5), ("CO2", 0.5))),
     ]
-    actuals = [Actual("initiatives", "A", "A-I01", "Q1", 20), Actual("initiatives", "B", "B-I01", "Q1", 5),
-               Actual("initiatives", "A", "A-I01", "Q2", 60)]
+    actuals = [
+        Actual("initiatives", "A", "A-I01", "Q1", 20),
+        Actual("initiatives", "B", "B-I01", "Q1", 5),
+        Actual("initiatives", "A", "A-I01", "Q2", 60),
+    ]
     report = compute_progress(strategy, items, actuals, ["Q1", "Q2"])
     # Q1: CO1 = (0.5 * 0.2 + (0.5 mean weight * 0.5 share) * 0.5) / (0.5 + 0.25)
     assert report.objective("CO1", "Q1").progress == pytest.approx((0.5 * 0.2 + 0.25 * 0.5) / 0.75)

@@ -1,4 +1,5 @@
 """Identity of a returned workbook: signed metadata in two places, visible content as the last resort."""
+
 from __future__ import annotations
 
 import stat
@@ -31,8 +32,10 @@ def test_metadata_copied_from_another_department_is_a_signature_mismatch(strateg
     [source] = result.sources
     assert (source.department, source.status) == ("SAL", "rejected")
     [mismatch] = [f for f in result.findings if f.code == "signature-mismatch"]
-    assert mismatch.message == ("the hidden metadata sheet says SAL, FY2027 but the document properties say "
-                                "MKT, FY2027: the metadata was copied or edited")
+    assert mismatch.message == (
+        "the hidden metadata sheet says SAL, FY2027 but the document properties say "
+        "MKT, FY2027: the metadata was copied or edited"
+    )
     assert ("rows-not-taken", (5,)) in {(f.code, f.rows) for f in result.findings}
     assert not result.initiatives
 
@@ -51,8 +54,10 @@ def test_metadata_copied_and_properties_removed_still_mismatch_the_titles(strate
     corpus.edit(path, path, change)
     result = reconcile(strategy, [returned], key=key, jobs=1)
     [mismatch] = [f for f in result.findings if f.code == "signature-mismatch"]
-    assert mismatch.message == ("the metadata says SAL, FY2027 but the title of sheet 'Initiatives' says MKT, "
-                                "FY2027: the metadata was copied from another template")
+    assert mismatch.message == (
+        "the metadata says SAL, FY2027 but the title of sheet 'Initiatives' says MKT, "
+        "FY2027: the metadata was copied from another template"
+    )
     assert result.sources[0].status == "rejected" and not result.initiatives
 
 
@@ -60,7 +65,9 @@ def test_without_any_metadata_the_titles_identify_the_workbook(strategy, key, re
     path = fill("MKT", "rebuilt.xlsx", rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)]})
     corpus.edit(path, path, corpus.strip_metadata)
     with zipfile.ZipFile(path) as archive:
-        assert "docProps/custom.xml" not in archive.namelist() or b"cascadebook" not in archive.read("docProps/custom.xml")
+        assert "docProps/custom.xml" not in archive.namelist() or b"cascadebook" not in archive.read(
+            "docProps/custom.xml"
+        )
     result = reconcile(strategy, [returned], key=key, jobs=1)
     [source] = result.sources
     assert (source.department, source.status, source.identified_by) == ("MKT", "accepted", "content")

@@ -1,4 +1,5 @@
 """Nothing a department typed is turned against the reader of the master; outputs are atomic."""
+
 from __future__ import annotations
 
 import hashlib
@@ -39,18 +40,27 @@ def _sheet_xml(path: Path, title: str) -> str:
         book = archive.read("xl/workbook.xml").decode()
         rels = archive.read("xl/_rels/workbook.xml.rels").decode()
         rid = re.search(rf'<sheet [^>]*name="{re.escape(title)}"[^>]*r:id="([^"]+)"', book).group(1)
-        target = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*Target="([^"]+)"', rels) or \
-            re.search(rf'<Relationship [^>]*Target="([^"]+)"[^>]*Id="{rid}"', rels)
+        target = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*Target="([^"]+)"', rels) or re.search(
+            rf'<Relationship [^>]*Target="([^"]+)"[^>]*Id="{rid}"', rels
+        )
         return archive.read("xl/" + target.group(1).lstrip("/").removeprefix("xl/")).decode()
 
 
 @pytest.fixture
 def hostile_text(fill, returned):
-    path = fill("MKT", "=1+2 plan 100% #2.xlsx",
-                rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)],
-                      "kpis": [clean_kpi("MKT-I01", "Leads")]})
-    corpus.edit(path, path, lambda book: (_typed_as_text(book, "Initiatives", 5, FORMULA_LIKE),
-                                          setattr(book["Initiatives"], "title", "Our 'plan' #1")))
+    path = fill(
+        "MKT",
+        "=1+2 plan 100% #2.xlsx",
+        rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)], "kpis": [clean_kpi("MKT-I01", "Leads")]},
+    )
+    corpus.edit(
+        path,
+        path,
+        lambda book: (
+            _typed_as_text(book, "Initiatives", 5, FORMULA_LIKE),
+            setattr(book["Initiatives"], "title", "Our 'plan' #1"),
+        ),
+    )
     return path
 
 
@@ -71,8 +81,13 @@ def test_formula_like_text_is_text_in_the_master(strategy, key, returned, hostil
     head = [c.value for c in ws[1]]
     cells = {h: ws.cell(2, c) for c, h in enumerate(head, 1)}
     xml = _sheet_xml(out, "Initiatives")
-    for header, text in (("Initiative", FORMULA_LIKE["title"]), ("Expected impact", FORMULA_LIKE["expected_impact"]),
-                         ("Metric", FORMULA_LIKE["metric"]), ("Notes", FORMULA_LIKE["notes"]), ("Owner", "=1+1")):
+    for header, text in (
+        ("Initiative", FORMULA_LIKE["title"]),
+        ("Expected impact", FORMULA_LIKE["expected_impact"]),
+        ("Metric", FORMULA_LIKE["metric"]),
+        ("Notes", FORMULA_LIKE["notes"]),
+        ("Owner", "=1+1"),
+    ):
         cell = cells[header]
         assert (cell.value, cell.data_type) == (text, "s"), header
         raw = re.search(rf'<c r="{cell.coordinate}"[^>]*?(?:/>|>.*?</c>)', xml, re.S).group(0)
@@ -87,8 +102,10 @@ def test_hyperlinks_from_user_file_and_sheet_names_are_escaped(strategy, key, re
     findings = openpyxl.load_workbook(out)["Findings"]
     head = [c.value for c in findings[1]]
     links = [findings.cell(r, head.index("Link") + 1).hyperlink for r in range(2, findings.max_row + 1)]
-    sheets = [(findings.cell(r, head.index("Sheet") + 1).value, findings.cell(r, head.index("Code") + 1).value)
-              for r in range(2, findings.max_row + 1)]
+    sheets = [
+        (findings.cell(r, head.index("Sheet") + 1).value, findings.cell(r, head.index("Code") + 1).value)
+        for r in range(2, findings.max_row + 1)
+    ]
     link = next(link for link, sheet in zip(links, sheets) if sheet == ("Our 'plan' #1", "formula-text"))
     assert link.target.replace("\\", "/") == "returned/=1+2%20plan%20100%25%20%232.xlsx"
     assert link.location.startswith("'Our ''plan'' #1'!")

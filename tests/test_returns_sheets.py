@@ -1,4 +1,5 @@
 """What people do to the sheets before they send them back, through the full reconcile."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,28 +33,37 @@ def test_rows_sorted_inserted_deleted_blank_and_appended(strategy, key, returned
 
     def change(book):
         ws = book["Initiatives"]
-        _move_row(ws, 5, 60, width)   # sort: C first, A third
+        _move_row(ws, 5, 60, width)  # sort: C first, A third
         _move_row(ws, 7, 5, width)
         _move_row(ws, 60, 7, width)
-        ws.insert_rows(6)             # a row inserted between: no id
+        ws.insert_rows(6)  # a row inserted between: no id
         for key_, value in clean_initiative("CO2", "Inserted", 3, 4).items():
             ws.cell(6, COL[key_]).value = value
-        ws.delete_rows(9)             # D deleted
+        ws.delete_rows(9)  # D deleted
         for key_, value in clean_initiative("CO3", "Appended", 5, 6).items():  # far below, blank rows between
             ws.cell(40, COL[key_]).value = value
 
     corpus.edit(path, path, change)
     result = reconcile(strategy, [returned], key=key, jobs=1)
     assert [(r.row, r.id, r.get("title")) for r in result.initiatives] == [
-        (5, "MKT-I03", "C"), (6, "MKT-I13", "Inserted"), (7, "MKT-I02", "B"), (8, "MKT-I01", "A"),
-        (40, "MKT-I14", "Appended")]
+        (5, "MKT-I03", "C"),
+        (6, "MKT-I13", "Inserted"),
+        (7, "MKT-I02", "B"),
+        (8, "MKT-I01", "A"),
+        (40, "MKT-I14", "Appended"),
+    ]
     assert _codes(result, "id-assigned") == [("Initiatives", "A40"), ("Initiatives", "A6")]
     assert not [f for f in result.findings if f.department == "MKT" and f.severity.value == "error"]
 
 
 def test_columns_moved_and_inserted_are_found_by_header(strategy, key, returned, fill):
-    path = fill("MKT", rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2, owner="Priya")],
-                             "kpis": [clean_kpi("MKT-I01", "Leads")]})
+    path = fill(
+        "MKT",
+        rows={
+            "initiatives": [clean_initiative("CO1", "Campaign", 1, 2, owner="Priya")],
+            "kpis": [clean_kpi("MKT-I01", "Leads")],
+        },
+    )
 
     def change(book):
         ws = book["Initiatives"]
@@ -73,14 +83,20 @@ def test_columns_moved_and_inserted_are_found_by_header(strategy, key, returned,
     extra = sorted((f.cell, f.rows, f.message) for f in result.findings if f.code == "extra-column")
     assert extra == [
         ("C4", (5,), "the column 'Comment' is not part of the template; its 1 value(s) (rows 5) are not in the master"),
-        ("D4", (5,), "the column D (no header) is not part of the template; its 1 value(s) (rows 5) are not in the "
-                     "master")]
+        (
+            "D4",
+            (5,),
+            "the column D (no header) is not part of the template; its 1 value(s) (rows 5) are not in the master",
+        ),
+    ]
     assert not _codes(result, "missing-column")
 
 
 def test_renamed_sheets_are_found_by_title_or_header_row(strategy, key, returned, fill):
-    path = fill("MKT", rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)],
-                             "kpis": [clean_kpi("MKT-I01", "Leads")]})
+    path = fill(
+        "MKT",
+        rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)], "kpis": [clean_kpi("MKT-I01", "Leads")]},
+    )
 
     def change(book):
         book["Initiatives"].title = "Our plan"
@@ -90,8 +106,10 @@ def test_renamed_sheets_are_found_by_title_or_header_row(strategy, key, returned
     corpus.edit(path, path, change)
     result = reconcile(strategy, [returned], key=key, jobs=1)
     renamed = sorted((f.sheet, f.message) for f in result.findings if f.code == "sheet-renamed")
-    assert renamed == [("Our plan", "the 'Initiatives' sheet was found as 'Our plan' (by its title)"),
-                       ("Sheet9", "the 'KPIs' sheet was found as 'Sheet9' (by its header row)")]
+    assert renamed == [
+        ("Our plan", "the 'Initiatives' sheet was found as 'Our plan' (by its title)"),
+        ("Sheet9", "the 'KPIs' sheet was found as 'Sheet9' (by its header row)"),
+    ]
     assert [(r.sheet_name, r.id) for r in result.initiatives] == [("Our plan", "MKT-I01")]
     assert [(r.sheet_name, r.id) for r in result.kpis] == [("Sheet9", "MKT-K01")]
     assert not _codes(result, "missing-sheet") and not _codes(result, "extra-sheet")
@@ -135,8 +153,9 @@ def test_formulas_use_cached_values_and_uncalculated_ones_are_reported(strategy,
     rows = [clean_initiative("CO1", "Cached", 1, None), clean_initiative("CO2", "Uncalculated", 1, None)]
     filled = fill("MKT", "typed.xlsx", rows={"initiatives": rows})
     target = a1(5, COL["target"]), a1(6, COL["target"])
-    corpus.raw_cells(returned / "MKT.xlsx", filled, "Initiatives",
-                     {target[0]: "<f>1+1</f><v>2</v>", target[1]: "<f>2*3</f>"})
+    corpus.raw_cells(
+        returned / "MKT.xlsx", filled, "Initiatives", {target[0]: "<f>1+1</f><v>2</v>", target[1]: "<f>2*3</f>"}
+    )
     filled.unlink()
     result = reconcile(strategy, [returned], key=key, jobs=1)
     values = {r.row: r.get("target") for r in result.initiatives}
@@ -163,7 +182,9 @@ MESSY = [  # (typed, column, read as, with a value-interpreted note)
 
 
 def test_messy_values_through_reconcile(strategy, key, returned, fill):
-    rows = [clean_initiative("CO1", f"Row {i}", 1, 2, **{column: typed}) for i, (typed, column, _, _) in enumerate(MESSY)]
+    rows = [
+        clean_initiative("CO1", f"Row {i}", 1, 2, **{column: typed}) for i, (typed, column, _, _) in enumerate(MESSY)
+    ]
     fill("MKT", rows={"initiatives": rows})
     result = reconcile(strategy, [returned], key=key, jobs=1)
     by_row = {r.row: r for r in result.initiatives}

@@ -1,5 +1,6 @@
 """Mends after review: a department's state in `status` is its used file's, and an objective split
 over 100% is read in proportion (no negative Unaligned share)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,7 @@ from conftest import clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
 
 
-def test_a_clean_return_beside_a_rejected_copy_is_returned_with_the_copys_errors_noted(strategy, key, fill,
-                                                                                       returned):
+def test_a_clean_return_beside_a_rejected_copy_is_returned_with_the_copys_errors_noted(strategy, key, fill, returned):
     """FIN's good workbook, plus an older copy whose signed metadata was edited (rejected): FIN has
     returned (not 'returned with errors'), and the rejected copy's error is counted and explained."""
     rows = {"initiatives": [clean_initiative("CO4", "Pricing review", 1, 2)], "kpis": [clean_kpi("FIN-I01", "SKUs")]}
@@ -52,6 +52,7 @@ def test_a_split_over_100_percent_is_read_in_proportion(strategy, key, fill, ret
 
 # ---- intake review: the safety gate, the kind property, a strategy look-alike, bad specs ----------------
 
+
 def _sheet_part(parts: dict[str, bytes], marker: bytes) -> str:
     return next(n for n, data in parts.items() if n.startswith("xl/worksheets/sheet") and marker in data)
 
@@ -63,11 +64,17 @@ def test_unclosed_cell_tags_in_comments_do_not_stall_the_stray_scan(strategy, ke
     rows = {"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)], "kpis": [clean_kpi("MKT-I01", "Leads")]}
     path = fill("MKT", rows=rows)
     parts = corpus.package_parts(path)
-    name = _sheet_part(parts, b"Campaign") if any(b"Campaign" in d for d in parts.values()) else \
-        _sheet_part(parts, b"<sheetData")
+    name = (
+        _sheet_part(parts, b"Campaign")
+        if any(b"Campaign" in d for d in parts.values())
+        else _sheet_part(parts, b"<sheetData")
+    )
     parts[name] = parts[name].replace(
-        b"</sheetData>", b'<row r="20000"><c r="A20000" t="inlineStr"><is><t>far</t></is></c></row></sheetData>'
-        + b'<!--<c r="A1">-->' * 20_000, 1)
+        b"</sheetData>",
+        b'<row r="20000"><c r="A20000" t="inlineStr"><is><t>far</t></is></c></row></sheetData>'
+        + b'<!--<c r="A1">-->' * 20_000,
+        1,
+    )
     corpus.rezip(path, parts)
     result = reconcile(strategy, [returned], key=key, jobs=1)
     assert [r.values["title"] for r in result.initiatives] == ["Campaign"]
@@ -91,8 +98,9 @@ def test_a_signed_template_whose_kind_property_says_master_is_not_skipped_silent
     assert {"signature-mismatch", "rows-not-taken"} <= codes
 
 
-def test_a_return_without_metadata_but_with_a_departments_sheet_is_not_a_strategy_workbook(strategy, key, fill,
-                                                                                           returned):
+def test_a_return_without_metadata_but_with_a_departments_sheet_is_not_a_strategy_workbook(
+    strategy, key, fill, returned
+):
     """A plan whose metadata was lost and to which someone added a 'Departments' sheet still shows its
     Initiatives sheet: it is read by its content, not skipped as an old strategy workbook."""
     path = fill("MKT", rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)]})
@@ -106,11 +114,14 @@ def test_a_return_without_metadata_but_with_a_departments_sheet_is_not_a_strateg
     assert [r.values["title"] for r in result.initiatives] == ["Campaign"]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("name: x\nsheets: 5\n", "sheets: expected a list, found int 5"),
-    ("name: x\nsheets:\n  - key: a\n    columns: 5\n", "sheets[0].columns: expected a list, found int 5"),
-    ("name: x\nfields: 5\n", "fields: expected a list, found int 5"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("name: x\nsheets: 5\n", "sheets: expected a list, found int 5"),
+        ("name: x\nsheets:\n  - key: a\n    columns: 5\n", "sheets[0].columns: expected a list, found int 5"),
+        ("name: x\nfields: 5\n", "fields: expected a list, found int 5"),
+    ],
+)
 def test_a_spec_with_a_number_where_a_list_belongs_is_a_one_line_error(tmp_path, text, message):
     from cascadebook.spec import SpecError, load_spec
 
@@ -133,8 +144,9 @@ def test_a_spec_saved_in_a_windows_code_page_says_to_save_it_as_utf8(tmp_path, s
     assert "Traceback" not in out.output
 
 
-def test_the_bundled_spec_does_not_make_the_working_directory_a_place_to_look_for_specs(tmp_path, monkeypatch,
-                                                                                       strategy):
+def test_the_bundled_spec_does_not_make_the_working_directory_a_place_to_look_for_specs(
+    tmp_path, monkeypatch, strategy
+):
     """The bundled spec has no folder of its own: the folder a command happens to run in is not searched."""
     from importlib import resources
 
@@ -144,8 +156,10 @@ def test_the_bundled_spec_does_not_make_the_working_directory_a_place_to_look_fo
     here = tmp_path / "elsewhere"
     (here / "sub").mkdir(parents=True)
     (here / "department.yaml").write_text(bundled, encoding="utf-8")
-    (here / "sub" / "department-9.yaml").write_text(bundled.replace("\nversion:", "\nversion: '9'\nold_version:", 1)
-                                                    if "\nversion:" in bundled else bundled, encoding="utf-8")
+    (here / "sub" / "department-9.yaml").write_text(
+        bundled.replace("\nversion:", "\nversion: '9'\nold_version:", 1) if "\nversion:" in bundled else bundled,
+        encoding="utf-8",
+    )
     monkeypatch.chdir(here)
     found = spec_candidates(load_spec("department"), strategy)
     assert [s.path for s in found if s.path and here in Path(s.path).absolute().parents] == []

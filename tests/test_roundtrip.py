@@ -1,4 +1,5 @@
 """End to end: generate, fill as a person would, reconcile, and read the master cell by cell."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,35 +16,80 @@ from conftest import clean_initiative, clean_kpi
 def filled(fill):
     """Marketing fills cleanly-ish (typed text numbers, a renamed file); Sales makes mistakes; HR and
     the rest do not return."""
-    fill("MKT", "Marketing plan FINAL v2.xlsx", rows={
-        "initiatives": [
-            dict(objective_id="CO1", title="Account-based campaign on 50 key enterprise accounts",
-                 expected_impact="150 qualified leads", metric="Qualified leads", unit="count",
-                 baseline="40", target="150", due_period="Q4 2027", owner="Priya Raman", budget="$420k",
-                 contribution_weight="60%"),
-            dict(objective_id="co3", title="Thought-leadership programme", expected_impact="Awareness 48% to 60%",
-                 unit="%", baseline="48%", target=0.6, due_period="Q3", owner="Jonah Avery", budget="1,200"),
-        ],
-        "kpis": [
-            clean_kpi("MKT-I01", "Qualified leads per quarter"),
-            clean_kpi("MKT-I02", "Pieces published", level="Individual"),
-        ],
-    })
-    fill("SAL", "sales.xlsx", rows={
-        "initiatives": [
-            dict(objective_id="CO1", title="Restructure the enterprise team for solution selling",
-                 expected_impact="close rate 15% to 22%", baseline="15%", target="22%", due_period="Q3",
-                 owner="Marcus Bell"),
-            dict(objective_id="CO9", title="A made-up objective", expected_impact="x", target="ten",
-                 due_period="Q5", owner=None),
-            dict(objective_id="CO5", title="Faster delivery the wrong way", expected_impact="12 days",
-                 baseline=10, target=12, due_period="Q2", owner="Ops Person"),
-        ],
-        "kpis": [
-            clean_kpi("SAL-I01", "Enterprise close rate"),
-            clean_kpi("SAL-I77", "Points at nothing"),
-        ],
-    })
+    fill(
+        "MKT",
+        "Marketing plan FINAL v2.xlsx",
+        rows={
+            "initiatives": [
+                dict(
+                    objective_id="CO1",
+                    title="Account-based campaign on 50 key enterprise accounts",
+                    expected_impact="150 qualified leads",
+                    metric="Qualified leads",
+                    unit="count",
+                    baseline="40",
+                    target="150",
+                    due_period="Q4 2027",
+                    owner="Priya Raman",
+                    budget="$420k",
+                    contribution_weight="60%",
+                ),
+                dict(
+                    objective_id="co3",
+                    title="Thought-leadership programme",
+                    expected_impact="Awareness 48% to 60%",
+                    unit="%",
+                    baseline="48%",
+                    target=0.6,
+                    due_period="Q3",
+                    owner="Jonah Avery",
+                    budget="1,200",
+                ),
+            ],
+            "kpis": [
+                clean_kpi("MKT-I01", "Qualified leads per quarter"),
+                clean_kpi("MKT-I02", "Pieces published", level="Individual"),
+            ],
+        },
+    )
+    fill(
+        "SAL",
+        "sales.xlsx",
+        rows={
+            "initiatives": [
+                dict(
+                    objective_id="CO1",
+                    title="Restructure the enterprise team for solution selling",
+                    expected_impact="close rate 15% to 22%",
+                    baseline="15%",
+                    target="22%",
+                    due_period="Q3",
+                    owner="Marcus Bell",
+                ),
+                dict(
+                    objective_id="CO9",
+                    title="A made-up objective",
+                    expected_impact="x",
+                    target="ten",
+                    due_period="Q5",
+                    owner=None,
+                ),
+                dict(
+                    objective_id="CO5",
+                    title="Faster delivery the wrong way",
+                    expected_impact="12 days",
+                    baseline=10,
+                    target=12,
+                    due_period="Q2",
+                    owner="Ops Person",
+                ),
+            ],
+            "kpis": [
+                clean_kpi("SAL-I01", "Enterprise close rate"),
+                clean_kpi("SAL-I77", "Points at nothing"),
+            ],
+        },
+    )
 
 
 def test_reconcile_finds_every_mistake_at_its_cell(strategy, key, returned, filled):
@@ -77,8 +123,17 @@ def test_master_workbook_cell_by_cell(strategy, key, returned, filled, tmp_path)
     result = reconcile(strategy, [returned], key=key, jobs=1)
     path = write_master(result, tmp_path / "out" / "master.xlsx")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Summary", "Commitments", "Alignment Matrix", "Goal Hierarchy", "Initiatives",
-                               "Contributions", "KPIs", "Findings", "Sources"]
+    assert book.sheetnames == [
+        "Summary",
+        "Commitments",
+        "Alignment Matrix",
+        "Goal Hierarchy",
+        "Initiatives",
+        "Contributions",
+        "KPIs",
+        "Findings",
+        "Sources",
+    ]
 
     matrix = book["Alignment Matrix"]
     header = [c.value for c in matrix[1]]
@@ -90,16 +145,20 @@ def test_master_workbook_cell_by_cell(strategy, key, returned, filled, tmp_path)
     assert counts.cell(13, 2).value == 1 and counts.cell(16, 2).value == 1 and counts.cell(17, 2).value == 2
     assert matrix.cell(13, 2).value.startswith("=COUNTIFS('Contributions'!$A$2:$A$")
     col = {h.split(" · ")[0]: c for c, h in enumerate(header, 1) if h not in (None, "Department")}
-    assert matrix.cell(rows["MKT"], col["CO1"]).value == \
-        "MKT-I01 Account-based campaign on 50 key enterprise accounts → 150 qualified leads"
+    assert (
+        matrix.cell(rows["MKT"], col["CO1"]).value
+        == "MKT-I01 Account-based campaign on 50 key enterprise accounts → 150 qualified leads"
+    )
     assert matrix.cell(rows["SAL"], col["CO1"]).value.startswith("SAL-I01 Restructure the enterprise team")
     assert matrix.cell(rows["MKT"], col["CO7"]).value is None  # a gap, shaded
     assert matrix.cell(rows["MKT"], col["CO7"]).fill.fgColor.rgb.endswith("FCE4D6")
     assert matrix.cell(rows["HR"], col["CO1"]).value == "not returned"
 
     hierarchy = book["Goal Hierarchy"]
-    lines = [(hierarchy.cell(r, 1).value, hierarchy.cell(r, 2).value, hierarchy.row_dimensions[r].outline_level)
-             for r in range(2, hierarchy.max_row + 1)]
+    lines = [
+        (hierarchy.cell(r, 1).value, hierarchy.cell(r, 2).value, hierarchy.row_dimensions[r].outline_level)
+        for r in range(2, hierarchy.max_row + 1)
+    ]
     assert lines[0][0] == "Vision" and lines[1][0] == "Mission"
     co1 = lines.index(("Objective", "CO1", 0))
     assert lines[co1 + 1] == ("Initiative", "MKT-I01", 1)
@@ -145,18 +204,30 @@ def test_master_workbook_cell_by_cell(strategy, key, returned, filled, tmp_path)
 def test_identity_comes_from_metadata_not_file_name(strategy, key, returned, fill):
     fill("MKT", "FY2027_SAL.xlsx", rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)]})
     result = reconcile(strategy, [returned], key=key, jobs=1)
-    assert [(s.file, s.department, s.status) for s in result.sources] == [("returned/FY2027_SAL.xlsx", "MKT", "accepted")]
+    assert [(s.file, s.department, s.status) for s in result.sources] == [
+        ("returned/FY2027_SAL.xlsx", "MKT", "accepted")
+    ]
     assert [r.department for r in result.initiatives] == ["MKT"]
 
 
 def test_newest_submission_wins_and_the_other_is_reported(strategy, key, returned, fill):
-    fill("MKT", "draft.xlsx", rows={"initiatives": [clean_initiative("CO1", "Draft idea", 1, 2)]},
-         saved_at=datetime(2027, 1, 10, 9, 0))
-    fill("MKT", "final.xlsx", rows={"initiatives": [clean_initiative("CO2", "Final idea", 1, 2)]},
-         saved_at=datetime(2027, 1, 20, 9, 0))
+    fill(
+        "MKT",
+        "draft.xlsx",
+        rows={"initiatives": [clean_initiative("CO1", "Draft idea", 1, 2)]},
+        saved_at=datetime(2027, 1, 10, 9, 0),
+    )
+    fill(
+        "MKT",
+        "final.xlsx",
+        rows={"initiatives": [clean_initiative("CO2", "Final idea", 1, 2)]},
+        saved_at=datetime(2027, 1, 20, 9, 0),
+    )
     result = reconcile(strategy, [returned], key=key, jobs=1)
-    assert {s.file: s.status for s in result.sources} == {"returned/draft.xlsx": "superseded",
-                                                           "returned/final.xlsx": "accepted"}
+    assert {s.file: s.status for s in result.sources} == {
+        "returned/draft.xlsx": "superseded",
+        "returned/final.xlsx": "accepted",
+    }
     assert [r.get("title") for r in result.initiatives] == ["Final idea"]
     codes = [(f.code, f.file, f.rows) for f in result.findings if f.file == "returned/draft.xlsx"]
     assert ("superseded-submission", "returned/draft.xlsx", ()) in codes
@@ -226,17 +297,30 @@ def test_without_the_key_signatures_are_unverified_not_rejected(strategy, return
 
 
 def test_rows_added_below_the_prefilled_ids_get_new_ids(strategy, key, returned, fill):
-    fill("MKT", cells={"Initiatives!B30": "CO2", "Initiatives!C30": "Extra idea", "Initiatives!D30": "impact",
-                       "Initiatives!H30": 3, "Initiatives!I30": "Q2", "Initiatives!J30": "Someone"},
-         rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)]})
+    fill(
+        "MKT",
+        cells={
+            "Initiatives!B30": "CO2",
+            "Initiatives!C30": "Extra idea",
+            "Initiatives!D30": "impact",
+            "Initiatives!H30": 3,
+            "Initiatives!I30": "Q2",
+            "Initiatives!J30": "Someone",
+        },
+        rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)]},
+    )
     result = reconcile(strategy, [returned], key=key, jobs=1)
     assert [(r.id, r.row) for r in result.initiatives] == [("MKT-I01", 5), ("MKT-I13", 30)]
     assert ("id-assigned", "Initiatives", "A30") in {(f.code, f.sheet, f.cell) for f in result.findings}
 
 
 def test_nothing_is_lost_rows_in_equal_rows_out(strategy, key, returned, filled, fill, tmp_path):
-    fill("MKT", "older.xlsx", rows={"initiatives": [clean_initiative("CO1", "Old", 1, 2)] * 3},
-         saved_at=datetime(2026, 12, 1))
+    fill(
+        "MKT",
+        "older.xlsx",
+        rows={"initiatives": [clean_initiative("CO1", "Old", 1, 2)] * 3},
+        saved_at=datetime(2026, 12, 1),
+    )
     result = reconcile(strategy, [returned], key=key, jobs=1)
     master = openpyxl.load_workbook(write_master(result, tmp_path / "m.xlsx"), read_only=True)
 

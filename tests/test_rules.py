@@ -5,6 +5,7 @@ sheet accepts, reconcile can read (so the sheet never stays silent on a reconcil
 the sheet calls blank, reconcile calls blank. Where reconcile reads more than the sheet accepts, it
 reports ``read-leniently``, so the two still name the same cells.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,23 +16,75 @@ from hypothesis import strategies as st
 
 from cascadebook.findings import CATALOGUE
 from cascadebook.model import Record
-from cascadebook.rules import (LIST_KINDS, NUMBER_KINDS, ROW_RULES, VALUE_TYPE, on_return_only, sheet_blank,
-                               sheet_checks, sheet_in, sheet_text, sheet_trim)
+from cascadebook.rules import (
+    LIST_KINDS,
+    NUMBER_KINDS,
+    ROW_RULES,
+    VALUE_TYPE,
+    on_return_only,
+    sheet_blank,
+    sheet_checks,
+    sheet_in,
+    sheet_text,
+    sheet_trim,
+)
 from cascadebook.spec import Column, load_spec, parse_spec
 from cascadebook.validate import validate_records
 from cascadebook.values import BLANK_MARKERS, parse_value
 
 PERIODS = ("Q1", "Q2", "Q3", "Q4")
-COLUMNS = [Column("x", "X", kind, choices=("Team", "Individual", "None") if kind == "choice" else ())
-           for kind in sorted(NUMBER_KINDS | LIST_KINDS | {"reference", "allocation", "text"})]
+COLUMNS = [
+    Column("x", "X", kind, choices=("Team", "Individual", "None") if kind == "choice" else ())
+    for kind in sorted(NUMBER_KINDS | LIST_KINDS | {"reference", "allocation", "text"})
+]
 TYPED = [c for c in COLUMNS if c.type in NUMBER_KINDS | LIST_KINDS]
 TYPED_TEXT = st.one_of(
-    st.sampled_from(["15%", "1,200", "$250k", "ten", "Q3", "q3 ", "Q3 2027", "Q9", "soon", "yes", "NO", "x", "0",
-                     "1", "team", "Indi vidual", "INDIVIDUAL", "n/a", " N/A ", "-", "none", "None", "TBD", "?",
-                     "2027-06-30", "30/06/2027", "1.200,50", "(5)", "5e3", " ", "", "12.5", "-3"]),
-    st.text(alphabet="0123456789 .,%$-qQhHyesnoa/", max_size=8))
-RAW = st.one_of(TYPED_TEXT, st.integers(-10**6, 10**6), st.floats(-1e9, 1e9, allow_nan=False), st.none(),
-                st.datetimes(dt.datetime(1960, 1, 1), dt.datetime(2100, 1, 1)))
+    st.sampled_from(
+        [
+            "15%",
+            "1,200",
+            "$250k",
+            "ten",
+            "Q3",
+            "q3 ",
+            "Q3 2027",
+            "Q9",
+            "soon",
+            "yes",
+            "NO",
+            "x",
+            "0",
+            "1",
+            "team",
+            "Indi vidual",
+            "INDIVIDUAL",
+            "n/a",
+            " N/A ",
+            "-",
+            "none",
+            "None",
+            "TBD",
+            "?",
+            "2027-06-30",
+            "30/06/2027",
+            "1.200,50",
+            "(5)",
+            "5e3",
+            " ",
+            "",
+            "12.5",
+            "-3",
+        ]
+    ),
+    st.text(alphabet="0123456789 .,%$-qQhHyesnoa/", max_size=8),
+)
+RAW = st.one_of(
+    TYPED_TEXT,
+    st.integers(-(10**6), 10**6),
+    st.floats(-1e9, 1e9, allow_nan=False),
+    st.none(),
+    st.datetimes(dt.datetime(1960, 1, 1), dt.datetime(2100, 1, 1)),
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -45,8 +98,10 @@ def test_what_the_sheet_accepts_reconcile_reads(raw, col):
 
 
 @settings(max_examples=400, deadline=None)
-@given(raw=st.one_of(TYPED_TEXT, st.sampled_from(sorted(BLANK_MARKERS)), st.none(), st.integers(-5, 5)),
-       col=st.sampled_from(COLUMNS))
+@given(
+    raw=st.one_of(TYPED_TEXT, st.sampled_from(sorted(BLANK_MARKERS)), st.none(), st.integers(-5, 5)),
+    col=st.sampled_from(COLUMNS),
+)
 def test_the_sheet_and_reconcile_agree_on_blank(raw, col):
     parsed = parse_value(raw, col.type, choices=col.choices, periods=PERIODS, cycle_year=2027)
     assert sheet_blank(col, raw) == parsed.blank, (raw, col.type)
@@ -70,18 +125,33 @@ def test_twins_read_cells_as_the_formulas_do():
 
 def test_read_leniently_names_what_the_sheet_flags_and_reconcile_read():
     spec = load_spec()
-    kpi = Record("kpis", "MKT", "f.xlsx", "KPIs", 5,
-                 {"id": "MKT-K01", "initiative_id": "MKT-I01", "level": "team", "owner": "o", "name": "n",
-                  "target": "1,200", "due_period": "Q3 2027", "frequency": "monthly"},
-                 {k: f"{c}5" for k, c in zip(("id", "initiative_id", "level", "target", "due_period"), "ABCIK")})
+    kpi = Record(
+        "kpis",
+        "MKT",
+        "f.xlsx",
+        "KPIs",
+        5,
+        {
+            "id": "MKT-K01",
+            "initiative_id": "MKT-I01",
+            "level": "team",
+            "owner": "o",
+            "name": "n",
+            "target": "1,200",
+            "due_period": "Q3 2027",
+            "frequency": "monthly",
+        },
+        {k: f"{c}5" for k, c in zip(("id", "initiative_id", "level", "target", "due_period"), "ABCIK")},
+    )
     from cascadebook import load_strategy
     from conftest import SAMPLE_STRATEGY
 
     _, findings = validate_records(load_strategy(SAMPLE_STRATEGY), spec, {"kpis": [kpi]}, "MKT")
     got = {(f.code, f.cell): f.message for f in findings}
     assert got[("read-leniently", "I5")] == "Target '1,200' was read as 1200; the template asks for a number"
-    assert got[("read-leniently", "K5")] == ("Due period 'Q3 2027' was read as 'Q3'; the template asks for a "
-                                             "period from the list")
+    assert got[("read-leniently", "K5")] == (
+        "Due period 'Q3 2027' was read as 'Q3'; the template asks for a period from the list"
+    )
     assert ("untitled-initiative", "B5") in got  # MKT-I01 is prefilled, but its row is empty
     assert not any(code in ("read-leniently", "wrong-type") and cell == "C5" for code, cell in got)  # "team"
 
@@ -107,9 +177,20 @@ def test_messages_are_unique_per_sheet_and_counted_under_their_code():
 
 
 def test_an_option_with_a_bar_is_left_to_the_return():
-    data = {"name": "t", "sheets": [{"key": "s", "title": "S", "input_rows": 3, "columns": [
-        {"key": "id", "header": "ID", "prefilled": True},
-        {"key": "pick", "header": "Pick", "type": "choice", "choices": ["a|b", "c"], "required": True}]}]}
+    data = {
+        "name": "t",
+        "sheets": [
+            {
+                "key": "s",
+                "title": "S",
+                "input_rows": 3,
+                "columns": [
+                    {"key": "id", "header": "ID", "prefilled": True},
+                    {"key": "pick", "header": "Pick", "type": "choice", "choices": ["a|b", "c"], "required": True},
+                ],
+            }
+        ],
+    }
     spec = parse_spec(data)
     checks = sheet_checks(spec, "s", PERIODS, 4)
     assert [c.code for c in checks.checks if c.key == "pick"] == ["required-missing"]

@@ -2,6 +2,7 @@
 the encryption flag, a part inflating past the 100 MB cap while declaring less than the zip limits
 let through, and a DTD hidden in UTF-16 XML. Each is a file-level finding saying why, the file is
 left as it was, and the good return beside it is reconciled."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,11 @@ SHARED_STRINGS = "xl/sharedStrings.xml"
 
 @pytest.fixture
 def good(fill) -> Path:
-    return fill("MKT", "MKT.xlsx", rows={"initiatives": [clean_initiative("CO1", "Campaign", 60, 66)],
-                                         "kpis": [clean_kpi("MKT-I01", "Leads")]})
+    return fill(
+        "MKT",
+        "MKT.xlsx",
+        rows={"initiatives": [clean_initiative("CO1", "Campaign", 60, 66)], "kpis": [clean_kpi("MKT-I01", "Leads")]},
+    )
 
 
 def _zip(path: Path, entries: list[tuple[str, bytes, int, int, int]]) -> Path:
@@ -29,10 +33,36 @@ def _zip(path: Path, entries: list[tuple[str, bytes, int, int, int]]) -> Path:
     local, central, offset = [], [], 0
     for name, data, crc, declared, flags in entries:
         encoded = name.encode()
-        local.append(struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, flags, 8, 0, 0x21, crc, len(data), declared,
-                                 len(encoded), 0) + encoded + data)
-        central.append(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, flags, 8, 0, 0x21, crc, len(data),
-                                   declared, len(encoded), 0, 0, 0, 0, 0, offset) + encoded)
+        local.append(
+            struct.pack(
+                "<4sHHHHHIIIHH", b"PK\x03\x04", 20, flags, 8, 0, 0x21, crc, len(data), declared, len(encoded), 0
+            )
+            + encoded
+            + data
+        )
+        central.append(
+            struct.pack(
+                "<4sHHHHHHIIIHHHHHII",
+                b"PK\x01\x02",
+                20,
+                20,
+                flags,
+                8,
+                0,
+                0x21,
+                crc,
+                len(data),
+                declared,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + encoded
+        )
         offset += len(local[-1])
     directory = b"".join(central)
     end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory), offset, 0)
@@ -53,11 +83,14 @@ def _digest(folder: Path) -> dict[str, str]:
 
 
 def _laughs(encoding: str, declared: str) -> bytes:
-    lol = ['<!ENTITY lol "lol">'] + [f'<!ENTITY lol{i} "{("&lol%s;" % ("" if i == 1 else i - 1)) * 10}">'
-                                     for i in range(1, 10)]
-    return (f'<?xml version="1.0" encoding="{declared}"?><!DOCTYPE sst [' + "".join(lol) + ']>'
-            '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
-            '<si><t>&lol9;</t></si></sst>').encode(encoding)
+    lol = ['<!ENTITY lol "lol">'] + [
+        f'<!ENTITY lol{i} "{("&lol%s;" % ("" if i == 1 else i - 1)) * 10}">' for i in range(1, 10)
+    ]
+    return (
+        f'<?xml version="1.0" encoding="{declared}"?><!DOCTYPE sst [' + "".join(lol) + ']>'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+        '<si><t>&lol9;</t></si></sst>'
+    ).encode(encoding)
 
 
 def _reconcile_beside_good(strategy, key, returned, workdir, crafted: dict[str, Path]):
@@ -110,12 +143,16 @@ def test_a_part_inflating_past_the_per_part_cap_is_refused(strategy, key, return
     entries.append((sheet, packed + b"\x00" * max(0, padding), 0, declared, 0))
     _zip(crafted / "bomb-cap.xlsx", entries)
     _, found = _reconcile_beside_good(strategy, key, returned, workdir, crafted)
-    assert found == {"crafted/bomb-cap.xlsx": [
-        ("file-refused", f"the part {sheet!r} inflates to more than 100 MB; refused as a zip bomb")]}
+    assert found == {
+        "crafted/bomb-cap.xlsx": [
+            ("file-refused", f"the part {sheet!r} inflates to more than 100 MB; refused as a zip bomb")
+        ]
+    }
 
 
-@pytest.mark.parametrize("encoding,mark", [("utf-16", b""), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b""),
-                                           ("utf-16-be", b"")])
+@pytest.mark.parametrize(
+    "encoding,mark", [("utf-16", b""), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b""), ("utf-16-be", b"")]
+)
 def test_a_dtd_in_utf16_xml_is_refused(strategy, key, returned, good, workdir, crafted, encoding, mark):
     """Entity declarations in a part written in UTF-16 (with a byte-order mark either way, or without one,
     little- or big-endian) are found as in UTF-8: file-refused, entities never expanded."""
@@ -124,6 +161,11 @@ def test_a_dtd_in_utf16_xml_is_refused(strategy, key, returned, good, workdir, c
     parts[SHARED_STRINGS] = data
     corpus.rezip(crafted / "laughs16.xlsx", parts)
     _, found = _reconcile_beside_good(strategy, key, returned, workdir, crafted)
-    assert found == {"crafted/laughs16.xlsx": [
-        ("file-refused", f"the part {SHARED_STRINGS!r} declares XML entities (a DTD); refused, entities are never "
-                         "expanded")]}
+    assert found == {
+        "crafted/laughs16.xlsx": [
+            (
+                "file-refused",
+                f"the part {SHARED_STRINGS!r} declares XML entities (a DTD); refused, entities are never expanded",
+            )
+        ]
+    }

@@ -1,4 +1,5 @@
 """Packed records (store.py): the same result and the same master as plain ones, with less memory."""
+
 from __future__ import annotations
 
 import pickle
@@ -31,8 +32,9 @@ def test_packed_reconcile_gives_the_same_result_and_master(tmp_path, jobs):
     for key_ in plain.records:
         assert list(packed.records[key_]) == list(plain.records[key_])
     assert packed.findings == plain.findings
-    assert [(a.department, a.initiative_id, a.objective_id, a.record) for a in packed.allocations] == \
-        [(a.department, a.initiative_id, a.objective_id, a.record) for a in plain.allocations]
+    assert [(a.department, a.initiative_id, a.objective_id, a.record) for a in packed.allocations] == [
+        (a.department, a.initiative_id, a.objective_id, a.record) for a in plain.allocations
+    ]
     for result in (plain, packed):
         result.generated_at = "2027-01-04T09:00:00+00:00"
     a, b = write_master(plain, tmp_path / "plain.xlsx"), write_master(packed, tmp_path / "packed.xlsx")
@@ -63,11 +65,29 @@ def test_packed_rows_are_much_smaller_than_the_objects():
     from cascadebook.model import Record
 
     def department(code: str) -> list[Record]:
-        return [Record("kpis", code, f"FY2027_{code}.xlsx", "KPIs", 5 + i, {
-            "id": f"{code}-K{i:02d}", "initiative_id": f"{code}-I{i // 2:02d}", "level": "Team",
-            "team": f"Team {i % 7}", "owner": f"Owner {i * 37 % 101}", "name": f"Share of orders shipped on time {i}",
-            "unit": "%", "baseline": 0.8 + i / 1000, "target": 0.95, "frequency": "Monthly", "due_period": "Q4"})
-            for i in range(80)]
+        return [
+            Record(
+                "kpis",
+                code,
+                f"FY2027_{code}.xlsx",
+                "KPIs",
+                5 + i,
+                {
+                    "id": f"{code}-K{i:02d}",
+                    "initiative_id": f"{code}-I{i // 2:02d}",
+                    "level": "Team",
+                    "team": f"Team {i % 7}",
+                    "owner": f"Owner {i * 37 % 101}",
+                    "name": f"Share of orders shipped on time {i}",
+                    "unit": "%",
+                    "baseline": 0.8 + i / 1000,
+                    "target": 0.95,
+                    "frequency": "Monthly",
+                    "due_period": "Q4",
+                },
+            )
+            for i in range(80)
+        ]
 
     blob = RecordList(department("D0001")).packed().chunks()[0][0]
     tracemalloc.start()
@@ -102,8 +122,9 @@ def test_chunks_know_their_department_without_being_decoded(monkeypatch):
 def test_tally_adds_up_the_rows_as_read(pack_above):
     """The rows' counts, budget and headcount are added up in the reader; they match the rows."""
     strategy = load_strategy(SAMPLES / "strategy.yaml")
-    result = reconcile(strategy, [SAMPLES / "returned"], key=load_key(SAMPLES / "strategy.yaml"), jobs=1,
-                       pack_above=pack_above)
+    result = reconcile(
+        strategy, [SAMPLES / "returned"], key=load_key(SAMPLES / "strategy.yaml"), jobs=1, pack_above=pack_above
+    )
     expected: dict[str, dict[str, float]] = {}
     for key_, rows in result.records.items():
         for r in rows:
@@ -172,10 +193,25 @@ def _department_rows(code: str, n: int = 6):
     from cascadebook.model import Record
 
     columns = {"id": 1, "initiative_id": 2, "name": 6, "baseline": 8, "target": 9, "due_period": 11}
-    return [Record("kpis", code, f"returns/FY2027_{code}.xlsx", "KPIs", 5 + i, {
-        "id": f"{code}-K{i:02d}", "initiative_id": f"{code}-I{i // 2:02d}", "name": f"On-time orders {i}",
-        "baseline": 0.8 + i / 100, "target": None if i == 3 else 0.95, "due_period": date(2027, 3, 31)},
-        CellRefs(5 + i, columns)) for i in range(n)]
+    return [
+        Record(
+            "kpis",
+            code,
+            f"returns/FY2027_{code}.xlsx",
+            "KPIs",
+            5 + i,
+            {
+                "id": f"{code}-K{i:02d}",
+                "initiative_id": f"{code}-I{i // 2:02d}",
+                "name": f"On-time orders {i}",
+                "baseline": 0.8 + i / 100,
+                "target": None if i == 3 else 0.95,
+                "due_period": date(2027, 3, 31),
+            },
+            CellRefs(5 + i, columns),
+        )
+        for i in range(n)
+    ]
 
 
 def test_a_departments_rows_are_packed_as_columns_and_come_back_the_same():
@@ -201,11 +237,13 @@ def test_rows_that_differ_are_packed_as_they_are():
     from cascadebook import store
 
     rows = _department_rows("OPS")
-    for chunk in (rows[:2] + [dataclasses.replace(rows[2], department="FIN")] + rows[3:],
-                  rows[:2] + [dataclasses.replace(rows[2], values={**rows[2].values, "notes": "x"})] + rows[3:],
-                  rows[:2] + [dataclasses.replace(rows[2], cells={"id": "A7"})] + rows[3:],
-                  [dataclasses.replace(r, values=dict(reversed(r.values.items()))) if r.row == 6 else r for r in rows],
-                  [1, 2, 3]):
+    for chunk in (
+        rows[:2] + [dataclasses.replace(rows[2], department="FIN")] + rows[3:],
+        rows[:2] + [dataclasses.replace(rows[2], values={**rows[2].values, "notes": "x"})] + rows[3:],
+        rows[:2] + [dataclasses.replace(rows[2], cells={"id": "A7"})] + rows[3:],
+        [dataclasses.replace(r, values=dict(reversed(r.values.items()))) if r.row == 6 else r for r in rows],
+        [1, 2, 3],
+    ):
         blob = store.pack(chunk)
         assert type(store._load(blob)) is list and store.unpack(blob) == chunk
 

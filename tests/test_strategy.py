@@ -1,4 +1,5 @@
 """Strategy input: YAML and workbook load into the same model; SMART problems reported all at once."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,11 @@ def test_yaml_and_workbook_samples_are_the_same_strategy():
     from_book = load_strategy(ROOT / "samples" / "strategy.xlsx")
     assert from_yaml.objectives == from_book.objectives
     assert from_yaml.departments == from_book.departments
-    assert (from_yaml.cycle, from_yaml.periods, from_yaml.response_deadline) == \
-        (from_book.cycle, from_book.periods, from_book.response_deadline)
+    assert (from_yaml.cycle, from_yaml.periods, from_yaml.response_deadline) == (
+        from_book.cycle,
+        from_book.periods,
+        from_book.response_deadline,
+    )
     assert len(from_yaml.objectives) >= 6 and len(from_yaml.departments) == 6
     assert {o.financial for o in from_yaml.objectives} == {True, False}
 
@@ -40,15 +44,17 @@ def _broken_yaml(tmp_path: Path) -> Path:
 def test_every_smart_problem_is_reported_with_its_yaml_path(tmp_path):
     strategy, findings = read_strategy(_broken_yaml(tmp_path))
     assert strategy is None
-    assert sorted((f.code, f.location) for f in findings) == sorted([
-        ("strategy-missing-value", "objectives[0].metric"),
-        ("target-equals-baseline", "objectives[1].target"),
-        ("target-against-direction", "objectives[2].target"),
-        ("duplicate-id", "objectives[3].id"),
-        ("strategy-wrong-type", "objectives[4].deadline"),
-        ("invalid-email", "departments[1].email"),
-        ("unknown-parent", "departments[2].parent"),
-    ])
+    assert sorted((f.code, f.location) for f in findings) == sorted(
+        [
+            ("strategy-missing-value", "objectives[0].metric"),
+            ("target-equals-baseline", "objectives[1].target"),
+            ("target-against-direction", "objectives[2].target"),
+            ("duplicate-id", "objectives[3].id"),
+            ("strategy-wrong-type", "objectives[4].deadline"),
+            ("invalid-email", "departments[1].email"),
+            ("unknown-parent", "departments[2].parent"),
+        ]
+    )
     with pytest.raises(StrategyError):
         load_strategy(tmp_path / "broken.yaml")
 

@@ -1,4 +1,5 @@
 """The generated template, opened with openpyxl the way a reviewer would check it."""
+
 from __future__ import annotations
 
 import openpyxl
@@ -43,7 +44,7 @@ def test_every_sheet_is_protected_and_only_inputs_are_unlocked(book):
     first = HEADER_ROW + 1
     assert ws.cell(HEADER_ROW, 1).value == "Initiative ID"
     headers = [c.value for c in ws[HEADER_ROW]]
-    assert [h.rstrip(" *") for h in headers[:len(spec.columns)]] == [c.header for c in spec.columns]
+    assert [h.rstrip(" *") for h in headers[: len(spec.columns)]] == [c.header for c in spec.columns]
     assert headers[len(spec.columns)] == CHECK_HEADER  # the live checks follow the spec's columns
     assert ws.cell(first, 1).value == "MKT-I01" and ws.cell(first, 1).protection.locked
     assert ws.cell(first + spec.prefilled_rows - 1, 1).value == f"MKT-I{spec.prefilled_rows:02d}"

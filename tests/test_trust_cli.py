@@ -6,6 +6,7 @@ where a read-only file can still be written): a parent that is a file, a folder 
 go, and Windows' behaviour for a workbook open in Excel (opening it for writing, renaming it or
 renaming onto it raises PermissionError).
 """
+
 from __future__ import annotations
 
 import builtins
@@ -24,8 +25,10 @@ from cascadebook.cli import cli
 from cascadebook.findings import Finding, finding_lines, format_finding_line
 from conftest import ROOT, clean_initiative, clean_kpi
 
-LINE = re.compile(r"^(?P<file>[^:]+): (?P<sheet>[A-Za-z ]+)!(?P<cell>[A-Z]+\d+): (?P<severity>error|warning) "
-                  r"(?P<code>[a-z-]+): (?P<message>.+)$")
+LINE = re.compile(
+    r"^(?P<file>[^:]+): (?P<sheet>[A-Za-z ]+)!(?P<cell>[A-Z]+\d+): (?P<severity>error|warning) "
+    r"(?P<code>[a-z-]+): (?P<message>.+)$"
+)
 
 
 def run(*args):
@@ -48,8 +51,9 @@ def excel_holds(monkeypatch, *held: Path, from_start: bool = True) -> list[str]:
         for p in (src, dst):
             if os.path.abspath(p) in held_paths:
                 refused.append(f"replace {Path(p).name}")
-                raise PermissionError(13, "The process cannot access the file because it is being used by "
-                                          "another process", str(p))
+                raise PermissionError(
+                    13, "The process cannot access the file because it is being used by another process", str(p)
+                )
         return real_replace(src, dst, *args, **kwargs)
 
     def open_(file, mode="r", *args, **kwargs):
@@ -75,11 +79,19 @@ def one_error_line(result) -> str:
 @pytest.fixture
 def cycle(strategy_path, fill, returned, key, tmp_path):
     """Three departments returned (one with errors), an old master and report already written."""
-    fill("MKT", rows={"initiatives": [clean_initiative("CO1", "MKT plan", 1, 2)],
-                      "kpis": [clean_kpi("MKT-I01", "A KPI")]})
+    fill(
+        "MKT",
+        rows={"initiatives": [clean_initiative("CO1", "MKT plan", 1, 2)], "kpis": [clean_kpi("MKT-I01", "A KPI")]},
+    )
     fill("SAL", rows={"initiatives": [clean_initiative("CO2", "SAL plan", 1, 2)]})  # no KPI: a warning
-    fill("OPS", rows={"initiatives": [dict(objective_id="CO9", title="x", expected_impact="y", target="ten",
-                                           due_period="Q1", owner="me")]})
+    fill(
+        "OPS",
+        rows={
+            "initiatives": [
+                dict(objective_id="CO9", title="x", expected_impact="y", target="ten", due_period="Q1", owner="me")
+            ]
+        },
+    )
     out = tmp_path / "out"
     out.mkdir()
     master, report = out / "master.xlsx", out / "report.json"
@@ -91,8 +103,9 @@ def cycle(strategy_path, fill, returned, key, tmp_path):
 # ------------------------------------------------------------------------------------ item 6: outputs
 
 
-def test_master_open_in_excel_is_said_before_reading_and_nothing_changes(cycle, strategy_path, returned, fill,
-                                                                         monkeypatch):
+def test_master_open_in_excel_is_said_before_reading_and_nothing_changes(
+    cycle, strategy_path, returned, fill, monkeypatch
+):
     master, report = cycle
     before = master.read_bytes(), report.read_bytes()
     fill("FIN", rows={"initiatives": [clean_initiative("CO4", "FIN plan", 1, 2)]})  # a new return since
@@ -112,8 +125,9 @@ def test_master_open_in_excel_is_said_before_reading_and_nothing_changes(cycle, 
     assert listing(master.parent) == ["master.xlsx", "report.json"]
 
 
-def test_master_locked_when_it_is_replaced_leaves_old_master_and_old_report(cycle, strategy_path, returned, fill,
-                                                                            monkeypatch):
+def test_master_locked_when_it_is_replaced_leaves_old_master_and_old_report(
+    cycle, strategy_path, returned, fill, monkeypatch
+):
     master, report = cycle
     before = master.read_bytes(), report.read_bytes()
     fill("FIN", rows={"initiatives": [clean_initiative("CO4", "FIN plan", 1, 2)]})
@@ -138,8 +152,10 @@ def test_report_that_cannot_be_replaced_keeps_the_old_master(cycle, strategy_pat
     assert str(report) in one_error_line(result)
     assert (master.read_bytes(), report.read_bytes()) == before  # the master was put back as it was
     assert listing(master.parent) == ["master.xlsx", "report.json"]
-    departments = {row[0] for row in openpyxl.load_workbook(master, read_only=True)["Initiatives"].iter_rows(
-        min_row=2, values_only=True)}
+    departments = {
+        row[0]
+        for row in openpyxl.load_workbook(master, read_only=True)["Initiatives"].iter_rows(min_row=2, values_only=True)
+    }
     assert "FIN" not in departments and "MKT" in departments
 
 
@@ -168,7 +184,9 @@ def test_generate_with_one_template_open_in_excel_changes_no_template(strategy_p
     outbox = tmp_path / "outbox"
     assert run("generate", strategy_path, "-o", outbox, "-q").exit_code == 0
     before = {p.name: (p.stat().st_ino, p.read_bytes()) for p in outbox.iterdir()}
-    refused = excel_holds(monkeypatch, outbox / "FY2027_OPS.xlsx", from_start=False)  # a middle one: MKT comes before it
+    refused = excel_holds(
+        monkeypatch, outbox / "FY2027_OPS.xlsx", from_start=False
+    )  # a middle one: MKT comes before it
     result = run("generate", strategy_path, "-o", outbox, "-q")
     assert result.exit_code == 2
     line = one_error_line(result)
@@ -189,8 +207,12 @@ def test_generate_checks_the_templates_before_writing_any(strategy_path, tmp_pat
 @pytest.fixture
 def master_file(tmp_path):
     master = tmp_path / "master.xlsx"
-    assert run("reconcile", ROOT / "samples" / "strategy.yaml", ROOT / "samples" / "returned", "-o", master,
-               "-q").exit_code == 1
+    assert (
+        run(
+            "reconcile", ROOT / "samples" / "strategy.yaml", ROOT / "samples" / "returned", "-o", master, "-q"
+        ).exit_code
+        == 1
+    )
     return master
 
 
@@ -204,8 +226,9 @@ def test_export_with_a_csv_open_in_excel_changes_nothing(master_file, tmp_path, 
     assert {p.name: (p.stat().st_ino, p.read_bytes()) for p in out.iterdir()} == before
 
 
-@pytest.mark.parametrize("command", ["init", "generate", "checkin", "export", "collect", "feedback", "status",
-                                     "send", "diff"])
+@pytest.mark.parametrize(
+    "command", ["init", "generate", "checkin", "export", "collect", "feedback", "status", "send", "diff"]
+)
 def test_every_writing_command_says_an_output_under_a_file_in_one_line(command, master_file, tmp_path):
     blocker = tmp_path / "blocker"
     blocker.write_text("a file")
@@ -244,8 +267,10 @@ def test_status_reminders_and_json_file_are_written_together(tmp_path):
 
 
 def test_errors_listed_one_per_line_capped_and_warnings_with_v(strategy_path, fill, returned, tmp_path):
-    bad = [dict(objective_id="CO9", title=f"Plan {i}", expected_impact="y", target="ten", due_period="Q9")
-           for i in range(12)]
+    bad = [
+        dict(objective_id="CO9", title=f"Plan {i}", expected_impact="y", target="ten", due_period="Q9")
+        for i in range(12)
+    ]
     fill("MKT", rows={"initiatives": bad})
     fill("OPS", rows={"initiatives": bad})
     fill("SAL", rows={"initiatives": [clean_initiative("CO2", "SAL plan", 1, 2)]})  # a warning: no KPI
@@ -260,13 +285,15 @@ def test_errors_listed_one_per_line_capped_and_warnings_with_v(strategy_path, fi
     assert len(listed) == 50 and {d["severity"] for d in listed} == {"error"}
     assert f"… and {len(errors) - 50} more (see the master's Findings sheet)" in err
     assert err.index(f"… and {len(errors) - 50} more (see the master's Findings sheet)") > err.index(
-        next(line for line in err if LINE.match(line)))
+        next(line for line in err if LINE.match(line))
+    )
     by_place = {(f["file"], f["sheet"], f["cell"], f["code"]): f["message"] for f in errors}
     for d in listed:  # each line is one finding of the report, in the linter's shape
         assert by_place[(d["file"], d["sheet"], d["cell"], d["code"])] == d["message"]
     assert [d["file"] for d in listed] == sorted(d["file"] for d in listed)  # grouped by file
-    assert any(d["file"] == "returned/MKT.xlsx" and d["code"] == "unknown-objective" and d["cell"] == "B5"
-               for d in listed)
+    assert any(
+        d["file"] == "returned/MKT.xlsx" and d["code"] == "unknown-objective" and d["cell"] == "B5" for d in listed
+    )
     assert " warning " not in result.stderr
     assert "20 error(s)" not in result.stderr and "department(s)" not in result.stdout
 
@@ -280,26 +307,30 @@ def test_errors_listed_one_per_line_capped_and_warnings_with_v(strategy_path, fi
 
 
 def test_finding_lines_format_order_and_cap():
-    findings = [Finding("wrong-type", "Target should be a number", file="b.xlsx", sheet="KPIs", cell="H6",
-                        department="B"),
-                Finding("initiative-without-kpis", "I01 has nothing", file="a.xlsx", sheet="Initiatives",
-                        cell="A5", department="A"),
-                Finding("required-missing", "Owner is required", file="a.xlsx", sheet="Initiatives", cell="J10",
-                        department="A"),
-                Finding("required-missing", "Owner is required", file="a.xlsx", sheet="Initiatives", cell="J9",
-                        department="A"),
-                Finding("objective-uncovered", "no initiative against CO7", sheet="Objectives")]
+    findings = [
+        Finding("wrong-type", "Target should be a number", file="b.xlsx", sheet="KPIs", cell="H6", department="B"),
+        Finding(
+            "initiative-without-kpis", "I01 has nothing", file="a.xlsx", sheet="Initiatives", cell="A5", department="A"
+        ),
+        Finding(
+            "required-missing", "Owner is required", file="a.xlsx", sheet="Initiatives", cell="J10", department="A"
+        ),
+        Finding("required-missing", "Owner is required", file="a.xlsx", sheet="Initiatives", cell="J9", department="A"),
+        Finding("objective-uncovered", "no initiative against CO7", sheet="Objectives"),
+    ]
     assert format_finding_line(findings[0]) == "b.xlsx: KPIs!H6: error wrong-type: Target should be a number"
     assert finding_lines(findings) == [
         "a.xlsx: Initiatives!J9: error required-missing: Owner is required",
         "a.xlsx: Initiatives!J10: error required-missing: Owner is required",
-        "b.xlsx: KPIs!H6: error wrong-type: Target should be a number"]
+        "b.xlsx: KPIs!H6: error wrong-type: Target should be a number",
+    ]
     assert finding_lines(findings, ("error", "warning"), cap=4) == [
         "a.xlsx: Initiatives!J9: error required-missing: Owner is required",
         "a.xlsx: Initiatives!J10: error required-missing: Owner is required",
         "b.xlsx: KPIs!H6: error wrong-type: Target should be a number",
         "Objectives: warning objective-uncovered: no initiative against CO7",
-        "… and 1 more (see the master's Findings sheet)"]
+        "… and 1 more (see the master's Findings sheet)",
+    ]
 
 
 def test_reconcile_json_to_stdout(cycle, strategy_path, returned, tmp_path):
@@ -349,8 +380,11 @@ def test_json_to_a_workbook_name_is_refused_so_no_master_is_overwritten(master_f
 @pytest.mark.parametrize("command", ["reconcile", "diff"])
 def test_o_with_a_csv_name_is_refused(command, master_file, tmp_path):
     strategy, returned = ROOT / "samples" / "strategy.yaml", ROOT / "samples" / "returned"
-    args = (["reconcile", strategy, returned, "-o", tmp_path / "m.csv"] if command == "reconcile"
-            else ["diff", master_file, master_file, "-o", tmp_path / "m.csv"])
+    args = (
+        ["reconcile", strategy, returned, "-o", tmp_path / "m.csv"]
+        if command == "reconcile"
+        else ["diff", master_file, master_file, "-o", tmp_path / "m.csv"]
+    )
     result = run(*args)
     assert result.exit_code == 2
     line = one_error_line(result)

@@ -4,6 +4,7 @@ every count (terminal table, JSON report, ``status``, the master's Summary after
 Workbooks are filled with openpyxl as a person would, then recalculated by headless LibreOffice (what
 a department head's spreadsheet program does on save, and what any viewer of the master does).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,21 +52,25 @@ def typed(row: int, values: dict) -> dict:
 
 # ---- item 8: every input row has an id a KPI can pick ------------------------------------------------
 
+
 def test_every_input_row_has_an_id_shown_once_the_row_is_started(templates):
     book = openpyxl.load_workbook(templates["MKT"])
     ws = book["Initiatives"]
     first, last = HEADER_ROW + 1, HEADER_ROW + INITIATIVES.input_rows
     ids = [ws.cell(r, 1).value for r in range(first, last + 1)]
-    assert ids[:INITIATIVES.prefilled_rows] == [f"MKT-I{n:02d}" for n in range(1, 13)]
-    for number, value in enumerate(ids[INITIATIVES.prefilled_rows:], INITIATIVES.prefilled_rows + 1):
+    assert ids[: INITIATIVES.prefilled_rows] == [f"MKT-I{n:02d}" for n in range(1, 13)]
+    for number, value in enumerate(ids[INITIATIVES.prefilled_rows :], INITIATIVES.prefilled_rows + 1):
         row = first + number - 1
         assert isinstance(value, str) and value.startswith("=IF(LEN(TRIM(B") and f'"MKT-I{number:02d}"' in value, value
         assert ws.cell(row, 1).protection.locked  # an id, not an input cell
     # The KPIs' initiative dropdown lists the whole id column of the input rows.
     name = book.defined_names[id_range_name(INITIATIVES)]
     assert name.attr_text.replace("'", "") == f"Initiatives!$A${first}:$A${last}"
-    source = [dv for dv in book["KPIs"].data_validations.dataValidation
-              if openpyxl.utils.get_column_letter(KCOL["initiative_id"]) in str(dv.sqref)]
+    source = [
+        dv
+        for dv in book["KPIs"].data_validations.dataValidation
+        if openpyxl.utils.get_column_letter(KCOL["initiative_id"]) in str(dv.sqref)
+    ]
     assert [dv.formula1 for dv in source] == [id_range_name(INITIATIVES)]
     # A blank template shows no id below the prefilled ones (the cached values are empty).
     values = openpyxl.load_workbook(templates["MKT"], data_only=True)["Initiatives"]
@@ -74,22 +79,33 @@ def test_every_input_row_has_an_id_shown_once_the_row_is_started(templates):
 
 @needs_libreoffice
 def test_an_initiative_typed_below_the_prefilled_ids_gets_a_kpi_in_the_sheet_and_in_the_master(
-        strategy, key, templates, returned, tmp_path):
+    strategy, key, templates, returned, tmp_path
+):
     # Rows 17 to 19 are left empty; the department head types initiatives on rows 20 and 22 and a KPI
     # for the first, picking the id the sheet shows on row 20 (MKT-I16).
-    cells = {**typed(20, clean_initiative("CO1", "Late idea", 1, 5)),
-             **typed(22, clean_initiative("CO2", "Idea without a KPI yet", 1, 5))}
-    filled = fill_workbook(templates["MKT"], tmp_path / "typed" / "MKT.xlsx", cells=cells, rows={
-        "initiatives": [clean_initiative("CO1", "Campaign", 1, 2)],
-        "kpis": [clean_kpi("MKT-I01", "Leads"), clean_kpi("MKT-I16", "Late idea KPI")]})
+    cells = {
+        **typed(20, clean_initiative("CO1", "Late idea", 1, 5)),
+        **typed(22, clean_initiative("CO2", "Idea without a KPI yet", 1, 5)),
+    }
+    filled = fill_workbook(
+        templates["MKT"],
+        tmp_path / "typed" / "MKT.xlsx",
+        cells=cells,
+        rows={
+            "initiatives": [clean_initiative("CO1", "Campaign", 1, 2)],
+            "kpis": [clean_kpi("MKT-I01", "Leads"), clean_kpi("MKT-I16", "Late idea KPI")],
+        },
+    )
     [saved] = convert([filled], "xlsx", tmp_path / "saved")  # the spreadsheet program recalculates and saves
 
     book = openpyxl.load_workbook(saved, data_only=True)
     ws, kpis = book["Initiatives"], book["KPIs"]
     assert [ws.cell(r, 1).value for r in (5, 17, 20, 21, 22)] == ["MKT-I01", None, "MKT-I16", None, "MKT-I18"]
     first = HEADER_ROW + 1
-    assert book.defined_names[id_range_name(INITIATIVES)].attr_text.replace("'", "") == \
-        f"Initiatives!$A${first}:$A${HEADER_ROW + INITIATIVES.input_rows}"  # row 20 is in the dropdown's range
+    assert (
+        book.defined_names[id_range_name(INITIATIVES)].attr_text.replace("'", "")
+        == f"Initiatives!$A${first}:$A${HEADER_ROW + INITIATIVES.input_rows}"
+    )  # row 20 is in the dropdown's range
     assert NO_KPI not in str(ws.cell(20, CHECK).value or "")  # the live check is satisfied by the KPI
     assert NO_KPI in str(ws.cell(22, CHECK).value or "")  # ... and still says so where there is none
     assert [kpis.cell(r, KPI_CHECK).value for r in (5, 6)] == [None, None]  # the KPI's id is known and titled
@@ -111,8 +127,7 @@ def test_an_initiative_typed_below_the_prefilled_ids_gets_a_kpi_in_the_sheet_and
 def test_a_template_prefilled_beyond_the_prefilled_ids_shows_their_ids(strategy, tmp_path):
     """generate --from: rows past the twelfth, given without an id, show the id their formula gives."""
     given = [clean_initiative("CO1", f"Carried over {n}", 1, 2) for n in range(1, 15)]
-    path = write_template(strategy, strategy.department("MKT"), tmp_path / "MKT.xlsx",
-                          prefill={"initiatives": given})
+    path = write_template(strategy, strategy.department("MKT"), tmp_path / "MKT.xlsx", prefill={"initiatives": given})
     formulas = openpyxl.load_workbook(path)["Initiatives"]
     values = openpyxl.load_workbook(path, data_only=True)["Initiatives"]
     assert [values.cell(r, 1).value for r in (16, 17, 18, 19)] == ["MKT-I12", "MKT-I13", "MKT-I14", None]
@@ -123,6 +138,7 @@ def test_a_template_prefilled_beyond_the_prefilled_ids_shows_their_ids(strategy,
 
 
 # ---- item 9: one source for every count --------------------------------------------------------------
+
 
 def _summary(path: Path) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
     """The Summary's facts (label -> value) and Submissions table (code -> header -> value)."""
@@ -144,10 +160,19 @@ def scene(cycle, tmp_path):
     check-in; OPS aligned to no objective; FIN's workbook rejected (its identity edited); RND and HR not
     returned."""
     c = cycle
-    c.fill("MKT", rows={"initiatives": [initiative("CO1", "Big campaign", 10, 20, budget=1_000_000, headcount=8)],
-                        "kpis": [kpi("MKT-I01", "Leads")]}, saved_at=dt.datetime(2027, 1, 20, 9))
-    c.fill("OPS", rows={"initiatives": [initiative("CO99", "Mystery", 1, 2)], "kpis": [kpi("OPS-I01", "Thing")]},
-           saved_at=dt.datetime(2027, 1, 20, 9))
+    c.fill(
+        "MKT",
+        rows={
+            "initiatives": [initiative("CO1", "Big campaign", 10, 20, budget=1_000_000, headcount=8)],
+            "kpis": [kpi("MKT-I01", "Leads")],
+        },
+        saved_at=dt.datetime(2027, 1, 20, 9),
+    )
+    c.fill(
+        "OPS",
+        rows={"initiatives": [initiative("CO99", "Mystery", 1, 2)], "kpis": [kpi("OPS-I01", "Thing")]},
+        saved_at=dt.datetime(2027, 1, 20, 9),
+    )
     fin = c.fill("FIN", saved_at=dt.datetime(2027, 1, 20, 9))
     book = openpyxl.load_workbook(fin)
     meta = book[META_SHEET]
@@ -158,19 +183,29 @@ def scene(cycle, tmp_path):
     sal = c.fill("SAL", "sales plan.xlsx", saved_at=dt.datetime(2027, 1, 21, 9))
     mail = c.root / "mail"
     mail.mkdir()
-    msg = message("Sam Assistant <sam@northwind.example>", "Sales plan", dt.datetime(2027, 1, 22, 8, tzinfo=UTC),
-                  [("sales plan.xlsx", sal.read_bytes(), XLSX)])
+    msg = message(
+        "Sam Assistant <sam@northwind.example>",
+        "Sales plan",
+        dt.datetime(2027, 1, 22, 8, tzinfo=UTC),
+        [("sales plan.xlsx", sal.read_bytes(), XLSX)],
+    )
     (mail / "sal.eml").write_bytes(msg.as_bytes(policy=policy.SMTP))
     sal.unlink()  # it arrived by mail only
     inputs = [c.returned, mail / "sal.eml"]
     plan = reconcile(c.strategy, inputs, key=KEY, jobs=1)
     master0 = write_master(plan, tmp_path / "master0.xlsx")
-    q1 = {p.name.split("_")[1]: p for p in generate_checkins(c.strategy, read_master(master0), tmp_path / "q1", "Q1",
-                                                             key=KEY)}
+    q1 = {
+        p.name.split("_")[1]: p
+        for p in generate_checkins(c.strategy, read_master(master0), tmp_path / "q1", "Q1", key=KEY)
+    }
     checkins = c.root / "checkins"
     for code in ("MKT", "SAL"):
-        fill_workbook(q1[code], checkins / f"{code} Q1.xlsx", spec=checkin_spec(),
-                      rows={"initiatives": [dict(actual=12, status="On track")], "kpis": [dict(actual=2)]})
+        fill_workbook(
+            q1[code],
+            checkins / f"{code} Q1.xlsx",
+            spec=checkin_spec(),
+            rows={"initiatives": [dict(actual=12, status="On track")], "kpis": [dict(actual=2)]},
+        )
     return c, [*inputs, checkins]
 
 
@@ -187,18 +222,29 @@ def test_counts_agree_between_the_report_status_the_terminal_and_the_recalculate
 
     # The scene has what it says: a sender who is not the head, coverage warnings, not-returned departments.
     codes = {(f.code, f.department) for f in result.findings}
-    assert {("sender-not-head", "SAL"), ("over-budget-cap", "MKT"), ("over-headcount-cap", "MKT"),
-            ("department-no-contribution", "OPS"), ("department-not-returned", "HR")} <= codes
+    assert {
+        ("sender-not-head", "SAL"),
+        ("over-budget-cap", "MKT"),
+        ("over-headcount-cap", "MKT"),
+        ("department-no-contribution", "OPS"),
+        ("department-not-returned", "HR"),
+    } <= codes
     assert [f.code for f in result.findings].count("sender-not-head") == 1
     departments = data["departments"]
     assert {k: v["status"] for k, v in departments.items()} == {
-        "FIN": "rejected", "HR": "not returned", "MKT": "returned", "OPS": "returned", "RND": "not returned",
-        "SAL": "returned"}
+        "FIN": "rejected",
+        "HR": "not returned",
+        "MKT": "returned",
+        "OPS": "returned",
+        "RND": "not returned",
+        "SAL": "returned",
+    }
     assert data["counts"]["departments_returned"] == 3
     for code, counts in departments.items():  # every finding naming the department, whatever its source
         for severity in ("error", "warning", "info"):
-            assert counts[severity] == sum(1 for f in data["findings"]
-                                           if f["department"] == code and f["severity"] == severity), (code, severity)
+            assert counts[severity] == sum(
+                1 for f in data["findings"] if f["department"] == code and f["severity"] == severity
+            ), (code, severity)
     assert departments["MKT"]["warning"] >= 2 and departments["OPS"]["warning"] >= 1
 
     # The master, recalculated as any spreadsheet program would.
@@ -210,18 +256,29 @@ def test_counts_agree_between_the_report_status_the_terminal_and_the_recalculate
     for code, counts in departments.items():
         row = table[code]
         assert (row["Initiatives"] or 0, row["KPIs"] or 0, row["Errors"] or 0, row["Warnings"] or 0) == (
-            counts["initiatives"], counts["kpis"], counts["error"], counts["warning"]), code
+            counts["initiatives"],
+            counts["kpis"],
+            counts["error"],
+            counts["warning"],
+        ), code
         assert (row["Status"], row["File"] or "") == (counts["status"], counts["file"])
     assert (facts["Errors"], facts["Warnings"], facts["Info"]) == (
-        data["counts"]["error"], data["counts"]["warning"], data["counts"]["info"])
+        data["counts"]["error"],
+        data["counts"]["warning"],
+        data["counts"]["info"],
+    )
 
     # The terminal table: one line per department with the same numbers.
     for code, counts in departments.items():
         line = next(l for l in out.output.splitlines() if re.search(rf"\b{code}\b", l) and "│" in l)
         cells = [p.strip() for p in line.split("│") if p.strip()]
         assert cells[0] == code and cells[1] == counts["status"]
-        assert cells[2:] == [str(counts["initiatives"]), str(counts["kpis"]), str(counts["error"]),
-                             str(counts["warning"])], line
+        assert cells[2:] == [
+            str(counts["initiatives"]),
+            str(counts["kpis"]),
+            str(counts["error"]),
+            str(counts["warning"]),
+        ], line
 
     # status: the same numbers, and sender-not-head once.
     status = department_status(c.strategy, inputs, key=KEY, today=dt.date(2027, 1, 25))
@@ -236,5 +293,7 @@ def test_counts_agree_between_the_report_status_the_terminal_and_the_recalculate
     shown = run("status", c.strategy_path, *inputs, "--today", "2027-01-25", "--json")
     assert shown.exit_code == 0, shown.output
     for row in json.loads(shown.output)["departments"]:
-        assert (row["errors"], row["warnings"]) == (departments[row["code"]]["error"],
-                                                    departments[row["code"]]["warning"])
+        assert (row["errors"], row["warnings"]) == (
+            departments[row["code"]]["error"],
+            departments[row["code"]]["warning"],
+        )

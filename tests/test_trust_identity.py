@@ -5,6 +5,7 @@ master, and the master (or the diff, or the strategy workbook) is saved into the
 "to keep everything in one place". The next reconcile must give the same master, say what it
 skipped, and never let a workbook identified only by its content replace a signed return.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,19 +33,44 @@ TODAY = dt.date(2027, 1, 20)
 def _fill_cycle(fill) -> dict[str, Path]:
     """Three departments return their plans; Marketing's is the one the old master was taken for."""
     return {
-        "MKT": fill("MKT", "Marketing plan.xlsx", saved_at=dt.datetime(2027, 1, 10, 9), rows={
-            "initiatives": [clean_initiative("CO1", "Enterprise campaign", 40, 150),
-                            clean_initiative("CO6", "Customer webinars", 30, 40)],
-            "kpis": [clean_kpi("MKT-I01", "Qualified leads"), clean_kpi("MKT-I02", "Webinar attendance")]}),
-        "SAL": fill("SAL", "sales.xlsx", saved_at=dt.datetime(2027, 1, 11, 9), rows={
-            "initiatives": [clean_initiative("CO1", "Deal desk", 10, 20),
-                            clean_initiative("CO6", "Account reviews", 33, 43),
-                            clean_initiative("CO1", "Partner channel", 2, 8)],
-            "kpis": [clean_kpi("SAL-I01", "Deals reviewed"), clean_kpi("SAL-I02", "Reviews held"),
-                     clean_kpi("SAL-I03", "Partners signed")]}),
-        "OPS": fill("OPS", "FY2027_OPS.xlsx", saved_at=dt.datetime(2027, 1, 12, 9), rows={
-            "initiatives": [clean_initiative("CO6", "Support rota", 30, 36)],
-            "kpis": [clean_kpi("OPS-I01", "Tickets closed")]}),
+        "MKT": fill(
+            "MKT",
+            "Marketing plan.xlsx",
+            saved_at=dt.datetime(2027, 1, 10, 9),
+            rows={
+                "initiatives": [
+                    clean_initiative("CO1", "Enterprise campaign", 40, 150),
+                    clean_initiative("CO6", "Customer webinars", 30, 40),
+                ],
+                "kpis": [clean_kpi("MKT-I01", "Qualified leads"), clean_kpi("MKT-I02", "Webinar attendance")],
+            },
+        ),
+        "SAL": fill(
+            "SAL",
+            "sales.xlsx",
+            saved_at=dt.datetime(2027, 1, 11, 9),
+            rows={
+                "initiatives": [
+                    clean_initiative("CO1", "Deal desk", 10, 20),
+                    clean_initiative("CO6", "Account reviews", 33, 43),
+                    clean_initiative("CO1", "Partner channel", 2, 8),
+                ],
+                "kpis": [
+                    clean_kpi("SAL-I01", "Deals reviewed"),
+                    clean_kpi("SAL-I02", "Reviews held"),
+                    clean_kpi("SAL-I03", "Partners signed"),
+                ],
+            },
+        ),
+        "OPS": fill(
+            "OPS",
+            "FY2027_OPS.xlsx",
+            saved_at=dt.datetime(2027, 1, 12, 9),
+            rows={
+                "initiatives": [clean_initiative("CO6", "Support rota", 30, 36)],
+                "kpis": [clean_kpi("OPS-I01", "Tickets closed")],
+            },
+        ),
     }
 
 
@@ -78,15 +104,13 @@ def _again_with(strategy, key, returned, workdir, first, placed: Path, what: str
     result2 = reconcile(strategy, [returned], key=key, jobs=1)
     master2 = write_master(result2, workdir / "master again.xlsx")
     assert _by_department(master2) == _by_department(master1)
-    assert dict(Counter(r.department for r in result2.initiatives)) == \
-        {"MKT": 2, "SAL": 3, "OPS": 1}
+    assert dict(Counter(r.department for r in result2.initiatives)) == {"MKT": 2, "SAL": 3, "OPS": 1}
     shown = f"returned/{placed.name}"
     [source] = [s for s in result2.sources if s.file == shown]
     assert (source.status, source.department, source.row_count) == ("skipped", "", 0)
     [note] = [f for f in result2.findings if f.file == shown]
     assert note.code == "not-a-return" and note.severity.value == "info"
-    assert note.message.startswith(f"{shown} is {what}") and note.message.endswith(
-        "not a department's return; skipped")
+    assert note.message.startswith(f"{shown} is {what}") and note.message.endswith("not a department's return; skipped")
     # Marketing's own workbook is still the one used, and nothing else about the run moved.
     assert result2.accepted()["MKT"].file == "returned/Marketing plan.xlsx"
     assert not any(f.code == "superseded-submission" for f in result2.findings)
@@ -150,8 +174,9 @@ def test_status_does_not_report_the_master_as_a_departments_return(strategy, key
     _without_kind(first[1], returned / "old master.xlsx")
     shutil.copyfile(first[1], returned / "master.xlsx")
     after = department_status(strategy, [returned], key=key, today=TODAY)
-    assert [(d.code, d.state, d.file) for d in after.departments] == \
-        [(d.code, d.state, d.file) for d in before.departments]
+    assert [(d.code, d.state, d.file) for d in after.departments] == [
+        (d.code, d.state, d.file) for d in before.departments
+    ]
     rows = {d.code: d for d in after.departments}
     assert rows["MKT"].file == "returned/Marketing plan.xlsx" and rows["MKT"].state == "returned"
     assert all("master" not in d.file for d in after.departments)
@@ -170,26 +195,38 @@ def test_export_says_what_it_is(first, workdir):
 
 # ---- what stays a return ---------------------------------------------------------------------------
 
+
 def test_a_feedback_copy_sent_back_is_still_the_departments_return(strategy, key, returned, workdir, first):
     result1, _ = first
     mkt = result1.accepted()["MKT"]
-    copy = annotate_workbook(mkt.path, workdir / "FY2027_MKT - to fix.xlsx",
-                             [f for f in result1.findings if f.department == "MKT"])
-    fill_workbook(copy, returned / "FY2027_MKT - to fix.xlsx", cells={"Initiatives!C6": "Customer webinars, EMEA"},
-                  saved_at=dt.datetime(2027, 1, 15, 9))
+    copy = annotate_workbook(
+        mkt.path, workdir / "FY2027_MKT - to fix.xlsx", [f for f in result1.findings if f.department == "MKT"]
+    )
+    fill_workbook(
+        copy,
+        returned / "FY2027_MKT - to fix.xlsx",
+        cells={"Initiatives!C6": "Customer webinars, EMEA"},
+        saved_at=dt.datetime(2027, 1, 15, 9),
+    )
     result2 = reconcile(strategy, [returned], key=key, jobs=1)
     kept = result2.accepted()["MKT"]
     assert (kept.file, kept.identified_by) == ("returned/FY2027_MKT - to fix.xlsx", "metadata sheet")
     assert not any(f.code == "not-a-return" for f in result2.findings)
-    assert sorted(r.get("title") for r in result2.initiatives if r.department == "MKT") == \
-        ["Customer webinars, EMEA", "Enterprise campaign"]
+    assert sorted(r.get("title") for r in result2.initiatives if r.department == "MKT") == [
+        "Customer webinars, EMEA",
+        "Enterprise campaign",
+    ]
 
 
 def test_check_ins_next_to_the_plans_and_the_master_are_still_returns(strategy, key, returned, workdir, first):
     _, master = first
     [q1] = generate_checkins(strategy, read_master(master), workdir / "Q1", "Q1", departments=["MKT"], key=key)
-    fill_workbook(q1, returned / "MKT Q1.xlsx", spec=checkin_spec(),
-                  rows={"initiatives": [dict(actual=60, status="On track"), dict(actual=32, status="On track")]})
+    fill_workbook(
+        q1,
+        returned / "MKT Q1.xlsx",
+        spec=checkin_spec(),
+        rows={"initiatives": [dict(actual=60, status="On track"), dict(actual=32, status="On track")]},
+    )
     shutil.copyfile(master, returned / "master.xlsx")
     result = reconcile(strategy, [returned], key=key, jobs=1)
     [checkin] = [s for s in result.sources if s.file == "returned/MKT Q1.xlsx"]
@@ -200,6 +237,7 @@ def test_check_ins_next_to_the_plans_and_the_master_are_still_returns(strategy, 
 
 # ---- identity by content ------------------------------------------------------------------------------
 
+
 def _rebuilt(fill, name: str, saved_at: dt.datetime, rows: dict, cells: dict | None = None) -> Path:
     """Marketing's rows copied into a fresh workbook: no hidden sheet, no document properties."""
     path = fill("MKT", name, rows=rows, cells=cells or {}, saved_at=saved_at)
@@ -208,29 +246,45 @@ def _rebuilt(fill, name: str, saved_at: dt.datetime, rows: dict, cells: dict | N
 
 
 @pytest.mark.parametrize("rebuilt_day", [5, 25])  # older and newer than the signed return: the signed one wins
-def test_a_workbook_identified_by_content_never_replaces_a_signed_return(strategy, key, returned, fill,
-                                                                         rebuilt_day):
-    signed = fill("MKT", "Marketing plan.xlsx", saved_at=dt.datetime(2027, 1, 10, 9), rows={
-        "initiatives": [clean_initiative("CO1", "Enterprise campaign", 40, 150)],
-        "kpis": [clean_kpi("MKT-I01", "Qualified leads")]})
-    _rebuilt(fill, "marketing copy.xlsx", dt.datetime(2027, 1, rebuilt_day, 9), rows={
-        "initiatives": [clean_initiative("CO1", "Something else", 1, 2), clean_initiative("CO6", "And more", 1, 2)]})
+def test_a_workbook_identified_by_content_never_replaces_a_signed_return(strategy, key, returned, fill, rebuilt_day):
+    signed = fill(
+        "MKT",
+        "Marketing plan.xlsx",
+        saved_at=dt.datetime(2027, 1, 10, 9),
+        rows={
+            "initiatives": [clean_initiative("CO1", "Enterprise campaign", 40, 150)],
+            "kpis": [clean_kpi("MKT-I01", "Qualified leads")],
+        },
+    )
+    _rebuilt(
+        fill,
+        "marketing copy.xlsx",
+        dt.datetime(2027, 1, rebuilt_day, 9),
+        rows={
+            "initiatives": [clean_initiative("CO1", "Something else", 1, 2), clean_initiative("CO6", "And more", 1, 2)]
+        },
+    )
     result = reconcile(strategy, [returned], key=key, jobs=1)
     assert result.accepted()["MKT"].file == f"returned/{signed.name}"
     assert [r.get("title") for r in result.initiatives] == ["Enterprise campaign"]
     [copy] = [s for s in result.sources if s.file == "returned/marketing copy.xlsx"]
     assert (copy.status, copy.identified_by) == ("superseded", "content")
     mine = [f for f in result.findings if f.file == "returned/marketing copy.xlsx"]
-    assert [(f.code, f.severity.value) for f in mine] == [("superseded-submission", "info"),
-                                                          ("rows-not-taken", "info")]
-    assert mine[0].message == ("returned/Marketing plan.xlsx is MKT's signed return; this workbook was identified "
-                               "only by its visible content, so it does not replace it, whatever their dates")
+    assert [(f.code, f.severity.value) for f in mine] == [("superseded-submission", "info"), ("rows-not-taken", "info")]
+    assert mine[0].message == (
+        "returned/Marketing plan.xlsx is MKT's signed return; this workbook was identified "
+        "only by its visible content, so it does not replace it, whatever their dates"
+    )
     assert mine[1].rows == (5, 6) and mine[1].sheet == "Initiatives"
 
 
 def test_without_a_signed_return_the_content_identified_workbook_is_still_taken(strategy, key, returned, fill):
-    _rebuilt(fill, "marketing copy.xlsx", dt.datetime(2027, 1, 5, 9),
-             rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)]})
+    _rebuilt(
+        fill,
+        "marketing copy.xlsx",
+        dt.datetime(2027, 1, 5, 9),
+        rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)]},
+    )
     result = reconcile(strategy, [returned], key=key, jobs=1)
     assert result.accepted()["MKT"].identified_by == "content"
     assert "identified-by-content" in {f.code for f in result.findings}
@@ -238,10 +292,19 @@ def test_without_a_signed_return_the_content_identified_workbook_is_still_taken(
 
 def test_a_workbook_with_several_departments_rows_is_refused(strategy, key, returned, fill, workdir):
     """Sales' rows pasted, with their ids, under Marketing's in a rebuilt workbook."""
-    _rebuilt(fill, "merged plans.xlsx", dt.datetime(2027, 1, 5, 9), rows={
-        "initiatives": [clean_initiative("CO1", "Campaign", 1, 2), clean_initiative("CO1", "Deal desk", 1, 2),
-                        clean_initiative("CO6", "Account reviews", 1, 2)]},
-        cells={"Initiatives!A6": "SAL-I01", "Initiatives!A7": "SAL-I02"})
+    _rebuilt(
+        fill,
+        "merged plans.xlsx",
+        dt.datetime(2027, 1, 5, 9),
+        rows={
+            "initiatives": [
+                clean_initiative("CO1", "Campaign", 1, 2),
+                clean_initiative("CO1", "Deal desk", 1, 2),
+                clean_initiative("CO6", "Account reviews", 1, 2),
+            ]
+        },
+        cells={"Initiatives!A6": "SAL-I01", "Initiatives!A7": "SAL-I02"},
+    )
     result = reconcile(strategy, [returned], key=key, jobs=1)
     [source] = result.sources
     assert (source.status, source.department) == ("rejected", "")
@@ -259,12 +322,21 @@ def test_a_workbook_with_several_departments_rows_is_refused(strategy, key, retu
 
 # ---- item 9: a file not used raises nothing live --------------------------------------------------------
 
+
 def test_a_superseded_drafts_warnings_and_errors_are_not_live(strategy, key, returned, fill, templates):
-    draft = fill("MKT", "draft.xlsx", saved_at=dt.datetime(2027, 1, 5, 9), rows={
-        "initiatives": [clean_initiative("CO1", "Campaign", 1, 2)]},
-        cells={"Initiatives!J4": "", "Initiatives!Z5": "note to self"})  # a header deleted, a stray column
-    final = fill("MKT", "final.xlsx", saved_at=dt.datetime(2027, 1, 9, 9), rows={
-        "initiatives": [clean_initiative("CO1", "Campaign", 1, 2)], "kpis": [clean_kpi("MKT-I01", "Leads")]})
+    draft = fill(
+        "MKT",
+        "draft.xlsx",
+        saved_at=dt.datetime(2027, 1, 5, 9),
+        rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)]},
+        cells={"Initiatives!J4": "", "Initiatives!Z5": "note to self"},
+    )  # a header deleted, a stray column
+    final = fill(
+        "MKT",
+        "final.xlsx",
+        saved_at=dt.datetime(2027, 1, 9, 9),
+        rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)], "kpis": [clean_kpi("MKT-I01", "Leads")]},
+    )
     alone = reconcile(strategy, [draft], key=key, jobs=1)
     assert {f.severity.value for f in alone.findings if f.file == draft.name} >= {"error"}  # it has problems
     result = reconcile(strategy, [returned], key=key, jobs=1)
@@ -272,14 +344,19 @@ def test_a_superseded_drafts_warnings_and_errors_are_not_live(strategy, key, ret
     assert {f.severity.value for f in mine} == {"info"}
     assert {f.code for f in mine} == {"superseded-submission", "rows-not-taken", "extra-column"}
     live = {k: v for k, v in result.findings_for("MKT").items() if k != "info"}
-    assert live == {k: v for k, v in reconcile(strategy, [final], key=key, jobs=1).findings_for("MKT").items()
-                    if k != "info"}
+    assert live == {
+        k: v for k, v in reconcile(strategy, [final], key=key, jobs=1).findings_for("MKT").items() if k != "info"
+    }
 
 
 def test_a_rejected_file_keeps_only_why(strategy, key, returned, fill, templates):
     """Metadata edited to say Sales, and a header deleted: only the rejection is live."""
-    path = fill("MKT", "copied.xlsx", rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)]},
-                cells={"Initiatives!J4": "", "_cascadebook!B4": "SAL"})
+    path = fill(
+        "MKT",
+        "copied.xlsx",
+        rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)]},
+        cells={"Initiatives!J4": "", "_cascadebook!B4": "SAL"},
+    )
     result = reconcile(strategy, [returned], key=key, jobs=1)
     [source] = result.sources
     assert source.status == "rejected"
@@ -292,8 +369,14 @@ def test_a_superseded_check_ins_problems_are_not_live(strategy, key, returned, w
     _, master = first
     [q1] = generate_checkins(strategy, read_master(master), workdir / "Q1", "Q1", departments=["MKT"], key=key)
     rows = {"initiatives": [dict(actual=60, status="On track"), dict(actual=32, status="On track")]}
-    early = fill_workbook(q1, returned / "MKT Q1 first go.xlsx", spec=checkin_spec(), rows=rows,
-                          cells={"Initiatives!L4": ""}, saved_at=dt.datetime(2027, 4, 2, 9))  # "Actual" header gone
+    early = fill_workbook(
+        q1,
+        returned / "MKT Q1 first go.xlsx",
+        spec=checkin_spec(),
+        rows=rows,
+        cells={"Initiatives!L4": ""},
+        saved_at=dt.datetime(2027, 4, 2, 9),
+    )  # "Actual" header gone
     fill_workbook(q1, returned / "MKT Q1.xlsx", spec=checkin_spec(), rows=rows, saved_at=dt.datetime(2027, 4, 3, 9))
     alone = reconcile(strategy, [early], key=key, jobs=1)
     assert "missing-column" in {f.code for f in alone.findings if f.file == early.name}
@@ -304,8 +387,9 @@ def test_a_superseded_check_ins_problems_are_not_live(strategy, key, returned, w
     assert [s.status for s in result.sources if s.file == f"returned/{early.name}"] == ["superseded"]
 
 
-def test_an_old_master_with_its_department_column_deleted_is_refused_by_its_ids(strategy, key, returned, workdir,
-                                                                                first):
+def test_an_old_master_with_its_department_column_deleted_is_refused_by_its_ids(
+    strategy, key, returned, workdir, first
+):
     """No kind, no Department column: the ids of three departments still keep it out."""
     result1, master = first
     old = _without_kind(master, workdir / "old master.xlsx")
@@ -320,6 +404,7 @@ def test_an_old_master_with_its_department_column_deleted_is_refused_by_its_ids(
     assert (source.status, source.department, source.identified_by) == ("rejected", "", "content")
     [refused] = [f for f in result.findings if f.code == "several-departments"]
     assert refused.file == "returned/Marketing goals.xlsx" and "(MKT, OPS, SAL)" in refused.message
-    assert sorted((r.department, r.id) for r in result.initiatives) == \
-        sorted((r.department, r.id) for r in result1.initiatives)
+    assert sorted((r.department, r.id) for r in result.initiatives) == sorted(
+        (r.department, r.id) for r in result1.initiatives
+    )
     assert result.accepted()["MKT"].file == "returned/Marketing plan.xlsx"

@@ -11,6 +11,7 @@ tool's own workbooks in the inputs, a check-in, a department over its cap), so a
 them is reported at once, with its name, without shrinking. Messages say which view disagreed with
 which, and the numbers.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,14 @@ SEED = 20271  # every test below draws the same cycles, so each is built once (s
 # CASCADEBOOK_TRUST_SHRINK=0 reports the first failing cycle of each test as drawn, without shrinking
 # it (shrinking builds hundreds of cycles: minutes per failing test).
 PHASES = tuple(p for p in Phase if p is not Phase.shrink or os.environ.get("CASCADEBOOK_TRUST_SHRINK") != "0")
-EXAMPLES = settings(max_examples=10, deadline=None, database=None, print_blob=True, phases=PHASES,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+EXAMPLES = settings(
+    max_examples=10,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    phases=PHASES,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def scenes(test):
@@ -92,8 +99,9 @@ def _row_of(finding: dict) -> set[int]:
 
 def _named(report: dict) -> set[tuple[str, str, int]]:
     """(file, sheet, row) of every row a finding of the JSON report names, by its rows or its cell."""
-    return {(f["file"], f["sheet"], r) for f in report["findings"] if f.get("file") and f.get("sheet")
-            for r in _row_of(f)}
+    return {
+        (f["file"], f["sheet"], r) for f in report["findings"] if f.get("file") and f.get("sheet") for r in _row_of(f)
+    }
 
 
 def _per_department(rows: list[dict], column: str = "Department") -> Counter:
@@ -102,6 +110,7 @@ def _per_department(rows: list[dict], column: str = "Department") -> Counter:
 
 # ------------------------------------------------------------------------------------------ nothing lost
 
+
 @seed(SEED)
 @EXAMPLES
 @given(cycle=cycles())
@@ -109,20 +118,29 @@ def _per_department(rows: list[dict], column: str = "Department") -> Counter:
 def test_every_typed_row_is_in_the_master_or_named_by_a_finding(cycle, workspace):
     built = _built(cycle, workspace)
     views = _views(built.master)
-    in_tables = {(r["Source file"], sheet.title, r["Source row"]) for sheet in SPEC.sheets
-                 for r in views.table(sheet.title)}
+    in_tables = {
+        (r["Source file"], sheet.title, r["Source row"]) for sheet in SPEC.sheets for r in views.table(sheet.title)
+    }
     checked_in = {(r["Source file"], r["Sheet"], r["ID"]) for r in views.table("Check-ins")}
     named = _named(built.report)
-    lost = [f"{file}: {sheet}!row {row} ({what})" for (file, sheet, row), what in sorted(built.typed.items())
-            if (file, sheet, row) not in in_tables and (file, sheet, row) not in named]
-    lost += [f"{file}: {sheet}!row {row} (check-in row of {ident or 'no id'})"
-             for (file, sheet, row), ident in sorted(built.checkin_ids.items(), key=str)
-             if (file, sheet, ident) not in checked_in and (file, sheet, row) not in named]
-    assert not lost, (f"{len(lost)} typed row(s) are neither in the master's {INITIATIVES}/{KPIS}/Check-ins tables "
-                      "nor named (file, sheet, row) by any finding of the JSON report:\n  " + "\n  ".join(lost))
+    lost = [
+        f"{file}: {sheet}!row {row} ({what})"
+        for (file, sheet, row), what in sorted(built.typed.items())
+        if (file, sheet, row) not in in_tables and (file, sheet, row) not in named
+    ]
+    lost += [
+        f"{file}: {sheet}!row {row} (check-in row of {ident or 'no id'})"
+        for (file, sheet, row), ident in sorted(built.checkin_ids.items(), key=str)
+        if (file, sheet, ident) not in checked_in and (file, sheet, row) not in named
+    ]
+    assert not lost, (
+        f"{len(lost)} typed row(s) are neither in the master's {INITIATIVES}/{KPIS}/Check-ins tables "
+        "nor named (file, sheet, row) by any finding of the JSON report:\n  " + "\n  ".join(lost)
+    )
 
 
 # ------------------------------------------------------------------------------------------ counts agree
+
 
 @seed(SEED)
 @EXAMPLES
@@ -137,42 +155,56 @@ def test_summary_tables_and_json_report_count_the_same_rows(cycle, workspace):
     problems = []
     for label, rows, key in (("Initiatives", initiatives, "initiatives"), ("KPIs", kpis, "kpis")):
         if not (facts.get(label) == len(rows) == counts.get(key)):
-            problems.append(f"{label}: Summary says {facts.get(label)}, the {label} table has {len(rows)} row(s), "
-                            f"the JSON report counts {counts.get(key)}")
+            problems.append(
+                f"{label}: Summary says {facts.get(label)}, the {label} table has {len(rows)} row(s), "
+                f"the JSON report counts {counts.get(key)}"
+            )
     by_table = {"Initiatives": _per_department(initiatives), "KPIs": _per_department(kpis)}
     budget_by_table = Counter()
     for r in initiatives:
         budget_by_table[r["Department"]] += _number(r.get(BUDGET))
     checkins = built.checkin_files
-    plan_sources = {s["department"]: s for s in built.report["sources"]
-                    if s["status"] == "accepted" and s["file"] not in checkins}
+    plan_sources = {
+        s["department"]: s for s in built.report["sources"] if s["status"] == "accepted" and s["file"] not in checkins
+    }
     for d in built.strategy.departments:
         row = submissions.get(d.code, {})
         for label in ("Initiatives", "KPIs"):
             if (row.get(label) or 0) != by_table[label][d.code]:
-                problems.append(f"{d.code}: Summary's Submissions says {row.get(label)} {label}, the {label} table "
-                                f"has {by_table[label][d.code]}")
+                problems.append(
+                    f"{d.code}: Summary's Submissions says {row.get(label)} {label}, the {label} table "
+                    f"has {by_table[label][d.code]}"
+                )
         if abs(_number(row.get("Budget")) - budget_by_table[d.code]) > 0.01:
-            problems.append(f"{d.code}: Summary's budget {row.get('Budget')}, the {INITIATIVES} table adds up to "
-                            f"{budget_by_table[d.code]:g}")
+            problems.append(
+                f"{d.code}: Summary's budget {row.get('Budget')}, the {INITIATIVES} table adds up to "
+                f"{budget_by_table[d.code]:g}"
+            )
         source = plan_sources.get(d.code)
         table_rows = by_table["Initiatives"][d.code] + by_table["KPIs"][d.code]
         if source is not None and source["rows"] != table_rows:
-            problems.append(f"{d.code}: the JSON report reads {source['rows']} row(s) from its accepted file "
-                            f"{source['file']}, the master's tables hold {table_rows}")
+            problems.append(
+                f"{d.code}: the JSON report reads {source['rows']} row(s) from its accepted file "
+                f"{source['file']}, the master's tables hold {table_rows}"
+            )
         if source is not None and row.get("File") != source["file"]:
-            problems.append(f"{d.code}: Summary names {row.get('File')!r} as its return, the JSON report accepted "
-                            f"{source['file']!r}")
+            problems.append(
+                f"{d.code}: Summary names {row.get('File')!r} as its return, the JSON report accepted "
+                f"{source['file']!r}"
+            )
     returned = [code for code, row in submissions.items() if row.get("Status") == "returned"]
     by_status = [d.code for d in built.status.departments if d.state in ("returned", "returned with errors")]
     if not (facts.get("Departments returned") == len(returned) == len(plan_sources) == len(by_status)):
-        problems.append(f"departments returned: Summary says {facts.get('Departments returned')}, its Submissions "
-                        f"table marks {len(returned)} returned, the JSON report accepted plans from "
-                        f"{len(plan_sources)}, status says {len(by_status)}")
+        problems.append(
+            f"departments returned: Summary says {facts.get('Departments returned')}, its Submissions "
+            f"table marks {len(returned)} returned, the JSON report accepted plans from "
+            f"{len(plan_sources)}, status says {len(by_status)}"
+        )
     total_budget = sum(budget_by_table.values())
     if abs(_number(facts.get("Budget requested")) - total_budget) > 0.01:
-        problems.append(f"budget: Summary says {facts.get('Budget requested')}, the {INITIATIVES} table adds up to "
-                        f"{total_budget:g}")
+        problems.append(
+            f"budget: Summary says {facts.get('Budget requested')}, the {INITIATIVES} table adds up to {total_budget:g}"
+        )
     assert not problems, "the master's views and the JSON report count different rows:\n  " + "\n  ".join(problems)
 
 
@@ -190,8 +222,10 @@ def test_findings_are_counted_alike_in_summary_json_report_and_status(cycle, wor
     for severity, label in (("error", "Errors"), ("warning", "Warnings"), ("info", "Info")):
         json_count = sum(1 for f in report["findings"] if f["severity"] == severity)
         if not (facts.get(label) == sheet[severity] == report["counts"][severity] == json_count):
-            problems.append(f"{label}: Summary says {facts.get(label)}, the Findings sheet has {sheet[severity]}, the "
-                            f"JSON report counts {report['counts'][severity]} and lists {json_count}")
+            problems.append(
+                f"{label}: Summary says {facts.get(label)}, the Findings sheet has {sheet[severity]}, the "
+                f"JSON report counts {report['counts'][severity]} and lists {json_count}"
+            )
     status = {d.code: d for d in built.status.departments}
     for d in built.strategy.departments:
         row = submissions.get(d.code, {})
@@ -213,6 +247,7 @@ def test_findings_are_counted_alike_in_summary_json_report_and_status(cycle, wor
 
 
 # ------------------------------------------------------------------------------------------ every view shows every row
+
 
 def _matrix_lines(top_row: dict, skip: set[str]) -> list[str]:
     lines = []
@@ -249,24 +284,30 @@ def test_alignment_matrix_shows_every_initiative(cycle, workspace):
         cells = sum(_number(v) for h, v in heat_row.items() if h not in ("Department", "Total", "Initiatives"))
         once = _number(heat_row.get("Initiatives"))
         if not (len(lines) == _number(heat_row.get("Total")) == cells and counted == once <= len(lines)):
-            problems.append(f"{code}: the matrix's Initiatives column says {row.get('Initiatives')}, its cells hold "
-                            f"{len(lines)} line(s), 'Initiatives per cell' adds up to {cells:g}, its Total says "
-                            f"{heat_row.get('Total')} and its Initiatives {heat_row.get('Initiatives')}")
+            problems.append(
+                f"{code}: the matrix's Initiatives column says {row.get('Initiatives')}, its cells hold "
+                f"{len(lines)} line(s), 'Initiatives per cell' adds up to {cells:g}, its Total says "
+                f"{heat_row.get('Total')} and its Initiatives {heat_row.get('Initiatives')}"
+            )
     rows_of = Counter((r["Department"], r[INITIATIVE_ID]) for r in initiatives)  # a duplicate id: as many lines
     for r in initiatives:
         lines = shown.get(r["Department"], Counter())[r[INITIATIVE_ID]] + anywhere[r[INITIATIVE_ID]]
         if lines < rows_of[(r["Department"], r[INITIATIVE_ID])]:
-            problems.append(f"{r['Department']} {r[INITIATIVE_ID]} (objective {r.get(OBJECTIVE)!r}, split "
-                            f"{r.get('Objective split')!r}, from {r['Source file']} row {r['Source row']}) is in the "
-                            f"{INITIATIVES} table but not in the Alignment Matrix (its id is on {lines} line(s) of "
-                            f"the matrix, on {rows_of[(r['Department'], r[INITIATIVE_ID])]} row(s) of the table)"
-                            + ("" if unaligned else " (the matrix has no 'Unaligned' column or row)"))
+            problems.append(
+                f"{r['Department']} {r[INITIATIVE_ID]} (objective {r.get(OBJECTIVE)!r}, split "
+                f"{r.get('Objective split')!r}, from {r['Source file']} row {r['Source row']}) is in the "
+                f"{INITIATIVES} table but not in the Alignment Matrix (its id is on {lines} line(s) of "
+                f"the matrix, on {rows_of[(r['Department'], r[INITIATIVE_ID])]} row(s) of the table)"
+                + ("" if unaligned else " (the matrix has no 'Unaligned' column or row)")
+            )
     grand = _number(heat.get("Total", {}).get("Total"))
     per_department = sum(_number(v.get("Total")) for k, v in heat.items() if k != "Total")
     summary = _number(views.facts().get("Initiatives"))
     if grand != per_department or grand < summary:
-        problems.append(f"the matrix total is {grand:g} (its departments add up to {per_department:g}); the Summary "
-                        f"counts {summary:g} initiatives, each of which is at least one line of the matrix")
+        problems.append(
+            f"the matrix total is {grand:g} (its departments add up to {per_department:g}); the Summary "
+            f"counts {summary:g} initiatives, each of which is at least one line of the matrix"
+        )
     assert not problems, "the Alignment Matrix does not show every initiative:\n  " + "\n  ".join(problems)
 
 
@@ -295,18 +336,25 @@ def test_goal_hierarchy_lists_every_initiative_and_kpi(cycle, workspace):
     rows_of.update((False, r["Department"], r[KPI_ID]) for r in kpis)
     for r in initiatives:
         if listed[(True, r["Department"], r[INITIATIVE_ID])] < rows_of[(True, r["Department"], r[INITIATIVE_ID])]:
-            problems.append(f"initiative {r['Department']} {r[INITIATIVE_ID]} (objective {r.get(OBJECTIVE)!r}, split "
-                            f"{r.get('Objective split')!r}, {r['Source file']} row {r['Source row']})")
+            problems.append(
+                f"initiative {r['Department']} {r[INITIATIVE_ID]} (objective {r.get(OBJECTIVE)!r}, split "
+                f"{r.get('Objective split')!r}, {r['Source file']} row {r['Source row']})"
+            )
     for r in kpis:
         if listed[(False, r["Department"], r[KPI_ID])] < rows_of[(False, r["Department"], r[KPI_ID])]:
-            problems.append(f"KPI {r['Department']} {r[KPI_ID]} (of initiative {r.get(PARENT)!r}, "
-                            f"{r['Source file']} row {r['Source row']})")
-    assert not problems, (f"{len(problems)} row(s) of the master's tables are missing from the Goal Hierarchy "
-                          f"({'it has an unaligned section' if has_unaligned else 'it has no Unaligned section'}):"
-                          "\n  " + "\n  ".join(problems))
+            problems.append(
+                f"KPI {r['Department']} {r[KPI_ID]} (of initiative {r.get(PARENT)!r}, "
+                f"{r['Source file']} row {r['Source row']})"
+            )
+    assert not problems, (
+        f"{len(problems)} row(s) of the master's tables are missing from the Goal Hierarchy "
+        f"({'it has an unaligned section' if has_unaligned else 'it has no Unaligned section'}):"
+        "\n  " + "\n  ".join(problems)
+    )
 
 
 # ------------------------------------------------------------------------------------------ commitments
+
 
 @seed(SEED)
 @EXAMPLES
@@ -324,13 +372,17 @@ def test_commitments_budget_reconciles_with_summary(cycle, workspace):
         extra = sum(_number(r.get(column)) for r in below)
         by_rows = sum(_number(r.get(column)) for r in above)
         if abs(by_rows - committed) > 0.01:
-            problems.append(f"{COMMITMENTS_SHEET}: the lines above the Total add up to {by_rows:g} {column}, the "
-                            f"Total row says {committed:g}")
+            problems.append(
+                f"{COMMITMENTS_SHEET}: the lines above the Total add up to {by_rows:g} {column}, the "
+                f"Total row says {committed:g}"
+            )
         if abs(committed - summary) > 0.01 and abs(committed + extra - summary) > 0.01:
             lines = [next((v for v in r.values() if isinstance(v, str)), "?") for r in below]
-            problems.append(f"{column}: Summary's {label} is {summary:g}, the {COMMITMENTS_SHEET} total is "
-                            f"{committed:g} (a difference of {summary - committed:g}) and no line explains it"
-                            + (f" (other lines: {lines}, adding {extra:g})" if lines else ""))
+            problems.append(
+                f"{column}: Summary's {label} is {summary:g}, the {COMMITMENTS_SHEET} total is "
+                f"{committed:g} (a difference of {summary - committed:g}) and no line explains it"
+                + (f" (other lines: {lines}, adding {extra:g})" if lines else "")
+            )
     assert not problems, "the commitments do not reconcile with the Summary:\n  " + "\n  ".join(problems)
 
 
@@ -341,11 +393,18 @@ def test_commitments_budget_reconciles_with_summary(cycle, workspace):
 def test_commitments_leave_out_contributions_flagged_for_unit_or_direction(cycle, workspace):
     built = _built(cycle, workspace)
     views = _views(built.master)
-    flagged_cells = {(f["file"], r) for f in built.report["findings"]
-                     if f["code"] in ("contribution-unit", "contribution-direction") for r in _row_of(f)}
+    flagged_cells = {
+        (f["file"], r)
+        for f in built.report["findings"]
+        if f["code"] in ("contribution-unit", "contribution-direction")
+        for r in _row_of(f)
+    }
     initiatives = views.table(INITIATIVES)
-    flagged = {(r["Department"], str(r[INITIATIVE_ID]).casefold()) for r in initiatives
-               if (r["Source file"], r["Source row"]) in flagged_cells}
+    flagged = {
+        (r["Department"], str(r[INITIATIVE_ID]).casefold())
+        for r in initiatives
+        if (r["Source file"], r["Source row"]) in flagged_cells
+    }
     times = Counter((r["Department"], str(r[INITIATIVE_ID]).casefold()) for r in initiatives)
     expected, unsure = Counter(), set()
     for r in views.table("Contributions"):
@@ -361,13 +420,18 @@ def test_commitments_leave_out_contributions_flagged_for_unit_or_direction(cycle
             continue
         shown = _number(row.get("Committed"))
         if abs(shown - expected[row["ID"]]) > 1e-9 * max(1.0, abs(shown)):
-            problems.append(f"{row['ID']}: {COMMITMENTS_SHEET} says {shown:g} committed; the contributions not "
-                            f"flagged for their unit or direction add up to {expected[row['ID']]:g}")
-    assert not problems, ("a contribution flagged for its unit or direction is still summed into its objective's "
-                          "commitment:\n  " + "\n  ".join(problems))
+            problems.append(
+                f"{row['ID']}: {COMMITMENTS_SHEET} says {shown:g} committed; the contributions not "
+                f"flagged for their unit or direction add up to {expected[row['ID']]:g}"
+            )
+    assert not problems, (
+        "a contribution flagged for its unit or direction is still summed into its objective's "
+        "commitment:\n  " + "\n  ".join(problems)
+    )
 
 
 # ------------------------------------------------------------------------------------------ the tool's own outputs
+
 
 def _rows(views: MasterViews, sheet: str) -> list[tuple]:
     return sorted((tuple(sorted(r.items())) for r in views.table(sheet)), key=repr)
@@ -387,8 +451,10 @@ def test_tools_own_outputs_in_the_inputs_change_nothing(cycle, workspace):
         a, b = _rows(clean, sheet), _rows(full, sheet)
         if a != b:
             extra = [dict(r) for r in b if r not in a][:2]
-            problems.append(f"{sheet}: {len(a)} row(s) without the outputs, {len(b)} with them; e.g. "
-                            f"{[(r.get('Department'), r.get('Source file')) for r in extra]}")
+            problems.append(
+                f"{sheet}: {len(a)} row(s) without the outputs, {len(b)} with them; e.g. "
+                f"{[(r.get('Department'), r.get('Source file')) for r in extra]}"
+            )
     for code, row in clean.submissions().items():
         other = full.submissions().get(code)
         if row != other:
@@ -402,16 +468,22 @@ def test_tools_own_outputs_in_the_inputs_change_nothing(cycle, workspace):
     for file, what in built.outputs.items():
         source = sources.get(file)
         said = [f for f in built.report["findings"] if f.get("file") == file]
-        if (source is not None and source.status == "accepted") or not said or any(f["severity"] != "info"
-                                                                                  for f in said):
-            problems.append(f"{what} {file}: read as {source.status if source else 'nothing'} "
-                            f"{source.department if source else ''} ({source.reason if source else ''}); findings "
-                            f"{[(f['severity'], f['code']) for f in said][:4]} (expected: skipped, with one info "
-                            "finding saying it is cascadebook's own output)")
+        if (
+            (source is not None and source.status == "accepted")
+            or not said
+            or any(f["severity"] != "info" for f in said)
+        ):
+            problems.append(
+                f"{what} {file}: read as {source.status if source else 'nothing'} "
+                f"{source.department if source else ''} ({source.reason if source else ''}); findings "
+                f"{[(f['severity'], f['code']) for f in said][:4]} (expected: skipped, with one info "
+                "finding saying it is cascadebook's own output)"
+            )
     assert not problems, "the tool's own outputs in the inputs folder changed the result:\n  " + "\n  ".join(problems)
 
 
 # ------------------------------------------------------------------------------------------ formulas
+
 
 @seed(SEED)
 @EXAMPLES

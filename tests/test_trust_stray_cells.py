@@ -5,6 +5,7 @@ warning with their cells and values, and a sheet genuinely filled that far is st
 Workbooks are the generated templates filled with openpyxl as a person would (and re-saved by
 LibreOffice as .xlsx and .ods), reconciled, and the master read back cell by cell.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,10 @@ from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
 
 PLAN = {
-    "initiatives": [clean_initiative("CO1", "Account-based campaign", 40, 150, budget=420000),
-                    clean_initiative("CO3", "Thought leadership", 2, 6)],
+    "initiatives": [
+        clean_initiative("CO1", "Account-based campaign", 40, 150, budget=420000),
+        clean_initiative("CO3", "Thought leadership", 2, 6),
+    ],
     "kpis": [clean_kpi("MKT-I01", "Qualified leads"), clean_kpi("MKT-I02", "Articles")],
 }
 
@@ -48,11 +51,14 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("ref, value, shown", [
-    ("A1048576", "typed by mistake", "'typed by mistake'"),
-    ("XFD5", 42, "42"),
-    ("XFD1048576", "last cell", "'last cell'"),
-])
+@pytest.mark.parametrize(
+    "ref, value, shown",
+    [
+        ("A1048576", "typed by mistake", "'typed by mistake'"),
+        ("XFD5", 42, "42"),
+        ("XFD1048576", "last cell", "'last cell'"),
+    ],
+)
 def test_a_stray_value_does_not_drop_the_plan(strategy, key, fill, returned, tmp_path, ref, value, shown):
     path = fill("MKT", "FY2027_MKT.xlsx", rows=PLAN, cells={f"Initiatives!{ref}": value})
     before = _digest(path)
@@ -69,8 +75,12 @@ def test_a_stray_value_does_not_drop_the_plan(strategy, key, fill, returned, tmp
     assert not [f for f in result.findings if f.code == "sheet-too-large"]
     [stray] = [f for f in result.findings if f.code == "stray-cell"]
     assert stray.severity is Severity.WARNING
-    assert (stray.file, stray.sheet, stray.cell, stray.department) == ("returned/FY2027_MKT.xlsx", "Initiatives",
-                                                                        ref, "MKT")
+    assert (stray.file, stray.sheet, stray.cell, stray.department) == (
+        "returned/FY2027_MKT.xlsx",
+        "Initiatives",
+        ref,
+        "MKT",
+    )
     assert f"{ref} {shown}" in stray.message and stray.message.startswith("1 value far below or right")
     assert stray.rows == (int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")),)
     [row] = [f for f in _master_findings(tmp_path) if f["Code"] == "stray-cell"]
@@ -79,15 +89,25 @@ def test_a_stray_value_does_not_drop_the_plan(strategy, key, fill, returned, tmp
 
 
 def test_several_stray_values_on_both_sheets_are_all_named(strategy, key, fill, returned, tmp_path):
-    fill("MKT", rows=PLAN, cells={"Initiatives!A1048576": "x", "Initiatives!XFD5": 3.5, "Initiatives!C900000": True,
-                                  "KPIs!ZZ2": "note to self"})
+    fill(
+        "MKT",
+        rows=PLAN,
+        cells={
+            "Initiatives!A1048576": "x",
+            "Initiatives!XFD5": 3.5,
+            "Initiatives!C900000": True,
+            "KPIs!ZZ2": "note to self",
+        },
+    )
     result = reconcile(strategy, [returned], key=key, jobs=1)
     assert set(_master_initiatives(result, tmp_path)) == {"MKT-I01", "MKT-I02"}
     assert [r.id for r in result.kpis] == ["MKT-K01", "MKT-K02"]
     strays = {f.sheet: f for f in result.findings if f.code == "stray-cell"}
-    assert strays["Initiatives"].message.startswith("3 values far below or right of the rest of the sheet "
-                                                    "'Initiatives' were not read: XFD5 3.5, C900000 'TRUE', "
-                                                    "A1048576 'x' (the sheet was read as A1:")
+    assert strays["Initiatives"].message.startswith(
+        "3 values far below or right of the rest of the sheet "
+        "'Initiatives' were not read: XFD5 3.5, C900000 'TRUE', "
+        "A1048576 'x' (the sheet was read as A1:"
+    )
     assert strays["Initiatives"].cell == "XFD5" and strays["Initiatives"].rows == (5, 900000, 1048576)
     assert "ZZ2 'note to self'" in strays["KPIs"].message
 
@@ -137,8 +157,11 @@ def test_where_a_value_stops_being_part_of_the_plan():
     head = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
 
     def scan(*refs: str):
-        cells = b"".join(b'<row r="%s"><c r="%s"><v>1</v></c></row>' % (ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-                                                                         .encode(), ref.encode()) for ref in refs)
+        cells = b"".join(
+            b'<row r="%s"><c r="%s"><v>1</v></c></row>'
+            % (ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ").encode(), ref.encode())
+            for ref in refs
+        )
         return sniff._scan_sheet("S", "x", head + cells + b"</sheetData></worksheet>", strays=True)
 
     assert scan("A1", "AZ9999").stray_count == 0  # the fast path: nothing to look for
@@ -153,8 +176,10 @@ def test_where_a_value_stops_being_part_of_the_plan():
 def test_a_crafted_second_reference_is_still_too_large(tmp_path):
     """What calamine would place far (its last ``r``) keeps the sheet too large, whatever the pass read."""
     head = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-    data = head + b'<row r="1"><c r="A1"><v>1</v></c><c r="B1" r="XFD1048575"><v>1</v></c></row>' \
-                  b'<row r="1048576"><c r="A1048576"><v>2</v></c></row></sheetData></worksheet>'
+    data = (
+        head + b'<row r="1"><c r="A1"><v>1</v></c><c r="B1" r="XFD1048575"><v>1</v></c></row>'
+        b'<row r="1048576"><c r="A1048576"><v>2</v></c></row></sheetData></worksheet>'
+    )
     scan = sniff._scan_sheet("S", "x", data, strays=True)
     assert scan.cells > MAX_CELLS and scan.trimmed is None
 
@@ -169,15 +194,27 @@ def resaved(tmp_path_factory):
     shutil.copyfile(SAMPLE_STRATEGY, root / "strategy.yaml")
     strategy = load_strategy(root / "strategy.yaml")
     key = load_key(root / "strategy.yaml", create=True)
-    templates = {p.stem.split("_")[-1]: p for p in generate(strategy, root / "outbox", key=key,
-                                                            departments=["MKT", "SAL"])}
-    filled = [fill_workbook(templates["MKT"], root / "mkt.xlsx", rows=PLAN,
-                            cells={"Initiatives!A1048576": "typed by mistake"}),
-              fill_workbook(templates["SAL"], root / "sal.xlsx",
-                            rows={"initiatives": [clean_initiative("CO1", "Solution selling", 1, 2)]},
-                            cells={"KPIs!XFD5": 17})]
-    return {"strategy": strategy, "key": key, "root": root,
-            "xlsx": convert(filled, "xlsx", root / "xlsx"), "ods": convert(filled, "ods", root / "ods")}
+    templates = {
+        p.stem.split("_")[-1]: p for p in generate(strategy, root / "outbox", key=key, departments=["MKT", "SAL"])
+    }
+    filled = [
+        fill_workbook(
+            templates["MKT"], root / "mkt.xlsx", rows=PLAN, cells={"Initiatives!A1048576": "typed by mistake"}
+        ),
+        fill_workbook(
+            templates["SAL"],
+            root / "sal.xlsx",
+            rows={"initiatives": [clean_initiative("CO1", "Solution selling", 1, 2)]},
+            cells={"KPIs!XFD5": 17},
+        ),
+    ]
+    return {
+        "strategy": strategy,
+        "key": key,
+        "root": root,
+        "xlsx": convert(filled, "xlsx", root / "xlsx"),
+        "ods": convert(filled, "ods", root / "ods"),
+    }
 
 
 @pytest.mark.libreoffice
@@ -186,8 +223,10 @@ def resaved(tmp_path_factory):
 def test_libreoffice_resaves_with_a_stray_value(resaved, kind):
     result = reconcile(resaved["strategy"], resaved[kind], key=resaved["key"], jobs=1)
     assert [(r.department, r.id, r.values["title"]) for r in result.initiatives] == [
-        ("MKT", "MKT-I01", "Account-based campaign"), ("MKT", "MKT-I02", "Thought leadership"),
-        ("SAL", "SAL-I01", "Solution selling")]
+        ("MKT", "MKT-I01", "Account-based campaign"),
+        ("MKT", "MKT-I02", "Thought leadership"),
+        ("SAL", "SAL-I01", "Solution selling"),
+    ]
     strays = {(f.file, f.sheet, f.cell): f.message for f in result.findings if f.code == "stray-cell"}
     assert set(strays) == {(f"mkt.{kind}", "Initiatives", "A1048576"), (f"sal.{kind}", "KPIs", "XFD5")}
     assert "A1048576 'typed by mistake'" in strays[(f"mkt.{kind}", "Initiatives", "A1048576")]
@@ -214,17 +253,21 @@ def _ods(path: Path, rows: str) -> Path:
 
 
 def _cell(text: str, repeat: int = 1) -> str:
-    return (f'<table:table-cell office:value-type="string" table:number-columns-repeated="{repeat}">'
-            f'<text:p>{text}</text:p></table:table-cell>')
+    return (
+        f'<table:table-cell office:value-type="string" table:number-columns-repeated="{repeat}">'
+        f'<text:p>{text}</text:p></table:table-cell>'
+    )
 
 
 def test_an_ods_stray_value_is_made_an_empty_cell_for_calamine(tmp_path, monkeypatch):
     from python_calamine import CalamineWorkbook
 
-    rows = (f'<table:table-row>{_cell("plan")}{_cell("b")}</table:table-row>'
-            '<table:table-row table:number-rows-repeated="1048574"><table:table-cell/></table:table-row>'
-            f'<table:table-row><table:table-cell table:number-columns-repeated="3"/>{_cell("far &amp; away")}'
-            f'{_cell("x", 2)}</table:table-row>')
+    rows = (
+        f'<table:table-row>{_cell("plan")}{_cell("b")}</table:table-row>'
+        '<table:table-row table:number-rows-repeated="1048574"><table:table-cell/></table:table-row>'
+        f'<table:table-row><table:table-cell table:number-columns-repeated="3"/>{_cell("far &amp; away")}'
+        f'{_cell("x", 2)}</table:table-row>'
+    )
     path = _ods(tmp_path / "s.ods", rows)
     package = inspect(path)
     scan = package.scan("T")

@@ -10,6 +10,7 @@ The master is then read back cell by cell: the Summary, the Alignment Matrix, th
 tables and the Commitments must reconcile to each other (plain and packed rows, and after LibreOffice
 recalculates every formula).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -33,33 +34,64 @@ def header(sheet, key: str) -> str:
 
 @pytest.fixture
 def result_of(strategy, key, fill, returned):
-    fill("MKT", rows={"initiatives": [
-        clean_initiative("CO1", "ABM campaign", 60, 66, contribution=6, budget=500_000, headcount=2),      # I01
-        clean_initiative("CO9", "Unknown objective", 1, 2, contribution=5, budget=100_000, headcount=1),   # I02
-        clean_initiative(None, "No objective", 1, 2, budget=50_000, headcount=0.5),                        # I03
-        clean_initiative("CO3", "Awareness in points", 0.48, 0.6, contribution=312, budget=20_000),         # I04
-        clean_initiative("CO1", "Mixed units", 1, 2, contribution=4, objective_split="CO1 50% / CO3 50%",  # I05
-                         budget=40_000),
-        clean_initiative("CO2", "Half unknown", 1, 2, objective_split="CO2 60% / CO99 40%",                # I06
-                         budget=100_000, headcount=1),
-        clean_initiative("CO1", "Short split", 1, 2, objective_split="CO1 50% / CO5 40%", budget=10_000),  # I07
-    ], "kpis": [
-        clean_kpi("MKT-I01", "Leads"),
-        clean_kpi("MKT-I02", "Under the unknown objective"),
-        clean_kpi("MKT-I03", "Under no objective", level="Individual"),
-        clean_kpi("MKT-I99", "Initiative that does not exist"),
-    ]})
-    fill("OPS", rows={"initiatives": [
-        clean_initiative("CO5", "Wrong way", 10, 9, contribution=0.5, budget=300_000, headcount=3),       # I01
-        clean_initiative("CO5", "Right way", 10, 9, contribution=-1, budget="lots", headcount=1),         # I02
-        clean_initiative("CO4", "Same id twice", 1, 2, id="OPS-I01", budget=25_000),                      # dup
-    ], "kpis": [clean_kpi("OPS-I01", "On time"), clean_kpi("OPS-I02", "Orders")]})
-    fill("SAL", rows={"initiatives": [clean_initiative("CO4", "Value selling", 1, 2, contribution=1_000_000,
-                                                       budget=80_000)],
-                      "kpis": [clean_kpi("SAL-I01", "Deal size")]})
+    fill(
+        "MKT",
+        rows={
+            "initiatives": [
+                clean_initiative("CO1", "ABM campaign", 60, 66, contribution=6, budget=500_000, headcount=2),  # I01
+                clean_initiative("CO9", "Unknown objective", 1, 2, contribution=5, budget=100_000, headcount=1),  # I02
+                clean_initiative(None, "No objective", 1, 2, budget=50_000, headcount=0.5),  # I03
+                clean_initiative("CO3", "Awareness in points", 0.48, 0.6, contribution=312, budget=20_000),  # I04
+                clean_initiative(
+                    "CO1",
+                    "Mixed units",
+                    1,
+                    2,
+                    contribution=4,
+                    objective_split="CO1 50% / CO3 50%",  # I05
+                    budget=40_000,
+                ),
+                clean_initiative(
+                    "CO2",
+                    "Half unknown",
+                    1,
+                    2,
+                    objective_split="CO2 60% / CO99 40%",  # I06
+                    budget=100_000,
+                    headcount=1,
+                ),
+                clean_initiative("CO1", "Short split", 1, 2, objective_split="CO1 50% / CO5 40%", budget=10_000),  # I07
+            ],
+            "kpis": [
+                clean_kpi("MKT-I01", "Leads"),
+                clean_kpi("MKT-I02", "Under the unknown objective"),
+                clean_kpi("MKT-I03", "Under no objective", level="Individual"),
+                clean_kpi("MKT-I99", "Initiative that does not exist"),
+            ],
+        },
+    )
+    fill(
+        "OPS",
+        rows={
+            "initiatives": [
+                clean_initiative("CO5", "Wrong way", 10, 9, contribution=0.5, budget=300_000, headcount=3),  # I01
+                clean_initiative("CO5", "Right way", 10, 9, contribution=-1, budget="lots", headcount=1),  # I02
+                clean_initiative("CO4", "Same id twice", 1, 2, id="OPS-I01", budget=25_000),  # dup
+            ],
+            "kpis": [clean_kpi("OPS-I01", "On time"), clean_kpi("OPS-I02", "Orders")],
+        },
+    )
+    fill(
+        "SAL",
+        rows={
+            "initiatives": [clean_initiative("CO4", "Value selling", 1, 2, contribution=1_000_000, budget=80_000)],
+            "kpis": [clean_kpi("SAL-I01", "Deal size")],
+        },
+    )
 
     def _result(pack_above=None):
         return reconcile(strategy, [returned], key=key, jobs=1, pack_above=pack_above)
+
     return _result
 
 
@@ -72,7 +104,7 @@ def _summary(ws) -> tuple[dict, dict]:
     facts = {row[0]: row[1] for row in ws.iter_rows(max_row=20, values_only=True) if row[0]}
     rows = list(ws.iter_rows(values_only=True))
     top = next(i for i, row in enumerate(rows) if row[0] == "Code")
-    per_department = {row[0]: dict(zip(rows[top], row)) for row in rows[top + 1:] if row[0]}
+    per_department = {row[0]: dict(zip(rows[top], row)) for row in rows[top + 1 :] if row[0]}
     return facts, per_department
 
 
@@ -86,7 +118,7 @@ def _matrix(ws):
         r += 1
     top = next(i for i, row in enumerate(rows) if row[0] == "Initiatives per cell") + 1
     heat_head = rows[top]
-    heat = {row[0]: dict(zip(heat_head, row)) for row in rows[top + 1:] if row[0] and row[0] != heat_head[0]}
+    heat = {row[0]: dict(zip(heat_head, row)) for row in rows[top + 1 :] if row[0] and row[0] != heat_head[0]}
     return head, cells, heat
 
 
@@ -117,33 +149,52 @@ def check_master(book, result) -> None:
     head, cells, heat = _matrix(book["Alignment Matrix"])
     unaligned_header = next(h for h in head if h and h.startswith("Unaligned"))
     assert unaligned_header == "Unaligned (objective not recognised)"
-    in_cells = {(code, line.split(" ")[0]) for code, row in cells.items() for h, text in row.items()
-                if h not in ("Department", "Initiatives") and isinstance(text, str) and text != "not returned"
-                for line in text.split("\n")}
+    in_cells = {
+        (code, line.split(" ")[0])
+        for code, row in cells.items()
+        for h, text in row.items()
+        if h not in ("Department", "Initiatives") and isinstance(text, str) and text != "not returned"
+        for line in text.split("\n")
+    }
     assert in_cells == typed
-    assert {line.split(" ")[0] for line in cells["MKT"][unaligned_header].split("\n")} == \
-        {"MKT-I02", "MKT-I03", "MKT-I06", "MKT-I07"}
+    assert {line.split(" ")[0] for line in cells["MKT"][unaligned_header].split("\n")} == {
+        "MKT-I02",
+        "MKT-I03",
+        "MKT-I06",
+        "MKT-I07",
+    }
     for code, row in cells.items():
         assert row["Initiatives"] == submissions[code]["Initiatives"] == heat[code]["Initiatives"], code
         shares = sum(1 for c in contributions if c["Department"] == code)
-        assert heat[code]["Total"] == shares == sum(v for h, v in heat[code].items()
-                                                   if h not in ("Department", "Total", "Initiatives")), code
-        assert heat[code]["Unaligned"] == sum(1 for c in contributions
-                                              if c["Department"] == code and c["Objective"] == "Unaligned")
+        assert (
+            heat[code]["Total"]
+            == shares
+            == sum(v for h, v in heat[code].items() if h not in ("Department", "Total", "Initiatives"))
+        ), code
+        assert heat[code]["Unaligned"] == sum(
+            1 for c in contributions if c["Department"] == code and c["Objective"] == "Unaligned"
+        )
     assert heat["Total"]["Initiatives"] == facts["Initiatives"] == len(initiatives)
     assert heat["Total"]["Total"] == len(contributions) and heat["Total"]["Unaligned"] == 4
 
     # Goal Hierarchy: every initiative and every KPI, the unaligned and unattached in sections of their own.
     hierarchy = list(book["Goal Hierarchy"].iter_rows(min_row=2, values_only=True))
     assert {(r[3], r[1]) for r in hierarchy if r[0] == "Initiative"} == typed
-    assert {(r[3], r[1]) for r in hierarchy if str(r[0]).endswith("KPI")} == \
-        {(r["Department"], r[kpi_id]) for r in kpis}
+    assert {(r[3], r[1]) for r in hierarchy if str(r[0]).endswith("KPI")} == {
+        (r["Department"], r[kpi_id]) for r in kpis
+    }
     levels = [r[0] for r in hierarchy]
     unaligned, unattached = levels.index("Unaligned"), levels.index("Unattached")
     assert hierarchy[unaligned][2] == "Unaligned (objective not recognised)"
-    assert [r[1] for r in hierarchy[unaligned + 1:unattached]] == \
-        ["MKT-I02", "MKT-K02", "MKT-I03", "MKT-K03", "MKT-I06", "MKT-I07"]
-    assert [(r[1], r[2]) for r in hierarchy[unattached + 1:]] == [("MKT-K04", "Initiative that does not exist")]
+    assert [r[1] for r in hierarchy[unaligned + 1 : unattached]] == [
+        "MKT-I02",
+        "MKT-K02",
+        "MKT-I03",
+        "MKT-K03",
+        "MKT-I06",
+        "MKT-I07",
+    ]
+    assert [(r[1], r[2]) for r in hierarchy[unattached + 1 :]] == [("MKT-K04", "Initiative that does not exist")]
 
     # Commitments: the objectives' budget and headcount plus the Unaligned line are the Summary's.
     commitments = {r["ID"]: r for r in _table(book["Commitments"])}
@@ -181,8 +232,16 @@ def test_every_view_counts_every_row(result_of, tmp_path, pack_above):
     result = result_of(pack_above)
     assert any(rows.is_packed for rows in result.records.values()) == (pack_above == 0)
     codes = Counter(f.code for f in result.findings)
-    for code in ("unknown-objective", "required-missing", "duplicate-initiative", "wrong-type", "contribution-unit",
-                 "contribution-direction", "split-not-100", "unknown-initiative"):
+    for code in (
+        "unknown-objective",
+        "required-missing",
+        "duplicate-initiative",
+        "wrong-type",
+        "contribution-unit",
+        "contribution-direction",
+        "split-not-100",
+        "unknown-initiative",
+    ):
         assert codes[code], code  # a master with every kind of row finding
     path = write_master(result, tmp_path / "master.xlsx")
     check_master(openpyxl.load_workbook(path, data_only=True), result)
@@ -191,10 +250,14 @@ def test_every_view_counts_every_row(result_of, tmp_path, pack_above):
 def test_findings_say_what_was_left_out(result_of):
     result = result_of()
     messages = {(f.code, f.location or f.cell): f.message for f in result.findings}
-    assert messages[("commitment-shortfall", "CO3")] == \
-        "departments commit 0 points of the 27 points CO3 needs (0%); 2 contributions left out: unit"
-    assert messages[("commitment-shortfall", "CO5")] == \
-        "departments commit -1 days of the -2 days CO5 needs (50%); 1 contribution left out: direction"
+    assert (
+        messages[("commitment-shortfall", "CO3")]
+        == "departments commit 0 points of the 27 points CO3 needs (0%); 2 contributions left out: unit"
+    )
+    assert (
+        messages[("commitment-shortfall", "CO5")]
+        == "departments commit -1 days of the -2 days CO5 needs (50%); 1 contribution left out: direction"
+    )
     unit = [f for f in result.findings if f.code == "contribution-unit"]
     assert {(f.department, f.cell) for f in unit} == {("MKT", "N8"), ("MKT", "N9")}
     assert all("not summed" in f.message for f in unit)

@@ -50,16 +50,30 @@ def test_unknown_kind_raises() -> None:
 
 
 def test_kinds() -> None:
-    assert KINDS == {"text", "reference", "number", "currency", "integer", "percent",
-                     "date", "period", "choice", "boolean", "allocation"}
+    assert KINDS == {
+        "text",
+        "reference",
+        "number",
+        "currency",
+        "integer",
+        "percent",
+        "date",
+        "period",
+        "choice",
+        "boolean",
+        "allocation",
+    }
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("CO1 60% / CO3 40%", (("CO1", 0.6), ("CO3", 0.4))),
-    ("CO1: 0.6, CO3: 0.4", (("CO1", 0.6), ("CO3", 0.4))),
-    ("CO1 60 / CO3 40", (("CO1", 0.6), ("CO3", 0.4))),
-    ("CO2 100%", (("CO2", 1.0),)),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("CO1 60% / CO3 40%", (("CO1", 0.6), ("CO3", 0.4))),
+        ("CO1: 0.6, CO3: 0.4", (("CO1", 0.6), ("CO3", 0.4))),
+        ("CO1 60 / CO3 40", (("CO1", 0.6), ("CO3", 0.4))),
+        ("CO2 100%", (("CO2", 1.0),)),
+    ],
+)
 def test_allocation(raw, expected) -> None:
     assert parse_value(raw, "allocation").value == expected
 
@@ -216,11 +230,46 @@ def test_number_interpreted_values_have_notes() -> None:
 @pytest.mark.parametrize(
     "raw",
     [
-        True, False, "abc", "12abc", "1,2,3", "1.2.3", "1,20,000", "1 2", "1  2 3", "--5", "-(5)",
-        "5-", "$", "k", "1e", "e3", "nan", "NaN", "inf", "-inf", "Infinity", "1_000", "0x10",
-        "1/2", "½", "5 apples", "5%%", "5k%", "1e999", float("nan"), float("inf"), float("-inf"),
-        10**400, dt.date(2027, 1, 1), dt.time(1, 2), dt.timedelta(days=1), [1], object(),
-        "1.200,000.5", "ten",
+        True,
+        False,
+        "abc",
+        "12abc",
+        "1,2,3",
+        "1.2.3",
+        "1,20,000",
+        "1 2",
+        "1  2 3",
+        "--5",
+        "-(5)",
+        "5-",
+        "$",
+        "k",
+        "1e",
+        "e3",
+        "nan",
+        "NaN",
+        "inf",
+        "-inf",
+        "Infinity",
+        "1_000",
+        "0x10",
+        "1/2",
+        "½",
+        "5 apples",
+        "5%%",
+        "5k%",
+        "1e999",
+        float("nan"),
+        float("inf"),
+        float("-inf"),
+        10**400,
+        dt.date(2027, 1, 1),
+        dt.time(1, 2),
+        dt.timedelta(days=1),
+        [1],
+        object(),
+        "1.200,000.5",
+        "ten",
     ],
 )
 @pytest.mark.parametrize("kind", ["number", "currency"])
@@ -348,10 +397,15 @@ def test_ambiguous_date_is_day_first_with_note() -> None:
     assert p.value == dt.date(2027, 4, 13) and p.note is None
 
 
-@pytest.mark.parametrize("raw, expected", [("Jun 2027", dt.date(2027, 6, 1)),
-                                           ("June 2027", dt.date(2027, 6, 1)),
-                                           ("Sept 2027", dt.date(2027, 9, 1)),
-                                           ("2027-06", dt.date(2027, 6, 1))])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Jun 2027", dt.date(2027, 6, 1)),
+        ("June 2027", dt.date(2027, 6, 1)),
+        ("Sept 2027", dt.date(2027, 9, 1)),
+        ("2027-06", dt.date(2027, 6, 1)),
+    ],
+)
 def test_month_only_is_first_day_with_note(raw: str, expected: dt.date) -> None:
     p = parse_value(raw, "date")
     assert p.ok and p.value == expected and p.note and "first day" in p.note
@@ -360,10 +414,31 @@ def test_month_only_is_first_day_with_note(raw: str, expected: dt.date) -> None:
 @pytest.mark.parametrize(
     "raw",
     [
-        "abc", "2027", 2027, 2027.0, 19999, 80001, -5, True, "31/02/2027", "13/13/2027",
-        "2027-13-01", "2027-02-30", "32 Jun 2027", "30 Foo 2027", "Foo 2027", "June 31, 2027",
-        "30/06", "tomorrow", "2027-06-30 25:00:00x", dt.time(12, 0), dt.timedelta(days=3),
-        float("nan"), float("inf"), "2027/06-30", "0/0/0000",
+        "abc",
+        "2027",
+        2027,
+        2027.0,
+        19999,
+        80001,
+        -5,
+        True,
+        "31/02/2027",
+        "13/13/2027",
+        "2027-13-01",
+        "2027-02-30",
+        "32 Jun 2027",
+        "30 Foo 2027",
+        "Foo 2027",
+        "June 31, 2027",
+        "30/06",
+        "tomorrow",
+        "2027-06-30 25:00:00x",
+        dt.time(12, 0),
+        dt.timedelta(days=3),
+        float("nan"),
+        float("inf"),
+        "2027/06-30",
+        "0/0/0000",
     ],
 )
 def test_date_errors(raw: object) -> None:
@@ -375,8 +450,26 @@ def test_date_errors(raw: object) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["Q3", "q3", " Q3 ", "2027-Q3", "Q3 2027", "Q3-2027", "2027 Q3", "FY2027 Q3", "FY27 Q3",
-     "Q3 FY27", "Q3'27", "Quarter 3", "quarter 3 2027", "Qtr 3", "3Q", "3Q 2027", "Q 3", "2027Q3"],
+    [
+        "Q3",
+        "q3",
+        " Q3 ",
+        "2027-Q3",
+        "Q3 2027",
+        "Q3-2027",
+        "2027 Q3",
+        "FY2027 Q3",
+        "FY27 Q3",
+        "Q3 FY27",
+        "Q3'27",
+        "Quarter 3",
+        "quarter 3 2027",
+        "Qtr 3",
+        "3Q",
+        "3Q 2027",
+        "Q 3",
+        "2027Q3",
+    ],
 )
 def test_period_ok(raw: str) -> None:
     assert ok(raw, "period", periods=QUARTERS, cycle_year=2027) == "Q3"
@@ -389,8 +482,9 @@ def test_period_returns_canonical_spelling() -> None:
     assert ok("Q3", "period", periods=["Q1 ", "Q2", "Q3 ", "Q4"]) == "Q3 "
 
 
-@pytest.mark.parametrize("raw", ["3", 3, 3.0, "third", "Q5", "Q0", "Q", "Q3 Q4", "2027 Q3 2027", True,
-                                 "quarter", "Q3 27"])
+@pytest.mark.parametrize(
+    "raw", ["3", 3, 3.0, "third", "Q5", "Q0", "Q", "Q3 Q4", "2027 Q3 2027", True, "quarter", "Q3 27"]
+)
 def test_period_errors(raw: object) -> None:
     assert err(raw, "period", periods=QUARTERS, cycle_year=2027) == "a period such as Q1"
 
@@ -406,8 +500,9 @@ def test_period_not_in_periods() -> None:
     assert err("Q3", "period", periods=["Q1", "Q2"]) == "one of Q1, Q2"
 
 
-@pytest.mark.parametrize("raw, expected", [("H1", "H1"), ("h2", "H2"), ("H2 2027", "H2"), ("Half 1", "H1"),
-                                           ("2027-H2", "H2")])
+@pytest.mark.parametrize(
+    "raw, expected", [("H1", "H1"), ("h2", "H2"), ("H2 2027", "H2"), ("Half 1", "H1"), ("2027-H2", "H2")]
+)
 def test_period_halves(raw: str, expected: str) -> None:
     assert ok(raw, "period", periods=["H1", "H2"], cycle_year=2027) == expected
 
@@ -430,8 +525,10 @@ def test_period_from_date() -> None:
 # ---------------------------------------------------------------- choice
 
 
-@pytest.mark.parametrize("raw, expected", [("low", "Low"), (" MEDIUM ", "Medium"), ("High", "High"),
-                                           ("h i g h", "High"), ("\u00a0high\u00a0", "High")])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("low", "Low"), (" MEDIUM ", "Medium"), ("High", "High"), ("h i g h", "High"), ("\u00a0high\u00a0", "High")],
+)
 def test_choice_ok(raw: str, expected: str) -> None:
     assert ok(raw, "choice", choices=LMH) == expected
 
@@ -461,9 +558,21 @@ def test_choice_numbers() -> None:
     assert ok(2, "choice", choices=["1", "2", "3"]) == "2"
 
 
-@pytest.mark.parametrize("raw, expected", [("y", "Yes"), ("Y", "Yes"), ("n", "No"), ("true", "Yes"),
-                                           ("FALSE", "No"), (True, "Yes"), (False, "No"), ("yes", "Yes"),
-                                           (" No ", "No"), ("x", "Yes")])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("y", "Yes"),
+        ("Y", "Yes"),
+        ("n", "No"),
+        ("true", "Yes"),
+        ("FALSE", "No"),
+        (True, "Yes"),
+        (False, "No"),
+        ("yes", "Yes"),
+        (" No ", "No"),
+        ("x", "Yes"),
+    ],
+)
 def test_choice_yes_no(raw: object, expected: str) -> None:
     assert ok(raw, "choice", choices=["Yes", "No"]) == expected
 
@@ -479,9 +588,27 @@ def test_choice_true_false_labels() -> None:
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [(True, True), (False, False), ("yes", True), ("YES", True), ("y", True), ("no", False), ("N", False),
-     ("true", True), ("False", False), ("1", True), ("0", False), (1, True), (0, False), (1.0, True),
-     (0.0, False), ("x", True), ("X", True), (" yes ", True), ("✓", True)],
+    [
+        (True, True),
+        (False, False),
+        ("yes", True),
+        ("YES", True),
+        ("y", True),
+        ("no", False),
+        ("N", False),
+        ("true", True),
+        ("False", False),
+        ("1", True),
+        ("0", False),
+        (1, True),
+        (0, False),
+        (1.0, True),
+        (0.0, False),
+        ("x", True),
+        ("X", True),
+        (" yes ", True),
+        ("✓", True),
+    ],
 )
 def test_boolean_ok(raw: object, expected: bool) -> None:
     assert ok(raw, "boolean") is expected
@@ -541,9 +668,40 @@ def test_display_never_raises() -> None:
 
 
 WEIRD = [
-    "\x00", "\ufffd", "𝟙𝟚𝟛", "١٢٣", "①", "1\u0301", "\u202e123", "Q\u0303", "ǅ", "ß", "ﬃ", "\U0010ffff",
-    "%", "()", "(", ")", "$", "e", ".", ",", "'", "’", "1,", ",", "1.", "- 5", "+-5", "Q3" * 1000,
-    "1" * 400, "9" * 5000, "1 " * 5000, "1," * 5000, "/" * 3000, "30/06/" + "2" * 500,
+    "\x00",
+    "\ufffd",
+    "𝟙𝟚𝟛",
+    "١٢٣",
+    "①",
+    "1\u0301",
+    "\u202e123",
+    "Q\u0303",
+    "ǅ",
+    "ß",
+    "ﬃ",
+    "\U0010ffff",
+    "%",
+    "()",
+    "(",
+    ")",
+    "$",
+    "e",
+    ".",
+    ",",
+    "'",
+    "’",
+    "1,",
+    ",",
+    "1.",
+    "- 5",
+    "+-5",
+    "Q3" * 1000,
+    "1" * 400,
+    "9" * 5000,
+    "1 " * 5000,
+    "1," * 5000,
+    "/" * 3000,
+    "30/06/" + "2" * 500,
 ]
 
 
@@ -563,8 +721,17 @@ def test_very_long_string(kind: str) -> None:
 
 
 any_raw = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), st.text(), st.dates(), st.datetimes(),
-    st.times(), st.timedeltas(), st.decimals(), st.fractions(),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(),
+    st.dates(),
+    st.datetimes(),
+    st.times(),
+    st.timedeltas(),
+    st.decimals(),
+    st.fractions(),
     st.text(alphabet="0123456789.,-+()%$€ kKmMbBeE'\u00a0\u202f/Q", max_size=20),
     st.from_regex(r"\A[ (]?[-+−]?[$€]?[0-9]{1,4}([.,' ][0-9]{1,4}){0,3}(e-?[0-9])?\s?(k|m|bn)?%?\)?\Z"),
     st.from_regex(r"\A(FY)?[0-9]{0,4}[ -]?(Q|H|Quarter )[0-9][ -]?'?[0-9]{0,4}\Z"),
@@ -573,12 +740,16 @@ any_raw = st.one_of(
 
 
 @settings(max_examples=300, deadline=None)
-@given(raw=any_raw, kind=st.sampled_from(sorted(KINDS)),
-       choices=st.one_of(st.none(), st.lists(st.text(), max_size=5)),
-       periods=st.one_of(st.none(), st.lists(st.text(max_size=6), max_size=5)),
-       cycle_year=st.one_of(st.none(), st.integers(1900, 2100)))
-def test_parse_value_never_raises(raw: object, kind: str, choices: list[str] | None,
-                                  periods: list[str] | None, cycle_year: int | None) -> None:
+@given(
+    raw=any_raw,
+    kind=st.sampled_from(sorted(KINDS)),
+    choices=st.one_of(st.none(), st.lists(st.text(), max_size=5)),
+    periods=st.one_of(st.none(), st.lists(st.text(max_size=6), max_size=5)),
+    cycle_year=st.one_of(st.none(), st.integers(1900, 2100)),
+)
+def test_parse_value_never_raises(
+    raw: object, kind: str, choices: list[str] | None, periods: list[str] | None, cycle_year: int | None
+) -> None:
     p = parse_value(raw, kind, choices=choices, periods=periods, cycle_year=cycle_year)
     assert isinstance(p, Parsed)
     assert p.blank + (p.error is not None) + p.ok == 1

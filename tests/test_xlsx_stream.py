@@ -4,6 +4,7 @@ Each case writes the same rows twice into a streaming (constant_memory) workbook
 xlsxwriter's own ``write_*`` calls and once through :class:`cascadebook.xlsx.SheetStream`, and
 compares every part of the two packages byte for byte.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -16,10 +17,27 @@ import xlsxwriter
 from cascadebook.xlsx import CUT_MARKER, EXCEL_MAX_CHARS, SheetStream, write_value
 
 HOSTILE_TEXT = [
-    "plain", "a & b < c > d", 'quote " and apostrophe \'', "line\nbreak", "tab\tinside", " leading", "trailing ",
-    "\ttab first", "new line last\n", "bell \x07 and unit \x1f", "\x00nul", "_x0041_ looks escaped", "_x00zz_ not",
-    "non-character \ufffe\uffff", "emoji 🚀 and accents éü", "=HYPERLINK(\"http://x\")", "  ", "x" * 40_000,
-    "<b>bold?</b>", "]]> cdata end", "&amp; already",
+    "plain",
+    "a & b < c > d",
+    'quote " and apostrophe \'',
+    "line\nbreak",
+    "tab\tinside",
+    " leading",
+    "trailing ",
+    "\ttab first",
+    "new line last\n",
+    "bell \x07 and unit \x1f",
+    "\x00nul",
+    "_x0041_ looks escaped",
+    "_x00zz_ not",
+    "non-character \ufffe\uffff",
+    "emoji 🚀 and accents éü",
+    "=HYPERLINK(\"http://x\")",
+    "  ",
+    "x" * 40_000,
+    "<b>bold?</b>",
+    "]]> cdata end",
+    "&amp; already",
 ]
 NUMBERS = [0, 1, -1, 0.1, 1 / 3, 1e20, -0.0, 123456789012345678, 2.5e-300, 42.0, True, False]
 DATES = [date(2027, 3, 31), datetime(2027, 12, 31, 23, 59, 59), datetime(1900, 3, 1)]
@@ -28,8 +46,20 @@ DATES = [date(2027, 3, 31), datetime(2027, 12, 31, 23, 59, 59), datetime(1900, 3
 def _rows():
     rows = []
     for i, text in enumerate(HOSTILE_TEXT):
-        rows.append((i % 3, [text, NUMBERS[i % len(NUMBERS)], None, DATES[i % len(DATES)], "", (("CO1", 0.6), ("CO3", 0.4)),
-                             f"row {i}"]))
+        rows.append(
+            (
+                i % 3,
+                [
+                    text,
+                    NUMBERS[i % len(NUMBERS)],
+                    None,
+                    DATES[i % len(DATES)],
+                    "",
+                    (("CO1", 0.6), ("CO3", 0.4)),
+                    f"row {i}",
+                ],
+            )
+        )
     rows.append((0, [None, None, None]))  # an empty row: nothing written
     rows.append((0, [None, "", None]))  # (an empty row with an outline level is lost by xlsxwriter in this mode)
     rows += [(1, [n, str(n), n]) for n in NUMBERS]
@@ -37,8 +67,10 @@ def _rows():
 
 
 def _book(path, stream: str | None):
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                           "strings_to_urls": False, "strings_to_numbers": False})
+    book = xlsxwriter.Workbook(
+        str(path),
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+    )
     book.set_properties({"created": datetime(2027, 1, 1)})
     plain = book.add_format({"valign": "top"})
     money = book.add_format({"num_format": "#,##0", "valign": "top"})
@@ -137,8 +169,9 @@ def test_text_that_looks_like_rich_string_xml_is_shown_as_typed_in_the_master(tm
     from conftest import clean_initiative
 
     typed = ["<r>&</r>", "<r><t>hidden</t></r>"]
-    path = fill("MKT", rows={"initiatives": [clean_initiative("CO1", typed[0], 1, 2),
-                                             clean_initiative("CO2", typed[1], 1, 2)]})
+    path = fill(
+        "MKT", rows={"initiatives": [clean_initiative("CO1", typed[0], 1, 2), clean_initiative("CO2", typed[1], 1, 2)]}
+    )
     result = reconcile(strategy, [path], key=key, jobs=1)
     master = write_master(result, tmp_path / "master.xlsx")
     book = CalamineWorkbook.from_path(master)
@@ -174,13 +207,28 @@ def test_safe_workbook_shows_rich_string_lookalikes_as_typed(tmp_path, streaming
     assert got[2].startswith("<r>&&&") and got[2].endswith(CUT_MARKER)  # escaped, it passed the cell limit
 
 
-@pytest.mark.parametrize("formula", [
-    "=SUM('Initiatives'!$L$2:$L$5)+SUM('Initiatives (2)'!$L$2:$L$4)",
-    '=COUNTIFS(Contributions!$A$2:$A$9,$A3,Contributions!$D$2:$D$9,B$2)',
-    '=COUNTIF(X!A:A,"FILTER(")', "=IFERROR(A1/B1,0)", "{=SUM(A1:A3*B1:B3)}", "SUM(A1)",
-    "=FILTER(A1:A9,B1:B9>0)", "=X.FILTER(A1:B2)", "=_xlfn.XLOOKUP(1,A:A,B:B)", "=sum(A1)", "=SINGLE(A1)",
-    "=ISINGLE(A1)", "=SORT(A1:A3)", "=UNIQUE(A1:A3)+SUM(A1)", "=LET(x,1,x)", "=CONCAT(A1,B1)", '="a(b"&SUM(1)',
-])
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "=SUM('Initiatives'!$L$2:$L$5)+SUM('Initiatives (2)'!$L$2:$L$4)",
+        '=COUNTIFS(Contributions!$A$2:$A$9,$A3,Contributions!$D$2:$D$9,B$2)',
+        '=COUNTIF(X!A:A,"FILTER(")',
+        "=IFERROR(A1/B1,0)",
+        "{=SUM(A1:A3*B1:B3)}",
+        "SUM(A1)",
+        "=FILTER(A1:A9,B1:B9>0)",
+        "=X.FILTER(A1:B2)",
+        "=_xlfn.XLOOKUP(1,A:A,B:B)",
+        "=sum(A1)",
+        "=SINGLE(A1)",
+        "=ISINGLE(A1)",
+        "=SORT(A1:A3)",
+        "=UNIQUE(A1:A3)+SUM(A1)",
+        "=LET(x,1,x)",
+        "=CONCAT(A1,B1)",
+        '="a(b"&SUM(1)',
+    ],
+)
 @pytest.mark.parametrize("future", [False, True])
 def test_formulas_are_prepared_as_xlsxwriter_prepares_them(tmp_path, formula, future):
     from xlsxwriter.worksheet import Worksheet

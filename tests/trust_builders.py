@@ -12,6 +12,7 @@ of an earlier reconcile, a diff workbook, a strategy workbook).
 with and without the tool's outputs and keeps what was typed where, so the test can look for every
 row in the master. ``MasterViews`` reads a master workbook's sheets back as the test checks them.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,19 +44,46 @@ SAMPLE = yaml.safe_load(SAMPLE_STRATEGY.read_text(encoding="utf-8"))
 SAMPLE_BOOK = ROOT / "samples" / "strategy.xlsx"
 FOLDER = "returned"  # the inputs folder; files are named "returned/<name>" in findings and the master
 PERIODS = ("Q1", "Q2", "Q3", "Q4")
-TITLES = ("Account-based campaign", "Partner webinars", "Regional depots", "Faster quotes", "Solution selling",
-          "Warehouse automation", "Customer council", "Pricing review")
+TITLES = (
+    "Account-based campaign",
+    "Partner webinars",
+    "Regional depots",
+    "Faster quotes",
+    "Solution selling",
+    "Warehouse automation",
+    "Customer council",
+    "Pricing review",
+)
 UNKNOWN_OBJECTIVES = ("CO9", "C01", "Growth", "CO 1", "Objective 2")
 OUTPUTS = ("earlier master", "diff workbook", "samples strategy.xlsx", "strategy workbook")
 MASTER_NAMES = ("master.xlsx", "FY2027 master.xlsx", "Marketing.xlsx", "Operations final.xlsx")
-INITIATIVE_KINDS = ("valid", "valid", "valid", "valid", "unknown objective", "blank objective", "numbers as text",
-                    "split", "split not 100", "split with unknown", "title only", "junk")
-KPI_KINDS = ("known initiative", "known initiative", "known initiative", "unknown initiative", "blank initiative",
-             "junk")
+INITIATIVE_KINDS = (
+    "valid",
+    "valid",
+    "valid",
+    "valid",
+    "unknown objective",
+    "blank objective",
+    "numbers as text",
+    "split",
+    "split not 100",
+    "split with unknown",
+    "title only",
+    "junk",
+)
+KPI_KINDS = (
+    "known initiative",
+    "known initiative",
+    "known initiative",
+    "unknown initiative",
+    "blank initiative",
+    "junk",
+)
 CHECKIN_KINDS = ("number", "number", "text number", "percent text", "not a number", "status only")
 
 
 # ------------------------------------------------------------------------------------------ what is drawn
+
 
 @dataclass(frozen=True)
 class Row:
@@ -132,21 +160,30 @@ def initiative_row(draw, place: int, objectives: list[dict]) -> Row:
     target = baseline + (1 if increase else -1) * draw(st.integers(1, 40))
     title = draw(st.sampled_from(TITLES))
     values: dict[str, Any] = dict(
-        objective_id=draw(st.sampled_from([objective["id"], objective["id"].lower()])), title=title,
-        expected_impact=f"{title}: measurable result", metric="Metric",
-        unit=draw(st.sampled_from(["count", "%", "days", "points", "currency"])), baseline=baseline, target=target,
-        due_period=draw(st.sampled_from(PERIODS)), owner="Owner Name",
+        objective_id=draw(st.sampled_from([objective["id"], objective["id"].lower()])),
+        title=title,
+        expected_impact=f"{title}: measurable result",
+        metric="Metric",
+        unit=draw(st.sampled_from(["count", "%", "days", "points", "currency"])),
+        baseline=baseline,
+        target=target,
+        due_period=draw(st.sampled_from(PERIODS)),
+        owner="Owner Name",
         budget=draw(st.one_of(st.none(), st.integers(1, 50).map(lambda n: n * 10_000))),
         headcount=draw(st.one_of(st.none(), st.sampled_from([0.5, 1, 2, 3]))),
         contribution=draw(st.one_of(st.none(), _contribution(objective))),
-        contribution_weight=draw(st.sampled_from([None, None, "60%", 0.4])))
+        contribution_weight=draw(st.sampled_from([None, None, "60%", 0.4])),
+    )
     if kind == "unknown objective":
         values["objective_id"] = draw(st.sampled_from(UNKNOWN_OBJECTIVES))
     elif kind == "blank objective":
         values["objective_id"] = None
     elif kind == "numbers as text":
-        values.update(baseline=str(baseline), target=f"{target:,}",
-                      budget=draw(st.sampled_from(["12,000", "$250k", "15%", "40 000"])))
+        values.update(
+            baseline=str(baseline),
+            target=f"{target:,}",
+            budget=draw(st.sampled_from(["12,000", "$250k", "15%", "40 000"])),
+        )
     elif kind.startswith("split"):
         others = [o for o in objectives if o["id"] != objective["id"]]
         second = draw(st.sampled_from(others))["id"] if others else objective["id"]
@@ -167,12 +204,23 @@ def kpi_row(draw, place: int, code: str, initiative_places: list[int]) -> Row:
             values["name"] = "KPI"
         return Row(place, kind, tuple(values.items()))
     known = [_initiative_id(code, p) for p in initiative_places] or [_initiative_id(code, 0)]
-    parent = {"known initiative": draw(st.sampled_from(known)), "unknown initiative":
-              draw(st.sampled_from([f"{code}-I99", "XXX-I01", "I-1"])), "blank initiative": None}[kind]
-    values = dict(initiative_id=parent, level=draw(st.sampled_from(["Team", "Individual"])), team="Team A",
-                  owner="Kpi Owner", name=draw(st.sampled_from(["Qualified leads", "Pick time", "Close rate"])),
-                  unit="count", baseline=1, target=draw(st.sampled_from([5, "5", 12])),
-                  frequency="Monthly", due_period=draw(st.sampled_from(PERIODS)))
+    parent = {
+        "known initiative": draw(st.sampled_from(known)),
+        "unknown initiative": draw(st.sampled_from([f"{code}-I99", "XXX-I01", "I-1"])),
+        "blank initiative": None,
+    }[kind]
+    values = dict(
+        initiative_id=parent,
+        level=draw(st.sampled_from(["Team", "Individual"])),
+        team="Team A",
+        owner="Kpi Owner",
+        name=draw(st.sampled_from(["Qualified leads", "Pick time", "Close rate"])),
+        unit="count",
+        baseline=1,
+        target=draw(st.sampled_from([5, "5", 12])),
+        frequency="Monthly",
+        due_period=draw(st.sampled_from(PERIODS)),
+    )
     return Row(place, kind, tuple(values.items()))
 
 
@@ -200,22 +248,34 @@ def cycles(draw) -> Cycle:
     returns = []
     for code in chosen:
         if draw(st.booleans()):  # a draft and a final
-            subs = (draw(submission(code, _objectives(objectives), f"{code} draft.xlsx", 10)),
-                    draw(submission(code, _objectives(objectives), f"{code} final.xlsx", 5)))
+            subs = (
+                draw(submission(code, _objectives(objectives), f"{code} draft.xlsx", 10)),
+                draw(submission(code, _objectives(objectives), f"{code} final.xlsx", 5)),
+            )
         else:
             subs = (draw(submission(code, _objectives(objectives), f"{code}.xlsx", 5)),)
         returns.append((code, subs))
     checkin = None
     if draw(st.booleans()):
-        rows = tuple(draw(st.lists(st.tuples(st.sampled_from(["initiatives", "kpis"]), st.integers(0, 3),
-                                             st.sampled_from(CHECKIN_KINDS)), min_size=1, max_size=4,
-                                   unique_by=lambda t: t[:2])))
+        rows = tuple(
+            draw(
+                st.lists(
+                    st.tuples(
+                        st.sampled_from(["initiatives", "kpis"]), st.integers(0, 3), st.sampled_from(CHECKIN_KINDS)
+                    ),
+                    min_size=1,
+                    max_size=4,
+                    unique_by=lambda t: t[:2],
+                )
+            )
+        )
         checkin = Checkin(draw(st.integers(0, 2)), rows, draw(st.booleans()), draw(st.booleans()))
     outputs = tuple(o for o in OUTPUTS if draw(st.booleans()))
     return Cycle(objectives, departments, tuple(returns), checkin, outputs, draw(st.sampled_from(MASTER_NAMES)))
 
 
 # ------------------------------------------------------------------------------------------ writing it
+
 
 @dataclass
 class Built:
@@ -236,11 +296,14 @@ class Built:
 
 
 @lru_cache(maxsize=None)
-def _cycle_setup(objectives: tuple[int, ...] | None, departments: tuple[int, ...] | None, root: str
-                 ) -> tuple[Path, Any, bytes, dict[str, Path]]:
+def _cycle_setup(
+    objectives: tuple[int, ...] | None, departments: tuple[int, ...] | None, root: str
+) -> tuple[Path, Any, bytes, dict[str, Path]]:
     """The strategy file, its key and its templates, made once per strategy drawn."""
-    folder = Path(root) / f"strategy-{'all' if objectives is None else '-'.join(map(str, objectives))}" \
-                          f"-{'all' if departments is None else '-'.join(map(str, departments))}"
+    folder = (
+        Path(root) / f"strategy-{'all' if objectives is None else '-'.join(map(str, objectives))}"
+        f"-{'all' if departments is None else '-'.join(map(str, departments))}"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "strategy.yaml"
     if objectives is None and departments is None:
@@ -250,8 +313,10 @@ def _cycle_setup(objectives: tuple[int, ...] | None, departments: tuple[int, ...
         path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     strategy = load_strategy(path)
     key = load_key(path, create=True)
-    templates = {p.stem.split("_")[-1]: p for p in generate(strategy, folder / "outbox", key=key, spec=SPEC,
-                                                            generated_at="2027-01-04T09:00:00+00:00")}
+    templates = {
+        p.stem.split("_")[-1]: p
+        for p in generate(strategy, folder / "outbox", key=key, spec=SPEC, generated_at="2027-01-04T09:00:00+00:00")
+    }
     return path, strategy, key, templates
 
 
@@ -268,8 +333,9 @@ def _save(book, target: Path, age_days: float) -> None:
     _set_saved_at(target, datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=age_days))
 
 
-def _write_submission(template: Path, target: Path, sub: Submission, code: str,
-                      typed: dict[tuple[str, str, int], str]) -> None:
+def _write_submission(
+    template: Path, target: Path, sub: Submission, code: str, typed: dict[tuple[str, str, int], str]
+) -> None:
     book = openpyxl.load_workbook(template)
     file = f"{FOLDER}/{target.name}"
     for sheet_key, rows in (("initiatives", sub.initiatives), ("kpis", sub.kpis)):
@@ -287,8 +353,9 @@ def _write_submission(template: Path, target: Path, sub: Submission, code: str,
     _save(book, target, sub.age_days)
 
 
-def _write_checkin(path: Path, target: Path, plan: Checkin, ids: dict[tuple[str, str, int], str | None],
-                   age_days: float) -> None:
+def _write_checkin(
+    path: Path, target: Path, plan: Checkin, ids: dict[tuple[str, str, int], str | None], age_days: float
+) -> None:
     book = openpyxl.load_workbook(path)
     file = f"{FOLDER}/{target.name}"
     for sheet in CHECKIN_SPEC.sheets:
@@ -299,8 +366,13 @@ def _write_checkin(path: Path, target: Path, plan: Checkin, ids: dict[tuple[str,
             if sheet_key != sheet.key or place >= len(present):
                 continue
             r = present[place]
-            values = {"number": {"actual": 3}, "text number": {"actual": "62"}, "percent text": {"actual": "45%"},
-                      "not a number": {"actual": "about 30"}, "status only": {"status": "At risk"}}[kind]
+            values = {
+                "number": {"actual": 3},
+                "text number": {"actual": "62"},
+                "percent text": {"actual": "45%"},
+                "not a number": {"actual": "about 30"},
+                "status only": {"status": "At risk"},
+            }[kind]
             for key, value in values.items():
                 _type(ws, r, position[key], value)
             ids[(file, sheet.title, r)] = ws.cell(r, 1).value
@@ -323,8 +395,9 @@ def build(cycle: Cycle, root: Path, cache: Path) -> Built:
             _write_submission(templates[code], clean / sub.name, sub, code, typed)
     master0 = None
     if cycle.checkin or {"earlier master", "diff workbook"} & set(cycle.outputs):
-        master0 = write_master(reconcile(strategy, [clean], spec=SPEC, key=key, jobs=1),
-                               root / "earlier" / "master.xlsx")
+        master0 = write_master(
+            reconcile(strategy, [clean], spec=SPEC, key=key, jobs=1), root / "earlier" / "master.xlsx"
+        )
     checkin_ids: dict[tuple[str, str, int], str | None] = {}
     checkin_files: set[str] = set()
     if cycle.checkin:
@@ -359,11 +432,13 @@ def build(cycle: Cycle, root: Path, cache: Path) -> Built:
             for path in clean.iterdir():
                 if path.name != first:
                     shutil.copyfile(path, partial / path.name)
-            before = write_master(reconcile(strategy, [partial], spec=SPEC, key=key, jobs=1),
-                                  root / "partial" / "master.xlsx")
+            before = write_master(
+                reconcile(strategy, [partial], spec=SPEC, key=key, jobs=1), root / "partial" / "master.xlsx"
+            )
             name = "changes since last week.xlsx"
-            write_diff_workbook(diff_masters(read_master(before, SPEC), read_master(master0, SPEC), SPEC), full / name,
-                                SPEC)
+            write_diff_workbook(
+                diff_masters(read_master(before, SPEC), read_master(master0, SPEC), SPEC), full / name, SPEC
+            )
         elif output == "samples strategy.xlsx":
             name = "strategy.xlsx"
             shutil.copyfile(SAMPLE_BOOK, full / name)
@@ -386,11 +461,26 @@ def build(cycle: Cycle, root: Path, cache: Path) -> Built:
     from cascadebook.mail.status import department_status
 
     status = department_status(strategy, [full], spec=SPEC, key=key, jobs=1)
-    return Built(cycle, root, strategy, key, result, report, master, clean_result, clean_master, typed, checkin_ids,
-                 checkin_files, outputs, status)
+    return Built(
+        cycle,
+        root,
+        strategy,
+        key,
+        result,
+        report,
+        master,
+        clean_result,
+        clean_master,
+        typed,
+        checkin_ids,
+        checkin_files,
+        outputs,
+        status,
+    )
 
 
 # ------------------------------------------------------------------------------------------ reading it back
+
 
 def _number(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
@@ -430,7 +520,7 @@ class MasterViews:
         top = next(i for i, row in enumerate(rows) if row and row[0] == "Code")
         head = rows[top]
         out = {}
-        for row in rows[top + 1:]:
+        for row in rows[top + 1 :]:
             if not row or row[0] is None:
                 break
             out[row[0]] = dict(zip(head, row))
@@ -449,7 +539,7 @@ class MasterViews:
         start = next(j for j in range(i, len(rows)) if rows[j] and rows[j][0] == "Initiatives per cell")
         heat_head = [str(h) if h is not None else "" for h in rows[start + 1]]
         heat = {}
-        for row in rows[start + 2:]:
+        for row in rows[start + 2 :]:
             if row and row[0] is not None:
                 heat[str(row[0])] = dict(zip(heat_head, row))
         return head, top, heat_head, heat
@@ -526,8 +616,14 @@ def _matches(value: Any, criterion: Any) -> bool:
                 raise _Unsupported(criterion)
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 return op == "<>"
-            return {">": value > right, "<": value < right, ">=": value >= right, "<=": value <= right,
-                    "=": value == right, "<>": value != right}[op]
+            return {
+                ">": value > right,
+                "<": value < right,
+                ">=": value >= right,
+                "<=": value <= right,
+                "=": value == right,
+                "<>": value != right,
+            }[op]
         return isinstance(value, str) and value.casefold() == criterion.casefold()
     if criterion is None:
         return False
@@ -538,6 +634,7 @@ def evaluate(views: MasterViews, sheet: str, formula: str) -> float:
     """The value of one of the simple formulas the master writes (sums of COUNTIF, COUNTIFS, SUMIF, COUNTA
     and SUM over ranges), from the cached values of the cells they refer to; anything else is
     _Unsupported."""
+
     def cells(arg: str) -> list[Any]:
         m = _RANGE.match(arg.strip())
         if not m:
@@ -603,24 +700,46 @@ def formula_disagreements(views: MasterViews, sheets: tuple[str, ...]) -> list[s
                 cached = views.values[sheet][r - 1][c - 1]
                 if abs(value - _number(cached)) > 1e-6 * max(1.0, abs(value)):
                     label = views.values[sheet][r - 1][0]
-                    out.append(f"{sheet}!{openpyxl.utils.get_column_letter(c)}{r} ({label!r}): the formula "
-                               f"{formula} gives {value:g} on the master's own tables, the cell shows {cached!r}")
+                    out.append(
+                        f"{sheet}!{openpyxl.utils.get_column_letter(c)}{r} ({label!r}): the formula "
+                        f"{formula} gives {value:g} on the master's own tables, the cell shows {cached!r}"
+                    )
     return out
 
 
 # ------------------------------------------------------------------------------------------ scenes
 
+
 def typed_initiative(place: int, objective: str | None, title: str, **extra: Any) -> Row:
     """An initiative row filled in as the template asks (``extra`` overrides or adds values)."""
-    values = dict(objective_id=objective, title=title, expected_impact=f"{title}: measurable result", metric="Metric",
-                  unit="count", baseline=10, target=20, due_period="Q3", owner="Owner Name")
+    values = dict(
+        objective_id=objective,
+        title=title,
+        expected_impact=f"{title}: measurable result",
+        metric="Metric",
+        unit="count",
+        baseline=10,
+        target=20,
+        due_period="Q3",
+        owner="Owner Name",
+    )
     values.update(extra)
     return Row(place, "scene", tuple(values.items()))
 
 
 def typed_kpi(place: int, initiative: str, **extra: Any) -> Row:
-    values = dict(initiative_id=initiative, level="Team", team="Team A", owner="Kpi Owner", name="Qualified leads",
-                  unit="count", baseline=1, target=5, frequency="Monthly", due_period="Q4")
+    values = dict(
+        initiative_id=initiative,
+        level="Team",
+        team="Team A",
+        owner="Kpi Owner",
+        name="Qualified leads",
+        unit="count",
+        baseline=1,
+        target=5,
+        frequency="Monthly",
+        due_period="Q4",
+    )
     values.update(extra)
     return Row(place, "scene", tuple(values.items()))
 
@@ -629,33 +748,94 @@ def _one(code: str, initiatives: tuple[Row, ...], kpis: tuple[Row, ...]) -> tupl
     return code, (Submission(f"{code}.xlsx", initiatives, kpis),)
 
 
-_PLAIN_MKT = _one("MKT", (typed_initiative(0, "CO1", "Account-based campaign", budget=100_000),),
-                  (typed_kpi(0, "MKT-I01"),))
-_PLAIN_OPS = _one("OPS", (typed_initiative(0, "CO5", "Warehouse automation", baseline=10, target=8, budget=40_000),),
-                  (typed_kpi(0, "OPS-I01"),))
+_PLAIN_MKT = _one(
+    "MKT", (typed_initiative(0, "CO1", "Account-based campaign", budget=100_000),), (typed_kpi(0, "MKT-I01"),)
+)
+_PLAIN_OPS = _one(
+    "OPS",
+    (typed_initiative(0, "CO5", "Warehouse automation", baseline=10, target=8, budget=40_000),),
+    (typed_kpi(0, "OPS-I01"),),
+)
 
 # The scenes of issue 15, each the smallest cycle that shows one kind of silent surprise; every test runs
 # them all before the drawn cycles (hypothesis' explicit examples), so a failure names its scene.
 SCENES: dict[str, Cycle] = {
-    "an initiative with an unknown objective id": Cycle(None, None, (_one("MKT", (
-        typed_initiative(0, "CO1", "Account-based campaign", budget=100_000),
-        typed_initiative(1, "CO9", "Partner webinars", budget=50_000)),
-        (typed_kpi(0, "MKT-I01"), typed_kpi(1, "MKT-I02"))),)),
-    "a KPI of an unknown initiative": Cycle(None, None, (_one("MKT", (
-        typed_initiative(0, "CO1", "Account-based campaign"),), (typed_kpi(0, "MKT-I01"), typed_kpi(1, "MKT-I99"))),)),
-    "contributions in the wrong unit and direction": Cycle(None, None, (
-        _one("MKT", (typed_initiative(0, "CO3", "Thought leadership", unit="%", baseline=0.48, target=0.6,
-                                      contribution=3),), (typed_kpi(0, "MKT-I01"),)),
-        _one("OPS", (typed_initiative(0, "CO5", "Warehouse automation", baseline=10, target=8, contribution=1),),
-             (typed_kpi(0, "OPS-I01"),)))),
-    "a split that adds up to 90%": Cycle(None, None, (_one("MKT", (
-        typed_initiative(0, "CO1", "Account-based campaign", budget=100_000, objective_split="CO1 60% / CO3 30%"),),
-        (typed_kpi(0, "MKT-I01"),)),)),
-    "the tool's own workbooks in the inputs folder": Cycle(None, None, (_PLAIN_MKT, _PLAIN_OPS),
-                                                           outputs=OUTPUTS, master_name="master.xlsx"),
+    "an initiative with an unknown objective id": Cycle(
+        None,
+        None,
+        (
+            _one(
+                "MKT",
+                (
+                    typed_initiative(0, "CO1", "Account-based campaign", budget=100_000),
+                    typed_initiative(1, "CO9", "Partner webinars", budget=50_000),
+                ),
+                (typed_kpi(0, "MKT-I01"), typed_kpi(1, "MKT-I02")),
+            ),
+        ),
+    ),
+    "a KPI of an unknown initiative": Cycle(
+        None,
+        None,
+        (
+            _one(
+                "MKT",
+                (typed_initiative(0, "CO1", "Account-based campaign"),),
+                (typed_kpi(0, "MKT-I01"), typed_kpi(1, "MKT-I99")),
+            ),
+        ),
+    ),
+    "contributions in the wrong unit and direction": Cycle(
+        None,
+        None,
+        (
+            _one(
+                "MKT",
+                (
+                    typed_initiative(
+                        0, "CO3", "Thought leadership", unit="%", baseline=0.48, target=0.6, contribution=3
+                    ),
+                ),
+                (typed_kpi(0, "MKT-I01"),),
+            ),
+            _one(
+                "OPS",
+                (typed_initiative(0, "CO5", "Warehouse automation", baseline=10, target=8, contribution=1),),
+                (typed_kpi(0, "OPS-I01"),),
+            ),
+        ),
+    ),
+    "a split that adds up to 90%": Cycle(
+        None,
+        None,
+        (
+            _one(
+                "MKT",
+                (
+                    typed_initiative(
+                        0, "CO1", "Account-based campaign", budget=100_000, objective_split="CO1 60% / CO3 30%"
+                    ),
+                ),
+                (typed_kpi(0, "MKT-I01"),),
+            ),
+        ),
+    ),
+    "the tool's own workbooks in the inputs folder": Cycle(
+        None, None, (_PLAIN_MKT, _PLAIN_OPS), outputs=OUTPUTS, master_name="master.xlsx"
+    ),
     "a check-in beside the returns, its KPI left blank, a row typed below its rows": Cycle(
-        None, None, (_PLAIN_MKT,), checkin=Checkin(0, (("initiatives", 0, "number"),), below=True)),
-    "a department over its budget cap": Cycle(None, None, (_one("MKT", (
-        typed_initiative(0, "CO1", "Account-based campaign", budget=1_000_000),), (typed_kpi(0, "MKT-I01"),)),)),
+        None, None, (_PLAIN_MKT,), checkin=Checkin(0, (("initiatives", 0, "number"),), below=True)
+    ),
+    "a department over its budget cap": Cycle(
+        None,
+        None,
+        (
+            _one(
+                "MKT",
+                (typed_initiative(0, "CO1", "Account-based campaign", budget=1_000_000),),
+                (typed_kpi(0, "MKT-I01"),),
+            ),
+        ),
+    ),
 }
 SCENES = {name: replace(cycle, scene=name) for name, cycle in SCENES.items()}

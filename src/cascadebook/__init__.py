@@ -7,6 +7,7 @@ The public API is plain Python; the CLI is a thin shell over it::
     result = reconcile(strategy, ["returned/"], key=load_key("strategy.yaml"))
     write_master(result, "master.xlsx")
 """
+
 from __future__ import annotations
 
 from .findings import CATALOGUE, Finding, Severity
@@ -21,7 +22,24 @@ from .templates import generate, write_template
 
 __version__ = "0.1.0"
 __all__ = [
-    "CATALOGUE", "Department", "Finding", "Metadata", "Objective", "Reconciliation", "Record", "Severity",
-    "Spec", "Strategy", "StrategyError", "generate", "load_key", "load_spec", "load_strategy", "read_return",
-    "read_strategy", "reconcile", "write_master", "write_template",
+    "CATALOGUE",
+    "Department",
+    "Finding",
+    "Metadata",
+    "Objective",
+    "Reconciliation",
+    "Record",
+    "Severity",
+    "Spec",
+    "Strategy",
+    "StrategyError",
+    "generate",
+    "load_key",
+    "load_spec",
+    "load_strategy",
+    "read_return",
+    "read_strategy",
+    "reconcile",
+    "write_master",
+    "write_template",
 ]

@@ -7,6 +7,7 @@ renames happen only when all of them were produced; if one cannot be put in plac
 put back as they were, so a new master never sits beside an old report. A failure is an
 ``OutputError`` whose message is one line: what, where, and what to do.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -43,10 +44,14 @@ def _failure(target: Path, exc: OSError) -> OutputError:
     if not blocker.is_dir():
         return OutputError(f"cannot write {target}: {blocker} is a file, not a folder; choose another place")
     if isinstance(exc, PermissionError) and target.exists():
-        return OutputError(f"cannot replace {target}: it is open in another program or read-only ({_reason(exc)}); "
-                           "close it in Excel (or make it writable) and run again")
-    return OutputError(f"cannot write {target} ({_reason(exc)}); choose a folder you can write to, "
-                       "or close the file if it is open in Excel")
+        return OutputError(
+            f"cannot replace {target}: it is open in another program or read-only ({_reason(exc)}); "
+            "close it in Excel (or make it writable) and run again"
+        )
+    return OutputError(
+        f"cannot write {target} ({_reason(exc)}); choose a folder you can write to, "
+        "or close the file if it is open in Excel"
+    )
 
 
 def _first_existing(folder: Path) -> Path:
@@ -61,8 +66,10 @@ def _probe(folder: Path, target: Path) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=".cascadebook-probe.", dir=folder)
     except OSError as exc:
-        raise OutputError(f"cannot write into the folder {folder} ({_reason(exc)}); choose a folder you can "
-                          f"write to for {target.name}") from None
+        raise OutputError(
+            f"cannot write into the folder {folder} ({_reason(exc)}); choose a folder you can "
+            f"write to for {target.name}"
+        ) from None
     os.close(fd)
     os.unlink(tmp)
 
@@ -78,12 +85,14 @@ def check_folder(folder: str | Path) -> None:
     if existing == Path(os.path.abspath(folder)):
         _probe(existing, folder / "output")
     elif not os.access(existing, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot create the folder {folder}: {existing} is not writable; "
-                          "choose a folder you can write to")
+        raise OutputError(
+            f"cannot create the folder {folder}: {existing} is not writable; choose a folder you can write to"
+        )
 
 
-def check_writable(paths: Iterable[str | Path] | str | Path, *, suffixes: Iterable[str] | None = None,
-                   what: str = "output") -> None:
+def check_writable(
+    paths: Iterable[str | Path] | str | Path, *, suffixes: Iterable[str] | None = None, what: str = "output"
+) -> None:
     """Raise ``OutputError`` for the first of ``paths`` that cannot be written (or replaced).
 
     A file that exists must open for writing: on Windows a workbook open in Excel does not (nor
@@ -98,8 +107,10 @@ def check_writable(paths: Iterable[str | Path] | str | Path, *, suffixes: Iterab
     for path in paths:
         path = Path(path)
         if allowed and path.suffix.lower() not in allowed:
-            raise OutputError(f"cannot write {path}: the {what} is written as {' or '.join(allowed)}; "
-                              f"give a name ending in {allowed[0]} (e.g. {path.stem or 'output'}{allowed[0]})")
+            raise OutputError(
+                f"cannot write {path}: the {what} is written as {' or '.join(allowed)}; "
+                f"give a name ending in {allowed[0]} (e.g. {path.stem or 'output'}{allowed[0]})"
+            )
         if path.is_dir():
             raise OutputError(f"cannot write {path}: it is a folder; give a file name")
         blocker = _first_existing(path.parent)
@@ -113,8 +124,10 @@ def check_writable(paths: Iterable[str | Path] | str | Path, *, suffixes: Iterab
                 with open(path, "r+b"):
                     pass
             except OSError as exc:
-                raise OutputError(f"cannot replace {path}: it is open in another program or read-only "
-                                  f"({_reason(exc)}); close it in Excel (or make it writable) and run again") from None
+                raise OutputError(
+                    f"cannot replace {path}: it is open in another program or read-only "
+                    f"({_reason(exc)}); close it in Excel (or make it writable) and run again"
+                ) from None
 
 
 class _Batch:
@@ -191,8 +204,9 @@ class _Batch:
                     backup.unlink()
 
     @staticmethod
-    def _rollback(done: list[tuple[Path, Path | None]], current: tuple[Path, Path, Path | None] | None,
-                  cause: BaseException) -> None:
+    def _rollback(
+        done: list[tuple[Path, Path | None]], current: tuple[Path, Path, Path | None] | None, cause: BaseException
+    ) -> None:
         """Put every output back as it was; raise ``OutputError`` if one cannot be (naming where its
         old content is kept)."""
         undo: list[tuple[Path, Path | None]] = list(reversed(done))
@@ -211,8 +225,10 @@ class _Batch:
                     target.unlink()
             except OSError as exc:
                 if backup is not None:
-                    problems.append(f"cannot put back {target} ({_reason(exc)}): its previous content is "
-                                    f"kept in {backup}; rename that file to {target.name}")
+                    problems.append(
+                        f"cannot put back {target} ({_reason(exc)}): its previous content is "
+                        f"kept in {backup}; rename that file to {target.name}"
+                    )
                 else:
                     problems.append(f"cannot remove the new {target} ({_reason(exc)}); delete it by hand")
         if problems:

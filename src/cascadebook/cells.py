@@ -1,4 +1,5 @@
 """A1 references as Excel shows them; everything a user sees is 1-based."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

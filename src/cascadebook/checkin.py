@@ -6,6 +6,7 @@ titles, baselines and targets locked) and laid out by the check-in spec
 like any template. It carries the planning templates' signed metadata with ``kind: checkin`` and
 the period, so ``reconcile`` recognises it whatever its file name, and turns it into progress.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -24,8 +25,17 @@ from .progress import Actual, Item, ProgressReport, Thresholds, compute_progress
 from .returns import Return, read_return
 from .signing import sign
 from .spec import Column, SheetSpec, Spec, find_spec, load_spec
-from .templates import (HEADER_FILL, HEADER_ROW, INPUT_FILL, META_PROPERTY_PREFIX, META_SHEET, NUMBER_FORMATS,
-                        PREFILLED_FILL, PROTECT_OPTIONS, make_metadata)
+from .templates import (
+    HEADER_FILL,
+    HEADER_ROW,
+    INPUT_FILL,
+    META_PROPERTY_PREFIX,
+    META_SHEET,
+    NUMBER_FORMATS,
+    PREFILLED_FILL,
+    PROTECT_OPTIONS,
+    make_metadata,
+)
 from .values import display, parse_value
 from .xlsx import Workbook as SafeWorkbook, write_value
 
@@ -66,8 +76,15 @@ def read_any(path: str | Path, spec: Spec, file: str | None = None, specs: Seque
         return find_spec(str(name or ""), str(version or ""), spec, specs, str(fingerprint or ""))
 
     def spec_for(props) -> Spec:
-        chosen.append(pick(props.get("meta:kind"), props.get("meta:spec_name"), props.get("meta:spec_version"),
-                           props.get("meta:spec_fingerprint")) or spec)
+        chosen.append(
+            pick(
+                props.get("meta:kind"),
+                props.get("meta:spec_name"),
+                props.get("meta:spec_version"),
+                props.get("meta:spec_fingerprint"),
+            )
+            or spec
+        )
         return chosen[-1]
 
     ret = read_return(path, spec, file, spec_for=spec_for)
@@ -80,10 +97,12 @@ def read_any(path: str | Path, spec: Spec, file: str | None = None, specs: Seque
         elif right is None and wanted is not spec:
             ret = read_return(path, spec, file)
         if right is None and ret.metadata is not None:
-            ret.spec_problem = (f"the workbook was made with the template spec {meta.spec_name}@{meta.spec_version}, "
-                                f"but this run uses {spec.name}@{spec.version} and no spec "
-                                f"{meta.spec_name}@{meta.spec_version} was found (beside the strategy, in a subfolder of it, or bundled); "
-                                f"put that spec's YAML file beside the strategy, or pass it with --spec")
+            ret.spec_problem = (
+                f"the workbook was made with the template spec {meta.spec_name}@{meta.spec_version}, "
+                f"but this run uses {spec.name}@{spec.version} and no spec "
+                f"{meta.spec_name}@{meta.spec_version} was found (beside the strategy, in a subfolder of it, or bundled); "
+                f"put that spec's YAML file beside the strategy, or pass it with --spec"
+            )
         elif right is not None and ret.metadata is not None and not is_checkin(ret):
             spec_changed(ret, right, spec)
     if is_checkin(ret):  # the check-in's own read-only history is not an extra sheet
@@ -111,9 +130,11 @@ def spec_changed(ret: Return, used: Spec, in_use: Spec) -> None:
     if meta is None or not meta.spec_fingerprint or meta.spec_fingerprint == used.fingerprint():
         return
     read_with = "the spec in use" if used is in_use else f"the spec {used.label} it was read with"
-    why = (f"the template was made from another edit of the spec {used.label} than {used.origin}, which was "
-           f"changed after the template was sent without a new version number, and no copy of the spec as it "
-           f"was is beside the strategy, in a subfolder of it, or bundled")
+    why = (
+        f"the template was made from another edit of the spec {used.label} than {used.origin}, which was "
+        f"changed after the template was sent without a new version number, and no copy of the spec as it "
+        f"was is beside the strategy, in a subfolder of it, or bundled"
+    )
     changed = 0
     for i, f in enumerate(ret.findings):
         # a column (or sheet) the template had; a column without a header was added by hand
@@ -122,11 +143,17 @@ def spec_changed(ret: Return, used: Spec, in_use: Spec) -> None:
             ret.findings[i] = replace(f, code="spec-changed", message=f"{message}: {why}")
             changed += 1
     if not changed:
-        missing = [f"{f.sheet}: {f.message}" for f in ret.findings
-                   if f.code in ("missing-column", "optional-column-missing")]
-        ret.findings.append(Finding(
-            "spec-changed", f"{why}; its rows were read with {read_with}"
-            + (f" ({'; '.join(missing)})" if missing else ""), file=ret.file, department=ret.department))
+        missing = [
+            f"{f.sheet}: {f.message}" for f in ret.findings if f.code in ("missing-column", "optional-column-missing")
+        ]
+        ret.findings.append(
+            Finding(
+                "spec-changed",
+                f"{why}; its rows were read with {read_with}" + (f" ({'; '.join(missing)})" if missing else ""),
+                file=ret.file,
+                department=ret.department,
+            )
+        )
 
 
 def columns_outside(ret: Return, own: Spec, in_use: Spec) -> list[Finding]:
@@ -139,11 +166,18 @@ def columns_outside(ret: Return, own: Spec, in_use: Spec) -> list[Finding]:
         in_use_label += f" of {in_use.origin}"
 
     def not_in_master(sheet: SheetSpec, what: str, numbers: tuple[int, ...], counted: str) -> None:
-        findings.append(Finding(
-            "spec-column-not-in-master", f"the {what} of the template spec {own_label} is not in the spec in "
-            f"use ({in_use_label}); its {len(numbers)} {counted}{row_ranges(numbers)}) are not in the master",
-            file=ret.file, sheet=ret.sheet_names.get(sheet.key, sheet.title), cell=f"A{numbers[0]}",
-            department=ret.department, rows=numbers))
+        findings.append(
+            Finding(
+                "spec-column-not-in-master",
+                f"the {what} of the template spec {own_label} is not in the spec in "
+                f"use ({in_use_label}); its {len(numbers)} {counted}{row_ranges(numbers)}) are not in the master",
+                file=ret.file,
+                sheet=ret.sheet_names.get(sheet.key, sheet.title),
+                cell=f"A{numbers[0]}",
+                department=ret.department,
+                rows=numbers,
+            )
+        )
 
     for sheet in own.sheets:
         rows = ret.records.get(sheet.key) or []
@@ -161,14 +195,23 @@ def columns_outside(ret: Return, own: Spec, in_use: Spec) -> list[Finding]:
 
 # ---------------------------------------------------------------------------------------------- writing
 
+
 class _Formats:
     def __init__(self, book):
         add = book.add_format
         self.book = book
         self.title = add({"bold": True, "font_size": 14, "font_color": HEADER_FILL})
         self.intro = add({"italic": True, "font_color": "#404040", "text_wrap": True, "valign": "top"})
-        self.header = add({"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "text_wrap": True,
-                           "valign": "vcenter", "border": 1})
+        self.header = add(
+            {
+                "bold": True,
+                "font_color": "#FFFFFF",
+                "bg_color": HEADER_FILL,
+                "text_wrap": True,
+                "valign": "vcenter",
+                "border": 1,
+            }
+        )
         self.label = add({"bold": True})
         self.wrap = add({"text_wrap": True, "valign": "top"})
         self.plain = add({})
@@ -180,8 +223,12 @@ class _Formats:
     def cell(self, column_type: str, *, locked: bool, percent: bool = False):
         key = (column_type, locked, percent)
         if key not in self._cache:
-            props: dict[str, Any] = {"border": 1, "border_color": "#BFBFBF", "valign": "top",
-                                     "bg_color": PREFILLED_FILL if locked else INPUT_FILL}
+            props: dict[str, Any] = {
+                "border": 1,
+                "border_color": "#BFBFBF",
+                "valign": "top",
+                "bg_color": PREFILLED_FILL if locked else INPUT_FILL,
+            }
             if not locked:
                 props["locked"] = False
             if percent:
@@ -195,8 +242,14 @@ class _Formats:
 
 
 def _percent_row(record: Record) -> bool:
-    return Item("", "", "", baseline=_num(record.values.get("baseline")), target=_num(record.values.get("target")),
-                unit=str(record.values.get("unit") or "")).is_percent
+    return Item(
+        "",
+        "",
+        "",
+        baseline=_num(record.values.get("baseline")),
+        target=_num(record.values.get("target")),
+        unit=str(record.values.get("unit") or ""),
+    ).is_percent
 
 
 def _num(value: Any) -> float | None:
@@ -208,9 +261,17 @@ def _earlier(strategy: Strategy, period: str) -> list[str]:
     return periods[: periods.index(period)] if period in periods else []
 
 
-def write_checkin(strategy: Strategy, department: Department, period: str, path: str | Path, *,
-                  master: MasterData, spec: Spec | None = None, key: bytes | None = None,
-                  generated_at: str | None = None) -> Path:
+def write_checkin(
+    strategy: Strategy,
+    department: Department,
+    period: str,
+    path: str | Path,
+    *,
+    master: MasterData,
+    spec: Spec | None = None,
+    key: bytes | None = None,
+    generated_at: str | None = None,
+) -> Path:
     """Write one department's check-in workbook for ``period`` atomically; returns its path."""
 
     spec = spec or checkin_spec()
@@ -224,15 +285,16 @@ def write_checkin(strategy: Strategy, department: Department, period: str, path:
     earlier = _earlier(strategy, period)
     path = Path(path)
     with atomic_path(path) as tmp:
-        book = SafeWorkbook(str(tmp), {"in_memory": True, "strings_to_formulas": False,
-                                               "strings_to_urls": False})
+        book = SafeWorkbook(str(tmp), {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
         fmt = _Formats(book)
-        book.set_properties({
-            "title": f"{strategy.cycle} {period} check-in - {department.name}",
-            "company": strategy.company,
-            "comments": "Generated by cascadebook. Fill in the shaded cells and send the workbook back.",
-            "created": datetime(2000, 1, 1),
-        })
+        book.set_properties(
+            {
+                "title": f"{strategy.cycle} {period} check-in - {department.name}",
+                "company": strategy.company,
+                "comments": "Generated by cascadebook. Fill in the shaded cells and send the workbook back.",
+                "created": datetime(2000, 1, 1),
+            }
+        )
         for name, value in meta.as_pairs():
             book.set_custom_property(META_PROPERTY_PREFIX + name, value)
         _instructions(book, fmt, strategy, department, period, spec, earlier)
@@ -244,16 +306,22 @@ def write_checkin(strategy: Strategy, department: Department, period: str, path:
     return path
 
 
-def _instructions(book, fmt: _Formats, strategy: Strategy, department: Department, period: str, spec: Spec,
-                  earlier: list[str]) -> None:
+def _instructions(
+    book, fmt: _Formats, strategy: Strategy, department: Department, period: str, spec: Spec, earlier: list[str]
+) -> None:
     ws = book.add_worksheet("Instructions")
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 90)
     ws.hide_gridlines(2)
     ws.write_string(0, 0, f"{strategy.cycle} {period} check-in — {department.name} ({department.code})", fmt.title)
     contact = " ".join(p for p in (strategy.contact_name, f"<{strategy.contact_email}>") if p.strip("<>"))
-    rows = [("Company", strategy.company), ("Department head", department.head), ("Period", period),
-            ("Questions to", contact), ("Vision", strategy.vision)]
+    rows = [
+        ("Company", strategy.company),
+        ("Department head", department.head),
+        ("Period", period),
+        ("Questions to", contact),
+        ("Vision", strategy.vision),
+    ]
     r = 2
     for label, value in rows:
         ws.write_string(r, 0, label, fmt.label)
@@ -263,19 +331,27 @@ def _instructions(book, fmt: _Formats, strategy: Strategy, department: Departmen
     ws.write_string(r, 0, "What to do", fmt.label)
     steps = [f"{i}. {sheet.title}: {sheet.intro}" for i, sheet in enumerate(spec.sheets, 1)]
     if earlier:
-        steps.append(f"{len(steps) + 1}. The {HISTORY_SHEET} sheet shows what you reported for "
-                     f"{', '.join(earlier)}; 'Last actual' is the most recent of them.")
-    steps.append(f"{len(steps) + 1}. Save the workbook (keep the .xlsx format) and send it back. Renaming the file "
-                 "is fine: the workbook identifies itself.")
+        steps.append(
+            f"{len(steps) + 1}. The {HISTORY_SHEET} sheet shows what you reported for "
+            f"{', '.join(earlier)}; 'Last actual' is the most recent of them."
+        )
+    steps.append(
+        f"{len(steps) + 1}. Save the workbook (keep the .xlsx format) and send it back. Renaming the file "
+        "is fine: the workbook identifies itself."
+    )
     for step in steps:
         ws.write_string(r, 1, step, fmt.wrap)
         ws.set_row(r, 15 * (len(step) // 95 + 1))
         r += 1
     r += 1
     ws.write_string(r, 0, "How progress is counted", fmt.label)
-    ws.write_string(r, 1, "Progress is the share of the way from the baseline to the target that the actual has "
-                    "covered (0% at the baseline, 100% at the target). Percentages can be typed as 18% or 0.18.",
-                    fmt.wrap)
+    ws.write_string(
+        r,
+        1,
+        "Progress is the share of the way from the baseline to the target that the actual has "
+        "covered (0% at the baseline, 100% at the target). Percentages can be typed as 18% or 0.18.",
+        fmt.wrap,
+    )
     ws.set_row(r, 30)
     r += 2
     ws.write_string(r, 0, "Colour legend", fmt.label)
@@ -291,18 +367,35 @@ def _validation(col: Column) -> dict | None:
     if col.type == "choice":
         return {"validate": "list", "source": list(col.choices), **message}
     if col.type in ("number", "percent", "currency", "integer"):
-        return {"validate": "decimal", "criteria": "between", "minimum": -1e15, "maximum": 1e15,
-                "error_type": "warning", "error_title": "Number expected",
-                "error_message": f"{col.header} should be a number.", **message}
+        return {
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": -1e15,
+            "maximum": 1e15,
+            "error_type": "warning",
+            "error_title": "Number expected",
+            "error_message": f"{col.header} should be a number.",
+            **message,
+        }
     return {"validate": "any", **message} if message else None
 
 
-def _checkin_sheet(book, fmt: _Formats, strategy: Strategy, department: Department, period: str,
-                   sheet: SheetSpec, records: Sequence[Record], master: MasterData, earlier: list[str]) -> None:
+def _checkin_sheet(
+    book,
+    fmt: _Formats,
+    strategy: Strategy,
+    department: Department,
+    period: str,
+    sheet: SheetSpec,
+    records: Sequence[Record],
+    master: MasterData,
+    earlier: list[str],
+) -> None:
     ws = book.add_worksheet(sheet.title)
     header_idx = HEADER_ROW - 1
-    ws.write_string(0, 0, f"{sheet.title} — {department.name} ({department.code}), {strategy.cycle} {period} check-in",
-                    fmt.title)
+    ws.write_string(
+        0, 0, f"{sheet.title} — {department.name} ({department.code}), {strategy.cycle} {period} check-in", fmt.title
+    )
     ws.merge_range(1, 0, 1, min(len(sheet.columns) - 1, 8), sheet.intro, fmt.intro)
     ws.set_row(1, 32)
     ws.set_row(header_idx, 30)
@@ -318,8 +411,9 @@ def _checkin_sheet(book, fmt: _Formats, strategy: Strategy, department: Departme
     for r, record in enumerate(records, first):
         percent = _percent_row(record)
         history = master.history(sheet.key, record.department, record.id)
-        previous = next((history[p].actual for p in reversed(earlier) if p in history
-                         and history[p].actual is not None), None)
+        previous = next(
+            (history[p].actual for p in reversed(earlier) if p in history and history[p].actual is not None), None
+        )
         for c, col in enumerate(sheet.columns):
             numeric = col.key in ("baseline", "target", "previous_actual", "actual")
             cell = fmt.cell(col.type, locked=col.prefilled, percent=percent and numeric)
@@ -345,8 +439,15 @@ def _print_setup(ws, repeat: int | None = None) -> None:
         ws.repeat_rows(repeat)
 
 
-def _history_sheet(book, fmt: _Formats, department: Department, spec: Spec, mine: dict[str, list[Record]],
-                   master: MasterData, earlier: list[str]) -> None:
+def _history_sheet(
+    book,
+    fmt: _Formats,
+    department: Department,
+    spec: Spec,
+    mine: dict[str, list[Record]],
+    master: MasterData,
+    earlier: list[str],
+) -> None:
     """Earlier periods' actuals, status and comments, read-only."""
     shown = [p for p in earlier if p in master.periods()]
     if not shown:
@@ -364,13 +465,19 @@ def _history_sheet(book, fmt: _Formats, department: Department, spec: Spec, mine
         for record in mine.get(sheet.key, []):
             history = master.history(sheet.key, record.department, record.id)
             percent = _percent_row(record)
-            row: list[tuple[Any, Any]] = [(sheet.title, None), (record.id, None),
-                                          (record.values.get("title") or record.values.get("name"), fmt.wrap)]
+            row: list[tuple[Any, Any]] = [
+                (sheet.title, None),
+                (record.id, None),
+                (record.values.get("title") or record.values.get("name"), fmt.wrap),
+            ]
             for p in shown:
                 got = history.get(p)
                 values = got.values if got else {}
-                row += [(values.get("actual"), fmt.cell("number", locked=True, percent=percent)),
-                        (values.get("status"), None), (values.get("comment"), fmt.wrap)]
+                row += [
+                    (values.get("actual"), fmt.cell("number", locked=True, percent=percent)),
+                    (values.get("status"), None),
+                    (values.get("comment"), fmt.wrap),
+                ]
             for c, (value, cell) in enumerate(row):
                 write_value(ws, r, c, value, cell)
             r += 1
@@ -388,9 +495,17 @@ def _metadata_sheet(book, meta) -> None:
     ws.very_hidden()
 
 
-def generate_checkins(strategy: Strategy, master: MasterData, outbox: str | Path, period: str, *,
-                      departments: Iterable[str] | None = None, key: bytes | None = None, spec: Spec | None = None,
-                      generated_at: str | None = None) -> list[Path]:
+def generate_checkins(
+    strategy: Strategy,
+    master: MasterData,
+    outbox: str | Path,
+    period: str,
+    *,
+    departments: Iterable[str] | None = None,
+    key: bytes | None = None,
+    spec: Spec | None = None,
+    generated_at: str | None = None,
+) -> list[Path]:
     """One check-in workbook per department that has initiatives or KPIs in the master."""
     if period not in strategy.periods:
         raise ValueError(f"{period!r} is not a period of {strategy.cycle} ({', '.join(strategy.periods)})")
@@ -402,21 +517,33 @@ def generate_checkins(strategy: Strategy, master: MasterData, outbox: str | Path
     with_plan = {c.casefold() for c in master.departments()}
     stamp = generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     outbox = Path(outbox)
-    chosen = [d for d in sorted(strategy.departments, key=lambda d: d.code)
-              if d.code.casefold() in with_plan and (wanted is None or d.code.casefold() in wanted)]
+    chosen = [
+        d
+        for d in sorted(strategy.departments, key=lambda d: d.code)
+        if d.code.casefold() in with_plan and (wanted is None or d.code.casefold() in wanted)
+    ]
     targets = [outbox / checkin_filename(strategy.cycle, d.code, period) for d in chosen]
     check_folder(outbox)
     check_writable(targets)
     with all_or_nothing():  # all the check-ins appear together, or none (atomic.OutputError)
-        return [write_checkin(strategy, d, period, target, master=master, spec=spec, key=key, generated_at=stamp)
-                for d, target in zip(chosen, targets)]
+        return [
+            write_checkin(strategy, d, period, target, master=master, spec=spec, key=key, generated_at=stamp)
+            for d, target in zip(chosen, targets)
+        ]
 
 
 # ---------------------------------------------------------------------------------------------- reconciling
 
+
 def _finding(code: str, message: str, record: Record, key: str) -> Finding:
-    return Finding(code, message, file=record.file, sheet=record.sheet_name,
-                   cell=record.cells.get(key, f"A{record.row}"), department=record.department)
+    return Finding(
+        code,
+        message,
+        file=record.file,
+        sheet=record.sheet_name,
+        cell=record.cells.get(key, f"A{record.row}"),
+        department=record.department,
+    )
 
 
 def _direction(strategy: Strategy, objective_ids: Iterable[str]) -> str:
@@ -441,19 +568,35 @@ def plan_items(result: Any) -> dict[tuple[str, str, str], Item]:
         if objectives is None and allocations is None:
             objective = strategy.objective(str(record.values.get("objective_id") or ""))
             objectives = [(objective.id, 1.0)] if objective else []
-        item = Item("initiatives", record.department, record.id, str(record.values.get("title") or ""),
-                    _num(record.values.get("baseline")), _num(record.values.get("target")),
-                    str(record.values.get("unit") or ""), _period(record.values.get("due_period")),
-                    _num(record.values.get("contribution_weight")), tuple(objectives or ()),
-                    direction=_direction(strategy, [o for o, _ in objectives or ()]))
+        item = Item(
+            "initiatives",
+            record.department,
+            record.id,
+            str(record.values.get("title") or ""),
+            _num(record.values.get("baseline")),
+            _num(record.values.get("target")),
+            str(record.values.get("unit") or ""),
+            _period(record.values.get("due_period")),
+            _num(record.values.get("contribution_weight")),
+            tuple(objectives or ()),
+            direction=_direction(strategy, [o for o, _ in objectives or ()]),
+        )
         items.setdefault(item.key, item)
     for record in result.records.get("kpis", []):
         parent = str(record.values.get("initiative_id") or "")
         owner = items.get(("initiatives", record.department, parent.casefold()))
-        item = Item("kpis", record.department, record.id, str(record.values.get("name") or ""),
-                    _num(record.values.get("baseline")), _num(record.values.get("target")),
-                    str(record.values.get("unit") or ""), _period(record.values.get("due_period")),
-                    parent=parent, direction=owner.direction if owner else "increase")
+        item = Item(
+            "kpis",
+            record.department,
+            record.id,
+            str(record.values.get("name") or ""),
+            _num(record.values.get("baseline")),
+            _num(record.values.get("target")),
+            str(record.values.get("unit") or ""),
+            _period(record.values.get("due_period")),
+            parent=parent,
+            direction=owner.direction if owner else "increase",
+        )
         items.setdefault(item.key, item)
     return items
 
@@ -464,6 +607,7 @@ def _period(value: Any) -> str | None:
 
 def _item_from_checkin(strategy: Strategy, record: Record, sheet: SheetSpec) -> Item:
     """A check-in row whose item is not in the reconciled plan: use the plan columns it carries."""
+
     def parsed(key: str, kind: str) -> Any:
         if not sheet.has(key):
             return None
@@ -472,30 +616,44 @@ def _item_from_checkin(strategy: Strategy, record: Record, sheet: SheetSpec) -> 
 
     objective = strategy.objective(str(parsed("objective_id", "text") or ""))
     objectives = ((objective.id, 1.0),) if objective else ()
-    return Item(sheet.key, record.department, record.id, str(parsed("title", "text") or parsed("name", "text") or ""),
-                parsed("baseline", "number"), parsed("target", "number"), str(parsed("unit", "text") or ""),
-                parsed("due_period", "text"), parsed("contribution_weight", "percent"), objectives,
-                parent=str(parsed("initiative_id", "text") or ""),
-                direction=objective.direction if objective else "increase")
+    return Item(
+        sheet.key,
+        record.department,
+        record.id,
+        str(parsed("title", "text") or parsed("name", "text") or ""),
+        parsed("baseline", "number"),
+        parsed("target", "number"),
+        str(parsed("unit", "text") or ""),
+        parsed("due_period", "text"),
+        parsed("contribution_weight", "percent"),
+        objectives,
+        parent=str(parsed("initiative_id", "text") or ""),
+        direction=objective.direction if objective else "increase",
+    )
 
 
-def _read_row(strategy: Strategy, sheet: SheetSpec, record: Record, item: Item, period: str,
-              findings: list[Finding]) -> Actual:
+def _read_row(
+    strategy: Strategy, sheet: SheetSpec, record: Record, item: Item, period: str, findings: list[Finding]
+) -> Actual:
     values: dict[str, Any] = {}
     value: float | None = None
     for col in sheet.input_columns:
         raw = record.values.get(col.key)
         kind = "percent" if col.key == "actual" and item.is_percent else col.type
-        parsed = parse_value(raw, kind, choices=col.choices or None, periods=strategy.periods,
-                             cycle_year=strategy.cycle_year)
+        parsed = parse_value(
+            raw, kind, choices=col.choices or None, periods=strategy.periods, cycle_year=strategy.cycle_year
+        )
         if parsed.blank:
             values[col.key] = None
             continue
         if parsed.error:
             values[col.key] = raw if isinstance(raw, (str, int, float)) else display(raw)  # as typed
             code = "actual-wrong-type" if col.key == "actual" else "wrong-type"
-            findings.append(_finding(code, f"{item.id}: {col.header} should be {parsed.error}, found {display(raw)}",
-                                     record, col.key))
+            findings.append(
+                _finding(
+                    code, f"{item.id}: {col.header} should be {parsed.error}, found {display(raw)}", record, col.key
+                )
+            )
             continue
         if parsed.note:
             findings.append(_finding("value-interpreted", f"{col.header}: {parsed.note}", record, col.key))
@@ -506,8 +664,19 @@ def _read_row(strategy: Strategy, sheet: SheetSpec, record: Record, item: Item, 
     if sheet.has("previous_actual"):
         p = parse_value(record.values.get("previous_actual"), "number")
         previous = float(p.value) if p.ok else None
-    return Actual(sheet.key, record.department, item.id, period, value, values, previous, record.file,
-                  record.sheet_name, record.row, record.cells.get("actual", f"A{record.row}"))
+    return Actual(
+        sheet.key,
+        record.department,
+        item.id,
+        period,
+        value,
+        values,
+        previous,
+        record.file,
+        record.sheet_name,
+        record.row,
+        record.cells.get("actual", f"A{record.row}"),
+    )
 
 
 def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[ProgressReport, list[Finding]]:
@@ -535,15 +704,31 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
     for ret in sorted(accepted, key=lambda r: (getattr(r, "received", "") or r.modified, r.file), reverse=True):
         period = ret.metadata.period
         if period not in strategy.periods:
-            not_used(ret, "rejected", f"check-in for {period!r}, not a period of {strategy.cycle}",
-                     Finding("period-outside-cycle", f"the check-in is for {period!r}, not one of "
-                             f"{', '.join(strategy.periods)}", file=ret.file, department=ret.department))
+            not_used(
+                ret,
+                "rejected",
+                f"check-in for {period!r}, not a period of {strategy.cycle}",
+                Finding(
+                    "period-outside-cycle",
+                    f"the check-in is for {period!r}, not one of {', '.join(strategy.periods)}",
+                    file=ret.file,
+                    department=ret.department,
+                ),
+            )
             continue
         kept = newest.get((ret.department, period))
         if kept is not None:
-            not_used(ret, "superseded", f"superseded by {kept.file}",
-                     Finding("superseded-submission", f"{kept.file} is a newer {period} check-in from "
-                             f"{ret.department}", file=ret.file, department=ret.department))
+            not_used(
+                ret,
+                "superseded",
+                f"superseded by {kept.file}",
+                Finding(
+                    "superseded-submission",
+                    f"{kept.file} is a newer {period} check-in from {ret.department}",
+                    file=ret.file,
+                    department=ret.department,
+                ),
+            )
             continue
         newest[(ret.department, period)] = ret
         ret.reason = f"{period} check-in"
@@ -559,17 +744,32 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
         for sheet in spec.sheets:
             for record in ret.records.get(sheet.key, []):
                 if not record.id:  # typed below the listed items: no item to report on, said, not dropped
-                    findings.append(Finding(
-                        "checkin-row-not-taken", f"row {record.row} has no id of a listed {sheet.title} item, so "
-                        f"its {period} values are not in the progress", file=record.file, sheet=record.sheet_name,
-                        cell=f"A{record.row}", department=department, rows=(record.row,)))
+                    findings.append(
+                        Finding(
+                            "checkin-row-not-taken",
+                            f"row {record.row} has no id of a listed {sheet.title} item, so "
+                            f"its {period} values are not in the progress",
+                            file=record.file,
+                            sheet=record.sheet_name,
+                            cell=f"A{record.row}",
+                            department=department,
+                            rows=(record.row,),
+                        )
+                    )
                     continue
                 key = (sheet.key, department, record.id.casefold())
                 if key in seen:
-                    findings.append(Finding(
-                        "checkin-row-not-taken", f"row {record.row} repeats {record.id}; only its first row is "
-                        f"read for {period}", file=record.file, sheet=record.sheet_name, cell=f"A{record.row}",
-                        department=department, rows=(record.row,)))
+                    findings.append(
+                        Finding(
+                            "checkin-row-not-taken",
+                            f"row {record.row} repeats {record.id}; only its first row is read for {period}",
+                            file=record.file,
+                            sheet=record.sheet_name,
+                            cell=f"A{record.row}",
+                            department=department,
+                            rows=(record.row,),
+                        )
+                    )
                     continue
                 seen.add(key)
                 item = items.get(key)
@@ -582,9 +782,15 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
         titles = {s.key: s.title for s in spec.sheets}
         for key, item in items.items():
             if item.department == department and key not in seen:
-                findings.append(Finding("actual-missing", f"{item.id}: no actual for {period} (the row is blank "
-                                        "or missing)", file=ret.file, sheet=titles.get(item.sheet, item.sheet),
-                                        department=department))
+                findings.append(
+                    Finding(
+                        "actual-missing",
+                        f"{item.id}: no actual for {period} (the row is blank or missing)",
+                        file=ret.file,
+                        sheet=titles.get(item.sheet, item.sheet),
+                        department=department,
+                    )
+                )
 
     # Backwards moves without a comment, against the last earlier actual (else the workbook's "last actual").
     last: dict[tuple[str, str, str], float] = {}
@@ -595,10 +801,17 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
         if actual.value is not None:
             sign_ = (item.target or 0) - (item.baseline or 0) if is_number(item.target) else 0
             if before is not None and sign_ and (actual.value - before) * sign_ < 0 and not actual.comment:
-                findings.append(Finding(
-                    "actual-backwards", f"{item.id}: {actual.value:g} for {actual.period} moved back from {before:g} "
-                    f"(the target is {item.target:g}) and there is no comment", file=actual.file,
-                    sheet=actual.sheet_name, cell=actual.cell, department=actual.department))
+                findings.append(
+                    Finding(
+                        "actual-backwards",
+                        f"{item.id}: {actual.value:g} for {actual.period} moved back from {before:g} "
+                        f"(the target is {item.target:g}) and there is no comment",
+                        file=actual.file,
+                        sheet=actual.sheet_name,
+                        cell=actual.cell,
+                        department=actual.department,
+                    )
+                )
             last[actual.key] = actual.value
 
     report = compute_progress(strategy, list(items.values()), actuals, periods, Thresholds.of(strategy))
@@ -606,11 +819,18 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
         own = report.items.get(key, {}).get(period)
         if actual.value is not None and own is not None and own.capped and not own.carried:
             beyond = own.raw > 1
-            findings.append(Finding(
-                "progress-capped", f"{own.item.id}: the {period} actual {actual.value:g} is "
-                f"{'beyond the target' if beyond else 'behind the baseline'} "
-                f"({own.raw:.0%} of the way; counted as {own.progress:.0%})", file=actual.file,
-                sheet=actual.sheet_name, cell=actual.cell, department=actual.department))
+            findings.append(
+                Finding(
+                    "progress-capped",
+                    f"{own.item.id}: the {period} actual {actual.value:g} is "
+                    f"{'beyond the target' if beyond else 'behind the baseline'} "
+                    f"({own.raw:.0%} of the way; counted as {own.progress:.0%})",
+                    file=actual.file,
+                    sheet=actual.sheet_name,
+                    cell=actual.cell,
+                    department=actual.department,
+                )
+            )
 
     # Departments with a plan that sent no check-in for a period others reported on.
     expected = {i.department for i in items.values()}
@@ -619,6 +839,11 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
             if (department, period) not in newest:
                 d = strategy.department(department)
                 who = f"{d.name} ({d.code}); head: {d.head} <{d.email}>" if d else department
-                findings.append(Finding("checkin-missing", f"no {period} check-in from {who}; its last reported "
-                                        "actuals are used", department=department))
+                findings.append(
+                    Finding(
+                        "checkin-missing",
+                        f"no {period} check-in from {who}; its last reported actuals are used",
+                        department=department,
+                    )
+                )
     return report, findings

@@ -1,4 +1,5 @@
 """The command line: a thin click shell over the library (it parses, shows progress, prints)."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,18 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .commands import (JSON_BARE_HELP, SPEC_HELP, STDOUT, JsonCommand, check_json_output, check_outputs, emit_json,
-                       load_strategy_or_exit, output_errors, resolve_spec_or_exit)
+from .commands import (
+    JSON_BARE_HELP,
+    SPEC_HELP,
+    STDOUT,
+    JsonCommand,
+    check_json_output,
+    check_outputs,
+    emit_json,
+    load_strategy_or_exit,
+    output_errors,
+    resolve_spec_or_exit,
+)
 
 WORKFLOW = """Cascade a strategy into department workbooks and reconcile what comes back.
 
@@ -52,8 +63,11 @@ def init(directory: str) -> None:
     check_outputs(folders=[target])
     specs = resources.files("cascadebook.workbook_templates")
     written = []
-    files = [("strategy.yaml", "sample_strategy.yaml"), ("department.yaml", "department.yaml"),
-             *[(n, n) for n in ("email_request.txt", "email_reminder.txt", "email_feedback.txt")]]
+    files = [
+        ("strategy.yaml", "sample_strategy.yaml"),
+        ("department.yaml", "department.yaml"),
+        *[(n, n) for n in ("email_request.txt", "email_reminder.txt", "email_feedback.txt")],
+    ]
     with output_errors(), all_or_nothing():  # the cycle's files appear together, or none
         for name, bundled in files:
             source = specs.joinpath(bundled)
@@ -65,22 +79,34 @@ def init(directory: str) -> None:
             written.append(path)
     for path in written:
         click.echo(f"wrote {path}")
-    click.echo(f"next: edit {target / 'strategy.yaml'}, then: cascadebook generate {target / 'strategy.yaml'} "
-               f"-o {target / 'outbox'}")
+    click.echo(
+        f"next: edit {target / 'strategy.yaml'}, then: cascadebook generate {target / 'strategy.yaml'} "
+        f"-o {target / 'outbox'}"
+    )
 
 
 @cli.command()
 @click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--outbox", required=True, type=click.Path(file_okay=False), help="Folder for the templates.")
-@click.option("--department", "departments", multiple=True, metavar="CODE",
-              help="Only this department (repeatable).")
+@click.option("--department", "departments", multiple=True, metavar="CODE", help="Only this department (repeatable).")
 @click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
-@click.option("--from", "from_master", type=click.Path(exists=True), metavar="MASTER",
-              help="Next cycle: prefill each department's template with its initiatives and KPIs from MASTER "
-                   "(a master workbook or a `cascadebook export` folder).")
+@click.option(
+    "--from",
+    "from_master",
+    type=click.Path(exists=True),
+    metavar="MASTER",
+    help="Next cycle: prefill each department's template with its initiatives and KPIs from MASTER "
+    "(a master workbook or a `cascadebook export` folder).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path: str | None,
-             from_master: str | None, quiet: bool = False) -> None:
+def generate(
+    strategy: str,
+    outbox: str,
+    departments: tuple[str, ...],
+    spec_path: str | None,
+    from_master: str | None,
+    quiet: bool = False,
+) -> None:
     """Write one template workbook per department of STRATEGY into OUTBOX.
 
     Templates are signed with the key in .cascadebook-key beside STRATEGY (created on first use;
@@ -100,8 +126,15 @@ def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path
 
         prefill = prefill_rows(read_master(from_master, spec), spec) if from_master else None
         with output_errors(), _progress_bar("writing templates", quiet) as progress:
-            paths = generate_templates(loaded, outbox, spec=spec, departments=departments or None,
-                                       key=load_key(strategy, create=True), prefill=prefill, progress=progress)
+            paths = generate_templates(
+                loaded,
+                outbox,
+                spec=spec,
+                departments=departments or None,
+                key=load_key(strategy, create=True),
+                prefill=prefill,
+                progress=progress,
+            )
     except (KeyError, SpecError, MasterError) as exc:
         raise click.UsageError(str(exc).strip("'\"")) from None
     for path in paths:
@@ -112,17 +145,37 @@ def generate(strategy: str, outbox: str, departments: tuple[str, ...], spec_path
 @cli.command(cls=JsonCommand)
 @click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("-o", "--master", required=True, type=click.Path(dir_okay=False),
-              help="Master workbook to write (an Excel workbook: the name must end in .xlsx).")
-@click.option("--json", "json_path", is_flag=False, flag_value=STDOUT, default=None, metavar="FILE|-",
-              help="Also write the findings as JSON to FILE (.json), or to standard output with - "
-                   "(everything else then goes to standard error). " + JSON_BARE_HELP)
+@click.option(
+    "-o",
+    "--master",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Master workbook to write (an Excel workbook: the name must end in .xlsx).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    is_flag=False,
+    flag_value=STDOUT,
+    default=None,
+    metavar="FILE|-",
+    help="Also write the findings as JSON to FILE (.json), or to standard output with - "
+    "(everything else then goes to standard error). " + JSON_BARE_HELP,
+)
 @click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel readers [default: cores].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table (errors are still listed).")
 @click.option("-v", "--verbose", is_flag=True, help="List the warnings too, not only the errors.")
-def reconcile(strategy: str, inputs: tuple[str, ...], master: str, json_path: str | None, spec_path: str | None,
-              jobs: int | None, quiet: bool, verbose: bool = False) -> None:
+def reconcile(
+    strategy: str,
+    inputs: tuple[str, ...],
+    master: str,
+    json_path: str | None,
+    spec_path: str | None,
+    jobs: int | None,
+    quiet: bool,
+    verbose: bool = False,
+) -> None:
     """Read returned workbooks (files or folders) in INPUTS, validate them and write the MASTER workbook.
 
     Errors are listed one per line (file: Sheet!Cell: severity code: message), with -v the
@@ -147,8 +200,14 @@ def reconcile(strategy: str, inputs: tuple[str, ...], master: str, json_path: st
 
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("reading workbooks", total=None)
-            result = run(loaded, inputs, spec=spec, key=load_key(strategy), jobs=jobs,
-                         progress=lambda done, total, name: bar.update(task, completed=done, total=total))
+            result = run(
+                loaded,
+                inputs,
+                spec=spec,
+                key=load_key(strategy),
+                jobs=jobs,
+                progress=lambda done, total, name: bar.update(task, completed=done, total=total),
+            )
     with output_errors(), all_or_nothing():  # the master and the report: both new, or both as they were
         write_master(result, master)
         if json_path and json_path != STDOUT:

@@ -5,6 +5,7 @@ Each (initiative, objective) pair is an Allocation carrying its weighted share o
 contribution (stated in the objective's own unit), budget and headcount. Per objective, the
 committed contribution is compared with the target change (target - baseline).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -58,7 +59,7 @@ class Commitment:
 
     @property
     def left_out_text(self) -> str:
-        """"2 contributions left out: unit 1, direction 1" (or "")."""
+        """ "2 contributions left out: unit 1, direction 1" (or "")."""
         return left_out_text(self.left_out)
 
     @property
@@ -92,12 +93,19 @@ def _number(value) -> float | None:
 
 
 def _cell_finding(code: str, message: str, record: Record, key: str) -> Finding:
-    return Finding(code, message, file=record.file, sheet=record.sheet_name,
-                   cell=record.cells.get(key, f"A{record.row}"), department=record.department)
+    return Finding(
+        code,
+        message,
+        file=record.file,
+        sheet=record.sheet_name,
+        cell=record.cells.get(key, f"A{record.row}"),
+        department=record.department,
+    )
 
 
-def allocate(strategy: Strategy, initiatives: Sequence[Record], unaligned: list[Allocation] | None = None
-             ) -> tuple[list[Allocation], list[Finding]]:
+def allocate(
+    strategy: Strategy, initiatives: Sequence[Record], unaligned: list[Allocation] | None = None
+) -> tuple[list[Allocation], list[Finding]]:
     """Split every initiative over the objectives it serves; report splits that do not add up.
 
     A contribution flagged for its unit or its direction is not summed (the allocation keeps it as
@@ -119,17 +127,28 @@ def allocate(strategy: Strategy, initiatives: Sequence[Record], unaligned: list[
                 # Over 100%: read in proportion, so the budget is not counted more than once (a negative
                 # Unaligned share would balance it, and mean nothing to a reader). Under: the rest is Unaligned.
                 scale = 1 / total if total > 1 else 1.0
-                findings.append(_cell_finding(
-                    "split-not-100", f"the weights add up to {total:.0%}, not 100%"
-                    + ("; read in proportion so the initiative counts once" if total > 1 else ""),
-                    record, "objective_split"))
+                findings.append(
+                    _cell_finding(
+                        "split-not-100",
+                        f"the weights add up to {total:.0%}, not 100%"
+                        + ("; read in proportion so the initiative counts once" if total > 1 else ""),
+                        record,
+                        "objective_split",
+                    )
+                )
                 why_unaligned = f"split adds up to {total:.0%}"
             for objective_id, weight in split:
                 weight *= scale
                 objective = strategy.objective(objective_id)
                 if objective is None:
-                    findings.append(_cell_finding("unknown-objective", f"{objective_id!r} in the split is not an "
-                                                  "objective id", record, "objective_split"))
+                    findings.append(
+                        _cell_finding(
+                            "unknown-objective",
+                            f"{objective_id!r} in the split is not an objective id",
+                            record,
+                            "objective_split",
+                        )
+                    )
                     why_unaligned = "objective not recognised"
                 else:
                     parts.append((objective.id, weight))
@@ -145,9 +164,16 @@ def allocate(strategy: Strategy, initiatives: Sequence[Record], unaligned: list[
         units = {strategy.objective(o).unit for o, _ in parts}
         mixed = contribution is not None and len(units) > 1
         if mixed:
-            findings.append(_cell_finding("contribution-unit", f"the contribution is split over objectives measured "
-                                          f"in different units ({', '.join(sorted(units))}); it is not summed into "
-                                          "their commitments", record, "contribution"))
+            findings.append(
+                _cell_finding(
+                    "contribution-unit",
+                    f"the contribution is split over objectives measured "
+                    f"in different units ({', '.join(sorted(units))}); it is not summed into "
+                    "their commitments",
+                    record,
+                    "contribution",
+                )
+            )
         for objective_id, weight in parts:
             share = None if contribution is None else contribution * weight
             left_out = "unit" if mixed else None
@@ -155,45 +181,79 @@ def allocate(strategy: Strategy, initiatives: Sequence[Record], unaligned: list[
                 flagged = list(_check_share(strategy.objective(objective_id), share, record))
                 findings.extend(flagged)
                 left_out = next((LEFT_OUT_CODES[f.code] for f in flagged if f.code in LEFT_OUT_CODES), None)
-            allocations.append(Allocation(
-                record.department, record.id, objective_id, weight, None if left_out else share,
-                None if budget is None else budget * weight, None if headcount is None else headcount * weight,
-                initiatives, index, left_out, share if left_out else None))
+            allocations.append(
+                Allocation(
+                    record.department,
+                    record.id,
+                    objective_id,
+                    weight,
+                    None if left_out else share,
+                    None if budget is None else budget * weight,
+                    None if headcount is None else headcount * weight,
+                    initiatives,
+                    index,
+                    left_out,
+                    share if left_out else None,
+                )
+            )
         rest = 1 - sum(w for _, w in parts)
         if unaligned is not None and rest > 1e-9:
-            unaligned.append(Allocation(
-                record.department, record.id, UNALIGNED, rest, None,
-                None if budget is None else budget * rest, None if headcount is None else headcount * rest,
-                initiatives, index, why_unaligned, None if contribution is None else contribution * rest))
+            unaligned.append(
+                Allocation(
+                    record.department,
+                    record.id,
+                    UNALIGNED,
+                    rest,
+                    None,
+                    None if budget is None else budget * rest,
+                    None if headcount is None else headcount * rest,
+                    initiatives,
+                    index,
+                    why_unaligned,
+                    None if contribution is None else contribution * rest,
+                )
+            )
     return allocations, findings
 
 
 def _check_share(objective: Objective, share: float, record: Record) -> Iterable[Finding]:
     if share and objective.direction in ("increase", "decrease") and (share > 0) != (objective.direction == "increase"):
-        yield _cell_finding("contribution-direction", f"{objective.id} is to {objective.direction}, so a contribution "
-                            f"should be {'positive' if objective.direction == 'increase' else 'negative'}; found "
-                            f"{share:g}; it is not summed into the commitment", record, "contribution")
+        yield _cell_finding(
+            "contribution-direction",
+            f"{objective.id} is to {objective.direction}, so a contribution "
+            f"should be {'positive' if objective.direction == 'increase' else 'negative'}; found "
+            f"{share:g}; it is not summed into the commitment",
+            record,
+            "contribution",
+        )
     change = (objective.target or 0) - (objective.baseline or 0)
     if objective.unit.strip() == "%" and abs(share) >= 1 and abs(change) < 1:
-        yield _cell_finding("contribution-unit", f"{objective.id} is a percentage ({objective.baseline:g} to "
-                            f"{objective.target:g}); {share:g} looks like percentage points — type {share:g}% "
-                            f"for {share / 100:g}; it is not summed into the commitment", record, "contribution")
+        yield _cell_finding(
+            "contribution-unit",
+            f"{objective.id} is a percentage ({objective.baseline:g} to "
+            f"{objective.target:g}); {share:g} looks like percentage points — type {share:g}% "
+            f"for {share / 100:g}; it is not summed into the commitment",
+            record,
+            "contribution",
+        )
 
 
 def commitments(strategy: Strategy, allocations: list[Allocation]) -> list[Commitment]:
     out = []
     for objective in strategy.objectives:
         mine = [a for a in allocations if a.objective_id == objective.id]
-        out.append(Commitment(
-            objective=objective,
-            committed=sum(a.contribution for a in mine if a.contribution is not None),
-            stated=sum(1 for a in mine if a.contribution is not None),
-            initiatives=len(mine),
-            departments=tuple(sorted({a.department for a in mine})),
-            budget=sum(a.budget for a in mine if a.budget is not None),
-            headcount=sum(a.headcount for a in mine if a.headcount is not None),
-            left_out=_reasons(mine),
-        ))
+        out.append(
+            Commitment(
+                objective=objective,
+                committed=sum(a.contribution for a in mine if a.contribution is not None),
+                stated=sum(1 for a in mine if a.contribution is not None),
+                initiatives=len(mine),
+                departments=tuple(sorted({a.department for a in mine})),
+                budget=sum(a.budget for a in mine if a.budget is not None),
+                headcount=sum(a.headcount for a in mine if a.headcount is not None),
+                left_out=_reasons(mine),
+            )
+        )
     return out
 
 
@@ -213,20 +273,28 @@ def _amount(value: float, unit: str) -> str:
     return text if unit.strip().casefold() in ("", "count") else f"{text} {unit}"
 
 
-def commitment_findings(strategy: Strategy, items: list[Commitment], allocations: list[Allocation]) -> Iterable[Finding]:
+def commitment_findings(
+    strategy: Strategy, items: list[Commitment], allocations: list[Allocation]
+) -> Iterable[Finding]:
     for c in items:
         change, o = c.target_change, c.objective
         if c.initiatives and change:
             ratio = c.committed / change
-            what = f"departments commit {_amount(c.committed, o.unit)} of the {_amount(change, o.unit)} " \
-                   f"{o.id} needs ({ratio:.0%})" + (f"; {c.left_out_text}" if c.left_out else "")
+            what = (
+                f"departments commit {_amount(c.committed, o.unit)} of the {_amount(change, o.unit)} "
+                f"{o.id} needs ({ratio:.0%})" + (f"; {c.left_out_text}" if c.left_out else "")
+            )
             if ratio < 1:
                 yield Finding("commitment-shortfall", what, sheet="Commitments", location=o.id)
             elif ratio > SURPLUS_RATIO:
                 yield Finding("commitment-surplus", what, sheet="Commitments", location=o.id)
         if o.budget_cap is not None and c.budget > o.budget_cap:
-            yield Finding("over-budget-cap", f"{o.id}: initiatives ask {c.budget:,.0f}, the cap is {o.budget_cap:,.0f}",
-                          sheet="Commitments", location=o.id)
+            yield Finding(
+                "over-budget-cap",
+                f"{o.id}: initiatives ask {c.budget:,.0f}, the cap is {o.budget_cap:,.0f}",
+                sheet="Commitments",
+                location=o.id,
+            )
     asked: dict[str, list[float]] = {}  # department -> [budget, headcount], in one pass (not one per department)
     for a in allocations:
         totals = asked.setdefault(a.department, [0, 0])
@@ -235,8 +303,16 @@ def commitment_findings(strategy: Strategy, items: list[Commitment], allocations
     for d in strategy.departments:
         budget, headcount = asked.get(d.code, (0, 0))
         if d.budget_cap is not None and budget > d.budget_cap:
-            yield Finding("over-budget-cap", f"{d.code}: initiatives ask {budget:,.0f}, the cap is {d.budget_cap:,.0f}",
-                          department=d.code, location=d.code)
+            yield Finding(
+                "over-budget-cap",
+                f"{d.code}: initiatives ask {budget:,.0f}, the cap is {d.budget_cap:,.0f}",
+                department=d.code,
+                location=d.code,
+            )
         if d.headcount_cap is not None and headcount > d.headcount_cap:
-            yield Finding("over-headcount-cap", f"{d.code}: initiatives ask {headcount:g} FTE, the cap is "
-                          f"{d.headcount_cap:g}", department=d.code, location=d.code)
+            yield Finding(
+                "over-headcount-cap",
+                f"{d.code}: initiatives ask {headcount:g} FTE, the cap is {d.headcount_cap:g}",
+                department=d.code,
+                location=d.code,
+            )

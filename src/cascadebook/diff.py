@@ -6,6 +6,7 @@ target, unit or due period changed, *re-owned* when its owner, team or departmen
 *re-aligned* when it moved to another objective (or a KPI to another initiative). Objectives whose
 set of contributing departments changed are listed with both sets.
 """
+
 from __future__ import annotations
 
 import io
@@ -84,10 +85,14 @@ class MasterDiff:
 
     def to_dict(self) -> dict:
         return {
-            "old": self.old, "new": self.new, "counts": self.counts(),
+            "old": self.old,
+            "new": self.new,
+            "counts": self.counts(),
             "changes": [asdict(c) for c in self.changes],
-            "coverage": [{**asdict(c), "gained": list(c.gained), "lost": list(c.lost), "summary": c.summary}
-                         for c in self.coverage],
+            "coverage": [
+                {**asdict(c), "gained": list(c.gained), "lost": list(c.lost), "summary": c.summary}
+                for c in self.coverage
+            ],
         }
 
 
@@ -151,14 +156,25 @@ def diff_masters(old: MasterData, new: MasterData, spec: Spec | None = None) -> 
             if now is None:
                 continue
             if not _same(was.department, now.department):
-                result.changes.append(Change(sheet.key, REOWNED, now.id, now.department, _title(now), "Department",
-                                             was.department, now.department))
+                result.changes.append(
+                    Change(
+                        sheet.key,
+                        REOWNED,
+                        now.id,
+                        now.department,
+                        _title(now),
+                        "Department",
+                        was.department,
+                        now.department,
+                    )
+                )
             for kind, keys in CHANGE_KEYS.items():
                 for col in (c for c in sheet.columns if c.key in keys):
                     a, b = was.values.get(col.key), now.values.get(col.key)
                     if not _same(a, b):
-                        result.changes.append(Change(sheet.key, kind, now.id, now.department, _title(now),
-                                                     col.header, a, b))
+                        result.changes.append(
+                            Change(sheet.key, kind, now.id, now.department, _title(now), col.header, a, b)
+                        )
     sheet_order = {s.key: i for i, s in enumerate(spec.sheets)}
     result.changes.sort(key=lambda c: (sheet_order.get(c.sheet, 9), KIND_ORDER[c.kind], c.department, c.id))
 
@@ -192,8 +208,16 @@ def print_diff(diff: MasterDiff, console, spec: Spec | None = None) -> None:
         table.add_column(column, overflow="fold")
     styles = {ADDED: "green", REMOVED: "red", RETARGETED: "yellow", REOWNED: "cyan", REALIGNED: "magenta"}
     for c in diff.changes:
-        table.add_row(titles.get(c.sheet, c.sheet), f"[{styles[c.kind]}]{c.kind}[/]", c.id, c.department,
-                      c.title[:50], c.field, _shown(c.old) if c.field else "", _shown(c.new) if c.field else "")
+        table.add_row(
+            titles.get(c.sheet, c.sheet),
+            f"[{styles[c.kind]}]{c.kind}[/]",
+            c.id,
+            c.department,
+            c.title[:50],
+            c.field,
+            _shown(c.old) if c.field else "",
+            _shown(c.new) if c.field else "",
+        )
     if diff.changes:
         console.print(table)
     if diff.coverage:
@@ -201,8 +225,12 @@ def print_diff(diff: MasterDiff, console, spec: Spec | None = None) -> None:
         for column in ("Objective", "Before", "After", "Change"):
             cov.add_column(column)
         for c in diff.coverage:
-            cov.add_row(c.objective, f"{', '.join(c.old_departments) or 'none'} ({c.old_initiatives})",
-                        f"{', '.join(c.new_departments) or 'none'} ({c.new_initiatives})", c.summary)
+            cov.add_row(
+                c.objective,
+                f"{', '.join(c.old_departments) or 'none'} ({c.old_initiatives})",
+                f"{', '.join(c.new_departments) or 'none'} ({c.new_initiatives})",
+                c.summary,
+            )
         console.print(cov)
     counts = diff.counts()
     console.print(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no changes")
@@ -219,22 +247,50 @@ def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = 
     spec = spec or load_spec("department")
     titles = {s.key: s.title for s in spec.sheets}
     changes = pd.DataFrame(
-        [[titles.get(c.sheet, c.sheet), c.kind, c.id, c.department, c.title, c.field,
-          _cell(c.old), _cell(c.new)] for c in diff.changes],
-        columns=list(DIFF_CHANGES_COLUMNS))
+        [
+            [titles.get(c.sheet, c.sheet), c.kind, c.id, c.department, c.title, c.field, _cell(c.old), _cell(c.new)]
+            for c in diff.changes
+        ],
+        columns=list(DIFF_CHANGES_COLUMNS),
+    )
     coverage = pd.DataFrame(
-        [[c.objective, ", ".join(c.old_departments), ", ".join(c.new_departments), c.old_initiatives,
-          c.new_initiatives, c.summary] for c in diff.coverage],
-        columns=["Objective", "Departments before", "Departments after", "Initiatives before",
-                 "Initiatives after", "Change"])
+        [
+            [
+                c.objective,
+                ", ".join(c.old_departments),
+                ", ".join(c.new_departments),
+                c.old_initiatives,
+                c.new_initiatives,
+                c.summary,
+            ]
+            for c in diff.coverage
+        ],
+        columns=[
+            "Objective",
+            "Departments before",
+            "Departments after",
+            "Initiatives before",
+            "Initiatives after",
+            "Change",
+        ],
+    )
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": {
-            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}}) as writer:
+    with pd.ExcelWriter(
+        buffer,
+        engine="xlsxwriter",
+        engine_kwargs={
+            "options": {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+        },
+    ) as writer:
         size = EXCEL_MAX_ROWS - 1  # past Excel's last row a sheet goes on in 'Changes (2)', ...
-        parts = [(continued_sheet(name, i + 1), frame.iloc[start:start + size], widths)
-                 for name, frame, widths in ((DIFF_CHANGES_SHEET, changes, [12, 12, 12, 12, 50, 14, 16, 16]),
-                                             (DIFF_COVERAGE_SHEET, coverage, [10, 24, 24, 12, 12, 20]))
-                 for i, start in enumerate(range(0, max(len(frame), 1), size))]
+        parts = [
+            (continued_sheet(name, i + 1), frame.iloc[start : start + size], widths)
+            for name, frame, widths in (
+                (DIFF_CHANGES_SHEET, changes, [12, 12, 12, 12, 50, 14, 16, 16]),
+                (DIFF_COVERAGE_SHEET, coverage, [10, 24, 24, 12, 12, 20]),
+            )
+            for i, start in enumerate(range(0, max(len(frame), 1), size))
+        ]
         for name, frame, widths in parts:
             frame.to_excel(writer, sheet_name=name, index=False)
             ws = writer.sheets[name]

@@ -5,6 +5,7 @@ by spec key, typed); the CSVs are for people and spreadsheets. ``read_export`` t
 back into the same ``MasterData`` a master workbook gives, so ``generate --from``, ``checkin``
 and ``diff`` take either.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -37,8 +38,9 @@ def _plain(value: Any) -> Any:
 
 def _row(record: Record, spec_sheet) -> dict[str, Any]:
     row = {"department": record.department}
-    row.update({c.key: _plain(record.values.get(c.key)) for c in spec_sheet.columns
-                if record.values.get(c.key) is not None})
+    row.update(
+        {c.key: _plain(record.values.get(c.key)) for c in spec_sheet.columns if record.values.get(c.key) is not None}
+    )
     return row
 
 
@@ -54,8 +56,14 @@ def _objectives(path: Path) -> list[dict[str, Any]]:
         rows = book.get_sheet_by_name(names[COMMITMENTS_SHEET.casefold()]).to_python(skip_empty_area=False)
     finally:
         book.close()
-    keep = {"ID": "id", "Objective": "title", "Unit": "unit", "Direction": "direction", "Baseline": "baseline",
-            "Target": "target"}
+    keep = {
+        "ID": "id",
+        "Objective": "title",
+        "Unit": "unit",
+        "Direction": "direction",
+        "Baseline": "baseline",
+        "Target": "target",
+    }
     index = {keep[h]: COMMITMENT_HEADERS.index(h) for h in keep}
     out = []
     for row in rows[1:]:
@@ -94,7 +102,9 @@ def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None
         "format": FORMAT,
         "kind": EXPORT,  # what every file cascadebook writes says about itself (kinds.py)
         "source": master_path.name,
-        "objectives": [{**o, "initiatives": by_objective.get(o["id"], [])} for o in sorted(objectives, key=lambda o: o["id"])],
+        "objectives": [
+            {**o, "initiatives": by_objective.get(o["id"], [])} for o in sorted(objectives, key=lambda o: o["id"])
+        ],
     }
     if by_objective.get(""):
         tree["unaligned_initiatives"] = by_objective[""]
@@ -110,17 +120,25 @@ def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None
         tree["order"] = order
     if data.checkins:
         tree["checkins"] = [
-            {"department": c.department, "period": c.period, "sheet": c.sheet, "id": c.id,
-             **{k: _plain(v) for k, v in c.values.items() if v is not None},
-             **({"progress": round(c.progress, 6)} if c.progress is not None else {})}
-            for c in sorted(data.checkins, key=lambda c: (c.department, c.period, c.sheet, c.id))]
+            {
+                "department": c.department,
+                "period": c.period,
+                "sheet": c.sheet,
+                "id": c.id,
+                **{k: _plain(v) for k, v in c.values.items() if v is not None},
+                **({"progress": round(c.progress, 6)} if c.progress is not None else {}),
+            }
+            for c in sorted(data.checkins, key=lambda c: (c.department, c.period, c.sheet, c.id))
+        ]
     with all_or_nothing():  # the YAML and the CSVs are replaced together, or not at all
         write_text_atomic(written[0], yaml.safe_dump(tree, sort_keys=False, allow_unicode=True, width=100))
         for sheet, path in zip(spec.sheets, written[1:]):
             records = sorted(data.records.get(sheet.key, ()), key=lambda r: (r.department, r.id))
-            frame = pd.DataFrame([[r.department, *[_plain(r.values.get(c.key)) for c in sheet.columns]]
-                                  for r in records], columns=["department", *[c.key for c in sheet.columns]],
-                                 dtype=object)
+            frame = pd.DataFrame(
+                [[r.department, *[_plain(r.values.get(c.key)) for c in sheet.columns]] for r in records],
+                columns=["department", *[c.key for c in sheet.columns]],
+                dtype=object,
+            )
             write_text_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
     return written
 
@@ -136,12 +154,16 @@ def read_export(path: str | Path, spec: Spec | None = None) -> MasterData:
         raise MasterError(f"{yaml_path.name}: cannot read the export ({exc})") from None
     found = tree.get("format") if isinstance(tree, dict) else None
     if found is None and isinstance(tree, dict) and "departments" in tree and "objectives" in tree:
-        raise MasterError(f"{yaml_path.name} is a strategy, not a master: give the master workbook written by "
-                          "reconcile (e.g. master.xlsx) or a folder written by cascadebook export")
+        raise MasterError(
+            f"{yaml_path.name} is a strategy, not a master: give the master workbook written by "
+            "reconcile (e.g. master.xlsx) or a folder written by cascadebook export"
+        )
     if found is None:
-        raise MasterError(f"{yaml_path.name} is not a master workbook or a cascadebook export (it has no "
-                          f"'format: {FORMAT}' line); give the master written by reconcile (e.g. master.xlsx) "
-                          "or a folder written by cascadebook export")
+        raise MasterError(
+            f"{yaml_path.name} is not a master workbook or a cascadebook export (it has no "
+            f"'format: {FORMAT}' line); give the master written by reconcile (e.g. master.xlsx) "
+            "or a folder written by cascadebook export"
+        )
     if found != FORMAT:
         raise MasterError(f"{yaml_path.name}: export format {found!r} is not one this version reads ({FORMAT})")
     records: dict[str, list[Record]] = {s.key: [] for s in spec.sheets}
@@ -155,10 +177,16 @@ def read_export(path: str | Path, spec: Spec | None = None) -> MasterData:
         records["kpis"].append(_record("kpis", kpi, spec, yaml_path.name, len(records["kpis"]) + 1))
     _in_order(records, tree.get("order"))
     checkins = tuple(
-        CheckinValue(str(c["department"]), str(c["period"]), str(c["sheet"]), str(c["id"]),
-                     {k: v for k, v in c.items() if k not in ("department", "period", "sheet", "id", "progress")},
-                     c.get("progress"))
-        for c in tree.get("checkins", []))
+        CheckinValue(
+            str(c["department"]),
+            str(c["period"]),
+            str(c["sheet"]),
+            str(c["id"]),
+            {k: v for k, v in c.items() if k not in ("department", "period", "sheet", "id", "progress")},
+            c.get("progress"),
+        )
+        for c in tree.get("checkins", [])
+    )
     return MasterData(str(path), {k: tuple(v) for k, v in records.items()}, checkins)
 
 

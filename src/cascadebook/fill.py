@@ -3,6 +3,7 @@
 It types into cells of an existing workbook and saves a copy; the source is never modified.
 Values are written as given, so ``"15%"`` lands as text, exactly like a pasted value.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,9 +18,15 @@ from .spec import Spec, load_spec
 from .templates import HEADER_ROW
 
 
-def fill_workbook(source: str | Path, target: str | Path, cells: Mapping[str, Any] | None = None, *,
-                  rows: Mapping[str, Sequence[Mapping[str, Any]]] | None = None, spec: Spec | None = None,
-                  saved_at: datetime | None = None) -> Path:
+def fill_workbook(
+    source: str | Path,
+    target: str | Path,
+    cells: Mapping[str, Any] | None = None,
+    *,
+    rows: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    spec: Spec | None = None,
+    saved_at: datetime | None = None,
+) -> Path:
     """Copy ``source`` to ``target`` with values typed in.
 
     ``cells`` maps ``"Sheet!C5"`` to a value; ``rows`` maps a spec sheet key to row dicts keyed by
@@ -57,6 +64,9 @@ def _set_saved_at(path: Path, saved_at: datetime) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         for info, data in parts:
             if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + stamp.encode() + rb"\g<2>",
+                    data,
+                )
             dst.writestr(info, data)

@@ -3,6 +3,7 @@
 The catalogue below is the single place a code, its severity, its title and its hint are
 written; README's findings table is generated from it (a test keeps them in step).
 """
+
 from __future__ import annotations
 
 import enum
@@ -36,169 +37,491 @@ CATALOGUE: dict[str, Rule] = {
     r.code: r
     for r in (
         # strategy
-        _r("strategy-invalid", "error", "strategy", "Strategy file cannot be read",
-           "Fix the YAML or workbook syntax; the message says where."),
-        _r("strategy-missing-value", "error", "strategy", "Required strategy value missing",
-           "Fill in the value: every objective needs a metric, unit, baseline, target and deadline."),
-        _r("strategy-wrong-type", "error", "strategy", "Strategy value of the wrong type",
-           "Type the value as the column expects (a number, a date, one of the listed choices)."),
-        _r("strategy-unknown-key", "error", "strategy", "Unknown key in the strategy",
-           "A key (or Strategy-sheet field, or column header) the strategy does not have, often a misspelling: "
-           "correct it as suggested, or remove it."),
-        _r("target-equals-baseline", "error", "strategy", "Objective target equals its baseline",
-           "A SMART objective moves the metric: set a target different from the baseline, or direction 'maintain'."),
-        _r("target-against-direction", "error", "strategy", "Objective target against its direction",
-           "An 'increase' objective needs target > baseline, a 'decrease' one target < baseline."),
-        _r("duplicate-id", "error", "strategy", "Duplicate id",
-           "Ids must be unique: rename one of them."),
-        _r("invalid-email", "error", "strategy", "Invalid e-mail address",
-           "Give a full address such as name@example.com."),
-        _r("unknown-parent", "error", "strategy", "Unknown parent department",
-           "A department's parent must be the code of another department."),
+        _r(
+            "strategy-invalid",
+            "error",
+            "strategy",
+            "Strategy file cannot be read",
+            "Fix the YAML or workbook syntax; the message says where.",
+        ),
+        _r(
+            "strategy-missing-value",
+            "error",
+            "strategy",
+            "Required strategy value missing",
+            "Fill in the value: every objective needs a metric, unit, baseline, target and deadline.",
+        ),
+        _r(
+            "strategy-wrong-type",
+            "error",
+            "strategy",
+            "Strategy value of the wrong type",
+            "Type the value as the column expects (a number, a date, one of the listed choices).",
+        ),
+        _r(
+            "strategy-unknown-key",
+            "error",
+            "strategy",
+            "Unknown key in the strategy",
+            "A key (or Strategy-sheet field, or column header) the strategy does not have, often a misspelling: "
+            "correct it as suggested, or remove it.",
+        ),
+        _r(
+            "target-equals-baseline",
+            "error",
+            "strategy",
+            "Objective target equals its baseline",
+            "A SMART objective moves the metric: set a target different from the baseline, or direction 'maintain'.",
+        ),
+        _r(
+            "target-against-direction",
+            "error",
+            "strategy",
+            "Objective target against its direction",
+            "An 'increase' objective needs target > baseline, a 'decrease' one target < baseline.",
+        ),
+        _r("duplicate-id", "error", "strategy", "Duplicate id", "Ids must be unique: rename one of them."),
+        _r(
+            "invalid-email",
+            "error",
+            "strategy",
+            "Invalid e-mail address",
+            "Give a full address such as name@example.com.",
+        ),
+        _r(
+            "unknown-parent",
+            "error",
+            "strategy",
+            "Unknown parent department",
+            "A department's parent must be the code of another department.",
+        ),
         # file level
-        _r("file-unreadable", "error", "file", "Unreadable or corrupt file",
-           "Ask the department to save the workbook again as .xlsx and resend it."),
-        _r("file-encrypted", "error", "file", "Password-protected workbook",
-           "Ask the department to remove the file password (File > Info > Protect Workbook) and resend."),
-        _r("legacy-format", "error", "file", "Legacy .xls workbook",
-           "Ask the department to save as Excel Workbook (.xlsx) and resend."),
-        _r("file-refused", "error", "file", "File refused as unsafe to open",
-           "The file was not opened: it would inflate far beyond any workbook (a zip bomb), declares XML "
-           "entities, or is otherwise crafted. Ask the department to save the workbook again from Excel or "
-           "LibreOffice as .xlsx and resend; treat a file from outside the company as suspicious."),
-        _r("not-a-template", "error", "file", "Not a cascadebook template",
-           "This workbook was not generated by cascadebook; send the department its template."),
-        _r("not-a-return", "info", "file", "Not a department's return: the tool's own output",
-           "Every workbook cascadebook writes says what it is; a master, diff or strategy workbook (or an export) "
-           "among the returns is skipped whatever its name. Nothing to do; keep outputs in another folder."),
-        _r("several-departments", "error", "file", "Workbook holding several departments' rows",
-           "The workbook has no cascadebook metadata and its rows belong to more than one department, so it was "
-           "not taken. Keep each department's rows in its own template; send the department its template."),
-        _r("identified-by-content", "warning", "file", "Template identified by its visible content",
-           "The hidden identity (metadata sheet and document properties) is gone, so the department and cycle "
-           "were taken from the sheet titles and prefilled ids and the signature could not be checked. "
-           "Confirm with the department that the workbook is theirs; send the original template next cycle."),
-        _r("other-cycle", "error", "file", "Template of another cycle",
-           "The department filled an old template: send the current one."),
-        _r("unknown-department", "error", "file", "Unknown department",
-           "The template names a department that is not in the strategy."),
-        _r("stale-template", "warning", "file", "Objectives changed since the template was sent",
-           "Check the department's choices against the current objectives, or send a fresh template."),
-        _r("signature-mismatch", "error", "file", "Template metadata does not match its signature",
-           "The hidden metadata was edited or copied from another template; send the department its own template."),
-        _r("signature-unverified", "warning", "file", "Template signature could not be checked",
-           "Keep the strategy's key file beside the strategy (see README, 'Signing key')."),
-        _r("superseded-submission", "info", "file", "Superseded submission",
-           "A newer workbook from the same department was used; nothing to do unless the older one was meant."),
-        _r("rows-not-taken", "info", "file", "Rows not taken into the master",
-           "These rows are in a file that was not used; the file-level finding says why."),
-        _r("macro-enabled", "warning", "file", "Macro-enabled workbook",
-           "Macros are never run; the values were read. Ask for a plain .xlsx next time."),
-        _r("department-not-returned", "warning", "file", "Department has not returned its template",
-           "Chase the department head; the deadline is in the strategy."),
-        _r("skipped-file", "info", "file", "File skipped",
-           "Only workbooks (.xlsx, .xlsm, .ods, .xls) are read."),
-        _r("missing-sheet", "error", "file", "Template sheet missing",
-           "A sheet of the template was deleted or renamed; ask for the original workbook."),
-        _r("sheet-renamed", "info", "file", "Template sheet found under another name",
-           "Nothing to do: the sheet was recognised by its title or header row. Keep the original sheet names."),
-        _r("extra-sheet", "info", "file", "Sheet not in the template",
-           "Sheets the template does not have are not read; the finding lists their rows. Move anything that "
-           "matters into the Initiatives or KPIs sheet."),
-        _r("sheet-too-large", "error", "file", "Sheet larger than cascadebook reads",
-           "A plan has tens of rows: delete the stray rows or cells far below or right of the plan (or the pasted "
-           "data) and resend. Limits: 20,000 rows and 2,000,000 cells per sheet."),
-        _r("stray-cell", "warning", "file", "Value far outside the plan, not read",
-           "A value typed far below or right of the rest of the sheet (a stray keystroke, or data pasted far "
-           "away) is left out so that the plan can be read; the finding names each cell and its value. If it "
-           "matters, move it into the plan's rows; otherwise delete it."),
-        _r("missing-column", "error", "file", "Template column missing",
-           "A column header was deleted or renamed; restore it or ask for the original workbook."),
-        _r("extra-column", "info", "file", "Column not in the template",
-           "Values in a column the template does not have are not taken; move them into Notes if they matter."),
-        _r("optional-column-missing", "info", "file", "Optional column missing",
-           "The workbook lacks an optional column (an older template, or a deleted column); its values are blank."),
-        _r("spec-mismatch", "error", "file", "Workbook made with a template spec that was not found",
-           "Put the YAML spec the template was generated with (the name and version the finding names) beside "
-           "the strategy, or pass it with --spec, and reconcile again; or send the department a fresh template."),
-        _r("spec-column-not-in-master", "warning", "file", "Column of the workbook's own spec not in the spec in use",
-           "The workbook was read with the spec it was made with, but the master follows the spec in use: add the "
-           "column to the spec in use, or take its values over by hand."),
-        _r("spec-changed", "warning", "file", "Template spec edited since the template was sent, same version",
-           "The template spec (department.yaml) was edited after the template was generated, its version: left "
-           "as it was, so the workbook was read with the edited spec and the values of a renamed or removed column "
-           "are not in the master. Put a copy of the spec as it was when the templates were generated beside the "
-           "strategy (under another file name) or in a subfolder and reconcile again; next time, raise version: "
-           "when editing it."),
-        _r("sender-not-head", "warning", "file", "Workbook sent by someone other than the department head",
-           "Check with the department head that this is their submission, or correct the head's e-mail in the strategy."),
-        _r("checkin-missing", "warning", "file", "Department has not returned its check-in",
-           "Chase the department head for the period's check-in; until it comes, its last reported actuals are used."),
+        _r(
+            "file-unreadable",
+            "error",
+            "file",
+            "Unreadable or corrupt file",
+            "Ask the department to save the workbook again as .xlsx and resend it.",
+        ),
+        _r(
+            "file-encrypted",
+            "error",
+            "file",
+            "Password-protected workbook",
+            "Ask the department to remove the file password (File > Info > Protect Workbook) and resend.",
+        ),
+        _r(
+            "legacy-format",
+            "error",
+            "file",
+            "Legacy .xls workbook",
+            "Ask the department to save as Excel Workbook (.xlsx) and resend.",
+        ),
+        _r(
+            "file-refused",
+            "error",
+            "file",
+            "File refused as unsafe to open",
+            "The file was not opened: it would inflate far beyond any workbook (a zip bomb), declares XML "
+            "entities, or is otherwise crafted. Ask the department to save the workbook again from Excel or "
+            "LibreOffice as .xlsx and resend; treat a file from outside the company as suspicious.",
+        ),
+        _r(
+            "not-a-template",
+            "error",
+            "file",
+            "Not a cascadebook template",
+            "This workbook was not generated by cascadebook; send the department its template.",
+        ),
+        _r(
+            "not-a-return",
+            "info",
+            "file",
+            "Not a department's return: the tool's own output",
+            "Every workbook cascadebook writes says what it is; a master, diff or strategy workbook (or an export) "
+            "among the returns is skipped whatever its name. Nothing to do; keep outputs in another folder.",
+        ),
+        _r(
+            "several-departments",
+            "error",
+            "file",
+            "Workbook holding several departments' rows",
+            "The workbook has no cascadebook metadata and its rows belong to more than one department, so it was "
+            "not taken. Keep each department's rows in its own template; send the department its template.",
+        ),
+        _r(
+            "identified-by-content",
+            "warning",
+            "file",
+            "Template identified by its visible content",
+            "The hidden identity (metadata sheet and document properties) is gone, so the department and cycle "
+            "were taken from the sheet titles and prefilled ids and the signature could not be checked. "
+            "Confirm with the department that the workbook is theirs; send the original template next cycle.",
+        ),
+        _r(
+            "other-cycle",
+            "error",
+            "file",
+            "Template of another cycle",
+            "The department filled an old template: send the current one.",
+        ),
+        _r(
+            "unknown-department",
+            "error",
+            "file",
+            "Unknown department",
+            "The template names a department that is not in the strategy.",
+        ),
+        _r(
+            "stale-template",
+            "warning",
+            "file",
+            "Objectives changed since the template was sent",
+            "Check the department's choices against the current objectives, or send a fresh template.",
+        ),
+        _r(
+            "signature-mismatch",
+            "error",
+            "file",
+            "Template metadata does not match its signature",
+            "The hidden metadata was edited or copied from another template; send the department its own template.",
+        ),
+        _r(
+            "signature-unverified",
+            "warning",
+            "file",
+            "Template signature could not be checked",
+            "Keep the strategy's key file beside the strategy (see README, 'Signing key').",
+        ),
+        _r(
+            "superseded-submission",
+            "info",
+            "file",
+            "Superseded submission",
+            "A newer workbook from the same department was used; nothing to do unless the older one was meant.",
+        ),
+        _r(
+            "rows-not-taken",
+            "info",
+            "file",
+            "Rows not taken into the master",
+            "These rows are in a file that was not used; the file-level finding says why.",
+        ),
+        _r(
+            "macro-enabled",
+            "warning",
+            "file",
+            "Macro-enabled workbook",
+            "Macros are never run; the values were read. Ask for a plain .xlsx next time.",
+        ),
+        _r(
+            "department-not-returned",
+            "warning",
+            "file",
+            "Department has not returned its template",
+            "Chase the department head; the deadline is in the strategy.",
+        ),
+        _r("skipped-file", "info", "file", "File skipped", "Only workbooks (.xlsx, .xlsm, .ods, .xls) are read."),
+        _r(
+            "missing-sheet",
+            "error",
+            "file",
+            "Template sheet missing",
+            "A sheet of the template was deleted or renamed; ask for the original workbook.",
+        ),
+        _r(
+            "sheet-renamed",
+            "info",
+            "file",
+            "Template sheet found under another name",
+            "Nothing to do: the sheet was recognised by its title or header row. Keep the original sheet names.",
+        ),
+        _r(
+            "extra-sheet",
+            "info",
+            "file",
+            "Sheet not in the template",
+            "Sheets the template does not have are not read; the finding lists their rows. Move anything that "
+            "matters into the Initiatives or KPIs sheet.",
+        ),
+        _r(
+            "sheet-too-large",
+            "error",
+            "file",
+            "Sheet larger than cascadebook reads",
+            "A plan has tens of rows: delete the stray rows or cells far below or right of the plan (or the pasted "
+            "data) and resend. Limits: 20,000 rows and 2,000,000 cells per sheet.",
+        ),
+        _r(
+            "stray-cell",
+            "warning",
+            "file",
+            "Value far outside the plan, not read",
+            "A value typed far below or right of the rest of the sheet (a stray keystroke, or data pasted far "
+            "away) is left out so that the plan can be read; the finding names each cell and its value. If it "
+            "matters, move it into the plan's rows; otherwise delete it.",
+        ),
+        _r(
+            "missing-column",
+            "error",
+            "file",
+            "Template column missing",
+            "A column header was deleted or renamed; restore it or ask for the original workbook.",
+        ),
+        _r(
+            "extra-column",
+            "info",
+            "file",
+            "Column not in the template",
+            "Values in a column the template does not have are not taken; move them into Notes if they matter.",
+        ),
+        _r(
+            "optional-column-missing",
+            "info",
+            "file",
+            "Optional column missing",
+            "The workbook lacks an optional column (an older template, or a deleted column); its values are blank.",
+        ),
+        _r(
+            "spec-mismatch",
+            "error",
+            "file",
+            "Workbook made with a template spec that was not found",
+            "Put the YAML spec the template was generated with (the name and version the finding names) beside "
+            "the strategy, or pass it with --spec, and reconcile again; or send the department a fresh template.",
+        ),
+        _r(
+            "spec-column-not-in-master",
+            "warning",
+            "file",
+            "Column of the workbook's own spec not in the spec in use",
+            "The workbook was read with the spec it was made with, but the master follows the spec in use: add the "
+            "column to the spec in use, or take its values over by hand.",
+        ),
+        _r(
+            "spec-changed",
+            "warning",
+            "file",
+            "Template spec edited since the template was sent, same version",
+            "The template spec (department.yaml) was edited after the template was generated, its version: left "
+            "as it was, so the workbook was read with the edited spec and the values of a renamed or removed column "
+            "are not in the master. Put a copy of the spec as it was when the templates were generated beside the "
+            "strategy (under another file name) or in a subfolder and reconcile again; next time, raise version: "
+            "when editing it.",
+        ),
+        _r(
+            "sender-not-head",
+            "warning",
+            "file",
+            "Workbook sent by someone other than the department head",
+            "Check with the department head that this is their submission, or correct the head's e-mail in the strategy.",
+        ),
+        _r(
+            "checkin-missing",
+            "warning",
+            "file",
+            "Department has not returned its check-in",
+            "Chase the department head for the period's check-in; until it comes, its last reported actuals are used.",
+        ),
         # row level
-        _r("required-missing", "error", "row", "Required value missing",
-           "Fill in the cell; every started row needs its required values."),
-        _r("wrong-type", "error", "row", "Value of the wrong type",
-           "Type the value as the column expects; the message shows what was found."),
-        _r("value-interpreted", "info", "row", "Value interpreted",
-           "Check that the value was read as meant."),
-        _r("read-leniently", "info", "row", "Value the template flags, read anyway",
-           "The template's own check flagged this cell while it was filled in (a number or date typed as text, "
-           "a value not from the list); reconcile read it as the message says. Check the value."),
-        _r("formula-without-value", "warning", "row", "Formula without a calculated value",
-           "The cell holds a formula whose result was never calculated (the file was written by a script or a "
-           "program that does not calculate), so it reads as blank. Open and save the workbook in Excel or "
-           "LibreOffice, or type the value, and resend."),
-        _r("unknown-objective", "error", "row", "Unknown objective id",
-           "Pick the objective from the dropdown (ids are on the Objectives sheet)."),
-        _r("unknown-initiative", "error", "row", "KPI points at an unknown initiative",
-           "Pick an initiative id from the dropdown; it must be a row of the Initiatives sheet."),
-        _r("untitled-initiative", "error", "row", "KPI points at an initiative with no title",
-           "Fill in that initiative on the Initiatives sheet, or pick the id of one that is filled in."),
-        _r("target-direction", "warning", "row", "Target does not move in the objective's direction",
-           "For an 'increase' objective the target should be above the baseline, for 'decrease' below."),
-        _r("period-outside-cycle", "error", "row", "Due period outside the cycle",
-           "Pick one of the cycle's periods from the dropdown."),
-        _r("duplicate-initiative", "error", "row", "Duplicate id",
-           "Each row needs its own id; keep the prefilled ids and do not copy them."),
-        _r("id-assigned", "info", "row", "Row without id given a new id",
-           "A row without an id (typed below the template's rows, or never recalculated) got a new id; use it when you "
-           "refer to the row."),
-        _r("initiative-without-kpis", "warning", "row", "Initiative without KPIs",
-           "Add at least one team or individual KPI for the initiative on the KPIs sheet."),
-        _r("split-not-100", "error", "row", "Objective split does not add up to 100%",
-           "Give weights that add up to 100%, e.g. CO1 60% / CO3 40%."),
-        _r("contribution-direction", "warning", "row", "Contribution against the objective's direction, not summed",
-           "For a 'decrease' objective a contribution is negative (e.g. -0.5 days); for 'increase' positive."),
-        _r("contribution-unit", "warning", "row", "Contribution in an unexpected unit, not summed",
-           "State the contribution in the objective's own unit (split it only over objectives of one unit); for a % objective 3 points is 3% (0.03)."),
-        _r("formula-text", "info", "row", "Text that would run as a formula",
-           "The text is a formula a spreadsheet would run (=…, or +, - or @ followed by a reference, a function or "
-           "arithmetic); it is kept as text in the master."),
-        _r("actual-wrong-type", "error", "row", "Check-in actual of the wrong type",
-           "Type the actual as a number in the unit of the baseline and target (18% or 0.18 for a percentage)."),
-        _r("actual-missing", "warning", "row", "Check-in without an actual",
-           "Fill in the period's actual; until then the last reported actual is used, or none."),
-        _r("actual-backwards", "warning", "row", "Actual moved backwards without a comment",
-           "Check the value against the last check-in; if it is right, say why in the Comment column."),
-        _r("checkin-row-not-taken", "warning", "row", "Check-in row not taken",
-           "A check-in row reports on an item by its id: a row typed below the listed items has none, and a second "
-           "row for the same id is not read. Put the actual on the item's own row (add new initiatives in the next "
-           "plan, not in a check-in)."),
-        _r("progress-capped", "info", "row", "Actual beyond the target or behind the baseline",
-           "Progress is counted as 100% beyond the target and 0% behind the baseline; check the value, or retarget."),
+        _r(
+            "required-missing",
+            "error",
+            "row",
+            "Required value missing",
+            "Fill in the cell; every started row needs its required values.",
+        ),
+        _r(
+            "wrong-type",
+            "error",
+            "row",
+            "Value of the wrong type",
+            "Type the value as the column expects; the message shows what was found.",
+        ),
+        _r("value-interpreted", "info", "row", "Value interpreted", "Check that the value was read as meant."),
+        _r(
+            "read-leniently",
+            "info",
+            "row",
+            "Value the template flags, read anyway",
+            "The template's own check flagged this cell while it was filled in (a number or date typed as text, "
+            "a value not from the list); reconcile read it as the message says. Check the value.",
+        ),
+        _r(
+            "formula-without-value",
+            "warning",
+            "row",
+            "Formula without a calculated value",
+            "The cell holds a formula whose result was never calculated (the file was written by a script or a "
+            "program that does not calculate), so it reads as blank. Open and save the workbook in Excel or "
+            "LibreOffice, or type the value, and resend.",
+        ),
+        _r(
+            "unknown-objective",
+            "error",
+            "row",
+            "Unknown objective id",
+            "Pick the objective from the dropdown (ids are on the Objectives sheet).",
+        ),
+        _r(
+            "unknown-initiative",
+            "error",
+            "row",
+            "KPI points at an unknown initiative",
+            "Pick an initiative id from the dropdown; it must be a row of the Initiatives sheet.",
+        ),
+        _r(
+            "untitled-initiative",
+            "error",
+            "row",
+            "KPI points at an initiative with no title",
+            "Fill in that initiative on the Initiatives sheet, or pick the id of one that is filled in.",
+        ),
+        _r(
+            "target-direction",
+            "warning",
+            "row",
+            "Target does not move in the objective's direction",
+            "For an 'increase' objective the target should be above the baseline, for 'decrease' below.",
+        ),
+        _r(
+            "period-outside-cycle",
+            "error",
+            "row",
+            "Due period outside the cycle",
+            "Pick one of the cycle's periods from the dropdown.",
+        ),
+        _r(
+            "duplicate-initiative",
+            "error",
+            "row",
+            "Duplicate id",
+            "Each row needs its own id; keep the prefilled ids and do not copy them.",
+        ),
+        _r(
+            "id-assigned",
+            "info",
+            "row",
+            "Row without id given a new id",
+            "A row without an id (typed below the template's rows, or never recalculated) got a new id; use it when you "
+            "refer to the row.",
+        ),
+        _r(
+            "initiative-without-kpis",
+            "warning",
+            "row",
+            "Initiative without KPIs",
+            "Add at least one team or individual KPI for the initiative on the KPIs sheet.",
+        ),
+        _r(
+            "split-not-100",
+            "error",
+            "row",
+            "Objective split does not add up to 100%",
+            "Give weights that add up to 100%, e.g. CO1 60% / CO3 40%.",
+        ),
+        _r(
+            "contribution-direction",
+            "warning",
+            "row",
+            "Contribution against the objective's direction, not summed",
+            "For a 'decrease' objective a contribution is negative (e.g. -0.5 days); for 'increase' positive.",
+        ),
+        _r(
+            "contribution-unit",
+            "warning",
+            "row",
+            "Contribution in an unexpected unit, not summed",
+            "State the contribution in the objective's own unit (split it only over objectives of one unit); for a % objective 3 points is 3% (0.03).",
+        ),
+        _r(
+            "formula-text",
+            "info",
+            "row",
+            "Text that would run as a formula",
+            "The text is a formula a spreadsheet would run (=…, or +, - or @ followed by a reference, a function or "
+            "arithmetic); it is kept as text in the master.",
+        ),
+        _r(
+            "actual-wrong-type",
+            "error",
+            "row",
+            "Check-in actual of the wrong type",
+            "Type the actual as a number in the unit of the baseline and target (18% or 0.18 for a percentage).",
+        ),
+        _r(
+            "actual-missing",
+            "warning",
+            "row",
+            "Check-in without an actual",
+            "Fill in the period's actual; until then the last reported actual is used, or none.",
+        ),
+        _r(
+            "actual-backwards",
+            "warning",
+            "row",
+            "Actual moved backwards without a comment",
+            "Check the value against the last check-in; if it is right, say why in the Comment column.",
+        ),
+        _r(
+            "checkin-row-not-taken",
+            "warning",
+            "row",
+            "Check-in row not taken",
+            "A check-in row reports on an item by its id: a row typed below the listed items has none, and a second "
+            "row for the same id is not read. Put the actual on the item's own row (add new initiatives in the next "
+            "plan, not in a check-in).",
+        ),
+        _r(
+            "progress-capped",
+            "info",
+            "row",
+            "Actual beyond the target or behind the baseline",
+            "Progress is counted as 100% beyond the target and 0% behind the baseline; check the value, or retarget.",
+        ),
         # coverage
-        _r("objective-uncovered", "warning", "coverage", "Objective with no initiative",
-           "No department contributes to this objective: raise it at the goal-mapping session."),
-        _r("commitment-shortfall", "warning", "coverage", "Departments commit less than the target change",
-           "Raise it at the goal-mapping session: more initiatives, or larger contributions, are needed."),
-        _r("commitment-surplus", "info", "coverage", "Departments commit far more than the target change",
-           "Over 150% of the target change is committed: check for double counting or raise the target."),
-        _r("over-budget-cap", "warning", "coverage", "Budget over the cap",
-           "The initiatives ask more budget than the strategy allows; trim or re-prioritise."),
-        _r("over-headcount-cap", "warning", "coverage", "Headcount over the cap",
-           "The initiatives ask more people than the strategy allows; trim or re-prioritise."),
-        _r("department-no-contribution", "warning", "coverage", "Department contributes to no objective",
-           "The department returned no usable initiative; ask it to propose at least one."),
+        _r(
+            "objective-uncovered",
+            "warning",
+            "coverage",
+            "Objective with no initiative",
+            "No department contributes to this objective: raise it at the goal-mapping session.",
+        ),
+        _r(
+            "commitment-shortfall",
+            "warning",
+            "coverage",
+            "Departments commit less than the target change",
+            "Raise it at the goal-mapping session: more initiatives, or larger contributions, are needed.",
+        ),
+        _r(
+            "commitment-surplus",
+            "info",
+            "coverage",
+            "Departments commit far more than the target change",
+            "Over 150% of the target change is committed: check for double counting or raise the target.",
+        ),
+        _r(
+            "over-budget-cap",
+            "warning",
+            "coverage",
+            "Budget over the cap",
+            "The initiatives ask more budget than the strategy allows; trim or re-prioritise.",
+        ),
+        _r(
+            "over-headcount-cap",
+            "warning",
+            "coverage",
+            "Headcount over the cap",
+            "The initiatives ask more people than the strategy allows; trim or re-prioritise.",
+        ),
+        _r(
+            "department-no-contribution",
+            "warning",
+            "coverage",
+            "Department contributes to no objective",
+            "The department returned no usable initiative; ask it to propose at least one.",
+        ),
     )
 }
 
@@ -278,7 +601,9 @@ def format_finding_line(f: Finding) -> str:
     return f"{where}: {f.severity.value} {f.code}: {f.message}"
 
 
-def finding_lines(findings, severities=(Severity.ERROR,), cap: int | None = 50, more: str = MORE_IN_MASTER) -> list[str]:
+def finding_lines(
+    findings, severities=(Severity.ERROR,), cap: int | None = 50, more: str = MORE_IN_MASTER
+) -> list[str]:
     """The findings of ``severities`` as lines, errors first, grouped by department, file and sheet, in cell
     order; past ``cap`` lines one more line says how many were left out and where to see them."""
     wanted = {Severity(s) for s in severities}

@@ -1,4 +1,5 @@
 """The garbage collector and the large, long-lived results of a reconcile."""
+
 from __future__ import annotations
 
 import gc

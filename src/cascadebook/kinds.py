@@ -14,6 +14,7 @@ it annotates, so it is a return too. Every other kind is the tool's own output a
 A master, diff or strategy workbook written before the kind was stamped is recognised by its layout
 (``returns._older_output``).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -61,7 +62,11 @@ def stamp(book: Any, kind: str, *, cycle: str = "", generated_at: str = "") -> N
     """Write ``cascadebook.kind`` (with the format version, and the cycle and time when given) into an
     xlsxwriter workbook's custom document properties. Outputs are not signed: the kind only has to be
     read, and a forged one can only make intake skip a file, with a finding that names it."""
-    for name, value in (("format_version", FORMAT_VERSION), ("kind", kind), ("cycle", cycle),
-                        ("generated_at", generated_at)):
+    for name, value in (
+        ("format_version", FORMAT_VERSION),
+        ("kind", kind),
+        ("cycle", cycle),
+        ("generated_at", generated_at),
+    ):
         if value:
             book.set_custom_property(META_PROPERTY_PREFIX + name, value)

@@ -5,6 +5,7 @@ want to check a master renders. One soffice call converts many files; each call 
 profile so parallel runs do not fight over a lock, and that profile tells Calc to recalculate every
 formula on load (by default it trusts the cached values of .xlsx files).
 """
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,9 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def convert(files: Iterable[str | Path], to: str, outdir: str | Path, *, recalc: bool = True,
-            timeout: float = 300) -> list[Path]:
+def convert(
+    files: Iterable[str | Path], to: str, outdir: str | Path, *, recalc: bool = True, timeout: float = 300
+) -> list[Path]:
     """Convert ``files`` to format ``to`` ("xlsx", "ods", "pdf", "xls" or a full filter spec) in one call.
 
     Returns the output paths in the order of ``files``. ``recalc`` makes Calc recalculate all
@@ -49,14 +51,24 @@ def convert(files: Iterable[str | Path], to: str, outdir: str | Path, *, recalc:
         if recalc:
             (Path(profile) / "user").mkdir()
             (Path(profile) / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
-        command = [binary, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
-                   "--convert-to", to, "--outdir", str(outdir), *map(str, files)]
+        command = [
+            binary,
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            to,
+            "--outdir",
+            str(outdir),
+            *map(str, files),
+        ]
         env = {**os.environ, "HOME": profile}
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     extension = to.split(":", 1)[0]
     outputs = [outdir / f"{f.stem}.{extension}" for f in files]
     missing = [p.name for p in outputs if not p.exists()]
     if done.returncode != 0 or missing:
-        raise LibreOfficeError(f"soffice failed ({done.returncode}) for {missing or 'all'}: "
-                               f"{(done.stderr or done.stdout).strip()[:500]}")
+        raise LibreOfficeError(
+            f"soffice failed ({done.returncode}) for {missing or 'all'}: {(done.stderr or done.stdout).strip()[:500]}"
+        )
     return outputs

@@ -5,6 +5,7 @@ that do not recalculate still show the right number), so finance can audit any f
 Every string from a department is written with ``write_string`` and the workbook has
 ``strings_to_formulas`` off, so text such as ``=HYPERLINK(...)`` is shown, never run.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,17 +28,44 @@ from .model import Record
 from .reconcile import Reconciliation
 from .templates import HEADER_FILL, NUMBER_FORMATS
 from .store import RecordList, Spool, value_rows
-from .xlsx import (EXCEL_MAX_ROWS, SheetStream, Workbook as SafeWorkbook, add_table, continued_sheet,
-                   continued_table, cut, forget_row,
-                   write_rows, write_value)
+from .xlsx import (
+    EXCEL_MAX_ROWS,
+    SheetStream,
+    Workbook as SafeWorkbook,
+    add_table,
+    continued_sheet,
+    continued_table,
+    cut,
+    forget_row,
+    write_rows,
+    write_value,
+)
 
 MAX_HYPERLINKS = 65_530  # Excel's limit per worksheet
 SEVERITY_COLOURS = {"error": "#F8CBAD", "warning": "#FFE699", "info": "#DDEBF7"}
 GAP_FILL = "#FCE4D6"
 COMMITMENTS_SHEET = "Commitments"
-COMMITMENT_HEADERS = ["ID", "Objective", "Perspective", "Unit", "Direction", "Baseline", "Target", "Target change",
-                      "Committed", "Gap", "Committed %", "Initiatives", "Departments", "Budget", "Headcount",
-                      "Budget cap", "Status", "Left out", "Why left out"]
+COMMITMENT_HEADERS = [
+    "ID",
+    "Objective",
+    "Perspective",
+    "Unit",
+    "Direction",
+    "Baseline",
+    "Target",
+    "Target change",
+    "Committed",
+    "Gap",
+    "Committed %",
+    "Initiatives",
+    "Departments",
+    "Budget",
+    "Headcount",
+    "Budget cap",
+    "Status",
+    "Left out",
+    "Why left out",
+]
 UNIT_FORMATS = {"%": "0.0%", "usd": "#,##0", "eur": "#,##0", "gbp": "#,##0", "currency": "#,##0"}
 
 
@@ -101,15 +129,32 @@ class _Writer:
         add = book.add_format
         self.title = add({"bold": True, "font_size": 16, "font_color": HEADER_FILL})
         self.subtitle = add({"bold": True, "font_size": 12, "font_color": HEADER_FILL})
-        self.header = add({"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "text_wrap": True,
-                           "valign": "vcenter", "border": 1})
+        self.header = add(
+            {
+                "bold": True,
+                "font_color": "#FFFFFF",
+                "bg_color": HEADER_FILL,
+                "text_wrap": True,
+                "valign": "vcenter",
+                "border": 1,
+            }
+        )
         self.label = add({"bold": True, "valign": "top"})
         self.wrap = add({"text_wrap": True, "valign": "top"})
         self.gap = add({"bg_color": GAP_FILL, "border": 1, "border_color": "#BFBFBF", "valign": "top"})
-        self.cell = add({"text_wrap": True, "valign": "top", "border": 1, "border_color": "#BFBFBF",
-                         "font_color": "#1F3864"})
-        self.missing = add({"italic": True, "font_color": "#808080", "bg_color": "#EDEDED", "border": 1,
-                            "border_color": "#BFBFBF", "valign": "top"})
+        self.cell = add(
+            {"text_wrap": True, "valign": "top", "border": 1, "border_color": "#BFBFBF", "font_color": "#1F3864"}
+        )
+        self.missing = add(
+            {
+                "italic": True,
+                "font_color": "#808080",
+                "bg_color": "#EDEDED",
+                "border": 1,
+                "border_color": "#BFBFBF",
+                "valign": "top",
+            }
+        )
         self.link = add({"font_color": "#0563C1", "underline": 1})
         self.percent = add({"num_format": "0%"})
         self.money = add({"num_format": "#,##0"})
@@ -119,15 +164,20 @@ class _Writer:
         self.bad = add({"bg_color": "#F8CBAD"})
         self.warn = add({"bg_color": "#FFE699"})
         self.good = add({"bg_color": "#C6EFCE"})
-        self.levels = [add({"bold": True, "font_size": 12, "bg_color": "#D9E1F2"}),
-                       add({"bold": True, "indent": 1}), add({"indent": 2}), add({"indent": 3, "italic": True})]
+        self.levels = [
+            add({"bold": True, "font_size": 12, "bg_color": "#D9E1F2"}),
+            add({"bold": True, "indent": 1}),
+            add({"indent": 2}),
+            add({"indent": 3, "italic": True}),
+        ]
         self._formats: dict[str, Any] = {}
 
     def numeric(self, num_format: str | None):
         key = num_format or ""
         if key not in self._formats:
-            self._formats[key] = self.book.add_format({"num_format": num_format, "valign": "top"} if num_format
-                                                      else {"valign": "top"})
+            self._formats[key] = self.book.add_format(
+                {"num_format": num_format, "valign": "top"} if num_format else {"valign": "top"}
+            )
         return self._formats[key]
 
     def typed(self, column_type: str):
@@ -151,10 +201,19 @@ class _Writer:
         rows = iter(table.rows())
         for sheet_name, count in table.chunks():
             ws = self.sheet(sheet_name, landscape=True)
-            add_table(ws, 0, 0, max(count, 1), len(table.headers) - 1, {
-                "name": continued_table(table.name, len(sheets) + 1),
-                "style": "Table Style Medium 2", "columns": [{"header": h} for h in table.headers],
-            }, self.header)
+            add_table(
+                ws,
+                0,
+                0,
+                max(count, 1),
+                len(table.headers) - 1,
+                {
+                    "name": continued_table(table.name, len(sheets) + 1),
+                    "style": "Table Style Medium 2",
+                    "columns": [{"header": h} for h in table.headers],
+                },
+                self.header,
+            )
             offset = len(sheets) * (EXCEL_MAX_ROWS - 1)
             formats = table.formats or [None] * len(table.headers)
             if table.decorate is None and SheetStream.supported(ws):
@@ -163,8 +222,9 @@ class _Writer:
                     stream.row(row, formats)
                 stream.close()
             else:
-                write_rows(ws, 1, islice(rows, count), formats, table.decorate, offset - 1,
-                           date_format=self.typed("date"))
+                write_rows(
+                    ws, 1, islice(rows, count), formats, table.decorate, offset - 1, date_format=self.typed("date")
+                )
             for c, width in enumerate(table.widths or [16] * len(table.headers)):
                 ws.set_column(c, c, width)
             ws.freeze_panes(1, 0)
@@ -196,11 +256,23 @@ def _write_master(result: Reconciliation, path: Path) -> Path:
     with atomic_path(path) as tmp, tempfile.TemporaryDirectory(prefix="cascadebook-rows-") as rows_dir:
         # Streaming (constant_memory): each row goes to disk once written, so memory does not grow
         # with the rows; every sheet below is therefore written strictly top to bottom.
-        book = SafeWorkbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                               "strings_to_numbers": False, "constant_memory": True,
-                                               "tmpdir": rows_dir})
-        book.set_properties({"title": f"{result.strategy.cycle} goal map", "company": result.strategy.company,
-                             "comments": "Written by cascadebook reconcile"})
+        book = SafeWorkbook(
+            str(tmp),
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "constant_memory": True,
+                "tmpdir": rows_dir,
+            },
+        )
+        book.set_properties(
+            {
+                "title": f"{result.strategy.cycle} goal map",
+                "company": result.strategy.company,
+                "comments": "Written by cascadebook reconcile",
+            }
+        )
         stamp(book, MASTER, cycle=result.strategy.cycle, generated_at=result.generated_at)  # intake skips it
         book.set_calc_mode("auto")
         w = _Writer(book)
@@ -229,40 +301,108 @@ def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
         extra = ["Objective"] if any(c.source == "initiatives" for c in sheet.columns) else []
         records = result.records.get(sheet.key, [])
         tables[sheet.key] = Table(
-            sheet.title, sheet.title.replace(" ", ""),
+            sheet.title,
+            sheet.title.replace(" ", ""),
             ["Department", *[c.header for c in sheet.columns], *extra, "Source file", "Source row"],
-            _record_rows(records, sheet, objective_of if extra else None), len(records),
-            ["type:text", *[f"type:{c.type}" for c in sheet.columns], *["type:text"] * len(extra), "type:text",
-             "type:integer"],
-            [12, *[c.width for c in sheet.columns], *[10] * len(extra), 28, 10])
+            _record_rows(records, sheet, objective_of if extra else None),
+            len(records),
+            [
+                "type:text",
+                *[f"type:{c.type}" for c in sheet.columns],
+                *["type:text"] * len(extra),
+                "type:text",
+                "type:integer",
+            ],
+            [12, *[c.width for c in sheet.columns], *[10] * len(extra), 28, 10],
+        )
     allocations, unaligned = result.allocations, result.unaligned
     # every initiative's shares: the objectives it serves, then what no recognised objective takes
     # (Objective "Unaligned"); a contribution not summed is in "Left out", with why
     tables["contributions"] = Table(
-        "Contributions", "Contributions",
-        ["Department", "Initiative ID", "Objective", "Weight", "Contribution", "Budget", "Headcount", "Initiative",
-         "Left out", "Why left out"],
-        lambda: ([a.department, a.initiative_id, a.objective_id, a.weight, a.contribution, a.budget, a.headcount,
-                  a.record.values.get("title"), a.stated, a.left_out]
-                 for part in (allocations, unaligned) for a in part), len(allocations) + len(unaligned),
-        ["type:text", "type:text", "type:text", "type:percent", "type:number", "type:currency", "type:number",
-         "type:text", "type:number", "type:text"],
-        [12, 13, 11, 9, 14, 13, 11, 50, 12, 24])
+        "Contributions",
+        "Contributions",
+        [
+            "Department",
+            "Initiative ID",
+            "Objective",
+            "Weight",
+            "Contribution",
+            "Budget",
+            "Headcount",
+            "Initiative",
+            "Left out",
+            "Why left out",
+        ],
+        lambda: (
+            [
+                a.department,
+                a.initiative_id,
+                a.objective_id,
+                a.weight,
+                a.contribution,
+                a.budget,
+                a.headcount,
+                a.record.values.get("title"),
+                a.stated,
+                a.left_out,
+            ]
+            for part in (allocations, unaligned)
+            for a in part
+        ),
+        len(allocations) + len(unaligned),
+        [
+            "type:text",
+            "type:text",
+            "type:text",
+            "type:percent",
+            "type:number",
+            "type:currency",
+            "type:number",
+            "type:text",
+            "type:number",
+            "type:text",
+        ],
+        [12, 13, 11, 9, 14, 13, 11, 50, 12, 24],
+    )
     findings = result.findings
     tables["findings"] = Table(
-        "Findings", "Findings",
+        "Findings",
+        "Findings",
         ["Severity", "Code", "Department", "File", "Sheet", "Cell", "Message", "Hint", "Link"],
-        lambda: ([f.severity.value, f.code, f.department, f.file, f.sheet, f.cell or f.location, f.message, f.hint,
-                  ""] for f in findings), len(findings), None, [9, 24, 11, 30, 13, 8, 70, 50, 8])
+        lambda: (
+            [f.severity.value, f.code, f.department, f.file, f.sheet, f.cell or f.location, f.message, f.hint, ""]
+            for f in findings
+        ),
+        len(findings),
+        None,
+        [9, 24, 11, 30, 13, 8, 70, 50, 8],
+    )
     per_file: dict[tuple[str, str], int] = {}
     for f in findings:
         per_file[(f.file, f.severity.value)] = per_file.get((f.file, f.severity.value), 0) + 1
-    sources = [[s.file, s.department, s.status, s.reason, s.modified, s.received, s.row_count,
-                per_file.get((s.file, "error"), 0), per_file.get((s.file, "warning"), 0)] for s in result.sources]
+    sources = [
+        [
+            s.file,
+            s.department,
+            s.status,
+            s.reason,
+            s.modified,
+            s.received,
+            s.row_count,
+            per_file.get((s.file, "error"), 0),
+            per_file.get((s.file, "warning"), 0),
+        ]
+        for s in result.sources
+    ]
     tables["sources"] = Table(
-        "Sources", "Sources",
+        "Sources",
+        "Sources",
         ["File", "Department", "Status", "Reason", "Saved at", "Received", "Rows read", "Errors", "Warnings"],
-        lambda: sources, len(sources), None, [36, 11, 12, 40, 22, 22, 10, 8, 9])
+        lambda: sources,
+        len(sources),
+        None,
+        [36, 11, 12, 40, 22, 22, 10, 8, 9],
+    )
     return tables
 
 
@@ -307,8 +447,9 @@ class _MainObjectives:
         return self.mine.get(initiative)
 
 
-def _record_rows(records: list[Record], sheet, objective_of: _MainObjectives | None
-                 ) -> Callable[[], Iterable[list[Any]]]:
+def _record_rows(
+    records: list[Record], sheet, objective_of: _MainObjectives | None
+) -> Callable[[], Iterable[list[Any]]]:
     """The rows of one input sheet's table, made while they are written (see :class:`Table`)."""
     keys = [c.key for c in sheet.columns]
     ref = next((i for i, c in enumerate(sheet.columns) if c.source == "initiatives"), None)
@@ -320,14 +461,16 @@ def _record_rows(records: list[Record], sheet, objective_of: _MainObjectives | N
                 row.append(objective_of.get((department, str(values[ref] or "").casefold())))
             row += (file, number)
             yield row
+
     return rows
 
 
 def _resolve_formats(w: _Writer, tables: dict[str, Table]) -> None:
     for table in tables.values():
         if table.formats:
-            table.formats = [w.typed(f[5:]) if isinstance(f, str) and f.startswith("type:") else f
-                             for f in table.formats]
+            table.formats = [
+                w.typed(f[5:]) if isinstance(f, str) and f.startswith("type:") else f for f in table.formats
+            ]
 
 
 def _formula(ws, r: int, c: int, formula: str, value: Any, fmt=None) -> None:
@@ -356,25 +499,54 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
         ("Vision", lambda ws, r: ws.write_string(r, 1, s.vision, w.wrap)),
         ("Mission", lambda ws, r: ws.write_string(r, 1, s.mission, w.wrap)),
         ("Reconciled at", lambda ws, r: ws.write_string(r, 1, result.generated_at)),
-        ("Departments returned", lambda ws, r: (  # the Submissions table's "returned" rows (check-ins aside)
-            _formula(ws, r, 1, f'COUNTIF({submissions_status},"returned")', len(accepted)),
-            ws.write_string(r, 2, f"of {len(s.departments)}"))),
-        ("Objectives covered", lambda ws, r: (
-            _formula(ws, r, 1, f"COUNTIF({quote_sheet(COMMITMENTS_SHEET)}!${initiatives_col}$2:"
-                               f"${initiatives_col}${commit_rows + 1},\">0\")", covered),
-            ws.write_string(r, 2, f"of {len(s.objectives)}"))),
-        ("Initiatives", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTA", inits, "Initiative ID"),
-                                               len(result.initiatives))),
-        *([("KPIs", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTA", kpis, "KPI ID"), len(result.kpis)))]
-          if kpis and "KPI ID" in kpis.headers else []),
+        (
+            "Departments returned",
+            lambda ws, r: (  # the Submissions table's "returned" rows (check-ins aside)
+                _formula(ws, r, 1, f'COUNTIF({submissions_status},"returned")', len(accepted)),
+                ws.write_string(r, 2, f"of {len(s.departments)}"),
+            ),
+        ),
+        (
+            "Objectives covered",
+            lambda ws, r: (
+                _formula(
+                    ws,
+                    r,
+                    1,
+                    f"COUNTIF({quote_sheet(COMMITMENTS_SHEET)}!${initiatives_col}$2:"
+                    f"${initiatives_col}${commit_rows + 1},\">0\")",
+                    covered,
+                ),
+                ws.write_string(r, 2, f"of {len(s.objectives)}"),
+            ),
+        ),
+        (
+            "Initiatives",
+            lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTA", inits, "Initiative ID"), len(result.initiatives)),
+        ),
+        *(
+            [("KPIs", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTA", kpis, "KPI ID"), len(result.kpis)))]
+            if kpis and "KPI ID" in kpis.headers
+            else []
+        ),
         ("Budget requested", lambda ws, r: _formula(ws, r, 1, _sum_over("SUM", inits, "Budget"), budget, w.money)),
         ("Headcount requested", lambda ws, r: _formula(ws, r, 1, _sum_over("SUM", inits, "Headcount"), headcount)),
-        ("Errors", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTIF", findings, "Severity", _lit("error")),
-                                          counts["error"])),
-        ("Warnings", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTIF", findings, "Severity", _lit("warning")),
-                                            counts["warning"])),
-        ("Info", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTIF", findings, "Severity", _lit("info")),
-                                        counts["info"])),
+        (
+            "Errors",
+            lambda ws, r: _formula(
+                ws, r, 1, _sum_over("COUNTIF", findings, "Severity", _lit("error")), counts["error"]
+            ),
+        ),
+        (
+            "Warnings",
+            lambda ws, r: _formula(
+                ws, r, 1, _sum_over("COUNTIF", findings, "Severity", _lit("warning")), counts["warning"]
+            ),
+        ),
+        (
+            "Info",
+            lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTIF", findings, "Severity", _lit("info")), counts["info"]),
+        ),
     ]
     first_submission = len(facts) + 6  # 1-based row of the first department in the Submissions table below
     submissions_status = f"$D${first_submission}:$D${first_submission + max(len(s.departments), 1) - 1}"
@@ -384,8 +556,21 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
     r = len(facts) + 3
     ws.write_string(r, 0, "Submissions", w.subtitle)
     r += 1
-    headers = ["Code", "Department", "Head", "Status", "File", "Initiatives", "KPIs", "Budget", "Budget cap",
-               "Headcount", "Headcount cap", "Errors", "Warnings"]
+    headers = [
+        "Code",
+        "Department",
+        "Head",
+        "Status",
+        "File",
+        "Initiatives",
+        "KPIs",
+        "Budget",
+        "Budget cap",
+        "Headcount",
+        "Headcount cap",
+        "Errors",
+        "Warnings",
+    ]
     w.header_row(ws, r, headers)
     top = r + 1
     per_department = result.department_counts()  # the terminal table's, the JSON report's and status's numbers
@@ -402,23 +587,37 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
         _formula(ws, r, 5, _sum_over("COUNTIF", inits, "Department", code_cell), int(tally.get("initiatives", 0)))
         if kpis:
             _formula(ws, r, 6, _sum_over("COUNTIF", kpis, "Department", code_cell), int(tally.get("kpis", 0)))
-        _formula(ws, r, 7, _sum_over("SUMIF", inits, "Department", code_cell, "Budget"), tally.get("budget", 0),
-                 w.money)
+        _formula(
+            ws, r, 7, _sum_over("SUMIF", inits, "Department", code_cell, "Budget"), tally.get("budget", 0), w.money
+        )
         w.value(ws, r, 8, d.budget_cap, w.money)
-        _formula(ws, r, 9, _sum_over("SUMIF", inits, "Department", code_cell, "Headcount"),
-                 tally.get("headcount", 0))
+        _formula(ws, r, 9, _sum_over("SUMIF", inits, "Department", code_cell, "Headcount"), tally.get("headcount", 0))
         w.value(ws, r, 10, d.headcount_cap)
-        _formula(ws, r, 11, _sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", _lit("error")),
-                 f["error"])
-        _formula(ws, r, 12, _sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", _lit("warning")),
-                 f["warning"])
+        _formula(
+            ws, r, 11, _sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", _lit("error")), f["error"]
+        )
+        _formula(
+            ws,
+            r,
+            12,
+            _sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", _lit("warning")),
+            f["warning"],
+        )
     bottom = r
     for value_col, cap_col in ((7, 8), (9, 10)):
         cap = column_letter(cap_col + 1)
         val = column_letter(value_col + 1)
-        ws.conditional_format(top, value_col, bottom, value_col, {
-            "type": "formula", "criteria": f"=AND(ISNUMBER(${cap}{top + 1}),${val}{top + 1}>${cap}{top + 1})",
-            "format": w.bad})
+        ws.conditional_format(
+            top,
+            value_col,
+            bottom,
+            value_col,
+            {
+                "type": "formula",
+                "criteria": f"=AND(ISNUMBER(${cap}{top + 1}),${val}{top + 1}>${cap}{top + 1})",
+                "format": w.bad,
+            },
+        )
     ws.conditional_format(top, 11, bottom, 11, {"type": "cell", "criteria": ">", "value": 0, "format": w.bad})
     ws.conditional_format(top, 12, bottom, 12, {"type": "cell", "criteria": ">", "value": 0, "format": w.warn})
 
@@ -435,8 +634,9 @@ def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -
     left_out_col = headers.index("Left out")
 
     def left_out(i: int, n: int, count: int, text: str) -> None:  # contributions not summed, and why
-        _formula(ws, i, left_out_col, _sum_over("COUNTIFS", contrib, "Objective", _ref(n, 1), "Left out", _lit("<>")),
-                 count)
+        _formula(
+            ws, i, left_out_col, _sum_over("COUNTIFS", contrib, "Objective", _ref(n, 1), "Left out", _lit("<>")), count
+        )
         ws.write_string(i, left_out_col + 1, text)
 
     for i, c in enumerate(result.commitments, 1):
@@ -455,8 +655,13 @@ def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -
         _formula(ws, i, 13, _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Budget"), c.budget, w.money)
         _formula(ws, i, 14, _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Headcount"), c.headcount)
         w.value(ws, i, 15, o.budget_cap, w.money)
-        _formula(ws, i, 16, f'IF(L{n}=0,"gap",IF(K{n}="","",IF(K{n}<1,"short",IF(K{n}>1.5,"surplus","covered"))))',
-                 _status(c))
+        _formula(
+            ws,
+            i,
+            16,
+            f'IF(L{n}=0,"gap",IF(K{n}="","",IF(K{n}<1,"short",IF(K{n}>1.5,"surplus","covered"))))',
+            _status(c),
+        )
         left_out(i, n, c.left_out_count, c.left_out_text)
     last = len(result.commitments)
     # The initiatives' shares no objective takes (objective unknown or blank, split short of 100%)
@@ -466,10 +671,21 @@ def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -
     ws.write_string(i, 1, UNALIGNED_TITLE, w.wrap)
     _formula(ws, i, 11, _sum_over("COUNTIF", contrib, "Objective", _ref(n, 1)), len(unaligned))
     ws.write_string(i, 12, ", ".join(sorted({a.department for a in unaligned})))
-    _formula(ws, i, 13, _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Budget"),
-             sum(a.budget for a in unaligned if a.budget is not None), w.money)
-    _formula(ws, i, 14, _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Headcount"),
-             sum(a.headcount for a in unaligned if a.headcount is not None))
+    _formula(
+        ws,
+        i,
+        13,
+        _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Budget"),
+        sum(a.budget for a in unaligned if a.budget is not None),
+        w.money,
+    )
+    _formula(
+        ws,
+        i,
+        14,
+        _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Headcount"),
+        sum(a.headcount for a in unaligned if a.headcount is not None),
+    )
     reasons: dict[str, int] = {}
     for a in unaligned:
         if a.stated is not None:
@@ -480,23 +696,40 @@ def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -
     totals = {  # objectives and the Unaligned line: the Summary's budget and headcount
         13: sum(c.budget for c in result.commitments) + sum(a.budget or 0 for a in unaligned),
         14: sum(c.headcount for c in result.commitments) + sum(a.headcount or 0 for a in unaligned),
-        left_out_col: sum(c.left_out_count for c in result.commitments) + sum(reasons.values())}
+        left_out_col: sum(c.left_out_count for c in result.commitments) + sum(reasons.values()),
+    }
     for col in range(1, len(headers)):
         if col in totals:
             letter = column_letter(col + 1)
-            _formula(ws, total, col, f"SUM({letter}2:{letter}{total})", totals[col],
-                     w.total_money if col == 13 else w.total)
+            _formula(
+                ws, total, col, f"SUM({letter}2:{letter}{total})", totals[col], w.total_money if col == 13 else w.total
+            )
         else:
             ws.write_blank(total, col, None, w.total)
-    ws.conditional_format(1, 10, last, 10, {"type": "data_bar", "bar_color": "#5B9BD5", "bar_solid": True,
-                                            "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1.5})
+    ws.conditional_format(
+        1,
+        10,
+        last,
+        10,
+        {
+            "type": "data_bar",
+            "bar_color": "#5B9BD5",
+            "bar_solid": True,
+            "min_type": "num",
+            "min_value": 0,
+            "max_type": "num",
+            "max_value": 1.5,
+        },
+    )
     ws.conditional_format(1, 16, last, 16, {"type": "cell", "criteria": "==", "value": '"gap"', "format": w.bad})
     ws.conditional_format(1, 16, last, 16, {"type": "cell", "criteria": "==", "value": '"short"', "format": w.warn})
     ws.conditional_format(1, 16, last, 16, {"type": "cell", "criteria": "==", "value": '"covered"', "format": w.good})
-    ws.conditional_format(1, 13, last, 13, {"type": "formula", "criteria": "=AND(ISNUMBER($P2),$N2>$P2)",
-                                            "format": w.bad})
-    ws.conditional_format(1, left_out_col, last + 1, left_out_col, {"type": "cell", "criteria": ">", "value": 0,
-                                                                    "format": w.warn})
+    ws.conditional_format(
+        1, 13, last, 13, {"type": "formula", "criteria": "=AND(ISNUMBER($P2),$N2>$P2)", "format": w.bad}
+    )
+    ws.conditional_format(
+        1, left_out_col, last + 1, left_out_col, {"type": "cell", "criteria": ">", "value": 0, "format": w.warn}
+    )
     ws.autofilter(0, 0, last + 1, len(headers) - 1)
 
 
@@ -556,8 +789,14 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
                 text = cut("\n".join(lines))
                 if links < MAX_HYPERLINKS:
                     links += 1
-                    ws.write_url(r, c, f"internal:{initiatives_sheet}!A{row}", w.cell, string=text,
-                                 tip="Go to the initiative rows")
+                    ws.write_url(
+                        r,
+                        c,
+                        f"internal:{initiatives_sheet}!A{row}",
+                        w.cell,
+                        string=text,
+                        tip="Go to the initiative rows",
+                    )
                     _short_display(ws, r, c, lines[0])
                 else:  # Excel's limit of links per sheet: the text stays, the link does not
                     ws.write_string(r, c, text, w.cell)
@@ -566,8 +805,9 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
             elif objective_id != UNALIGNED:
                 ws.write_blank(r, c, None, w.gap)
         tally = result.tally().get(d.code, {})
-        _formula(ws, r, n_obj + 2, _sum_over("COUNTIF", inits, "Department", _lit(d.code)),
-                 int(tally.get("initiatives", 0)))
+        _formula(
+            ws, r, n_obj + 2, _sum_over("COUNTIF", inits, "Department", _lit(d.code)), int(tally.get("initiatives", 0))
+        )
     # Counts per cell: live formulas over the Contributions table, shaded as a heatmap. "Total" counts
     # the cells' lines (an initiative split over objectives is in each); "Initiatives" counts it once.
     top = len(departments) + 2
@@ -582,14 +822,30 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
         tally = result.tally().get(d.code, {})
         ws.write_string(r, 0, d.code, w.label)
         for c, objective_id in enumerate(columns, 1):
-            formula = _sum_over("COUNTIFS", contrib, "Department", _ref(r + 1, 1), "Objective",
-                                ("lit", f"{column_letter(c + 1)}${top + 2}"))
+            formula = _sum_over(
+                "COUNTIFS",
+                contrib,
+                "Department",
+                _ref(r + 1, 1),
+                "Objective",
+                ("lit", f"{column_letter(c + 1)}${top + 2}"),
+            )
             _formula(ws, r, c, formula, int(counts.get((d.code, objective_id), 0)))
         end = column_letter(n_obj + 2)
-        _formula(ws, r, n_obj + 2, f"SUM(B{r + 1}:{end}{r + 1})",
-                 int(tally.get("allocations", 0)) + int(tally.get("unaligned", 0)))
-        _formula(ws, r, n_obj + 3, _sum_over("COUNTIF", inits, "Department", _ref(r + 1, 1)),
-                 int(tally.get("initiatives", 0)))
+        _formula(
+            ws,
+            r,
+            n_obj + 2,
+            f"SUM(B{r + 1}:{end}{r + 1})",
+            int(tally.get("allocations", 0)) + int(tally.get("unaligned", 0)),
+        )
+        _formula(
+            ws,
+            r,
+            n_obj + 3,
+            _sum_over("COUNTIF", inits, "Department", _ref(r + 1, 1)),
+            int(tally.get("initiatives", 0)),
+        )
     last = top + 1 + len(departments)
     ws.write_string(last + 1, 0, "Total", w.total)
     for c in range(1, n_obj + 4):
@@ -603,13 +859,32 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
         else:
             value = sum(int(result.tally().get(d.code, {}).get("initiatives", 0)) for d in departments)
         _formula(ws, last + 1, c, f"SUM({letter}{top + 3}:{letter}{last + 1})", value, w.total)
-    ws.write_string(last + 2, 0, "An initiative split over several objectives is counted in each of their columns "
-                                 "and in Total, once in Initiatives.")
-    ws.conditional_format(top + 2, 1, last, n_obj, {
-        "type": "3_color_scale", "min_color": "#FCE4D6", "mid_color": "#FFF2CC", "max_color": "#A9D08E",
-        "min_type": "num", "min_value": 0, "mid_type": "num", "mid_value": 1, "max_type": "max"})
-    ws.conditional_format(top + 2, n_obj + 1, last, n_obj + 1, {"type": "cell", "criteria": ">", "value": 0,
-                                                                "format": w.warn})
+    ws.write_string(
+        last + 2,
+        0,
+        "An initiative split over several objectives is counted in each of their columns "
+        "and in Total, once in Initiatives.",
+    )
+    ws.conditional_format(
+        top + 2,
+        1,
+        last,
+        n_obj,
+        {
+            "type": "3_color_scale",
+            "min_color": "#FCE4D6",
+            "mid_color": "#FFF2CC",
+            "max_color": "#A9D08E",
+            "min_type": "num",
+            "min_value": 0,
+            "mid_type": "num",
+            "mid_value": 1,
+            "max_type": "max",
+        },
+    )
+    ws.conditional_format(
+        top + 2, n_obj + 1, last, n_obj + 1, {"type": "cell", "criteria": ">", "value": 0, "format": w.warn}
+    )
 
 
 def _short_display(ws, r: int, c: int, text: str) -> None:
@@ -665,8 +940,7 @@ def _write_hierarchy(w: _Writer, result: Reconciliation, spool: Spool) -> None:
         if progress is not None:
             progress.header(ws)
         # (a Progress column is written cell by cell)
-        stream = SheetStream(ws, 1, date_format=date_format) if progress is None and SheetStream.supported(ws) \
-            else None
+        stream = SheetStream(ws, 1, date_format=date_format) if progress is None and SheetStream.supported(ws) else None
         return ws, stream
 
     def finish(ws, stream) -> None:
@@ -677,8 +951,12 @@ def _write_hierarchy(w: _Writer, result: Reconciliation, spool: Spool) -> None:
 
     number = 1
     ws, stream = start(number)
-    render = None if stream is None else (  # rows rendered ahead fit any sheet of the hierarchy
-        lambda values, level, first=stream: first.render(values, formats[level], level - 1))
+    render = (
+        None
+        if stream is None
+        # rows rendered ahead fit any sheet of the hierarchy
+        else (lambda values, level, first=stream: first.render(values, formats[level], level - 1))
+    )
     below, unattached = _rows_by_objective(result, spool, render)
 
     def rows() -> Iterable[tuple[int, Any]]:  # made while written: never a copy of every record
@@ -705,16 +983,24 @@ def _write_hierarchy(w: _Writer, result: Reconciliation, spool: Spool) -> None:
             ws, stream = start(number)
             r = 1
             if level > 1 and objective:
-                _hierarchy_row(ws, stream, r, 1, [objective[0] + CONTINUED, *objective[1:]], formats, outline,
-                               progress, date_format)
+                _hierarchy_row(
+                    ws,
+                    stream,
+                    r,
+                    1,
+                    [objective[0] + CONTINUED, *objective[1:]],
+                    formats,
+                    outline,
+                    progress,
+                    date_format,
+                )
                 r += 1
         _hierarchy_row(ws, stream, r, level, values, formats, outline, progress, date_format)
         r += 1
     finish(ws, stream)
 
 
-def _hierarchy_row(ws, stream, r: int, level: int, values: Any, formats, outline, progress,
-                   date_format) -> None:
+def _hierarchy_row(ws, stream, r: int, level: int, values: Any, formats, outline, progress, date_format) -> None:
     """One row: ``values`` is a list of cell values or a row the stream rendered ahead (a tuple)."""
     if stream is not None:
         if type(values) is tuple:
@@ -732,14 +1018,32 @@ def _hierarchy_row(ws, stream, r: int, level: int, values: Any, formats, outline
 
 def _initiative_row(i: Record) -> tuple[int, list[Any]]:
     v = i.values
-    return 2, ["Initiative", i.id, v.get("title"), i.department, v.get("owner"), v.get("expected_impact"),
-               v.get("baseline"), v.get("target"), v.get("due_period")]
+    return 2, [
+        "Initiative",
+        i.id,
+        v.get("title"),
+        i.department,
+        v.get("owner"),
+        v.get("expected_impact"),
+        v.get("baseline"),
+        v.get("target"),
+        v.get("due_period"),
+    ]
 
 
 def _kpi_row(k: Record) -> tuple[int, list[Any]]:
     v = k.values
-    return 3, [f"{v.get('level') or 'KPI'} KPI", k.id, v.get("name"), k.department, v.get("owner"), v.get("team"),
-               v.get("baseline"), v.get("target"), v.get("due_period")]
+    return 3, [
+        f"{v.get('level') or 'KPI'} KPI",
+        k.id,
+        v.get("name"),
+        k.department,
+        v.get("owner"),
+        v.get("team"),
+        v.get("baseline"),
+        v.get("target"),
+        v.get("due_period"),
+    ]
 
 
 def _kpi_key(k: Record) -> str:
@@ -750,8 +1054,9 @@ UNATTACHED = "Unattached"  # the Goal Hierarchy's section of KPIs whose initiati
 UNATTACHED_TITLE = "KPIs whose initiative is not recognised"
 
 
-def _rows_by_objective(result: Reconciliation, spool: Spool, render: Callable[[list[Any], int], Any] | None = None
-                       ) -> tuple[Callable[[str], Iterable[tuple[int, Any]]], int]:
+def _rows_by_objective(
+    result: Reconciliation, spool: Spool, render: Callable[[list[Any], int], Any] | None = None
+) -> tuple[Callable[[str], Iterable[tuple[int, Any]]], int]:
     """The Goal Hierarchy's initiative and KPI rows under one objective, in allocation order, and
     how many KPIs have no recognised initiative.
 
@@ -788,6 +1093,7 @@ def _rows_by_objective(result: Reconciliation, spool: Spool, render: Callable[[l
                 yield _initiative_row(i)
                 for index in by_initiative.get((i.department, i.id.casefold()), []):
                     yield _kpi_row(kpis[index])
+
         return plain, len(unattached)
 
     def keep(row: tuple[int, list[Any]]) -> tuple[int, Any]:

@@ -5,6 +5,7 @@ cycle-over-cycle diff) start from it rather than from the returned files. Its ta
 from the specs, so they are read back by the same specs: a column is found by its spec header,
 and a value lands under its spec key. Nothing here needs the strategy.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -144,8 +145,12 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
                 department = _clean(row[columns["__department"]]) if columns["__department"] < len(row) else None
                 if not department:
                     continue
-                values = {col.key: (_clean(row[columns[col.key]]) if col.key in columns and columns[col.key] < len(row)
-                                    else None) for col in sheet.columns}
+                values = {
+                    col.key: (
+                        _clean(row[columns[col.key]]) if col.key in columns and columns[col.key] < len(row) else None
+                    )
+                    for col in sheet.columns
+                }
                 if values.get("id") is not None:
                     values["id"] = str(values["id"])
                 cells = {key: a1(r, c + 1) for key, c in columns.items() if key != "__department"}
@@ -175,10 +180,16 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
                 if not (department and period and ident):
                     continue
                 progress = get(row, "__progress")
-                checkins.append(CheckinValue(
-                    str(department), str(period), sheet_keys.get(str(sheet_title or "").casefold(), str(sheet_title)),
-                    str(ident), {c.key: get(row, c.key) for c in inputs},
-                    float(progress) if isinstance(progress, (int, float)) else None))
+                checkins.append(
+                    CheckinValue(
+                        str(department),
+                        str(period),
+                        sheet_keys.get(str(sheet_title or "").casefold(), str(sheet_title)),
+                        str(ident),
+                        {c.key: get(row, c.key) for c in inputs},
+                        float(progress) if isinstance(progress, (int, float)) else None,
+                    )
+                )
     finally:
         book.close()
     return MasterData(str(path), records, tuple(checkins))
@@ -201,8 +212,10 @@ def prefill_rows(master: MasterData, spec: Spec | None = None) -> dict[str, dict
     for code in master.departments():
         mine = master.for_department(code)
         out[code] = {
-            sheet.key: [{col.key: record.values.get(col.key) for col in sheet.columns if col.key in record.values}
-                        for record in mine.get(sheet.key, [])]
+            sheet.key: [
+                {col.key: record.values.get(col.key) for col in sheet.columns if col.key in record.values}
+                for record in mine.get(sheet.key, [])
+            ]
             for sheet in spec.sheets
         }
     return out

@@ -1,4 +1,5 @@
 """The domain: a strategy (objectives, departments) and what departments send back."""
+
 from __future__ import annotations
 
 import hashlib
@@ -147,13 +148,22 @@ class Metadata:
     # format 2: a fingerprint of the spec's content (Spec.fingerprint), signed when set; format 1 has none
     spec_fingerprint: str = ""
 
-    FIELDS = ("format_version", "kind", "cycle", "department", "spec_name", "spec_version",
-              "fingerprint", "generated_at")
+    FIELDS = (
+        "format_version",
+        "kind",
+        "cycle",
+        "department",
+        "spec_name",
+        "spec_version",
+        "fingerprint",
+        "generated_at",
+    )
     OPTIONAL = ("period", "spec_fingerprint")  # signed and stored only when set, so format 1 still verifies
 
     def signed_text(self) -> str:
         return "|".join(str(getattr(self, f)) for f in self.FIELDS) + "".join(
-            f"|{f}={getattr(self, f)}" for f in self.OPTIONAL if getattr(self, f))
+            f"|{f}={getattr(self, f)}" for f in self.OPTIONAL if getattr(self, f)
+        )
 
     def as_pairs(self) -> list[tuple[str, str]]:
         optional = tuple(f for f in self.OPTIONAL if getattr(self, f))
@@ -165,5 +175,9 @@ class Metadata:
             values = {f: str(data[f]).strip() for f in cls.FIELDS if f != "kind"}
         except KeyError:
             return None
-        return cls(**values, kind=str(data.get("kind") or "plan"), signature=str(data.get("signature") or ""),
-                   **{f: str(data.get(f) or "").strip() for f in cls.OPTIONAL})
+        return cls(
+            **values,
+            kind=str(data.get("kind") or "plan"),
+            signature=str(data.get("signature") or ""),
+            **{f: str(data.get(f) or "").strip() for f in cls.OPTIONAL},
+        )

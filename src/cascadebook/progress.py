@@ -21,6 +21,7 @@ Pure functions over typed values; nothing here reads or writes a workbook.
   when there is no due period). Pace = progress / expected; green when pace >= the strategy's green
   threshold (default 0.7), amber when >= amber (default 0.4), else red.
 """
+
 from __future__ import annotations
 
 import math
@@ -74,8 +75,9 @@ class Share:
         return abs(self.raw - self.progress) > TOLERANCE
 
 
-def share_of_way(baseline: float | None, target: float | None, actual: float | None,
-                 direction: str = "increase") -> Share | None:
+def share_of_way(
+    baseline: float | None, target: float | None, actual: float | None, direction: str = "increase"
+) -> Share | None:
     """The share of the way from baseline to target covered by ``actual`` (None when unknown)."""
     if not is_number(target) or not is_number(actual):
         return None
@@ -251,8 +253,13 @@ class ProgressReport:
 
     def to_dict(self) -> dict:
         def rollup(r: Rollup) -> dict:
-            return {"progress": r.progress, "expected": r.expected, "rag": r.rag, "reporting": r.reporting,
-                    "total": r.total}
+            return {
+                "progress": r.progress,
+                "expected": r.expected,
+                "rag": r.rag,
+                "reporting": r.reporting,
+                "total": r.total,
+            }
 
         return {
             "periods": list(self.periods),
@@ -262,16 +269,32 @@ class ProgressReport:
             "objectives": {k: {p: rollup(r) for p, r in v.items()} for k, v in self.objectives.items()},
             "departments": {k: {p: rollup(r) for p, r in v.items()} for k, v in self.departments.items()},
             "items": [
-                {"sheet": ip.item.sheet, "department": ip.item.department, "id": ip.item.id, "period": p,
-                 "actual": ip.actual, "reported_in": ip.reported_in, "raw": ip.raw, "progress": ip.progress,
-                 "expected": ip.expected, "rag": ip.rag, "status": ip.status}
-                for per in self.items.values() for p, ip in per.items()
+                {
+                    "sheet": ip.item.sheet,
+                    "department": ip.item.department,
+                    "id": ip.item.id,
+                    "period": p,
+                    "actual": ip.actual,
+                    "reported_in": ip.reported_in,
+                    "raw": ip.raw,
+                    "progress": ip.progress,
+                    "expected": ip.expected,
+                    "rag": ip.rag,
+                    "status": ip.status,
+                }
+                for per in self.items.values()
+                for p, ip in per.items()
             ],
         }
 
 
-def compute_progress(strategy: Any, items: Sequence[Item], actuals: Sequence[Actual], periods: Sequence[str],
-                     thresholds: Thresholds | None = None) -> ProgressReport:
+def compute_progress(
+    strategy: Any,
+    items: Sequence[Item],
+    actuals: Sequence[Actual],
+    periods: Sequence[str],
+    thresholds: Thresholds | None = None,
+) -> ProgressReport:
     """Progress of every item in every checked-in period, and the roll-ups.
 
     ``strategy`` gives the cycle's periods, the objectives (id, title, weight) and the departments.
@@ -296,9 +319,17 @@ def compute_progress(strategy: Any, items: Sequence[Item], actuals: Sequence[Act
             expected = expected_share(period, cycle, item.due_period)
             progress = share.progress if share else None
             status = history[period].status if period in history else ""
-            out[period] = ItemProgress(item, period, last.value if last else None, last.period if last else None,
-                                       share.raw if share else None, progress, expected,
-                                       thresholds.rag(progress, expected), status)
+            out[period] = ItemProgress(
+                item,
+                period,
+                last.value if last else None,
+                last.period if last else None,
+                share.raw if share else None,
+                progress,
+                expected,
+                thresholds.rag(progress, expected),
+                status,
+            )
         per_item[item.key] = out
 
     initiatives = [i for i in items if i.sheet == "initiatives"]
@@ -310,16 +341,18 @@ def compute_progress(strategy: Any, items: Sequence[Item], actuals: Sequence[Act
             progress = weighted_mean((w, ip.progress) for w, ip in entries)
             expected = weighted_mean((w, ip.expected if ip.progress is not None else None) for w, ip in entries)
             reporting = sum(1 for _, ip in entries if ip.progress is not None)
-            out[period] = Rollup(key, title, period, progress, expected, thresholds.rag(progress, expected),
-                                 reporting, len(entries))
+            out[period] = Rollup(
+                key, title, period, progress, expected, thresholds.rag(progress, expected), reporting, len(entries)
+            )
         return out
 
     objectives: dict[str, dict[str, Rollup]] = {}
     for objective in strategy.objectives:
         members = [(i, share) for i in initiatives for oid, share in i.objectives if oid == objective.id]
         weights = resolve_weights([i.weight for i, _ in members])
-        objectives[objective.id] = roll(objective.id, objective.title,
-                                        [(i, w * share) for (i, share), w in zip(members, weights)])
+        objectives[objective.id] = roll(
+            objective.id, objective.title, [(i, w * share) for (i, share), w in zip(members, weights)]
+        )
 
     departments: dict[str, dict[str, Rollup]] = {}
     for department in strategy.departments:
@@ -333,7 +366,15 @@ def compute_progress(strategy: Any, items: Sequence[Item], actuals: Sequence[Act
         entries = [(w, objectives[o.id][period]) for o, w in zip(strategy.objectives, weights)]
         progress = weighted_mean((w, r.progress) for w, r in entries)
         expected = weighted_mean((w, r.expected if r.progress is not None else None) for w, r in entries)
-        overall[period] = Rollup("", "All objectives", period, progress, expected, thresholds.rag(progress, expected),
-                                 sum(1 for _, r in entries if r.progress is not None), len(entries))
+        overall[period] = Rollup(
+            "",
+            "All objectives",
+            period,
+            progress,
+            expected,
+            thresholds.rag(progress, expected),
+            sum(1 for _, r in entries if r.progress is not None),
+            len(entries),
+        )
 
     return ProgressReport(periods, thresholds, per_item, objectives, departments, overall, list(actuals))

@@ -4,6 +4,7 @@ Check-ins table, and the progress columns of the Goal Hierarchy.
 The headers of the Check-ins table are defined here once (the fixed ones) or come from the
 check-in spec (the department's inputs); ``master_read`` reads the table back by the same names.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -46,16 +47,26 @@ class _Formats:
         self.title = add({"bold": True, "font_size": 16, "font_color": HEADER_FILL})
         self.subtitle = add({"bold": True, "font_size": 12, "font_color": HEADER_FILL})
         self.note = add({"italic": True, "font_color": "#404040", "text_wrap": True, "valign": "top"})
-        self.header = add({"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "text_wrap": True,
-                           "valign": "vcenter", "border": 1})
+        self.header = add(
+            {
+                "bold": True,
+                "font_color": "#FFFFFF",
+                "bg_color": HEADER_FILL,
+                "text_wrap": True,
+                "valign": "vcenter",
+                "border": 1,
+            }
+        )
         self.text = add({"valign": "top"})
         self.bold = add({"bold": True, "valign": "top"})
         self.percent = add({"num_format": "0%", "valign": "top"})
         self.bold_percent = add({"num_format": "0%", "bold": True, "valign": "top"})
         self.number = add({"valign": "top"})
         self.date = add({"num_format": "yyyy-mm-dd", "valign": "top"})
-        self.rag = {k: add({"bg_color": bg, "font_color": fg, "bold": True, "align": "center", "valign": "top"})
-                    for k, (bg, fg) in RAG_STYLE.items()}
+        self.rag = {
+            k: add({"bg_color": bg, "font_color": fg, "bold": True, "align": "center", "valign": "top"})
+            for k, (bg, fg) in RAG_STYLE.items()
+        }
 
 
 def _rollup_cells(ws, r: int, rollups: dict, periods: list[str], latest, fmt: "_Formats", percent) -> None:
@@ -83,14 +94,24 @@ def _rag(ws, r: int, c: int, rag: str | None, fmt: _Formats) -> None:
 def _data_bar(ws, first_row: int, col: int, last_row: int, last_col: int | None = None) -> None:
     if last_row < first_row:
         return
-    ws.conditional_format(first_row, col, last_row, col if last_col is None else last_col, {
-        "type": "data_bar", "bar_color": BAR_COLOUR, "bar_solid": True,
-        "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1,
-    })
+    ws.conditional_format(
+        first_row,
+        col,
+        last_row,
+        col if last_col is None else last_col,
+        {
+            "type": "data_bar",
+            "bar_color": BAR_COLOUR,
+            "bar_solid": True,
+            "min_type": "num",
+            "min_value": 0,
+            "max_type": "num",
+            "max_value": 1,
+        },
+    )
 
 
-def write_progress(book, result: Any, *, checkin_spec: Spec | None = None,
-                   max_rows: int = EXCEL_MAX_ROWS) -> None:
+def write_progress(book, result: Any, *, checkin_spec: Spec | None = None, max_rows: int = EXCEL_MAX_ROWS) -> None:
     """Add the Progress and Check-ins sheets for ``result.progress`` (a ProgressReport) to ``book``.
 
     ``result`` needs ``strategy`` and ``progress``; the Progress sheet shows per objective and per
@@ -118,11 +139,19 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
         ws.set_column(c, c, width)
     ws.write_string(0, 0, f"{strategy.cycle} progress — latest check-in {latest}", fmt.title)
     t = report.thresholds
-    ws.merge_range(1, 0, 1, rag_col, (
-        "Progress is the share of the way from baseline to target, capped to 0–100%; objectives and departments "
-        "roll up their initiatives by contribution weight. Expected is where they should be by now; RAG compares "
-        f"progress with it: green at {t.green:.0%} of expected or more, amber at {t.amber:.0%} or more, else red. "
-        "Reporting: initiatives with an actual, of those planned."), fmt.note)
+    ws.merge_range(
+        1,
+        0,
+        1,
+        rag_col,
+        (
+            "Progress is the share of the way from baseline to target, capped to 0–100%; objectives and departments "
+            "roll up their initiatives by contribution weight. Expected is where they should be by now; RAG compares "
+            f"progress with it: green at {t.green:.0%} of expected or more, amber at {t.amber:.0%} or more, else red. "
+            "Reporting: initiatives with an actual, of those planned."
+        ),
+        fmt.note,
+    )
     ws.set_row(1, 48)
 
     # By objective
@@ -164,13 +193,15 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
     chart_row = dep_last + 3
     if last_objective >= first:
         by_objective = book.add_chart({"type": "bar"})
-        by_objective.add_series({
-            "name": f"Progress {latest}",
-            "categories": [PROGRESS_SHEET, first, 0, last_objective, 0],
-            "values": [PROGRESS_SHEET, first, progress_col, last_objective, progress_col],
-            "fill": {"color": BAR_COLOUR},
-            "data_labels": {"value": True, "num_format": "0%"},
-        })
+        by_objective.add_series(
+            {
+                "name": f"Progress {latest}",
+                "categories": [PROGRESS_SHEET, first, 0, last_objective, 0],
+                "values": [PROGRESS_SHEET, first, progress_col, last_objective, progress_col],
+                "fill": {"color": BAR_COLOUR},
+                "data_labels": {"value": True, "num_format": "0%"},
+            }
+        )
         by_objective.set_title({"name": f"Progress by objective ({latest})"})
         by_objective.set_x_axis({"min": 0, "max": 1, "num_format": "0%", "major_gridlines": {"visible": True}})
         by_objective.set_y_axis({"reverse": True})
@@ -180,12 +211,20 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
 
         by_period = book.add_chart({"type": "line"})
         for row, objective in zip(range(first, last_objective + 1), strategy.objectives):
-            by_period.add_series({
-                "name": [PROGRESS_SHEET, row, 0],
-                "categories": [PROGRESS_SHEET, header_row, first_period, header_row, first_period + len(periods) - 1],
-                "values": [PROGRESS_SHEET, row, first_period, row, first_period + len(periods) - 1],
-                "marker": {"type": "circle", "size": 6},
-            })
+            by_period.add_series(
+                {
+                    "name": [PROGRESS_SHEET, row, 0],
+                    "categories": [
+                        PROGRESS_SHEET,
+                        header_row,
+                        first_period,
+                        header_row,
+                        first_period + len(periods) - 1,
+                    ],
+                    "values": [PROGRESS_SHEET, row, first_period, row, first_period + len(periods) - 1],
+                    "marker": {"type": "circle", "size": 6},
+                }
+            )
         by_period.set_title({"name": "Progress by period"})
         by_period.set_y_axis({"min": 0, "max": 1, "num_format": "0%", "major_gridlines": {"visible": True}})
         by_period.set_legend({"position": "right"})
@@ -194,13 +233,15 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
 
     if dep_last >= dep_first:
         by_department = book.add_chart({"type": "bar"})
-        by_department.add_series({
-            "name": f"Progress {latest}",
-            "categories": [PROGRESS_SHEET, dep_first, 0, dep_last, 0],
-            "values": [PROGRESS_SHEET, dep_first, progress_col, dep_last, progress_col],
-            "fill": {"color": "#70AD47"},
-            "data_labels": {"value": True, "num_format": "0%"},
-        })
+        by_department.add_series(
+            {
+                "name": f"Progress {latest}",
+                "categories": [PROGRESS_SHEET, dep_first, 0, dep_last, 0],
+                "values": [PROGRESS_SHEET, dep_first, progress_col, dep_last, progress_col],
+                "fill": {"color": "#70AD47"},
+                "data_labels": {"value": True, "num_format": "0%"},
+            }
+        )
         by_department.set_title({"name": f"Progress by department ({latest})"})
         by_department.set_x_axis({"min": 0, "max": 1, "num_format": "0%", "major_gridlines": {"visible": True}})
         by_department.set_y_axis({"reverse": True})
@@ -218,21 +259,39 @@ def _checkins_sheet(book, fmt: _Formats, report: ProgressReport, spec: Spec, max
     headers = checkin_headers(spec)
     titles = {s.key: s.title for s in spec.sheets}
     order = {p: i for i, p in enumerate(report.periods)}
-    actuals = sorted(report.actuals, key=lambda a: (order.get(a.period, 99), a.department, a.sheet != "initiatives",
-                                                      a.row))
+    actuals = sorted(
+        report.actuals, key=lambda a: (order.get(a.period, 99), a.department, a.sheet != "initiatives", a.row)
+    )
     size = max_rows - 1
     widths = [11, 8, 12, 12, *[max(c.width, 10) for c in columns], 10, 36]
     for number, start in enumerate(range(0, max(len(actuals), 1), size), 1):
-        chunk = actuals[start:start + size]
+        chunk = actuals[start : start + size]
         ws = book.add_worksheet(continued_sheet(CHECKINS_SHEET, number))
-        add_table(ws, 0, 0, max(len(chunk), 1), len(headers) - 1, {
-            "name": continued_table(CHECKINS_TABLE, number), "style": "Table Style Medium 2",
-            "columns": [{"header": h} for h in headers]}, fmt.header)
+        add_table(
+            ws,
+            0,
+            0,
+            max(len(chunk), 1),
+            len(headers) - 1,
+            {
+                "name": continued_table(CHECKINS_TABLE, number),
+                "style": "Table Style Medium 2",
+                "columns": [{"header": h} for h in headers],
+            },
+            fmt.header,
+        )
         for r, actual in enumerate(chunk, 1):
             own = report.items.get(actual.key, {}).get(actual.period)
             progress = own.progress if own is not None and not own.carried else None
-            row = [actual.department, actual.period, titles.get(actual.sheet, actual.sheet), actual.id,
-                   *[actual.values.get(c.key) for c in columns], progress, actual.file]
+            row = [
+                actual.department,
+                actual.period,
+                titles.get(actual.sheet, actual.sheet),
+                actual.id,
+                *[actual.values.get(c.key) for c in columns],
+                progress,
+                actual.file,
+            ]
             for c, value in enumerate(row):
                 write_value(ws, r, c, value, fmt.percent if c == len(row) - 2 else None)
         for c, width in enumerate(widths):

@@ -3,6 +3,7 @@
 Reading is a pure function per file (``read_return``), so it runs in a process pool and is merged
 back in input order: the result is the same whatever the number of jobs.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,9 @@ class Reconciliation:
     commitments: list[Commitment] = field(default_factory=list)
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0).isoformat())
     progress: ProgressReport | None = None
-    _tally: dict | None = field(default=None, repr=False, compare=False)  # from check-in returns (checkin.py); None without any
+    _tally: dict | None = field(
+        default=None, repr=False, compare=False
+    )  # from check-in returns (checkin.py); None without any
     # the share of each initiative no recognised objective takes (objective unknown or blank, split
     # short of 100%), as allocations to commitments.UNALIGNED: every view that counts rows shows it
     unaligned: list[Allocation] = field(default_factory=list)
@@ -88,7 +91,8 @@ class Reconciliation:
                 "status": "returned" if d.code in accepted else "rejected" if d.code in rejected else "not returned",
                 "file": accepted[d.code].file if d.code in accepted else rejected.get(d.code, ""),
                 **{s.key: int(mine.get(s.key, 0)) for s in self.spec.sheets},
-                "budget": mine.get("budget", 0), "headcount": mine.get("headcount", 0),
+                "budget": mine.get("budget", 0),
+                "headcount": mine.get("headcount", 0),
                 **self.findings_for(d.code),
             }
         return out
@@ -123,13 +127,24 @@ class Reconciliation:
         return {
             "cycle": self.strategy.cycle,
             "generated_at": self.generated_at,
-            "counts": {**self.counts, "sources": len(self.sources),
-                       **{k: len(v) for k, v in self.records.items()},
-                       "departments_returned": len(self.accepted()), "departments": len(self.strategy.departments)},
+            "counts": {
+                **self.counts,
+                "sources": len(self.sources),
+                **{k: len(v) for k, v in self.records.items()},
+                "departments_returned": len(self.accepted()),
+                "departments": len(self.strategy.departments),
+            },
             "departments": self.department_counts(),
             "sources": [
-                {"file": s.file, "department": s.department, "status": s.status, "reason": s.reason,
-                 "modified": s.modified, "received": s.received, "rows": s.row_count}
+                {
+                    "file": s.file,
+                    "department": s.department,
+                    "status": s.status,
+                    "reason": s.reason,
+                    "modified": s.modified,
+                    "received": s.received,
+                    "rows": s.row_count,
+                }
                 for s in self.sources
             ],
             "findings": [f.to_dict() for f in self.findings],
@@ -202,53 +217,95 @@ def _identify(ret: Return, strategy: Strategy, key: bytes | None) -> None:
         return
     if ret.identity_problem:  # two copies of the identity disagree: copied from another template
         ret.status, ret.reason = "rejected", "identity metadata copied or edited"
-        ret.findings.append(Finding("signature-mismatch", ret.identity_problem, file=ret.file,
-                                    department=meta.department))
+        ret.findings.append(
+            Finding("signature-mismatch", ret.identity_problem, file=ret.file, department=meta.department)
+        )
         return
     content = ret.identified_by == "content"  # no metadata left: titles and ids, nothing to verify
     several = [c for c in ret.content_departments if strategy.department(c) is not None]
     if content and len({c.casefold() for c in several} | {meta.department.casefold()}) > 1:
         shown = ", ".join(sorted({meta.department, *several}, key=str.casefold))
         ret.status, ret.reason = "rejected", f"rows of several departments ({shown})"
-        ret.findings.append(Finding("several-departments", f"the workbook has no cascadebook metadata and its "
-                                    f"rows belong to several departments ({shown}), so it is no single "
-                                    "department's return (a master, or plans merged into one workbook); none "
-                                    "of its rows was taken", file=ret.file))
+        ret.findings.append(
+            Finding(
+                "several-departments",
+                f"the workbook has no cascadebook metadata and its "
+                f"rows belong to several departments ({shown}), so it is no single "
+                "department's return (a master, or plans merged into one workbook); none "
+                "of its rows was taken",
+                file=ret.file,
+            )
+        )
         ret.metadata = replace(meta, department="")  # no department's return: it stands for none of them
         return
     if meta.cycle != strategy.cycle and not (content and not meta.cycle):
         ret.status, ret.reason = "rejected", f"template of cycle {meta.cycle}, not {strategy.cycle}"
-        ret.findings.append(Finding("other-cycle", f"the template belongs to cycle {meta.cycle!r}, "
-                                    f"this reconcile is {strategy.cycle!r}", file=ret.file, department=meta.department))
+        ret.findings.append(
+            Finding(
+                "other-cycle",
+                f"the template belongs to cycle {meta.cycle!r}, this reconcile is {strategy.cycle!r}",
+                file=ret.file,
+                department=meta.department,
+            )
+        )
         return
     if strategy.department(meta.department) is None:
         ret.status, ret.reason = "rejected", f"unknown department {meta.department}"
-        ret.findings.append(Finding("unknown-department", f"department {meta.department!r} is not in the strategy",
-                                    file=ret.file, department=meta.department))
+        ret.findings.append(
+            Finding(
+                "unknown-department",
+                f"department {meta.department!r} is not in the strategy",
+                file=ret.file,
+                department=meta.department,
+            )
+        )
         return
     if content:
-        ret.findings.append(Finding("identified-by-content", f"no cascadebook metadata is left; the workbook was "
-                                    f"taken as {meta.department}'s from its visible content ({ret.reason}"
-                                    f"{'' if meta.cycle else ', cycle not shown'}), unverified", file=ret.file,
-                                    department=meta.department))
+        ret.findings.append(
+            Finding(
+                "identified-by-content",
+                f"no cascadebook metadata is left; the workbook was "
+                f"taken as {meta.department}'s from its visible content ({ret.reason}"
+                f"{'' if meta.cycle else ', cycle not shown'}), unverified",
+                file=ret.file,
+                department=meta.department,
+            )
+        )
         ret.status, ret.reason = "accepted", f"{ret.reason}, unverified"
         return
     if key is None:
-        ret.findings.append(Finding("signature-unverified", "no signing key was found, so the template's "
-                                    "identity could not be verified", file=ret.file, department=meta.department))
+        ret.findings.append(
+            Finding(
+                "signature-unverified",
+                "no signing key was found, so the template's identity could not be verified",
+                file=ret.file,
+                department=meta.department,
+            )
+        )
     elif not verify(meta, key):
         ret.status, ret.reason = "rejected", "metadata does not match its signature"
-        ret.findings.append(Finding("signature-mismatch", f"the metadata says {meta.department} but its signature "
-                                    "does not match; it was edited or copied", file=ret.file,
-                                    department=meta.department))
+        ret.findings.append(
+            Finding(
+                "signature-mismatch",
+                f"the metadata says {meta.department} but its signature does not match; it was edited or copied",
+                file=ret.file,
+                department=meta.department,
+            )
+        )
         return
     if ret.spec_problem:  # its rows read by another spec's headers would be thinned: refused instead
         ret.status, ret.reason = "rejected", f"template spec {meta.spec_name}@{meta.spec_version} not found"
         ret.findings.append(Finding("spec-mismatch", ret.spec_problem, file=ret.file, department=meta.department))
         return
     if meta.fingerprint != strategy.fingerprint():
-        ret.findings.append(Finding("stale-template", "the objectives changed after this template was generated",
-                                    file=ret.file, department=meta.department))
+        ret.findings.append(
+            Finding(
+                "stale-template",
+                "the objectives changed after this template was generated",
+                file=ret.file,
+                department=meta.department,
+            )
+        )
     ret.status = "accepted"
 
 
@@ -257,9 +314,9 @@ def _not_taken(ret: Return) -> list[Finding]:
     are. What reading and checking it found is no longer live: its warnings and errors are dropped
     (its info findings, which name rows not in the master, stay), and so are the identity notes of a
     superseded file; a rejected file keeps the finding that says why it was rejected."""
-    why = ret.findings[ret.read_findings:] if ret.status == "rejected" else []
-    kept = [f for f in ret.findings[:ret.read_findings] if f.severity is Severity.INFO]
-    kept += why or [f for f in ret.findings[ret.read_findings:] if f.severity is Severity.INFO]
+    why = ret.findings[ret.read_findings :] if ret.status == "rejected" else []
+    kept = [f for f in ret.findings[: ret.read_findings] if f.severity is Severity.INFO]
+    kept += why or [f for f in ret.findings[ret.read_findings :] if f.severity is Severity.INFO]
     return kept + list(_rows_not_taken(ret))
 
 
@@ -267,14 +324,28 @@ def _rows_not_taken(ret: Return) -> Iterable[Finding]:
     for sheet_key, rows in ret.records.items():
         if rows:
             numbers = tuple(r.row for r in rows)
-            yield Finding("rows-not-taken", f"{len(rows)} row(s) not taken ({ret.reason}): rows "
-                          f"{row_ranges(numbers)}", file=ret.file, sheet=ret.sheet_names.get(sheet_key, sheet_key),
-                          cell=f"A{numbers[0]}", department=ret.department, rows=numbers)
+            yield Finding(
+                "rows-not-taken",
+                f"{len(rows)} row(s) not taken ({ret.reason}): rows {row_ranges(numbers)}",
+                file=ret.file,
+                sheet=ret.sheet_names.get(sheet_key, sheet_key),
+                cell=f"A{numbers[0]}",
+                department=ret.department,
+                rows=numbers,
+            )
 
 
-def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | None = None,
-              key: bytes | None = None, jobs: int | None = None, progress: Progress | None = None,
-              pack_above: int | None = None, specs: Sequence[Spec] | None = None) -> Reconciliation:
+def reconcile(
+    strategy: Strategy,
+    inputs: Iterable[str | Path],
+    *,
+    spec: Spec | None = None,
+    key: bytes | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    pack_above: int | None = None,
+    specs: Sequence[Spec] | None = None,
+) -> Reconciliation:
     """Read, identify, validate and consolidate every returned workbook under ``inputs``.
 
     With more than ``pack_above`` workbooks (default :data:`PACK_ABOVE`) each department's rows are
@@ -291,9 +362,15 @@ def reconcile(strategy: Strategy, inputs: Iterable[str | Path], *, spec: Spec | 
     files, skipped = [], []
     for path, name in expand_inputs(list(inputs)):
         if path.name.startswith(("~$", ".~lock")) or path.suffix.lower() not in WORKBOOK_SUFFIXES:
-            skipped.append(Return(path=str(path), file=name, status="skipped", reason="not a workbook",
-                                  findings=[Finding("skipped-file", "not a workbook (or an editor's lock file)",
-                                                    file=name)]))
+            skipped.append(
+                Return(
+                    path=str(path),
+                    file=name,
+                    status="skipped",
+                    reason="not a workbook",
+                    findings=[Finding("skipped-file", "not a workbook (or an editor's lock file)", file=name)],
+                )
+            )
         else:
             files.append((path, name))
     pack = len(files) > (PACK_ABOVE if pack_above is None else pack_above)
@@ -318,17 +395,24 @@ def _consolidate(strategy: Strategy, spec: Spec, sources: list[Return], skipped:
         if wrong_sender and ret.status == "accepted":
             ret.findings.append(wrong_sender)
     # Newest wins, but a signed return always wins over a workbook identified only by its content.
-    for ret in sorted((r for r in sources if r.status == "accepted"),
-                      key=lambda r: (r.identified_by != "content", r.received or r.modified, r.file), reverse=True):
+    for ret in sorted(
+        (r for r in sources if r.status == "accepted"),
+        key=lambda r: (r.identified_by != "content", r.received or r.modified, r.file),
+        reverse=True,
+    ):
         if ret.department in newest:
             kept = newest[ret.department]
             ret.status, ret.reason = "superseded", f"superseded by {kept.file}"
             if ret.identified_by == "content" and kept.identified_by != "content":
-                message = (f"{kept.file} is {ret.department}'s signed return; this workbook was identified only "
-                           "by its visible content, so it does not replace it, whatever their dates")
+                message = (
+                    f"{kept.file} is {ret.department}'s signed return; this workbook was identified only "
+                    "by its visible content, so it does not replace it, whatever their dates"
+                )
             else:
-                message = (f"{kept.file} is a newer submission from {ret.department} ({kept.received or kept.modified}"
-                           f" vs {ret.received or ret.modified})")
+                message = (
+                    f"{kept.file} is a newer submission from {ret.department} ({kept.received or kept.modified}"
+                    f" vs {ret.received or ret.modified})"
+                )
             ret.findings.append(Finding("superseded-submission", message, file=ret.file, department=ret.department))
         else:
             newest[ret.department] = ret
@@ -343,16 +427,25 @@ def _consolidate(strategy: Strategy, spec: Spec, sources: list[Return], skipped:
         ret = newest[code]
         findings.extend(ret.row_findings)
         for sheet_key, rows in ret.records.items():
-            records.setdefault(sheet_key, RecordList()).add(rows if isinstance(rows, RecordList) else list(rows),
-                                                            department=code)
+            records.setdefault(sheet_key, RecordList()).add(
+                rows if isinstance(rows, RecordList) else list(rows), department=code
+            )
     for ret in skipped:
         findings.extend(ret.findings)
 
     unaligned: list[Allocation] = []
     allocations, allocation_findings = allocate(strategy, records.get("initiatives", []), unaligned)
     findings.extend(allocation_findings)
-    result = Reconciliation(strategy, spec, sorted(sources + skipped, key=lambda r: r.file), records, findings,
-                            allocations, commitments(strategy, allocations), unaligned=unaligned)
+    result = Reconciliation(
+        strategy,
+        spec,
+        sorted(sources + skipped, key=lambda r: r.file),
+        records,
+        findings,
+        allocations,
+        commitments(strategy, allocations),
+        unaligned=unaligned,
+    )
     findings.extend(_coverage(result, newest))
     findings.extend(commitment_findings(strategy, result.commitments, [*allocations, *unaligned]))
     if checkins:
@@ -367,16 +460,28 @@ def _coverage(result: Reconciliation, returned: dict[str, Return]) -> Iterable[F
     strategy = result.strategy
     for objective, departments in result.contributors().items():
         if not departments:
-            yield Finding("objective-uncovered", f"no department has an initiative against {objective}",
-                          sheet="Objectives", location=objective)
+            yield Finding(
+                "objective-uncovered",
+                f"no department has an initiative against {objective}",
+                sheet="Objectives",
+                location=objective,
+            )
     contributing = {a.department for a in result.allocations}
     for department in strategy.departments:
         if department.code not in returned:
-            yield Finding("department-not-returned", f"{department.name} ({department.code}) has not returned "
-                          f"its template; head: {department.head} <{department.email}>", department=department.code)
+            yield Finding(
+                "department-not-returned",
+                f"{department.name} ({department.code}) has not returned "
+                f"its template; head: {department.head} <{department.email}>",
+                department=department.code,
+            )
         elif department.code not in contributing:
-            yield Finding("department-no-contribution", f"{department.name} returned no initiative against a "
-                          "corporate objective", file=returned[department.code].file, department=department.code)
+            yield Finding(
+                "department-no-contribution",
+                f"{department.name} returned no initiative against a corporate objective",
+                file=returned[department.code].file,
+                department=department.code,
+            )
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:

@@ -26,6 +26,7 @@ What people do to the sheets, and what happens:
   the file is skipped with ``not-a-return``; a master or strategy workbook of an earlier version, which
   has no kind, is recognised by its layout.
 """
+
 from __future__ import annotations
 
 import io
@@ -40,8 +41,16 @@ from typing import Any, Callable, Mapping
 
 from .cells import CellRefs, a1, row_ranges
 from .findings import Finding
-from .kinds import (DIFF, DIFF_CHANGES_COLUMNS, DIFF_CHANGES_SHEET, DIFF_COVERAGE_SHEET, MASTER, STRATEGY, describe,
-                    is_return)
+from .kinds import (
+    DIFF,
+    DIFF_CHANGES_COLUMNS,
+    DIFF_CHANGES_SHEET,
+    DIFF_COVERAGE_SHEET,
+    MASTER,
+    STRATEGY,
+    describe,
+    is_return,
+)
 from .model import Metadata, Record
 from .sniff import MAX_CELLS, Package, Refused, SheetScan, inspect
 from .spec import SheetSpec, Spec, load_spec, normalise_header
@@ -98,8 +107,13 @@ class Return:
         """Not a department's return (the tool's own output, see kinds.py): skipped, with a finding."""
         self.status = "skipped"
         self.reason = f"{describe(kind)}, not a department's return"
-        self.findings.append(Finding("not-a-return", f"{self.file} is {describe(kind)}{how}, not a department's "
-                                     "return; skipped", file=self.file))
+        self.findings.append(
+            Finding(
+                "not-a-return",
+                f"{self.file} is {describe(kind)}{how}, not a department's return; skipped",
+                file=self.file,
+            )
+        )
         return self
 
 
@@ -107,8 +121,13 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_return(path: str | Path, spec: Spec, file: str | None = None, *,
-                spec_for: Callable[[Mapping[str, str]], Spec] | None = None) -> Return:
+def read_return(
+    path: str | Path,
+    spec: Spec,
+    file: str | None = None,
+    *,
+    spec_for: Callable[[Mapping[str, str]], Spec] | None = None,
+) -> Return:
     """Read one returned file; problems become findings on the Return, never exceptions.
 
     ``spec_for``, when given, picks the spec from the document properties sniff already parsed
@@ -149,8 +168,11 @@ class _Book:
                 self.book = None
         if self.book is None:
             if package.kind == "ods" and package.calamine_parts:  # never the file itself: its stray values
-                raise Refused("sheet-too-large", "the spreadsheet has values far outside its tables and could "
-                              "not be read without them; it was not read")
+                raise Refused(
+                    "sheet-too-large",
+                    "the spreadsheet has values far outside its tables and could "
+                    "not be read without them; it was not read",
+                )
             self.book = CalamineWorkbook.from_path(str(path))
         self.names = list(self.book.sheet_names)
         self._rows: dict[str, Rows | None] = {}
@@ -168,24 +190,30 @@ class _Book:
         if cells > MAX_CELLS:
             scan = self.package.scan(name)
             size = f"reaches row {scan.rows:,} and column {scan.cols:,}" if scan else f"spans {cells:,} cells"
-            self.too_large[name] = (f"the sheet {name!r} {size} (at least), more than the {MAX_CELLS:,} cells "
-                                    "cascadebook reads; it was not read")
+            self.too_large[name] = (
+                f"the sheet {name!r} {size} (at least), more than the {MAX_CELLS:,} cells "
+                "cascadebook reads; it was not read"
+            )
             return None
         scan = self.package.scan(name)
         book = self.book
         if scan is not None and scan.stray_count:
             book = self._without_strays() if self.package.kind == "xlsx" else self.book  # an ods: read so
             if book is None:
-                self.too_large[name] = (f"the sheet {name!r} has values far outside the plan ({_strays_named(scan)}) "
-                                        "and could not be read without them; it was not read")
+                self.too_large[name] = (
+                    f"the sheet {name!r} has values far outside the plan ({_strays_named(scan)}) "
+                    "and could not be read without them; it was not read"
+                )
                 return None
             self.strays[name] = scan
         sheet = book.get_sheet_by_name(name)
         rows = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS)
         end = sheet.end
         if end is not None and end[0] + 1 > MAX_ROWS:
-            self.too_large[name] = (f"the sheet {name!r} has values down to row {end[0] + 1:,}; only rows "
-                                    f"1-{MAX_ROWS:,} were read, rows {MAX_ROWS + 1:,}-{end[0] + 1:,} were not")
+            self.too_large[name] = (
+                f"the sheet {name!r} has values down to row {end[0] + 1:,}; only rows "
+                f"1-{MAX_ROWS:,} were read, rows {MAX_ROWS + 1:,}-{end[0] + 1:,} were not"
+            )
         return rows
 
     def _without_strays(self):
@@ -211,8 +239,7 @@ class _Book:
             self._trimmed[1].close()
 
 
-def _read(path: Path, spec: Spec, ret: Return,
-          spec_for: Callable[[Mapping[str, str]], Spec] | None = None) -> Return:
+def _read(path: Path, spec: Spec, ret: Return, spec_for: Callable[[Mapping[str, str]], Spec] | None = None) -> Return:
     try:
         package = inspect(path)
     except Refused as refused:
@@ -225,13 +252,16 @@ def _read(path: Path, spec: Spec, ret: Return,
     if spec_for is not None:
         spec = spec_for(package.props)
     if package.macros:
-        ret.findings.append(Finding("macro-enabled", "the workbook contains macros; they were not run",
-                                    file=ret.file))
-    ret.modified = package.props.get("modified") or \
-        datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(microsecond=0).isoformat()
+        ret.findings.append(Finding("macro-enabled", "the workbook contains macros; they were not run", file=ret.file))
+    ret.modified = (
+        package.props.get("modified")
+        or datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(microsecond=0).isoformat()
+    )
     if package.kind == "ods" and package.largest > MAX_CELLS:  # calamine parses every ODS sheet on open
-        return ret.fail("sheet-too-large", f"a sheet spans more than the {MAX_CELLS:,} cells cascadebook "
-                        "reads; the spreadsheet was not read")
+        return ret.fail(
+            "sheet-too-large",
+            f"a sheet spans more than the {MAX_CELLS:,} cells cascadebook reads; the spreadsheet was not read",
+        )
     try:
         book = _Book(path, package, ret)
     except Refused as refused:
@@ -259,19 +289,27 @@ def _read_book(book: _Book, package: Package, spec: Spec, ret: Return) -> Return
             return ret.skip(*older)
     _identify(ret, spec, sheet_meta, props_meta, content)
     if ret.metadata is None:
-        return ret.fail("not-a-template", "the workbook has no cascadebook metadata, and its sheets do not "
-                        "show a template's titles")
+        return ret.fail(
+            "not-a-template", "the workbook has no cascadebook metadata, and its sheets do not show a template's titles"
+        )
     where = dict(file=ret.file, department=ret.department)
     for sheet in spec.sheets:
         name = placed.get(sheet.key)
         if name is None:
-            ret.findings.append(Finding("missing-sheet", f"the {sheet.title!r} sheet is missing",
-                                        sheet=sheet.title, **where))
+            ret.findings.append(
+                Finding("missing-sheet", f"the {sheet.title!r} sheet is missing", sheet=sheet.title, **where)
+            )
             ret.records[sheet.key] = []
             continue
         if sheet.key in renamed:
-            ret.findings.append(Finding("sheet-renamed", f"the {sheet.title!r} sheet was found as {name!r} "
-                                        f"(by its {renamed[sheet.key]})", sheet=name, **where))
+            ret.findings.append(
+                Finding(
+                    "sheet-renamed",
+                    f"the {sheet.title!r} sheet was found as {name!r} (by its {renamed[sheet.key]})",
+                    sheet=name,
+                    **where,
+                )
+            )
         ret.sheet_names[sheet.key] = name
         rows = book.rows(name)
         ret.records[sheet.key] = [] if rows is None else _records(rows, sheet, name, ret, package)
@@ -285,19 +323,33 @@ def _read_book(book: _Book, package: Package, spec: Spec, ret: Return) -> Return
             continue
         numbers = tuple(r for r, row in enumerate(rows, 1) if any(not is_blank(v) for v in row))
         if numbers:
-            ret.findings.append(Finding(
-                "extra-sheet", f"the sheet {name!r} is not part of the template; its {len(numbers)} non-empty "
-                f"row(s) ({row_ranges(numbers)}) are not in the master", sheet=name, cell=f"A{numbers[0]}",
-                rows=numbers, **where))
+            ret.findings.append(
+                Finding(
+                    "extra-sheet",
+                    f"the sheet {name!r} is not part of the template; its {len(numbers)} non-empty "
+                    f"row(s) ({row_ranges(numbers)}) are not in the master",
+                    sheet=name,
+                    cell=f"A{numbers[0]}",
+                    rows=numbers,
+                    **where,
+                )
+            )
     for name, message in book.too_large.items():
         ret.findings.append(Finding("sheet-too-large", message, sheet=name, **where))
     for name, scan in book.strays.items():
         count = scan.stray_count
-        ret.findings.append(Finding(
-            "stray-cell", f"{'1 value' if count == 1 else f'{count:,} values'} far below or right of the rest "
-            f"of the sheet {name!r} {'was' if count == 1 else 'were'} not read: {_strays_named(scan)} (the sheet "
-            f"was read as A1:{a1(*scan.region)})", sheet=name, cell=_excel_cell(*scan.strays[0][:2]),
-            rows=scan.stray_rows, **where))
+        ret.findings.append(
+            Finding(
+                "stray-cell",
+                f"{'1 value' if count == 1 else f'{count:,} values'} far below or right of the rest "
+                f"of the sheet {name!r} {'was' if count == 1 else 'were'} not read: {_strays_named(scan)} (the sheet "
+                f"was read as A1:{a1(*scan.region)})",
+                sheet=name,
+                cell=_excel_cell(*scan.strays[0][:2]),
+                rows=scan.stray_rows,
+                **where,
+            )
+        )
     return ret
 
 
@@ -326,22 +378,25 @@ def _shown(text: str, limit: int = 60) -> str:
 
 # ---- which sheet is which ---------------------------------------------------------------------
 
+
 def _title(rows: Rows | None) -> str:
     if rows and rows[0] and isinstance(rows[0][0], str):
         return rows[0][0].strip()
     return ""
 
 
-def _place_sheets(book: _Book, spec: Spec, names: dict[str, str],
-                  meta_name: str | None) -> tuple[dict[str, str], dict[str, str]]:
+def _place_sheets(
+    book: _Book, spec: Spec, names: dict[str, str], meta_name: str | None
+) -> tuple[dict[str, str], dict[str, str]]:
     """Spec sheet key -> sheet name, by title; sheets not found by title are recognised by content."""
     placed = {s.key: names[s.title.casefold()] for s in spec.sheets if s.title.casefold() in names}
     renamed: dict[str, str] = {}
     missing = [s for s in spec.sheets if s.key not in placed]
     if not missing:
         return placed, renamed
-    others = [n for n in book.names if n not in placed.values() and n != meta_name
-              and n.casefold() not in _reference_titles()]
+    others = [
+        n for n in book.names if n not in placed.values() and n != meta_name and n.casefold() not in _reference_titles()
+    ]
     for sheet in missing:
         best, best_score, how = None, 0.0, ""
         for name in others:
@@ -409,8 +464,13 @@ def _content_identity(book: _Book, spec: Spec, placed: dict[str, str], names: di
         if "id" not in columns:
             continue
         pattern = re.compile(rf"^(?P<code>.+)-{re.escape(sheet.id_prefix)}\d{{2,}}$")
-        codes = Counter(m["code"] for row in rows[header + 1:] if len(row) > columns["id"]
-                        for m in [pattern.match(str(row[columns["id"]]).strip())] if m)
+        codes = Counter(
+            m["code"]
+            for row in rows[header + 1 :]
+            if len(row) > columns["id"]
+            for m in [pattern.match(str(row[columns["id"]]).strip())]
+            if m
+        )
         if codes:
             return _Content(codes.most_common(1)[0][0], "", f"the ids on sheet {name!r}")
     return None
@@ -428,16 +488,22 @@ def _older_output(book: _Book, spec: Spec, placed: dict[str, str], names: dict[s
     if changes is not None and DIFF_COVERAGE_SHEET.casefold() in names:
         rows = book.rows(changes)
         first = [str(v).strip() for v in rows[0]] if rows else []
-        if first[:len(DIFF_CHANGES_COLUMNS)] == list(DIFF_CHANGES_COLUMNS):
+        if first[: len(DIFF_CHANGES_COLUMNS)] == list(DIFF_CHANGES_COLUMNS):
             return DIFF, f" (no kind stamped: recognised by its {changes!r} and {DIFF_COVERAGE_SHEET!r} sheets)"
     from .master_read import DEPARTMENT_HEADER
 
     for sheet in spec.sheets:
         rows = book.rows(placed[sheet.key]) if sheet.key in placed else None
-        if rows and rows[0] and isinstance(rows[0][0], str) and find_header(rows, sheet)[0] == 0 \
-                and normalise_header(rows[0][0]) == normalise_header(DEPARTMENT_HEADER):
-            return MASTER, (f" (no kind stamped: recognised by the {DEPARTMENT_HEADER!r} column of its "
-                            f"{placed[sheet.key]!r} table)")
+        if (
+            rows
+            and rows[0]
+            and isinstance(rows[0][0], str)
+            and find_header(rows, sheet)[0] == 0
+            and normalise_header(rows[0][0]) == normalise_header(DEPARTMENT_HEADER)
+        ):
+            return MASTER, (
+                f" (no kind stamped: recognised by the {DEPARTMENT_HEADER!r} column of its {placed[sheet.key]!r} table)"
+            )
     return None
 
 
@@ -462,6 +528,7 @@ def _departments_in_ids(spec: Spec, records: dict[str, list[Record]]) -> tuple[s
 
 # ---- identity ----------------------------------------------------------------------------------
 
+
 def _sheet_metadata(book: _Book, meta_name: str | None) -> Metadata | None:
     if meta_name is None:
         return None
@@ -473,31 +540,48 @@ def _sheet_metadata(book: _Book, meta_name: str | None) -> Metadata | None:
     return Metadata.from_mapping(pairs)
 
 
-def _identify(ret: Return, spec: Spec, sheet_meta: Metadata | None, props_meta: Metadata | None,
-              content: _Content | None) -> None:
+def _identify(
+    ret: Return, spec: Spec, sheet_meta: Metadata | None, props_meta: Metadata | None, content: _Content | None
+) -> None:
     """Set ret.metadata and how it was found; note any disagreement between the copies."""
     if sheet_meta is not None:
         ret.metadata, ret.identified_by = sheet_meta, "metadata sheet"
         if props_meta is not None and _differs(sheet_meta, props_meta):
-            ret.identity_problem = (f"the hidden metadata sheet says {_who(sheet_meta)} but the document "
-                                    f"properties say {_who(props_meta)}: the metadata was copied or edited")
+            ret.identity_problem = (
+                f"the hidden metadata sheet says {_who(sheet_meta)} but the document "
+                f"properties say {_who(props_meta)}: the metadata was copied or edited"
+            )
     elif props_meta is not None:
         ret.metadata, ret.identified_by = props_meta, "document properties"
     elif content is not None:
-        ret.metadata = Metadata(format_version="", cycle=content.cycle, department=content.code,
-                                spec_name=spec.name, spec_version="", fingerprint="", generated_at="")
+        ret.metadata = Metadata(
+            format_version="",
+            cycle=content.cycle,
+            department=content.code,
+            spec_name=spec.name,
+            spec_version="",
+            fingerprint="",
+            generated_at="",
+        )
         ret.identified_by = "content"
         ret.reason = f"identified by {content.where}"
         return
     else:
         return
     meta = ret.metadata
-    if not ret.identity_problem and content is not None and (
+    if (
+        not ret.identity_problem
+        and content is not None
+        and (
             content.code.casefold() != meta.department.casefold()
-            or (content.cycle and content.cycle.casefold() != meta.cycle.casefold())):
-        ret.identity_problem = (f"the metadata says {_who(meta)} but {content.where} says "
-                                f"{content.code}{', ' + content.cycle if content.cycle else ''}: the metadata "
-                                "was copied from another template")
+            or (content.cycle and content.cycle.casefold() != meta.cycle.casefold())
+        )
+    ):
+        ret.identity_problem = (
+            f"the metadata says {_who(meta)} but {content.where} says "
+            f"{content.code}{', ' + content.cycle if content.cycle else ''}: the metadata "
+            "was copied from another template"
+        )
 
 
 def _differs(a: Metadata, b: Metadata) -> bool:
@@ -509,6 +593,7 @@ def _who(meta: Metadata) -> str:
 
 
 # ---- rows ----------------------------------------------------------------------------------------
+
 
 def find_header(rows: Rows, sheet: SheetSpec) -> tuple[int, dict[str, int]]:
     """The header row (0-based) and column key -> 0-based column, found by header text, not position."""
@@ -548,14 +633,14 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
     header, columns = find_header(rows, sheet)
     where = dict(file=ret.file, sheet=name, department=ret.department)
     if header < 0:
-        ret.findings.append(Finding("missing-column", f"no header row of the {sheet.title!r} sheet was found",
-                                    **where))
+        ret.findings.append(Finding("missing-column", f"no header row of the {sheet.title!r} sheet was found", **where))
         return []
     for col in sheet.columns:
         if col.key not in columns:
             code = "missing-column" if col.required else "optional-column-missing"
-            ret.findings.append(Finding(code, f"the column {col.header!r} is missing",
-                                        cell=f"{a1(header + 1, 1)}", **where))
+            ret.findings.append(
+                Finding(code, f"the column {col.header!r} is missing", cell=f"{a1(header + 1, 1)}", **where)
+            )
     input_keys = [c.key for c in sheet.columns if c.is_input and c.key in columns]
     mapped = set(columns.values()) | {c for c, v in enumerate(rows[header]) if _is_generated_header(v)}
     records = []
@@ -593,18 +678,30 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
     for c, found_rows in sorted(extra_values.items()):
         title = header_row[c] if c < len(header_row) and not is_blank(header_row[c]) else None
         label = repr(title) if title is not None else f"{a1(header + 1, c + 1).rstrip('0123456789')} (no header)"
-        ret.findings.append(Finding(
-            "extra-column", f"the column {label} is not part of the template; its "
-            f"{len(found_rows)} value(s) (rows {row_ranges(tuple(found_rows))}) are not in the master",
-            cell=a1(header + 1, c + 1), rows=tuple(found_rows), **where))
+        ret.findings.append(
+            Finding(
+                "extra-column",
+                f"the column {label} is not part of the template; its "
+                f"{len(found_rows)} value(s) (rows {row_ranges(tuple(found_rows))}) are not in the master",
+                cell=a1(header + 1, c + 1),
+                rows=tuple(found_rows),
+                **where,
+            )
+        )
     scan = package.scan(name)
     if scan is not None and scan.uncached:
         inputs = {columns[k] + 1 for k in input_keys}
         for row, col in sorted(scan.uncached):
             if row > header + 1 and col in inputs:
-                ret.findings.append(Finding(
-                    "formula-without-value", f"{a1(row, col)} holds a formula that was never calculated, so "
-                    "its value is unknown (read as blank)", cell=a1(row, col), **where))
+                ret.findings.append(
+                    Finding(
+                        "formula-without-value",
+                        f"{a1(row, col)} holds a formula that was never calculated, so "
+                        "its value is unknown (read as blank)",
+                        cell=a1(row, col),
+                        **where,
+                    )
+                )
     return records
 
 

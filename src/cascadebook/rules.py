@@ -27,6 +27,7 @@ the numbers 1/0; an id typed on an otherwise empty row counts as "on the sheet" 
 checks, not for reconcile's (which only sees started rows); a target typed as text is checked
 against the objective's direction by reconcile at once, by the sheet once it is retyped as a number.
 """
+
 from __future__ import annotations
 
 import re
@@ -56,8 +57,11 @@ _EPOCH = datetime(1899, 12, 30)
 # What may follow a leading +, - or @ in a formula a spreadsheet runs: references, function calls,
 # numbers, strings, operators. "+A1*2" and "@SUM(A1:A9)" are formulas; "+6 enterprise logos" is text.
 _REF = r"(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?\$?[A-Za-z]{1,3}\$?[0-9]+(?::\$?[A-Za-z]{1,3}\$?[0-9]+)?"
-_FORMULA_TOKEN = re.compile(rf"""\s*(?:(?P<ref>{_REF})(?![\w(])|(?P<call>[A-Za-z_][\w.]*\()
-    |(?P<operand>"(?:[^"]|"")*"|[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?%?)|(?P<op>[-+*/^&=<>:])|[();,])""", re.X)
+_FORMULA_TOKEN = re.compile(
+    rf"""\s*(?:(?P<ref>{_REF})(?![\w(])|(?P<call>[A-Za-z_][\w.]*\()
+    |(?P<operand>"(?:[^"]|"")*"|[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?%?)|(?P<op>[-+*/^&=<>:])|[();,])""",
+    re.X,
+)
 _DDE = re.compile(r"[A-Za-z_][\w.]*\s*\|")  # cmd|' /C calc'!A0: a link to another program
 
 
@@ -92,6 +96,7 @@ def looks_like_formula(text: str) -> bool:
 
 # ---- names of the template's ranges (one place, used by templates.py and the formulas) -----------
 
+
 def id_range_name(sheet: SheetSpec) -> str:
     """Defined name holding a sheet's id column, used by dropdowns and checks that refer to it."""
     return f"{sheet.title.replace(' ', '')}Ids"
@@ -124,6 +129,7 @@ def q(text: str) -> str:
 
 
 # ---- what a formula sees: the Python twins ------------------------------------------------------
+
 
 def excel_serial(value: date | datetime) -> float:
     if not isinstance(value, datetime):
@@ -179,6 +185,7 @@ def _options(kind: str, choices: tuple[str, ...], periods: tuple[str, ...]) -> s
 
 # ---- formula pieces ------------------------------------------------------------------------------
 
+
 def _needle(ref: str) -> str:
     return f'"|"&LOWER(TRIM({ref}))&"|"'
 
@@ -209,6 +216,7 @@ def sheet_blank(col: Column, raw: Any) -> bool:
 
 
 # ---- checks: one problem, one cell, one message --------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Check:
@@ -259,6 +267,7 @@ class Env:
 
 # ---- the rules -------------------------------------------------------------------------------------
 
+
 @dataclass
 class Row:
     """One started row as reconcile sees it: what was typed, how it parsed, and the typed record."""
@@ -288,8 +297,11 @@ class Context:
                 if row.record.id:
                     first.setdefault(row.record.id.casefold(), row)
             self.first_by_id[sheet.key] = first
-            self.prefilled[sheet.key] = {sheet.make_id(department, n).casefold()
-                                         for n in range(1, sheet.prefilled_rows + 1)} if sheet.has("id") else set()
+            self.prefilled[sheet.key] = (
+                {sheet.make_id(department, n).casefold() for n in range(1, sheet.prefilled_rows + 1)}
+                if sheet.has("id")
+                else set()
+            )
         self.referenced: dict[str, set[str]] = {s.key: set() for s in spec.sheets}
         for sheet in spec.sheets:
             for col in sheet_references(sheet):
@@ -311,8 +323,14 @@ class Context:
 def finding(code: str, message: str, row: Row, key: str) -> Finding:
     """A finding at the cell of ``key`` on ``row``."""
     record = row.record
-    return Finding(code, message, file=record.file, sheet=record.sheet_name,
-                   cell=record.cells.get(key, f"A{record.row}"), department=record.department)
+    return Finding(
+        code,
+        message,
+        file=record.file,
+        sheet=record.sheet_name,
+        cell=record.cells.get(key, f"A{record.row}"),
+        department=record.department,
+    )
 
 
 def sheet_references(sheet: SheetSpec) -> list[Column]:
@@ -338,10 +356,13 @@ class Rule:
         return True
 
 
-_PICK = {"required": lambda c: c.required, "typed": lambda c: c.type in TYPED_KINDS,
-         "text": lambda c: c.type in ("text", "reference"),
-         "objective": lambda c: c.type == "reference" and c.source == "objectives",
-         "references": lambda c: c.type == "reference" and c.source != "objectives"}
+_PICK = {
+    "required": lambda c: c.required,
+    "typed": lambda c: c.type in TYPED_KINDS,
+    "text": lambda c: c.type in ("text", "reference"),
+    "objective": lambda c: c.type == "reference" and c.source == "objectives",
+    "references": lambda c: c.type == "reference" and c.source != "objectives",
+}
 _PICKED: dict[tuple[int, str], tuple[SheetSpec, tuple[Column, ...]]] = {}
 
 
@@ -404,9 +425,16 @@ class ValueType(Rule):
     codes = ("wrong-type", "period-outside-cycle", "read-leniently", "value-interpreted")
     sheet_codes = frozenset(codes[:3])
 
-    EXPECTED = {"number": "a number", "currency": "a number", "integer": "a whole number",
-                "percent": "a number or percentage", "date": "a date", "boolean": "yes or no",
-                "choice": "a value from the list", "period": "a period from the list"}
+    EXPECTED = {
+        "number": "a number",
+        "currency": "a number",
+        "integer": "a whole number",
+        "percent": "a number or percentage",
+        "date": "a date",
+        "boolean": "yes or no",
+        "choice": "a value from the list",
+        "period": "a period from the list",
+    }
     SAYS = {**EXPECTED, "percent": "a percentage", "choice": "from the list", "period": "from the list"}
 
     def message(self, col: Column) -> str:
@@ -462,6 +490,7 @@ class ValueType(Rule):
                     if len(seen) < 4096:
                         seen[raw] = hit
                 return hit
+
             return listed
         if col.type in ("integer", "date"):
             return lambda raw: self.sheet_accepts(col, raw, periods)
@@ -469,6 +498,7 @@ class ValueType(Rule):
         def number(raw: Any) -> bool:
             t = type(raw)
             return t is float or t is int or sheet_number(raw) is not None  # bool is not int here
+
         return number
 
     def _accepting(self, sheet: SheetSpec, periods: Sequence[str]) -> tuple[tuple[Column, Any], ...]:
@@ -492,17 +522,26 @@ class ValueType(Rule):
             raw = row.raw.get(col.key)
             if parsed.error:
                 if col.type == "period" and isinstance(raw, str) and LOOKS_LIKE_PERIOD.match(raw):
-                    yield finding("period-outside-cycle", f"{col.header} {display(raw)} is not a period of "
-                                   f"{ctx.strategy.cycle} ({', '.join(periods)})", row, col.key)
+                    yield finding(
+                        "period-outside-cycle",
+                        f"{col.header} {display(raw)} is not a period of {ctx.strategy.cycle} ({', '.join(periods)})",
+                        row,
+                        col.key,
+                    )
                 else:
-                    yield finding("wrong-type", f"{col.header} should be {parsed.error}, found {display(raw)}",
-                                   row, col.key)
+                    yield finding(
+                        "wrong-type", f"{col.header} should be {parsed.error}, found {display(raw)}", row, col.key
+                    )
             elif not accepts(raw):
                 why = note_reason(parsed.note)  # the reading is said here once; the note adds only why
                 note = f" ({why})" if why else ""
-                yield finding("read-leniently", f"{col.header} {display(raw)} was read as "
-                               f"{display(parsed.value)}{note}; the template asks for {self.EXPECTED[col.type]}",
-                               row, col.key)
+                yield finding(
+                    "read-leniently",
+                    f"{col.header} {display(raw)} was read as "
+                    f"{display(parsed.value)}{note}; the template asks for {self.EXPECTED[col.type]}",
+                    row,
+                    col.key,
+                )
             elif parsed.note:
                 yield finding("value-interpreted", f"{col.header}: {parsed.note}", row, col.key)
 
@@ -516,8 +555,12 @@ class FormulaText(Rule):
         for col in _columns(row.sheet, "text"):
             value = row.record.values.get(col.key)
             if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and looks_like_formula(value):
-                yield finding("formula-text", f"{col.header} starts with {value[0]!r} and would run as a formula "
-                              "in a spreadsheet; kept as text", row, col.key)
+                yield finding(
+                    "formula-text",
+                    f"{col.header} starts with {value[0]!r} and would run as a formula in a spreadsheet; kept as text",
+                    row,
+                    col.key,
+                )
 
     def relevant(self, sheet, spec):
         return bool(_columns(sheet, "text"))
@@ -543,8 +586,13 @@ class ObjectiveId(Rule):
             if not row.parsed[col.key].ok:
                 continue
             if str(row.record.values.get(col.key)).casefold() not in ctx.objective_ids:
-                yield finding("unknown-objective", f"{display(row.raw.get(col.key))} is not an objective id "
-                               f"(known: {', '.join(ctx.objective_ids.values())})", row, col.key)
+                yield finding(
+                    "unknown-objective",
+                    f"{display(row.raw.get(col.key))} is not an objective id "
+                    f"(known: {', '.join(ctx.objective_ids.values())})",
+                    row,
+                    col.key,
+                )
 
     def relevant(self, sheet, spec):
         return bool(_columns(sheet, "objective"))
@@ -570,11 +618,18 @@ class SheetId(Rule):
         return f'TRIM(INDEX({title_range_name(source)},MATCH(TRIM({ref}),{id_range_name(source)},0)))=""'
 
     def checks(self, col: Column, source: SheetSpec) -> list[Check]:
-        out = [Check("unknown-initiative", frozenset({"unknown-initiative"}), col.key,
-                     self.unknown_message(col, source))]
+        out = [
+            Check("unknown-initiative", frozenset({"unknown-initiative"}), col.key, self.unknown_message(col, source))
+        ]
         if source.has("title"):
-            out.append(Check("untitled-initiative", frozenset({"untitled-initiative"}), col.key,
-                             self.untitled_message(col, source)))
+            out.append(
+                Check(
+                    "untitled-initiative",
+                    frozenset({"untitled-initiative"}),
+                    col.key,
+                    self.untitled_message(col, source),
+                )
+            )
         return out
 
     def relevant(self, sheet, spec):
@@ -593,8 +648,7 @@ class SheetId(Rule):
                 continue
             target = ctx.first_by_id[source.key].get(value.casefold())
             if target is None or target.parsed["title"].blank:
-                yield finding("untitled-initiative", f"{value} has no title on the {source.title} sheet", row,
-                              col.key)
+                yield finding("untitled-initiative", f"{value} has no title on the {source.title} sheet", row, col.key)
 
 
 class Direction(Rule):
@@ -610,15 +664,21 @@ class Direction(Rule):
     @staticmethod
     def wrong_moves() -> str:
         """|direction+SIGN(target-baseline)| pairs that go the wrong way, from the model's own rule."""
-        return pipe_list(f"{d}{s}" for d in DIRECTIONS for s in (-1, 0, 1)
-                         if not Objective("", "", direction=d).moves_right_way(0, s))
+        return pipe_list(
+            f"{d}{s}"
+            for d in DIRECTIONS
+            for s in (-1, 0, 1)
+            if not Objective("", "", direction=d).moves_right_way(0, s)
+        )
 
     def check(self, env: Env) -> Check:
         sheet = env.sheet
         objective, base, target = env.ref(objective_column(sheet).key), env.ref("baseline"), env.ref("target")
         direction = f"LOWER(INDEX({OBJECTIVE_DIRECTIONS},MATCH(TRIM({objective}),{OBJECTIVE_IDS},0)))"
-        test = (f"IF(AND(ISNUMBER({base}),ISNUMBER({target})),IF({ObjectiveId().unknown_formula(objective)},FALSE,"
-                f"ISNUMBER(FIND(\"|\"&{direction}&SIGN({target}-{base})&\"|\",{q(self.wrong_moves())}))),FALSE)")
+        test = (
+            f"IF(AND(ISNUMBER({base}),ISNUMBER({target})),IF({ObjectiveId().unknown_formula(objective)},FALSE,"
+            f"ISNUMBER(FIND(\"|\"&{direction}&SIGN({target}-{base})&\"|\",{q(self.wrong_moves())}))),FALSE)"
+        )
         message = f"{sheet.column('target').header} against the objective's direction"
         return Check("target-direction", self.sheet_codes, "target", message, test, after=("baseline", "target"))
 
@@ -632,10 +692,20 @@ class Direction(Rule):
         col = objective_columns[0]
         objective = ctx.objective(str(row.record.get(col.key, "")))
         baseline, target = row.record.get("baseline"), row.record.get("target")
-        if objective and _is_number(baseline) and _is_number(target) and not objective.moves_right_way(baseline, target):
-            yield finding("target-direction", f"{objective.id} is to {objective.direction} but the target "
-                           f"{target:g} is not {'above' if objective.direction == 'increase' else 'below'} "
-                           f"the baseline {baseline:g}", row, "target")
+        if (
+            objective
+            and _is_number(baseline)
+            and _is_number(target)
+            and not objective.moves_right_way(baseline, target)
+        ):
+            yield finding(
+                "target-direction",
+                f"{objective.id} is to {objective.direction} but the target "
+                f"{target:g} is not {'above' if objective.direction == 'increase' else 'below'} "
+                f"the baseline {baseline:g}",
+                row,
+                "target",
+            )
 
 
 class DuplicateId(Rule):
@@ -647,8 +717,13 @@ class DuplicateId(Rule):
     def check(self, env: Env) -> Check:
         ref, letter = env.ref("id"), env.letter("id")
         test = f'IF(TRIM({ref})="",FALSE,SUMPRODUCT(--(TRIM(${letter}${env.first}:${letter}{ROW})=TRIM({ref})))>1)'
-        return Check("duplicate-initiative", self.sheet_codes, "id",
-                     f"{env.sheet.column('id').header} also used on an earlier row", test)
+        return Check(
+            "duplicate-initiative",
+            self.sheet_codes,
+            "id",
+            f"{env.sheet.column('id').header} also used on an earlier row",
+            test,
+        )
 
     def relevant(self, sheet, spec):
         return sheet.has("id")
@@ -658,8 +733,9 @@ class DuplicateId(Rule):
             return
         first = ctx.first_by_id[row.sheet.key][row.record.id.casefold()]
         if first is not row:
-            yield finding("duplicate-initiative", f"id {row.record.id} is also used on row {first.record.row}",
-                           row, "id")
+            yield finding(
+                "duplicate-initiative", f"id {row.record.id} is also used on row {first.record.row}", row, "id"
+            )
 
 
 _REFERRERS: dict[tuple[int, int], tuple[Spec, SheetSpec, list[tuple[SheetSpec, Column]]]] = {}
@@ -690,8 +766,13 @@ class Unreferenced(Rule):
         ref = env.ref("id")
         counts = "+".join(f"SUMPRODUCT(--(TRIM({env.column_range(s, c.key)})=TRIM({ref})))" for s, c in referrers)
         titles = " or ".join(s.title for s, _ in referrers)
-        return Check("initiative-without-kpis", self.sheet_codes, "id", f"Nothing on the {titles} sheet for it yet",
-                     f'IF(TRIM({ref})="",TRUE,{counts}=0)')
+        return Check(
+            "initiative-without-kpis",
+            self.sheet_codes,
+            "id",
+            f"Nothing on the {titles} sheet for it yet",
+            f'IF(TRIM({ref})="",TRUE,{counts}=0)',
+        )
 
     def relevant(self, sheet, spec):
         return bool(self._referrers(spec, sheet))
@@ -709,9 +790,22 @@ def _is_number(value: Any) -> bool:
 
 REQUIRED, VALUE_TYPE, FORMULA_TEXT = Required(), ValueType(), FormulaText()
 OBJECTIVE_ID, SHEET_ID, DIRECTION, DUPLICATE_ID, UNREFERENCED = (
-    ObjectiveId(), SheetId(), Direction(), DuplicateId(), Unreferenced())
-ROW_RULES: tuple[Rule, ...] = (REQUIRED, VALUE_TYPE, FORMULA_TEXT, OBJECTIVE_ID, SHEET_ID, DIRECTION, DUPLICATE_ID,
-                               UNREFERENCED)
+    ObjectiveId(),
+    SheetId(),
+    Direction(),
+    DuplicateId(),
+    Unreferenced(),
+)
+ROW_RULES: tuple[Rule, ...] = (
+    REQUIRED,
+    VALUE_TYPE,
+    FORMULA_TEXT,
+    OBJECTIVE_ID,
+    SHEET_ID,
+    DIRECTION,
+    DUPLICATE_ID,
+    UNREFERENCED,
+)
 # Row-level codes reported elsewhere, never in the sheet: ids given to rows typed without one (validate),
 # and what the commitments module checks (splits over objectives, contributions).
 OTHER_ROW_CODES = ("id-assigned", "split-not-100", "contribution-direction", "contribution-unit")
@@ -726,12 +820,14 @@ def on_return_only() -> list[str]:
 
 # ---- the formula side: one sheet's checks, the Check column, the counts --------------------------
 
+
 def _chain(links: list[tuple[str, Check | None]], default: Check | None) -> tuple[str, list[Check]]:
     """Nested IFs over (condition, check) links: the first true condition gives its message (or none).
 
     A cell has one problem at most (blank, else not of its type, else not a known id, ...), as in
     reconcile. Returns the Check-column fragment (it yields '; message' or '') and its checks.
     """
+
     def msg(check: Check | None) -> str:
         return q(f"; {check.message}") if check else '""'
 
@@ -752,13 +848,13 @@ def _column_chain(col: Column, env: Env) -> tuple[str, list[Check]]:
     if col.type in NUMBER_KINDS:  # most cells hold numbers: ask that first
         accepts = VALUE_TYPE.accepts_formula(col, ref, env.periods)
         return _chain([(accepts, None), (blank, required)], VALUE_TYPE.check(col))
-    if col.type in LIST_KINDS and any("|" in str(o) for o in
-                                      (col.choices if col.type == "choice" else env.periods)):
+    if col.type in LIST_KINDS and any("|" in str(o) for o in (col.choices if col.type == "choice" else env.periods)):
         return _chain([(blank, required)], None)  # a "|" in an option defeats the |list| look-up: on return
     if col.type in LIST_KINDS:
         if required is None:
-            return _chain([(VALUE_TYPE.accepts_formula(col, ref, env.periods, or_blank=True), None)],
-                          VALUE_TYPE.check(col))
+            return _chain(
+                [(VALUE_TYPE.accepts_formula(col, ref, env.periods, or_blank=True), None)], VALUE_TYPE.check(col)
+            )
         accepts = VALUE_TYPE.accepts_formula(col, ref, env.periods)
         return _chain([(blank, required), (accepts, None)], VALUE_TYPE.check(col))
     if col.type == "reference" and col.source == "objectives":
@@ -813,8 +909,11 @@ class SheetChecks:
 
     def started_rows_formula(self) -> str:
         """How many rows have anything typed (the panel says "Nothing filled in yet" at 0)."""
-        ranges = "&".join(f"${column_letter(i)}${self.first}:${column_letter(i)}${self.last}"
-                          for i, c in enumerate(self.sheet.columns, 1) if c.is_input)
+        ranges = "&".join(
+            f"${column_letter(i)}${self.first}:${column_letter(i)}${self.last}"
+            for i, c in enumerate(self.sheet.columns, 1)
+            if c.is_input
+        )
         return f"SUMPRODUCT(--(LEN(TRIM({ranges}))>0))"
 
     def count_formula(self, code: str) -> str:

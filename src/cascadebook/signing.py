@@ -4,6 +4,7 @@ The key stays with the strategy office (a file beside the strategy, created on f
 never written into a template, so a department cannot forge or re-target a template: editing the
 hidden metadata, or copying it into another department's workbook, breaks the signature.
 """
+
 from __future__ import annotations
 
 import hashlib

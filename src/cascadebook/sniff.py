@@ -45,6 +45,7 @@ find any other cell start: no ``r``, another attribute first, a far or odd refer
 ``<x:c``, a second ``r``), and every formula ends directly followed by its ``<v>``
 (``SUSPECT_FORMULA``); anything else runs the exact scans, over the sheet as it came.
 """
+
 from __future__ import annotations
 
 import re
@@ -74,8 +75,9 @@ STRAYS_KEPT = 100  # stray values kept with their text for the finding (all are 
 MAX_STRAYS = 100_000  # more values than this far from the plan: not strays but a sheet too large to read
 
 # What calamine opens when a workbook is opened (it matches names case-blind), and what is read here.
-CALAMINE_OPENS = frozenset({"_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/sharedstrings.xml",
-                            "xl/styles.xml"})
+CALAMINE_OPENS = frozenset(
+    {"_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/sharedstrings.xml", "xl/styles.xml"}
+)
 OPENED_PARTS = CALAMINE_OPENS | {"docprops/core.xml", "docprops/custom.xml"}
 
 _REF = rb"""\br\s*=\s*["']\$?([A-Za-z]{1,4})\$?([0-9]{1,9})"""
@@ -106,9 +108,11 @@ DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
 ROOT_START = re.compile(rb"<[A-Za-z_]")
 
 # One cell element, whole: its prefix, attributes, and content (None when it closes itself).
-CELL_ELEMENT = re.compile(rb"""<((?:[A-Za-z_][\w.-]*:)?)c(\s(?:[^"'>/]|/(?!>)|"[^"]*+"|'[^']*+')*+)?"""
-                          rb"""(?:/>|>((?:[^<]|<(?!/?(?:[A-Za-z_][\w.-]*:)?(?:c|row|sheetData)[\s/>]))*+)</\1c\s*>)""",
-                          re.S)  # a cell's content stops at the next cell, row or sheetData tag: linear on any input
+CELL_ELEMENT = re.compile(
+    rb"""<((?:[A-Za-z_][\w.-]*:)?)c(\s(?:[^"'>/]|/(?!>)|"[^"]*+"|'[^']*+')*+)?"""
+    rb"""(?:/>|>((?:[^<]|<(?!/?(?:[A-Za-z_][\w.-]*:)?(?:c|row|sheetData)[\s/>]))*+)</\1c\s*>)""",
+    re.S,
+)  # a cell's content stops at the next cell, row or sheetData tag: linear on any input
 CELL_TYPE = re.compile(rb"""\bt\s*=\s*["']([^"']*)""")
 CELL_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v(?:\s[^>]*)?>([^<]*)<")
 CELL_TEXT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?t(?:\s[^>]*)?>([^<]*)<")
@@ -180,10 +184,13 @@ class Package:
             items = [el for el in _xml(data) if _local(el.tag) == "si"] if data else []
         except Exception:  # noqa: BLE001 - a broken shared strings part is calamine's to report
             items = []
-        texts = {i: "".join(t.text or "" for t in items[i].iter() if _local(t.tag) == "t")
-                 for i in wanted if i < len(items)}
-        scan.strays = [(r, c, texts.get(int(t[1:]), f"(shared string {t[1:]})") if t.startswith("\x00") else t)
-                       for r, c, t in scan.strays]
+        texts = {
+            i: "".join(t.text or "" for t in items[i].iter() if _local(t.tag) == "t") for i in wanted if i < len(items)
+        }
+        scan.strays = [
+            (r, c, texts.get(int(t[1:]), f"(shared string {t[1:]})") if t.startswith("\x00") else t)
+            for r, c, t in scan.strays
+        ]
 
     def for_calamine(self) -> bytes:
         """The xlsx package calamine reads: the parts it opens, exactly as checked here, in a zip that
@@ -240,7 +247,7 @@ def _contains(handle, mark: bytes, chunk: int = 1 << 20) -> bool:
             return False
         if mark in tail + block:
             return True
-        tail = block[-len(mark):]
+        tail = block[-len(mark) :]
 
 
 def _package(path: Path, handle, archive, infos) -> Package:
@@ -250,12 +257,18 @@ def _package(path: Path, handle, archive, infos) -> Package:
         raise Refused("file-refused", f"the package has two parts named {dup!r}; refused as crafted")
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED:
-        raise Refused("file-refused", f"the file declares {total // (1024 * 1024)} MB of content "
-                      f"(the limit is {MAX_UNCOMPRESSED // (1024 * 1024)} MB); refused as a zip bomb")
+        raise Refused(
+            "file-refused",
+            f"the file declares {total // (1024 * 1024)} MB of content "
+            f"(the limit is {MAX_UNCOMPRESSED // (1024 * 1024)} MB); refused as a zip bomb",
+        )
     for info in infos:
         if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise Refused("file-refused", f"the part {info.filename!r} would inflate "
-                          f"{info.file_size // max(info.compress_size, 1)} times; refused as a zip bomb")
+            raise Refused(
+                "file-refused",
+                f"the part {info.filename!r} would inflate "
+                f"{info.file_size // max(info.compress_size, 1)} times; refused as a zip bomb",
+            )
     by_name = {i.filename: i for i in infos}
     if "xl/workbook.bin" in by_name:
         raise Refused("legacy-format", "the workbook is in the binary .xlsb format")
@@ -268,14 +281,30 @@ def _package(path: Path, handle, archive, infos) -> Package:
     package = Package(kind)
     parts: dict[str, bytes] = {}
     if kind == "ods":
-        _inflate_parts(handle, [i for i in infos if i.filename.lower().endswith((".xml", ".rels"))
-                                or i.filename == "mimetype"], parts)
+        _inflate_parts(
+            handle,
+            [i for i in infos if i.filename.lower().endswith((".xml", ".rels")) or i.filename == "mimetype"],
+            parts,
+        )
     else:  # the parts calamine opens on open and the ones read here; then the sheets' parts
         _inflate_parts(handle, [i for i in infos if i.filename.lower() in OPENED_PARTS], parts)
         sheet_parts = _sheet_parts(parts)
-        _inflate_parts(handle, [i for i in infos if i.filename not in parts and (
-            i.filename.lower() in sheet_parts or (i.filename.lower().startswith("xl/worksheets/")
-                                                  and i.filename.lower().endswith((".xml", ".rels"))))], parts)
+        _inflate_parts(
+            handle,
+            [
+                i
+                for i in infos
+                if i.filename not in parts
+                and (
+                    i.filename.lower() in sheet_parts
+                    or (
+                        i.filename.lower().startswith("xl/worksheets/")
+                        and i.filename.lower().endswith((".xml", ".rels"))
+                    )
+                )
+            ],
+            parts,
+        )
     if kind == "ods":
         manifest = parts.get("META-INF/manifest.xml", b"")
         if b"encryption-data" in manifest:
@@ -286,8 +315,11 @@ def _package(path: Path, handle, archive, infos) -> Package:
             package.props.update(_ods_properties(parts["meta.xml"]))
         trimmed = _scan_ods(parts.get("content.xml", b""), package)
         if trimmed is not None:  # calamine reads the spreadsheet without its stray values
-            package.calamine_parts = {"mimetype": parts.get("mimetype", ODS_MIMETYPE)} | {
-                name: data for name, data in parts.items() if name != "mimetype"} | {"content.xml": trimmed}
+            package.calamine_parts = (
+                {"mimetype": parts.get("mimetype", ODS_MIMETYPE)}
+                | {name: data for name, data in parts.items() if name != "mimetype"}
+                | {"content.xml": trimmed}
+            )
     else:
         package.macros = "xl/vbaProject.bin" in by_name or path.suffix.lower() in (".xlsm", ".xltm")
         if "docProps/core.xml" in parts:
@@ -345,10 +377,15 @@ def _inflate(handle, info) -> bytes:
         raise Refused("file-unreadable", f"the part {info.filename!r} uses an unsupported compression")
     if len(out) > cap:
         if cap < MAX_PART:
-            raise Refused("file-refused", f"the part {info.filename!r} declares {info.file_size} bytes but "
-                          "inflates to more; refused as a zip bomb")
-        raise Refused("file-refused", f"the part {info.filename!r} inflates to more than "
-                      f"{MAX_PART // (1024 * 1024)} MB; refused as a zip bomb")
+            raise Refused(
+                "file-refused",
+                f"the part {info.filename!r} declares {info.file_size} bytes but "
+                "inflates to more; refused as a zip bomb",
+            )
+        raise Refused(
+            "file-refused",
+            f"the part {info.filename!r} inflates to more than {MAX_PART // (1024 * 1024)} MB; refused as a zip bomb",
+        )
     if zlib.crc32(out) != info.CRC or len(out) != info.file_size:
         raise Refused("file-unreadable", f"the file is damaged (the part {info.filename!r} fails its checksum)")
     return out
@@ -357,7 +394,9 @@ def _inflate(handle, info) -> bytes:
 def _check_prolog(name: str, data: bytes) -> None:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:200]:
         # UTF-16 with a byte-order mark, or without one: big-endian when it starts with a zero byte ("\0<")
-        codec = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-16-be" if data[:1] == b"\x00" else "utf-16-le"
+        codec = (
+            "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-16-be" if data[:1] == b"\x00" else "utf-16-le"
+        )
         head = data[:PROLOG_BYTES].decode(codec, errors="replace").encode("utf-8", errors="replace")
     elif data.find(b"<!", 0, PROLOG_BYTES) < 0:  # the usual case, found without copying the head
         return
@@ -368,11 +407,13 @@ def _check_prolog(name: str, data: bytes) -> None:
     root = ROOT_START.search(head)
     prolog = head[: root.start()] if root else head
     if DTD.search(prolog):
-        raise Refused("file-refused", f"the part {name!r} declares XML entities (a DTD); refused, "
-                      "entities are never expanded")
+        raise Refused(
+            "file-refused", f"the part {name!r} declares XML entities (a DTD); refused, entities are never expanded"
+        )
 
 
 # ---- document properties -------------------------------------------------------------------
+
 
 def _xml(data: bytes):
     from defusedxml.ElementTree import fromstring  # never expands entities
@@ -412,7 +453,7 @@ def _custom_properties(data: bytes) -> dict[str, str]:
     for prop in _xml(data):
         name = prop.get("name") or ""
         if name.startswith(META_PROPERTY_PREFIX) and len(prop):
-            found["meta:" + name[len(META_PROPERTY_PREFIX):]] = (prop[0].text or "").strip()
+            found["meta:" + name[len(META_PROPERTY_PREFIX) :]] = (prop[0].text or "").strip()
     return found
 
 
@@ -427,11 +468,12 @@ def _ods_properties(data: bytes) -> dict[str, str]:
         elif tag == "user-defined":
             name = next((v for k, v in el.attrib.items() if _local(k) == "name"), "")
             if name.startswith(META_PROPERTY_PREFIX):
-                found["meta:" + name[len(META_PROPERTY_PREFIX):]] = (el.text or "").strip()
+                found["meta:" + name[len(META_PROPERTY_PREFIX) :]] = (el.text or "").strip()
     return found
 
 
 # ---- used ranges and formulas ----------------------------------------------------------------
+
 
 def _column_number(letters: bytes) -> int:
     number = 0
@@ -485,10 +527,33 @@ def _stored_zip(parts: dict[str, bytes]) -> bytes:
         encoded = name.encode("utf-8")
         flags = 0 if name.isascii() else 0x800  # UTF-8 names
         crc, size = zlib.crc32(data), len(data)
-        header = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, flags, 0, 0, 0x21, crc, size, size,
-                             len(encoded), 0) + encoded
-        central.append(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, flags, 0, 0, 0x21, crc, size,
-                                   size, len(encoded), 0, 0, 0, 0, 0, offset) + encoded)
+        header = (
+            struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, flags, 0, 0, 0x21, crc, size, size, len(encoded), 0)
+            + encoded
+        )
+        central.append(
+            struct.pack(
+                "<4sHHHHHHIIIHHHHHII",
+                b"PK\x01\x02",
+                20,
+                20,
+                flags,
+                0,
+                0,
+                0x21,
+                crc,
+                size,
+                size,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + encoded
+        )
         local += (header, data)
         offset += len(header) + size
     directory = b"".join(central)
@@ -594,8 +659,9 @@ def _leave_out_strays(scan: SheetScan, lean: bytes) -> None:
         if len(rows) % 4096 == 0 and (top * left > MAX_CELLS or far > MAX_STRAYS):  # genuinely too large
             return
     last_row = _reach([(r, r) for r in sorted(set(rows))], SMALL_ROWS, STRAY_ROW_GAP)
-    last_col = _reach([(c, c) for c in sorted({c for r, c in zip(rows, cols) if r <= last_row})], SMALL_COLS,
-                      STRAY_COL_GAP)
+    last_col = _reach(
+        [(c, c) for c in sorted({c for r, c in zip(rows, cols) if r <= last_row})], SMALL_COLS, STRAY_COL_GAP
+    )
     stray = [i for i in range(len(rows)) if rows[i] > last_row or cols[i] > last_col]
     if not stray or len(stray) > MAX_STRAYS:
         return
@@ -611,8 +677,9 @@ def _leave_out_strays(scan: SheetScan, lean: bytes) -> None:
     from .cells import a1
 
     trimmed = CELL_ELEMENT.sub(inside, lean)
-    trimmed = DIMENSION.sub(lambda m: b'<%sdimension ref="A1:%s"/>' % (m.group(1), a1(*region).encode()),
-                            trimmed, count=1)
+    trimmed = DIMENSION.sub(
+        lambda m: b'<%sdimension ref="A1:%s"/>' % (m.group(1), a1(*region).encode()), trimmed, count=1
+    )
     extent = _exact_extent(trimmed)
     if extent[0] * extent[1] > MAX_CELLS:  # something still reaches far (a crafted cell): too large after all
         return
@@ -791,7 +858,7 @@ def _ods_strays(scan: SheetScan, box: list[int], outside: list, content: bytes) 
         finish = m.end() if m.group(4) else content.find(b"</table:" + tag + b">", m.end())
         if finish < 0:
             return []
-        inner = content[m.end():finish]
+        inner = content[m.end() : finish]
         finish += 0 if m.group(4) else len(tag) + 9
         edits.append((m.start(), finish, b'<table:table-cell table:number-columns-repeated="%d"/>' % (c1 - c0 + 1)))
         rows.update(range(r0, r1 + 1) if r1 - r0 < 10_000 else (r0, r1))
@@ -799,8 +866,20 @@ def _ods_strays(scan: SheetScan, box: list[int], outside: list, content: bytes) 
             text = _unescape(re.sub(rb"<[^>]*>", b"", inner).decode("utf-8", "replace")).strip()
             if not text:
                 values = dict(ODS_ATTR.findall(m.group(3)))
-                text = next((values[k].decode("utf-8", "replace") for k in (b"office:value", b"office:date-value",
-                             b"office:time-value", b"office:boolean-value", b"office:string-value") if k in values), "")
+                text = next(
+                    (
+                        values[k].decode("utf-8", "replace")
+                        for k in (
+                            b"office:value",
+                            b"office:date-value",
+                            b"office:time-value",
+                            b"office:boolean-value",
+                            b"office:string-value",
+                        )
+                        if k in values
+                    ),
+                    "",
+                )
             named.append((r0, c0, text))
     scan.stray_count, scan.strays = count, named
     scan.uncached = {(r, c) for r, c in scan.uncached if r <= region[0] and c <= region[1]}

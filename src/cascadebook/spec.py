@@ -4,6 +4,7 @@ A spec is a YAML file in ``workbook_templates/``. Everything that knows about a 
 header, type, dropdown, width, help text, whether it is required -- reads it from here, so an
 organisation can add a column by editing YAML and every stage follows with no code change.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -19,8 +20,19 @@ from typing import Any, Iterable
 import yaml
 
 TYPES = frozenset(
-    {"text", "number", "integer", "percent", "currency", "date", "period", "choice", "reference", "boolean",
-     "allocation"}
+    {
+        "text",
+        "number",
+        "integer",
+        "percent",
+        "currency",
+        "date",
+        "period",
+        "choice",
+        "reference",
+        "boolean",
+        "allocation",
+    }
 )
 NUMERIC_TYPES = frozenset({"number", "integer", "percent", "currency"})
 
@@ -102,13 +114,26 @@ class Spec:
     @cached_property
     def _fingerprint(self) -> str:
         def column(c: Column) -> list:
-            return [c.key, normalise_header(c.header), c.type, c.required, sorted(c.choices), c.source or "",
-                    c.prefilled]
+            return [
+                c.key,
+                normalise_header(c.header),
+                c.type,
+                c.required,
+                sorted(c.choices),
+                c.source or "",
+                c.prefilled,
+            ]
 
-        sheets = sorted([s.key, s.title.casefold(), s.id_prefix, s.prefilled_rows, sorted(map(column, s.columns))]
-                        for s in self.sheets)
-        blob = json.dumps({"sheets": sheets, "fields": sorted(map(column, self.fields))}, separators=(",", ":"),
-                          sort_keys=True, default=str)
+        sheets = sorted(
+            [s.key, s.title.casefold(), s.id_prefix, s.prefilled_rows, sorted(map(column, s.columns))]
+            for s in self.sheets
+        )
+        blob = json.dumps(
+            {"sheets": sheets, "fields": sorted(map(column, self.fields))},
+            separators=(",", ":"),
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     @property
@@ -219,7 +244,9 @@ def parse_spec(data: dict, path: str = "<spec>") -> Spec:
         _check_keys(raw, SHEET_KEYS, where)
         if "key" not in raw:
             raise SpecError(f"{where}: sheet needs 'key'")
-        columns = tuple(_column(c, f"{where}.columns[{j}]") for j, c in enumerate(_list(raw.get("columns"), f"{where}.columns")))
+        columns = tuple(
+            _column(c, f"{where}.columns[{j}]") for j, c in enumerate(_list(raw.get("columns"), f"{where}.columns"))
+        )
         keys = [c.key for c in columns]
         if len(set(keys)) != len(keys):
             raise SpecError(f"{where}: duplicate column keys")
@@ -237,7 +264,9 @@ def parse_spec(data: dict, path: str = "<spec>") -> Spec:
                 **rows,
             )
         )
-    fields_ = tuple(_column(c, f"{path}: fields[{j}]") for j, c in enumerate(_list(data.get("fields"), f"{path}: fields")))
+    fields_ = tuple(
+        _column(c, f"{path}: fields[{j}]") for j, c in enumerate(_list(data.get("fields"), f"{path}: fields"))
+    )
     return Spec(
         name=str(data.get("name", Path(path).stem)),
         version=str(data.get("version", "1")),
@@ -256,8 +285,10 @@ def load_spec(name_or_path: str | Path = "department") -> Spec:
         except OSError as exc:
             raise SpecError(f"cannot read the template spec {candidate}: {exc.strerror or exc}") from None
         except UnicodeDecodeError:
-            raise SpecError(f"the template spec {candidate} is not UTF-8 text: save it as UTF-8 (in Notepad: "
-                            "Save as, Encoding UTF-8)") from None
+            raise SpecError(
+                f"the template spec {candidate} is not UTF-8 text: save it as UTF-8 (in Notepad: "
+                "Save as, Encoding UTF-8)"
+            ) from None
         path = str(candidate)
     else:
         res = resources.files("cascadebook.workbook_templates").joinpath(f"{name_or_path}.yaml")
@@ -316,8 +347,10 @@ def resolve_spec(explicit: str | Path | None = None, strategy: object = None) ->
             relative = folder / relative
         if relative.suffix.lower() in (".yaml", ".yml") or relative.exists():
             if not relative.is_file():
-                raise SpecError(f"the strategy {path.name if path else ''} names the template spec {named!r}, "
-                                f"but {relative} does not exist")
+                raise SpecError(
+                    f"the strategy {path.name if path else ''} names the template spec {named!r}, "
+                    f"but {relative} does not exist"
+                )
             return load_spec(relative)
         return load_spec(named)
     if folder is not None and (folder / CYCLE_SPEC_FILE).is_file():
@@ -337,9 +370,12 @@ def spec_candidates(in_use: Spec, strategy: object = None) -> tuple[Spec, ...]:
     """
     path, _ = _strategy_parts(strategy)
     folders = []
-    for folder in (path.absolute().parent if path is not None else None,
-                   Path(in_use.path).absolute().parent
-                   if in_use.path and not in_use.bundled and Path(in_use.path).is_file() else None):
+    for folder in (
+        path.absolute().parent if path is not None else None,
+        Path(in_use.path).absolute().parent
+        if in_use.path and not in_use.bundled and Path(in_use.path).is_file()
+        else None,
+    ):
         if folder is not None and folder.is_dir() and folder not in folders:
             folders.append(folder)
     found: list[Spec] = []
@@ -382,8 +418,9 @@ def _subfolders(folder: Path) -> list[Path]:
         return []
 
 
-def find_spec(name: str, version: str, in_use: Spec, candidates: Iterable[Spec] = (),
-              fingerprint: str = "") -> Spec | None:
+def find_spec(
+    name: str, version: str, in_use: Spec, candidates: Iterable[Spec] = (), fingerprint: str = ""
+) -> Spec | None:
     """The spec a workbook signed ``name``/``version`` (and, from format 2 on, ``fingerprint``) was made
     with: of the spec in use and the candidates with that name and version, the first whose
     :meth:`Spec.fingerprint` is ``fingerprint``, else the first of them (the spec in use when it is one;

@@ -9,6 +9,7 @@ master is written. Below the threshold a :class:`RecordList` holds plain lists
 and costs nothing; either way it is a read-only sequence, so code that iterates, counts or indexes
 records does not know the difference.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -73,9 +74,14 @@ def _columns(rows: list[Any]) -> _Columns | None:
     shared = (first.sheet, first.department, first.file, first.sheet_name)
     keys, columns = tuple(first.values), first.cells.columns
     for r in rows:
-        if type(r) is not Record or (r.sheet, r.department, r.file, r.sheet_name) != shared \
-                or type(r.cells) is not CellRefs or r.cells.columns is not columns or r.cells.row != r.row \
-                or tuple(r.values) != keys:
+        if (
+            type(r) is not Record
+            or (r.sheet, r.department, r.file, r.sheet_name) != shared
+            or type(r.cells) is not CellRefs
+            or r.cells.columns is not columns
+            or r.cells.row != r.row
+            or tuple(r.values) != keys
+        ):
             return None
     return _Columns(*shared, keys, columns, [(r.row, *r.values.values()) for r in rows])
 
@@ -85,14 +91,27 @@ def _load(blob: bytes) -> list[Any] | _Columns:
 
 
 def _records(form: _Columns) -> list[Record]:
-    sheet, department, file, sheet_name, keys, columns = form.sheet, form.department, form.file, form.sheet_name, \
-        form.keys, form.columns
+    sheet, department, file, sheet_name, keys, columns = (
+        form.sheet,
+        form.department,
+        form.file,
+        form.sheet_name,
+        form.keys,
+        form.columns,
+    )
     make, refs = object.__new__, CellRefs
     out = []
     for row in form.rows:
         record = make(Record)  # as pickle makes it: a frozen dataclass's fields set directly
-        record.__dict__.update(sheet=sheet, department=department, file=file, sheet_name=sheet_name, row=row[0],
-                               values=dict(zip(keys, row[1:])), cells=refs(row[0], columns))
+        record.__dict__.update(
+            sheet=sheet,
+            department=department,
+            file=file,
+            sheet_name=sheet_name,
+            row=row[0],
+            values=dict(zip(keys, row[1:])),
+            cells=refs(row[0], columns),
+        )
         out.append(record)
     return out
 
@@ -114,8 +133,9 @@ class RecordList(Sequence[Record]):
         if records:
             self.add(records)
 
-    def add(self, chunk: "list[Record] | bytes | RecordList", count: int | None = None,
-            department: str | None = None) -> None:
+    def add(
+        self, chunk: "list[Record] | bytes | RecordList", count: int | None = None, department: str | None = None
+    ) -> None:
         """Append a chunk: a list of records, a packed blob of ``count`` records, or another list's chunks.
 
         ``department``: the chunk holds that department's records only (see :meth:`departments`).

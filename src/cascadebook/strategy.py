@@ -3,6 +3,7 @@
 Both formats are first turned into the same raw shape (fields and rows, each value with where it
 came from) and then built and checked by one path, so YAML and Excel users get the same findings.
 """
+
 from __future__ import annotations
 
 import re
@@ -56,8 +57,10 @@ def _from_yaml(path: Path, spec: Spec) -> _Raw:
         return {"location": loc}
 
     fields = {k: v for k, v in data.items() if k not in rows}
-    unknown = [(message, where("", None, key)) for key, message in
-               unknown_keys(data, [*(c.key for c in spec.fields), *rows, *YAML_ONLY_KEYS])]
+    unknown = [
+        (message, where("", None, key))
+        for key, message in unknown_keys(data, [*(c.key for c in spec.fields), *rows, *YAML_ONLY_KEYS])
+    ]
     for sheet in spec.sheets:
         known = [c.key for c in sheet.columns]
         for i, item in enumerate(rows[sheet.key]):
@@ -85,8 +88,12 @@ def _from_workbook(path: Path, spec: Spec) -> _Raw:
             fields[key] = row[1]
             positions[(None, None, key)] = (strategy_sheet, a1(r, 2))
         elif name:
-            unknown.append((f"unknown field {name!r}{did_you_mean(name, [c.header for c in spec.fields])}",
-                            {"sheet": strategy_sheet, "cell": a1(r, 1)}))
+            unknown.append(
+                (
+                    f"unknown field {name!r}{did_you_mean(name, [c.header for c in spec.fields])}",
+                    {"sheet": strategy_sheet, "cell": a1(r, 1)},
+                )
+            )
 
     rows: dict[str, list[dict[str, Any]]] = {}
     for sheet in spec.sheets:
@@ -98,9 +105,13 @@ def _from_workbook(path: Path, spec: Spec) -> _Raw:
         header = [header_keys.get(str(h).strip().casefold()) for h in (data[0] if data else [])]
         for c, h in enumerate(data[0] if data else [], 1):
             if str(h or "").strip() and header[c - 1] is None:
-                unknown.append((f"unknown column {str(h).strip()!r}"
-                                f"{did_you_mean(str(h).strip(), [col.header for col in sheet.columns])}",
-                                {"sheet": name, "cell": a1(1, c)}))
+                unknown.append(
+                    (
+                        f"unknown column {str(h).strip()!r}"
+                        f"{did_you_mean(str(h).strip(), [col.header for col in sheet.columns])}",
+                        {"sheet": name, "cell": a1(1, c)},
+                    )
+                )
         items = []
         for r, values in enumerate(data[1:], 2):
             if all(v in (None, "") for v in values):
@@ -137,8 +148,13 @@ class _Builder:
                 self.report("strategy-missing-value", f"{label}: {col.header} is missing", sheet_key, index, col.key)
             return None
         if parsed.error:
-            self.report("strategy-wrong-type", f"{label}: {col.header} should be {parsed.error}, found {item.get(col.key)!r}",
-                        sheet_key, index, col.key)
+            self.report(
+                "strategy-wrong-type",
+                f"{label}: {col.header} should be {parsed.error}, found {item.get(col.key)!r}",
+                sheet_key,
+                index,
+                col.key,
+            )
             return None
         return parsed.value
 
@@ -183,13 +199,26 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
     _unique(b, codes, "departments", "Department")
     for i, d in enumerate(departments):
         if d.parent and d.parent not in codes:
-            b.report("unknown-parent", f"Department {d.code}: parent {d.parent!r} is not a department code",
-                     "departments", i, "parent")
+            b.report(
+                "unknown-parent",
+                f"Department {d.code}: parent {d.parent!r} is not a department code",
+                "departments",
+                i,
+                "parent",
+            )
     if fields.get("contact_email") and not EMAIL.match(str(fields["contact_email"])):
-        b.report("invalid-email", f"Strategy: {fields['contact_email']!r} is not an e-mail address", "", None, "contact_email")
+        b.report(
+            "invalid-email",
+            f"Strategy: {fields['contact_email']!r} is not an e-mail address",
+            "",
+            None,
+            "contact_email",
+        )
     rag = {k: fields[k] for k in ("rag_green", "rag_amber") if fields.get(k) is not None}
     if rag.get("rag_amber", 0.4) > rag.get("rag_green", 0.7):
-        b.report("strategy-wrong-type", "Strategy: the RAG amber threshold is above the green one", "", None, "rag_amber")
+        b.report(
+            "strategy-wrong-type", "Strategy: the RAG amber threshold is above the green one", "", None, "rag_amber"
+        )
     if not objectives:
         b.report("strategy-missing-value", "The strategy has no objectives", "objectives", None, "objectives")
     if not departments:
@@ -224,13 +253,22 @@ def _smart(b: _Builder, o: Objective, i: int) -> None:
     if o.baseline is None or o.target is None or o.direction not in ("increase", "decrease"):
         return
     if o.target == o.baseline:
-        b.report("target-equals-baseline", f"Objective {o.id}: target {o.target:g} equals the baseline",
-                 "objectives", i, "target")
+        b.report(
+            "target-equals-baseline",
+            f"Objective {o.id}: target {o.target:g} equals the baseline",
+            "objectives",
+            i,
+            "target",
+        )
     elif not o.moves_right_way(o.baseline, o.target):
-        b.report("target-against-direction",
-                 f"Objective {o.id}: direction is {o.direction} but the target {o.target:g} is "
-                 f"{'below' if o.direction == 'increase' else 'above'} the baseline {o.baseline:g}",
-                 "objectives", i, "target")
+        b.report(
+            "target-against-direction",
+            f"Objective {o.id}: direction is {o.direction} but the target {o.target:g} is "
+            f"{'below' if o.direction == 'increase' else 'above'} the baseline {o.baseline:g}",
+            "objectives",
+            i,
+            "target",
+        )
 
 
 def _unique(b: _Builder, ids: list[str], sheet_key: str, label: str) -> None:
@@ -238,7 +276,13 @@ def _unique(b: _Builder, ids: list[str], sheet_key: str, label: str) -> None:
     for i, ident in enumerate(ids):
         key = (ident or "").casefold()
         if key and key in seen:
-            b.report("duplicate-id", f"{label} id {ident!r} is used more than once", sheet_key, i, "id" if sheet_key == "objectives" else "code")
+            b.report(
+                "duplicate-id",
+                f"{label} id {ident!r} is used more than once",
+                sheet_key,
+                i,
+                "id" if sheet_key == "objectives" else "code",
+            )
         seen.add(key)
 
 

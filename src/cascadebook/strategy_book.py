@@ -1,4 +1,5 @@
 """Writing a strategy as a workbook (the format finance people edit), from the same spec it is read with."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -18,8 +19,9 @@ def write_strategy_workbook(strategy: Strategy, path: str | Path) -> Path:
     spec = load_spec("strategy")
     path = Path(path)
     with atomic_path(path) as tmp:
-        book = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False,
-                                               "strings_to_urls": False})
+        book = xlsxwriter.Workbook(
+            str(tmp), {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        )
         book.set_properties({"created": datetime(2000, 1, 1)})
         stamp(book, STRATEGY, cycle=strategy.cycle)  # intake skips it, whatever it is called
         bold = book.add_format({"bold": True})

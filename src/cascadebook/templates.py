@@ -4,6 +4,7 @@ Layout is driven entirely by the department spec. Input cells are unlocked and s
 else is protected, and identity lives in a very hidden ``_cascadebook`` sheet *and* in custom
 document properties (LibreOffice keeps those on re-save), signed with the strategy office's key.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -20,8 +21,20 @@ from .cells import column_letter, quote_sheet
 from .findings import CATALOGUE
 from .kinds import FORMAT_VERSION, META_PROPERTY_PREFIX, PLAN
 from .model import Department, Metadata, Record, Strategy
-from .rules import (MARKERS_NAME, OBJECTIVE_DIRECTIONS, OBJECTIVE_IDS, SheetChecks, blank_markers, id_range_name,
-                    key_letter, on_return_only, q, sheet_checks, started_test, title_range_name)
+from .rules import (
+    MARKERS_NAME,
+    OBJECTIVE_DIRECTIONS,
+    OBJECTIVE_IDS,
+    SheetChecks,
+    blank_markers,
+    id_range_name,
+    key_letter,
+    on_return_only,
+    q,
+    sheet_checks,
+    started_test,
+    title_range_name,
+)
 from .signing import sign
 from .spec import Column, SheetSpec, Spec, load_spec, resolve_spec
 from .xlsx import write_value
@@ -61,8 +74,10 @@ PROBLEM_FILL, PROBLEM_FONT = "#FFC7CE", "#9C0006"
 READY_FILL, READY_FONT = "#C6EFCE", "#006100"
 NOTHING_YET, READY, NOTHING_TO_FIX = "Nothing filled in yet", "Ready to send", "Nothing to fix"
 ON_THIS_SHEET, DETAIL_SEPARATOR = " — on this sheet: ", " · "
-CHECK_HELP = ("What this row still needs, from the same rules the strategy office runs when the workbook comes "
-              "back. Empty when the row is fine.")
+CHECK_HELP = (
+    "What this row still needs, from the same rules the strategy office runs when the workbook comes "
+    "back. Empty when the row is fine."
+)
 
 
 class _Sheet(Worksheet):
@@ -92,8 +107,16 @@ class _Formats:
         add = self.book.add_format
         self.title = add({"bold": True, "font_size": 14, "font_color": HEADER_FILL})
         self.intro = add({"italic": True, "font_color": "#404040", "text_wrap": True, "valign": "top"})
-        self.header = add({"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "text_wrap": True,
-                           "valign": "vcenter", "border": 1})
+        self.header = add(
+            {
+                "bold": True,
+                "font_color": "#FFFFFF",
+                "bg_color": HEADER_FILL,
+                "text_wrap": True,
+                "valign": "vcenter",
+                "border": 1,
+            }
+        )
         self.label = add({"bold": True})
         self.plain = add({})
         self.wrap = add({"text_wrap": True, "valign": "top"})
@@ -104,15 +127,15 @@ class _Formats:
         self.status = add({"bold": True})
         self.problem = add({"bg_color": PROBLEM_FILL, "font_color": PROBLEM_FONT})
         self.ready = add({"bg_color": READY_FILL, "font_color": READY_FONT})
-        self.legend_problem = add({"bg_color": PROBLEM_FILL, "font_color": PROBLEM_FONT, "border": 1,
-                                   "border_color": "#BFBFBF"})
+        self.legend_problem = add(
+            {"bg_color": PROBLEM_FILL, "font_color": PROBLEM_FONT, "border": 1, "border_color": "#BFBFBF"}
+        )
         self._inputs: dict[str, object] = {}
         self._refs: dict[str, object] = {}
 
     def input(self, column_type: str):
         if column_type not in self._inputs:
-            props = {"locked": False, "bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF",
-                     "valign": "top"}
+            props = {"locked": False, "bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF", "valign": "top"}
             if column_type in NUMBER_FORMATS:
                 props["num_format"] = NUMBER_FORMATS[column_type]
             if column_type == "text":
@@ -129,20 +152,35 @@ class _Formats:
         return self._refs[column_type]
 
 
-def make_metadata(strategy: Strategy, department: Department, spec: Spec, generated_at: str,
-                  key: bytes | None, kind: str = PLAN) -> Metadata:
+def make_metadata(
+    strategy: Strategy, department: Department, spec: Spec, generated_at: str, key: bytes | None, kind: str = PLAN
+) -> Metadata:
     meta = Metadata(
-        format_version=FORMAT_VERSION, kind=kind, cycle=strategy.cycle, department=department.code,
-        spec_name=spec.name, spec_version=spec.version, fingerprint=strategy.fingerprint(),
-        generated_at=generated_at, spec_fingerprint=spec.fingerprint(),
+        format_version=FORMAT_VERSION,
+        kind=kind,
+        cycle=strategy.cycle,
+        department=department.code,
+        spec_name=spec.name,
+        spec_version=spec.version,
+        fingerprint=strategy.fingerprint(),
+        generated_at=generated_at,
+        spec_fingerprint=spec.fingerprint(),
     )
     if key is None:
         return meta
     return Metadata(**{**meta.__dict__, "signature": sign(meta, key)})
 
 
-def write_template(strategy: Strategy, department: Department, path: str | Path, *, spec: Spec | None = None,
-                   key: bytes | None = None, generated_at: str | None = None, prefill: dict | None = None) -> Path:
+def write_template(
+    strategy: Strategy,
+    department: Department,
+    path: str | Path,
+    *,
+    spec: Spec | None = None,
+    key: bytes | None = None,
+    generated_at: str | None = None,
+    prefill: dict | None = None,
+) -> Path:
     """Write one department's template atomically and return its path.
 
     ``prefill`` maps a sheet key to rows of values by column key (the next cycle starting from the
@@ -153,15 +191,18 @@ def write_template(strategy: Strategy, department: Department, path: str | Path,
     meta = make_metadata(strategy, department, spec, generated_at, key)
     path = Path(path)
     with atomic_path(path) as tmp:
-        book = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False,
-                                               "strings_to_urls": False})
+        book = xlsxwriter.Workbook(
+            str(tmp), {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        )
         fmt = _Formats(book)
-        book.set_properties({
-            "title": f"{strategy.cycle} goal plan - {department.name}",
-            "company": strategy.company,
-            "comments": "Generated by cascadebook. Fill in the shaded cells and send the workbook back.",
-            "created": datetime(2000, 1, 1),
-        })
+        book.set_properties(
+            {
+                "title": f"{strategy.cycle} goal plan - {department.name}",
+                "company": strategy.company,
+                "comments": "Generated by cascadebook. Fill in the shaded cells and send the workbook back.",
+                "created": datetime(2000, 1, 1),
+            }
+        )
         for name, value in meta.as_pairs():
             book.set_custom_property(META_PROPERTY_PREFIX + name, value)
         live = {s.key: sheet_checks(spec, s.key, tuple(strategy.periods), HEADER_ROW) for s in spec.sheets}
@@ -177,8 +218,9 @@ def write_template(strategy: Strategy, department: Department, path: str | Path,
     return path
 
 
-def _instructions(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec,
-                  status: "_Status") -> None:
+def _instructions(
+    book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec, status: "_Status"
+) -> None:
     ws = book.add_worksheet(INSTRUCTIONS, _Sheet)
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 90)
@@ -218,10 +260,16 @@ def _instructions(book, fmt: _Formats, strategy: Strategy, department: Departmen
     r += 1
     ws.write_string(r, 0, "Colour legend", fmt.label)
     ws.write_string(r, 1, "Shaded cells are yours to fill in.", fmt.legend_input)
-    ws.write_string(r + 1, 1, "Grey cells are ids, prefilled or shown as soon as you type on the row: keep them.",
-                    fmt.prefilled)
-    ws.write_string(r + 2, 1, "Red cells have a problem; the Check column at the right of each row says "
-                    "which, and the status at the top of each sheet counts them.", fmt.legend_problem)
+    ws.write_string(
+        r + 1, 1, "Grey cells are ids, prefilled or shown as soon as you type on the row: keep them.", fmt.prefilled
+    )
+    ws.write_string(
+        r + 2,
+        1,
+        "Red cells have a problem; the Check column at the right of each row says "
+        "which, and the status at the top of each sheet counts them.",
+        fmt.legend_problem,
+    )
     ws.write_string(r + 3, 1, "Everything else is protected reference material.")
     ws.protect("", PROTECT_OPTIONS)
     ws.activate()
@@ -251,8 +299,9 @@ class _Status:
 
     def details(self, key: str) -> str:
         counts = self.counts.get(key, Counter())
-        return DETAIL_SEPARATOR.join(f"{CATALOGUE[code].title}: {counts[code]}" for code in self.live[key].kinds
-                                     if counts[code])
+        return DETAIL_SEPARATOR.join(
+            f"{CATALOGUE[code].title}: {counts[code]}" for code in self.live[key].kinds if counts[code]
+        )
 
     def sheet_line(self, key: str) -> str:
         """The Instructions line of one input sheet."""
@@ -290,10 +339,17 @@ def _shown_once_started(sheet: SheetSpec, number: int, row: dict) -> bool:
     return number > sheet.prefilled_rows and not row.get("id")
 
 
-def _status(strategy: Strategy, department: Department, spec: Spec, live: dict[str, SheetChecks],
-            given: dict[str, list[dict]], ids: dict[str, list[str | None]]) -> _Status:
-    status = _Status(live, {s.key: {} for s in spec.sheets}, {s.key: Counter() for s in spec.sheets},
-                     {s.key: 0 for s in spec.sheets})
+def _status(
+    strategy: Strategy,
+    department: Department,
+    spec: Spec,
+    live: dict[str, SheetChecks],
+    given: dict[str, list[dict]],
+    ids: dict[str, list[str | None]],
+) -> _Status:
+    status = _Status(
+        live, {s.key: {} for s in spec.sheets}, {s.key: Counter() for s in spec.sheets}, {s.key: 0 for s in spec.sheets}
+    )
     if not any(given.values()):
         return status
     from .returns import is_blank
@@ -310,8 +366,17 @@ def _status(strategy: Strategy, department: Department, spec: Spec, live: dict[s
             values = {c.key: row.get(c.key) for c in sheet.columns}
             if sheet.has("id"):
                 values["id"] = ids[sheet.key][i]
-            records[sheet.key].append(Record(sheet.key, department.code, "", sheet.title, number, values,
-                                             {k: f"{letter}{number}" for k, letter in letters.items()}))
+            records[sheet.key].append(
+                Record(
+                    sheet.key,
+                    department.code,
+                    "",
+                    sheet.title,
+                    number,
+                    values,
+                    {k: f"{letter}{number}" for k, letter in letters.items()},
+                )
+            )
         status.started[sheet.key] = len(records[sheet.key])
     _, findings = validate_records(strategy, spec, records, department.code)
     by_row: dict[tuple[str, int], list] = {}
@@ -346,8 +411,10 @@ def _problems(live: SheetChecks, sheet: str = "") -> str:
 
 def _details(live: SheetChecks, sheet: str = "") -> str:
     """'Required value missing: 2 · Value of the wrong type: 1' for the kinds that are not zero."""
-    parts = "&".join(f"IF({cell}>0,{q(DETAIL_SEPARATOR + CATALOGUE[code].title + ': ')}&{cell},\"\")"
-                     for code, cell in _count_cells(live, sheet))
+    parts = "&".join(
+        f"IF({cell}>0,{q(DETAIL_SEPARATOR + CATALOGUE[code].title + ': ')}&{cell},\"\")"
+        for code, cell in _count_cells(live, sheet)
+    )
     return f"MID({parts},{len(DETAIL_SEPARATOR) + 1},999)" if parts else '""'
 
 
@@ -356,16 +423,28 @@ def _headline(spec: Spec, live: dict[str, SheetChecks]) -> str:
     sheets = [(quote_sheet(s.title) + "!", live[s.key]) for s in spec.sheets]
     started = "+".join(_started_cell(lv, name) for name, lv in sheets) or "0"
     problems = "+".join(_problems(lv, name) for name, lv in sheets if lv.kinds) or "0"
-    return (f"=IF({started}=0,{q(NOTHING_YET)},IF({problems}=0,{q(READY)},{problems}&IF({problems}=1,"
-            f"\" problem\",\" problems\")&\" to fix before sending\"))")
+    return (
+        f"=IF({started}=0,{q(NOTHING_YET)},IF({problems}=0,{q(READY)},{problems}&IF({problems}=1,"
+        f"\" problem\",\" problems\")&\" to fix before sending\"))"
+    )
 
 
 def _status_colours(ws, fmt: _Formats, row: int, col: int) -> None:
     cell = f"${column_letter(col + 1)}${row + 1}"
-    ws.conditional_format(row, col, row, col, {"type": "formula", "criteria": f'=LEFT({cell},{len(READY)})="{READY}"',
-                                               "format": fmt.ready})
-    ws.conditional_format(row, col, row, col, {"type": "formula", "criteria": f'=ISNUMBER(SEARCH("to fix",{cell}))',
-                                               "format": fmt.problem})
+    ws.conditional_format(
+        row,
+        col,
+        row,
+        col,
+        {"type": "formula", "criteria": f'=LEFT({cell},{len(READY)})="{READY}"', "format": fmt.ready},
+    )
+    ws.conditional_format(
+        row,
+        col,
+        row,
+        col,
+        {"type": "formula", "criteria": f'=ISNUMBER(SEARCH("to fix",{cell}))', "format": fmt.problem},
+    )
 
 
 def _status_panel(ws, fmt: _Formats, spec: Spec, status: _Status) -> int:
@@ -381,12 +460,23 @@ def _status_panel(ws, fmt: _Formats, spec: Spec, status: _Status) -> int:
     for sheet in spec.sheets:
         lv, name = live[sheet.key], quote_sheet(sheet.title) + "!"
         ws.write_string(r, 0, sheet.title, fmt.label)
-        ws.write_formula(r, 1, f"=IF({_started_cell(lv, name)}=0,{q(NOTHING_YET)},IF({_problems(lv, name)}=0,"
-                               f"{q(NOTHING_TO_FIX)},{_details(lv, name)}))", fmt.wrap, status.sheet_line(sheet.key))
+        ws.write_formula(
+            r,
+            1,
+            f"=IF({_started_cell(lv, name)}=0,{q(NOTHING_YET)},IF({_problems(lv, name)}=0,"
+            f"{q(NOTHING_TO_FIX)},{_details(lv, name)}))",
+            fmt.wrap,
+            status.sheet_line(sheet.key),
+        )
         r += 1
     later = " · ".join(CATALOGUE[code].title for code in on_return_only())
-    ws.write_string(r, 1, "The sheets check themselves as you type; everything is checked again when the workbook "
-                    f"comes back, where these are checked only: {later}.", fmt.wrap)
+    ws.write_string(
+        r,
+        1,
+        "The sheets check themselves as you type; everything is checked again when the workbook "
+        f"comes back, where these are checked only: {later}.",
+        fmt.wrap,
+    )
     return r
 
 
@@ -418,17 +508,40 @@ def _validation(col: Column, strategy: Strategy, spec: Spec) -> dict | None:
         name = "ObjectiveIds" if col.source == "objectives" else id_range_name(spec.sheet(col.source))
         return {"validate": "list", "source": f"={name}", **message}
     if col.type in ("number", "percent", "currency", "integer"):
-        return {"validate": "decimal", "criteria": "between", "minimum": -1e15, "maximum": 1e15,
-                "error_type": "warning", "error_title": "Number expected",
-                "error_message": f"{col.header} should be a number.", **message}
+        return {
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": -1e15,
+            "maximum": 1e15,
+            "error_type": "warning",
+            "error_title": "Number expected",
+            "error_message": f"{col.header} should be a number.",
+            **message,
+        }
     if col.type == "date":
-        return {"validate": "date", "criteria": ">", "value": datetime(1990, 1, 1), "error_type": "warning",
-                "error_title": "Date expected", "error_message": f"{col.header} should be a date.", **message}
+        return {
+            "validate": "date",
+            "criteria": ">",
+            "value": datetime(1990, 1, 1),
+            "error_type": "warning",
+            "error_title": "Date expected",
+            "error_message": f"{col.header} should be a date.",
+            **message,
+        }
     return {"validate": "any", **message} if message else None
 
 
-def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec, sheet: SheetSpec,
-                 given: list[dict], ids: list[str | None], status: _Status) -> None:
+def _input_sheet(
+    book,
+    fmt: _Formats,
+    strategy: Strategy,
+    department: Department,
+    spec: Spec,
+    sheet: SheetSpec,
+    given: list[dict],
+    ids: list[str | None],
+    status: _Status,
+) -> None:
     live = status.live[sheet.key]
     ws = book.add_worksheet(sheet.title, _Sheet)
     header_idx = HEADER_ROW - 1
@@ -457,8 +570,13 @@ def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department
                 ws.write_blank(r, id_col, None, fmt.input("text"))
             elif _shown_once_started(sheet, number, row):
                 started = r + 1 in status.checks.get(sheet.key, {})  # a row _status read
-                ws.write_formula(r, id_col, f'=IF({started_row.format(row=r + 1)},{q(ids[number - 1])},"")',
-                                 fmt.prefilled, ids[number - 1] if started else "")
+                ws.write_formula(
+                    r,
+                    id_col,
+                    f'=IF({started_row.format(row=r + 1)},{q(ids[number - 1])},"")',
+                    fmt.prefilled,
+                    ids[number - 1] if started else "",
+                )
             else:
                 ws.write_string(r, id_col, ids[number - 1], fmt.prefilled)
         for c, cell_format in inputs:
@@ -473,7 +591,9 @@ def _input_sheet(book, fmt: _Formats, strategy: Strategy, department: Department
     book.define_name(id_range_name(sheet), f"={quote_sheet(sheet.title)}!$A${first + 1}:$A${last + 1}")
     if sheet.has("title"):
         title = key_letter(sheet, "title")
-        book.define_name(title_range_name(sheet), f"={quote_sheet(sheet.title)}!${title}${first + 1}:${title}${last + 1}")
+        book.define_name(
+            title_range_name(sheet), f"={quote_sheet(sheet.title)}!${title}${first + 1}:${title}${last + 1}"
+        )
 
 
 def _live_checks(ws, fmt: _Formats, live: SheetChecks, status: _Status) -> None:
@@ -489,20 +609,28 @@ def _live_checks(ws, fmt: _Formats, live: SheetChecks, status: _Status) -> None:
     ws.set_column(col, col, 50)
     for r, formula in live.rows():
         ws.write_formula(r, col, formula, fmt.check, cached.get(r + 1, ""))
-    ws.data_validation(first, col, last, col, {"validate": "any", "input_title": CHECK_HEADER,
-                                               "input_message": CHECK_HELP})
+    ws.data_validation(
+        first, col, last, col, {"validate": "any", "input_title": CHECK_HEADER, "input_message": CHECK_HELP}
+    )
     for check in live.checks:
         c = live.sheet.columns.index(live.sheet.column(check.key))
-        ws.conditional_format(first, c, last, c, {"type": "formula", "criteria": live.cf_formula(check),
-                                                  "format": fmt.problem})
+        ws.conditional_format(
+            first, c, last, c, {"type": "formula", "criteria": live.cf_formula(check), "format": fmt.problem}
+        )
     # Row 3, hidden, after the Check column: rows started, then one count per kind of problem.
     counts = _count_cells(live)
     ws.set_column(col + 1, col + 1 + len(counts), 8, None, {"hidden": True})
     ws.write_formula(2, col + 1, "=" + live.started_rows_formula(), None, status.started.get(key, 0))
     for i, (code, _) in enumerate(counts):
         ws.write_formula(2, col + 2 + i, "=" + live.count_formula(code), None, status.counts[key][code])
-    ws.write_formula(2, 0, f"={quote_sheet(INSTRUCTIONS)}!$B$3&IF({_problems(live)}=0,\"\",{q(ON_THIS_SHEET)}&{_details(live)}&"
-                           f"{q(_where(live))})", fmt.status, status.status_line(key))
+    ws.write_formula(
+        2,
+        0,
+        f"={quote_sheet(INSTRUCTIONS)}!$B$3&IF({_problems(live)}=0,\"\",{q(ON_THIS_SHEET)}&{_details(live)}&"
+        f"{q(_where(live))})",
+        fmt.status,
+        status.status_line(key),
+    )
     _status_colours(ws, fmt, 2, 0)
 
 
@@ -515,10 +643,17 @@ def _metadata_sheet(book, meta: Metadata) -> None:
     ws.very_hidden()
 
 
-def generate(strategy: Strategy, outbox: str | Path, *, spec: Spec | None = None,
-             departments: Iterable[str] | None = None, key: bytes | None = None,
-             generated_at: str | None = None, prefill: dict | None = None,
-             progress: Callable[[int, int, str], None] | None = None) -> list[Path]:
+def generate(
+    strategy: Strategy,
+    outbox: str | Path,
+    *,
+    spec: Spec | None = None,
+    departments: Iterable[str] | None = None,
+    key: bytes | None = None,
+    generated_at: str | None = None,
+    prefill: dict | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[Path]:
     """Write one template per department (or per code in ``departments``) into ``outbox``.
 
     ``prefill``: department code -> sheet key -> rows (``master_read.prefill_rows``), for ``--from``.
@@ -544,8 +679,11 @@ def generate(strategy: Strategy, outbox: str | Path, *, spec: Spec | None = None
     written = []
     with all_or_nothing():
         for d, target in zip(chosen, targets):
-            written.append(write_template(strategy, d, target, spec=spec, key=key, generated_at=stamp,
-                                          prefill=(prefill or {}).get(d.code)))
+            written.append(
+                write_template(
+                    strategy, d, target, spec=spec, key=key, generated_at=stamp, prefill=(prefill or {}).get(d.code)
+                )
+            )
             if progress is not None:
                 progress(len(written), len(chosen), d.code)
     return written

@@ -6,6 +6,7 @@ head sees while typing and what reconcile reports are the same problems. Each fi
 exact cell. Records keep every row (nothing is dropped for being wrong); a value that cannot be
 parsed is kept as typed so the master still shows it.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -18,8 +19,9 @@ from .spec import SheetSpec, Spec
 from .values import BLANK, Parsed, display, value_parser
 
 
-def parse_row(strategy: Strategy, sheet: SheetSpec, record: Record, objective_ids: dict[str, str],
-              cycle_year: int | None) -> Row:
+def parse_row(
+    strategy: Strategy, sheet: SheetSpec, record: Record, objective_ids: dict[str, str], cycle_year: int | None
+) -> Row:
     """Parse one record's values; the typed record keeps unparseable values as typed."""
     raw_values = record.values
     values = dict(raw_values)
@@ -60,8 +62,9 @@ def _plan(sheet: SheetSpec, periods: tuple[str, ...], cycle_year: int | None) ->
         plan = []
         for col in sheet.columns:
             parse = value_parser(col.type, choices=col.choices or None, periods=periods, cycle_year=cycle_year)
-            plan.append((col.key, parse, getattr(parse, "memo", None),
-                         col.type == "reference" and col.source == "objectives"))
+            plan.append(
+                (col.key, parse, getattr(parse, "memo", None), col.type == "reference" and col.source == "objectives")
+            )
         hit = _PLANS[key] = (sheet, plan)
     return hit[1]
 
@@ -80,12 +83,14 @@ def assign_ids(rows: list[Row], sheet: SheetSpec, department: str, findings: lis
                 break
         used.add(candidate.casefold())
         row.record = replace(row.record, values={**row.record.values, "id": candidate})
-        findings.append(finding("id-assigned", f"row {row.record.row} had no id; it is {candidate} in the master",
-                                row, "id"))
+        findings.append(
+            finding("id-assigned", f"row {row.record.row} had no id; it is {candidate} in the master", row, "id")
+        )
 
 
-def validate_records(strategy: Strategy, spec: Spec, records: dict[str, list[Record]],
-                     department: str) -> tuple[dict[str, list[Record]], list[Finding]]:
+def validate_records(
+    strategy: Strategy, spec: Spec, records: dict[str, list[Record]], department: str
+) -> tuple[dict[str, list[Record]], list[Finding]]:
     """Parse and check one department's rows; returns the typed records and the findings."""
     findings: list[Finding] = []
     objective_ids = {o.id.casefold(): o.id for o in strategy.objectives}

@@ -42,6 +42,7 @@ contain both a yes-like and a no-like option, y/n/true/false/1/0/x and bools map
 Boolean: yes/no, y/n, true/false, 1/0, x or a tick (= yes), and real bools.
 Text and reference: stripped string; numbers without a trailing ".0"; dates ISO; bools TRUE/FALSE.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -57,7 +58,8 @@ from typing import Callable, Sequence
 __all__ = ["Parsed", "parse_value", "value_parser", "display", "note_reason", "BLANK_MARKERS", "KINDS"]
 
 BLANK_MARKERS: frozenset[str] = frozenset(
-    {"n/a", "n.a.", "n.a", "na", "-", "--", "---", "—", "–", "none", "null", "not applicable"})
+    {"n/a", "n.a.", "n.a", "na", "-", "--", "---", "—", "–", "none", "null", "not applicable"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,9 @@ _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2010": "-", "\u2011": "
 _CUR = r"[$€£¥₹]|us\$|usd|eur|gbp|jpy|chf|cad|aud|cny|inr"
 _NUM_RE = re.compile(  # [sign] [currency] [sign] core [exponent] [k/m/bn] [currency] [%]
     rf"(?P<s1>[-+])?\s*(?:(?:{_CUR})\s*)?(?P<s2>[-+])?\s*(?P<core>[0-9.,](?:[0-9.,' ’]*[0-9])?)"
-    rf"(?P<exp>e[-+]?[0-9]+)?\s*(?P<suf>mio|mn|bn|k|m|b)?\s*(?:{_CUR})?\s*(?P<pct>%)?", re.I)
+    rf"(?P<exp>e[-+]?[0-9]+)?\s*(?P<suf>mio|mn|bn|k|m|b)?\s*(?:{_CUR})?\s*(?P<pct>%)?",
+    re.I,
+)
 _PLAIN = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 _AMBIG_DOT = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{3}")  # "1.200": 1.2 or (European) 1200?
 _COMMA_THOUS = re.compile(r"[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]+)?")
@@ -100,10 +104,11 @@ _EPOCH = _dt.date(1899, 12, 30)
 
 _YEAR1 = r"(?:(?:FY|CY)?\s*(?P<y1>[0-9]{4})|(?:FY|CY)\s*(?P<z1>[0-9]{2}))"
 _YEAR2 = r"(?:(?:FY|CY)?\s*'?(?P<y2>[0-9]{4})|(?:FY|CY|')\s*(?P<z2>[0-9]{2}))"
-_PERIOD_RE = re.compile(rf"{_YEAR1}?[\s\-/_.,]*(?:(?:QUARTER|QTR|Q)\s*(?P<q>[1-4])|(?P<q2>[1-4])Q"
-                        rf"|(?:HALF|H)\s*(?P<h>[12]))[\s\-/_.,]*{_YEAR2}?")
-_BOOL = {w: True for w in ("yes", "y", "true", "1", "x", "✓", "✔")} | {
-    w: False for w in ("no", "n", "false", "0")}
+_PERIOD_RE = re.compile(
+    rf"{_YEAR1}?[\s\-/_.,]*(?:(?:QUARTER|QTR|Q)\s*(?P<q>[1-4])|(?P<q2>[1-4])Q"
+    rf"|(?:HALF|H)\s*(?P<h>[12]))[\s\-/_.,]*{_YEAR2}?"
+)
+_BOOL = {w: True for w in ("yes", "y", "true", "1", "x", "✓", "✔")} | {w: False for w in ("no", "n", "false", "0")}
 _YES_NO_OPTIONS = frozenset({"yes", "y", "true", "no", "n", "false"})
 
 
@@ -301,8 +306,7 @@ def _one_of(options: Sequence[str]) -> str:
     return f"one of {shown}" + (f", ... ({len(options)} options)" if len(options) > 10 else "")
 
 
-def _period(raw: object, *, periods: Sequence[str] | None = None,
-            cycle_year: int | None = None, **_: object) -> Parsed:
+def _period(raw: object, *, periods: Sequence[str] | None = None, cycle_year: int | None = None, **_: object) -> Parsed:
     table = _lookup(tuple(periods)) if periods else {}
     example = str(periods[0]) if periods else "Q3"
     note = None
@@ -381,14 +385,29 @@ def _allocation(raw: object, **_: object) -> Parsed:
 
 
 _PARSERS: dict[str, Callable[..., Parsed]] = {
-    "text": _text, "reference": _text, "number": _number, "currency": _currency, "integer": _integer,
-    "percent": _percent, "date": _date, "period": _period, "choice": _choice, "boolean": _boolean,
-    "allocation": _allocation}
+    "text": _text,
+    "reference": _text,
+    "number": _number,
+    "currency": _currency,
+    "integer": _integer,
+    "percent": _percent,
+    "date": _date,
+    "period": _period,
+    "choice": _choice,
+    "boolean": _boolean,
+    "allocation": _allocation,
+}
 KINDS: frozenset[str] = frozenset(_PARSERS)
 
 
-def parse_value(raw: object, kind: str, *, choices: Sequence[str] | None = None,
-                periods: Sequence[str] | None = None, cycle_year: int | None = None) -> Parsed:
+def parse_value(
+    raw: object,
+    kind: str,
+    *,
+    choices: Sequence[str] | None = None,
+    periods: Sequence[str] | None = None,
+    cycle_year: int | None = None,
+) -> Parsed:
     """Parse one cell value ``raw`` as ``kind`` (see module docstring for the rules)."""
     parser = _PARSERS.get(kind)
     if parser is None:
@@ -406,8 +425,13 @@ def parse_value(raw: object, kind: str, *, choices: Sequence[str] | None = None,
     return parser(raw, choices=choices, periods=periods, cycle_year=cycle_year)
 
 
-def value_parser(kind: str, *, choices: Sequence[str] | None = None, periods: Sequence[str] | None = None,
-                 cycle_year: int | None = None) -> Callable[[object], Parsed]:
+def value_parser(
+    kind: str,
+    *,
+    choices: Sequence[str] | None = None,
+    periods: Sequence[str] | None = None,
+    cycle_year: int | None = None,
+) -> Callable[[object], Parsed]:
     """``parse_value`` with its kind and options bound, for the cells of one column (reconcile).
 
     A column's texts repeat (units, periods, choices, objective ids), and a text's reading depends on
@@ -433,6 +457,7 @@ def value_parser(kind: str, *, choices: Sequence[str] | None = None, periods: Se
         return parser(raw, **options)
 
     if kind == "text":
+
         def parse(raw: object) -> Parsed:
             if type(raw) is str:
                 text = raw.strip()
@@ -442,6 +467,7 @@ def value_parser(kind: str, *, choices: Sequence[str] | None = None, periods: Se
             if raw is None:
                 return _BLANK
             return parse_text(raw) if isinstance(raw, str) else parser(raw, **options)
+
         return parse
 
     memo: dict[str, Parsed] = {}

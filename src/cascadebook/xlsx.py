@@ -3,6 +3,7 @@
 Text is always written with ``write_string`` (never parsed as a formula, a number or a URL), and cut
 to Excel's cell limit with a visible marker rather than producing a file Excel refuses.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,6 +26,8 @@ def continued_sheet(name: str, number: int) -> str:
 def continued_table(name: str, number: int) -> str:
     """The name of the Excel table on that continuation: 'Name', 'Name2', 'Name3', ..."""
     return name if number == 1 else f"{name}{number}"
+
+
 CUT_MARKER = " … [cut at Excel's 32,767-character cell limit]"
 
 
@@ -53,10 +56,37 @@ def as_rich_literal(text: str) -> str:
 
 # Functions whose names xlsxwriter never rewrites (it prefixes newer ones with _xlfn.): a formula
 # calling only these is prepared by stripping its '=' (see SafeWorksheet._prepare_formula).
-_CLASSIC_FUNCTIONS = frozenset({
-    "ABS", "AND", "AVERAGE", "COUNT", "COUNTA", "COUNTBLANK", "COUNTIF", "COUNTIFS", "IF", "IFERROR", "INDEX",
-    "ISBLANK", "ISNUMBER", "ISTEXT", "LEN", "MATCH", "MAX", "MIN", "NOT", "OR", "ROUND", "SUM", "SUMIF",
-    "SUMIFS", "SUMPRODUCT", "TRIM", "UPPER"})
+_CLASSIC_FUNCTIONS = frozenset(
+    {
+        "ABS",
+        "AND",
+        "AVERAGE",
+        "COUNT",
+        "COUNTA",
+        "COUNTBLANK",
+        "COUNTIF",
+        "COUNTIFS",
+        "IF",
+        "IFERROR",
+        "INDEX",
+        "ISBLANK",
+        "ISNUMBER",
+        "ISTEXT",
+        "LEN",
+        "MATCH",
+        "MAX",
+        "MIN",
+        "NOT",
+        "OR",
+        "ROUND",
+        "SUM",
+        "SUMIF",
+        "SUMIFS",
+        "SUMPRODUCT",
+        "TRIM",
+        "UPPER",
+    }
+)
 _FUNCTION_CALL = re.compile(r"([A-Za-z_.][A-Za-z0-9_.]*)\(")
 
 
@@ -106,9 +136,15 @@ def write_value(ws, r: int, c: int, value: Any, fmt=None) -> None:
         ws.write_string(r, c, cut(str(value)), fmt)
 
 
-def write_rows(ws, first_row: int, rows: Iterable[Sequence[Any]], formats: Sequence[Any],
-               decorate: Callable[[Any, int, int], None] | None = None, index_offset: int = 0,
-               date_format=None) -> int:
+def write_rows(
+    ws,
+    first_row: int,
+    rows: Iterable[Sequence[Any]],
+    formats: Sequence[Any],
+    decorate: Callable[[Any, int, int], None] | None = None,
+    index_offset: int = 0,
+    date_format=None,
+) -> int:
     """Write rows of values from ``first_row`` down (0-based); returns the last row written.
 
     The hot loop of the master (millions of cells at a thousand departments): the common types are
@@ -150,8 +186,9 @@ def forget_row(ws, row: int) -> None:
         ws.row_sizes.pop(row, None)
 
 
-def add_table(ws, first_row: int, first_col: int, last_row: int, last_col: int, options: dict,
-              header_format=None) -> None:
+def add_table(
+    ws, first_row: int, first_col: int, last_row: int, last_col: int, options: dict, header_format=None
+) -> None:
     """``worksheet.add_table`` that also works on a ``constant_memory`` (streaming) workbook, at the
     cost of a small table whatever the size of the real one.
 
@@ -169,8 +206,11 @@ def add_table(ws, first_row: int, first_col: int, last_row: int, last_col: int, 
     from xlsxwriter.utility import xl_range
 
     streaming = getattr(ws, "constant_memory", False)
-    simple = not options.get("total_row") and "data" not in options and not any(
-        c.get("formula") for c in options.get("columns", ()))
+    simple = (
+        not options.get("total_row")
+        and "data" not in options
+        and not any(c.get("formula") for c in options.get("columns", ()))
+    )
     small_last_row = min(last_row, first_row + 1) if simple else last_row
     if streaming:
         ws.constant_memory = False
@@ -241,8 +281,11 @@ class SheetStream:
 
     @staticmethod
     def supported(ws) -> bool:
-        return bool(getattr(ws, "constant_memory", False)) and getattr(ws, "excel_version", 2007) == 2007 \
+        return (
+            bool(getattr(ws, "constant_memory", False))
+            and getattr(ws, "excel_version", 2007) == 2007
             and not getattr(ws, "comments", None)
+        )
 
     def _style(self, fmt, c: int) -> str:
         if fmt is None:
@@ -276,8 +319,12 @@ class SheetStream:
         The rendering depends on the workbook only (formats, date system), not on this sheet's rows.
         """
         cells, first, last = self._cells(values, formats, _ROW_NUMBER)
-        return (_row_xml(_ROW_NUMBER, cells, level), -1 if first is None else first, -1 if last is None else last,
-                level)
+        return (
+            _row_xml(_ROW_NUMBER, cells, level),
+            -1 if first is None else first,
+            -1 if last is None else last,
+            level,
+        )
 
     def put(self, rendered: RenderedRow) -> None:
         """Place a row made by :meth:`render` (of this or another stream of the workbook) next."""
@@ -307,8 +354,9 @@ class SheetStream:
         if len(self.parts) > 4096:
             self.flush()
 
-    def _cells(self, values: Sequence[Any], formats: Sequence[Any], number: str
-               ) -> tuple[list[str], int | None, int | None]:
+    def _cells(
+        self, values: Sequence[Any], formats: Sequence[Any], number: str
+    ) -> tuple[list[str], int | None, int | None]:
         """The XML of a row's non-empty cells, and its first and last column with a value."""
         cells = []
         first = last = None
@@ -323,8 +371,7 @@ class SheetStream:
             elif (kind is float or kind is int) and value - value == 0:  # finite
                 cells.append(f'<c r="{_LETTERS[c]}{number}"{self._style(formats[c], c)}><v>{value:.16G}</v></c>')
             elif kind is bool:
-                cells.append(f'<c r="{_LETTERS[c]}{number}"{self._style(formats[c], c)} t="b">'
-                             f'<v>{int(value)}</v></c>')
+                cells.append(f'<c r="{_LETTERS[c]}{number}"{self._style(formats[c], c)} t="b"><v>{int(value)}</v></c>')
             elif isinstance(value, date):
                 stamp = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
                 fmt = formats[c] if formats[c] is not None else self.date_format

@@ -8,6 +8,7 @@ hand to look at the files::
 Hostile packages are built byte by byte with :func:`raw_zip`, so a part can declare any size and
 hold any deflate stream (a zip bomb whose header lies, for one).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,11 +21,16 @@ import zlib
 from pathlib import Path
 from typing import Iterable
 
-TEMPLATE_SHEET_PARTS = {"Instructions": "xl/worksheets/sheet1.xml", "Objectives": "xl/worksheets/sheet2.xml",
-                        "Initiatives": "xl/worksheets/sheet3.xml", "KPIs": "xl/worksheets/sheet4.xml"}
+TEMPLATE_SHEET_PARTS = {
+    "Instructions": "xl/worksheets/sheet1.xml",
+    "Objectives": "xl/worksheets/sheet2.xml",
+    "Initiatives": "xl/worksheets/sheet3.xml",
+    "KPIs": "xl/worksheets/sheet4.xml",
+}
 
 
 # ---- zip packages byte by byte -------------------------------------------------------------------
+
 
 def deflate_stream(chunks: Iterable[bytes]) -> tuple[bytes, int, int]:
     """Raw-deflate ``chunks`` -> (compressed bytes, crc32, uncompressed size), streaming."""
@@ -43,10 +49,35 @@ def raw_zip(path: Path, entries: list[tuple[str, bytes, int, int, int]]) -> Path
     local, central, offset = [], [], 0
     for name, data, crc, declared, method in entries:
         encoded = name.encode()
-        header = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, method, 0, 0x21, crc, len(data),
-                             declared, len(encoded), 0) + encoded
-        central.append(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, method, 0, 0x21, crc,
-                                   len(data), declared, len(encoded), 0, 0, 0, 0, 0, offset) + encoded)
+        header = (
+            struct.pack(
+                "<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, method, 0, 0x21, crc, len(data), declared, len(encoded), 0
+            )
+            + encoded
+        )
+        central.append(
+            struct.pack(
+                "<4sHHHHHHIIIHHHHHII",
+                b"PK\x01\x02",
+                20,
+                20,
+                0,
+                method,
+                0,
+                0x21,
+                crc,
+                len(data),
+                declared,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + encoded
+        )
         local.append(header + data)
         offset += len(header) + len(data)
     directory = b"".join(central)
@@ -82,6 +113,7 @@ def _zeros(megabytes: int) -> Iterable[bytes]:
 
 
 # ---- broken and hostile files ---------------------------------------------------------------------
+
 
 def zero_bytes(path: Path) -> Path:
     path.write_bytes(b"")
@@ -119,11 +151,14 @@ def zip_bomb_lying(path: Path, source: Path, megabytes: int = 150) -> Path:
 
 def billion_laughs(path: Path, source: Path, part: str = "xl/sharedStrings.xml") -> Path:
     """The classic entity expansion, in a part calamine reads on open."""
-    lol = ['<!ENTITY lol "lol">'] + [f'<!ENTITY lol{i} "{("&lol%s;" % ("" if i == 1 else i - 1)) * 10}">'
-                                     for i in range(1, 10)]
-    data = ('<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE sst [' + "".join(lol) + ']>'
-            '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
-            '<si><t>&lol9;</t></si></sst>').encode()
+    lol = ['<!ENTITY lol "lol">'] + [
+        f'<!ENTITY lol{i} "{("&lol%s;" % ("" if i == 1 else i - 1)) * 10}">' for i in range(1, 10)
+    ]
+    data = (
+        '<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE sst [' + "".join(lol) + ']>'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+        '<si><t>&lol9;</t></si></sst>'
+    ).encode()
     parts = package_parts(source)
     parts[part] = data
     return rezip(path, parts)
@@ -144,25 +179,30 @@ def many_rows(path: Path, source: Path, rows: int = 1_000_000, sheet: str = "KPI
     parts = package_parts(source)
     name = TEMPLATE_SHEET_PARTS[sheet]
     first = 1000
-    body = b"".join(b'<row r="%d"><c r="%s%d"><v>%d</v></c></row>' % (r, column.encode(), r, r)
-                    for r in range(first, first + rows))
+    body = b"".join(
+        b'<row r="%d"><c r="%s%d"><v>%d</v></c></row>' % (r, column.encode(), r, r) for r in range(first, first + rows)
+    )
     parts[name] = parts[name].replace(b"</sheetData>", body + b"</sheetData>")
     return rezip(path, parts)
 
 
 def ods_package(path: Path, tables: str) -> Path:
     """An OpenDocument spreadsheet holding ``tables`` (``<table:table>`` elements) and nothing else."""
-    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
-               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3"><office:body>'
-               f'<office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>')
-    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
-                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
-                '<manifest:file-entry manifest:full-path="/" '
-                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
-                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-                '</manifest:manifest>')
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3"><office:body>'
+        f'<office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>'
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        '</manifest:manifest>'
+    )
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
@@ -172,11 +212,14 @@ def ods_package(path: Path, tables: str) -> Path:
 
 def ods_repeated(path: Path, rows: int = 9_000, columns: int = 1_000) -> Path:
     """A tiny OpenDocument spreadsheet whose one cell is repeated ``rows`` x ``columns`` times."""
-    return ods_package(path, '<table:table table:name="Initiatives"><table:table-row><table:table-cell '
-                             'office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>'
-                             f'<table:table-row table:number-rows-repeated="{rows}"><table:table-cell '
-                             f'office:value-type="float" office:value="1" table:number-columns-repeated="{columns}"/>'
-                             '</table:table-row></table:table>')
+    return ods_package(
+        path,
+        '<table:table table:name="Initiatives"><table:table-row><table:table-cell '
+        'office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>'
+        f'<table:table-row table:number-rows-repeated="{rows}"><table:table-cell '
+        f'office:value-type="float" office:value="1" table:number-columns-repeated="{columns}"/>'
+        '</table:table-row></table:table>',
+    )
 
 
 def macro_enabled(path: Path, source: Path) -> Path:
@@ -184,7 +227,8 @@ def macro_enabled(path: Path, source: Path) -> Path:
     parts = package_parts(source)
     parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
         b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-        b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+        b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    )
     parts["xl/vbaProject.bin"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2048)
     return rezip(path, parts)
 
@@ -194,8 +238,9 @@ def duplicate_part(path: Path, source: Path) -> Path:
     parts = package_parts(source)
     entries = _entries(parts)
     name = TEMPLATE_SHEET_PARTS["Initiatives"]
-    packed, crc, size = deflate_stream([b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-                                        b'main"><sheetData/></worksheet>'])
+    packed, crc, size = deflate_stream(
+        [b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>']
+    )
     entries.append((name, packed, crc, size, 8))
     return raw_zip(path, entries)
 
@@ -206,8 +251,10 @@ def encrypted(path: Path, source: Path, password: str = "secret") -> Path:
     try:
         from msoffcrypto.format.ooxml import OOXMLFile
     except ImportError as exc:
-        raise RuntimeError("msoffcrypto-tool is missing: it is in the test extra (pip install -e '.[test]'); "
-                           "the encrypted workbook is made by it, never faked") from exc
+        raise RuntimeError(
+            "msoffcrypto-tool is missing: it is in the test extra (pip install -e '.[test]'); "
+            "the encrypted workbook is made by it, never faked"
+        ) from exc
     with source.open("rb") as handle, path.open("wb") as out:
         OOXMLFile(handle).encrypt(password, out)
     return path
@@ -233,18 +280,30 @@ def _ole_file(path: Path, streams: dict[str, bytes]) -> Path:
 
     def entry(name: str, kind: int, start: int, size: int, left=free, right=free, child=free) -> bytes:
         encoded = (name + "\0").encode("utf-16-le")
-        return (encoded.ljust(64, b"\0") + struct.pack("<HBB", len(encoded), kind, 1) +
-                struct.pack("<III", left, right, child) + bytes(16) + bytes(4) + bytes(16) +
-                struct.pack("<IQ", start, size))
+        return (
+            encoded.ljust(64, b"\0")
+            + struct.pack("<HBB", len(encoded), kind, 1)
+            + struct.pack("<III", left, right, child)
+            + bytes(16)
+            + bytes(4)
+            + bytes(16)
+            + struct.pack("<IQ", start, size)
+        )
 
     names = list(streams)
     directory = entry("Root Entry", 5, end, 0, child=1)
     for i, (name, start, size) in enumerate(chains, 1):
         directory += entry(name, 2, start, len(streams[name]), right=i + 1 if i < len(chains) else free)
     directory = directory.ljust(sector, b"\0")
-    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) +
-              bytes(6) + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0) +
-              struct.pack("<I", 0) + struct.pack("<108I", *([free] * 108)))
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + bytes(16)
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + bytes(6)
+        + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
+        + struct.pack("<I", 0)
+        + struct.pack("<108I", *([free] * 108))
+    )
     assert len(header) == 512 and len(names) == len(chains)
     path.write_bytes(header + struct.pack(f"<{sector // 4}I", *fat) + directory + b"".join(data_sectors))
     return path
@@ -269,7 +328,7 @@ def raw_cells(path: Path, source: Path, sheet: str, cells: dict[str, str]) -> Pa
         kind = ' t="str"' if "<v>" in body and not re.search(r"<v>-?[0-9.]+</v>", body) else ""
         cell = f'<c r="{ref}"{attrs}{kind}>{body}</c>'
         assert match, f"{ref} is not a cell of the template's {sheet} sheet"
-        data = data[:match.start()] + cell + data[match.end():]
+        data = data[: match.start()] + cell + data[match.end() :]
     parts[name] = data.encode()
     return rezip(path, parts)
 
@@ -285,6 +344,7 @@ def foreign_workbook(path: Path) -> Path:
 
 
 # ---- what people do to a template (openpyxl, as a person's spreadsheet program would) ------------
+
 
 def edit(source: Path, target: Path, change) -> Path:
     """Open ``source`` with openpyxl, let ``change(book)`` edit it, save as ``target``."""
@@ -312,8 +372,16 @@ def main(argv: list[str]) -> None:  # pragma: no cover - a convenience for looki
 
     strategy = load_strategy(Path(__file__).resolve().parents[2] / "samples" / "strategy.yaml")
     template = generate(strategy, out / "templates", departments=["MKT"])[0]
-    for builder in (zip_bomb_declared, zip_bomb_lying, billion_laughs, far_cell, macro_enabled, duplicate_part,
-                    encrypted, truncated):
+    for builder in (
+        zip_bomb_declared,
+        zip_bomb_lying,
+        billion_laughs,
+        far_cell,
+        macro_enabled,
+        duplicate_part,
+        encrypted,
+        truncated,
+    ):
         builder(out / f"{builder.__name__}.xlsx", template)
     zero_bytes(out / "zero_bytes.xlsx")
     random_bytes(out / "random_bytes.xlsx")

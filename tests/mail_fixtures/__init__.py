@@ -1,4 +1,5 @@
 """Shared pieces of the mail tests: a cycle in a temp folder, a real SMTP server, mail builders."""
+
 from __future__ import annotations
 
 import atexit
@@ -26,22 +27,43 @@ UTC = dt.timezone.utc
 
 
 def initiative(objective: str, title: str, baseline: float, target: float, **extra) -> dict:
-    row = dict(objective_id=objective, title=title, expected_impact=f"{title}: measurable result", metric="Metric",
-               unit="count", baseline=baseline, target=target, due_period="Q3", owner="Owner Name")
+    row = dict(
+        objective_id=objective,
+        title=title,
+        expected_impact=f"{title}: measurable result",
+        metric="Metric",
+        unit="count",
+        baseline=baseline,
+        target=target,
+        due_period="Q3",
+        owner="Owner Name",
+    )
     row.update(extra)
     return row
 
 
 def kpi(initiative_id: str, name: str, **extra) -> dict:
-    row = dict(initiative_id=initiative_id, level="Team", team="Team A", owner="Kpi Owner", name=name, unit="count",
-               baseline=1, target=5, frequency="Monthly", due_period="Q4")
+    row = dict(
+        initiative_id=initiative_id,
+        level="Team",
+        team="Team A",
+        owner="Kpi Owner",
+        name=name,
+        unit="count",
+        baseline=1,
+        target=5,
+        frequency="Monthly",
+        due_period="Q4",
+    )
     row.update(extra)
     return row
 
 
 def clean_rows(code: str, title: str = "Plan") -> dict:
-    return {"initiatives": [initiative("CO1", f"{code} {title}", 10, 20)],
-            "kpis": [kpi(f"{code}-I01", f"{code} {title} KPI")]}
+    return {
+        "initiatives": [initiative("CO1", f"{code} {title}", 10, 20)],
+        "kpis": [kpi(f"{code}-I01", f"{code} {title} KPI")],
+    }
 
 
 _GENERATED: dict[str, list[Path]] = {}
@@ -74,8 +96,9 @@ class Cycle:
 
     def fill(self, code: str, name: str | None = None, *, saved_at: dt.datetime | None = None, **kwargs) -> Path:
         kwargs.setdefault("rows", clean_rows(code))
-        return fill_workbook(self.templates[code], self.returned / (name or f"{code}.xlsx"), saved_at=saved_at,
-                             **kwargs)
+        return fill_workbook(
+            self.templates[code], self.returned / (name or f"{code}.xlsx"), saved_at=saved_at, **kwargs
+        )
 
     def head(self, code: str) -> str:
         return self.strategy.department(code).email
@@ -90,8 +113,15 @@ def cycle(tmp_path, monkeypatch) -> Cycle:
 
 # ------------------------------------------------------------------ building mail
 
-def message(sender: str, subject: str, date: dt.datetime, attachments: list[tuple[str, bytes, str]] = (),
-            body: str = "Please find it attached.", to: str = "strategy@northwind.example") -> EmailMessage:
+
+def message(
+    sender: str,
+    subject: str,
+    date: dt.datetime,
+    attachments: list[tuple[str, bytes, str]] = (),
+    body: str = "Please find it attached.",
+    to: str = "strategy@northwind.example",
+) -> EmailMessage:
     msg = EmailMessage(policy=policy.default)
     msg["From"] = sender
     msg["To"] = to
@@ -107,6 +137,7 @@ def message(sender: str, subject: str, date: dt.datetime, attachments: list[tupl
 
 # ------------------------------------------------------------------ a real SMTP server on 127.0.0.1
 
+
 def make_certificate(folder: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 / localhost (cryptography), as PEM files."""
     from cryptography import x509
@@ -118,17 +149,26 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = folder / "smtp-cert.pem", folder / "smtp-key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -152,8 +192,15 @@ class SmtpServer:
     ``fail_from`` makes it answer 421 (service closing) to the n-th message (1-based) and after.
     """
 
-    def __init__(self, folder: Path, *, implicit_tls: bool = False, user: str = "planner",
-                 password: str = "s3cret-pw", fail_from: int | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        implicit_tls: bool = False,
+        user: str = "planner",
+        password: str = "s3cret-pw",
+        fail_from: int | None = None,
+    ):
         self.cert, self.keyfile = make_certificate(folder)
         self.user, self.password = user, password
         self.implicit_tls = implicit_tls
@@ -170,15 +217,24 @@ class SmtpServer:
             if self.fail_from is not None and self._count >= self.fail_from:
                 return "421 4.3.0 Service shutting down"
             user = getattr(session, "auth_data", None)
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content
-                                          or envelope.content, getattr(user, "login", b"").decode()))
+            self.received.append(
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    envelope.original_content or envelope.content,
+                    getattr(user, "login", b"").decode(),
+                )
+            )
         return "250 2.0.0 OK"
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
-        ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == self.user
-              and auth_data.password.decode() == self.password)
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode() == self.user
+            and auth_data.password.decode() == self.password
+        )
         return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     def __enter__(self) -> "SmtpServer":
@@ -186,8 +242,14 @@ class SmtpServer:
 
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.cert, self.keyfile)
-        kwargs = dict(hostname="127.0.0.1", port=self.port, authenticator=self._authenticate, auth_require_tls=True,
-                      auth_required=True, ready_timeout=10)
+        kwargs = dict(
+            hostname="127.0.0.1",
+            port=self.port,
+            authenticator=self._authenticate,
+            auth_require_tls=True,
+            auth_required=True,
+            ready_timeout=10,
+        )
         if self.implicit_tls:  # aiosmtpd does not see implicit TLS as TLS for auth_require_tls
             kwargs.update(ssl_context=context, auth_require_tls=False)
         else:

@@ -3,6 +3,7 @@
 There is no Outlook here, so the file is assembled from its parts with extract-msg's own OLE
 writer: top-level properties, one recipient, and attachments stored by value.
 """
+
 from __future__ import annotations
 
 import struct
@@ -42,8 +43,18 @@ class _Props:
         return header + b"".join(self.entries)
 
 
-def write_msg(path: str | Path, *, sender: str, sender_name: str, to: str, subject: str, body: str,
-              date: datetime, attachments: list[tuple[str, bytes]], message_id: str = "") -> Path:
+def write_msg(
+    path: str | Path,
+    *,
+    sender: str,
+    sender_name: str,
+    to: str,
+    subject: str,
+    body: str,
+    date: datetime,
+    attachments: list[tuple[str, bytes]],
+    message_id: str = "",
+) -> Path:
     from extract_msg.ole_writer import OleWriter
 
     writer = OleWriter()
@@ -60,9 +71,12 @@ def write_msg(path: str | Path, *, sender: str, sender_name: str, to: str, subje
     top.text(0x1000, body)
     if message_id:
         top.text(0x1035, message_id)
-    headers = (f"From: {sender_name} <{sender}>\r\nTo: {to}\r\nSubject: {subject}\r\n"
-               f"Date: {format_datetime(date)}\r\n" + (f"Message-ID: {message_id}\r\n" if message_id else "")
-               + "MIME-Version: 1.0\r\n\r\n")
+    headers = (
+        f"From: {sender_name} <{sender}>\r\nTo: {to}\r\nSubject: {subject}\r\n"
+        f"Date: {format_datetime(date)}\r\n"
+        + (f"Message-ID: {message_id}\r\n" if message_id else "")
+        + "MIME-Version: 1.0\r\n\r\n"
+    )
     top.text(0x007D, headers)
     top.fixed(0x0039, PT_SYSTIME, _filetime(date))
     top.fixed(0x0E06, PT_SYSTIME, _filetime(date))

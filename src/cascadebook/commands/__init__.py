@@ -22,8 +22,10 @@ def load_strategy_or_exit(strategy_path: str):
     return strategy
 
 
-SPEC_HELP = ("Template spec: a bundled name or a YAML file [default: the strategy's `spec:` field, else "
-             "department.yaml beside the strategy, else the bundled department spec].")
+SPEC_HELP = (
+    "Template spec: a bundled name or a YAML file [default: the strategy's `spec:` field, else "
+    "department.yaml beside the strategy, else the bundled department spec]."
+)
 
 
 def resolve_spec_or_exit(spec_path: str | None, strategy=None):
@@ -73,8 +75,10 @@ def check_outputs(files=(), *, folders=(), suffixes=None, what: str = "output") 
 STDOUT = "-"
 
 
-JSON_BARE_HELP = ("A bare --json (followed by anything but - or a name ending in .json) means standard output "
-                  "and leaves what follows to the arguments: `--json OLD NEW` works.")
+JSON_BARE_HELP = (
+    "A bare --json (followed by anything but - or a name ending in .json) means standard output "
+    "and leaves what follows to the arguments: `--json OLD NEW` works."
+)
 
 
 def bare_json_args(args: list[str]) -> list[str]:
@@ -102,9 +106,16 @@ class JsonCommand(click.Command):
 def json_option(what: str):
     """``--json FILE.json`` writes to FILE, ``--json -`` or a bare ``--json`` to standard output (the
     command must be a ``JsonCommand`` so a bare ``--json`` before the arguments leaves them alone)."""
-    return click.option("--json", "json_out", is_flag=False, flag_value=STDOUT, default=None, metavar="FILE|-",
-                        help=f"Write {what} as JSON to FILE (.json), or to standard output (instead of the table) "
-                             f"with - or a bare --json. {JSON_BARE_HELP}")
+    return click.option(
+        "--json",
+        "json_out",
+        is_flag=False,
+        flag_value=STDOUT,
+        default=None,
+        metavar="FILE|-",
+        help=f"Write {what} as JSON to FILE (.json), or to standard output (instead of the table) "
+        f"with - or a bare --json. {JSON_BARE_HELP}",
+    )
 
 
 def check_json_output(json_out: str | None) -> None:

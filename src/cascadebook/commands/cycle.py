@@ -1,4 +1,5 @@
 """The quarterly rhythm: ``checkin`` (progress workbooks from the master) and ``diff`` (cycle over cycle)."""
+
 from __future__ import annotations
 
 import sys
@@ -40,16 +41,28 @@ or an output cannot be written.
 
 @click.command(help=CHECKIN_HELP)
 @click.argument("master", type=click.Path(exists=True))
-@click.option("-s", "--strategy", "strategy_path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="The cycle's strategy (YAML or workbook); its key signs the workbooks.")
+@click.option(
+    "-s",
+    "--strategy",
+    "strategy_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The cycle's strategy (YAML or workbook); its key signs the workbooks.",
+)
 @click.option("-p", "--period", required=True, help="The period to report on, one of the strategy's periods.")
 @click.option("-o", "--outbox", required=True, type=click.Path(file_okay=False), help="Folder for the workbooks.")
 @click.option("--department", "departments", multiple=True, metavar="CODE", help="Only this department (repeatable).")
-@click.option("--spec", "spec_path", default=None, help="Template spec the master was written with: a bundled name "
-              "or a YAML file [default: the strategy's `spec:` field, else department.yaml beside the strategy, "
-              "else the bundled department spec].")
-def checkin(master: str, strategy_path: str, period: str, outbox: str, departments: tuple[str, ...],
-            spec_path: str | None) -> None:
+@click.option(
+    "--spec",
+    "spec_path",
+    default=None,
+    help="Template spec the master was written with: a bundled name "
+    "or a YAML file [default: the strategy's `spec:` field, else department.yaml beside the strategy, "
+    "else the bundled department spec].",
+)
+def checkin(
+    master: str, strategy_path: str, period: str, outbox: str, departments: tuple[str, ...], spec_path: str | None
+) -> None:
     from ..checkin import generate_checkins
     from . import check_outputs, load_strategy_or_exit, output_errors, resolve_spec_or_exit
     from ..master_read import MasterError, read_master
@@ -60,14 +73,21 @@ def checkin(master: str, strategy_path: str, period: str, outbox: str, departmen
     spec = resolve_spec_or_exit(spec_path, strategy)
     parsed = parse_value(period, "period", periods=strategy.periods, cycle_year=strategy.cycle_year)
     if not parsed.ok:
-        raise click.BadParameter(f"{period!r} is not a period of {strategy.cycle} ({', '.join(strategy.periods)})",
-                                 param_hint="--period")
+        raise click.BadParameter(
+            f"{period!r} is not a period of {strategy.cycle} ({', '.join(strategy.periods)})", param_hint="--period"
+        )
     check_outputs(folders=[outbox])
     try:
         with output_errors():
             data = read_master(master, spec)
-            paths = generate_checkins(strategy, data, outbox, parsed.value, departments=departments or None,
-                                      key=load_key(strategy_path, create=True))
+            paths = generate_checkins(
+                strategy,
+                data,
+                outbox,
+                parsed.value,
+                departments=departments or None,
+                key=load_key(strategy_path, create=True),
+            )
     except MasterError as exc:
         raise click.UsageError(str(exc)) from None
     except KeyError as exc:
@@ -75,8 +95,11 @@ def checkin(master: str, strategy_path: str, period: str, outbox: str, departmen
     for path in paths:
         click.echo(f"wrote {path}")
     planned = set(data.departments())
-    idle = [d.code for d in strategy.departments if d.code not in planned
-            and (not departments or d.code.casefold() in {c.casefold() for c in departments})]
+    idle = [
+        d.code
+        for d in strategy.departments
+        if d.code not in planned and (not departments or d.code.casefold() in {c.casefold() for c in departments})
+    ]
     if idle:
         click.echo(f"no initiatives in the master, so no check-in for: {', '.join(idle)}")
     click.echo(f"{len(paths)} check-in workbook(s) for {strategy.cycle} {parsed.value}")
@@ -86,11 +109,19 @@ def checkin(master: str, strategy_path: str, period: str, outbox: str, departmen
 @click.argument("old_master", type=click.Path(exists=True))
 @click.argument("new_master", type=click.Path(exists=True))
 @json_option("the diff (for automation)")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Also write the diff as a workbook (an Excel workbook: the name must end in .xlsx).")
-@click.option("--spec", "spec_path", default=None,
-              help="Template spec the masters were written with: a bundled name or a YAML file [default: "
-                   "department.yaml beside NEW_MASTER, else the bundled department spec].")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Also write the diff as a workbook (an Excel workbook: the name must end in .xlsx).",
+)
+@click.option(
+    "--spec",
+    "spec_path",
+    default=None,
+    help="Template spec the masters were written with: a bundled name or a YAML file [default: "
+    "department.yaml beside NEW_MASTER, else the bundled department spec].",
+)
 def diff(old_master: str, new_master: str, json_out: str | None, output: str | None, spec_path: str | None) -> None:
     from rich.console import Console
 

@@ -1,4 +1,5 @@
 """`cascadebook export`: a master as stable YAML and CSV, for git."""
+
 from __future__ import annotations
 
 import click
@@ -7,9 +8,13 @@ import click
 @click.command("export")
 @click.argument("master", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="Folder for the export.")
-@click.option("--spec", "spec_path", default=None,
-              help="Template spec: a bundled name or a YAML file [default: department.yaml beside MASTER, "
-                   "else the bundled department spec].")
+@click.option(
+    "--spec",
+    "spec_path",
+    default=None,
+    help="Template spec: a bundled name or a YAML file [default: department.yaml beside MASTER, "
+    "else the bundled department spec].",
+)
 def export(master: str, outdir: str, spec_path: str | None) -> None:
     """Write the cycle in MASTER as sorted hierarchy.yaml plus one CSV per table, to keep in git and diff.
 

@@ -2,6 +2,7 @@
 
 Thin click wrappers over ``cascadebook.mail``; every user-fixable problem is a one-line error.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,18 @@ import sys
 
 import click
 
-from . import (SPEC_HELP, STDOUT, JsonCommand, UserError, check_json_output, check_outputs, emit_json, json_option,
-               load_strategy_or_exit, resolve_spec_or_exit)
+from . import (
+    SPEC_HELP,
+    STDOUT,
+    JsonCommand,
+    UserError,
+    check_json_output,
+    check_outputs,
+    emit_json,
+    json_option,
+    load_strategy_or_exit,
+    resolve_spec_or_exit,
+)
 
 PASSWORD_ENV = "CASCADEBOOK_SMTP_PASSWORD"
 
@@ -50,8 +61,12 @@ _addressing = [
     click.option("--from", "sender", metavar="ADDRESS", help="From address [default: the strategy's contact]."),
     click.option("--cc", multiple=True, metavar="ADDRESS", help="Copy every message to ADDRESS (repeatable)."),
     click.option("--reply-to", multiple=True, metavar="ADDRESS", help="Reply-To address (repeatable)."),
-    click.option("--template", "template", type=click.Path(exists=True, dir_okay=False),
-                 help="Message text template: a 'Subject:' line, a blank line, the body with ${placeholders}."),
+    click.option(
+        "--template",
+        "template",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Message text template: a 'Subject:' line, a blank line, the body with ${placeholders}.",
+    ),
 ]
 
 
@@ -69,25 +84,64 @@ def _with(options):
 @click.argument("outbox", type=click.Path(exists=True, file_okay=False))
 @_with(_addressing)
 @click.option("--department", "departments", multiple=True, metavar="CODE", help="Only this department (repeatable).")
-@click.option("--eml", "eml_dir", type=click.Path(file_okay=False),
-              help="Write the messages as .eml drafts into this folder instead of sending them.")
+@click.option(
+    "--eml",
+    "eml_dir",
+    type=click.Path(file_okay=False),
+    help="Write the messages as .eml drafts into this folder instead of sending them.",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would go where; send and write nothing.")
 @click.option("--smtp-host", envvar="CASCADEBOOK_SMTP_HOST", help="SMTP server [env: CASCADEBOOK_SMTP_HOST].")
-@click.option("--smtp-port", type=click.IntRange(1, 65535), envvar="CASCADEBOOK_SMTP_PORT",
-              help="SMTP port [default: 587 starttls, 465 ssl, 25 none; env: CASCADEBOOK_SMTP_PORT].")
-@click.option("--security", type=click.Choice(["starttls", "ssl", "none"]), default="starttls", show_default=True,
-              envvar="CASCADEBOOK_SMTP_SECURITY", help="STARTTLS, implicit TLS (ssl), or none.")
+@click.option(
+    "--smtp-port",
+    type=click.IntRange(1, 65535),
+    envvar="CASCADEBOOK_SMTP_PORT",
+    help="SMTP port [default: 587 starttls, 465 ssl, 25 none; env: CASCADEBOOK_SMTP_PORT].",
+)
+@click.option(
+    "--security",
+    type=click.Choice(["starttls", "ssl", "none"]),
+    default="starttls",
+    show_default=True,
+    envvar="CASCADEBOOK_SMTP_SECURITY",
+    help="STARTTLS, implicit TLS (ssl), or none.",
+)
 @click.option("--user", envvar="CASCADEBOOK_SMTP_USER", help="SMTP login [env: CASCADEBOOK_SMTP_USER].")
-@click.option("--password-env", default=PASSWORD_ENV, show_default=True, metavar="NAME",
-              help="Environment variable holding the SMTP password (asked for when unset).")
-@click.option("--cafile", type=click.Path(exists=True, dir_okay=False),
-              help="Also trust this CA certificate (a company CA, or a test server's own certificate).")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False),
-              help="Send log [default: OUTBOX/send-log.jsonl].")
+@click.option(
+    "--password-env",
+    default=PASSWORD_ENV,
+    show_default=True,
+    metavar="NAME",
+    help="Environment variable holding the SMTP password (asked for when unset).",
+)
+@click.option(
+    "--cafile",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Also trust this CA certificate (a company CA, or a test server's own certificate).",
+)
+@click.option("--log", "log_path", type=click.Path(dir_okay=False), help="Send log [default: OUTBOX/send-log.jsonl].")
 @click.option("--resend", is_flag=True, help="Send even what the send log says was sent (or may have been).")
 @click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
-def send(strategy, outbox, sender, cc, reply_to, template, departments, eml_dir, dry_run, smtp_host, smtp_port,
-         security, user, password_env, cafile, log_path, resend, spec_path):
+def send(
+    strategy,
+    outbox,
+    sender,
+    cc,
+    reply_to,
+    template,
+    departments,
+    eml_dir,
+    dry_run,
+    smtp_host,
+    smtp_port,
+    security,
+    user,
+    password_env,
+    cafile,
+    log_path,
+    resend,
+    spec_path,
+):
     """E-mail each department head its template from OUTBOX.
 
     One message per department, to the head's address in STRATEGY, with the subject and body from
@@ -113,13 +167,15 @@ def send(strategy, outbox, sender, cc, reply_to, template, departments, eml_dir,
         check_outputs(folders=[eml_dir])
     with _Errors():
         settings = _settings(loaded, strategy, sender, cc, reply_to)
-        planned = plan_requests(loaded, outbox, settings, spec=spec, key=load_key(strategy),
-                                departments=departments, template=template)
+        planned = plan_requests(
+            loaded, outbox, settings, spec=spec, key=load_key(strategy), departments=departments, template=template
+        )
         if eml_dir:
             if dry_run:
                 for item in planned:
-                    click.echo(f"would write {Path(eml_dir) / item.eml_name}: to {', '.join(item.recipients)}: "
-                               f"{item.subject}")
+                    click.echo(
+                        f"would write {Path(eml_dir) / item.eml_name}: to {', '.join(item.recipients)}: {item.subject}"
+                    )
                 return
             from ..atomic import all_or_nothing
 
@@ -134,12 +190,16 @@ def send(strategy, outbox, sender, cc, reply_to, template, departments, eml_dir,
             state = plan_state(planned, log, resend=resend)
             for item in state.pending:
                 size = item.attachment.stat().st_size if item.attachment else 0
-                click.echo(f"would send {item.department} to {', '.join(item.recipients)}: {item.subject} "
-                           f"[{item.attachment.name if item.attachment else 'no attachment'}, {size:,} bytes]")
+                click.echo(
+                    f"would send {item.department} to {', '.join(item.recipients)}: {item.subject} "
+                    f"[{item.attachment.name if item.attachment else 'no attachment'}, {size:,} bytes]"
+                )
             _report_skips(state)
-            click.echo(f"{len(state.pending)} to send, {len(state.already)} already sent"
-                       + (f", {len(state.uncertain)} uncertain" if state.uncertain else "")
-                       + (f" (server {smtp_host})" if smtp_host else ""))
+            click.echo(
+                f"{len(state.pending)} to send, {len(state.already)} already sent"
+                + (f", {len(state.uncertain)} uncertain" if state.uncertain else "")
+                + (f" (server {smtp_host})" if smtp_host else "")
+            )
             return
         if not smtp_host:
             raise click.UsageError("give --smtp-host (or CASCADEBOOK_SMTP_HOST) to send, or --eml DIR for drafts")
@@ -150,21 +210,27 @@ def send(strategy, outbox, sender, cc, reply_to, template, departments, eml_dir,
             password = os.environ.get(password_env, "")
             if not password:
                 if not sys.stdin.isatty():
-                    raise click.ClickException(f"no SMTP password: set ${password_env} (it is never taken "
-                                               "from the command line)")
+                    raise click.ClickException(
+                        f"no SMTP password: set ${password_env} (it is never taken from the command line)"
+                    )
                 password = click.prompt(f"SMTP password for {user}", hide_input=True, err=True)
         config = SmtpConfig(smtp_host, smtp_port, security, user or "", password, cafile=cafile)
 
         def event(what, item, detail):
             if what == "sent":
-                click.echo(f"sent {item.department} to {', '.join(item.recipients)}" + (f" ({detail})" if detail else ""))
+                click.echo(
+                    f"sent {item.department} to {', '.join(item.recipients)}" + (f" ({detail})" if detail else "")
+                )
             else:
                 click.echo(f"FAILED {item.department} to {', '.join(item.recipients)}: {detail}", err=True)
 
         report = send_all(planned, config, log, resend=resend, on_event=event)
     _report_skips(report)
-    click.echo(f"{len(report.sent)} sent, {len(report.already)} already sent before, {len(report.failed)} failed"
-               + (f", {len(report.pending)} not sent" if report.pending else "") + f"; log: {log.path}")
+    click.echo(
+        f"{len(report.sent)} sent, {len(report.already)} already sent before, {len(report.failed)} failed"
+        + (f", {len(report.pending)} not sent" if report.pending else "")
+        + f"; log: {log.path}"
+    )
     if report.stopped:
         raise click.ClickException(f"stopped: {report.stopped}; run the same command again to send the rest")
     if not report.ok:
@@ -175,16 +241,29 @@ def _report_skips(report) -> None:
     for item, entry in report.already:
         click.echo(f"already sent {item.department} on {entry.get('at', '?')} (skipped; --resend to send again)")
     for item, entry in report.uncertain:
-        click.echo(f"UNCERTAIN {item.department}: a send was interrupted on {entry.get('at', '?')} and may have "
-                   f"arrived; check the Sent folder, then --department {item.department} --resend", err=True)
+        click.echo(
+            f"UNCERTAIN {item.department}: a send was interrupted on {entry.get('at', '?')} and may have "
+            f"arrived; check the Sent folder, then --department {item.department} --resend",
+            err=True,
+        )
 
 
 @click.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False),
-              help="Folder for the collected workbooks and manifest.json/manifest.csv.")
-@click.option("--strategy", "strategy_path", type=click.Path(exists=True, dir_okay=False),
-              help="Check each sender against the department head's address in this strategy.")
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the collected workbooks and manifest.json/manifest.csv.",
+)
+@click.option(
+    "--strategy",
+    "strategy_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Check each sender against the department head's address in this strategy.",
+)
 @click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 def collect(sources, folder, strategy_path, spec_path, as_json):
@@ -226,10 +305,17 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
 @click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @json_option("the status")
-@click.option("--remind", "remind_dir", type=click.Path(file_okay=False),
-              help="Write a reminder .eml for each department without a usable return into this folder.")
-@click.option("--outbox", type=click.Path(exists=True, file_okay=False),
-              help="Attach each department's template from OUTBOX to its reminder.")
+@click.option(
+    "--remind",
+    "remind_dir",
+    type=click.Path(file_okay=False),
+    help="Write a reminder .eml for each department without a usable return into this folder.",
+)
+@click.option(
+    "--outbox",
+    type=click.Path(exists=True, file_okay=False),
+    help="Attach each department's template from OUTBOX to its reminder.",
+)
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge lateness as of this date [default: today].")
 @_with(_addressing)
 @click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
@@ -256,13 +342,15 @@ def status(strategy, inputs, json_out, remind_dir, outbox, today, sender, cc, re
         settings = _settings(loaded, strategy, sender, cc, reply_to) if remind_dir else None
         if remind_dir:  # check the message template before the slow part
             settings.template("reminder", template)
-        report = department_status(loaded, inputs, spec=spec, key=key, today=today.date() if today else None,
-                                   jobs=None)
+        report = department_status(loaded, inputs, spec=spec, key=key, today=today.date() if today else None, jobs=None)
     if not as_json:
         _status_table(report)
     with _Errors(), all_or_nothing():  # the reminders and the JSON file: all new, or all as they were
-        reminders = (write_reminders(report, loaded, remind_dir, settings, spec=spec, outbox=outbox, key=key,
-                                     template=template) if remind_dir else [])
+        reminders = (
+            write_reminders(report, loaded, remind_dir, settings, spec=spec, outbox=outbox, key=key, template=template)
+            if remind_dir
+            else []
+        )
         if json_out:
             data = report.to_dict()
             data["reminders"] = [str(p) for p in reminders]
@@ -290,8 +378,13 @@ def _status_table(report) -> None:
     table = Table(title=f"{report.cycle}: deadline {deadline}, today {report.today.isoformat()}", title_justify="left")
     for column in ("Department", "Head", "Status", "Returned", "Errors", "Warnings", "File", "Note"):
         table.add_column(column, no_wrap=column in ("Department", "Status", "Returned"))
-    colours = {"returned": "green", "returned with errors": "red", "waiting": "yellow", "late": "bold red",
-               "rejected": "red"}
+    colours = {
+        "returned": "green",
+        "returned with errors": "red",
+        "waiting": "yellow",
+        "late": "bold red",
+        "rejected": "red",
+    }
     for row in report.departments:
         notes = []
         if row.late and not row.missing:
@@ -301,20 +394,36 @@ def _status_table(report) -> None:
         if row.reason:
             notes.append(row.reason)
         returned = row.returned_at[:16].replace("T", " ")
-        table.add_row(row.code, row.head, f"[{colours.get(row.state, 'white')}]{row.state}[/]", returned,
-                      "" if row.missing else str(row.errors), "" if row.missing else str(row.warnings), row.file,
-                      "; ".join(notes))
+        table.add_row(
+            row.code,
+            row.head,
+            f"[{colours.get(row.state, 'white')}]{row.state}[/]",
+            returned,
+            "" if row.missing else str(row.errors),
+            "" if row.missing else str(row.warnings),
+            row.file,
+            "; ".join(notes),
+        )
     console.print(table)
-    counts = ", ".join(f"{report.count(s)} {s}" for s in ("returned", "returned with errors", "waiting", "late",
-                                                           "rejected") if report.count(s))
+    counts = ", ".join(
+        f"{report.count(s)} {s}"
+        for s in ("returned", "returned with errors", "waiting", "late", "rejected")
+        if report.count(s)
+    )
     console.print(counts)
 
 
 @click.command()
 @click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False),
-              help="Folder for the annotated copies and the reply drafts.")
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the annotated copies and the reply drafts.",
+)
 @click.option("--department", "departments", multiple=True, metavar="CODE", help="Only this department (repeatable).")
 @_with(_addressing)
 @click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
@@ -334,12 +443,23 @@ def feedback(strategy, inputs, folder, departments, sender, cc, reply_to, templa
     check_outputs(folders=[folder])
     with _Errors():
         settings = _settings(loaded, strategy, sender, cc, reply_to)
-        items = run(loaded, inputs, folder, settings, spec=spec, key=load_key(strategy), template=template,
-                    departments=departments, jobs=None)
+        items = run(
+            loaded,
+            inputs,
+            folder,
+            settings,
+            spec=spec,
+            key=load_key(strategy),
+            template=template,
+            departments=departments,
+            jobs=None,
+        )
     for item in items:
         errors = sum(1 for f in item.findings if f.severity.value == "error")
-        click.echo(f"{item.department}: {len(item.findings)} point(s) ({errors} error(s)) -> "
-                   f"{item.workbook or '(no copy: ' + item.note + ')'} and {item.eml} to {item.to}")
+        click.echo(
+            f"{item.department}: {len(item.findings)} point(s) ({errors} error(s)) -> "
+            f"{item.workbook or '(no copy: ' + item.note + ')'} and {item.eml} to {item.to}"
+        )
     click.echo(f"{len(items)} department(s) to get feedback" if items else "nothing to fix: no feedback written")
 
 

@@ -10,6 +10,7 @@ Every command of ``cascadebook.commands.mail`` is a thin shell over plain functi
 
 Heavy imports stay inside functions so ``cascadebook --help`` stays fast.
 """
+
 from __future__ import annotations
 
 from .common import MailError

@@ -6,6 +6,7 @@ drops byte-identical duplicates and writes a manifest. ``expand_mail_source`` is
 uses to read such sources directly: attachments are written once into a content-addressed cache
 (so the master's links keep working) and each keeps its mail date for newest-wins.
 """
+
 from __future__ import annotations
 
 import csv
@@ -85,6 +86,7 @@ class _Envelope:
 
 # ------------------------------------------------------------------ recognising sources
 
+
 def is_maildir(path: Path) -> bool:
     return path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir()
 
@@ -121,6 +123,7 @@ def is_mail_source(path: str | Path) -> bool:
 
 
 # ------------------------------------------------------------------ walking sources
+
 
 def iter_items(source: str | Path, display: str | None = None) -> Iterator[Item]:
     """Everything in one source, in a stable order; unreadable parts become ``unreadable`` items."""
@@ -161,8 +164,9 @@ def _folder(folder: Path, display: str) -> Iterator[Item]:
                 keep.append(name)
         dirs[:] = keep
         for name in sorted(files):
-            if name.startswith((".", "~$")) or (rel == Path(".") and name in (MANIFEST_JSON, MANIFEST_CSV)
-                                                 and is_collected(folder)):
+            if name.startswith((".", "~$")) or (
+                rel == Path(".") and name in (MANIFEST_JSON, MANIFEST_CSV) and is_collected(folder)
+            ):
                 continue
             yield from iter_items(root_path / name, _join(display, *rel.parts, name))
 
@@ -234,8 +238,13 @@ def _date(msg: Message, fallback: datetime | None = None) -> datetime | None:
 
 def _envelope(msg: Message, fallback_date: datetime | None = None) -> _Envelope:
     name, addr = parseaddr(_header(msg, "From"))
-    return _Envelope(sender=addr.strip(), sender_name=name.strip(), date=_date(msg, fallback_date),
-                     subject=_header(msg, "Subject"), message_id=_header(msg, "Message-ID"))
+    return _Envelope(
+        sender=addr.strip(),
+        sender_name=name.strip(),
+        date=_date(msg, fallback_date),
+        subject=_header(msg, "Subject"),
+        message_id=_header(msg, "Message-ID"),
+    )
 
 
 def _message_bytes(data: bytes, where: str, depth: int, fallback_date: datetime | None = None) -> Iterator[Item]:
@@ -273,8 +282,11 @@ def _message(msg: Message, where: str, env: _Envelope, depth: int) -> Iterator[I
             filename = None
         ctype = part.get_content_type()
         if not filename:
-            if ctype not in SUFFIX_BY_MIME and ctype not in ("application/zip", "application/x-zip-compressed",
-                                                             "application/vnd.ms-outlook"):
+            if ctype not in SUFFIX_BY_MIME and ctype not in (
+                "application/zip",
+                "application/x-zip-compressed",
+                "application/vnd.ms-outlook",
+            ):
                 continue  # the body text, not an attachment
             filename = "attachment" + SUFFIX_BY_MIME.get(ctype, ".zip" if "zip" in ctype else ".msg")
         name = safe_filename(filename)
@@ -294,8 +306,19 @@ def _message(msg: Message, where: str, env: _Envelope, depth: int) -> Iterator[I
 
 
 def _item(kind: str, where: str, name: str, data: bytes, env: _Envelope, note: str = "") -> Item:
-    return Item(kind, where, name, data, env.sender, env.sender_name, env.date, env.subject, env.message_id, note,
-                forwarded_by=env.forwarded_by)
+    return Item(
+        kind,
+        where,
+        name,
+        data,
+        env.sender,
+        env.sender_name,
+        env.date,
+        env.subject,
+        env.message_id,
+        note,
+        forwarded_by=env.forwarded_by,
+    )
 
 
 def _blob(data: bytes, name: str, where: str, env: _Envelope, depth: int, content_type: str = "") -> Iterator[Item]:
@@ -326,11 +349,23 @@ def _forwarded(outer: _Envelope, inner: _Envelope) -> _Envelope:
     archive): its workbook is its author's, sent when the author sent it; whoever passed it on is
     kept as ``forwarded_by``. Without an author (no From), the outer message stands."""
     if not inner.sender:
-        return _Envelope(outer.sender, outer.sender_name, outer.date or inner.date, outer.subject or inner.subject,
-                         outer.message_id or inner.message_id, outer.forwarded_by)
+        return _Envelope(
+            outer.sender,
+            outer.sender_name,
+            outer.date or inner.date,
+            outer.subject or inner.subject,
+            outer.message_id or inner.message_id,
+            outer.forwarded_by,
+        )
     by = outer.sender if outer.sender and address_of(outer.sender) != address_of(inner.sender) else outer.forwarded_by
-    return _Envelope(inner.sender, inner.sender_name, inner.date or outer.date, inner.subject or outer.subject,
-                     inner.message_id or outer.message_id, by)
+    return _Envelope(
+        inner.sender,
+        inner.sender_name,
+        inner.date or outer.date,
+        inner.subject or outer.subject,
+        inner.message_id or outer.message_id,
+        by,
+    )
 
 
 # A message forwarded inline carries the original's attachments under the forwarder's From; its body
@@ -341,9 +376,12 @@ _FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|wg|tr|rv|vs|doorst)\s*:", re.I)
 _FROM_LINE = re.compile(r"^[\s>*]*(?:from|von|de|da|van)[\s*]*:[\s*]*(?P<who>.+?)[\s*]*$", re.I | re.M)
 # The body's first separator: a marker above, an unquoted From line (Outlook's plain forward), a quoted
 # (">") line, or a reply's "On ... wrote:" line (the last two mean what follows is quoted, not forwarded).
-_SEPARATOR = re.compile(r"^(?:[ \t]*(?P<marker>-+\s*(?:forwarded|original) message\s*-+|begin forwarded message:|_{10,})"
-                        r"\s*$|[ \t*]*(?P<from>(?:from|von|de|da|van)[ \t*]*:)|[ \t]*>|.*\b(?:wrote|schrieb|a écrit"
-                        r"|ha scritto|schreef|escribió|skrev|kirjoitti)\s*:\s*$)", re.I | re.M)
+_SEPARATOR = re.compile(
+    r"^(?:[ \t]*(?P<marker>-+\s*(?:forwarded|original) message\s*-+|begin forwarded message:|_{10,})"
+    r"\s*$|[ \t*]*(?P<from>(?:from|von|de|da|van)[ \t*]*:)|[ \t]*>|.*\b(?:wrote|schrieb|a écrit"
+    r"|ha scritto|schreef|escribió|skrev|kirjoitti)\s*:\s*$)",
+    re.I | re.M,
+)
 _BLOCK = 600  # the header block follows its marker within this many characters
 
 
@@ -386,11 +424,12 @@ def _forward_author(subject: str, body: str, env: _Envelope) -> _Envelope:
         return env
     who = re.sub(r"\[mailto:([^\]]+)\]", r"<\1>", line["who"])  # Outlook: Raman, Priya [mailto:...]
     angle = re.search(r"<([^<>\s]+@[^<>\s]+)>", who)  # the name may hold an unquoted comma
-    name, addr = (who[:angle.start()].strip(), angle[1]) if angle else parseaddr(who)
+    name, addr = (who[: angle.start()].strip(), angle[1]) if angle else parseaddr(who)
     if "@" not in addr or (env.sender and address_of(addr) == address_of(env.sender)):
         return env
-    return _Envelope(addr.strip(), name.strip().strip('"'), env.date, env.subject, env.message_id,
-                     env.sender or env.forwarded_by)
+    return _Envelope(
+        addr.strip(), name.strip().strip('"'), env.date, env.subject, env.message_id, env.sender or env.forwarded_by
+    )
 
 
 def _zip(data: bytes, where: str, env: _Envelope, depth: int) -> Iterator[Item]:
@@ -409,8 +448,9 @@ def _zip(data: bytes, where: str, env: _Envelope, depth: int) -> Iterator[Item]:
             if info.flag_bits & 0x1:
                 yield _item("unreadable", label, name, b"", env, "the archive member is encrypted")
                 continue
-            if info.file_size > MAX_MEMBER or (info.file_size > 20 * 1024 * 1024
-                                               and info.file_size / max(info.compress_size, 1) > MAX_RATIO):
+            if info.file_size > MAX_MEMBER or (
+                info.file_size > 20 * 1024 * 1024 and info.file_size / max(info.compress_size, 1) > MAX_RATIO
+            ):
                 yield _item("unreadable", label, name, b"", env, "the archive member is too large")
                 continue
             if suffix_of(name) not in (*_workbook_suffixes(), ".zip", ".eml", ".msg"):
@@ -456,8 +496,13 @@ def _msg_envelope(msg) -> _Envelope:
     moment = attr("date")
     if isinstance(moment, datetime) and moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return _Envelope(addr, name, moment if isinstance(moment, datetime) else None, str(attr("subject") or ""),
-                     str(attr("messageId") or ""))
+    return _Envelope(
+        addr,
+        name,
+        moment if isinstance(moment, datetime) else None,
+        str(attr("subject") or ""),
+        str(attr("messageId") or ""),
+    )
 
 
 def _msg_items(msg, where: str, outer: _Envelope, depth: int) -> Iterator[Item]:
@@ -473,8 +518,12 @@ def _msg_items(msg, where: str, outer: _Envelope, depth: int) -> Iterator[Item]:
         return
     names: dict[str, int] = {}
     for att in attachments:
-        raw_name = (getattr(att, "longFilename", None) or getattr(att, "shortFilename", None)
-                    or getattr(att, "name", None) or "attachment")
+        raw_name = (
+            getattr(att, "longFilename", None)
+            or getattr(att, "shortFilename", None)
+            or getattr(att, "name", None)
+            or "attachment"
+        )
         name = safe_filename(str(raw_name))
         names[name] = names.get(name, 0) + 1
         label = f"{where}{SEP}{name if names[name] == 1 else f'{name} ({names[name]})'}"
@@ -492,6 +541,7 @@ def _msg_items(msg, where: str, outer: _Envelope, depth: int) -> Iterator[Item]:
 
 
 # ------------------------------------------------------------------ collect into a folder
+
 
 @dataclass
 class Entry:
@@ -528,9 +578,13 @@ class CollectResult:
         return self.by_status("collected")
 
     def to_dict(self) -> dict:
-        return {"format": MANIFEST_FORMAT, "version": 1,
-                "collected_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-                "files": [asdict(e) for e in self.entries], "findings": [f.to_dict() for f in self.findings]}
+        return {
+            "format": MANIFEST_FORMAT,
+            "version": 1,
+            "collected_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            "files": [asdict(e) for e in self.entries],
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
 
 def _target_name(item: Item) -> str:
@@ -552,8 +606,9 @@ def _free_name(folder: Path, name: str, data: bytes, taken: set[str]) -> str:
         candidate = f"{stem} ({n}){suffix}"
 
 
-def collect(sources: Sequence[str | Path], folder: str | Path, *, strategy=None, spec=None,
-            key: bytes | None = None) -> CollectResult:
+def collect(
+    sources: Sequence[str | Path], folder: str | Path, *, strategy=None, spec=None, key: bytes | None = None
+) -> CollectResult:
     """Extract every spreadsheet from ``sources`` into ``folder`` and write manifest.json and manifest.csv.
 
     Byte-identical copies are written once (the copy from the newest message is kept; the others are
@@ -600,9 +655,17 @@ def collect(sources: Sequence[str | Path], folder: str | Path, *, strategy=None,
             os.utime(target, (stamp, stamp))
         written[digest] = name
     for item in items:
-        entry = Entry(source=item.display, status=_status(item), sender=item.sender, sender_name=item.sender_name,
-                      date=iso_utc(item.date), subject=item.subject, message_id=item.message_id, note=item.note,
-                      forwarded_by=item.forwarded_by)
+        entry = Entry(
+            source=item.display,
+            status=_status(item),
+            sender=item.sender,
+            sender_name=item.sender_name,
+            date=iso_utc(item.date),
+            subject=item.subject,
+            message_id=item.message_id,
+            note=item.note,
+            forwarded_by=item.forwarded_by,
+        )
         if item.kind == "workbook":
             digest = item.sha256
             entry.sha256, entry.size = digest, len(item.payload())
@@ -623,8 +686,9 @@ def collect(sources: Sequence[str | Path], folder: str | Path, *, strategy=None,
         if entry.status == "duplicate" and entry.file in by_file:
             entry.department, entry.cycle = by_file[entry.file].department, by_file[entry.file].cycle
         if entry.status == "collected" and strategy is not None:
-            finding = sender_finding(strategy, entry.department, entry.sender, entry.file, entry.source,
-                                     forwarded_by=entry.forwarded_by)
+            finding = sender_finding(
+                strategy, entry.department, entry.sender, entry.file, entry.source, forwarded_by=entry.forwarded_by
+            )
             if finding:
                 findings.append(finding)
                 entry.note = "; ".join(n for n in (entry.note, finding.message) if n)
@@ -649,8 +713,9 @@ def _csv(entries: Iterable[Entry]) -> str:
     return out.getvalue()
 
 
-def sender_finding(strategy, department: str, sender: str, file: str, source: str = "",
-                   forwarded_by: str = "") -> Finding | None:
+def sender_finding(
+    strategy, department: str, sender: str, file: str, source: str = "", forwarded_by: str = ""
+) -> Finding | None:
     """``sender-not-head`` when a workbook came from an address other than its department head's.
 
     ``sender`` is the author of the message the workbook was attached to (for a forwarded message, the
@@ -661,11 +726,16 @@ def sender_finding(strategy, department: str, sender: str, file: str, source: st
     where = f" ({source})" if source and source != file else ""
     if forwarded_by:
         where = f" (forwarded by {forwarded_by}{'; ' + where[2:-1] if where else ''})"
-    return Finding("sender-not-head", f"{dep.code}'s workbook was sent by {sender}, not by the department head "
-                   f"{dep.head} <{dep.email}>{where}", file=file, department=dep.code)
+    return Finding(
+        "sender-not-head",
+        f"{dep.code}'s workbook was sent by {sender}, not by the department head {dep.head} <{dep.email}>{where}",
+        file=file,
+        department=dep.code,
+    )
 
 
 # ------------------------------------------------------------------ reconcile reads mail sources directly
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -728,11 +798,22 @@ def expand_mail_source(source: str | Path, display: str | None = None) -> list[t
                 path = _cached(item.payload(), item.filename)
             except OSError as exc:
                 raise MailError(f"cannot write the attachments of {display} to {cache_dir()}: {exc}") from None
-        _ORIGINS[(str(path), item.display)] = Origin(item.display, item.sender, item.sender_name, iso_utc(item.date),
-                                                     item.subject, item.message_id, item.forwarded_by)
+        _ORIGINS[(str(path), item.display)] = Origin(
+            item.display,
+            item.sender,
+            item.sender_name,
+            iso_utc(item.date),
+            item.subject,
+            item.message_id,
+            item.forwarded_by,
+        )
         found.append((path, item.display))
-    if not found and not any(i.kind == "workbook" for i in items) and source.is_file() \
-            and any(i.kind == "unreadable" and i.display == display for i in items):
+    if (
+        not found
+        and not any(i.kind == "workbook" for i in items)
+        and source.is_file()
+        and any(i.kind == "unreadable" and i.display == display for i in items)
+    ):
         return [(source, display)]
     return found
 
@@ -755,10 +836,15 @@ def _expand_collected(folder: Path, display: str) -> list[tuple[Path, str]]:
             shown = f"{display}/{rel}"
             entry = known.get(rel)
             if entry:
-                _ORIGINS[(str(path), shown)] = Origin(entry.get("source", ""), entry.get("sender", ""),
-                                                      entry.get("sender_name", ""), entry.get("date", ""),
-                                                      entry.get("subject", ""), entry.get("message_id", ""),
-                                                      entry.get("forwarded_by", ""))
+                _ORIGINS[(str(path), shown)] = Origin(
+                    entry.get("source", ""),
+                    entry.get("sender", ""),
+                    entry.get("sender_name", ""),
+                    entry.get("date", ""),
+                    entry.get("subject", ""),
+                    entry.get("message_id", ""),
+                    entry.get("forwarded_by", ""),
+                )
             found.append((path, shown))
     return found
 

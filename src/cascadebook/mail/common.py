@@ -1,4 +1,5 @@
 """Small helpers shared by the mail modules."""
+
 from __future__ import annotations
 
 import re
@@ -58,7 +59,7 @@ def safe_filename(name: str, fallback: str = "attachment") -> str:
         return fallback
     if len(name) > 150:
         stem, dot, suffix = name.rpartition(".")
-        name = (stem[: 140] + "." + suffix[:9]) if dot and len(suffix) < 10 else name[:150]
+        name = (stem[:140] + "." + suffix[:9]) if dot and len(suffix) < 10 else name[:150]
     return name
 
 

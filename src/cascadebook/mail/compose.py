@@ -6,6 +6,7 @@ A message template is plain text: a ``Subject:`` line, a blank line, then the bo
 the strategy), from ``email_<kind>.txt`` beside the strategy, or from the bundled
 ``workbook_templates/email_<kind>.txt``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -80,8 +81,9 @@ class MessageTemplate:
             if colon and label.strip().casefold() == "subject":
                 subject = value.strip()
         if not sep or not subject:
-            raise MailError(f"{name}: a message template starts with a 'Subject: ...' line, then a blank line, "
-                            "then the body")
+            raise MailError(
+                f"{name}: a message template starts with a 'Subject: ...' line, then a blank line, then the body"
+            )
         return cls(name, subject, body.strip("\n") + "\n")
 
     def placeholders(self) -> set[str]:
@@ -97,8 +99,10 @@ class MessageTemplate:
         known = {**PLACEHOLDERS["common"], **PLACEHOLDERS.get(kind, {})}
         unknown = sorted(self.placeholders() - set(known))
         if unknown:
-            raise MailError(f"{self.name}: unknown placeholder(s) {', '.join('${' + u + '}' for u in unknown)}; "
-                            f"known: {', '.join(sorted(known))}")
+            raise MailError(
+                f"{self.name}: unknown placeholder(s) {', '.join('${' + u + '}' for u in unknown)}; "
+                f"known: {', '.join(sorted(known))}"
+            )
 
     def render(self, values: Mapping[str, object]) -> tuple[str, str]:
         text = {k: "" if v is None else str(v) for k, v in values.items()}
@@ -193,12 +197,21 @@ def strategy_email_section(strategy_path: str | Path | None) -> dict:
     return section
 
 
-def mail_settings(strategy: Strategy, strategy_path: str | Path | None = None, *, sender: str | None = None,
-                  cc: Sequence[str] = (), reply_to: Sequence[str] = ()) -> MailSettings:
+def mail_settings(
+    strategy: Strategy,
+    strategy_path: str | Path | None = None,
+    *,
+    sender: str | None = None,
+    cc: Sequence[str] = (),
+    reply_to: Sequence[str] = (),
+) -> MailSettings:
     """Settings from the strategy (contact, ``email:`` section) with command-line values on top."""
     section = strategy_email_section(strategy_path)
-    default_sender = (str(Address(display_name=strategy.contact_name, addr_spec=strategy.contact_email))
-                      if strategy.contact_name and strategy.contact_email else strategy.contact_email)
+    default_sender = (
+        str(Address(display_name=strategy.contact_name, addr_spec=strategy.contact_email))
+        if strategy.contact_name and strategy.contact_email
+        else strategy.contact_email
+    )
     chosen = sender or section.get("from") or default_sender
     senders = _addresses([str(chosen or "")], "sender")
     if not senders:
@@ -222,8 +235,11 @@ def common_values(strategy: Strategy, department: Department, attachment: str = 
     from ..spec import load_spec
 
     spec = spec or load_spec("department")
-    contact = (f"{strategy.contact_name} <{strategy.contact_email}>" if strategy.contact_name and strategy.contact_email
-               else strategy.contact_email or strategy.contact_name)
+    contact = (
+        f"{strategy.contact_name} <{strategy.contact_email}>"
+        if strategy.contact_name and strategy.contact_email
+        else strategy.contact_email or strategy.contact_name
+    )
     return {
         "cycle": strategy.cycle,
         "company": strategy.company,
@@ -253,9 +269,19 @@ def head_address(department: Department) -> str:
         raise MailError(f"department {department.code}: {department.email!r} is not an e-mail address") from None
 
 
-def build_message(settings: MailSettings, *, to: Sequence[str], subject: str, body: str,
-                  attachments: Sequence[Path] = (), kind: str = "", cycle: str = "", department: str = "",
-                  in_reply_to: str = "", cc: Sequence[str] | None = None) -> EmailMessage:
+def build_message(
+    settings: MailSettings,
+    *,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+    attachments: Sequence[Path] = (),
+    kind: str = "",
+    cycle: str = "",
+    department: str = "",
+    in_reply_to: str = "",
+    cc: Sequence[str] | None = None,
+) -> EmailMessage:
     """A plain-text message with workbooks attached under their spreadsheet MIME types.
 
     An attachment written in the same ``atomic.all_or_nothing`` block is read from its staged file."""
@@ -363,7 +389,7 @@ def find_templates(strategy: Strategy, outbox: str | Path, *, spec=None, key: by
     spec = spec or load_spec("department")
     found: dict[str, Path] = {}
     for path in sorted(outbox.iterdir()):
-        if (not path.is_file() or path.name.startswith(("~$", ".")) or path.suffix.lower() not in WORKBOOK_SUFFIXES):
+        if not path.is_file() or path.name.startswith(("~$", ".")) or path.suffix.lower() not in WORKBOOK_SUFFIXES:
             continue
         meta = read_return(path, spec).metadata
         if meta is None or meta.cycle != strategy.cycle or meta.kind != "plan":
@@ -384,32 +410,53 @@ def select_departments(strategy: Strategy, codes: Sequence[str] | None) -> list[
     for code in codes:
         department = strategy.department(code)
         if department is None:
-            raise MailError(f"unknown department code {code!r} (known: {', '.join(d.code for d in strategy.departments)})")
+            raise MailError(
+                f"unknown department code {code!r} (known: {', '.join(d.code for d in strategy.departments)})"
+            )
         if department not in chosen:
             chosen.append(department)
     return chosen
 
 
-def plan_requests(strategy: Strategy, outbox: str | Path, settings: MailSettings, *, spec=None,
-                  key: bytes | None = None, departments: Sequence[str] | None = None,
-                  template: str | Path | None = None) -> list[Outgoing]:
+def plan_requests(
+    strategy: Strategy,
+    outbox: str | Path,
+    settings: MailSettings,
+    *,
+    spec=None,
+    key: bytes | None = None,
+    departments: Sequence[str] | None = None,
+    template: str | Path | None = None,
+) -> list[Outgoing]:
     """One request message per department, its template attached; every problem is raised before any is built."""
     chosen = select_departments(strategy, departments)
     tpl = settings.template("request", template)
     templates = find_templates(strategy, outbox, spec=spec, key=key)
     missing = [d.code for d in chosen if d.code not in templates]
     if missing:
-        raise MailError(f"no current template for {', '.join(missing)} in {outbox} "
-                        f"(run: cascadebook generate STRATEGY -o {outbox})")
+        raise MailError(
+            f"no current template for {', '.join(missing)} in {outbox} (run: cascadebook generate STRATEGY -o {outbox})"
+        )
     heads = {d.code: head_address(d) for d in chosen}
     planned = []
     for department in chosen:
         path = templates[department.code]
         subject, body = tpl.render(common_values(strategy, department, path.name, spec))
-        msg = build_message(settings, to=[heads[department.code]], subject=subject, body=body, attachments=[path],
-                            kind="request", cycle=strategy.cycle, department=department.code)
-        planned.append(Outgoing("request", strategy.cycle, department.code, msg, path,
-                                hashlib.sha256(path.read_bytes()).hexdigest()))
+        msg = build_message(
+            settings,
+            to=[heads[department.code]],
+            subject=subject,
+            body=body,
+            attachments=[path],
+            kind="request",
+            cycle=strategy.cycle,
+            department=department.code,
+        )
+        planned.append(
+            Outgoing(
+                "request", strategy.cycle, department.code, msg, path, hashlib.sha256(path.read_bytes()).hexdigest()
+            )
+        )
     return planned
 
 

@@ -8,6 +8,7 @@ a "To fix" sheet in front listing them with links. The original file is never mo
 Running feedback again on a returned copy replaces the old marks: the "To fix" sheet keeps, in
 hidden columns, each marked cell's original fill so it can be put back first.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,11 +27,22 @@ HEADER_FILL = "FF1F3864"
 RESTORE_COLUMN = 20  # hidden columns T.. on the To fix sheet: sheet, cell, original fill
 EDITABLE = (".xlsx", ".xlsm", ".xltx", ".xltm")
 # Findings that are for the strategy office, not something the department can fix in its workbook.
-NOT_THEIRS = frozenset({
-    "signature-unverified", "stale-template", "superseded-submission", "rows-not-taken", "skipped-file",
-    "department-not-returned", "sender-not-head", "objective-uncovered", "commitment-shortfall",
-    "commitment-surplus", "over-budget-cap", "over-headcount-cap",
-})
+NOT_THEIRS = frozenset(
+    {
+        "signature-unverified",
+        "stale-template",
+        "superseded-submission",
+        "rows-not-taken",
+        "skipped-file",
+        "department-not-returned",
+        "sender-not-head",
+        "objective-uncovered",
+        "commitment-shortfall",
+        "commitment-surplus",
+        "over-budget-cap",
+        "over-headcount-cap",
+    }
+)
 
 
 def actionable(findings: Sequence[Finding]) -> list[Finding]:
@@ -65,7 +77,9 @@ def _fill_from_json(text: str):
     def colour(c):
         return Color(**c) if c else Color()
 
-    return PatternFill(patternType=data.get("patternType"), fgColor=colour(data.get("fg")), bgColor=colour(data.get("bg")))
+    return PatternFill(
+        patternType=data.get("patternType"), fgColor=colour(data.get("fg")), bgColor=colour(data.get("bg"))
+    )
 
 
 def _unmark(book) -> None:
@@ -88,8 +102,7 @@ def _unmark(book) -> None:
     book.remove(sheet)
 
 
-def annotate_workbook(source: str | Path, target: str | Path, findings: Sequence[Finding], *,
-                      title: str = "") -> Path:
+def annotate_workbook(source: str | Path, target: str | Path, findings: Sequence[Finding], *, title: str = "") -> Path:
     """Copy ``source`` to ``target`` with each finding as a comment on its cell, the cell filled red,
     and a "To fix" sheet in front listing them (with links to the cells)."""
     import openpyxl
@@ -131,8 +144,10 @@ def annotate_workbook(source: str | Path, target: str | Path, findings: Sequence
     ws.sheet_properties.tabColor = "C00000"
     ws["A1"] = title or f"{len(findings)} point(s) to fix"
     ws["A1"].font = Font(bold=True, size=14, color="C00000")
-    ws["A2"] = ("Each cell below is marked in red with a comment. Fix it, save the workbook (keep the .xlsx format) "
-                "and send it back. This sheet can stay; it is not read.")
+    ws["A2"] = (
+        "Each cell below is marked in red with a comment. Fix it, save the workbook (keep the .xlsx format) "
+        "and send it back. This sheet can stay; it is not read."
+    )
     ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells("A2:F2")
     ws.row_dimensions[2].height = 32
@@ -151,8 +166,7 @@ def annotate_workbook(source: str | Path, target: str | Path, findings: Sequence
         ref = ws.cell(row=r, column=4, value=f.cell or "")
         ref.alignment = wrap
         if f.sheet in book.sheetnames and f.cell:
-            ref.hyperlink = Hyperlink(ref=ref.coordinate, location=f"{quote_sheet(f.sheet)}!{f.cell}",
-                                      display=f.cell)
+            ref.hyperlink = Hyperlink(ref=ref.coordinate, location=f"{quote_sheet(f.sheet)}!{f.cell}", display=f.cell)
             ref.font = Font(color="0563C1", underline="single")
         ws.cell(row=r, column=5, value=f.message).alignment = wrap
         ws.cell(row=r, column=6, value=f.hint).alignment = wrap
@@ -194,9 +208,18 @@ class FeedbackItem:
     note: str = ""
 
 
-def feedback(strategy: Strategy, inputs: Sequence[str | Path], folder: str | Path, settings, *, spec=None,
-             key: bytes | None = None, jobs: int | None = 1, template: str | Path | None = None,
-             departments: Sequence[str] | None = None) -> list[FeedbackItem]:
+def feedback(
+    strategy: Strategy,
+    inputs: Sequence[str | Path],
+    folder: str | Path,
+    settings,
+    *,
+    spec=None,
+    key: bytes | None = None,
+    jobs: int | None = 1,
+    template: str | Path | None = None,
+    departments: Sequence[str] | None = None,
+) -> list[FeedbackItem]:
     """For each department's returned workbook with something to fix: an annotated copy and a reply .eml."""
     from ..atomic import all_or_nothing
     from ..reconcile import reconcile
@@ -219,8 +242,13 @@ def _feedback_items(strategy, result, folder: Path, settings, tpl, wanted, spec,
     for code, ret in sorted(result.accepted().items()):
         if code not in wanted:
             continue
-        found = actionable([f for f in result.findings if f.department == code and (f.file == ret.file or not f.file)
-                            and f.code != "department-not-returned"])
+        found = actionable(
+            [
+                f
+                for f in result.findings
+                if f.department == code and (f.file == ret.file or not f.file) and f.code != "department-not-returned"
+            ]
+        )
         if not found:
             continue
         dep = strategy.department(code)
@@ -228,32 +256,46 @@ def _feedback_items(strategy, result, folder: Path, settings, tpl, wanted, spec,
         item = FeedbackItem(code, ret.file, found)
         suffix = Path(ret.path).suffix.lower()
         if suffix in EDITABLE:
-            item.workbook = annotate_workbook(ret.path, folder / f"{strategy.cycle}_{code} - to fix{suffix}", found,
-                                              title=f"{dep.name} ({code}): {len(found)} point(s) to fix")
+            item.workbook = annotate_workbook(
+                ret.path,
+                folder / f"{strategy.cycle}_{code} - to fix{suffix}",
+                found,
+                title=f"{dep.name} ({code}): {len(found)} point(s) to fix",
+            )
         else:
             item.note = f"a {suffix} workbook cannot be annotated; the reply lists the points"
         to = origin.sender if origin and origin.sender else ""
         item.to = to or dep.email
         recipient = to or head_address(dep)
         from_head = not to or to.casefold() == dep.email.casefold()
-        sender_name = (origin.sender_name if origin and origin.sender_name else dep.head if from_head else "colleague")
+        sender_name = origin.sender_name if origin and origin.sender_name else dep.head if from_head else "colleague"
         cc = list(settings.cc) + ([] if from_head else [head_address(dep)])  # the head hears of it too
         values = common_values(strategy, dep, item.workbook.name if item.workbook else "", spec)
         errors = sum(1 for f in found if f.severity is Severity.ERROR)
-        values.update({
-            "sender_name": sender_name or dep.head,
-            "file": Path(ret.path).name,
-            "problems": _problem_lines(found),
-            "problem_count": str(len(found)),
-            "error_count": str(errors),
-            "warning_count": str(len(found) - errors),
-            "original_subject": origin.subject if origin else "",
-        })
+        values.update(
+            {
+                "sender_name": sender_name or dep.head,
+                "file": Path(ret.path).name,
+                "problems": _problem_lines(found),
+                "problem_count": str(len(found)),
+                "error_count": str(errors),
+                "warning_count": str(len(found) - errors),
+                "original_subject": origin.subject if origin else "",
+            }
+        )
         subject, body = tpl.render(values)
-        msg = build_message(settings, to=[recipient], subject=subject, body=body,
-                            attachments=[item.workbook] if item.workbook else [], kind="feedback",
-                            cycle=strategy.cycle, department=code, cc=cc,
-                            in_reply_to=origin.message_id if origin else "")
+        msg = build_message(
+            settings,
+            to=[recipient],
+            subject=subject,
+            body=body,
+            attachments=[item.workbook] if item.workbook else [],
+            kind="feedback",
+            cycle=strategy.cycle,
+            department=code,
+            cc=cc,
+            in_reply_to=origin.message_id if origin else "",
+        )
         item.eml = write_eml(msg, folder / f"{strategy.cycle}_{code} - to fix.eml")
         items.append(item)
 

@@ -10,6 +10,7 @@ before the next message goes out:
 A message whose last event is ``sending`` was interrupted while the server had it: it may have
 been delivered. It is never retried automatically; ``resend`` sends it again on purpose.
 """
+
 from __future__ import annotations
 
 import json
@@ -163,26 +164,41 @@ def plan_state(outgoing: Sequence[Outgoing], log: SendLog, *, resend: bool = Fal
 
 
 def _entry(item: Outgoing, event: str, config: SmtpConfig | None, **extra) -> dict:
-    return {"event": event, "key": item.key, "kind": item.kind, "cycle": item.cycle, "department": item.department,
-            "to": item.to, "cc": item.cc, "subject": item.subject, "message_id": str(item.message.get("Message-ID", "")),
-            "attachment": item.attachment.name if item.attachment else "", "sha256": item.sha256,
-            "server": config.where if config else "", "at": _now(), **extra}
+    return {
+        "event": event,
+        "key": item.key,
+        "kind": item.kind,
+        "cycle": item.cycle,
+        "department": item.department,
+        "to": item.to,
+        "cc": item.cc,
+        "subject": item.subject,
+        "message_id": str(item.message.get("Message-ID", "")),
+        "attachment": item.attachment.name if item.attachment else "",
+        "sha256": item.sha256,
+        "server": config.where if config else "",
+        "at": _now(),
+        **extra,
+    }
 
 
 def connect(config: SmtpConfig) -> smtplib.SMTP:
     """An open, authenticated connection, or a MailError saying why not."""
     try:
         if config.security == "ssl":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.resolved_port, timeout=config.timeout,
-                                                    context=config.context())
+            server: smtplib.SMTP = smtplib.SMTP_SSL(
+                config.host, config.resolved_port, timeout=config.timeout, context=config.context()
+            )
         else:
             server = smtplib.SMTP(config.host, config.resolved_port, timeout=config.timeout)
         try:
             server.ehlo()
             if config.security == "starttls":
                 if not server.has_extn("starttls"):
-                    raise MailError(f"{config.where} does not offer STARTTLS; use --security ssl, or none "
-                                    "for a server without encryption")
+                    raise MailError(
+                        f"{config.where} does not offer STARTTLS; use --security ssl, or none "
+                        "for a server without encryption"
+                    )
                 server.starttls(context=config.context())
                 server.ehlo()
             if config.username:
@@ -196,8 +212,9 @@ def connect(config: SmtpConfig) -> smtplib.SMTP:
     except smtplib.SMTPAuthenticationError as exc:
         raise MailError(f"{config.where} refused the login of {config.username!r}: {_smtp_text(exc)}") from None
     except ssl.SSLCertVerificationError as exc:
-        raise MailError(f"{config.where}: the server's certificate is not trusted ({exc.verify_message}); "
-                        "give its CA with --cafile") from None
+        raise MailError(
+            f"{config.where}: the server's certificate is not trusted ({exc.verify_message}); give its CA with --cafile"
+        ) from None
     except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
         raise MailError(f"cannot connect to {config.where}: {_smtp_text(exc)}") from None
 
@@ -214,13 +231,21 @@ def _smtp_text(exc: BaseException) -> str:
         text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
         return f"{exc.smtp_code} {text}".strip()
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "; ".join(f"{addr}: {_smtp_text(smtplib.SMTPResponseException(code, msg))}"
-                         for addr, (code, msg) in exc.recipients.items())
+        return "; ".join(
+            f"{addr}: {_smtp_text(smtplib.SMTPResponseException(code, msg))}"
+            for addr, (code, msg) in exc.recipients.items()
+        )
     return str(exc) or type(exc).__name__
 
 
-def send_all(outgoing: Sequence[Outgoing], config: SmtpConfig, log: SendLog, *, resend: bool = False,
-             on_event: Event | None = None) -> SendReport:
+def send_all(
+    outgoing: Sequence[Outgoing],
+    config: SmtpConfig,
+    log: SendLog,
+    *,
+    resend: bool = False,
+    on_event: Event | None = None,
+) -> SendReport:
     """Send every message the log does not already account for, over one connection.
 
     A message the server refuses (bad recipient, 5xx) is logged as failed and the run goes on;
@@ -238,8 +263,12 @@ def send_all(outgoing: Sequence[Outgoing], config: SmtpConfig, log: SendLog, *, 
             log.append(_entry(item, "sending", config))
             try:
                 refused = server.send_message(item.message, from_addr=sender, to_addrs=item.recipients)
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused,
-                    smtplib.SMTPNotSupportedError) as exc:
+            except (
+                smtplib.SMTPRecipientsRefused,
+                smtplib.SMTPDataError,
+                smtplib.SMTPSenderRefused,
+                smtplib.SMTPNotSupportedError,
+            ) as exc:
                 text = _smtp_text(exc)
                 log.append(_entry(item, "failed", config, error=text))
                 report.failed.append((item, text))
@@ -248,7 +277,7 @@ def send_all(outgoing: Sequence[Outgoing], config: SmtpConfig, log: SendLog, *, 
                 temporary = isinstance(exc, smtplib.SMTPResponseException) and 400 <= exc.smtp_code < 500
                 if temporary or isinstance(exc, smtplib.SMTPSenderRefused):
                     report.stopped = f"{config.where} answered {text}"
-                    report.pending.extend(todo[index + 1:])
+                    report.pending.extend(todo[index + 1 :])
                     break
                 continue
             except (smtplib.SMTPException, OSError) as exc:
@@ -256,7 +285,7 @@ def send_all(outgoing: Sequence[Outgoing], config: SmtpConfig, log: SendLog, *, 
                 log.append(_entry(item, "failed", config, error=text))
                 report.failed.append((item, text))
                 report.stopped = f"lost the connection to {config.where}: {text}"
-                report.pending.extend(todo[index + 1:])
+                report.pending.extend(todo[index + 1 :])
                 if on_event:
                     on_event("failed", item, text)
                 break

@@ -3,6 +3,7 @@
 Status runs the same reconcile as the master (same identity checks, same rules), so "returned
 with errors" here means exactly what the master's Findings sheet will show.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -59,10 +60,13 @@ class StatusReport:
         return [d for d in self.departments if d.missing]
 
     def to_dict(self) -> dict:
-        return {"cycle": self.cycle, "deadline": self.deadline.isoformat() if self.deadline else None,
-                "today": self.today.isoformat(),
-                "counts": {s: self.count(s) for s in STATES},
-                "departments": [d.to_dict() for d in self.departments]}
+        return {
+            "cycle": self.cycle,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "today": self.today.isoformat(),
+            "counts": {s: self.count(s) for s in STATES},
+            "departments": [d.to_dict() for d in self.departments],
+        }
 
 
 def _after_deadline(moment: str, deadline: date | None) -> bool:
@@ -72,8 +76,15 @@ def _after_deadline(moment: str, deadline: date | None) -> bool:
     return when > datetime.combine(deadline, time(23, 59, 59), tzinfo=timezone.utc)
 
 
-def department_status(strategy: Strategy, inputs: Sequence[str | Path], *, spec=None, key: bytes | None = None,
-                      today: date | None = None, jobs: int | None = 1) -> StatusReport:
+def department_status(
+    strategy: Strategy,
+    inputs: Sequence[str | Path],
+    *,
+    spec=None,
+    key: bytes | None = None,
+    today: date | None = None,
+    jobs: int | None = 1,
+) -> StatusReport:
     from ..reconcile import reconcile
     from .collect import origin_of
 
@@ -114,9 +125,17 @@ def department_status(strategy: Strategy, inputs: Sequence[str | Path], *, spec=
     return StatusReport(strategy.cycle, strategy.response_deadline, today, rows, result)
 
 
-def write_reminders(report: StatusReport, strategy: Strategy, folder: str | Path, settings, *, spec=None,
-                    outbox: str | Path | None = None, key: bytes | None = None,
-                    template: str | Path | None = None) -> list[Path]:
+def write_reminders(
+    report: StatusReport,
+    strategy: Strategy,
+    folder: str | Path,
+    settings,
+    *,
+    spec=None,
+    outbox: str | Path | None = None,
+    key: bytes | None = None,
+    template: str | Path | None = None,
+) -> list[Path]:
     """A reminder .eml for each department without a usable return (with its template again, given OUTBOX)."""
     from .compose import build_message, common_values, find_templates, head_address, write_eml
 
@@ -131,13 +150,22 @@ def write_reminders(report: StatusReport, strategy: Strategy, folder: str | Path
         values = common_values(strategy, dep, attachment.name if attachment else "", spec)
         values["due_line"] = _due_line(strategy.response_deadline, report.today)
         if row.state == "rejected":
-            values["due_line"] += (f" The workbook we received ({row.file}) could not be used: {row.reason}. "
-                                   "Please fill in the template attached to the original message.")
-        values["attachment_line"] = (f"The template is attached again ({attachment.name}).\n" if attachment else "")
+            values["due_line"] += (
+                f" The workbook we received ({row.file}) could not be used: {row.reason}. "
+                "Please fill in the template attached to the original message."
+            )
+        values["attachment_line"] = f"The template is attached again ({attachment.name}).\n" if attachment else ""
         subject, body = tpl.render(values)
-        msg = build_message(settings, to=[head_address(dep)], subject=subject, body=body,
-                            attachments=[attachment] if attachment else [], kind="reminder", cycle=strategy.cycle,
-                            department=dep.code)
+        msg = build_message(
+            settings,
+            to=[head_address(dep)],
+            subject=subject,
+            body=body,
+            attachments=[attachment] if attachment else [],
+            kind="reminder",
+            cycle=strategy.cycle,
+            department=dep.code,
+        )
         written.append(write_eml(msg, Path(folder) / f"{strategy.cycle}_{dep.code} reminder.eml"))
     return written
 
