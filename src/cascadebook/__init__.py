@@ -10,15 +10,15 @@ The public API is plain Python; the CLI is a thin shell over it::
 
 from __future__ import annotations
 
-from .findings import CATALOGUE, Finding, Severity
-from .master import write_master
-from .model import Department, Metadata, Objective, Record, Strategy
-from .reconcile import Reconciliation, reconcile
-from .returns import read_return
-from .signing import load_key
-from .spec import Spec, load_spec
-from .strategy import StrategyError, load_strategy, read_strategy
-from .templates import generate, write_template
+from cascadebook.findings import CATALOGUE, Finding, Severity
+from cascadebook.master import write_master
+from cascadebook.model import Department, Metadata, Objective, Record, Strategy
+from cascadebook.reconcile import Reconciliation, reconcile
+from cascadebook.returns import read_return
+from cascadebook.signing import load_key
+from cascadebook.spec import Spec, load_spec
+from cascadebook.strategy import StrategyError, load_strategy, read_strategy
+from cascadebook.templates import generate, write_template
 
 __version__ = "0.1.0"
 __all__ = [

@@ -15,17 +15,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .atomic import all_or_nothing, atomic_path, check_folder, check_writable
-from .cells import row_ranges
-from .findings import Finding, Severity
-from .kinds import CHECKIN
-from .master_read import MasterData
-from .model import Department, Record, Strategy
-from .progress import Actual, Item, ProgressReport, Thresholds, compute_progress, is_number
-from .returns import Return, read_return
-from .signing import sign
-from .spec import Column, SheetSpec, Spec, find_spec, load_spec
-from .templates import (
+from cascadebook.atomic import all_or_nothing, atomic_path, check_folder, check_writable
+from cascadebook.cells import row_ranges
+from cascadebook.findings import Finding, Severity
+from cascadebook.kinds import CHECKIN
+from cascadebook.master_read import MasterData
+from cascadebook.model import Department, Record, Strategy
+from cascadebook.progress import Actual, Item, ProgressReport, Thresholds, compute_progress, is_number
+from cascadebook.returns import Return, read_return
+from cascadebook.signing import sign
+from cascadebook.spec import Column, SheetSpec, Spec, find_spec, load_spec
+from cascadebook.templates import (
     HEADER_FILL,
     HEADER_ROW,
     INPUT_FILL,
@@ -36,8 +36,8 @@ from .templates import (
     PROTECT_OPTIONS,
     make_metadata,
 )
-from .values import display, parse_value
-from .xlsx import Workbook as SafeWorkbook, write_value
+from cascadebook.values import display, parse_value
+from cascadebook.xlsx import Workbook as SafeWorkbook, write_value
 
 CHECKIN_KIND = CHECKIN  # kinds.py: a return, like a plan
 HISTORY_SHEET = "Earlier check-ins"
@@ -685,7 +685,7 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
     Newest wins per department and period (the others are superseded, as for plans). ``result``
     is the plan's Reconciliation (strategy, records, allocations, sources).
     """
-    from .reconcile import _not_taken, _rows_not_taken
+    from cascadebook.reconcile import _not_taken, _rows_not_taken
 
     strategy: Strategy = result.strategy
     spec = checkin_spec()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .commands import (
+from cascadebook import __version__
+from cascadebook.commands import (
     JSON_BARE_HELP,
     SPEC_HELP,
     STDOUT,
@@ -57,7 +57,7 @@ def init(directory: str) -> None:
     (no --spec needed)."""
     from importlib import resources
 
-    from .atomic import all_or_nothing, write_text_atomic
+    from cascadebook.atomic import all_or_nothing, write_text_atomic
 
     target = Path(directory)
     check_outputs(folders=[target])
@@ -114,15 +114,15 @@ def generate(
     prefills each template with the department's current initiatives and KPIs (ids kept), so the
     next planning round edits rather than retypes.
     """
-    from .signing import load_key
-    from .spec import SpecError
-    from .templates import generate as generate_templates
+    from cascadebook.signing import load_key
+    from cascadebook.spec import SpecError
+    from cascadebook.templates import generate as generate_templates
 
     loaded = load_strategy_or_exit(strategy)
     spec = resolve_spec_or_exit(spec_path, loaded)
     check_outputs(folders=[outbox])
     try:
-        from .master_read import MasterError, prefill_rows, read_master
+        from cascadebook.master_read import MasterError, prefill_rows, read_master
 
         prefill = prefill_rows(read_master(from_master, spec), spec) if from_master else None
         with output_errors(), _progress_bar("writing templates", quiet) as progress:
@@ -183,10 +183,10 @@ def reconcile(
     are checked before the workbooks are read and replaced together: if one cannot be written
     (a master open in Excel), neither is changed and the exit status is 2.
     """
-    from .atomic import all_or_nothing, write_text_atomic
-    from .master import write_master
-    from .reconcile import reconcile as run
-    from .signing import load_key
+    from cascadebook.atomic import all_or_nothing, write_text_atomic
+    from cascadebook.master import write_master
+    from cascadebook.reconcile import reconcile as run
+    from cascadebook.signing import load_key
 
     loaded = load_strategy_or_exit(strategy)
     check_outputs([master], suffixes=(".xlsx",), what="master workbook")
@@ -224,7 +224,7 @@ def reconcile(
 
 def _print_findings(result, verbose: bool) -> None:
     """The errors (with -v the warnings too) one per line on standard error, as a linter prints them."""
-    from .findings import Severity, finding_lines
+    from cascadebook.findings import Severity, finding_lines
 
     severities = (Severity.ERROR, Severity.WARNING) if verbose else (Severity.ERROR,)
     for line in finding_lines(result.findings, severities):
@@ -276,7 +276,7 @@ def _register_feature_commands() -> None:
     import importlib
     import pkgutil
 
-    from . import commands
+    from cascadebook import commands
 
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")

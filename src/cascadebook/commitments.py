@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from .findings import Finding
-from .model import Objective, Record, Strategy
+from cascadebook.findings import Finding
+from cascadebook.model import Objective, Record, Strategy
 
 SPLIT_TOLERANCE = 0.005
 SURPLUS_RATIO = 1.5

@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .master_read import MasterData
-from .model import Record
-from .spec import Spec, load_spec
+from cascadebook.master_read import MasterData
+from cascadebook.model import Record
+from cascadebook.spec import Spec, load_spec
 
 ADDED, REMOVED, RETARGETED, REOWNED, REALIGNED = "added", "removed", "retargeted", "re-owned", "re-aligned"
 CHANGE_KEYS = {  # change kind -> the spec column keys it looks at (those a spec does not have are skipped)
@@ -132,7 +132,7 @@ def _split_ids(split: Any) -> list[str]:
     if isinstance(split, tuple):
         return [str(o) for o, _ in split]
     if isinstance(split, str) and split.strip():
-        from .values import parse_value
+        from cascadebook.values import parse_value
 
         parsed = parse_value(split, "allocation")
         if parsed.ok:
@@ -240,9 +240,9 @@ def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = 
     """The diff as a workbook: a Changes sheet and a Coverage sheet (pandas + xlsxwriter)."""
     import pandas as pd
 
-    from .atomic import write_bytes_atomic
-    from .kinds import DIFF, DIFF_CHANGES_COLUMNS, DIFF_CHANGES_SHEET, DIFF_COVERAGE_SHEET, stamp
-    from .xlsx import EXCEL_MAX_ROWS, continued_sheet
+    from cascadebook.atomic import write_bytes_atomic
+    from cascadebook.kinds import DIFF, DIFF_CHANGES_COLUMNS, DIFF_CHANGES_SHEET, DIFF_COVERAGE_SHEET, stamp
+    from cascadebook.xlsx import EXCEL_MAX_ROWS, continued_sheet
 
     spec = spec or load_spec("department")
     titles = {s.key: s.title for s in spec.sheets}

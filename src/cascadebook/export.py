@@ -14,13 +14,13 @@ from typing import Any
 
 import yaml
 
-from .atomic import all_or_nothing, check_writable, write_text_atomic
-from .commitments import UNALIGNED
-from .kinds import EXPORT
-from .master import COMMITMENT_HEADERS, COMMITMENTS_SHEET
-from .master_read import CheckinValue, MasterData, MasterError, read_master
-from .model import Record
-from .spec import Spec, load_spec
+from cascadebook.atomic import all_or_nothing, check_writable, write_text_atomic
+from cascadebook.commitments import UNALIGNED
+from cascadebook.kinds import EXPORT
+from cascadebook.master import COMMITMENT_HEADERS, COMMITMENTS_SHEET
+from cascadebook.master_read import CheckinValue, MasterData, MasterError, read_master
+from cascadebook.model import Record
+from cascadebook.spec import Spec, load_spec
 
 FORMAT = "cascadebook-export/1"
 HIERARCHY_FILE = "hierarchy.yaml"

@@ -12,10 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .atomic import atomic_path
-from .cells import parse_a1
-from .spec import Spec, load_spec
-from .templates import HEADER_ROW
+from cascadebook.atomic import atomic_path
+from cascadebook.cells import parse_a1
+from cascadebook.spec import Spec, load_spec
+from cascadebook.templates import HEADER_ROW
 
 
 def fill_workbook(

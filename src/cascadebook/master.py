@@ -18,17 +18,17 @@ from typing import Any, Callable, Iterable, Sequence
 
 import xlsxwriter
 
-from .atomic import atomic_path
-from .cells import a1, column_letter, quote_sheet
-from .commitments import UNALIGNED, UNALIGNED_TITLE, left_out_text
-from .findings import Finding
-from .heap import long_lived
-from .kinds import MASTER, stamp
-from .model import Record
-from .reconcile import Reconciliation
-from .templates import HEADER_FILL, NUMBER_FORMATS
-from .store import RecordList, Spool, value_rows
-from .xlsx import (
+from cascadebook.atomic import atomic_path
+from cascadebook.cells import a1, column_letter, quote_sheet
+from cascadebook.commitments import UNALIGNED, UNALIGNED_TITLE, left_out_text
+from cascadebook.findings import Finding
+from cascadebook.heap import long_lived
+from cascadebook.kinds import MASTER, stamp
+from cascadebook.model import Record
+from cascadebook.reconcile import Reconciliation
+from cascadebook.templates import HEADER_FILL, NUMBER_FORMATS
+from cascadebook.store import RecordList, Spool, value_rows
+from cascadebook.xlsx import (
     EXCEL_MAX_ROWS,
     SheetStream,
     Workbook as SafeWorkbook,
@@ -278,7 +278,7 @@ def _write_master(result: Reconciliation, path: Path) -> Path:
         w = _Writer(book)
         _summary(w, result, tables)
         if result.progress:  # check-ins were reconciled: Progress and Check-ins sheets
-            from .progress_sheet import write_progress
+            from cascadebook.progress_sheet import write_progress
 
             write_progress(book, result, max_rows=EXCEL_MAX_ROWS)
         _commitments(w, result, tables)
@@ -922,7 +922,7 @@ def _write_hierarchy(w: _Writer, result: Reconciliation, spool: Spool) -> None:
     headers = ["Level", "ID", "Goal", "Department", "Owner", "Metric / impact", "Baseline", "Target", "Due"]
     progress = None
     if result.progress:  # progress and RAG at every level, beside the goals
-        from .progress_sheet import HierarchyProgress
+        from cascadebook.progress_sheet import HierarchyProgress
 
         progress = HierarchyProgress(w.book, result.progress, len(headers))
     formats = [[w.levels[level] if c == 2 else None for c in range(len(headers))] for level in range(4)]

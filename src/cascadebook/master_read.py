@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
-from .cells import a1
-from .model import Record
-from .spec import Spec, load_spec, normalise_header
+from cascadebook.cells import a1
+from cascadebook.model import Record
+from cascadebook.spec import Spec, load_spec, normalise_header
 
 # The first column of the master's Initiatives and KPIs tables (master._records_sheet).
 DEPARTMENT_HEADER = "Department"
@@ -87,7 +87,7 @@ def _clean(value: Any) -> Any:
 def _table(book, title: str, names: dict[str, str]) -> tuple[list[Any], list[tuple[str, int, list[Any]]]] | None:
     """A table's header row and its data rows as (sheet name, sheet row, row), from 'Title' and
     from its continuations past Excel's row limit ('Title (2)', ...)."""
-    from .xlsx import continued_sheet
+    from cascadebook.xlsx import continued_sheet
 
     header: list[Any] = []
     rows: list[tuple[str, int, list[Any]]] = []
@@ -115,12 +115,12 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
     """Read a master workbook's Initiatives, KPIs and Check-ins tables (by spec headers)."""
     from python_calamine import CalamineWorkbook
 
-    from .progress_sheet import CHECKIN_LEAD, CHECKIN_TAIL, CHECKINS_SHEET, checkin_columns
+    from cascadebook.progress_sheet import CHECKIN_LEAD, CHECKIN_TAIL, CHECKINS_SHEET, checkin_columns
 
     spec = spec or load_spec("department")
     path = Path(path)
     if path.is_dir() or path.suffix.lower() in (".yaml", ".yml"):  # a text export (cascadebook export)
-        from .export import read_export
+        from cascadebook.export import read_export
 
         return read_export(path, spec)
     try:
@@ -196,7 +196,7 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
 
 
 def _checkin_spec() -> Spec:
-    from .checkin import checkin_spec
+    from cascadebook.checkin import checkin_spec
 
     return checkin_spec()
 

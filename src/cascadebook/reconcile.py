@@ -14,18 +14,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from .cells import row_ranges
-from .commitments import Allocation, Commitment, allocate, commitment_findings, commitments
-from .findings import Finding, Severity, count_by_severity
-from .heap import long_lived
-from .checkin import columns_outside, is_checkin, read_any, reconcile_checkins, spec_of
-from .model import Record, Strategy
-from .progress import ProgressReport
-from .returns import WORKBOOK_SUFFIXES, Return, expand_inputs
-from .signing import verify
-from .spec import Spec, resolve_spec, spec_candidates
-from .store import RecordList
-from .validate import validate_records
+from cascadebook.cells import row_ranges
+from cascadebook.commitments import Allocation, Commitment, allocate, commitment_findings, commitments
+from cascadebook.findings import Finding, Severity, count_by_severity
+from cascadebook.heap import long_lived
+from cascadebook.checkin import columns_outside, is_checkin, read_any, reconcile_checkins, spec_of
+from cascadebook.model import Record, Strategy
+from cascadebook.progress import ProgressReport
+from cascadebook.returns import WORKBOOK_SUFFIXES, Return, expand_inputs
+from cascadebook.signing import verify
+from cascadebook.spec import Spec, resolve_spec, spec_candidates
+from cascadebook.store import RecordList
+from cascadebook.validate import validate_records
 
 Progress = Callable[[int, int, str], None]
 PACK_ABOVE = 2_000  # workbooks; below it rows stay plain objects (fastest), above it they are packed
@@ -384,7 +384,7 @@ def _consolidate(strategy: Strategy, spec: Spec, sources: list[Return], skipped:
     sources = [r for r in sources if not is_checkin(r)]
 
     newest: dict[str, Return] = {}
-    from .mail.collect import origin_of, sender_finding  # a workbook that came by e-mail: its message
+    from cascadebook.mail.collect import origin_of, sender_finding  # a workbook that came by e-mail: its message
 
     for ret in sources:
         origin = origin_of(ret.path, ret.file)

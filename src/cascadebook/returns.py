@@ -39,9 +39,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .cells import CellRefs, a1, row_ranges
-from .findings import Finding
-from .kinds import (
+from cascadebook.cells import CellRefs, a1, row_ranges
+from cascadebook.findings import Finding
+from cascadebook.kinds import (
     DIFF,
     DIFF_CHANGES_COLUMNS,
     DIFF_CHANGES_SHEET,
@@ -51,9 +51,9 @@ from .kinds import (
     describe,
     is_return,
 )
-from .model import Metadata, Record
-from .sniff import MAX_CELLS, Package, Refused, SheetScan, inspect
-from .spec import SheetSpec, Spec, load_spec, normalise_header
+from cascadebook.model import Metadata, Record
+from cascadebook.sniff import MAX_CELLS, Package, Refused, SheetScan, inspect
+from cascadebook.spec import SheetSpec, Spec, load_spec, normalise_header
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".ods", ".xls", ".xlsb")
 HEADER_SCAN_ROWS = 30
@@ -273,7 +273,7 @@ def _read(path: Path, spec: Spec, ret: Return, spec_for: Callable[[Mapping[str, 
 
 
 def _read_book(book: _Book, package: Package, spec: Spec, ret: Return) -> Return:
-    from .templates import META_SHEET
+    from cascadebook.templates import META_SHEET
 
     names = {n.casefold(): n for n in book.names}
     meta_name = names.get(META_SHEET.casefold())
@@ -490,7 +490,7 @@ def _older_output(book: _Book, spec: Spec, placed: dict[str, str], names: dict[s
         first = [str(v).strip() for v in rows[0]] if rows else []
         if first[: len(DIFF_CHANGES_COLUMNS)] == list(DIFF_CHANGES_COLUMNS):
             return DIFF, f" (no kind stamped: recognised by its {changes!r} and {DIFF_COVERAGE_SHEET!r} sheets)"
-    from .master_read import DEPARTMENT_HEADER
+    from cascadebook.master_read import DEPARTMENT_HEADER
 
     for sheet in spec.sheets:
         rows = book.rows(placed[sheet.key]) if sheet.key in placed else None
@@ -707,7 +707,7 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
 
 def _is_generated_header(value: Any) -> bool:
     """A column the template itself adds after the spec's columns (the live Check column): not data."""
-    from .templates import CHECK_HEADER
+    from cascadebook.templates import CHECK_HEADER
 
     return isinstance(value, str) and normalise_header(value) == normalise_header(CHECK_HEADER)
 
@@ -718,7 +718,7 @@ def expand_inputs(inputs: list[str | Path]) -> list[tuple[Path, str]]:
     Mail sources (.zip, .eml, .mbox, .msg, Maildir, a ``collect`` folder) are opened by
     ``cascadebook.mail.collect``: their workbooks come back as e.g. "inbox.mbox › message 3 › x.xlsx".
     """
-    from .mail.collect import expand_mail_source, is_mail_source
+    from cascadebook.mail.collect import expand_mail_source, is_mail_source
 
     found: list[tuple[Path, str]] = []
     for item in inputs:

@@ -36,11 +36,11 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
-from .cells import column_letter, quote_sheet
-from .findings import CATALOGUE, Finding
-from .model import Objective, Record, Strategy
-from .spec import Column, SheetSpec, Spec
-from .values import _BOOL, BLANK_MARKERS, Parsed, display, note_reason
+from cascadebook.cells import column_letter, quote_sheet
+from cascadebook.findings import CATALOGUE, Finding
+from cascadebook.model import Objective, Record, Strategy
+from cascadebook.spec import Column, SheetSpec, Spec
+from cascadebook.values import _BOOL, BLANK_MARKERS, Parsed, display, note_reason
 
 ROW = "\ue000"  # stands for the row number in a formula template; see SheetChecks.at
 MARKERS_NAME = "BlankMarkers"  # defined name of the cell holding the "n/a" words as a |list|

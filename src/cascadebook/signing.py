@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from .model import Metadata
+from cascadebook.model import Metadata
 
 KEY_FILE_NAME = ".cascadebook-key"
 KEY_ENV = "CASCADEBOOK_KEY"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .atomic import atomic_path
-from .kinds import STRATEGY, stamp
-from .model import Strategy
-from .spec import load_spec
-from .xlsx import write_value
+from cascadebook.atomic import atomic_path
+from cascadebook.kinds import STRATEGY, stamp
+from cascadebook.model import Strategy
+from cascadebook.spec import load_spec
+from cascadebook.xlsx import write_value
 
 
 def write_strategy_workbook(strategy: Strategy, path: str | Path) -> Path:

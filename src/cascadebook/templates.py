@@ -16,12 +16,12 @@ from typing import Callable, Iterable
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from .atomic import all_or_nothing, atomic_path, check_folder, check_writable
-from .cells import column_letter, quote_sheet
-from .findings import CATALOGUE
-from .kinds import FORMAT_VERSION, META_PROPERTY_PREFIX, PLAN
-from .model import Department, Metadata, Record, Strategy
-from .rules import (
+from cascadebook.atomic import all_or_nothing, atomic_path, check_folder, check_writable
+from cascadebook.cells import column_letter, quote_sheet
+from cascadebook.findings import CATALOGUE
+from cascadebook.kinds import FORMAT_VERSION, META_PROPERTY_PREFIX, PLAN
+from cascadebook.model import Department, Metadata, Record, Strategy
+from cascadebook.rules import (
     MARKERS_NAME,
     OBJECTIVE_DIRECTIONS,
     OBJECTIVE_IDS,
@@ -35,9 +35,9 @@ from .rules import (
     started_test,
     title_range_name,
 )
-from .signing import sign
-from .spec import Column, SheetSpec, Spec, load_spec, resolve_spec
-from .xlsx import write_value
+from cascadebook.signing import sign
+from cascadebook.spec import Column, SheetSpec, Spec, load_spec, resolve_spec
+from cascadebook.xlsx import write_value
 
 META_SHEET = "_cascadebook"
 HEADER_ROW = 4  # 1-based row of the column headers on input sheets; data starts below it
@@ -352,8 +352,8 @@ def _status(
     )
     if not any(given.values()):
         return status
-    from .returns import is_blank
-    from .validate import validate_records  # the rules' Python side, as reconcile runs it
+    from cascadebook.returns import is_blank
+    from cascadebook.validate import validate_records  # the rules' Python side, as reconcile runs it
 
     records: dict[str, list[Record]] = {}
     for sheet in spec.sheets:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from .findings import Finding
-from .model import Record, Strategy
-from .rules import ROW_RULES, Context, Row, finding
-from .spec import SheetSpec, Spec
-from .values import BLANK, Parsed, display, value_parser
+from cascadebook.findings import Finding
+from cascadebook.model import Record, Strategy
+from cascadebook.rules import ROW_RULES, Context, Row, finding
+from cascadebook.spec import SheetSpec, Spec
+from cascadebook.values import BLANK, Parsed, display, value_parser
 
 
 def parse_row(

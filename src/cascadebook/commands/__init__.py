@@ -11,8 +11,8 @@ import click
 
 def load_strategy_or_exit(strategy_path: str):
     """Load the strategy for a command: print every problem (where, severity, code); exit 2 on errors."""
-    from ..findings import Severity
-    from ..strategy import read_strategy
+    from cascadebook.findings import Severity
+    from cascadebook.strategy import read_strategy
 
     strategy, findings = read_strategy(strategy_path)
     for f in findings:
@@ -31,7 +31,7 @@ SPEC_HELP = (
 def resolve_spec_or_exit(spec_path: str | None, strategy=None):
     """The department template spec for a command (spec.resolve_spec); a spec that cannot be used is a
     one-line usage error."""
-    from ..spec import SpecError, resolve_spec
+    from cascadebook.spec import SpecError, resolve_spec
 
     try:
         return resolve_spec(spec_path, strategy)
@@ -53,7 +53,7 @@ class output_errors:
         return self
 
     def __exit__(self, kind, exc, tb):
-        from ..atomic import OutputError
+        from cascadebook.atomic import OutputError
 
         if isinstance(exc, OutputError):
             raise UserError(str(exc)) from None
@@ -63,7 +63,7 @@ class output_errors:
 def check_outputs(files=(), *, folders=(), suffixes=None, what: str = "output") -> None:
     """Check outputs before the work: each file can be written (and ends in one of ``suffixes``), each
     folder exists or can be made; exit 2 with one line otherwise. ``None`` and ``"-"`` are skipped."""
-    from ..atomic import check_folder, check_writable
+    from cascadebook.atomic import check_folder, check_writable
 
     with output_errors():
         for folder in folders:
@@ -130,7 +130,7 @@ def emit_json(data, json_out: str) -> None:
     if json_out == STDOUT:
         click.echo(text, nl=False)
         return
-    from ..atomic import write_text_atomic
+    from cascadebook.atomic import write_text_atomic
 
     with output_errors():
         write_text_atomic(json_out, text)

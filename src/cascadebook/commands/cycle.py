@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import JsonCommand, json_option
+from cascadebook.commands import JsonCommand, json_option
 
 CHECKIN_HELP = """Write one check-in workbook per department for PERIOD, from the MASTER workbook.
 
@@ -63,11 +63,11 @@ or an output cannot be written.
 def checkin(
     master: str, strategy_path: str, period: str, outbox: str, departments: tuple[str, ...], spec_path: str | None
 ) -> None:
-    from ..checkin import generate_checkins
-    from . import check_outputs, load_strategy_or_exit, output_errors, resolve_spec_or_exit
-    from ..master_read import MasterError, read_master
-    from ..signing import load_key
-    from ..values import parse_value
+    from cascadebook.checkin import generate_checkins
+    from cascadebook.commands import check_outputs, load_strategy_or_exit, output_errors, resolve_spec_or_exit
+    from cascadebook.master_read import MasterError, read_master
+    from cascadebook.signing import load_key
+    from cascadebook.values import parse_value
 
     strategy = load_strategy_or_exit(strategy_path)
     spec = resolve_spec_or_exit(spec_path, strategy)
@@ -125,12 +125,12 @@ def checkin(
 def diff(old_master: str, new_master: str, json_out: str | None, output: str | None, spec_path: str | None) -> None:
     from rich.console import Console
 
-    from ..atomic import all_or_nothing
-    from . import STDOUT, check_json_output, check_outputs, emit_json, output_errors
+    from cascadebook.atomic import all_or_nothing
+    from cascadebook.commands import STDOUT, check_json_output, check_outputs, emit_json, output_errors
 
-    from ..diff import diff_masters, print_diff, write_diff_workbook
-    from ..master_read import MasterError, read_master
-    from ..spec import SpecError, resolve_spec
+    from cascadebook.diff import diff_masters, print_diff, write_diff_workbook
+    from cascadebook.master_read import MasterError, read_master
+    from cascadebook.spec import SpecError, resolve_spec
 
     check_outputs([output], suffixes=(".xlsx",), what="diff workbook")
     check_json_output(json_out)

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from . import (
+from cascadebook.commands import (
     SPEC_HELP,
     STDOUT,
     JsonCommand,
@@ -32,7 +32,7 @@ def _spec(spec_path: str | None, strategy=None):
 
 
 def _settings(strategy, strategy_path: str, sender: str | None, cc, reply_to):
-    from ..mail.compose import mail_settings
+    from cascadebook.mail.compose import mail_settings
 
     return mail_settings(strategy, strategy_path, sender=sender, cc=cc, reply_to=reply_to)
 
@@ -44,8 +44,8 @@ class _Errors:
         return self
 
     def __exit__(self, kind, exc, tb):
-        from ..atomic import OutputError
-        from ..mail.common import MailError
+        from cascadebook.atomic import OutputError
+        from cascadebook.mail.common import MailError
 
         if isinstance(exc, OutputError):  # an output that cannot be written: exit 2, nothing half-written
             raise UserError(str(exc)) from None
@@ -157,9 +157,9 @@ def send(
     """
     from pathlib import Path
 
-    from ..mail.compose import plan_requests, write_drafts
-    from ..mail.smtp import LOG_NAME, SendLog, SmtpConfig, plan_state, send_all
-    from ..signing import load_key
+    from cascadebook.mail.compose import plan_requests, write_drafts
+    from cascadebook.mail.smtp import LOG_NAME, SendLog, SmtpConfig, plan_state, send_all
+    from cascadebook.signing import load_key
 
     loaded = load_strategy_or_exit(strategy)
     spec = _spec(spec_path, loaded)
@@ -177,7 +177,7 @@ def send(
                         f"would write {Path(eml_dir) / item.eml_name}: to {', '.join(item.recipients)}: {item.subject}"
                     )
                 return
-            from ..atomic import all_or_nothing
+            from cascadebook.atomic import all_or_nothing
 
             with all_or_nothing():  # every draft, or none
                 drafts = write_drafts(planned, eml_dir)
@@ -276,7 +276,7 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
     department found in the workbook's metadata. With --strategy, a workbook sent by someone other
     than the department head is reported (sender-not-head). Then: cascadebook reconcile STRATEGY FOLDER.
     """
-    from ..mail.collect import collect as run
+    from cascadebook.mail.collect import collect as run
 
     strategy = load_strategy_or_exit(strategy_path) if strategy_path else None
     spec = _spec(spec_path, strategy)
@@ -327,10 +327,10 @@ def status(strategy, inputs, json_out, remind_dir, outbox, today, sender, cc, re
     passed), rejected (a workbook came but cannot be used). --remind DIR writes reminder drafts
     for every department without a usable return.
     """
-    from ..mail.status import department_status, write_reminders
-    from ..signing import load_key
+    from cascadebook.mail.status import department_status, write_reminders
+    from cascadebook.signing import load_key
 
-    from ..atomic import all_or_nothing
+    from cascadebook.atomic import all_or_nothing
 
     loaded = load_strategy_or_exit(strategy)
     spec = _spec(spec_path, loaded)
@@ -369,7 +369,7 @@ def _status_table(report) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from ..mail.common import address_of
+    from cascadebook.mail.common import address_of
 
     console = Console(highlight=False)
     if not console.is_terminal:
@@ -435,8 +435,8 @@ def feedback(strategy, inputs, folder, departments, sender, cc, reply_to, templa
     "To fix" sheet listing them, plus a reply .eml to whoever sent it (else the head) with the
     copy attached. Once fixed and returned, the copy reconciles as the department's submission.
     """
-    from ..mail.feedback import feedback as run
-    from ..signing import load_key
+    from cascadebook.mail.feedback import feedback as run
+    from cascadebook.signing import load_key
 
     loaded = load_strategy_or_exit(strategy)
     spec = _spec(spec_path, loaded)

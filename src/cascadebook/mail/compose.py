@@ -20,8 +20,8 @@ from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from ..model import Department, Strategy
-from .common import MIME_BY_SUFFIX, XLSX_MIME, MailError, suffix_of
+from cascadebook.model import Department, Strategy
+from cascadebook.mail.common import MIME_BY_SUFFIX, XLSX_MIME, MailError, suffix_of
 
 KINDS = ("request", "reminder", "feedback")
 MAILER = "cascadebook"
@@ -232,7 +232,7 @@ def format_date(value: date | None) -> str:
 
 
 def common_values(strategy: Strategy, department: Department, attachment: str = "", spec=None) -> dict[str, str]:
-    from ..spec import load_spec
+    from cascadebook.spec import load_spec
 
     spec = spec or load_spec("department")
     contact = (
@@ -285,7 +285,7 @@ def build_message(
     """A plain-text message with workbooks attached under their spreadsheet MIME types.
 
     An attachment written in the same ``atomic.all_or_nothing`` block is read from its staged file."""
-    from ..atomic import staged
+    from cascadebook.atomic import staged
 
     msg = EmailMessage(policy=policy.default)
     msg["From"] = settings.sender
@@ -328,7 +328,7 @@ def _copy(msg: EmailMessage) -> EmailMessage:
 
 
 def write_eml(msg: EmailMessage, path: str | Path) -> Path:
-    from ..atomic import write_bytes_atomic
+    from cascadebook.atomic import write_bytes_atomic
 
     path = Path(path)
     write_bytes_atomic(path, as_draft(msg))
@@ -378,10 +378,10 @@ def find_templates(strategy: Strategy, outbox: str | Path, *, spec=None, key: by
     A template of another cycle, generated before the objectives changed, or whose signature does
     not match is never picked: sending it would only produce a rejected return.
     """
-    from ..returns import WORKBOOK_SUFFIXES, read_return
-    from ..signing import verify
-    from ..spec import load_spec
-    from ..templates import template_filename
+    from cascadebook.returns import WORKBOOK_SUFFIXES, read_return
+    from cascadebook.signing import verify
+    from cascadebook.spec import load_spec
+    from cascadebook.templates import template_filename
 
     outbox = Path(outbox)
     if not outbox.is_dir():

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..findings import Finding, Severity
-from ..model import Strategy
-from .common import MailError
+from cascadebook.findings import Finding, Severity
+from cascadebook.model import Strategy
+from cascadebook.mail.common import MailError
 
 TO_FIX = "To fix"
 AUTHOR = "cascadebook"
@@ -110,8 +110,8 @@ def annotate_workbook(source: str | Path, target: str | Path, findings: Sequence
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.hyperlink import Hyperlink
 
-    from ..atomic import atomic_path
-    from ..cells import quote_sheet
+    from cascadebook.atomic import atomic_path
+    from cascadebook.cells import quote_sheet
 
     source, target = Path(source), Path(target)
     if source.resolve() == target.resolve():
@@ -221,9 +221,9 @@ def feedback(
     departments: Sequence[str] | None = None,
 ) -> list[FeedbackItem]:
     """For each department's returned workbook with something to fix: an annotated copy and a reply .eml."""
-    from ..atomic import all_or_nothing
-    from ..reconcile import reconcile
-    from .compose import select_departments
+    from cascadebook.atomic import all_or_nothing
+    from cascadebook.reconcile import reconcile
+    from cascadebook.mail.compose import select_departments
 
     tpl = settings.template("feedback", template)
     wanted = {d.code for d in select_departments(strategy, departments)}
@@ -236,8 +236,8 @@ def feedback(
 
 
 def _feedback_items(strategy, result, folder: Path, settings, tpl, wanted, spec, items: list) -> None:
-    from .collect import origin_of
-    from .compose import build_message, common_values, head_address, write_eml
+    from cascadebook.mail.collect import origin_of
+    from cascadebook.mail.compose import build_message, common_values, head_address, write_eml
 
     for code, ret in sorted(result.accepted().items()):
         if code not in wanted:

@@ -24,8 +24,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .common import MailError
-from .compose import Outgoing
+from cascadebook.mail.common import MailError
+from cascadebook.mail.compose import Outgoing
 
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}

@@ -11,9 +11,9 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Sequence
 
-from ..findings import Finding, Severity
-from ..model import Strategy
-from .common import MailError, parse_iso
+from cascadebook.findings import Finding, Severity
+from cascadebook.model import Strategy
+from cascadebook.mail.common import MailError, parse_iso
 
 STATES = ("returned", "returned with errors", "waiting", "late", "rejected")
 
@@ -85,8 +85,8 @@ def department_status(
     today: date | None = None,
     jobs: int | None = 1,
 ) -> StatusReport:
-    from ..reconcile import reconcile
-    from .collect import origin_of
+    from cascadebook.reconcile import reconcile
+    from cascadebook.mail.collect import origin_of
 
     today = today or date.today()
     result = reconcile(strategy, inputs, spec=spec, key=key, jobs=jobs)
@@ -137,7 +137,7 @@ def write_reminders(
     template: str | Path | None = None,
 ) -> list[Path]:
     """A reminder .eml for each department without a usable return (with its template again, given OUTBOX)."""
-    from .compose import build_message, common_values, find_templates, head_address, write_eml
+    from cascadebook.mail.compose import build_message, common_values, find_templates, head_address, write_eml
 
     tpl = settings.template("reminder", template)
     templates = find_templates(strategy, outbox, spec=spec, key=key) if outbox else {}
@@ -171,7 +171,7 @@ def write_reminders(
 
 
 def _due_line(deadline: date | None, today: date) -> str:
-    from .compose import format_date
+    from cascadebook.mail.compose import format_date
 
     if deadline is None:
         return "Please send it as soon as you can."
