@@ -1,6 +1,6 @@
 """The floor for ``generate``: the xlsxwriter calls of ``write_template``, replayed as straight-line code.
 
-Setup (untimed) runs ``cascadebook.templates.write_template`` once, for the first department, with a
+Setup (untimed) runs ``cascadebook.template.department.write_template`` once, for the first department, with a
 recording stand-in for xlsxwriter: every call on the workbook, its worksheets and formats is logged
 with its arguments. The log is turned into one generated Python function -- ``ws3.write_blank(4, 1,
 None, f7)`` and so on, thousands of literal calls -- where the department's code, name, head and
@@ -73,7 +73,7 @@ def _unwrap(value: Any) -> Any:
 
 
 class _RecordingXlsxwriter:
-    """Stands in for the ``xlsxwriter`` module inside cascadebook.templates while recording."""
+    """Stands in for the ``xlsxwriter`` module inside cascadebook.template.department while recording."""
 
     def __init__(self, rec: _Recorder) -> None:
         self._rec = rec
@@ -114,7 +114,7 @@ class _Source:
 
 
 def record(strategy, department, spec, key: bytes | None, generated_at: str, path: Path) -> _Recorder:
-    from cascadebook import templates
+    from cascadebook.template import department as templates
 
     rec = _Recorder()
     real = templates.xlsxwriter
@@ -124,7 +124,7 @@ def record(strategy, department, spec, key: bytes | None, generated_at: str, pat
     finally:
         templates.xlsxwriter = real
     if not rec.calls:
-        raise RuntimeError("cascadebook.templates did not build its book through xlsxwriter.Workbook")
+        raise RuntimeError("cascadebook.template.department did not build its book through xlsxwriter.Workbook")
     return rec
 
 
@@ -133,7 +133,7 @@ def bare_generate(
 ) -> Callable[[], int]:
     """Record, compile, and return the timed loop (it returns the number of templates written)."""
     from cascadebook import load_spec
-    from cascadebook.templates import make_metadata, template_filename
+    from cascadebook.template.department import make_metadata, template_filename
 
     spec = load_spec("department")
     departments = sorted(strategy.departments, key=lambda d: d.code)

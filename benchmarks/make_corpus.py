@@ -24,7 +24,7 @@ How a return is written (``--method``; measured, see benchmarks/README.md):
 * ``hook``: plain ``write_template``, with the values typed into its xlsxwriter book just before
   it is closed (keeping each cell's template format); the live-check cells keep empty cached
   results. For library versions without ``prefill``; about as fast.
-* ``openpyxl``: ``write_template`` then ``cascadebook.fill.fill_workbook`` (open with openpyxl,
+* ``openpyxl``: ``write_template`` then ``fill.fill_workbook`` (open with openpyxl,
   type, save), as samples/make_samples.py does: ~3x slower (~0.35 s per file), hours of CPU at
   N=10,000. Kept as the reference the others are checked against (``--check K``).
 
@@ -453,7 +453,7 @@ def _generic(col, rng: random.Random, periods: list[str]) -> Any:
 
 def _write_cells(book, spec, rows: dict[str, list[dict[str, Any]]]) -> None:
     """Type the values into the template's xlsxwriter book, keeping each cell's template format."""
-    from cascadebook.templates import HEADER_ROW
+    from cascadebook.template.department import HEADER_ROW
 
     for sheet in spec.sheets:
         ws = book.get_worksheet_by_name(sheet.title)
@@ -475,7 +475,7 @@ def _write_cells(book, spec, rows: dict[str, list[dict[str, Any]]]) -> None:
 
 
 class _HookedXlsxwriter:
-    """Stands in for the ``xlsxwriter`` module inside cascadebook.templates for one call."""
+    """Stands in for the ``xlsxwriter`` module inside cascadebook.template.department for one call."""
 
     def __init__(self, before_close: Callable[[Any], None], saved_at: datetime):
         import xlsxwriter
@@ -505,7 +505,7 @@ class _HookedXlsxwriter:
 
 
 def write_return_hook(strategy, department, spec, key: bytes, rows, path: Path, saved_at: datetime) -> Path:
-    from cascadebook import templates
+    from cascadebook.template import department as templates
 
     hooked = _HookedXlsxwriter(lambda book: _write_cells(book, spec, rows), saved_at)
     real = templates.xlsxwriter
@@ -516,15 +516,16 @@ def write_return_hook(strategy, department, spec, key: bytes, rows, path: Path, 
         templates.xlsxwriter = real
     if not hooked.called:
         raise RuntimeError(
-            "cascadebook.templates no longer builds its book through xlsxwriter.Workbook; "
+            "cascadebook.template.department no longer builds its book through xlsxwriter.Workbook; "
             "use --method openpyxl (and update benchmarks/make_corpus.py)"
         )
     return path
 
 
 def write_return_openpyxl(strategy, department, spec, key: bytes, rows, path: Path, saved_at: datetime) -> Path:
-    from cascadebook.fill import fill_workbook
-    from cascadebook.templates import write_template
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' fill helper
+    from cascadebook.template.department import write_template
+    from fill import fill_workbook
 
     with tempfile.TemporaryDirectory() as tmp:
         template = write_template(
@@ -535,7 +536,7 @@ def write_return_openpyxl(strategy, department, spec, key: bytes, rows, path: Pa
 
 
 def write_return_prefill(strategy, department, spec, key: bytes, rows, path: Path, saved_at: datetime) -> Path:
-    from cascadebook import templates
+    from cascadebook.template import department as templates
 
     hooked = _HookedXlsxwriter(lambda book: None, saved_at)  # only to stamp the "last saved" time
     real = templates.xlsxwriter
@@ -552,7 +553,7 @@ def write_return_prefill(strategy, department, spec, key: bytes, rows, path: Pat
 def prefill_supported() -> bool:
     import inspect
 
-    from cascadebook.templates import write_template
+    from cascadebook.template.department import write_template
 
     return "prefill" in inspect.signature(write_template).parameters
 
@@ -565,7 +566,7 @@ def template_digest() -> str:
 
     from cascadebook import load_spec
     from cascadebook.model import Department, Objective, Strategy
-    from cascadebook.templates import write_template
+    from cascadebook.template.department import write_template
 
     strategy = Strategy(
         CYCLE,

@@ -18,10 +18,13 @@ from datetime import datetime
 from pathlib import Path
 
 from cascadebook import generate, load_key, load_strategy
-from cascadebook.fill import fill_workbook
-from cascadebook.strategy_book import write_strategy_workbook
 
 HERE = Path(__file__).resolve().parent
+# The samples are filled the way the tests fill workbooks, with the tests' helpers (not shipped).
+sys.path.insert(0, str(HERE.parent / "tests"))
+from fill import fill_workbook  # noqa: E402
+from strategy_book import write_strategy_workbook  # noqa: E402
+
 GENERATED_AT = "2027-01-04T09:00:00+00:00"
 
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from cascadebook import generate, load_key, load_strategy
-from cascadebook.fill import fill_workbook
-from cascadebook.libreoffice import soffice
+from fill import fill_workbook
+from libreoffice import soffice
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_STRATEGY = ROOT / "samples" / "strategy.yaml"
@@ -185,9 +185,5 @@ def fill(templates, returned):
 
 # Which finding codes the product produces during the session (test_finding_catalogue.py checks all are).
 from finding_recorder import (
-    pytest_collection_finish,
     pytest_collection_modifyitems,  # noqa: E402,F401
-    pytest_configure,
-    pytest_deselected,
-    pytest_runtest_logreport,
-)
+    )

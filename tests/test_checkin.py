@@ -21,13 +21,14 @@ import pytest
 from click.testing import CliRunner
 
 from cascadebook import generate, load_key, load_strategy, read_return, reconcile, write_master
-from cascadebook.checkin import checkin_spec, generate_checkins
 from cascadebook.cli import cli
-from cascadebook.fill import fill_workbook
-from cascadebook.master_read import read_master
+from cascadebook.cycle.checkin import generate_checkins
+from cascadebook.intake.dispatch import checkin_spec
+from cascadebook.master.read import read_master
 from cascadebook.model import Metadata
 from cascadebook.signing import verify
 from conftest import SAMPLE_STRATEGY, clean_kpi, require_libreoffice
+from fill import fill_workbook
 
 
 def share(baseline: float, target: float, actual: float) -> float:
@@ -515,8 +516,8 @@ def test_checkin_command_errors(cycle, tmp_path):
 
 def test_each_workbook_is_opened_once_and_lost_properties_still_work(cycle, tmp_path, monkeypatch):
     """The kind comes from the properties the reader parses anyway: one zip opened per file."""
-    from cascadebook.checkin import read_any
-    from cascadebook.templates import load_spec
+    from cascadebook.intake.dispatch import read_any
+    from cascadebook.template.department import load_spec
 
     checkin_file, plan_file = cycle.checkins / "Q1" / "SAL.xlsx", cycle.root / "returned" / "SAL.xlsx"
     stripped = tmp_path / "stripped.xlsx"  # re-saved by a tool that drops custom properties
@@ -547,7 +548,7 @@ def test_each_workbook_is_opened_once_and_lost_properties_still_work(cycle, tmp_
 
 @pytest.mark.parametrize("packed", [False, True])  # packed: the rows are spooled per objective first
 def test_the_hierarchy_with_progress_continues_past_the_row_limit(cycle, tmp_path, monkeypatch, packed):
-    from cascadebook import master as master_module
+    from cascadebook.master import write as master_module
 
     whole = openpyxl.load_workbook(write_master(cycle.q2_result, tmp_path / "whole.xlsx"))["Goal Hierarchy"]
     expected = [r for r in whole.iter_rows(min_row=2, values_only=True)]

@@ -6,8 +6,8 @@ import openpyxl
 import yaml
 
 from cascadebook import generate, load_spec, reconcile, write_master
-from cascadebook.fill import fill_workbook
 from conftest import ROOT, clean_initiative, clean_kpi
+from fill import fill_workbook
 
 
 def test_risk_column_travels_from_spec_to_master(strategy, key, tmp_path):

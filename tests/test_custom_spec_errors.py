@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cascadebook.cli import cli
-from cascadebook.spec import SpecError, load_spec
+from cascadebook.spec.schema import SpecError, load_spec
 from conftest import ROOT
 
 BUNDLED = (ROOT / "workbook_templates" / "department.yaml").read_text(encoding="utf-8")

@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from cascadebook import generate, load_key, load_spec, load_strategy, reconcile, write_master
-from cascadebook.cells import column_letter
 from cascadebook.cli import cli
-from cascadebook.diff import diff_masters
-from cascadebook.fill import fill_workbook
-from cascadebook.master_read import read_master
+from cascadebook.cycle.diff import diff_masters
+from cascadebook.master.read import read_master
+from cascadebook.xlsx.cells import column_letter
 from conftest import SAMPLE_STRATEGY, clean_kpi
+from fill import fill_workbook
 
 
 def run(*args):
@@ -194,8 +194,8 @@ def test_diff_command_table_json_and_workbook(masters, tmp_path):
 
 
 def test_a_diff_past_excels_row_limit_goes_on_in_a_second_sheet(masters, tmp_path, monkeypatch):
-    from cascadebook import xlsx
-    from cascadebook.diff import write_diff_workbook
+    from cascadebook.cycle.diff import write_diff_workbook
+    from cascadebook.xlsx import writer as xlsx
 
     diff = diff_masters(read_master(masters["old"]), read_master(masters["new"]))
     monkeypatch.setattr(xlsx, "EXCEL_MAX_ROWS", 4)  # 3 changes per sheet: 7 changes, 4 coverage lines

@@ -7,10 +7,10 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from cascadebook import master as master_module
 from cascadebook import reconcile, write_master
-from cascadebook.master_read import read_master
-from cascadebook.xlsx import CUT_MARKER, EXCEL_MAX_CHARS, cut
+from cascadebook.master import write as master_module
+from cascadebook.master.read import read_master
+from cascadebook.xlsx.writer import CUT_MARKER, EXCEL_MAX_CHARS, cut
 from conftest import clean_initiative, clean_kpi
 
 

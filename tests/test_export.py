@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from cascadebook import reconcile, write_master
 from cascadebook.cli import cli
-from cascadebook.diff import diff_masters
-from cascadebook.export import export_master, read_export
-from cascadebook.master_read import read_master
+from cascadebook.cycle.diff import diff_masters
+from cascadebook.cycle.export import export_master, read_export
+from cascadebook.master.read import read_master
 from conftest import ROOT
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from cascadebook import generate, read_return, reconcile
-from cascadebook.fill import fill_workbook
 from cascadebook.findings import CATALOGUE
-from cascadebook.sniff import MAX_CELLS
+from cascadebook.intake.gate import MAX_CELLS
 from conftest import clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
+from fill import fill_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -140,7 +140,8 @@ def test_million_rows_are_refused_without_reading_them_in_bounded_memory(good, t
         import collections, json, resource
         resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024 ** 2, 1536 * 1024 ** 2))
         import python_calamine
-        from cascadebook import read_return, load_spec, sniff
+        from cascadebook import read_return, load_spec
+        from cascadebook.intake import gate as sniff
 
         work = collections.Counter()
         inflate, Workbook = sniff._inflate, python_calamine.CalamineWorkbook
@@ -191,7 +192,7 @@ def test_million_rows_are_refused_without_reading_them_in_bounded_memory(good, t
 
 
 def test_rows_beyond_the_row_limit_are_named_not_read(good, tmp_path, monkeypatch):
-    from cascadebook import returns
+    from cascadebook.intake import reader as returns
 
     monkeypatch.setattr(returns, "MAX_ROWS", 300)
     path = corpus.many_rows(tmp_path / "long.xlsx", good, rows=50, sheet="Initiatives", column="C")
@@ -219,7 +220,7 @@ def test_sniffing_an_ordinary_return_is_cheap(good, monkeypatch):
     import zipfile
     from collections import Counter
 
-    from cascadebook import sniff
+    from cascadebook.intake import gate as sniff
 
     work = Counter()
     inflate, exact = sniff._inflate, sniff._exact_extent

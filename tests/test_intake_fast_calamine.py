@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cascadebook.sniff import FORMULA_WITH_VALUE, inspect
+from cascadebook.intake.gate import FORMULA_WITH_VALUE, inspect
 from conftest import clean_initiative, clean_kpi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -100,7 +100,7 @@ def test_the_benchmark_corpus_reads_the_same(benchmark_returns):
 
 def test_a_calamine_that_wants_other_parts_reads_the_file_itself(fill, monkeypatch):
     from cascadebook import load_spec, read_return
-    from cascadebook.sniff import Package
+    from cascadebook.intake.gate import Package
 
     path = fill("MKT", rows={"initiatives": [clean_initiative("CO1", "Campaign", 1, 2)]})
     want = read_return(path, load_spec())

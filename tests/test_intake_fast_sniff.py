@@ -13,9 +13,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cascadebook import sniff
-from cascadebook.cells import parse_a1
-from cascadebook.sniff import MAX_CELLS, SMALL_COLS, SMALL_ROWS, Refused, inspect
+from cascadebook.intake import gate as sniff
+from cascadebook.intake.gate import MAX_CELLS, SMALL_COLS, SMALL_ROWS, Refused, inspect
+from cascadebook.xlsx.cells import parse_a1
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import make_corpus as corpus  # noqa: E402

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from cascadebook.values import KINDS, parse_value, value_parser
+from cascadebook.spec.values import KINDS, parse_value, value_parser
 
 PERIODS = ("Q1", "Q2", "Q3", "Q4")
 CHOICES = ("Yes", "No", "None", "Team", "Individual")

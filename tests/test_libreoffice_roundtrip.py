@@ -22,12 +22,12 @@ import openpyxl
 import pytest
 
 from cascadebook import generate, load_key, load_strategy, reconcile
-from cascadebook.fill import fill_workbook
-from cascadebook.libreoffice import convert
-from cascadebook.templates import META_PROPERTY_PREFIX, META_SHEET
+from cascadebook.kinds import META_SHEET
+from cascadebook.template.department import META_PROPERTY_PREFIX
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi, libreoffice_version
 from corpus import make_corpus as corpus
-
+from fill import fill_workbook
+from libreoffice import convert
 
 pytestmark = pytest.mark.libreoffice
 

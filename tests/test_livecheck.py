@@ -18,14 +18,14 @@ import openpyxl
 import pytest
 
 from cascadebook import generate, load_key, load_spec, load_strategy, reconcile
-from cascadebook.cells import column_letter
-from cascadebook.fill import fill_workbook
 from cascadebook.findings import CATALOGUE
-from cascadebook.libreoffice import convert
-from cascadebook.rules import ROW_RULES, sheet_checks
-from cascadebook.templates import CHECK_HEADER, HEADER_ROW, NOTHING_YET, READY, _count_cells, _started_cell
+from cascadebook.intake.rules import ROW_RULES, sheet_checks
+from cascadebook.kinds import CHECK_HEADER
+from cascadebook.template.department import HEADER_ROW, NOTHING_YET, READY, _count_cells, _started_cell
+from cascadebook.xlsx.cells import column_letter
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
-
+from fill import fill_workbook
+from libreoffice import convert
 
 needs_libreoffice = pytest.mark.libreoffice  # skipped without soffice, failed under CI (conftest.py)
 

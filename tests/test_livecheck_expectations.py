@@ -15,9 +15,10 @@ import openpyxl
 import pytest
 
 from cascadebook import reconcile
-from cascadebook.libreoffice import convert
-from cascadebook.templates import CHECK_HEADER, HEADER_ROW
+from cascadebook.kinds import CHECK_HEADER
+from cascadebook.template.department import HEADER_ROW
 from conftest import clean_initiative, clean_kpi
+from libreoffice import convert
 from test_livecheck import needs_libreoffice
 
 FILE = "returned/MKT.xlsx"
@@ -72,8 +73,8 @@ def filled(tmp_path_factory):
     import shutil
 
     from cascadebook import generate, load_key, load_strategy
-    from cascadebook.fill import fill_workbook
     from conftest import SAMPLE_STRATEGY
+    from fill import fill_workbook
 
     root = tmp_path_factory.mktemp("expectations")
     shutil.copyfile(SAMPLE_STRATEGY, root / "strategy.yaml")

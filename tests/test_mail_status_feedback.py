@@ -13,11 +13,12 @@ from click.testing import CliRunner
 
 from cascadebook import reconcile
 from cascadebook.cli import cli
-from cascadebook.fill import fill_workbook
+from cascadebook.kinds import META_SHEET
 from cascadebook.mail.compose import mail_settings
 from cascadebook.mail.feedback import MARK_FILL, TO_FIX, annotate_workbook, feedback
 from cascadebook.mail.status import department_status
-from cascadebook.templates import META_PROPERTY_PREFIX, META_SHEET
+from cascadebook.template.department import META_PROPERTY_PREFIX
+from fill import fill_workbook
 from mail_fixtures import KEY, UTC, XLSX, cycle, initiative, kpi, message  # noqa: F401 - fixture
 
 BROKEN_OPS = {

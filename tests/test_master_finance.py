@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 
 from cascadebook import reconcile, write_master
-from cascadebook.libreoffice import convert
 from conftest import clean_initiative, clean_kpi
+from libreoffice import convert
 
 needs_libreoffice = pytest.mark.libreoffice  # skipped without soffice, failed under CI (conftest.py)
 

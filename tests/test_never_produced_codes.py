@@ -6,9 +6,9 @@ from __future__ import annotations
 import openpyxl
 
 from cascadebook import generate, load_strategy, reconcile, write_master
-from cascadebook.fill import fill_workbook
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
+from fill import fill_workbook
 
 
 def _findings_sheet(path) -> list[dict]:

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cascadebook import generate, load_key, load_spec, load_strategy, reconcile, write_master
-from cascadebook.returns import is_blank
-from cascadebook.templates import HEADER_ROW
+from cascadebook.spec.values import is_blank
+from cascadebook.template.department import HEADER_ROW
 from conftest import SAMPLE_STRATEGY
 
 SPEC = load_spec()
@@ -152,7 +152,7 @@ def test_rows_in_equal_rows_in_master_plus_rows_named_in_findings(world, damage,
         _write(template, folder / "plan.xlsx", damage, seed)
         if damage[4]:  # an older copy of the same department's workbook: superseded, its rows named
             shutil.copyfile(folder / "plan.xlsx", folder / "older.xlsx")
-            from cascadebook.fill import _set_saved_at
+            from fill import _set_saved_at
 
             _set_saved_at(folder / "older.xlsx", datetime(2020, 1, 1))
         rows_in = set()

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from cascadebook.progress import (
+from cascadebook.consolidate.progress import (
     Actual,
     Item,
     Thresholds,

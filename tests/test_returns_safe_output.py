@@ -10,10 +10,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cascadebook import master as master_module
 from cascadebook import reconcile, write_master
 from cascadebook.findings import Finding
-from cascadebook.spec import load_spec
+from cascadebook.master import write as master_module
+from cascadebook.spec.schema import load_spec
 from conftest import clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
 

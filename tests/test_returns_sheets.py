@@ -6,8 +6,8 @@ import pytest
 from openpyxl.styles import PatternFill
 
 from cascadebook import reconcile
-from cascadebook.cells import a1
-from cascadebook.spec import load_spec
+from cascadebook.spec.schema import load_spec
+from cascadebook.xlsx.cells import a1
 from conftest import clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
 

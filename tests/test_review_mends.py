@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 
 from cascadebook import reconcile
+from cascadebook.kinds import META_SHEET
 from cascadebook.mail.status import department_status
-from cascadebook.templates import META_SHEET
 from conftest import clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
 
@@ -123,7 +123,7 @@ def test_a_return_without_metadata_but_with_a_departments_sheet_is_not_a_strateg
     ],
 )
 def test_a_spec_with_a_number_where_a_list_belongs_is_a_one_line_error(tmp_path, text, message):
-    from cascadebook.spec import SpecError, load_spec
+    from cascadebook.spec.schema import SpecError, load_spec
 
     spec = tmp_path / "bad.yaml"
     spec.write_text(text, encoding="utf-8")
@@ -150,7 +150,7 @@ def test_the_bundled_spec_does_not_make_the_working_directory_a_place_to_look_fo
     """The bundled spec has no folder of its own: the folder a command happens to run in is not searched."""
     from importlib import resources
 
-    from cascadebook.spec import load_spec, spec_candidates
+    from cascadebook.spec.schema import load_spec, spec_candidates
 
     bundled = resources.files("cascadebook.workbook_templates").joinpath("department.yaml").read_text("utf-8")
     here = tmp_path / "elsewhere"

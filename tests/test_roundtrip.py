@@ -274,7 +274,7 @@ def test_other_cycle_and_stale_templates(strategy, key, workdir, returned):
     from dataclasses import replace
 
     from cascadebook import generate
-    from cascadebook.fill import fill_workbook
+    from fill import fill_workbook
 
     old = generate(replace(strategy, cycle="FY2026"), workdir / "old", departments=["MKT"], key=key)[0]
     fill_workbook(old, returned / "old.xlsx", rows={"initiatives": [clean_initiative("CO1", "Old", 1, 2)]})

@@ -15,8 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cascadebook.findings import CATALOGUE
-from cascadebook.model import Record
-from cascadebook.rules import (
+from cascadebook.intake.rules import (
     LIST_KINDS,
     NUMBER_KINDS,
     ROW_RULES,
@@ -28,9 +27,10 @@ from cascadebook.rules import (
     sheet_text,
     sheet_trim,
 )
-from cascadebook.spec import Column, load_spec, parse_spec
-from cascadebook.validate import validate_records
-from cascadebook.values import BLANK_MARKERS, parse_value
+from cascadebook.intake.validate import validate_records
+from cascadebook.model import Record
+from cascadebook.spec.schema import Column, load_spec, parse_spec
+from cascadebook.spec.values import BLANK_MARKERS, parse_value
 
 PERIODS = ("Q1", "Q2", "Q3", "Q4")
 COLUMNS = [

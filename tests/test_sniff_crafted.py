@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cascadebook import reconcile
-from cascadebook.sniff import MAX_PART, MAX_RATIO, MAX_UNCOMPRESSED
+from cascadebook.intake.gate import MAX_PART, MAX_RATIO, MAX_UNCOMPRESSED
 from conftest import clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
 

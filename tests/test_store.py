@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cascadebook import load_key, load_strategy, reconcile, write_master
-from cascadebook.store import RecordList
+from cascadebook.consolidate.packed import RecordList
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -99,7 +99,7 @@ def test_packed_rows_are_much_smaller_than_the_objects():
 
 
 def test_chunks_know_their_department_without_being_decoded(monkeypatch):
-    from cascadebook import store
+    from cascadebook.consolidate import packed as store
     from cascadebook.model import Record
 
     def rows(code, n):
@@ -142,7 +142,7 @@ def test_tally_adds_up_the_rows_as_read(pack_above):
 
 
 def test_spool_gives_back_each_key_in_order_from_disk(tmp_path):
-    from cascadebook.store import Spool
+    from cascadebook.consolidate.packed import Spool
 
     with Spool(str(tmp_path), batch=3) as spool:
         for i in range(10):
@@ -157,7 +157,7 @@ def test_a_packed_chunk_holds_only_its_compressed_bytes():
     """Packed rows are kept by the thousand: each blob must not keep its compressor's worst-case room."""
     import tracemalloc
 
-    from cascadebook.store import pack
+    from cascadebook.consolidate.packed import pack
 
     rows = [{"id": f"D0001-I{i:02d}", "title": f"Initiative number {i} " * 4, "budget": i * 1000.0} for i in range(200)]
     tracemalloc.start()
@@ -174,7 +174,7 @@ def test_cell_refs_survive_pickling_and_copying(protocol):
     pool and copies all rely on it."""
     import copy
 
-    from cascadebook.cells import CellRefs
+    from cascadebook.xlsx.cells import CellRefs
 
     columns = {"id": 1, "title": 3, "budget": 28}
     refs = CellRefs(41, columns)
@@ -189,8 +189,8 @@ def test_cell_refs_survive_pickling_and_copying(protocol):
 def _department_rows(code: str, n: int = 6):
     from datetime import date
 
-    from cascadebook.cells import CellRefs
     from cascadebook.model import Record
+    from cascadebook.xlsx.cells import CellRefs
 
     columns = {"id": 1, "initiative_id": 2, "name": 6, "baseline": 8, "target": 9, "due_period": 11}
     return [
@@ -217,7 +217,7 @@ def _department_rows(code: str, n: int = 6):
 def test_a_departments_rows_are_packed_as_columns_and_come_back_the_same():
     import dataclasses
 
-    from cascadebook import store
+    from cascadebook.consolidate import packed as store
 
     rows = _department_rows("OPS")
     blob = store.pack(rows)
@@ -234,7 +234,7 @@ def test_a_departments_rows_are_packed_as_columns_and_come_back_the_same():
 def test_rows_that_differ_are_packed_as_they_are():
     import dataclasses
 
-    from cascadebook import store
+    from cascadebook.consolidate import packed as store
 
     rows = _department_rows("OPS")
     for chunk in (
@@ -250,7 +250,7 @@ def test_rows_that_differ_are_packed_as_they_are():
 
 @pytest.mark.parametrize("keys", [("id", "target", "due_period"), ("name",), (), ("id", "notes")])
 def test_value_rows_read_packed_columns_as_the_records_would(keys):
-    from cascadebook.store import value_rows
+    from cascadebook.consolidate.packed import value_rows
 
     plain, packed = RecordList(), RecordList()
     for code in ("FIN", "OPS"):

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from cascadebook import StrategyError, load_strategy, read_strategy
-from cascadebook.strategy_book import write_strategy_workbook
 from conftest import ROOT, SAMPLE_STRATEGY
+from strategy_book import write_strategy_workbook
 
 
 def test_yaml_and_workbook_samples_are_the_same_strategy():

@@ -7,20 +7,20 @@ by hand (never against another output of the same code).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from cascadebook import generate, load_strategy, reconcile, write_master
-from cascadebook.checkin import checkin_spec, generate_checkins
-from cascadebook.fill import fill_workbook
-from cascadebook.master_read import read_master
-from cascadebook.spec import load_spec
-from cascadebook.templates import HEADER_ROW
+from cascadebook.cycle.checkin import generate_checkins
+from cascadebook.intake.dispatch import checkin_spec
+from cascadebook.master.read import read_master
+from cascadebook.spec.schema import load_spec
+from cascadebook.template.department import HEADER_ROW
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
+from fill import fill_workbook
 
 SPEC = load_spec()
 META = "_cascadebook"

@@ -6,9 +6,10 @@ import openpyxl
 import pytest
 
 from cascadebook import generate, load_spec
+from cascadebook.kinds import CHECK_HEADER, META_SHEET
 from cascadebook.model import Metadata
 from cascadebook.signing import verify
-from cascadebook.templates import CHECK_HEADER, HEADER_ROW, META_SHEET
+from cascadebook.template.department import HEADER_ROW
 
 
 @pytest.fixture

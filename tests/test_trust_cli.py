@@ -13,7 +13,6 @@ import builtins
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -115,7 +114,7 @@ def test_master_open_in_excel_is_said_before_reading_and_nothing_changes(
     def not_reached(*a, **k):
         raise AssertionError("the workbooks were read although the master cannot be written")
 
-    monkeypatch.setattr(sys.modules["cascadebook.reconcile"], "reconcile", not_reached)
+    monkeypatch.setattr(sys.modules["cascadebook.pipeline"], "reconcile", not_reached)
     result = run("reconcile", strategy_path, returned, "-o", master, "--json", report)
     assert result.exit_code == 2
     line = one_error_line(result)

@@ -19,16 +19,18 @@ import pytest
 from click.testing import CliRunner
 
 from cascadebook import read_return, reconcile, write_master
-from cascadebook.checkin import checkin_spec, generate_checkins
 from cascadebook.cli import cli
-from cascadebook.fill import fill_workbook
-from cascadebook.libreoffice import convert
+from cascadebook.cycle.checkin import generate_checkins
+from cascadebook.intake.dispatch import checkin_spec
+from cascadebook.intake.rules import id_range_name
+from cascadebook.kinds import META_SHEET
 from cascadebook.mail.status import department_status
-from cascadebook.master_read import read_master
-from cascadebook.rules import id_range_name
-from cascadebook.spec import load_spec
-from cascadebook.templates import HEADER_ROW, META_SHEET, write_template
+from cascadebook.master.read import read_master
+from cascadebook.spec.schema import load_spec
+from cascadebook.template.department import HEADER_ROW, write_template
 from conftest import clean_initiative, clean_kpi
+from fill import fill_workbook
+from libreoffice import convert
 from mail_fixtures import KEY, UTC, XLSX, cycle, initiative, kpi, message  # noqa: F401 - fixture
 
 SPEC = load_spec("department")

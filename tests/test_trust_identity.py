@@ -16,16 +16,17 @@ from pathlib import Path
 import pytest
 
 from cascadebook import reconcile
-from cascadebook.checkin import checkin_spec, generate_checkins, is_checkin
-from cascadebook.diff import diff_masters, write_diff_workbook
-from cascadebook.fill import fill_workbook
+from cascadebook.cycle.checkin import generate_checkins
+from cascadebook.cycle.diff import diff_masters, write_diff_workbook
+from cascadebook.intake.dispatch import checkin_spec, is_checkin
 from cascadebook.mail.feedback import annotate_workbook
 from cascadebook.mail.status import department_status
-from cascadebook.master import write_master
-from cascadebook.master_read import read_master
-from cascadebook.strategy_book import write_strategy_workbook
+from cascadebook.master.read import read_master
+from cascadebook.master.write import write_master
 from conftest import ROOT, clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
+from fill import fill_workbook
+from strategy_book import write_strategy_workbook
 
 TODAY = dt.date(2027, 1, 20)
 
@@ -186,7 +187,7 @@ def test_status_does_not_report_the_master_as_a_departments_return(strategy, key
 def test_export_says_what_it_is(first, workdir):
     import yaml
 
-    from cascadebook.export import export_master
+    from cascadebook.cycle.export import export_master
 
     [hierarchy, *_] = export_master(first[1], workdir / "export")
     assert yaml.safe_load(hierarchy.read_text(encoding="utf-8"))["kind"] == "export"

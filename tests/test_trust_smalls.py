@@ -13,8 +13,8 @@ import openpyxl
 import pytest
 
 from cascadebook import reconcile, write_master
-from cascadebook.rules import looks_like_formula
-from cascadebook.spec import load_spec
+from cascadebook.intake.rules import looks_like_formula
+from cascadebook.spec.schema import load_spec
 from conftest import clean_initiative, clean_kpi
 from mail_fixtures import cycle  # noqa: F401 - fixture
 
@@ -60,7 +60,7 @@ def filled(
     kpis: list[dict] | None = None,
 ):
     """The department's template with ``rows`` typed from the first data row, then ``cells`` over them."""
-    from cascadebook.fill import fill_workbook
+    from fill import fill_workbook
 
     path = fill_workbook(
         templates[code],
@@ -178,7 +178,7 @@ def test_a_value_read_leniently_is_explained_once(strategy, key, templates, retu
 
 
 def test_note_reason_keeps_only_what_the_reading_does_not_say():
-    from cascadebook.values import note_reason, parse_value
+    from cascadebook.spec.values import note_reason, parse_value
 
     assert note_reason(parse_value("25%", "number").note) is None
     assert note_reason(parse_value("1.200", "number").note) == "a dot is a decimal point"
@@ -191,7 +191,7 @@ def test_note_reason_keeps_only_what_the_reading_does_not_say():
 
 
 def test_a_percentage_is_not_an_amount():
-    from cascadebook.values import parse_value
+    from cascadebook.spec.values import parse_value
 
     for raw in ("15%", " 15 % ", "$15%", "-2.5%"):
         assert parse_value(raw, "currency").error == "an amount, not a percentage", raw
@@ -259,8 +259,8 @@ def _template_ids(path) -> dict[str, list[str]]:
 def test_prefill_from_the_export_keeps_each_departments_order_as_from_the_master(tmp_path):
     """The samples: reconcile, write the master, export it; both prefills list rows as the workbooks do."""
     from cascadebook import load_strategy
-    from cascadebook.export import export_master
-    from cascadebook.master_read import prefill_rows, read_master
+    from cascadebook.cycle.export import export_master
+    from cascadebook.master.read import prefill_rows, read_master
     from conftest import ROOT
 
     strategy = load_strategy(ROOT / "samples" / "strategy.yaml")
@@ -283,8 +283,8 @@ def test_prefill_from_the_export_keeps_each_departments_order_as_from_the_master
 def test_generate_from_export_and_from_master_write_the_same_templates(strategy, key, templates, returned, tmp_path):
     """A plan typed against CO3, CO1, CO2 (the export groups by objective) with KPIs in reverse order."""
     from cascadebook import generate
-    from cascadebook.export import export_master
-    from cascadebook.master_read import prefill_rows, read_master
+    from cascadebook.cycle.export import export_master
+    from cascadebook.master.read import prefill_rows, read_master
 
     rows = [
         clean_initiative("CO3", "Third objective first", 1, 2),
@@ -370,7 +370,7 @@ def _write(path, msg):
 def test_a_coworker_forwarding_the_heads_message_credits_the_head(cycle):
     import datetime as dt
 
-    from cascadebook.mail.collect import collect, iter_items, origin_of
+    from cascadebook.inbox.collect import collect, iter_items, origin_of
     from mail_fixtures import KEY, XLSX, message
 
     utc = dt.timezone.utc
@@ -417,7 +417,7 @@ def test_a_coworker_forwarding_the_heads_message_credits_the_head(cycle):
 def test_the_head_forwarding_someone_elses_message_credits_its_author(cycle):
     import datetime as dt
 
-    from cascadebook.mail.collect import collect
+    from cascadebook.inbox.collect import collect
     from mail_fixtures import KEY, XLSX, message
 
     utc = dt.timezone.utc
@@ -453,7 +453,7 @@ def test_the_head_forwarding_someone_elses_message_credits_its_author(cycle):
 def test_an_inline_forward_credits_the_author_named_in_the_forwarded_block(cycle, style):
     import datetime as dt
 
-    from cascadebook.mail.collect import iter_items
+    from cascadebook.inbox.collect import iter_items
     from mail_fixtures import KEY, message
 
     utc = dt.timezone.utc
@@ -484,7 +484,7 @@ def test_a_reply_quoting_an_earlier_message_is_the_repliers(cycle):
     """ "RE:" over an "Original Message" block is a reply: the workbook attached is the replier's own."""
     import datetime as dt
 
-    from cascadebook.mail.collect import iter_items
+    from cascadebook.inbox.collect import iter_items
     from mail_fixtures import XLSX, message
 
     data = cycle.fill("MKT").read_bytes()
@@ -504,7 +504,7 @@ def test_a_reply_quoting_an_earlier_message_is_the_repliers(cycle):
 def test_an_outlook_msg_forwarded_inline_credits_the_author(cycle):
     import datetime as dt
 
-    from cascadebook.mail.collect import iter_items
+    from cascadebook.inbox.collect import iter_items
     from mail_fixtures.msgfile import write_msg
 
     data = cycle.fill("MKT").read_bytes()

@@ -22,10 +22,11 @@ import openpyxl
 import pytest
 from openpyxl.packaging.custom import StringProperty
 
+from cascadebook.kinds import META_SHEET
 from cascadebook.model import Metadata
 from cascadebook.signing import load_key, sign
-from cascadebook.spec import load_spec
-from cascadebook.templates import HEADER_ROW, META_PROPERTY_PREFIX, META_SHEET
+from cascadebook.spec.schema import load_spec
+from cascadebook.template.department import HEADER_ROW, META_PROPERTY_PREFIX
 from test_trust_specs import METRIC, RISK, edit, fill, findings, headers, initiative, kpi, master_rows, run
 
 NOTES = "{key: notes, header: Notes,"

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from cascadebook.cli import cli
-from cascadebook.templates import HEADER_ROW
+from cascadebook.template.department import HEADER_ROW
 
 RISK = (
     '      - {key: risk, header: Risk, type: choice, choices: [Low, Medium, High], width: 10,\n'
@@ -346,7 +346,7 @@ def test_email_section_is_a_known_strategy_key(cycle: Path, tmp_path: Path):
 def test_strategy_workbook_unknown_fields_and_headers(tmp_path: Path):
     from cascadebook import load_strategy
     from cascadebook.strategy import read_strategy
-    from cascadebook.strategy_book import write_strategy_workbook
+    from strategy_book import write_strategy_workbook
 
     root = Path(__file__).resolve().parents[1]
     book_path = write_strategy_workbook(load_strategy(root / "samples" / "strategy.yaml"), tmp_path / "s.xlsx")

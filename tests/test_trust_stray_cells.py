@@ -17,13 +17,13 @@ import openpyxl
 import pytest
 
 from cascadebook import generate, load_key, load_spec, load_strategy, read_return, reconcile, write_master
-from cascadebook import sniff
-from cascadebook.fill import fill_workbook
 from cascadebook.findings import Severity
-from cascadebook.libreoffice import convert
-from cascadebook.sniff import MAX_CELLS, inspect
+from cascadebook.intake import gate as sniff
+from cascadebook.intake.gate import MAX_CELLS, inspect
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
+from fill import fill_workbook
+from libreoffice import convert
 
 PLAN = {
     "initiatives": [

@@ -19,9 +19,9 @@ import openpyxl
 import pytest
 
 from cascadebook import reconcile, write_master
-from cascadebook.libreoffice import convert
-from cascadebook.spec import load_spec
+from cascadebook.spec.schema import load_spec
 from conftest import clean_initiative, clean_kpi
+from libreoffice import convert
 
 needs_libreoffice = pytest.mark.libreoffice  # skipped without soffice, failed under CI (conftest.py)
 SPEC = load_spec("department")

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cascadebook.values import BLANK_MARKERS, KINDS, Parsed, display, parse_value
+from cascadebook.spec.values import BLANK_MARKERS, KINDS, Parsed, display, parse_value
 
 QUARTERS = ["Q1", "Q2", "Q3", "Q4"]
 LMH = ["Low", "Medium", "High"]

@@ -1,7 +1,7 @@
 """SheetStream renders the master's large sheets itself: prove it writes what xlsxwriter writes.
 
 Each case writes the same rows twice into a streaming (constant_memory) workbook, once through
-xlsxwriter's own ``write_*`` calls and once through :class:`cascadebook.xlsx.SheetStream`, and
+xlsxwriter's own ``write_*`` calls and once through :class:`cascadebook.xlsx.writer.SheetStream`, and
 compares every part of the two packages byte for byte.
 """
 
@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from cascadebook.xlsx import CUT_MARKER, EXCEL_MAX_CHARS, SheetStream, write_value
+from cascadebook.xlsx.writer import CUT_MARKER, EXCEL_MAX_CHARS, SheetStream, write_value
 
 HOSTILE_TEXT = [
     "plain",
@@ -191,7 +191,7 @@ def test_safe_workbook_shows_rich_string_lookalikes_as_typed(tmp_path, streaming
     """Check-ins and the master's cell-by-cell sheets write department text through xlsxwriter."""
     from python_calamine import CalamineWorkbook
 
-    from cascadebook.xlsx import Workbook
+    from cascadebook.xlsx.writer import Workbook
 
     typed = ["<r>&</r>", "<r><t>hidden</t></r>", "<r>" + "&" * 20_000 + "</r>"]
     path = tmp_path / "safe.xlsx"
@@ -233,7 +233,7 @@ def test_safe_workbook_shows_rich_string_lookalikes_as_typed(tmp_path, streaming
 def test_formulas_are_prepared_as_xlsxwriter_prepares_them(tmp_path, formula, future):
     from xlsxwriter.worksheet import Worksheet
 
-    from cascadebook.xlsx import Workbook as SafeWorkbook
+    from cascadebook.xlsx.writer import Workbook as SafeWorkbook
 
     book = SafeWorkbook(str(tmp_path / "f.xlsx"), {"use_future_functions": future})
     ws = book.add_worksheet()

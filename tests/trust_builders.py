@@ -29,12 +29,13 @@ import yaml
 from hypothesis import strategies as st
 
 from cascadebook import generate, load_key, load_spec, load_strategy, reconcile, write_master
-from cascadebook.checkin import checkin_spec, generate_checkins
-from cascadebook.fill import _set_saved_at
-from cascadebook.master_read import read_master
-from cascadebook.returns import is_blank
-from cascadebook.templates import HEADER_ROW
+from cascadebook.cycle.checkin import generate_checkins
+from cascadebook.intake.dispatch import checkin_spec
+from cascadebook.master.read import read_master
+from cascadebook.spec.values import is_blank
+from cascadebook.template.department import HEADER_ROW
 from conftest import ROOT, SAMPLE_STRATEGY
+from fill import _set_saved_at
 from test_nothing_lost_property import JUNK, VALUE
 
 SPEC = load_spec()
@@ -424,7 +425,7 @@ def build(cycle: Cycle, root: Path, cache: Path) -> Built:
             name = cycle.master_name
             shutil.copyfile(master0, full / name)
         elif output == "diff workbook":
-            from cascadebook.diff import diff_masters, write_diff_workbook
+            from cascadebook.cycle.diff import diff_masters, write_diff_workbook
 
             first = cycle.returns[0][1][-1].name  # the master without one department's final return, then with it
             partial = root / "partial" / FOLDER
@@ -443,7 +444,7 @@ def build(cycle: Cycle, root: Path, cache: Path) -> Built:
             name = "strategy.xlsx"
             shutil.copyfile(SAMPLE_BOOK, full / name)
         else:
-            from cascadebook.strategy_book import write_strategy_workbook
+            from strategy_book import write_strategy_workbook
 
             name = "our strategy.xlsx"
             write_strategy_workbook(strategy, full / name)

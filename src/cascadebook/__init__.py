@@ -10,15 +10,16 @@ The public API is plain Python; the CLI is a thin shell over it::
 
 from __future__ import annotations
 
+from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.findings import CATALOGUE, Finding, Severity
-from cascadebook.master import write_master
+from cascadebook.intake.reader import read_return
+from cascadebook.master.write import write_master
 from cascadebook.model import Department, Metadata, Objective, Record, Strategy
-from cascadebook.reconcile import Reconciliation, reconcile
-from cascadebook.returns import read_return
+from cascadebook.pipeline import reconcile
 from cascadebook.signing import load_key
-from cascadebook.spec import Spec, load_spec
+from cascadebook.spec.schema import Spec, load_spec
 from cascadebook.strategy import StrategyError, load_strategy, read_strategy
-from cascadebook.templates import generate, write_template
+from cascadebook.template.department import generate, write_template
 
 __version__ = "0.1.0"
 __all__ = [

@@ -115,16 +115,17 @@ def generate(
     next planning round edits rather than retypes.
     """
     from cascadebook.signing import load_key
-    from cascadebook.spec import SpecError
-    from cascadebook.templates import generate as generate_templates
+    from cascadebook.spec.schema import SpecError
+    from cascadebook.template.department import generate as generate_templates
 
     loaded = load_strategy_or_exit(strategy)
     spec = resolve_spec_or_exit(spec_path, loaded)
     check_outputs(folders=[outbox])
     try:
-        from cascadebook.master_read import MasterError, prefill_rows, read_master
+        from cascadebook.cycle.export import read_master_or_export
+        from cascadebook.master.read import MasterError, prefill_rows
 
-        prefill = prefill_rows(read_master(from_master, spec), spec) if from_master else None
+        prefill = prefill_rows(read_master_or_export(from_master, spec), spec) if from_master else None
         with output_errors(), _progress_bar("writing templates", quiet) as progress:
             paths = generate_templates(
                 loaded,
@@ -184,8 +185,8 @@ def reconcile(
     (a master open in Excel), neither is changed and the exit status is 2.
     """
     from cascadebook.atomic import all_or_nothing, write_text_atomic
-    from cascadebook.master import write_master
-    from cascadebook.reconcile import reconcile as run
+    from cascadebook.master.write import write_master
+    from cascadebook.pipeline import reconcile as run
     from cascadebook.signing import load_key
 
     loaded = load_strategy_or_exit(strategy)

@@ -70,3 +70,10 @@ def stamp(book: Any, kind: str, *, cycle: str = "", generated_at: str = "") -> N
     ):
         if value:
             book.set_custom_property(META_PROPERTY_PREFIX + name, value)
+
+
+# ---- the layout every reader relies on (the writers in template/ and master/ use the same names)
+META_SHEET = "_cascadebook"  # the hidden sheet of a template's signed metadata
+CHECK_HEADER = "Check"  # the live-check column right after the spec's columns; reconcile does not take it
+DEPARTMENT_HEADER = "Department"  # the master's data tables: the column naming each row's department
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".ods", ".xls", ".xlsb")  # what intake tries to read

@@ -12,11 +12,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from cascadebook.cells import a1
 from cascadebook.findings import Finding
 from cascadebook.model import Department, Objective, Strategy
-from cascadebook.spec import Column, Spec, YamlSyntaxError, did_you_mean, load_spec, read_yaml, unknown_keys
-from cascadebook.values import parse_value
+from cascadebook.spec.schema import Column, Spec, YamlSyntaxError, did_you_mean, load_spec, read_yaml, unknown_keys
+from cascadebook.spec.values import parse_value
+from cascadebook.xlsx.cells import a1
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from cascadebook import generate, load_strategy
-from cascadebook.fill import fill_workbook
+from fill import fill_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_STRATEGY = ROOT / "samples" / "strategy.yaml"
@@ -140,11 +140,12 @@ def message(
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 / localhost (cryptography), as PEM files."""
+    import ipaddress
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    import ipaddress
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])

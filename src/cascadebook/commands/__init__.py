@@ -31,7 +31,7 @@ SPEC_HELP = (
 def resolve_spec_or_exit(spec_path: str | None, strategy=None):
     """The department template spec for a command (spec.resolve_spec); a spec that cannot be used is a
     one-line usage error."""
-    from cascadebook.spec import SpecError, resolve_spec
+    from cascadebook.spec.schema import SpecError, resolve_spec
 
     try:
         return resolve_spec(spec_path, strategy)

@@ -63,11 +63,12 @@ or an output cannot be written.
 def checkin(
     master: str, strategy_path: str, period: str, outbox: str, departments: tuple[str, ...], spec_path: str | None
 ) -> None:
-    from cascadebook.checkin import generate_checkins
     from cascadebook.commands import check_outputs, load_strategy_or_exit, output_errors, resolve_spec_or_exit
-    from cascadebook.master_read import MasterError, read_master
+    from cascadebook.cycle.checkin import generate_checkins
+    from cascadebook.cycle.export import read_master_or_export
+    from cascadebook.master.read import MasterError
     from cascadebook.signing import load_key
-    from cascadebook.values import parse_value
+    from cascadebook.spec.values import parse_value
 
     strategy = load_strategy_or_exit(strategy_path)
     spec = resolve_spec_or_exit(spec_path, strategy)
@@ -79,7 +80,7 @@ def checkin(
     check_outputs(folders=[outbox])
     try:
         with output_errors():
-            data = read_master(master, spec)
+            data = read_master_or_export(master, spec)
             paths = generate_checkins(
                 strategy,
                 data,
@@ -127,16 +128,16 @@ def diff(old_master: str, new_master: str, json_out: str | None, output: str | N
 
     from cascadebook.atomic import all_or_nothing
     from cascadebook.commands import STDOUT, check_json_output, check_outputs, emit_json, output_errors
-
-    from cascadebook.diff import diff_masters, print_diff, write_diff_workbook
-    from cascadebook.master_read import MasterError, read_master
-    from cascadebook.spec import SpecError, resolve_spec
+    from cascadebook.cycle.diff import diff_masters, print_diff, write_diff_workbook
+    from cascadebook.cycle.export import read_master_or_export
+    from cascadebook.master.read import MasterError
+    from cascadebook.spec.schema import SpecError, resolve_spec
 
     check_outputs([output], suffixes=(".xlsx",), what="diff workbook")
     check_json_output(json_out)
     try:
         spec = resolve_spec(spec_path, new_master)
-        result = diff_masters(read_master(old_master, spec), read_master(new_master, spec), spec)
+        result = diff_masters(read_master_or_export(old_master, spec), read_master_or_export(new_master, spec), spec)
     except (MasterError, SpecError) as exc:
         raise click.UsageError(str(exc)) from None
     with output_errors(), all_or_nothing():  # the workbook and the JSON file: both new, or both as they were

@@ -20,10 +20,10 @@ def export(master: str, outdir: str, spec_path: str | None) -> None:
 
     generate --from, checkin and diff accept the export folder as well as the master workbook.
     """
-    from cascadebook.export import export_master
-    from cascadebook.master_read import MasterError
-    from cascadebook.spec import SpecError, resolve_spec
     from cascadebook.commands import UserError, check_outputs, output_errors
+    from cascadebook.cycle.export import export_master
+    from cascadebook.master.read import MasterError
+    from cascadebook.spec.schema import SpecError, resolve_spec
 
     check_outputs(folders=[outdir])
     try:

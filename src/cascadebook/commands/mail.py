@@ -45,7 +45,7 @@ class _Errors:
 
     def __exit__(self, kind, exc, tb):
         from cascadebook.atomic import OutputError
-        from cascadebook.mail.common import MailError
+        from cascadebook.inbox.common import MailError
 
         if isinstance(exc, OutputError):  # an output that cannot be written: exit 2, nothing half-written
             raise UserError(str(exc)) from None
@@ -276,7 +276,7 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
     department found in the workbook's metadata. With --strategy, a workbook sent by someone other
     than the department head is reported (sender-not-head). Then: cascadebook reconcile STRATEGY FOLDER.
     """
-    from cascadebook.mail.collect import collect as run
+    from cascadebook.inbox.collect import collect as run
 
     strategy = load_strategy_or_exit(strategy_path) if strategy_path else None
     spec = _spec(spec_path, strategy)
@@ -327,10 +327,9 @@ def status(strategy, inputs, json_out, remind_dir, outbox, today, sender, cc, re
     passed), rejected (a workbook came but cannot be used). --remind DIR writes reminder drafts
     for every department without a usable return.
     """
+    from cascadebook.atomic import all_or_nothing
     from cascadebook.mail.status import department_status, write_reminders
     from cascadebook.signing import load_key
-
-    from cascadebook.atomic import all_or_nothing
 
     loaded = load_strategy_or_exit(strategy)
     spec = _spec(spec_path, loaded)
@@ -369,7 +368,7 @@ def _status_table(report) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from cascadebook.mail.common import address_of
+    from cascadebook.inbox.common import address_of
 
     console = Console(highlight=False)
     if not console.is_terminal:

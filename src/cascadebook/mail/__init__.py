@@ -13,6 +13,6 @@ Heavy imports stay inside functions so ``cascadebook --help`` stays fast.
 
 from __future__ import annotations
 
-from cascadebook.mail.common import MailError
+from cascadebook.inbox.common import MailError
 
 __all__ = ["MailError"]

@@ -20,8 +20,13 @@ from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+from cascadebook.atomic import staged, write_bytes_atomic
+from cascadebook.inbox.common import MIME_BY_SUFFIX, XLSX_MIME, MailError, suffix_of
+from cascadebook.kinds import WORKBOOK_SUFFIXES
 from cascadebook.model import Department, Strategy
-from cascadebook.mail.common import MIME_BY_SUFFIX, XLSX_MIME, MailError, suffix_of
+from cascadebook.signing import verify
+from cascadebook.spec.schema import load_spec
+from cascadebook.template.department import template_filename
 
 KINDS = ("request", "reminder", "feedback")
 MAILER = "cascadebook"
@@ -232,7 +237,6 @@ def format_date(value: date | None) -> str:
 
 
 def common_values(strategy: Strategy, department: Department, attachment: str = "", spec=None) -> dict[str, str]:
-    from cascadebook.spec import load_spec
 
     spec = spec or load_spec("department")
     contact = (
@@ -285,7 +289,6 @@ def build_message(
     """A plain-text message with workbooks attached under their spreadsheet MIME types.
 
     An attachment written in the same ``atomic.all_or_nothing`` block is read from its staged file."""
-    from cascadebook.atomic import staged
 
     msg = EmailMessage(policy=policy.default)
     msg["From"] = settings.sender
@@ -328,7 +331,6 @@ def _copy(msg: EmailMessage) -> EmailMessage:
 
 
 def write_eml(msg: EmailMessage, path: str | Path) -> Path:
-    from cascadebook.atomic import write_bytes_atomic
 
     path = Path(path)
     write_bytes_atomic(path, as_draft(msg))
@@ -378,10 +380,7 @@ def find_templates(strategy: Strategy, outbox: str | Path, *, spec=None, key: by
     A template of another cycle, generated before the objectives changed, or whose signature does
     not match is never picked: sending it would only produce a rejected return.
     """
-    from cascadebook.returns import WORKBOOK_SUFFIXES, read_return
-    from cascadebook.signing import verify
-    from cascadebook.spec import load_spec
-    from cascadebook.templates import template_filename
+    from cascadebook.intake.reader import read_return
 
     outbox = Path(outbox)
     if not outbox.is_dir():

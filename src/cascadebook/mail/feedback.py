@@ -16,9 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from cascadebook.atomic import all_or_nothing, atomic_path
 from cascadebook.findings import Finding, Severity
+from cascadebook.inbox.collect import origin_of
+from cascadebook.inbox.common import MailError
+from cascadebook.mail.compose import build_message, common_values, head_address, select_departments, write_eml
 from cascadebook.model import Strategy
-from cascadebook.mail.common import MailError
+from cascadebook.pipeline import reconcile
+from cascadebook.xlsx.cells import quote_sheet
 
 TO_FIX = "To fix"
 AUTHOR = "cascadebook"
@@ -109,9 +114,6 @@ def annotate_workbook(source: str | Path, target: str | Path, findings: Sequence
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.hyperlink import Hyperlink
-
-    from cascadebook.atomic import atomic_path
-    from cascadebook.cells import quote_sheet
 
     source, target = Path(source), Path(target)
     if source.resolve() == target.resolve():
@@ -221,9 +223,6 @@ def feedback(
     departments: Sequence[str] | None = None,
 ) -> list[FeedbackItem]:
     """For each department's returned workbook with something to fix: an annotated copy and a reply .eml."""
-    from cascadebook.atomic import all_or_nothing
-    from cascadebook.reconcile import reconcile
-    from cascadebook.mail.compose import select_departments
 
     tpl = settings.template("feedback", template)
     wanted = {d.code for d in select_departments(strategy, departments)}
@@ -236,8 +235,6 @@ def feedback(
 
 
 def _feedback_items(strategy, result, folder: Path, settings, tpl, wanted, spec, items: list) -> None:
-    from cascadebook.mail.collect import origin_of
-    from cascadebook.mail.compose import build_message, common_values, head_address, write_eml
 
     for code, ret in sorted(result.accepted().items()):
         if code not in wanted:

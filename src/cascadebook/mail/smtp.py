@@ -24,7 +24,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Callable, Sequence
 
-from cascadebook.mail.common import MailError
+from cascadebook.inbox.common import MailError
 from cascadebook.mail.compose import Outgoing
 
 SECURITY = ("starttls", "ssl", "none")

@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Sequence
 
 from cascadebook.findings import Finding, Severity
+from cascadebook.inbox.collect import origin_of
+from cascadebook.inbox.common import MailError, parse_iso
+from cascadebook.mail.compose import build_message, common_values, find_templates, format_date, head_address, write_eml
 from cascadebook.model import Strategy
-from cascadebook.mail.common import MailError, parse_iso
+from cascadebook.pipeline import reconcile
 
 STATES = ("returned", "returned with errors", "waiting", "late", "rejected")
 
@@ -85,8 +88,6 @@ def department_status(
     today: date | None = None,
     jobs: int | None = 1,
 ) -> StatusReport:
-    from cascadebook.reconcile import reconcile
-    from cascadebook.mail.collect import origin_of
 
     today = today or date.today()
     result = reconcile(strategy, inputs, spec=spec, key=key, jobs=jobs)
@@ -137,7 +138,6 @@ def write_reminders(
     template: str | Path | None = None,
 ) -> list[Path]:
     """A reminder .eml for each department without a usable return (with its template again, given OUTBOX)."""
-    from cascadebook.mail.compose import build_message, common_values, find_templates, head_address, write_eml
 
     tpl = settings.template("reminder", template)
     templates = find_templates(strategy, outbox, spec=spec, key=key) if outbox else {}
@@ -171,7 +171,6 @@ def write_reminders(
 
 
 def _due_line(deadline: date | None, today: date) -> str:
-    from cascadebook.mail.compose import format_date
 
     if deadline is None:
         return "Please send it as soon as you can."

@@ -18,8 +18,8 @@ from bisect import bisect_right
 from operator import itemgetter
 from typing import Any, Hashable, Iterable, Iterator, NamedTuple, Sequence, overload
 
-from cascadebook.cells import CellRefs
 from cascadebook.model import Record
+from cascadebook.xlsx.cells import CellRefs
 
 # Zstandard at its fast end: a department's rows compress ~3.5x, as with zlib at level 1, but
 # three times faster, and decompress twice as fast (each packed row is decoded a few times while

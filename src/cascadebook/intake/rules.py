@@ -1,9 +1,9 @@
 """Row rules, written once: reconcile's findings and the template's live checks both come from here.
 
 Each rule knows its finding code(s), its words, how to check a parsed row in Python (what
-``reconcile`` reports, run by :mod:`cascadebook.validate`) and how to say the same thing as a
+``reconcile`` reports, run by :mod:`cascadebook.intake.validate`) and how to say the same thing as a
 spreadsheet formula for one row of the template (what the Check column, the red cells and the
-status panel show while a department head types, written by :mod:`cascadebook.templates`).
+status panel show while a department head types, written by :mod:`cascadebook.template.department`).
 
 Formulas use only functions that Excel 2016+, LibreOffice and Google Sheets evaluate alike (IF,
 AND, LEN, TRIM, LOWER, MID, FIND, ISNUMBER, INT, SIGN, INDEX, MATCH, SUMPRODUCT), no volatile
@@ -36,11 +36,11 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
-from cascadebook.cells import column_letter, quote_sheet
 from cascadebook.findings import CATALOGUE, Finding
 from cascadebook.model import Objective, Record, Strategy
-from cascadebook.spec import Column, SheetSpec, Spec
-from cascadebook.values import _BOOL, BLANK_MARKERS, Parsed, display, note_reason
+from cascadebook.spec.schema import Column, SheetSpec, Spec
+from cascadebook.spec.values import _BOOL, BLANK_MARKERS, Parsed, display, note_reason
+from cascadebook.xlsx.cells import column_letter, quote_sheet
 
 ROW = "\ue000"  # stands for the row number in a formula template; see SheetChecks.at
 MARKERS_NAME = "BlankMarkers"  # defined name of the cell holding the "n/a" words as a |list|

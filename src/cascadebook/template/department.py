@@ -17,11 +17,8 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from cascadebook.atomic import all_or_nothing, atomic_path, check_folder, check_writable
-from cascadebook.cells import column_letter, quote_sheet
 from cascadebook.findings import CATALOGUE
-from cascadebook.kinds import FORMAT_VERSION, META_PROPERTY_PREFIX, PLAN
-from cascadebook.model import Department, Metadata, Record, Strategy
-from cascadebook.rules import (
+from cascadebook.intake.rules import (
     MARKERS_NAME,
     OBJECTIVE_DIRECTIONS,
     OBJECTIVE_IDS,
@@ -35,11 +32,15 @@ from cascadebook.rules import (
     started_test,
     title_range_name,
 )
+from cascadebook.intake.validate import validate_records  # the rules' Python side, as reconcile runs it
+from cascadebook.kinds import CHECK_HEADER, FORMAT_VERSION, META_PROPERTY_PREFIX, META_SHEET, PLAN
+from cascadebook.model import Department, Metadata, Record, Strategy
 from cascadebook.signing import sign
-from cascadebook.spec import Column, SheetSpec, Spec, load_spec, resolve_spec
-from cascadebook.xlsx import write_value
+from cascadebook.spec.schema import Column, SheetSpec, Spec, load_spec, resolve_spec
+from cascadebook.spec.values import is_blank
+from cascadebook.xlsx.cells import column_letter, quote_sheet
+from cascadebook.xlsx.writer import write_value
 
-META_SHEET = "_cascadebook"
 HEADER_ROW = 4  # 1-based row of the column headers on input sheets; data starts below it
 INPUT_FILL = "#FFF2CC"
 PREFILLED_FILL = "#E7E6E6"
@@ -69,7 +70,6 @@ def template_filename(cycle: str, department_code: str) -> str:
 
 
 INSTRUCTIONS = "Instructions"
-CHECK_HEADER = "Check"  # the live-check column right after the spec's columns; reconcile does not take it
 PROBLEM_FILL, PROBLEM_FONT = "#FFC7CE", "#9C0006"
 READY_FILL, READY_FONT = "#C6EFCE", "#006100"
 NOTHING_YET, READY, NOTHING_TO_FIX = "Nothing filled in yet", "Ready to send", "Nothing to fix"
@@ -352,8 +352,6 @@ def _status(
     )
     if not any(given.values()):
         return status
-    from cascadebook.returns import is_blank
-    from cascadebook.validate import validate_records  # the rules' Python side, as reconcile runs it
 
     records: dict[str, list[Record]] = {}
     for sheet in spec.sheets:

@@ -1,4 +1,4 @@
-"""Validation: parse every value against the spec, then run the row rules of :mod:`cascadebook.rules`.
+"""Validation: parse every value against the spec, then run the row rules of :mod:`cascadebook.intake.rules`.
 
 The rules are written once, in rules.py, each with its Python check (run here, for reconcile) and
 its formula (written into the template by templates.py, for the live checks), so what a department
@@ -13,10 +13,10 @@ from dataclasses import replace
 from typing import Callable
 
 from cascadebook.findings import Finding
+from cascadebook.intake.rules import ROW_RULES, Context, Row, finding
 from cascadebook.model import Record, Strategy
-from cascadebook.rules import ROW_RULES, Context, Row, finding
-from cascadebook.spec import SheetSpec, Spec
-from cascadebook.values import BLANK, Parsed, display, value_parser
+from cascadebook.spec.schema import SheetSpec, Spec
+from cascadebook.spec.values import BLANK, Parsed, display, value_parser
 
 
 def parse_row(

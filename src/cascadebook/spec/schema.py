@@ -52,6 +52,7 @@ class Column:
     choices: tuple[str, ...] = ()
     source: str | None = None  # for reference columns: "objectives" or a sheet key
     prefilled: bool = False  # filled by the generator (ids), not by the department
+    role: str = ""  # what the code relies on this column for (spec/roles.py); "" for a plain column
 
     @property
     def is_input(self) -> bool:
@@ -67,6 +68,25 @@ class SheetSpec:
     id_prefix: str = ""
     prefilled_rows: int = 0
     input_rows: int = 0
+    role: str = ""  # what the code relies on this sheet for (spec/roles.py: initiatives, kpis, checkin)
+
+    def by_role(self, role: str) -> Column | None:
+        """The column with ``role``, or None: the code finds the columns it needs this way, never by key."""
+        return self._roles.get(role)
+
+    def key_of(self, role: str) -> str:
+        """The key of the column with ``role`` ("" when the sheet has none: ``values.get("")`` is None)."""
+        col = self._roles.get(role)
+        return col.key if col is not None else ""
+
+    def header_of(self, role: str) -> str:
+        """The header of the column with ``role`` ("" when the sheet has none)."""
+        col = self._roles.get(role)
+        return col.header if col is not None else ""
+
+    @cached_property
+    def _roles(self) -> dict[str, Column]:
+        return {c.role: c for c in self.columns if c.role}
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -99,6 +119,15 @@ class Spec:
             if sheet.key == key:
                 return sheet
         raise KeyError(f"spec {self.name!r} has no sheet {key!r}")
+
+    def sheet_by_role(self, role: str) -> SheetSpec | None:
+        """The sheet with ``role`` (initiatives, kpis, ...), or None."""
+        return next((s for s in self.sheets if s.role == role), None)
+
+    def sheet_key(self, role: str) -> str:
+        """The key of the sheet with ``role`` ("" when the spec has none)."""
+        sheet = self.sheet_by_role(role)
+        return sheet.key if sheet is not None else ""
 
     def fingerprint(self) -> str:
         """A stable hash of what reading a workbook depends on, signed into every template (format 2),
@@ -148,8 +177,8 @@ class Spec:
 
 
 SPEC_KEYS = ("name", "version", "sheets", "fields")
-SHEET_KEYS = ("key", "title", "intro", "id_prefix", "prefilled_rows", "input_rows", "columns")
-COLUMN_KEYS = ("key", "header", "type", "required", "width", "help", "choices", "source", "prefilled")
+SHEET_KEYS = ("key", "title", "intro", "id_prefix", "prefilled_rows", "input_rows", "columns", "role")
+COLUMN_KEYS = ("key", "header", "type", "required", "width", "help", "choices", "source", "prefilled", "role")
 
 
 def did_you_mean(word: object, known: Iterable[str]) -> str:
@@ -211,6 +240,7 @@ def _column(raw: dict, where: str) -> Column:
             choices=tuple(str(c) for c in raw.get("choices", ())),
             source=raw.get("source"),
             prefilled=bool(raw.get("prefilled", False)),
+            role=str(raw.get("role") or ""),
         )
     except KeyError as exc:
         raise SpecError(f"{where}: column needs {exc.args[0]!r}") from None
@@ -261,6 +291,7 @@ def parse_spec(data: dict, path: str = "<spec>") -> Spec:
                 columns=columns,
                 intro=str(raw.get("intro", "")).strip(),
                 id_prefix=str(raw.get("id_prefix", "")),
+                role=str(raw.get("role") or ""),
                 **rows,
             )
         )

@@ -38,7 +38,7 @@ class Allocation:
     @property
     def record(self) -> Record:
         """The initiative itself, looked up when asked: with many departments the initiatives are
-        packed (see :mod:`cascadebook.store`), and an allocation must not keep one decoded."""
+        packed (see :mod:`cascadebook.consolidate.packed`), and an allocation must not keep one decoded."""
         return self.initiatives[self.index]
 
 

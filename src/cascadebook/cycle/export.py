@@ -15,12 +15,12 @@ from typing import Any
 import yaml
 
 from cascadebook.atomic import all_or_nothing, check_writable, write_text_atomic
-from cascadebook.commitments import UNALIGNED
+from cascadebook.consolidate.commitments import UNALIGNED
 from cascadebook.kinds import EXPORT
-from cascadebook.master import COMMITMENT_HEADERS, COMMITMENTS_SHEET
-from cascadebook.master_read import CheckinValue, MasterData, MasterError, read_master
+from cascadebook.master.read import CheckinValue, MasterData, MasterError, read_master
+from cascadebook.master.write import COMMITMENT_HEADERS, COMMITMENTS_SHEET
 from cascadebook.model import Record
-from cascadebook.spec import Spec, load_spec
+from cascadebook.spec.schema import Spec, load_spec
 
 FORMAT = "cascadebook-export/1"
 HIERARCHY_FILE = "hierarchy.yaml"
@@ -81,7 +81,7 @@ def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None
     master_path, outdir = Path(master_path), Path(outdir)
     written = [outdir / HIERARCHY_FILE, *[outdir / f"{sheet.key}.csv" for sheet in spec.sheets]]
     check_writable(written)  # before reading: a CSV open in Excel is said at once
-    data = read_master(master_path, spec)
+    data = read_master_or_export(master_path, spec)
     initiatives_sheet, kpis_sheet = spec.sheet("initiatives"), spec.sheet("kpis")
     kpis_by_initiative: dict[tuple[str, str], list[dict]] = {}
     initiative_keys = {(i.department, i.id.casefold()) for i in data.initiatives}
@@ -141,6 +141,15 @@ def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None
             )
             write_text_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
     return written
+
+
+def read_master_or_export(path: str | Path, spec: Spec | None = None) -> MasterData:
+    """A master workbook, or an export folder (or its hierarchy.yaml): what ``generate --from``,
+    ``checkin``, ``diff`` and ``export`` accept as last cycle's plan."""
+    path = Path(path)
+    if path.is_dir() or path.suffix.lower() in (".yaml", ".yml"):
+        return read_export(path, spec)
+    return read_master(path, spec)
 
 
 def read_export(path: str | Path, spec: Spec | None = None) -> MasterData:

@@ -1,7 +1,7 @@
 """Reading returned workbooks: sniff the file, find its identity, pull every row with its cells.
 
 This is the hot path (hundreds of workbooks per run), so values come through python-calamine, and
-the package is checked once by :mod:`cascadebook.sniff` (hostile files, document properties,
+the package is checked once by :mod:`cascadebook.intake.gate` (hostile files, document properties,
 formulas without values); nothing here loads a whole workbook object model. A file that cannot be
 read becomes findings, never an exception.
 
@@ -30,32 +30,34 @@ What people do to the sheets, and what happens:
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from cascadebook.cells import CellRefs, a1, row_ranges
 from cascadebook.findings import Finding
+from cascadebook.intake.gate import MAX_CELLS, Package, Refused, SheetScan, inspect
 from cascadebook.kinds import (
+    CHECK_HEADER,
+    DEPARTMENT_HEADER,
     DIFF,
     DIFF_CHANGES_COLUMNS,
     DIFF_CHANGES_SHEET,
     DIFF_COVERAGE_SHEET,
     MASTER,
+    META_SHEET,
     STRATEGY,
     describe,
     is_return,
 )
 from cascadebook.model import Metadata, Record
-from cascadebook.sniff import MAX_CELLS, Package, Refused, SheetScan, inspect
-from cascadebook.spec import SheetSpec, Spec, load_spec, normalise_header
+from cascadebook.spec.schema import SheetSpec, Spec, load_spec, normalise_header
+from cascadebook.spec.values import is_blank
+from cascadebook.xlsx.cells import CellRefs, a1, row_ranges
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".ods", ".xls", ".xlsb")
 HEADER_SCAN_ROWS = 30
 MAX_ROWS = 20_000  # rows of one sheet that are read; a department plan has tens
 INSTRUCTIONS_TITLE = "Instructions"
@@ -115,10 +117,6 @@ class Return:
             )
         )
         return self
-
-
-def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def read_return(
@@ -273,7 +271,6 @@ def _read(path: Path, spec: Spec, ret: Return, spec_for: Callable[[Mapping[str, 
 
 
 def _read_book(book: _Book, package: Package, spec: Spec, ret: Return) -> Return:
-    from cascadebook.templates import META_SHEET
 
     names = {n.casefold(): n for n in book.names}
     meta_name = names.get(META_SHEET.casefold())
@@ -490,7 +487,6 @@ def _older_output(book: _Book, spec: Spec, placed: dict[str, str], names: dict[s
         first = [str(v).strip() for v in rows[0]] if rows else []
         if first[: len(DIFF_CHANGES_COLUMNS)] == list(DIFF_CHANGES_COLUMNS):
             return DIFF, f" (no kind stamped: recognised by its {changes!r} and {DIFF_COVERAGE_SHEET!r} sheets)"
-    from cascadebook.master_read import DEPARTMENT_HEADER
 
     for sheet in spec.sheets:
         rows = book.rows(placed[sheet.key]) if sheet.key in placed else None
@@ -707,31 +703,5 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
 
 def _is_generated_header(value: Any) -> bool:
     """A column the template itself adds after the spec's columns (the live Check column): not data."""
-    from cascadebook.templates import CHECK_HEADER
 
     return isinstance(value, str) and normalise_header(value) == normalise_header(CHECK_HEADER)
-
-
-def expand_inputs(inputs: list[str | Path]) -> list[tuple[Path, str]]:
-    """Files and folders (recursively) -> (path, display name), sorted for a stable order.
-
-    Mail sources (.zip, .eml, .mbox, .msg, Maildir, a ``collect`` folder) are opened by
-    ``cascadebook.mail.collect``: their workbooks come back as e.g. "inbox.mbox › message 3 › x.xlsx".
-    """
-    from cascadebook.mail.collect import expand_mail_source, is_mail_source
-
-    found: list[tuple[Path, str]] = []
-    for item in inputs:
-        item = Path(item)
-        if is_mail_source(item):
-            found.extend(expand_mail_source(item, item.name))
-        elif item.is_dir():
-            for root, dirs, files in os.walk(item):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    full = Path(root) / name
-                    shown = str(full.relative_to(item.parent))
-                    found.extend(expand_mail_source(full, shown) if is_mail_source(full) else [(full, shown)])
-        else:
-            found.append((item, item.name))
-    return sorted(set(found), key=lambda pair: pair[1])

@@ -53,7 +53,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 __all__ = ["Parsed", "parse_value", "value_parser", "display", "note_reason", "BLANK_MARKERS", "KINDS"]
 
@@ -495,3 +495,8 @@ def value_parser(
 
 
 _MEMO = 4096  # readings of texts kept per bound parser
+
+
+def is_blank(value: Any) -> bool:
+    """Nothing typed: None, or text of only spaces."""
+    return value is None or (isinstance(value, str) and not value.strip())

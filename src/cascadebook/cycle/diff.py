@@ -15,9 +15,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cascadebook.master_read import MasterData
+from cascadebook.atomic import write_bytes_atomic
+from cascadebook.kinds import DIFF, DIFF_CHANGES_COLUMNS, DIFF_CHANGES_SHEET, DIFF_COVERAGE_SHEET, stamp
+from cascadebook.master.read import MasterData
 from cascadebook.model import Record
-from cascadebook.spec import Spec, load_spec
+from cascadebook.spec.schema import Spec, load_spec
+from cascadebook.spec.values import parse_value
+from cascadebook.xlsx.writer import EXCEL_MAX_ROWS, continued_sheet
 
 ADDED, REMOVED, RETARGETED, REOWNED, REALIGNED = "added", "removed", "retargeted", "re-owned", "re-aligned"
 CHANGE_KEYS = {  # change kind -> the spec column keys it looks at (those a spec does not have are skipped)
@@ -132,8 +136,6 @@ def _split_ids(split: Any) -> list[str]:
     if isinstance(split, tuple):
         return [str(o) for o, _ in split]
     if isinstance(split, str) and split.strip():
-        from cascadebook.values import parse_value
-
         parsed = parse_value(split, "allocation")
         if parsed.ok:
             return [str(o).upper() for o, _ in parsed.value]
@@ -239,10 +241,6 @@ def print_diff(diff: MasterDiff, console, spec: Spec | None = None) -> None:
 def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = None) -> Path:
     """The diff as a workbook: a Changes sheet and a Coverage sheet (pandas + xlsxwriter)."""
     import pandas as pd
-
-    from cascadebook.atomic import write_bytes_atomic
-    from cascadebook.kinds import DIFF, DIFF_CHANGES_COLUMNS, DIFF_CHANGES_SHEET, DIFF_COVERAGE_SHEET, stamp
-    from cascadebook.xlsx import EXCEL_MAX_ROWS, continued_sheet
 
     spec = spec or load_spec("department")
     titles = {s.key: s.title for s in spec.sheets}

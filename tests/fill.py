@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from cascadebook.atomic import atomic_path
-from cascadebook.cells import parse_a1
-from cascadebook.spec import Spec, load_spec
-from cascadebook.templates import HEADER_ROW
+from cascadebook.spec.schema import Spec, load_spec
+from cascadebook.template.department import HEADER_ROW
+from cascadebook.xlsx.cells import parse_a1
 
 
 def fill_workbook(

@@ -13,12 +13,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
-from cascadebook.cells import a1
+from cascadebook.intake.dispatch import checkin_spec
+from cascadebook.kinds import DEPARTMENT_HEADER
+from cascadebook.master.progress_sheet import CHECKIN_LEAD, CHECKIN_TAIL, CHECKINS_SHEET, checkin_columns
 from cascadebook.model import Record
-from cascadebook.spec import Spec, load_spec, normalise_header
+from cascadebook.spec.schema import Spec, load_spec, normalise_header
+from cascadebook.xlsx.cells import a1
+from cascadebook.xlsx.writer import continued_sheet
 
 # The first column of the master's Initiatives and KPIs tables (master._records_sheet).
-DEPARTMENT_HEADER = "Department"
 
 
 class MasterError(ValueError):
@@ -87,7 +90,6 @@ def _clean(value: Any) -> Any:
 def _table(book, title: str, names: dict[str, str]) -> tuple[list[Any], list[tuple[str, int, list[Any]]]] | None:
     """A table's header row and its data rows as (sheet name, sheet row, row), from 'Title' and
     from its continuations past Excel's row limit ('Title (2)', ...)."""
-    from cascadebook.xlsx import continued_sheet
 
     header: list[Any] = []
     rows: list[tuple[str, int, list[Any]]] = []
@@ -112,17 +114,13 @@ def _header_map(row: list[Any], wanted: dict[str, str]) -> dict[str, int]:
 
 
 def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec | None = None) -> MasterData:
-    """Read a master workbook's Initiatives, KPIs and Check-ins tables (by spec headers)."""
-    from python_calamine import CalamineWorkbook
+    """Read a master workbook's Initiatives, KPIs and Check-ins tables (by spec headers).
 
-    from cascadebook.progress_sheet import CHECKIN_LEAD, CHECKIN_TAIL, CHECKINS_SHEET, checkin_columns
+    A text export is read by :func:`cascadebook.cycle.export.read_master_or_export`, which takes both."""
+    from python_calamine import CalamineWorkbook
 
     spec = spec or load_spec("department")
     path = Path(path)
-    if path.is_dir() or path.suffix.lower() in (".yaml", ".yml"):  # a text export (cascadebook export)
-        from cascadebook.export import read_export
-
-        return read_export(path, spec)
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
@@ -196,7 +194,6 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
 
 
 def _checkin_spec() -> Spec:
-    from cascadebook.checkin import checkin_spec
 
     return checkin_spec()
 

@@ -9,8 +9,8 @@ Every string from a department is written with ``write_string`` and the workbook
 from __future__ import annotations
 
 import os
-import tempfile
 import re
+import tempfile
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -19,19 +19,19 @@ from typing import Any, Callable, Iterable, Sequence
 import xlsxwriter
 
 from cascadebook.atomic import atomic_path
-from cascadebook.cells import a1, column_letter, quote_sheet
-from cascadebook.commitments import UNALIGNED, UNALIGNED_TITLE, left_out_text
+from cascadebook.consolidate.commitments import UNALIGNED, UNALIGNED_TITLE, left_out_text
+from cascadebook.consolidate.gc_tuning import long_lived
+from cascadebook.consolidate.packed import RecordList, Spool, value_rows
+from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.findings import Finding
-from cascadebook.heap import long_lived
 from cascadebook.kinds import MASTER, stamp
+from cascadebook.master.progress_sheet import HierarchyProgress, write_progress
 from cascadebook.model import Record
-from cascadebook.reconcile import Reconciliation
-from cascadebook.templates import HEADER_FILL, NUMBER_FORMATS
-from cascadebook.store import RecordList, Spool, value_rows
-from cascadebook.xlsx import (
+from cascadebook.template.department import HEADER_FILL, NUMBER_FORMATS
+from cascadebook.xlsx.cells import a1, column_letter, quote_sheet
+from cascadebook.xlsx.writer import (
     EXCEL_MAX_ROWS,
     SheetStream,
-    Workbook as SafeWorkbook,
     add_table,
     continued_sheet,
     continued_table,
@@ -39,6 +39,9 @@ from cascadebook.xlsx import (
     forget_row,
     write_rows,
     write_value,
+)
+from cascadebook.xlsx.writer import (
+    Workbook as SafeWorkbook,
 )
 
 MAX_HYPERLINKS = 65_530  # Excel's limit per worksheet
@@ -278,8 +281,6 @@ def _write_master(result: Reconciliation, path: Path) -> Path:
         w = _Writer(book)
         _summary(w, result, tables)
         if result.progress:  # check-ins were reconciled: Progress and Check-ins sheets
-            from cascadebook.progress_sheet import write_progress
-
             write_progress(book, result, max_rows=EXCEL_MAX_ROWS)
         _commitments(w, result, tables)
         _matrix(w, result, tables)
@@ -922,8 +923,6 @@ def _write_hierarchy(w: _Writer, result: Reconciliation, spool: Spool) -> None:
     headers = ["Level", "ID", "Goal", "Department", "Owner", "Metric / impact", "Baseline", "Target", "Due"]
     progress = None
     if result.progress:  # progress and RAG at every level, beside the goals
-        from cascadebook.progress_sheet import HierarchyProgress
-
         progress = HierarchyProgress(w.book, result.progress, len(headers))
     formats = [[w.levels[level] if c == 2 else None for c in range(len(headers))] for level in range(4)]
     outline = [None, None, {"level": 1}, {"level": 2}]

@@ -55,7 +55,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cascadebook.cells import parse_a1
+from cascadebook.kinds import META_PROPERTY_PREFIX
+from cascadebook.xlsx.cells import a1, parse_a1
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
@@ -447,7 +448,6 @@ def _core_properties(data: bytes) -> dict[str, str]:
 
 
 def _custom_properties(data: bytes) -> dict[str, str]:
-    from cascadebook.kinds import META_PROPERTY_PREFIX
 
     found = {}
     for prop in _xml(data):
@@ -458,7 +458,6 @@ def _custom_properties(data: bytes) -> dict[str, str]:
 
 
 def _ods_properties(data: bytes) -> dict[str, str]:
-    from cascadebook.kinds import META_PROPERTY_PREFIX
 
     found = {}
     for el in _xml(data).iter():
@@ -673,8 +672,6 @@ def _leave_out_strays(scan: SheetScan, lean: bytes) -> None:
     def inside(m: re.Match) -> bytes:
         ref = _cell_ref(m.group(2))
         return m.group(0) if ref is None or (ref[0] <= region[0] and ref[1] <= region[1]) else b""
-
-    from cascadebook.cells import a1
 
     trimmed = CELL_ELEMENT.sub(inside, lean)
     trimmed = DIMENSION.sub(

@@ -10,8 +10,8 @@ import xlsxwriter
 from cascadebook.atomic import atomic_path
 from cascadebook.kinds import STRATEGY, stamp
 from cascadebook.model import Strategy
-from cascadebook.spec import load_spec
-from cascadebook.xlsx import write_value
+from cascadebook.spec.schema import load_spec
+from cascadebook.xlsx.writer import write_value
 
 
 def write_strategy_workbook(strategy: Strategy, path: str | Path) -> Path:

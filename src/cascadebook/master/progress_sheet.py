@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from cascadebook.progress import AMBER, GREEN, RED, ProgressReport
-from cascadebook.spec import Column, Spec
-from cascadebook.xlsx import EXCEL_MAX_ROWS, add_table, continued_sheet, continued_table, write_value
+from cascadebook.consolidate.progress import AMBER, GREEN, RED, ProgressReport
+from cascadebook.intake.dispatch import checkin_spec as bundled
+from cascadebook.spec.schema import Column, Spec
+from cascadebook.xlsx.writer import EXCEL_MAX_ROWS, add_table, continued_sheet, continued_table, write_value
 
 PROGRESS_SHEET = "Progress"
 CHECKINS_SHEET = "Check-ins"
@@ -118,7 +119,6 @@ def write_progress(book, result: Any, *, checkin_spec: Spec | None = None, max_r
     department the rolled-up progress of every checked-in period, the latest with a data bar,
     expected progress and RAG, and three native charts that refer to those cells.
     """
-    from cascadebook.checkin import checkin_spec as bundled
 
     report: ProgressReport = result.progress
     fmt = _Formats(book)

@@ -27,8 +27,12 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from cascadebook.atomic import all_or_nothing, check_writable, write_bytes_atomic, write_text_atomic
 from cascadebook.findings import Finding
-from cascadebook.mail.common import SUFFIX_BY_MIME, MailError, address_of, iso_utc, parse_iso, safe_filename, suffix_of
+from cascadebook.inbox.common import SUFFIX_BY_MIME, MailError, address_of, iso_utc, parse_iso, safe_filename, suffix_of
+from cascadebook.intake.reader import read_return
+from cascadebook.kinds import WORKBOOK_SUFFIXES
+from cascadebook.spec.schema import load_spec
 
 SEP = " › "
 MAIL_SUFFIXES = (".eml", ".mbox", ".mbx", ".msg", ".zip")
@@ -42,7 +46,6 @@ CACHE_ENV = "CASCADEBOOK_CACHE"
 
 
 def _workbook_suffixes() -> tuple[str, ...]:
-    from cascadebook.returns import WORKBOOK_SUFFIXES
 
     return WORKBOOK_SUFFIXES
 
@@ -615,9 +618,6 @@ def collect(
     listed as duplicates). With a strategy, a workbook sent from an address that is not its
     department head's is a ``sender-not-head`` warning.
     """
-    from cascadebook.atomic import all_or_nothing, check_writable, write_bytes_atomic, write_text_atomic
-    from cascadebook.returns import read_return
-    from cascadebook.spec import load_spec
 
     spec = spec or load_spec("department")
     folder = Path(folder)
@@ -763,7 +763,6 @@ def cache_dir() -> Path:
 
 def _cached(data: bytes, filename: str) -> Path:
     """The attachment written once under its content hash, keeping its name for people and links."""
-    from cascadebook.atomic import write_bytes_atomic
 
     digest = hashlib.sha256(data).hexdigest()
     path = cache_dir() / "extracted" / digest[:2] / digest[:24] / safe_filename(filename, "attachment.xlsx")

@@ -1,0 +1,1 @@
+"""Newest wins, consolidation into one reconciliation, commitments, progress roll-ups."""

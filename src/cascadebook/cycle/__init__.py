@@ -1,0 +1,1 @@
+"""What happens between cycles: check-in workbooks, diffs of masters, text exports."""

@@ -1,0 +1,1 @@
+"""Ways returns arrive: folders, archives and e-mail (.eml, .mbox, Maildir, .msg)."""

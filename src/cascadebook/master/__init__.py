@@ -1,0 +1,1 @@
+"""The master goal-hierarchy workbook: writing its sheets and reading one back."""

@@ -1,0 +1,126 @@
+"""The top floor: inputs (files, folders, archives, mail) -> intake -> consolidation, as one call.
+
+``reconcile`` expands the inputs (``inbox``), reads, identifies and validates each workbook on its own
+(``intake``; a pure function per file, so it runs in a process pool and is merged back in input
+order: the result is the same whatever the number of jobs), then consolidates the accepted ones
+(``consolidate``): newest wins, the alignment matrix, commitments, coverage and check-in progress.
+The CLI's ``reconcile``, ``status`` and ``feedback`` all call it.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from cascadebook.consolidate.gc_tuning import long_lived
+from cascadebook.consolidate.packed import RecordList
+from cascadebook.consolidate.reconcile import Reconciliation, consolidate, record_totals
+from cascadebook.findings import Finding
+from cascadebook.inbox.sources import expand_inputs
+from cascadebook.intake.dispatch import columns_outside, is_checkin, read_any, spec_of
+from cascadebook.intake.identity import identify
+from cascadebook.intake.reader import Return
+from cascadebook.intake.validate import validate_records
+from cascadebook.kinds import WORKBOOK_SUFFIXES
+from cascadebook.model import Strategy
+from cascadebook.spec.schema import Spec, resolve_spec, spec_candidates
+
+ProgressCallback = Callable[[int, int, str], None]  # (done, total, file): drives a progress bar
+PACK_ABOVE = 2_000  # workbooks; below it rows stay plain objects (fastest), above it they are packed
+
+
+@dataclass(frozen=True)
+class _Intake:
+    """Everything done to one file on its own — read, identify, validate — so it runs in a worker.
+
+    A workbook later superseded by a newer one was validated for nothing; that is cheaper than a
+    second, serial pass over the accepted ones.
+    """
+
+    spec: Spec
+    strategy: Strategy
+    key: bytes | None
+    pack: bool = False  # many files: hand each department's rows back packed (see store.py)
+    specs: tuple[Spec, ...] = ()  # other specs a return may be signed with (spec.spec_candidates)
+
+    def __call__(self, path: Path, name: str) -> Return:
+        ret = read_any(path, self.spec, name, self.specs)
+        identify(ret, self.strategy, self.key)
+        if ret.status == "accepted" and not is_checkin(ret):
+            own = spec_of(ret, self.spec, self.specs)  # the spec the department's template was made with
+            ret.records, ret.row_findings = validate_records(self.strategy, own, ret.records, ret.department)
+            if own is not self.spec:
+                ret.row_findings.extend(columns_outside(ret, own, self.spec))
+            ret.validated = True
+            ret.totals = record_totals(ret.records)
+            if self.pack:
+                ret.records = {k: RecordList(rows).packed() for k, rows in ret.records.items()}
+        return ret
+
+
+def _read_all(
+    files: list[tuple[Path, str]], intake: _Intake, jobs: int, progress: ProgressCallback | None
+) -> list[Return]:
+    total = len(files)
+    if jobs <= 1 or total < 4:
+        results = []
+        for i, (path, name) in enumerate(files, 1):
+            results.append(intake(path, name))
+            if progress:
+                progress(i, total, name)
+        return results
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        results = []
+        chunk = max(1, min(64, total // (jobs * 8)))
+        for i, ret in enumerate(pool.map(intake, [p for p, _ in files], [n for _, n in files], chunksize=chunk), 1):
+            results.append(ret)
+            if progress:
+                progress(i, total, ret.file)
+        return results
+
+
+def reconcile(
+    strategy: Strategy,
+    inputs: Iterable[str | Path],
+    *,
+    spec: Spec | None = None,
+    key: bytes | None = None,
+    jobs: int | None = None,
+    progress: ProgressCallback | None = None,
+    pack_above: int | None = None,
+    specs: Sequence[Spec] | None = None,
+) -> Reconciliation:
+    """Read, identify, validate and consolidate every returned workbook under ``inputs``.
+
+    With more than ``pack_above`` workbooks (default :data:`PACK_ABOVE`) each department's rows are
+    kept packed (compressed) and decoded as they are used: memory then grows by a tenth of what the
+    rows take as Python objects, for a few percent more time.
+
+    A return signed with another spec than ``spec`` is read and validated with that spec when it is
+    among ``specs`` (default: :func:`~cascadebook.spec.schema.spec_candidates`, the specs beside the
+    strategy and the bundled one), and refused (``spec-mismatch``) when it is not.
+    """
+    spec = spec or resolve_spec(None, strategy)  # the strategy's own: its spec:, else department.yaml beside it
+    specs = tuple(spec_candidates(spec, strategy.source or None) if specs is None else specs)
+    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    files, skipped = [], []
+    for path, name in expand_inputs(list(inputs)):
+        if path.name.startswith(("~$", ".~lock")) or path.suffix.lower() not in WORKBOOK_SUFFIXES:
+            skipped.append(
+                Return(
+                    path=str(path),
+                    file=name,
+                    status="skipped",
+                    reason="not a workbook",
+                    findings=[Finding("skipped-file", "not a workbook (or an editor's lock file)", file=name)],
+                )
+            )
+        else:
+            files.append((path, name))
+    pack = len(files) > (PACK_ABOVE if pack_above is None else pack_above)
+    sources = _read_all(files, _Intake(spec, strategy, key, pack, specs), jobs, progress)
+    with long_lived():  # what was read is kept; consolidating it makes 400,000 allocations and more
+        return consolidate(strategy, spec, sources, skipped)

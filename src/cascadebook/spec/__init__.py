@@ -1,0 +1,1 @@
+"""The schema: template specs (sheets, columns and their roles) and typed cell values."""

@@ -1,0 +1,1 @@
+"""The department template workbooks that generate writes."""
