@@ -135,10 +135,10 @@ def test_fingerprint_follows_what_reading_depends_on_only(cycle: Path):
     assert after("choices: [Team, Individual]", "choices: [Team, Individual, Squad]") != original
     assert (
         after(
-            "{key: owner, header: Owner, type: text, required: true, width: 20, help: \"The person accountable.\"}\n"
-            "      - {key: budget",
-            "{key: owner, header: Owner, type: text, width: 20, help: \"The person accountable.\"}\n"
-            "      - {key: budget",
+            "{key: owner, header: Owner, type: text, required: true, width: 20, help: \"The person accountable.\", "
+            "role: owner}\n      - {key: budget",
+            "{key: owner, header: Owner, type: text, width: 20, help: \"The person accountable.\", "
+            "role: owner}\n      - {key: budget",
         )
         != original
     )

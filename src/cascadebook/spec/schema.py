@@ -19,6 +19,8 @@ from typing import Any, Iterable
 
 import yaml
 
+from cascadebook.spec import roles as _roles
+
 TYPES = frozenset(
     {
         "text",
@@ -84,6 +86,11 @@ class SheetSpec:
         col = self._roles.get(role)
         return col.header if col is not None else ""
 
+    def label_of(self, role: str) -> str:
+        """What the master calls the values of ``role``: the column's header, else the catalogue's
+        conventional one (a Budget column of a derived table when the sheet has no budget)."""
+        return self.header_of(role) or _roles.ROLES[role].header
+
     @cached_property
     def _roles(self) -> dict[str, Column]:
         return {c.role: c for c in self.columns if c.role}
@@ -128,6 +135,10 @@ class Spec:
         """The key of the sheet with ``role`` ("" when the spec has none)."""
         sheet = self.sheet_by_role(role)
         return sheet.key if sheet is not None else ""
+
+    def role_of(self, sheet_key: str) -> str:
+        """The role of the sheet with ``sheet_key`` ("" when it has none, or there is no such sheet)."""
+        return next((s.role for s in self.sheets if s.key == sheet_key), "")
 
     def fingerprint(self) -> str:
         """A stable hash of what reading a workbook depends on, signed into every template (format 2),
@@ -298,13 +309,101 @@ def parse_spec(data: dict, path: str = "<spec>") -> Spec:
     fields_ = tuple(
         _column(c, f"{path}: fields[{j}]") for j, c in enumerate(_list(data.get("fields"), f"{path}: fields"))
     )
+    for j, col in enumerate(fields_):
+        if col.role:
+            raise SpecError(f"{path}: fields[{j}]: role {col.role!r}: roles are for the columns of sheets")
     return Spec(
         name=str(data.get("name", Path(path).stem)),
         version=str(data.get("version", "1")),
-        sheets=tuple(sheets),
+        sheets=_with_roles(sheets, path),
         fields=fields_,
         path=path,
     )
+
+
+def _with_roles(sheets: list[SheetSpec], path: str) -> tuple[SheetSpec, ...]:
+    """The sheets with their roles checked against the catalogue (spec/roles.py), or a SpecError.
+
+    A spec with no sheet role gives its sheets roles by their conventional keys, and a sheet with no
+    column role gives its columns roles by theirs: a spec written before roles existed behaves as it
+    did (what it lacks is simply not there, as before, with no error). A sheet that names roles must
+    name all the roles its sheet role requires, each once, on a column of a fitting type."""
+    if not any(s.role for s in sheets):
+        sheets = [replace(s, role=_roles.conventional_sheet_role(s.key)) for s in sheets]
+    by_role: dict[str, SheetSpec] = {}
+    for i, sheet in enumerate(sheets):
+        where = f"{path}: sheets[{i}]"
+        if sheet.role and sheet.role not in _roles.SHEET_ROLES:
+            raise SpecError(
+                f"{where}: sheet {sheet.key!r} has unknown role {sheet.role!r}"
+                f"{did_you_mean(sheet.role, _roles.SHEET_ROLES)} (roles of sheets: {', '.join(_roles.SHEET_ROLES)})"
+            )
+        if sheet.role in by_role:
+            raise SpecError(
+                f"{where}: role {sheet.role!r} is on sheets {by_role[sheet.role].key!r} and {sheet.key!r}; "
+                "a spec has one sheet of each role"
+            )
+        if sheet.role:
+            by_role[sheet.role] = sheet
+    out = []
+    for i, sheet in enumerate(sheets):
+        if any(c.role for c in sheet.columns):
+            _check_roles(sheet, by_role, f"{path}: sheets[{i}]")
+        elif sheet.role:
+            sheet = replace(
+                sheet,
+                columns=tuple(replace(c, role=_roles.conventional_role(sheet.role, c.key)) for c in sheet.columns),
+            )
+        out.append(sheet)
+    return tuple(out)
+
+
+def _check_roles(sheet: SheetSpec, by_role: dict[str, SheetSpec], where: str) -> None:
+    """The column roles of one sheet that names them: known, fitting the sheet, once each, complete."""
+    seen: dict[str, str] = {}
+    for j, col in enumerate(sheet.columns):
+        if not col.role:
+            continue
+        at = f"{where}.columns[{j}]"
+        role = _roles.ROLES.get(col.role)
+        if role is None:
+            raise SpecError(
+                f"{at}: column {col.key!r} has unknown role {col.role!r}{did_you_mean(col.role, _roles.ROLES)}"
+            )
+        if not sheet.role:
+            raise SpecError(
+                f"{at}: column {col.key!r} has role {col.role!r} but sheet {sheet.key!r} has no role "
+                f"(give the sheet one of: {', '.join(_roles.SHEET_ROLES)})"
+            )
+        if sheet.role not in role.sheets:
+            raise SpecError(
+                f"{at}: role {col.role!r} does not belong on sheet {sheet.key!r} (a {sheet.role} sheet); "
+                f"it belongs on: {', '.join(role.sheets)}"
+            )
+        if col.role in seen:
+            raise SpecError(
+                f"{at}: role {col.role!r} is used twice on sheet {sheet.key!r} (columns {seen[col.role]!r} and "
+                f"{col.key!r}); a sheet has one column of each role"
+            )
+        seen[col.role] = col.key
+        if col.type not in role.types:
+            raise SpecError(
+                f"{at}: column {col.key!r} has role {col.role!r}, which needs type "
+                f"{' or '.join(sorted(role.types))}; found {col.type!r}"
+            )
+        if col.type == "reference" and role.source:
+            wanted = role.source if role.source == "objectives" else getattr(by_role.get(role.source), "key", "")
+            if col.source != wanted:
+                raise SpecError(
+                    f"{at}: column {col.key!r} has role {col.role!r}, so its source must be "
+                    f"{wanted or 'the ' + role.source + ' sheet'!r}; found {col.source!r}"
+                )
+    for name in _roles.required(sheet.role):
+        if name not in seen:
+            raise SpecError(
+                f"{where}: role {name!r} is required on sheet {sheet.key!r} (a {sheet.role} sheet): "
+                f"give one of its columns `role: {name}`"
+            )
 
 
 def load_spec(name_or_path: str | Path = "department") -> Spec:
