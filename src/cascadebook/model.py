@@ -111,7 +111,8 @@ class Record:
     """One row a department typed into an input sheet, each value with the cell it came from.
 
     Values are keyed by the spec's column keys, so a column added to the spec travels through
-    reading, validation and the master without code knowing about it.
+    reading, validation and the master without code knowing about it. ``id_key`` is the key of the
+    sheet's id column (the spec's column of role ``id``): whoever reads a sheet with a spec says it.
     """
 
     sheet: str  # spec sheet key: initiatives, kpis
@@ -121,10 +122,11 @@ class Record:
     row: int  # 1-based Excel row
     values: Mapping[str, Any] = field(default_factory=dict)
     cells: Mapping[str, str] = field(default_factory=dict)  # column key -> A1 in the returned file
+    id_key: str = "id"  # the conventional key (spec/roles.py), for a record made without a spec
 
     @property
     def id(self) -> str:
-        return str(self.values.get("id") or "")
+        return str(self.values.get(self.id_key) or "")
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self.values.get(key)

@@ -54,6 +54,7 @@ from cascadebook.kinds import (
     is_return,
 )
 from cascadebook.model import Metadata, Record
+from cascadebook.spec.roles import ID
 from cascadebook.spec.schema import SheetSpec, Spec, load_spec, normalise_header
 from cascadebook.spec.values import is_blank
 from cascadebook.xlsx.cells import CellRefs, a1, row_ranges
@@ -455,18 +456,16 @@ def _content_identity(book: _Book, spec: Spec, placed: dict[str, str], names: di
     for sheet in spec.sheets:  # no title: the prefilled ids ("MKT-I01") give the department
         name = placed.get(sheet.key)
         rows = book.rows(name) if name else None
-        if not rows or not sheet.has("id") or not sheet.id_prefix:
+        id_key = sheet.key_of(ID)
+        if not rows or not id_key or not sheet.id_prefix:
             continue
         header, columns = find_header(rows, sheet)
-        if "id" not in columns:
+        if id_key not in columns:
             continue
         pattern = re.compile(rf"^(?P<code>.+)-{re.escape(sheet.id_prefix)}\d{{2,}}$")
+        at = columns[id_key]
         codes = Counter(
-            m["code"]
-            for row in rows[header + 1 :]
-            if len(row) > columns["id"]
-            for m in [pattern.match(str(row[columns["id"]]).strip())]
-            if m
+            m["code"] for row in rows[header + 1 :] if len(row) > at for m in [pattern.match(str(row[at]).strip())] if m
         )
         if codes:
             return _Content(codes.most_common(1)[0][0], "", f"the ids on sheet {name!r}")
@@ -512,11 +511,11 @@ def _departments_in_ids(spec: Spec, records: dict[str, list[Record]]) -> tuple[s
     """The department codes the rows' ids show ("MKT-I01" -> MKT), sorted; for content identity."""
     codes: set[str] = set()
     for sheet in spec.sheets:
-        if not sheet.has("id") or not sheet.id_prefix:
+        if not sheet.by_role(ID) or not sheet.id_prefix:
             continue
         pattern = re.compile(rf"^(?P<code>.+)-{re.escape(sheet.id_prefix)}\d{{2,}}$")
         for record in records.get(sheet.key, ()):
-            match = pattern.match(str(record.values.get("id") or "").strip())
+            match = pattern.match(record.id.strip())
             if match:
                 codes.add(match["code"])
     return tuple(sorted(codes))
@@ -647,7 +646,7 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
     inputs = [columns[k] for k in input_keys]
     refs = {key: c + 1 for key, c in items}
     unmapped_by_width: dict[int, list[int]] = {}
-    sheet_key, department, file = sheet.key, ret.department, ret.file
+    sheet_key, department, file, id_key = sheet.key, ret.department, ret.file, sheet.key_of(ID)
     for r in range(header + 1, len(rows)):
         row = rows[r]
         width = len(row)
@@ -669,7 +668,7 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
             values = {key: row[c] for key, c in items}
         else:
             values = {key: row[c] if c < width else None for key, c in items}
-        records.append(Record(sheet_key, department, file, name, r + 1, values, CellRefs(r + 1, refs)))
+        records.append(Record(sheet_key, department, file, name, r + 1, values, CellRefs(r + 1, refs), id_key))
     header_row = rows[header]
     for c, found_rows in sorted(extra_values.items()):
         title = header_row[c] if c < len(header_row) and not is_blank(header_row[c]) else None

@@ -38,6 +38,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from cascadebook.findings import CATALOGUE, Finding
 from cascadebook.model import Objective, Record, Strategy
+from cascadebook.spec.roles import BASELINE, ID, OBJECTIVE_REF, TARGET, TITLE
 from cascadebook.spec.schema import Column, SheetSpec, Spec
 from cascadebook.spec.values import _BOOL, BLANK_MARKERS, Parsed, display, note_reason
 from cascadebook.xlsx.cells import column_letter, quote_sheet
@@ -299,7 +300,7 @@ class Context:
             self.first_by_id[sheet.key] = first
             self.prefilled[sheet.key] = (
                 {sheet.make_id(department, n).casefold() for n in range(1, sheet.prefilled_rows + 1)}
-                if sheet.has("id")
+                if sheet.by_role(ID)
                 else set()
             )
         self.referenced: dict[str, set[str]] = {s.key: set() for s in spec.sheets}
@@ -339,7 +340,9 @@ def sheet_references(sheet: SheetSpec) -> list[Column]:
 
 
 def objective_column(sheet: SheetSpec) -> Column | None:
-    return next((c for c in sheet.columns if c.type == "reference" and c.source == "objectives"), None)
+    """The column naming the objective a row serves (role ``objective_ref``), when it is a reference to them."""
+    col = sheet.by_role(OBJECTIVE_REF)
+    return col if col is not None and col.type == "reference" and col.source == "objectives" else None
 
 
 class Rule:
@@ -375,16 +378,7 @@ def _columns(sheet: SheetSpec, what: str) -> tuple[Column, ...]:
     return hit[1]
 
 
-_HAS: dict[tuple[int, str], tuple[SheetSpec, bool]] = {}
 _SOURCES: dict[tuple[int, int], tuple[Spec, Column, SheetSpec]] = {}
-
-
-def _has(sheet: SheetSpec, key: str) -> bool:
-    """``sheet.has(key)``, once per sheet object (asked on every row)."""
-    hit = _HAS.get((id(sheet), key))
-    if hit is None or hit[0] is not sheet:
-        hit = _HAS[(id(sheet), key)] = (sheet, sheet.has(key))
-    return hit[1]
 
 
 def _source(spec: Spec, col: Column) -> SheetSpec:
@@ -621,7 +615,7 @@ class SheetId(Rule):
         out = [
             Check("unknown-initiative", frozenset({"unknown-initiative"}), col.key, self.unknown_message(col, source))
         ]
-        if source.has("title"):
+        if source.by_role(TITLE):
             out.append(
                 Check(
                     "untitled-initiative",
@@ -644,10 +638,11 @@ class SheetId(Rule):
             if not ctx.known(source.key, value):
                 yield finding("unknown-initiative", f"{value} is not an id on the {source.title} sheet", row, col.key)
                 continue
-            if not _has(source, "title"):
+            title = source.key_of(TITLE)
+            if not title:
                 continue
             target = ctx.first_by_id[source.key].get(value.casefold())
-            if target is None or target.parsed["title"].blank:
+            if target is None or target.parsed[title].blank:
                 yield finding("untitled-initiative", f"{value} has no title on the {source.title} sheet", row, col.key)
 
 
@@ -659,7 +654,8 @@ class Direction(Rule):
 
     @staticmethod
     def applies(sheet: SheetSpec) -> bool:
-        return objective_column(sheet) is not None and sheet.has("baseline") and sheet.has("target")
+        """The sheet has an objective reference, a baseline and a target (by role: any keys, any headers)."""
+        return objective_column(sheet) is not None and bool(sheet.by_role(BASELINE)) and bool(sheet.by_role(TARGET))
 
     @staticmethod
     def wrong_moves() -> str:
@@ -673,25 +669,26 @@ class Direction(Rule):
 
     def check(self, env: Env) -> Check:
         sheet = env.sheet
-        objective, base, target = env.ref(objective_column(sheet).key), env.ref("baseline"), env.ref("target")
+        base_key, target_key = sheet.key_of(BASELINE), sheet.key_of(TARGET)
+        objective, base, target = env.ref(objective_column(sheet).key), env.ref(base_key), env.ref(target_key)
         direction = f"LOWER(INDEX({OBJECTIVE_DIRECTIONS},MATCH(TRIM({objective}),{OBJECTIVE_IDS},0)))"
         test = (
             f"IF(AND(ISNUMBER({base}),ISNUMBER({target})),IF({ObjectiveId().unknown_formula(objective)},FALSE,"
             f"ISNUMBER(FIND(\"|\"&{direction}&SIGN({target}-{base})&\"|\",{q(self.wrong_moves())}))),FALSE)"
         )
-        message = f"{sheet.column('target').header} against the objective's direction"
-        return Check("target-direction", self.sheet_codes, "target", message, test, after=("baseline", "target"))
+        message = f"{sheet.header_of(TARGET)} against the objective's direction"
+        return Check("target-direction", self.sheet_codes, target_key, message, test, after=(base_key, target_key))
 
     def relevant(self, sheet, spec):
         return objective_column(sheet) is not None and self.applies(sheet)
 
     def findings(self, row, ctx):
-        objective_columns = _columns(row.sheet, "objective")
-        if not objective_columns or not (_has(row.sheet, "baseline") and _has(row.sheet, "target")):
+        sheet = row.sheet
+        if not self.applies(sheet):
             return
-        col = objective_columns[0]
-        objective = ctx.objective(str(row.record.get(col.key, "")))
-        baseline, target = row.record.get("baseline"), row.record.get("target")
+        target_key = sheet.key_of(TARGET)
+        objective = ctx.objective(str(row.record.get(objective_column(sheet).key, "")))
+        baseline, target = row.record.get(sheet.key_of(BASELINE)), row.record.get(target_key)
         if (
             objective
             and _is_number(baseline)
@@ -704,7 +701,7 @@ class Direction(Rule):
                 f"{target:g} is not {'above' if objective.direction == 'increase' else 'below'} "
                 f"the baseline {baseline:g}",
                 row,
-                "target",
+                target_key,
             )
 
 
@@ -715,26 +712,30 @@ class DuplicateId(Rule):
     sheet_codes = frozenset(codes)
 
     def check(self, env: Env) -> Check:
-        ref, letter = env.ref("id"), env.letter("id")
+        key = env.sheet.key_of(ID)
+        ref, letter = env.ref(key), env.letter(key)
         test = f'IF(TRIM({ref})="",FALSE,SUMPRODUCT(--(TRIM(${letter}${env.first}:${letter}{ROW})=TRIM({ref})))>1)'
         return Check(
             "duplicate-initiative",
             self.sheet_codes,
-            "id",
-            f"{env.sheet.column('id').header} also used on an earlier row",
+            key,
+            f"{env.sheet.header_of(ID)} also used on an earlier row",
             test,
         )
 
     def relevant(self, sheet, spec):
-        return sheet.has("id")
+        return bool(sheet.by_role(ID))
 
     def findings(self, row, ctx):
-        if not _has(row.sheet, "id") or not row.record.id:
+        if not row.record.id or not row.sheet.by_role(ID):
             return
         first = ctx.first_by_id[row.sheet.key][row.record.id.casefold()]
         if first is not row:
             yield finding(
-                "duplicate-initiative", f"id {row.record.id} is also used on row {first.record.row}", row, "id"
+                "duplicate-initiative",
+                f"id {row.record.id} is also used on row {first.record.row}",
+                row,
+                row.sheet.key_of(ID),
             )
 
 
@@ -761,15 +762,16 @@ class Unreferenced(Rule):
 
     def check(self, env: Env) -> Check | None:
         referrers = self.referrers(env.spec, env.sheet)
-        if not referrers or not env.sheet.has("id"):
+        key = env.sheet.key_of(ID)
+        if not referrers or not key:
             return None
-        ref = env.ref("id")
+        ref = env.ref(key)
         counts = "+".join(f"SUMPRODUCT(--(TRIM({env.column_range(s, c.key)})=TRIM({ref})))" for s, c in referrers)
         titles = " or ".join(s.title for s, _ in referrers)
         return Check(
             "initiative-without-kpis",
             self.sheet_codes,
-            "id",
+            key,
             f"Nothing on the {titles} sheet for it yet",
             f'IF(TRIM({ref})="",TRUE,{counts}=0)',
         )
@@ -781,7 +783,12 @@ class Unreferenced(Rule):
         referrers = self._referrers(ctx.spec, row.sheet)
         if referrers and row.record.id and row.record.id.casefold() not in ctx.referenced[row.sheet.key]:
             titles = " or ".join(s.title for s, _ in referrers)
-            yield finding("initiative-without-kpis", f"{row.record.id} has nothing on the {titles} sheet", row, "id")
+            yield finding(
+                "initiative-without-kpis",
+                f"{row.record.id} has nothing on the {titles} sheet",
+                row,
+                row.sheet.key_of(ID),
+            )
 
 
 def _is_number(value: Any) -> bool:
@@ -957,9 +964,9 @@ def sheet_checks(spec: Spec, sheet_key: str, periods: tuple[str, ...], header_ro
     for col in sheet.columns:
         if col.is_input:
             add(*_column_chain(col, env))
-        if col.key == "target" and Direction.applies(sheet):
+        if col.role == TARGET and Direction.applies(sheet):
             add_row_check(DIRECTION.check(env))
-    if sheet.has("id"):  # about the row as a whole: said last
+    if sheet.by_role(ID):  # about the row as a whole: said last
         add_row_check(DUPLICATE_ID.check(env))
         add_row_check(UNREFERENCED.check(env))
     messages = [c.message for c in checks]

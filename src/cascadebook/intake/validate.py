@@ -15,6 +15,7 @@ from typing import Callable
 from cascadebook.findings import Finding
 from cascadebook.intake.rules import ROW_RULES, Context, Row, finding
 from cascadebook.model import Record, Strategy
+from cascadebook.spec.roles import ID
 from cascadebook.spec.schema import SheetSpec, Spec
 from cascadebook.spec.values import BLANK, Parsed, display, value_parser
 
@@ -45,7 +46,9 @@ def parse_row(
             values[key] = objective_ids.get(str(p.value).casefold(), p.value)  # CO3, not co3
         else:
             values[key] = p.value
-    typed = Record(record.sheet, record.department, record.file, record.sheet_name, record.row, values, record.cells)
+    typed = Record(
+        record.sheet, record.department, record.file, record.sheet_name, record.row, values, record.cells, record.id_key
+    )
     return Row(sheet, typed, raw_values, parsed)
 
 
@@ -71,6 +74,7 @@ def _plan(sheet: SheetSpec, periods: tuple[str, ...], cycle_year: int | None) ->
 
 def assign_ids(rows: list[Row], sheet: SheetSpec, department: str, findings: list[Finding]) -> None:
     """Rows added below the prefilled ids get the next free id (duplicates are a rule of their own)."""
+    key = sheet.key_of(ID)
     used = {r.record.id.casefold() for r in rows if r.record.id}
     number = sheet.prefilled_rows  # never reuse a prefilled id, even of a row left empty
     for row in rows:
@@ -82,9 +86,9 @@ def assign_ids(rows: list[Row], sheet: SheetSpec, department: str, findings: lis
             if candidate.casefold() not in used:
                 break
         used.add(candidate.casefold())
-        row.record = replace(row.record, values={**row.record.values, "id": candidate})
+        row.record = replace(row.record, values={**row.record.values, key: candidate}, id_key=key)
         findings.append(
-            finding("id-assigned", f"row {row.record.row} had no id; it is {candidate} in the master", row, "id")
+            finding("id-assigned", f"row {row.record.row} had no id; it is {candidate} in the master", row, key)
         )
 
 
@@ -98,7 +102,7 @@ def validate_records(
     rows: dict[str, list[Row]] = {}
     for sheet in spec.sheets:
         rows[sheet.key] = [parse_row(strategy, sheet, r, objective_ids, cycle_year) for r in records.get(sheet.key, [])]
-        if sheet.has("id"):
+        if sheet.by_role(ID):
             assign_ids(rows[sheet.key], sheet, department, findings)
     ctx = Context(strategy, spec, department, rows)
     for sheet in spec.sheets:

@@ -350,12 +350,27 @@ def _with_roles(sheets: list[SheetSpec], path: str) -> tuple[SheetSpec, ...]:
         if any(c.role for c in sheet.columns):
             _check_roles(sheet, by_role, f"{path}: sheets[{i}]")
         elif sheet.role:
-            sheet = replace(
-                sheet,
-                columns=tuple(replace(c, role=_roles.conventional_role(sheet.role, c.key)) for c in sheet.columns),
-            )
+            sheet = replace(sheet, columns=_conventional_columns(sheet, by_role))
         out.append(sheet)
     return tuple(out)
+
+
+def _conventional_columns(sheet: SheetSpec, by_role: dict[str, SheetSpec]) -> tuple[Column, ...]:
+    """A sheet's columns with the roles their conventional keys give them; a reference role (the
+    objective, the initiative) whose key the sheet lacks goes to the first reference column to its
+    source, as the code found it before roles."""
+    columns = [replace(c, role=_roles.conventional_role(sheet.role, c.key)) for c in sheet.columns]
+    given = {c.role for c in columns}
+    for role in _roles.ROLES.values():
+        if not role.source or role.name in given or sheet.role not in role.sheets:
+            continue
+        source = role.source if role.source == "objectives" else getattr(by_role.get(role.source), "key", "")
+        at = next(
+            (i for i, c in enumerate(columns) if not c.role and c.type == "reference" and c.source == source), None
+        )
+        if source and at is not None:
+            columns[at] = replace(columns[at], role=role.name)
+    return tuple(columns)
 
 
 def _check_roles(sheet: SheetSpec, by_role: dict[str, SheetSpec], where: str) -> None:
