@@ -55,7 +55,7 @@ class _Intake:
             if own is not self.spec:
                 ret.row_findings.extend(columns_outside(ret, own, self.spec))
             ret.validated = True
-            ret.totals = record_totals(ret.records)
+            ret.totals = record_totals(ret.records, own)
             if self.pack:
                 ret.records = {k: RecordList(rows).packed() for k, rows in ret.records.items()}
         return ret

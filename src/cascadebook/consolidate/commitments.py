@@ -13,6 +13,8 @@ from typing import Iterable, Sequence
 
 from cascadebook.findings import Finding
 from cascadebook.model import Objective, Record, Strategy
+from cascadebook.spec.roles import BUDGET, CONTRIBUTION, HEADCOUNT, OBJECTIVE_REF, OBJECTIVE_SPLIT
+from cascadebook.spec.schema import SheetSpec
 
 SPLIT_TOLERANCE = 0.005
 SURPLUS_RATIO = 1.5
@@ -104,9 +106,15 @@ def _cell_finding(code: str, message: str, record: Record, key: str) -> Finding:
 
 
 def allocate(
-    strategy: Strategy, initiatives: Sequence[Record], unaligned: list[Allocation] | None = None
+    strategy: Strategy,
+    sheet: SheetSpec | None,
+    initiatives: Sequence[Record],
+    unaligned: list[Allocation] | None = None,
 ) -> tuple[list[Allocation], list[Finding]]:
     """Split every initiative over the objectives it serves; report splits that do not add up.
+
+    ``sheet`` is the spec's initiatives sheet: its columns of role ``objective_ref``, ``objective_split``,
+    ``contribution``, ``budget`` and ``headcount`` are the ones read (a role it lacks reads as blank).
 
     A contribution flagged for its unit or its direction is not summed (the allocation keeps it as
     ``stated`` and says why in ``left_out``). When ``unaligned`` is given, the share of each
@@ -116,8 +124,11 @@ def allocate(
     """
     allocations: list[Allocation] = []
     findings: list[Finding] = []
+    key = sheet.key_of if sheet is not None else (lambda role: "")
+    split_key, objective_key, contribution_key = key(OBJECTIVE_SPLIT), key(OBJECTIVE_REF), key(CONTRIBUTION)
+    budget_key, headcount_key = key(BUDGET), key(HEADCOUNT)
     for index, record in enumerate(initiatives):
-        split = record.values.get("objective_split")
+        split = record.values.get(split_key)
         parts: list[tuple[str, float]] = []
         why_unaligned = "objective not recognised"
         if isinstance(split, tuple) and split:
@@ -133,7 +144,7 @@ def allocate(
                         f"the weights add up to {total:.0%}, not 100%"
                         + ("; read in proportion so the initiative counts once" if total > 1 else ""),
                         record,
-                        "objective_split",
+                        split_key,
                     )
                 )
                 why_unaligned = f"split adds up to {total:.0%}"
@@ -146,21 +157,21 @@ def allocate(
                             "unknown-objective",
                             f"{objective_id!r} in the split is not an objective id",
                             record,
-                            "objective_split",
+                            split_key,
                         )
                     )
                     why_unaligned = "objective not recognised"
                 else:
                     parts.append((objective.id, weight))
         else:
-            typed = str(record.values.get("objective_id") or "").strip()
+            typed = str(record.values.get(objective_key) or "").strip()
             objective = strategy.objective(typed)
             if objective is not None:
                 parts.append((objective.id, 1.0))
             elif not typed:
                 why_unaligned = "no objective"
-        contribution = _number(record.values.get("contribution"))
-        budget, headcount = _number(record.values.get("budget")), _number(record.values.get("headcount"))
+        contribution = _number(record.values.get(contribution_key))
+        budget, headcount = _number(record.values.get(budget_key)), _number(record.values.get(headcount_key))
         units = {strategy.objective(o).unit for o, _ in parts}
         mixed = contribution is not None and len(units) > 1
         if mixed:
@@ -171,14 +182,14 @@ def allocate(
                     f"in different units ({', '.join(sorted(units))}); it is not summed into "
                     "their commitments",
                     record,
-                    "contribution",
+                    contribution_key,
                 )
             )
         for objective_id, weight in parts:
             share = None if contribution is None else contribution * weight
             left_out = "unit" if mixed else None
             if share is not None and not mixed:
-                flagged = list(_check_share(strategy.objective(objective_id), share, record))
+                flagged = list(_check_share(strategy.objective(objective_id), share, record, contribution_key))
                 findings.extend(flagged)
                 left_out = next((LEFT_OUT_CODES[f.code] for f in flagged if f.code in LEFT_OUT_CODES), None)
             allocations.append(
@@ -216,7 +227,8 @@ def allocate(
     return allocations, findings
 
 
-def _check_share(objective: Objective, share: float, record: Record) -> Iterable[Finding]:
+def _check_share(objective: Objective, share: float, record: Record, key: str) -> Iterable[Finding]:
+    """What is wrong with one share of a contribution (found at the cell of ``key``, the contribution)."""
     if share and objective.direction in ("increase", "decrease") and (share > 0) != (objective.direction == "increase"):
         yield _cell_finding(
             "contribution-direction",
@@ -224,7 +236,7 @@ def _check_share(objective: Objective, share: float, record: Record) -> Iterable
             f"should be {'positive' if objective.direction == 'increase' else 'negative'}; found "
             f"{share:g}; it is not summed into the commitment",
             record,
-            "contribution",
+            key,
         )
     change = (objective.target or 0) - (objective.baseline or 0)
     if objective.unit.strip() == "%" and abs(share) >= 1 and abs(change) < 1:
@@ -234,7 +246,7 @@ def _check_share(objective: Objective, share: float, record: Record) -> Iterable
             f"{objective.target:g}); {share:g} looks like percentage points — type {share:g}% "
             f"for {share / 100:g}; it is not summed into the commitment",
             record,
-            "contribution",
+            key,
         )
 
 

@@ -61,6 +61,7 @@ class _Columns(NamedTuple):
     department: str
     file: str
     sheet_name: str
+    id_key: str
     keys: tuple[str, ...]
     columns: Any  # the sheet's column map, shared by the rows' CellRefs
     rows: list[tuple]
@@ -71,12 +72,12 @@ def _columns(rows: list[Any]) -> _Columns | None:
     if not rows or type(rows[0]) is not Record or type(rows[0].cells) is not CellRefs:
         return None
     first = rows[0]
-    shared = (first.sheet, first.department, first.file, first.sheet_name)
+    shared = (first.sheet, first.department, first.file, first.sheet_name, first.id_key)
     keys, columns = tuple(first.values), first.cells.columns
     for r in rows:
         if (
             type(r) is not Record
-            or (r.sheet, r.department, r.file, r.sheet_name) != shared
+            or (r.sheet, r.department, r.file, r.sheet_name, r.id_key) != shared
             or type(r.cells) is not CellRefs
             or r.cells.columns is not columns
             or r.cells.row != r.row
@@ -91,11 +92,12 @@ def _load(blob: bytes) -> list[Any] | _Columns:
 
 
 def _records(form: _Columns) -> list[Record]:
-    sheet, department, file, sheet_name, keys, columns = (
+    sheet, department, file, sheet_name, id_key, keys, columns = (
         form.sheet,
         form.department,
         form.file,
         form.sheet_name,
+        form.id_key,
         form.keys,
         form.columns,
     )
@@ -111,6 +113,7 @@ def _records(form: _Columns) -> list[Record]:
             row=row[0],
             values=dict(zip(keys, row[1:])),
             cells=refs(row[0], columns),
+            id_key=id_key,
         )
         out.append(record)
     return out

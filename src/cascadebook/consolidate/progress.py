@@ -28,6 +28,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from cascadebook.spec.roles import INITIATIVES, SHEET_ROLES
+
 GREEN, AMBER, RED = "green", "amber", "red"
 DEFAULT_GREEN, DEFAULT_AMBER = 0.7, 0.4
 TOLERANCE = 1e-9
@@ -294,11 +296,13 @@ def compute_progress(
     actuals: Sequence[Actual],
     periods: Sequence[str],
     thresholds: Thresholds | None = None,
+    initiatives_sheet: str = SHEET_ROLES[INITIATIVES].key,
 ) -> ProgressReport:
     """Progress of every item in every checked-in period, and the roll-ups.
 
     ``strategy`` gives the cycle's periods, the objectives (id, title, weight) and the departments.
     ``periods`` are the periods checked in; the latest one with an actual wins within a period.
+    ``initiatives_sheet`` is the key of the spec's initiatives sheet: its items roll up (KPIs do not).
     """
     thresholds = thresholds or Thresholds.of(strategy)
     cycle = tuple(strategy.periods)
@@ -332,7 +336,7 @@ def compute_progress(
             )
         per_item[item.key] = out
 
-    initiatives = [i for i in items if i.sheet == "initiatives"]
+    initiatives = [i for i in items if i.sheet == initiatives_sheet]
 
     def roll(key: str, title: str, members: list[tuple[Item, float]]) -> dict[str, Rollup]:
         out = {}

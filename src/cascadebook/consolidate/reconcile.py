@@ -21,6 +21,7 @@ from cascadebook.inbox.collect import origin_of, sender_finding  # a workbook th
 from cascadebook.intake.dispatch import is_checkin
 from cascadebook.intake.reader import Return
 from cascadebook.model import Record, Strategy
+from cascadebook.spec.roles import BUDGET, HEADCOUNT, INITIATIVES, KPIS
 from cascadebook.spec.schema import Spec
 
 
@@ -44,11 +45,13 @@ class Reconciliation:
 
     @property
     def initiatives(self) -> list[Record]:
-        return self.records.get("initiatives", [])
+        """The rows of the spec's initiatives sheet (whatever its key)."""
+        return self.records.get(self.spec.sheet_key(INITIATIVES), [])
 
     @property
     def kpis(self) -> list[Record]:
-        return self.records.get("kpis", [])
+        """The rows of the spec's KPIs sheet (whatever its key)."""
+        return self.records.get(self.spec.sheet_key(KPIS), [])
 
     @property
     def counts(self) -> dict[str, int]:
@@ -84,8 +87,8 @@ class Reconciliation:
                 "status": "returned" if d.code in accepted else "rejected" if d.code in rejected else "not returned",
                 "file": accepted[d.code].file if d.code in accepted else rejected.get(d.code, ""),
                 **{s.key: int(mine.get(s.key, 0)) for s in self.spec.sheets},
-                "budget": mine.get("budget", 0),
-                "headcount": mine.get("headcount", 0),
+                BUDGET: mine.get(BUDGET, 0),
+                HEADCOUNT: mine.get(HEADCOUNT, 0),
                 **self.findings_for(d.code),
             }
         return out
@@ -145,12 +148,15 @@ class Reconciliation:
         }
 
 
-def record_totals(records: dict[str, Sequence[Record]]) -> dict[str, float]:
-    """One department's rows per sheet key and its initiatives' budget and headcount."""
+def record_totals(records: dict[str, Sequence[Record]], spec: Spec) -> dict[str, float]:
+    """One department's rows per sheet key and its initiatives' budget and headcount (under the
+    role names ``budget`` and ``headcount``: the report's words, whatever the spec's keys)."""
     totals: dict[str, float] = {key: len(rows) for key, rows in records.items() if rows}
-    for field_ in ("budget", "headcount"):
-        values = (r.values.get(field_) for r in records.get("initiatives", ()))
-        totals[field_] = sum(v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool))
+    sheet = spec.sheet_by_role(INITIATIVES)
+    for role in (BUDGET, HEADCOUNT):
+        key = sheet.key_of(role) if sheet is not None else ""
+        values = (r.values.get(key) for r in records.get(sheet.key, ())) if key else ()
+        totals[role] = sum(v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool))
     return totals
 
 
@@ -207,7 +213,10 @@ def consolidate(strategy: Strategy, spec: Spec, sources: list[Return], skipped: 
         findings.extend(ret.findings)
 
     unaligned: list[Allocation] = []
-    allocations, allocation_findings = allocate(strategy, records.get("initiatives", []), unaligned)
+    initiatives = spec.sheet_by_role(INITIATIVES)
+    allocations, allocation_findings = allocate(
+        strategy, initiatives, records.get(initiatives.key, []) if initiatives else [], unaligned
+    )
     findings.extend(allocation_findings)
     result = Reconciliation(
         strategy,

@@ -36,6 +36,7 @@ from cascadebook.intake.validate import validate_records  # the rules' Python si
 from cascadebook.kinds import CHECK_HEADER, FORMAT_VERSION, META_PROPERTY_PREFIX, META_SHEET, PLAN
 from cascadebook.model import Department, Metadata, Record, Strategy
 from cascadebook.signing import sign
+from cascadebook.spec.roles import ID, TITLE
 from cascadebook.spec.schema import Column, SheetSpec, Spec, load_spec, resolve_spec
 from cascadebook.spec.values import is_blank
 from cascadebook.xlsx.cells import column_letter, quote_sheet
@@ -320,14 +321,15 @@ def _row_ids(sheet: SheetSpec, department: str, given: list[dict]) -> list[str |
     """The id of each input row: kept from ``given``, else the next free one. Every input row has one, so
     a KPI can pick any initiative; the rows below the prefilled ones show theirs once started
     (:func:`_shown_once_started`)."""
-    if not sheet.has("id"):
+    key = sheet.key_of(ID)
+    if not key:
         return [None] * sheet.input_rows
-    used = {str(row.get("id")).casefold() for row in given if row.get("id")}
+    used = {str(row.get(key)).casefold() for row in given if row.get(key)}
     fresh = (i for i in (sheet.make_id(department, n) for n in range(1, 10**6)) if i.casefold() not in used)
     ids: list[str | None] = []
     for number in range(1, sheet.input_rows + 1):
         row = given[number - 1] if number <= len(given) else {}
-        ids.append(str(row.get("id") or next(fresh)))
+        ids.append(str(row.get(key) or next(fresh)))
     return ids
 
 
@@ -336,7 +338,7 @@ def _shown_once_started(sheet: SheetSpec, number: int, row: dict) -> bool:
     rather than as a prefilled value: the rows below the prefilled ids, unless given one. Its Check
     column then finds it on the KPIs sheet, the KPIs' dropdown lists it, and reconcile reads it from the
     formula's value; an unstarted row shows none, so the dropdown is not crowded with unused ids."""
-    return number > sheet.prefilled_rows and not row.get("id")
+    return number > sheet.prefilled_rows and not row.get(sheet.key_of(ID))
 
 
 def _status(
@@ -362,8 +364,9 @@ def _status(
                 continue  # not started: reconcile would not read it
             number = live[sheet.key].first + i
             values = {c.key: row.get(c.key) for c in sheet.columns}
-            if sheet.has("id"):
-                values["id"] = ids[sheet.key][i]
+            id_key = sheet.key_of(ID)
+            if id_key:
+                values[id_key] = ids[sheet.key][i]
             records[sheet.key].append(
                 Record(
                     sheet.key,
@@ -373,6 +376,7 @@ def _status(
                     number,
                     values,
                     {k: f"{letter}{number}" for k, letter in letters.items()},
+                    id_key,
                 )
             )
         status.started[sheet.key] = len(records[sheet.key])
@@ -558,7 +562,7 @@ def _input_sheet(
     # Every input cell is written (blank, unlocked, shaded) rather than relying on column styles,
     # which some spreadsheet programs drop on import.
     inputs = [(c, fmt.input(col.type)) for c, col in enumerate(sheet.columns) if col.is_input]
-    id_col = next((c for c, col in enumerate(sheet.columns) if col.prefilled), None)
+    id_col = next((c for c, col in enumerate(sheet.columns) if col.role == ID), None)
     started_row = started_test(sheet, "{row}")  # built once a sheet; each row's id formula fills in its row
     for r in range(first, last + 1):
         number = r - first + 1
@@ -586,9 +590,10 @@ def _input_sheet(
     ws.freeze_panes(HEADER_ROW, 1)
     ws.autofilter(header_idx, 0, last, live.column)
     ws.protect("", PROTECT_OPTIONS)
-    book.define_name(id_range_name(sheet), f"={quote_sheet(sheet.title)}!$A${first + 1}:$A${last + 1}")
-    if sheet.has("title"):
-        title = key_letter(sheet, "title")
+    ident = column_letter((id_col or 0) + 1)
+    book.define_name(id_range_name(sheet), f"={quote_sheet(sheet.title)}!${ident}${first + 1}:${ident}${last + 1}")
+    if sheet.by_role(TITLE):
+        title = key_letter(sheet, sheet.key_of(TITLE))
         book.define_name(
             title_range_name(sheet), f"={quote_sheet(sheet.title)}!${title}${first + 1}:${title}${last + 1}"
         )
