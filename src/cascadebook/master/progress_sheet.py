@@ -308,8 +308,9 @@ class HierarchyProgress:
     are the latest checked-in period's.
     """
 
-    def __init__(self, book, report: ProgressReport, column: int):
-        self.fmt, self.report, self.column = _Formats(book), report, column
+    def __init__(self, book, report: ProgressReport, column: int, plan: tuple[str, str]):
+        """``plan``: the keys of the spec's initiatives and KPIs sheets (the items' sheets)."""
+        self.fmt, self.report, self.column, self.plan = _Formats(book), report, column, plan
         self.seen_top = False
         self.rows = 0
 
@@ -329,7 +330,7 @@ class HierarchyProgress:
             roll = report.objective(ident)
             value, rag = (roll.progress, roll.rag) if roll else (None, None)
         elif level in (2, 3):
-            item = report.item("initiatives" if level == 2 else "kpis", department, ident)
+            item = report.item(self.plan[level - 2], department, ident)
             value, rag = (item.progress, item.rag) if item else (None, None)
         write_value(ws, r, self.column, value, self.fmt.percent)
         _rag(ws, r, self.column + 1, rag, self.fmt)

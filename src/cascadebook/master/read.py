@@ -17,6 +17,7 @@ from cascadebook.intake.dispatch import checkin_spec
 from cascadebook.kinds import DEPARTMENT_HEADER
 from cascadebook.master.progress_sheet import CHECKIN_LEAD, CHECKIN_TAIL, CHECKINS_SHEET, checkin_columns
 from cascadebook.model import Record
+from cascadebook.spec.roles import ID, INITIATIVES, KPIS, SHEET_ROLES
 from cascadebook.spec.schema import Spec, load_spec, normalise_header
 from cascadebook.xlsx.cells import a1
 from cascadebook.xlsx.writer import continued_sheet
@@ -50,14 +51,19 @@ class MasterData:
     path: str
     records: Mapping[str, tuple[Record, ...]]  # spec sheet key -> rows
     checkins: tuple[CheckinValue, ...] = ()
+    spec: Spec | None = field(default=None, compare=False)  # the spec the master was read with
+
+    def sheet_key(self, role: str) -> str:
+        """The key of the sheet with ``role`` in the spec read with (the conventional one without)."""
+        return self.spec.sheet_key(role) if self.spec is not None else SHEET_ROLES[role].key
 
     @property
     def initiatives(self) -> tuple[Record, ...]:
-        return self.records.get("initiatives", ())
+        return self.records.get(self.sheet_key(INITIATIVES), ())
 
     @property
     def kpis(self) -> tuple[Record, ...]:
-        return self.records.get("kpis", ())
+        return self.records.get(self.sheet_key(KPIS), ())
 
     def departments(self) -> list[str]:
         return sorted({r.department for rows in self.records.values() for r in rows})
@@ -136,7 +142,8 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
             wanted[normalise_header(DEPARTMENT_HEADER)] = "__department"
             header, rows = table
             columns = _header_map(header, wanted)
-            if "__department" not in columns or "id" not in columns:
+            id_key = sheet.key_of(ID)
+            if "__department" not in columns or id_key not in columns:
                 raise MasterError(f"{path.name}: the {sheet.title!r} sheet has no {DEPARTMENT_HEADER!r} or id column")
             out = []
             for sheet_name, r, row in rows:
@@ -149,11 +156,11 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
                     )
                     for col in sheet.columns
                 }
-                if values.get("id") is not None:
-                    values["id"] = str(values["id"])
+                if values.get(id_key) is not None:
+                    values[id_key] = str(values[id_key])
                 cells = {key: a1(r, c + 1) for key, c in columns.items() if key != "__department"}
                 where = sheet.title if sheet_name.casefold() == sheet.title.casefold() else sheet_name  # a continuation
-                out.append(Record(sheet.key, str(department), path.name, where, r, values, cells))
+                out.append(Record(sheet.key, str(department), path.name, where, r, values, cells, id_key))
             records[sheet.key] = tuple(out)
 
         checkins: list[CheckinValue] = []
@@ -190,7 +197,7 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
                 )
     finally:
         book.close()
-    return MasterData(str(path), records, tuple(checkins))
+    return MasterData(str(path), records, tuple(checkins), spec)
 
 
 def _checkin_spec() -> Spec:

@@ -27,6 +27,26 @@ from cascadebook.findings import Finding
 from cascadebook.kinds import MASTER, stamp
 from cascadebook.master.progress_sheet import HierarchyProgress, write_progress
 from cascadebook.model import Record
+from cascadebook.spec.roles import (
+    BASELINE,
+    BUDGET,
+    CONTRIBUTION_WEIGHT,
+    DUE_PERIOD,
+    HEADCOUNT,
+    ID,
+    IMPACT,
+    INITIATIVE_REF,
+    INITIATIVES,
+    KPIS,
+    LEVEL,
+    OBJECTIVE_REF,
+    OWNER,
+    ROLES,
+    TARGET,
+    TEAM,
+    TITLE,
+)
+from cascadebook.spec.schema import SheetSpec, Spec
 from cascadebook.template.department import HEADER_FILL, NUMBER_FORMATS
 from cascadebook.xlsx.cells import a1, column_letter, quote_sheet
 from cascadebook.xlsx.writer import (
@@ -48,27 +68,64 @@ MAX_HYPERLINKS = 65_530  # Excel's limit per worksheet
 SEVERITY_COLOURS = {"error": "#F8CBAD", "warning": "#FFE699", "info": "#DDEBF7"}
 GAP_FILL = "#FCE4D6"
 COMMITMENTS_SHEET = "Commitments"
-COMMITMENT_HEADERS = [
-    "ID",
-    "Objective",
-    "Perspective",
-    "Unit",
-    "Direction",
-    "Baseline",
-    "Target",
-    "Target change",
-    "Committed",
-    "Gap",
-    "Committed %",
-    "Initiatives",
-    "Departments",
-    "Budget",
-    "Headcount",
-    "Budget cap",
-    "Status",
-    "Left out",
-    "Why left out",
-]
+# The Commitments sheet's columns: the strategy's objective (its own fields, not the department spec's),
+# then what the departments commit. Where a column adds up a spec column of a role, it is headed as the
+# spec heads it (commitment_headers); these are the bundled spec's words, for the layout's fixed places.
+OBJECTIVE_COLUMNS = ("ID", "Objective", "Perspective", "Unit", "Direction", "Baseline", "Target")
+COMMITMENT_INITIATIVES, COMMITMENT_BUDGET, COMMITMENT_HEADCOUNT = 11, 13, 14  # 0-based columns
+
+
+def _label(sheet: SheetSpec | None, role: str) -> str:
+    """The master's header for the values of a spec column of ``role`` (spec/schema: ``label_of``)."""
+    return sheet.label_of(role) if sheet is not None else ROLES[role].header
+
+
+def commitment_headers(spec: Spec) -> list[str]:
+    """The Commitments sheet's headers; the initiatives, budget and headcount ones as the spec says them."""
+    initiatives = spec.sheet_by_role(INITIATIVES)
+    return [
+        *OBJECTIVE_COLUMNS,
+        "Target change",
+        "Committed",
+        "Gap",
+        "Committed %",
+        initiatives.title if initiatives is not None else INITIATIVES,
+        "Departments",
+        _label(initiatives, BUDGET),
+        _label(initiatives, HEADCOUNT),
+        "Budget cap",
+        "Status",
+        "Left out",
+        "Why left out",
+    ]
+
+
+@dataclass(frozen=True)
+class _Contributions:
+    """The Contributions table's headers: each initiative's share of an objective, headed as the spec
+    heads the initiative's columns (the objective, weight, budget, headcount, id and title)."""
+
+    initiative_id: str
+    objective: str
+    weight: str
+    budget: str
+    headcount: str
+    initiative: str
+    contribution: str = "Contribution"  # the weighted share (the spec's column is the whole)
+
+    @classmethod
+    def of(cls, spec: Spec) -> "_Contributions":
+        sheet = spec.sheet_by_role(INITIATIVES)
+        return cls(
+            _label(sheet, ID),
+            _label(sheet, OBJECTIVE_REF),
+            _label(sheet, CONTRIBUTION_WEIGHT),
+            _label(sheet, BUDGET),
+            _label(sheet, HEADCOUNT),
+            _label(sheet, TITLE),
+        )
+
+
 UNIT_FORMATS = {"%": "0.0%", "usd": "#,##0", "eur": "#,##0", "gbp": "#,##0", "currency": "#,##0"}
 
 
@@ -285,7 +342,8 @@ def _write_master(result: Reconciliation, path: Path) -> Path:
         _commitments(w, result, tables)
         _matrix(w, result, tables)
         _hierarchy(w, result)
-        for key in ("initiatives", "contributions", *[s.key for s in result.spec.sheets if s.key != "initiatives"]):
+        first = result.spec.sheet_key(INITIATIVES)
+        for key in (first, "contributions", *[s.key for s in result.spec.sheets if s.key != first]):
             if key in tables:
                 w.table(tables[key])
         _findings(w, result, tables["findings"], path.resolve().parent)
@@ -298,8 +356,10 @@ def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
     """The master's data tables; formulas elsewhere refer to their columns by header."""
     tables: dict[str, Table] = {}
     objective_of = _MainObjectives([*result.allocations, *result.unaligned])
+    labels = _Contributions.of(result.spec)
     for sheet in result.spec.sheets:
-        extra = ["Objective"] if any(c.source == "initiatives" for c in sheet.columns) else []
+        # a sheet under the initiatives (the KPIs) also shows its initiative's main objective
+        extra = [labels.objective] if sheet.by_role(INITIATIVE_REF) else []
         records = result.records.get(sheet.key, [])
         tables[sheet.key] = Table(
             sheet.title,
@@ -319,18 +379,19 @@ def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
     allocations, unaligned = result.allocations, result.unaligned
     # every initiative's shares: the objectives it serves, then what no recognised objective takes
     # (Objective "Unaligned"); a contribution not summed is in "Left out", with why
+    title_key = result.spec.sheet_by_role(INITIATIVES).key_of(TITLE)
     tables["contributions"] = Table(
         "Contributions",
         "Contributions",
         [
             "Department",
-            "Initiative ID",
-            "Objective",
-            "Weight",
-            "Contribution",
-            "Budget",
-            "Headcount",
-            "Initiative",
+            labels.initiative_id,
+            labels.objective,
+            labels.weight,
+            labels.contribution,
+            labels.budget,
+            labels.headcount,
+            labels.initiative,
             "Left out",
             "Why left out",
         ],
@@ -343,7 +404,7 @@ def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
                 a.contribution,
                 a.budget,
                 a.headcount,
-                a.record.values.get("title"),
+                a.record.values.get(title_key),
                 a.stated,
                 a.left_out,
             ]
@@ -453,7 +514,7 @@ def _record_rows(
 ) -> Callable[[], Iterable[list[Any]]]:
     """The rows of one input sheet's table, made while they are written (see :class:`Table`)."""
     keys = [c.key for c in sheet.columns]
-    ref = next((i for i, c in enumerate(sheet.columns) if c.source == "initiatives"), None)
+    ref = next((i for i, c in enumerate(sheet.columns) if c.role == INITIATIVE_REF), None)
 
     def rows() -> Iterable[list[Any]]:
         for department, file, number, values in value_rows(records, keys):
@@ -489,13 +550,31 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
     ws.write_string(0, 0, f"{s.cycle} goal map — {s.company}".rstrip(" —"), w.title)
     accepted = result.accepted()
     counts = result.counts
-    inits, kpis = tables["initiatives"], tables.get("kpis")
+    spec = result.spec
+    inits_sheet, kpis_sheet = spec.sheet_by_role(INITIATIVES), spec.sheet_by_role(KPIS)
+    inits, kpis = tables[inits_sheet.key], tables.get(spec.sheet_key(KPIS))
     findings = tables["findings"]
     covered = sum(1 for c in result.commitments if c.initiatives)
-    budget = sum(t.get("budget", 0) for t in result.tally().values())
-    headcount = sum(t.get("headcount", 0) for t in result.tally().values())
+    budget = sum(t.get(BUDGET, 0) for t in result.tally().values())
+    headcount = sum(t.get(HEADCOUNT, 0) for t in result.tally().values())
     commit_rows = len(s.objectives)
-    initiatives_col = column_letter(COMMITMENT_HEADERS.index("Initiatives") + 1)
+    initiatives_col = column_letter(COMMITMENT_INITIATIVES + 1)
+    budget_header, headcount_header = inits_sheet.header_of(BUDGET), inits_sheet.header_of(HEADCOUNT)
+
+    def total(header: str, value: float, fmt=None, department: tuple[str, str] | None = None):
+        """A sum over a column of the initiatives table (per department when given), or the value
+        alone when the spec has no such column."""
+
+        def write(ws, r: int, c: int) -> None:
+            if not header:
+                w.value(ws, r, c, value, fmt)
+            elif department is None:
+                _formula(ws, r, c, _sum_over("SUM", inits, header), value, fmt)
+            else:
+                _formula(ws, r, c, _sum_over("SUMIF", inits, "Department", department, header), value, fmt)
+
+        return write
+
     facts: list[tuple[str, Callable[[Any, int], None]]] = [
         ("Vision", lambda ws, r: ws.write_string(r, 1, s.vision, w.wrap)),
         ("Mission", lambda ws, r: ws.write_string(r, 1, s.mission, w.wrap)),
@@ -522,16 +601,25 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
             ),
         ),
         (
-            "Initiatives",
-            lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTA", inits, "Initiative ID"), len(result.initiatives)),
+            inits_sheet.title,
+            lambda ws, r: _formula(
+                ws, r, 1, _sum_over("COUNTA", inits, inits_sheet.header_of(ID)), len(result.initiatives)
+            ),
         ),
         *(
-            [("KPIs", lambda ws, r: _formula(ws, r, 1, _sum_over("COUNTA", kpis, "KPI ID"), len(result.kpis)))]
-            if kpis and "KPI ID" in kpis.headers
+            [
+                (
+                    kpis_sheet.title,
+                    lambda ws, r: _formula(
+                        ws, r, 1, _sum_over("COUNTA", kpis, kpis_sheet.header_of(ID)), len(result.kpis)
+                    ),
+                )
+            ]
+            if kpis and kpis_sheet.by_role(ID)
             else []
         ),
-        ("Budget requested", lambda ws, r: _formula(ws, r, 1, _sum_over("SUM", inits, "Budget"), budget, w.money)),
-        ("Headcount requested", lambda ws, r: _formula(ws, r, 1, _sum_over("SUM", inits, "Headcount"), headcount)),
+        (f"{_label(inits_sheet, BUDGET)} requested", lambda ws, r: total(budget_header, budget, w.money)(ws, r, 1)),
+        (f"{_label(inits_sheet, HEADCOUNT)} requested", lambda ws, r: total(headcount_header, headcount)(ws, r, 1)),
         (
             "Errors",
             lambda ws, r: _formula(
@@ -563,11 +651,11 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
         "Head",
         "Status",
         "File",
-        "Initiatives",
-        "KPIs",
-        "Budget",
+        inits_sheet.title,
+        kpis_sheet.title if kpis_sheet is not None else "",
+        _label(inits_sheet, BUDGET),
         "Budget cap",
-        "Headcount",
+        _label(inits_sheet, HEADCOUNT),
         "Headcount cap",
         "Errors",
         "Warnings",
@@ -585,14 +673,12 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
         ws.write_string(r, 2, d.head)
         ws.write_string(r, 3, status, w.missing if status == "not returned" else None)
         ws.write_string(r, 4, tally["file"])
-        _formula(ws, r, 5, _sum_over("COUNTIF", inits, "Department", code_cell), int(tally.get("initiatives", 0)))
+        _formula(ws, r, 5, _sum_over("COUNTIF", inits, "Department", code_cell), int(tally.get(inits_sheet.key, 0)))
         if kpis:
-            _formula(ws, r, 6, _sum_over("COUNTIF", kpis, "Department", code_cell), int(tally.get("kpis", 0)))
-        _formula(
-            ws, r, 7, _sum_over("SUMIF", inits, "Department", code_cell, "Budget"), tally.get("budget", 0), w.money
-        )
+            _formula(ws, r, 6, _sum_over("COUNTIF", kpis, "Department", code_cell), int(tally.get(kpis_sheet.key, 0)))
+        total(budget_header, tally.get(BUDGET, 0), w.money, code_cell)(ws, r, 7)
         w.value(ws, r, 8, d.budget_cap, w.money)
-        _formula(ws, r, 9, _sum_over("SUMIF", inits, "Department", code_cell, "Headcount"), tally.get("headcount", 0))
+        total(headcount_header, tally.get(HEADCOUNT, 0), None, code_cell)(ws, r, 9)
         w.value(ws, r, 10, d.headcount_cap)
         _formula(
             ws, r, 11, _sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", _lit("error")), f["error"]
@@ -628,7 +714,9 @@ def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -
     the share of initiatives no recognised objective takes, so the totals are the Summary's."""
     ws = w.sheet(COMMITMENTS_SHEET)
     contrib = tables["contributions"]
-    headers = COMMITMENT_HEADERS
+    labels = _Contributions.of(result.spec)
+    objective = labels.objective  # the Contributions column of each share's objective
+    headers = commitment_headers(result.spec)
     w.header_row(ws, 0, headers, [10, 44, 15, 8, 10, 12, 12, 13, 13, 13, 11, 10, 18, 13, 10, 13, 10, 9, 36])
     ws.set_row(0, 30)
     ws.freeze_panes(1, 2)
@@ -636,7 +724,7 @@ def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -
 
     def left_out(i: int, n: int, count: int, text: str) -> None:  # contributions not summed, and why
         _formula(
-            ws, i, left_out_col, _sum_over("COUNTIFS", contrib, "Objective", _ref(n, 1), "Left out", _lit("<>")), count
+            ws, i, left_out_col, _sum_over("COUNTIFS", contrib, objective, _ref(n, 1), "Left out", _lit("<>")), count
         )
         ws.write_string(i, left_out_col + 1, text)
 
@@ -648,13 +736,13 @@ def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -
         w.value(ws, i, 5, o.baseline, unit)
         w.value(ws, i, 6, o.target, unit)
         _formula(ws, i, 7, f"G{n}-F{n}", c.target_change, unit)
-        _formula(ws, i, 8, _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Contribution"), c.committed, unit)
+        _formula(ws, i, 8, _sum_over("SUMIF", contrib, objective, _ref(n, 1), labels.contribution), c.committed, unit)
         _formula(ws, i, 9, f"H{n}-I{n}", c.gap, unit)
         _formula(ws, i, 10, f'IF(H{n}=0,"",I{n}/H{n})', "" if c.ratio is None else c.ratio, w.percent)
-        _formula(ws, i, 11, _sum_over("COUNTIF", contrib, "Objective", _ref(n, 1)), c.initiatives)
+        _formula(ws, i, 11, _sum_over("COUNTIF", contrib, objective, _ref(n, 1)), c.initiatives)
         ws.write_string(i, 12, ", ".join(c.departments))
-        _formula(ws, i, 13, _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Budget"), c.budget, w.money)
-        _formula(ws, i, 14, _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Headcount"), c.headcount)
+        _formula(ws, i, 13, _sum_over("SUMIF", contrib, objective, _ref(n, 1), labels.budget), c.budget, w.money)
+        _formula(ws, i, 14, _sum_over("SUMIF", contrib, objective, _ref(n, 1), labels.headcount), c.headcount)
         w.value(ws, i, 15, o.budget_cap, w.money)
         _formula(
             ws,
@@ -670,13 +758,13 @@ def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -
     i, n = last + 1, last + 2
     ws.write_string(i, 0, UNALIGNED, w.label)
     ws.write_string(i, 1, UNALIGNED_TITLE, w.wrap)
-    _formula(ws, i, 11, _sum_over("COUNTIF", contrib, "Objective", _ref(n, 1)), len(unaligned))
+    _formula(ws, i, 11, _sum_over("COUNTIF", contrib, objective, _ref(n, 1)), len(unaligned))
     ws.write_string(i, 12, ", ".join(sorted({a.department for a in unaligned})))
     _formula(
         ws,
         i,
         13,
-        _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Budget"),
+        _sum_over("SUMIF", contrib, objective, _ref(n, 1), labels.budget),
         sum(a.budget for a in unaligned if a.budget is not None),
         w.money,
     )
@@ -684,7 +772,7 @@ def _commitments(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -
         ws,
         i,
         14,
-        _sum_over("SUMIF", contrib, "Objective", _ref(n, 1), "Headcount"),
+        _sum_over("SUMIF", contrib, objective, _ref(n, 1), labels.headcount),
         sum(a.headcount for a in unaligned if a.headcount is not None),
     )
     reasons: dict[str, int] = {}
@@ -750,6 +838,8 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
     """
     s = result.strategy
     n_obj = len(s.objectives)
+    sheet = result.spec.sheet_by_role(INITIATIVES)
+    line = _MatrixLine(sheet)
     ws = w.sheet("Alignment Matrix")
     ws.write_string(0, 0, "Department", w.header)
     ws.set_column(0, 0, 24)
@@ -758,7 +848,7 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
         ws.set_column(c, c, 36)
     ws.write_string(0, n_obj + 1, UNALIGNED_TITLE, w.header)
     ws.set_column(n_obj + 1, n_obj + 1, 36)
-    ws.write_string(0, n_obj + 2, "Initiatives", w.header)
+    ws.write_string(0, n_obj + 2, sheet.title, w.header)
     ws.set_column(n_obj + 2, n_obj + 2, 11)
     ws.set_row(0, 45)
     ws.freeze_panes(1, 1)
@@ -769,7 +859,8 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
     unaligned_runs = allocation_runs(result.unaligned)
     returned = result.accepted()
     departments = sorted(s.departments, key=lambda d: d.code)
-    contrib, inits = tables["contributions"], tables["initiatives"]
+    contrib, inits = tables["contributions"], tables[sheet.key]
+    objective = _Contributions.of(result.spec).objective
     initiatives_sheet = quote_sheet(inits.sheet)
     links = 0
     counts: dict[tuple[str, str], int] = {}
@@ -781,7 +872,7 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
             for start, end in part_runs.get(d.code, ()):
                 for a in part[start:end]:
                     cell = cells.setdefault(a.objective_id, [[], a.index + 2])
-                    cell[0].append(_matrix_line(a.record, a.weight))
+                    cell[0].append(line(a.record, a.weight))
                     cell[1] = min(cell[1], a.index + 2)
         for c, objective_id in enumerate(columns, 1):
             if objective_id in cells:
@@ -807,17 +898,17 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
                 ws.write_blank(r, c, None, w.gap)
         tally = result.tally().get(d.code, {})
         _formula(
-            ws, r, n_obj + 2, _sum_over("COUNTIF", inits, "Department", _lit(d.code)), int(tally.get("initiatives", 0))
+            ws, r, n_obj + 2, _sum_over("COUNTIF", inits, "Department", _lit(d.code)), int(tally.get(sheet.key, 0))
         )
     # Counts per cell: live formulas over the Contributions table, shaded as a heatmap. "Total" counts
-    # the cells' lines (an initiative split over objectives is in each); "Initiatives" counts it once.
+    # the cells' lines (an initiative split over objectives is in each); the initiatives' column counts it once.
     top = len(departments) + 2
     ws.write_string(top, 0, "Initiatives per cell", w.subtitle)
     ws.write_string(top + 1, 0, "Department", w.header)
     for c, objective_id in enumerate(columns, 1):
         ws.write_string(top + 1, c, objective_id, w.header)
     ws.write_string(top + 1, n_obj + 2, "Total", w.header)
-    ws.write_string(top + 1, n_obj + 3, "Initiatives", w.header)
+    ws.write_string(top + 1, n_obj + 3, sheet.title, w.header)
     for i, d in enumerate(departments):
         r = top + 2 + i
         tally = result.tally().get(d.code, {})
@@ -828,7 +919,7 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
                 contrib,
                 "Department",
                 _ref(r + 1, 1),
-                "Objective",
+                objective,
                 ("lit", f"{column_letter(c + 1)}${top + 2}"),
             )
             _formula(ws, r, c, formula, int(counts.get((d.code, objective_id), 0)))
@@ -845,7 +936,7 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
             r,
             n_obj + 3,
             _sum_over("COUNTIF", inits, "Department", _ref(r + 1, 1)),
-            int(tally.get("initiatives", 0)),
+            int(tally.get(sheet.key, 0)),
         )
     last = top + 1 + len(departments)
     ws.write_string(last + 1, 0, "Total", w.total)
@@ -858,7 +949,7 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
         elif c == n_obj + 2:
             value = len(result.allocations) + len(result.unaligned)
         else:
-            value = sum(int(result.tally().get(d.code, {}).get("initiatives", 0)) for d in departments)
+            value = sum(int(result.tally().get(d.code, {}).get(sheet.key, 0)) for d in departments)
         _formula(ws, last + 1, c, f"SUM({letter}{top + 3}:{letter}{last + 1})", value, w.total)
     ws.write_string(
         last + 2,
@@ -897,10 +988,16 @@ def _short_display(ws, r: int, c: int, text: str) -> None:
         url._text = cut(text)
 
 
-def _matrix_line(record: Record, weight: float) -> str:
-    impact = record.values.get("expected_impact") or ""
-    share = f" ({weight:.0%})" if weight < 1 else ""
-    return f"{record.id} {record.values.get('title') or ''}{share}" + (f" → {impact}" if impact else "")
+class _MatrixLine:
+    """An initiative's line in a matrix cell: its id, title, share and expected impact (by role)."""
+
+    def __init__(self, sheet: SheetSpec):
+        self.title, self.impact = sheet.key_of(TITLE), sheet.key_of(IMPACT)
+
+    def __call__(self, record: Record, weight: float) -> str:
+        impact = record.values.get(self.impact) or ""
+        share = f" ({weight:.0%})" if weight < 1 else ""
+        return f"{record.id} {record.values.get(self.title) or ''}{share}" + (f" → {impact}" if impact else "")
 
 
 HIERARCHY_SHEET = "Goal Hierarchy"
@@ -923,7 +1020,8 @@ def _write_hierarchy(w: _Writer, result: Reconciliation, spool: Spool) -> None:
     headers = ["Level", "ID", "Goal", "Department", "Owner", "Metric / impact", "Baseline", "Target", "Due"]
     progress = None
     if result.progress:  # progress and RAG at every level, beside the goals
-        progress = HierarchyProgress(w.book, result.progress, len(headers))
+        plan = (result.spec.sheet_key(INITIATIVES), result.spec.sheet_key(KPIS))
+        progress = HierarchyProgress(w.book, result.progress, len(headers), plan)
     formats = [[w.levels[level] if c == 2 else None for c in range(len(headers))] for level in range(4)]
     outline = [None, None, {"level": 1}, {"level": 2}]
     date_format = w.typed("date")
@@ -1015,38 +1113,31 @@ def _hierarchy_row(ws, stream, r: int, level: int, values: Any, formats, outline
     forget_row(ws, r - 1)
 
 
-def _initiative_row(i: Record) -> tuple[int, list[Any]]:
-    v = i.values
-    return 2, [
-        "Initiative",
-        i.id,
-        v.get("title"),
-        i.department,
-        v.get("owner"),
-        v.get("expected_impact"),
-        v.get("baseline"),
-        v.get("target"),
-        v.get("due_period"),
-    ]
+class _HierarchyRows:
+    """The Goal Hierarchy's rows of an initiative and of a KPI, their cells found by role (the
+    hierarchy's own columns -- Level, Goal, Owner, Metric / impact, Baseline, Target, Due -- hold
+    objectives, initiatives and KPIs alike)."""
 
+    def __init__(self, spec: Spec):
+        initiatives, kpis = spec.sheet_by_role(INITIATIVES), spec.sheet_by_role(KPIS)
+        on = lambda sheet, *roles: [sheet.key_of(r) if sheet is not None else "" for r in roles]  # noqa: E731
+        self.initiative_keys = on(initiatives, TITLE, OWNER, IMPACT, BASELINE, TARGET, DUE_PERIOD)
+        self.kpi_keys = on(kpis, TITLE, OWNER, TEAM, BASELINE, TARGET, DUE_PERIOD)
+        self.level, self.parent_key = on(kpis, LEVEL, INITIATIVE_REF)
 
-def _kpi_row(k: Record) -> tuple[int, list[Any]]:
-    v = k.values
-    return 3, [
-        f"{v.get('level') or 'KPI'} KPI",
-        k.id,
-        v.get("name"),
-        k.department,
-        v.get("owner"),
-        v.get("team"),
-        v.get("baseline"),
-        v.get("target"),
-        v.get("due_period"),
-    ]
+    def initiative(self, i: Record) -> tuple[int, list[Any]]:
+        v = i.values
+        title, owner, impact, baseline, target, due = (v.get(k) for k in self.initiative_keys)
+        return 2, ["Initiative", i.id, title, i.department, owner, impact, baseline, target, due]
 
+    def kpi(self, k: Record) -> tuple[int, list[Any]]:
+        v = k.values
+        title, owner, team, baseline, target, due = (v.get(key) for key in self.kpi_keys)
+        return 3, [f"{v.get(self.level) or 'KPI'} KPI", k.id, title, k.department, owner, team, baseline, target, due]
 
-def _kpi_key(k: Record) -> str:
-    return str(k.values.get("initiative_id") or "").casefold()
+    def parent(self, k: Record) -> str:
+        """A KPI's initiative id, case folded."""
+        return str(k.values.get(self.parent_key) or "").casefold()
 
 
 UNATTACHED = "Unattached"  # the Goal Hierarchy's section of KPIs whose initiative is not recognised
@@ -1069,11 +1160,12 @@ def _rows_by_objective(
     row's values).
     """
     kpis = result.kpis
+    made = _HierarchyRows(result.spec)
     parts = (result.allocations, result.unaligned)
     if not (getattr(result.initiatives, "is_packed", False) or getattr(kpis, "is_packed", False)):
         by_initiative: dict[tuple[str, str], list[int]] = {}
         for index, k in enumerate(kpis):
-            by_initiative.setdefault((k.department, _kpi_key(k)), []).append(index)
+            by_initiative.setdefault((k.department, made.parent(k)), []).append(index)
         by_objective: dict[str, list] = {}
         known: set[tuple[str, str]] = set()
         for part in parts:
@@ -1085,13 +1177,13 @@ def _rows_by_objective(
         def plain(objective_id: str) -> Iterable[tuple[int, list[Any]]]:
             if objective_id == UNATTACHED:
                 for index in unattached:
-                    yield _kpi_row(kpis[index])
+                    yield made.kpi(kpis[index])
                 return
             for a in by_objective.get(objective_id, []):
                 i = a.record
-                yield _initiative_row(i)
+                yield made.initiative(i)
                 for index in by_initiative.get((i.department, i.id.casefold()), []):
-                    yield _kpi_row(kpis[index])
+                    yield made.kpi(kpis[index])
 
         return plain, len(unattached)
 
@@ -1107,7 +1199,7 @@ def _rows_by_objective(
         for chunk in kpi_chunks.get(department, ()):
             for k in kpis.chunk(chunk):
                 if k.department == department:
-                    mine.setdefault(_kpi_key(k), []).append(k)
+                    mine.setdefault(made.parent(k), []).append(k)
                     theirs.append(k)
         used: set[str] = set()
         for part, part_runs in zip(parts, runs):
@@ -1115,12 +1207,12 @@ def _rows_by_objective(
                 for a in part[start:end]:
                     i = a.record
                     used.add(i.id.casefold())
-                    spool.put(a.objective_id, keep(_initiative_row(i)))
+                    spool.put(a.objective_id, keep(made.initiative(i)))
                     for k in mine.get(i.id.casefold(), ()):
-                        spool.put(a.objective_id, keep(_kpi_row(k)))
+                        spool.put(a.objective_id, keep(made.kpi(k)))
         for k in theirs:
-            if _kpi_key(k) not in used:
-                spool.put(UNATTACHED, keep(_kpi_row(k)))
+            if made.parent(k) not in used:
+                spool.put(UNATTACHED, keep(made.kpi(k)))
                 unattached_count += 1
 
     return spool.pop, unattached_count

@@ -592,7 +592,8 @@ def _input_sheet(
     ws.protect("", PROTECT_OPTIONS)
     ident = column_letter((id_col or 0) + 1)
     book.define_name(id_range_name(sheet), f"={quote_sheet(sheet.title)}!${ident}${first + 1}:${ident}${last + 1}")
-    if sheet.by_role(TITLE):
+    referenced = any(c.type == "reference" and c.source == sheet.key for s in spec.sheets for c in s.columns)
+    if referenced and sheet.by_role(TITLE):  # the KPIs' check that their initiative has a title looks it up
         title = key_letter(sheet, sheet.key_of(TITLE))
         book.define_name(
             title_range_name(sheet), f"={quote_sheet(sheet.title)}!${title}${first + 1}:${title}${last + 1}"
