@@ -19,15 +19,28 @@ from cascadebook.atomic import write_bytes_atomic
 from cascadebook.kinds import DIFF, DIFF_CHANGES_COLUMNS, DIFF_CHANGES_SHEET, DIFF_COVERAGE_SHEET, stamp
 from cascadebook.master.read import MasterData
 from cascadebook.model import Record
-from cascadebook.spec.schema import Spec, load_spec
+from cascadebook.spec.roles import (
+    BASELINE,
+    DUE_PERIOD,
+    INITIATIVE_REF,
+    INITIATIVES,
+    OBJECTIVE_REF,
+    OBJECTIVE_SPLIT,
+    OWNER,
+    TARGET,
+    TEAM,
+    TITLE,
+    UNIT,
+)
+from cascadebook.spec.schema import SheetSpec, Spec, load_spec
 from cascadebook.spec.values import parse_value
 from cascadebook.xlsx.writer import EXCEL_MAX_ROWS, continued_sheet
 
 ADDED, REMOVED, RETARGETED, REOWNED, REALIGNED = "added", "removed", "retargeted", "re-owned", "re-aligned"
-CHANGE_KEYS = {  # change kind -> the spec column keys it looks at (those a spec does not have are skipped)
-    RETARGETED: ("baseline", "target", "unit", "due_period"),
-    REOWNED: ("owner", "team"),
-    REALIGNED: ("objective_id", "objective_split", "initiative_id"),
+CHANGE_ROLES = {  # change kind -> the roles of the spec columns it looks at (those a sheet has not are skipped)
+    RETARGETED: (BASELINE, TARGET, UNIT, DUE_PERIOD),
+    REOWNED: (OWNER, TEAM),
+    REALIGNED: (OBJECTIVE_REF, OBJECTIVE_SPLIT, INITIATIVE_REF),
 }
 KIND_ORDER = {ADDED: 0, REMOVED: 1, RETARGETED: 2, REOWNED: 3, REALIGNED: 4}
 
@@ -107,23 +120,26 @@ def _same(a: Any, b: Any) -> bool:
     return norm(a) == norm(b)
 
 
-def _title(record: Record) -> str:
-    return str(record.values.get("title") or record.values.get("name") or "")
+def _title(record: Record, sheet: SheetSpec) -> str:
+    """The row in one line: its column of role ``title`` (an initiative's title, a KPI's name)."""
+    return str(record.values.get(sheet.key_of(TITLE)) or "")
 
 
 def _by_id(rows: tuple[Record, ...]) -> dict[str, Record]:
     out: dict[str, Record] = {}
     for record in rows:
-        out.setdefault(str(record.values.get("id") or "").casefold(), record)
+        out.setdefault(record.id.casefold(), record)
     out.pop("", None)
     return out
 
 
-def _coverage(master: MasterData) -> dict[str, tuple[set[str], int]]:
+def _coverage(master: MasterData, spec: Spec) -> dict[str, tuple[set[str], int]]:
     found: dict[str, tuple[set[str], int]] = {}
-    for record in master.initiatives:
-        split = record.values.get("objective_split")
-        objectives = _split_ids(split) or [str(record.values.get("objective_id") or "")]
+    sheet = spec.sheet_by_role(INITIATIVES)
+    split_key, objective_key = (sheet.key_of(OBJECTIVE_SPLIT), sheet.key_of(OBJECTIVE_REF)) if sheet else ("", "")
+    for record in master.records.get(sheet.key if sheet else "", ()):
+        split = record.values.get(split_key)
+        objectives = _split_ids(split) or [str(record.values.get(objective_key) or "")]
         for objective in objectives:
             if objective:
                 departments, count = found.get(objective, (set(), 0))
@@ -149,10 +165,10 @@ def diff_masters(old: MasterData, new: MasterData, spec: Spec | None = None) -> 
         before, after = _by_id(old.records.get(sheet.key, ())), _by_id(new.records.get(sheet.key, ()))
         for key, record in after.items():
             if key not in before:
-                result.changes.append(Change(sheet.key, ADDED, record.id, record.department, _title(record)))
+                result.changes.append(Change(sheet.key, ADDED, record.id, record.department, _title(record, sheet)))
         for key, record in before.items():
             if key not in after:
-                result.changes.append(Change(sheet.key, REMOVED, record.id, record.department, _title(record)))
+                result.changes.append(Change(sheet.key, REMOVED, record.id, record.department, _title(record, sheet)))
         for key, was in before.items():
             now = after.get(key)
             if now is None:
@@ -164,23 +180,23 @@ def diff_masters(old: MasterData, new: MasterData, spec: Spec | None = None) -> 
                         REOWNED,
                         now.id,
                         now.department,
-                        _title(now),
+                        _title(now, sheet),
                         "Department",
                         was.department,
                         now.department,
                     )
                 )
-            for kind, keys in CHANGE_KEYS.items():
-                for col in (c for c in sheet.columns if c.key in keys):
+            for kind, roles in CHANGE_ROLES.items():
+                for col in (c for c in sheet.columns if c.role in roles):
                     a, b = was.values.get(col.key), now.values.get(col.key)
                     if not _same(a, b):
                         result.changes.append(
-                            Change(sheet.key, kind, now.id, now.department, _title(now), col.header, a, b)
+                            Change(sheet.key, kind, now.id, now.department, _title(now, sheet), col.header, a, b)
                         )
     sheet_order = {s.key: i for i, s in enumerate(spec.sheets)}
     result.changes.sort(key=lambda c: (sheet_order.get(c.sheet, 9), KIND_ORDER[c.kind], c.department, c.id))
 
-    before, after = _coverage(old), _coverage(new)
+    before, after = _coverage(old, spec), _coverage(new, spec)
     for objective in sorted(set(before) | set(after)):
         (d0, n0), (d1, n1) = before.get(objective, (set(), 0)), after.get(objective, (set(), 0))
         if d0 != d1:

@@ -18,12 +18,17 @@ from cascadebook.atomic import all_or_nothing, check_writable, write_text_atomic
 from cascadebook.consolidate.commitments import UNALIGNED
 from cascadebook.kinds import EXPORT
 from cascadebook.master.read import CheckinValue, MasterData, MasterError, read_master
-from cascadebook.master.write import COMMITMENT_HEADERS, COMMITMENTS_SHEET
+from cascadebook.master.write import COMMITMENTS_SHEET, OBJECTIVE_COLUMNS
 from cascadebook.model import Record
+from cascadebook.spec.roles import ID, INITIATIVE_REF, INITIATIVES, KPIS, OBJECTIVE_REF
 from cascadebook.spec.schema import Spec, load_spec
 
 FORMAT = "cascadebook-export/1"
 HIERARCHY_FILE = "hierarchy.yaml"
+# The format's own names, whatever the spec calls its sheets: an objective holds its initiatives, an
+# initiative its KPIs (rows of the spec's sheets of role initiatives and kpis, values by column key).
+NESTED = {INITIATIVES: "initiatives", KPIS: "kpis"}
+UNALIGNED_FIELD, UNATTACHED_FIELD = "unaligned_initiatives", "unattached_kpis"  # no objective, no initiative
 
 
 def _plain(value: Any) -> Any:
@@ -64,7 +69,7 @@ def _objectives(path: Path) -> list[dict[str, Any]]:
         "Baseline": "baseline",
         "Target": "target",
     }
-    index = {keep[h]: COMMITMENT_HEADERS.index(h) for h in keep}
+    index = {keep[h]: OBJECTIVE_COLUMNS.index(h) for h in keep}
     out = []
     for row in rows[1:]:
         if not row or row[0] in ("", None, "Total", UNALIGNED):  # not objectives
@@ -82,11 +87,12 @@ def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None
     written = [outdir / HIERARCHY_FILE, *[outdir / f"{sheet.key}.csv" for sheet in spec.sheets]]
     check_writable(written)  # before reading: a CSV open in Excel is said at once
     data = read_master_or_export(master_path, spec)
-    initiatives_sheet, kpis_sheet = spec.sheet("initiatives"), spec.sheet("kpis")
+    initiatives_sheet, kpis_sheet = spec.sheet_by_role(INITIATIVES), spec.sheet_by_role(KPIS)
+    parent_key = kpis_sheet.key_of(INITIATIVE_REF) if kpis_sheet is not None else ""
     kpis_by_initiative: dict[tuple[str, str], list[dict]] = {}
     initiative_keys = {(i.department, i.id.casefold()) for i in data.initiatives}
     for k in sorted(data.kpis, key=lambda r: (r.department, r.id)):
-        key = (k.department, str(k.values.get("initiative_id") or "").casefold())
+        key = (k.department, str(k.values.get(parent_key) or "").casefold())
         kpis_by_initiative.setdefault(key, []).append(_row(k, kpis_sheet))
     objectives = _objectives(master_path)
     known = {o["id"] for o in objectives}
@@ -95,22 +101,22 @@ def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None
         row = _row(i, initiatives_sheet)
         kpis = kpis_by_initiative.get((i.department, i.id.casefold()))
         if kpis:
-            row["kpis"] = kpis
-        objective = str(i.values.get("objective_id") or "")
+            row[NESTED[KPIS]] = kpis
+        objective = str(i.values.get(initiatives_sheet.key_of(OBJECTIVE_REF)) or "")
         by_objective.setdefault(objective if objective in known else "", []).append(row)
     tree = {
         "format": FORMAT,
         "kind": EXPORT,  # what every file cascadebook writes says about itself (kinds.py)
         "source": master_path.name,
         "objectives": [
-            {**o, "initiatives": by_objective.get(o["id"], [])} for o in sorted(objectives, key=lambda o: o["id"])
+            {**o, NESTED[INITIATIVES]: by_objective.get(o["id"], [])} for o in sorted(objectives, key=lambda o: o["id"])
         ],
     }
     if by_objective.get(""):
-        tree["unaligned_initiatives"] = by_objective[""]
+        tree[UNALIGNED_FIELD] = by_objective[""]
     orphans = [k for key, rows in sorted(kpis_by_initiative.items()) if key not in initiative_keys for k in rows]
     if orphans:  # KPIs whose initiative is not in the master: kept, never dropped
-        tree["unattached_kpis"] = orphans
+        tree[UNATTACHED_FIELD] = orphans
     order: dict[str, dict[str, list[str]]] = {}  # each department's rows as the master lists them
     for sheet in spec.sheets:
         for record in data.records.get(sheet.key, ()):
@@ -176,14 +182,16 @@ def read_export(path: str | Path, spec: Spec | None = None) -> MasterData:
     if found != FORMAT:
         raise MasterError(f"{yaml_path.name}: export format {found!r} is not one this version reads ({FORMAT})")
     records: dict[str, list[Record]] = {s.key: [] for s in spec.sheets}
-    initiatives = [i for o in tree.get("objectives", []) for i in o.get("initiatives", [])]
-    initiatives += tree.get("unaligned_initiatives", [])
+    initiatives_key, kpis_key = spec.sheet_key(INITIATIVES), spec.sheet_key(KPIS)
+    mine, theirs = records.setdefault(initiatives_key, []), records.setdefault(kpis_key, [])
+    initiatives = [i for o in tree.get("objectives", []) for i in o.get(NESTED[INITIATIVES], [])]
+    initiatives += tree.get(UNALIGNED_FIELD, [])
     for row_number, item in enumerate(initiatives, 1):
-        for kpi in item.get("kpis", []):
-            records["kpis"].append(_record("kpis", kpi, spec, yaml_path.name, len(records["kpis"]) + 1))
-        records["initiatives"].append(_record("initiatives", item, spec, yaml_path.name, row_number))
-    for kpi in tree.get("unattached_kpis", []):
-        records["kpis"].append(_record("kpis", kpi, spec, yaml_path.name, len(records["kpis"]) + 1))
+        for kpi in item.get(NESTED[KPIS], []):
+            theirs.append(_record(kpis_key, kpi, spec, yaml_path.name, len(theirs) + 1))
+        mine.append(_record(initiatives_key, item, spec, yaml_path.name, row_number))
+    for kpi in tree.get(UNATTACHED_FIELD, []):
+        theirs.append(_record(kpis_key, kpi, spec, yaml_path.name, len(theirs) + 1))
     _in_order(records, tree.get("order"))
     checkins = tuple(
         CheckinValue(
@@ -196,7 +204,7 @@ def read_export(path: str | Path, spec: Spec | None = None) -> MasterData:
         )
         for c in tree.get("checkins", [])
     )
-    return MasterData(str(path), {k: tuple(v) for k, v in records.items()}, checkins)
+    return MasterData(str(path), {k: tuple(v) for k, v in records.items() if k}, checkins, spec)
 
 
 def _in_order(records: dict[str, list[Record]], order: Any) -> None:
@@ -215,6 +223,8 @@ def _in_order(records: dict[str, list[Record]], order: Any) -> None:
 
 
 def _record(sheet_key: str, item: dict, spec: Spec, file: str, row: int) -> Record:
+    if not sheet_key:  # the spec has no such sheet: its rows in the export are not read
+        return Record(sheet_key, str(item.get("department", "")), file, "", row)
     sheet = spec.sheet(sheet_key)
     values = {}
     for col in sheet.columns:
@@ -225,6 +235,7 @@ def _record(sheet_key: str, item: dict, spec: Spec, file: str, row: int) -> Reco
             except ValueError:
                 pass
         values[col.key] = value
-    if values.get("id") is not None:
-        values["id"] = str(values["id"])
-    return Record(sheet_key, str(item.get("department", "")), file, sheet.title, row, values, {})
+    id_key = sheet.key_of(ID)
+    if values.get(id_key) is not None:
+        values[id_key] = str(values[id_key])
+    return Record(sheet_key, str(item.get("department", "")), file, sheet.title, row, values, {}, id_key)
