@@ -34,7 +34,8 @@ from cascadebook.spec.roles import (
 )
 from cascadebook.spec.schema import SheetSpec, Spec, load_spec
 from cascadebook.spec.values import parse_value
-from cascadebook.xlsx.writer import EXCEL_MAX_ROWS, continued_sheet
+from cascadebook.xlsx import writer as xlsx_writer
+from cascadebook.xlsx.writer import continued_sheet
 
 ADDED, REMOVED, RETARGETED, REOWNED, REALIGNED = "added", "removed", "retargeted", "re-owned", "re-aligned"
 CHANGE_ROLES = {  # change kind -> the roles of the spec columns it looks at (those a sheet has not are skipped)
@@ -296,7 +297,7 @@ def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = 
             "options": {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
         },
     ) as writer:
-        size = EXCEL_MAX_ROWS - 1  # past Excel's last row a sheet goes on in 'Changes (2)', ...
+        size = xlsx_writer.EXCEL_MAX_ROWS - 1  # past Excel's last row ('Changes (2)', ...); read when written
         parts = [
             (continued_sheet(name, i + 1), frame.iloc[start : start + size], widths)
             for name, frame, widths in (
