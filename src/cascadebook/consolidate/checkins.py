@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from cascadebook.consolidate.left_out import not_taken, rows_not_taken
+from cascadebook.consolidate.newest import newest_wins
 from cascadebook.consolidate.progress import Actual, Item, ProgressReport, Thresholds, compute_progress, is_number
 from cascadebook.findings import Finding, Severity
 from cascadebook.intake.dispatch import checkin_spec
@@ -162,6 +163,11 @@ def _read_row(
     )
 
 
+def _what(ret: Return) -> str:
+    """How a check-in is named in a reason or finding: "Q2 check-in"."""
+    return f"{ret.metadata.period} check-in"
+
+
 def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[ProgressReport, list[Finding]]:
     """Turn the identified check-in returns into progress; returns the report and the new findings.
 
@@ -180,39 +186,30 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
     for ret in sources:  # rejected on identity: why, and which rows were not taken
         if ret.status == "rejected":
             ret.findings = not_taken(ret)
-    newest: dict[tuple[str, str], Return] = {}
-    accepted = [r for r in sources if r.status == "accepted"]
-    for ret in sorted(accepted, key=lambda r: (getattr(r, "received", "") or r.modified, r.file), reverse=True):
+    dated = []
+    for ret in (r for r in sources if r.status == "accepted"):
         period = ret.metadata.period
-        if period not in strategy.periods:
-            not_used(
-                ret,
-                "rejected",
-                f"check-in for {period!r}, not a period of {strategy.cycle}",
-                Finding(
-                    "period-outside-cycle",
-                    f"the check-in is for {period!r}, not one of {', '.join(strategy.periods)}",
-                    file=ret.file,
-                    department=ret.department,
-                ),
-            )
+        if period in strategy.periods:
+            dated.append(ret)
             continue
-        kept = newest.get((ret.department, period))
-        if kept is not None:
-            not_used(
-                ret,
-                "superseded",
-                f"superseded by {kept.file}",
-                Finding(
-                    "superseded-submission",
-                    f"{kept.file} is a newer {period} check-in from {ret.department}",
-                    file=ret.file,
-                    department=ret.department,
-                ),
-            )
-            continue
-        newest[(ret.department, period)] = ret
-        ret.reason = f"{period} check-in"
+        not_used(
+            ret,
+            "rejected",
+            f"check-in for {period!r}, not a period of {strategy.cycle}",
+            Finding(
+                "period-outside-cycle",
+                f"the check-in is for {period!r}, not one of {', '.join(strategy.periods)}",
+                file=ret.file,
+                department=ret.department,
+            ),
+        )
+    # Newest wins per department and period, by the plan's rule (newest.py).
+    newest = newest_wins(dated, key=lambda r: (r.department, r.metadata.period), what=_what)
+    for ret in dated:
+        if ret.status == "superseded":
+            ret.findings = not_taken(ret)  # like a plan's: only why, and where its rows are
+        else:
+            ret.reason = _what(ret)
     for ret in sources:  # what reading and identifying found; for a check-in not used, why and where its rows are
         findings.extend(ret.findings)
 
