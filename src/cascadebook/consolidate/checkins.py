@@ -1,4 +1,10 @@
-"""Check-ins into progress: newest wins per department and period, actuals read against the plan."""
+"""Check-ins into progress: newest wins per department and period, actuals read against the plan.
+
+A check-in's rows are parsed and checked by the plan's engine (intake/validate.py) in the intake
+worker, told what differs for a check-in (``CHECKIN_CHECKING``); newest wins by the plan's rule
+(newest.py). What only progress can say is said here: rows not taken, actuals missing or moving
+backwards, progress capped, check-ins missing.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,10 @@ from cascadebook.consolidate.progress import Actual, Item, ProgressReport, Thres
 from cascadebook.findings import Finding, Severity
 from cascadebook.intake.dispatch import checkin_spec
 from cascadebook.intake.reader import Return
-from cascadebook.model import Record, Strategy
-from cascadebook.spec.schema import SheetSpec
 from cascadebook.intake.rules import VALUE_TYPE, Context, Row
 from cascadebook.intake.validate import Checking, validate_records
+from cascadebook.model import Record, Strategy
+from cascadebook.spec.schema import SheetSpec
 from cascadebook.spec.values import parse_value
 
 
@@ -119,6 +125,9 @@ def _item_from_checkin(strategy: Strategy, record: Record, sheet: SheetSpec) -> 
     )
 
 
+_AS_PERCENT = {"actual": "percent"}
+
+
 def _percent_actual(record: Record) -> Mapping[str, str]:
     """A % item planned as fractions (progress.Item.is_percent): its actual is read as a percentage, so
     18 typed means 18%. Decided from the plan columns the check-in carries, what the person saw (the
@@ -131,9 +140,6 @@ def _percent_actual(record: Record) -> Mapping[str, str]:
     unit = parse_value(record.values.get("unit"), "text")
     item = Item(record.sheet, record.department, record.id, "", number("baseline"), number("target"), unit.value or "")
     return _AS_PERCENT if item.is_percent else {}
-
-
-_AS_PERCENT = {"actual": "percent"}
 
 
 def _taken(row: Row, ctx: Context) -> bool:
