@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from cascadebook.consolidate.checkins import validate_checkin
 from cascadebook.consolidate.gc_tuning import long_lived
 from cascadebook.consolidate.packed import RecordList
 from cascadebook.consolidate.reconcile import Reconciliation, consolidate, record_totals
@@ -34,7 +35,8 @@ PACK_ABOVE = 2_000  # workbooks; below it rows stay plain objects (fastest), abo
 
 @dataclass(frozen=True)
 class _Intake:
-    """Everything done to one file on its own — read, identify, validate — so it runs in a worker.
+    """Everything done to one file on its own — read, identify, validate — so it runs in a worker;
+    plans and check-ins alike (a check-in by the same rules, see consolidate/checkins.py).
 
     A workbook later superseded by a newer one was validated for nothing; that is cheaper than a
     second, serial pass over the accepted ones.
@@ -49,7 +51,9 @@ class _Intake:
     def __call__(self, path: Path, name: str) -> Return:
         ret = read_any(path, self.spec, name, self.specs)
         identify(ret, self.strategy, self.key)
-        if ret.status == "accepted" and not is_checkin(ret):
+        if ret.status == "accepted" and is_checkin(ret):
+            validate_checkin(self.strategy, ret)  # the same rules, as a check-in is checked
+        elif ret.status == "accepted":
             own = spec_of(ret, self.spec, self.specs)  # the spec the department's template was made with
             ret.records, ret.row_findings = validate_records(self.strategy, own, ret.records, ret.department)
             if own is not self.spec:

@@ -1,17 +1,27 @@
-"""Check-ins into progress: newest wins per department and period, actuals read against the plan."""
+"""Check-ins into progress: newest wins per department and period, actuals read against the plan.
+
+A check-in's rows are parsed and checked by the plan's engine (intake/validate.py) in the intake
+worker, told what differs for a check-in (``CHECKIN_CHECKING``); newest wins by the plan's rule
+(newest.py). What only progress can say is said here: rows not taken, actuals missing or moving
+backwards, progress capped, check-ins missing.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from dataclasses import replace
+from typing import Any, Iterable, Mapping, Sequence
 
 from cascadebook.consolidate.left_out import not_taken, rows_not_taken
+from cascadebook.consolidate.newest import newest_wins
 from cascadebook.consolidate.progress import Actual, Item, ProgressReport, Thresholds, compute_progress, is_number
 from cascadebook.findings import Finding, Severity
 from cascadebook.intake.dispatch import checkin_spec
 from cascadebook.intake.reader import Return
+from cascadebook.intake.rules import VALUE_TYPE, Context, Row
+from cascadebook.intake.validate import Checking, validate_records
 from cascadebook.model import Record, Strategy
 from cascadebook.spec.schema import SheetSpec
-from cascadebook.spec.values import display, parse_value
+from cascadebook.spec.values import parse_value
 
 
 def _num(value: Any) -> float | None:
@@ -115,34 +125,60 @@ def _item_from_checkin(strategy: Strategy, record: Record, sheet: SheetSpec) -> 
     )
 
 
-def _read_row(
-    strategy: Strategy, sheet: SheetSpec, record: Record, item: Item, period: str, findings: list[Finding]
-) -> Actual:
-    values: dict[str, Any] = {}
-    value: float | None = None
-    for col in sheet.input_columns:
-        raw = record.values.get(col.key)
-        kind = "percent" if col.key == "actual" and item.is_percent else col.type
-        parsed = parse_value(
-            raw, kind, choices=col.choices or None, periods=strategy.periods, cycle_year=strategy.cycle_year
-        )
-        if parsed.blank:
-            values[col.key] = None
-            continue
-        if parsed.error:
-            values[col.key] = raw if isinstance(raw, (str, int, float)) else display(raw)  # as typed
-            code = "actual-wrong-type" if col.key == "actual" else "wrong-type"
-            findings.append(
-                _finding(
-                    code, f"{item.id}: {col.header} should be {parsed.error}, found {display(raw)}", record, col.key
-                )
-            )
-            continue
-        if parsed.note:
-            findings.append(_finding("value-interpreted", f"{col.header}: {parsed.note}", record, col.key))
-        values[col.key] = parsed.value
-        if col.key == "actual":
-            value = float(parsed.value)
+_AS_PERCENT = {"actual": "percent"}
+
+
+def _percent_actual(record: Record) -> Mapping[str, str]:
+    """A % item planned as fractions (progress.Item.is_percent): its actual is read as a percentage, so
+    18 typed means 18%. Decided from the plan columns the check-in carries, what the person saw (the
+    workbook formats that actual as a percentage), so the worker decides it without the plan."""
+
+    def number(key: str) -> float | None:
+        p = parse_value(record.values.get(key), "number")
+        return p.value if p.ok else None
+
+    unit = parse_value(record.values.get("unit"), "text")
+    item = Item(record.sheet, record.department, record.id, "", number("baseline"), number("target"), unit.value or "")
+    return _AS_PERCENT if item.is_percent else {}
+
+
+def _taken(row: Row, ctx: Context) -> bool:
+    """Progress reads the first row of each listed id; the others are ``checkin-row-not-taken``
+    (reconcile_checkins), so the rules do not check them."""
+    first = ctx.first_by_id.get(row.sheet.key, {})
+    return bool(row.record.id) and first.get(row.record.id.casefold()) is row
+
+
+def _words(f: Finding, row: Row) -> Finding:
+    """A check-in's value of the wrong type names the item its row reports on, and an actual of the
+    wrong type is ``actual-wrong-type`` (README's findings)."""
+    if f.code != "wrong-type":
+        return f
+    code = "actual-wrong-type" if f.cell == row.record.cells.get("actual") else f.code
+    return replace(f, code=code, message=f"{row.record.id}: {f.message}")
+
+
+# A check-in is checked like a plan, by the same rules, for what differs: only the department's input
+# columns (the rest is the plan, locked), no live checks in the workbook (so no read-leniently), an
+# actual of a % item read as a percentage, only the rows progress reads, and its own words for a
+# wrong actual. The required actual is said per period by reconcile_checkins (actual-missing).
+CHECKIN_CHECKING = Checking(
+    rules=(VALUE_TYPE,), inputs_only=True, live=False, types=_percent_actual, reads=_taken, words=_words
+)
+
+
+def validate_checkin(strategy: Strategy, ret: Return) -> None:
+    """Parse and check a check-in's rows (in the intake worker, as a plan's): typed records, row findings."""
+    ret.records, ret.row_findings = validate_records(
+        strategy, checkin_spec(), ret.records, ret.department, CHECKIN_CHECKING
+    )
+    ret.validated = True
+
+
+def _actual(sheet: SheetSpec, record: Record, item: Item, period: str) -> Actual:
+    """A validated check-in row as progress reads it: its input values, as parsed (or as typed)."""
+    values = {col.key: record.values.get(col.key) for col in sheet.input_columns}
+    value = values.get("actual")
     previous = None
     if sheet.has("previous_actual"):
         p = parse_value(record.values.get("previous_actual"), "number")
@@ -152,7 +188,7 @@ def _read_row(
         record.department,
         item.id,
         period,
-        value,
+        float(value) if is_number(value) else None,
         values,
         previous,
         record.file,
@@ -160,6 +196,11 @@ def _read_row(
         record.row,
         record.cells.get("actual", f"A{record.row}"),
     )
+
+
+def _what(ret: Return) -> str:
+    """How a check-in is named in a reason or finding: "Q2 check-in"."""
+    return f"{ret.metadata.period} check-in"
 
 
 def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[ProgressReport, list[Finding]]:
@@ -180,39 +221,30 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
     for ret in sources:  # rejected on identity: why, and which rows were not taken
         if ret.status == "rejected":
             ret.findings = not_taken(ret)
-    newest: dict[tuple[str, str], Return] = {}
-    accepted = [r for r in sources if r.status == "accepted"]
-    for ret in sorted(accepted, key=lambda r: (getattr(r, "received", "") or r.modified, r.file), reverse=True):
+    dated = []
+    for ret in (r for r in sources if r.status == "accepted"):
         period = ret.metadata.period
-        if period not in strategy.periods:
-            not_used(
-                ret,
-                "rejected",
-                f"check-in for {period!r}, not a period of {strategy.cycle}",
-                Finding(
-                    "period-outside-cycle",
-                    f"the check-in is for {period!r}, not one of {', '.join(strategy.periods)}",
-                    file=ret.file,
-                    department=ret.department,
-                ),
-            )
+        if period in strategy.periods:
+            dated.append(ret)
             continue
-        kept = newest.get((ret.department, period))
-        if kept is not None:
-            not_used(
-                ret,
-                "superseded",
-                f"superseded by {kept.file}",
-                Finding(
-                    "superseded-submission",
-                    f"{kept.file} is a newer {period} check-in from {ret.department}",
-                    file=ret.file,
-                    department=ret.department,
-                ),
-            )
-            continue
-        newest[(ret.department, period)] = ret
-        ret.reason = f"{period} check-in"
+        not_used(
+            ret,
+            "rejected",
+            f"check-in for {period!r}, not a period of {strategy.cycle}",
+            Finding(
+                "period-outside-cycle",
+                f"the check-in is for {period!r}, not one of {', '.join(strategy.periods)}",
+                file=ret.file,
+                department=ret.department,
+            ),
+        )
+    # Newest wins per department and period, by the plan's rule (newest.py).
+    newest = newest_wins(dated, key=lambda r: (r.department, r.metadata.period), what=_what)
+    for ret in dated:
+        if ret.status == "superseded":
+            ret.findings = not_taken(ret)  # like a plan's: only why, and where its rows are
+        else:
+            ret.reason = _what(ret)
     for ret in sources:  # what reading and identifying found; for a check-in not used, why and where its rows are
         findings.extend(ret.findings)
 
@@ -221,6 +253,9 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
     items = plan_items(result)
     actuals: list[Actual] = []
     for (department, period), ret in sorted(newest.items(), key=lambda kv: (order[kv[0][1]], kv[0][0])):
+        if not ret.validated:  # read without the intake worker
+            validate_checkin(strategy, ret)
+        findings.extend(ret.row_findings)  # the rules' findings on the rows read below
         seen: set[tuple[str, str, str]] = set()
         for sheet in spec.sheets:
             for record in ret.records.get(sheet.key, []):
@@ -256,7 +291,7 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
                 item = items.get(key)
                 if item is None:
                     item = items[key] = _item_from_checkin(strategy, record, sheet)
-                actual = _read_row(strategy, sheet, record, item, period, findings)
+                actual = _actual(sheet, record, item, period)
                 actuals.append(actual)
                 if actual.value is None and actual.values.get("actual") is None:
                     findings.append(_finding("actual-missing", f"{item.id}: no actual for {period}", record, "actual"))

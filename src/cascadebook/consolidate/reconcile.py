@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 from cascadebook.consolidate.checkins import reconcile_checkins
 from cascadebook.consolidate.commitments import Allocation, Commitment, allocate, commitment_findings, commitments
 from cascadebook.consolidate.left_out import not_taken
+from cascadebook.consolidate.newest import newest_wins
 from cascadebook.consolidate.packed import RecordList
 from cascadebook.consolidate.progress import ProgressReport
 from cascadebook.findings import Finding, Severity, count_by_severity
@@ -164,7 +165,6 @@ def consolidate(strategy: Strategy, spec: Spec, sources: list[Return], skipped: 
     checkins = [r for r in sources if is_checkin(r)]  # progress reports: reconcile_checkins below
     sources = [r for r in sources if not is_checkin(r)]
 
-    newest: dict[str, Return] = {}
     for ret in sources:
         origin = origin_of(ret.path, ret.file)
         if origin is None:
@@ -173,28 +173,7 @@ def consolidate(strategy: Strategy, spec: Spec, sources: list[Return], skipped: 
         wrong_sender = sender_finding(strategy, ret.department, origin.sender, ret.file, origin.source)
         if wrong_sender and ret.status == "accepted":
             ret.findings.append(wrong_sender)
-    # Newest wins, but a signed return always wins over a workbook identified only by its content.
-    for ret in sorted(
-        (r for r in sources if r.status == "accepted"),
-        key=lambda r: (r.identified_by != "content", r.received or r.modified, r.file),
-        reverse=True,
-    ):
-        if ret.department in newest:
-            kept = newest[ret.department]
-            ret.status, ret.reason = "superseded", f"superseded by {kept.file}"
-            if ret.identified_by == "content" and kept.identified_by != "content":
-                message = (
-                    f"{kept.file} is {ret.department}'s signed return; this workbook was identified only "
-                    "by its visible content, so it does not replace it, whatever their dates"
-                )
-            else:
-                message = (
-                    f"{kept.file} is a newer submission from {ret.department} ({kept.received or kept.modified}"
-                    f" vs {ret.received or ret.modified})"
-                )
-            ret.findings.append(Finding("superseded-submission", message, file=ret.file, department=ret.department))
-        else:
-            newest[ret.department] = ret
+    newest = newest_wins((r for r in sources if r.status == "accepted"), key=lambda r: r.department)
 
     findings: list[Finding] = []
     records: dict[str, RecordList] = {s.key: RecordList() for s in spec.sheets}

@@ -31,7 +31,7 @@ against the objective's direction by reconcile at once, by the sheet once it is 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
@@ -277,13 +277,22 @@ class Row:
     record: Record
     raw: Mapping[str, Any]
     parsed: Mapping[str, Parsed]
+    types: Mapping[str, str] = field(default_factory=dict)  # columns read as another type on this row only
+
+    def column(self, col: Column) -> Column:
+        """``col`` as this row reads it (validate.Checking.types: a check-in's actual of a % item is a percent)."""
+        kind = self.types.get(col.key) if self.types else None
+        return col if kind is None or kind == col.type else replace(col, type=kind)
 
 
 class Context:
     """What the rules need to know beyond one row: objectives, ids on each sheet, references."""
 
-    def __init__(self, strategy: Strategy, spec: Spec, department: str, rows: Mapping[str, list[Row]]):
+    def __init__(
+        self, strategy: Strategy, spec: Spec, department: str, rows: Mapping[str, list[Row]], live: bool = True
+    ):
         self.strategy = strategy
+        self.live = live  # the workbook checks its values while typed (a plan's Check column); a check-in's does not
         self.spec = spec
         self.department = department
         self.objective_ids = {o.id.casefold(): o.id for o in strategy.objectives}
@@ -513,6 +522,9 @@ class ValueType(Rule):
             parsed = parsed_by_key[col.key]
             if parsed.blank:
                 continue
+            if row.types and col.key in row.types:
+                col = row.column(col)
+                accepts = self.accepts(col, periods)
             raw = row.raw.get(col.key)
             if parsed.error:
                 if col.type == "period" and isinstance(raw, str) and LOOKS_LIKE_PERIOD.match(raw):
@@ -526,7 +538,7 @@ class ValueType(Rule):
                     yield finding(
                         "wrong-type", f"{col.header} should be {parsed.error}, found {display(raw)}", row, col.key
                     )
-            elif not accepts(raw):
+            elif ctx.live and not accepts(raw):  # without live checks nothing flagged it: only how it was read
                 why = note_reason(parsed.note)  # the reading is said here once; the note adds only why
                 note = f" ({why})" if why else ""
                 yield finding(
