@@ -20,7 +20,24 @@ from cascadebook.intake.reader import Return
 from cascadebook.intake.rules import VALUE_TYPE, Context, Row
 from cascadebook.intake.validate import Checking, validate_records
 from cascadebook.model import Record, Strategy
-from cascadebook.spec.schema import SheetSpec
+from cascadebook.spec.roles import (
+    ACTUAL,
+    BASELINE,
+    COMMENT,
+    CONTRIBUTION_WEIGHT,
+    DUE_PERIOD,
+    INITIATIVE_REF,
+    INITIATIVES,
+    KPIS,
+    OBJECTIVE_REF,
+    PREVIOUS_ACTUAL,
+    STATUS,
+    TARGET,
+    TITLE,
+    UNIT,
+    plan_role,
+)
+from cascadebook.spec.schema import SheetSpec, Spec
 from cascadebook.spec.values import parse_value
 
 
@@ -47,46 +64,56 @@ def _direction(strategy: Strategy, objective_ids: Iterable[str]) -> str:
     return "increase"
 
 
+def _getter(sheet: SheetSpec | None):
+    """``get(record, role)``: a record's value in the sheet's column of that role (None without one)."""
+    keys = {} if sheet is None else {c.role: c.key for c in sheet.columns if c.role}
+    return lambda record, role: record.values.get(keys[role]) if role in keys else None
+
+
 def plan_items(result: Any) -> dict[tuple[str, str, str], Item]:
-    """The reconciled plan (initiatives and KPIs) as progress items, keyed like ``Item.key``."""
-    strategy = result.strategy
+    """The reconciled plan (initiatives and KPIs) as progress items, keyed like ``Item.key`` (the plan's
+    sheet keys); their columns found by role in the plan's spec."""
+    strategy, spec = result.strategy, result.spec
     split: dict[tuple[str, str], list[tuple[str, float]]] = {}
     allocations = getattr(result, "allocations", None)
     if allocations:
         for a in allocations:
             split.setdefault((a.department, a.initiative_id.casefold()), []).append((a.objective_id, a.weight))
     items: dict[tuple[str, str, str], Item] = {}
-    for record in result.records.get("initiatives", []):
+    initiatives, kpis = spec.sheet_by_role(INITIATIVES), spec.sheet_by_role(KPIS)
+    get = _getter(initiatives)
+    for record in result.records.get(initiatives.key, []) if initiatives else ():
         objectives = split.get((record.department, record.id.casefold()))
         if objectives is None and allocations is None:
-            objective = strategy.objective(str(record.values.get("objective_id") or ""))
+            objective = strategy.objective(str(get(record, OBJECTIVE_REF) or ""))
             objectives = [(objective.id, 1.0)] if objective else []
         item = Item(
-            "initiatives",
+            initiatives.key,
             record.department,
             record.id,
-            str(record.values.get("title") or ""),
-            _num(record.values.get("baseline")),
-            _num(record.values.get("target")),
-            str(record.values.get("unit") or ""),
-            _period(record.values.get("due_period")),
-            _num(record.values.get("contribution_weight")),
+            str(get(record, TITLE) or ""),
+            _num(get(record, BASELINE)),
+            _num(get(record, TARGET)),
+            str(get(record, UNIT) or ""),
+            _period(get(record, DUE_PERIOD)),
+            _num(get(record, CONTRIBUTION_WEIGHT)),
             tuple(objectives or ()),
             direction=_direction(strategy, [o for o, _ in objectives or ()]),
         )
         items.setdefault(item.key, item)
-    for record in result.records.get("kpis", []):
-        parent = str(record.values.get("initiative_id") or "")
-        owner = items.get(("initiatives", record.department, parent.casefold()))
+    get = _getter(kpis)
+    for record in result.records.get(kpis.key, []) if kpis else ():
+        parent = str(get(record, INITIATIVE_REF) or "")
+        owner = items.get((initiatives.key if initiatives else "", record.department, parent.casefold()))
         item = Item(
-            "kpis",
+            kpis.key,
             record.department,
             record.id,
-            str(record.values.get("name") or ""),
-            _num(record.values.get("baseline")),
-            _num(record.values.get("target")),
-            str(record.values.get("unit") or ""),
-            _period(record.values.get("due_period")),
+            str(get(record, TITLE) or ""),
+            _num(get(record, BASELINE)),
+            _num(get(record, TARGET)),
+            str(get(record, UNIT) or ""),
+            _period(get(record, DUE_PERIOD)),
             parent=parent,
             direction=owner.direction if owner else "increase",
         )
@@ -98,48 +125,46 @@ def _period(value: Any) -> str | None:
     return str(value) if isinstance(value, str) and value else None
 
 
-def _item_from_checkin(strategy: Strategy, record: Record, sheet: SheetSpec) -> Item:
-    """A check-in row whose item is not in the reconciled plan: use the plan columns it carries."""
+def _item_from_checkin(strategy: Strategy, record: Record, sheet: SheetSpec, plan_key: str) -> Item:
+    """A check-in row whose item is not in the reconciled plan: use the plan columns it carries (by role)."""
+    get = _getter(sheet)
 
-    def parsed(key: str, kind: str) -> Any:
-        if not sheet.has(key):
-            return None
-        p = parse_value(record.values.get(key), kind)
+    def parsed(role: str, kind: str) -> Any:
+        p = parse_value(get(record, role), kind)
         return p.value if p.ok else None
 
-    objective = strategy.objective(str(parsed("objective_id", "text") or ""))
+    objective = strategy.objective(str(parsed(OBJECTIVE_REF, "text") or ""))
     objectives = ((objective.id, 1.0),) if objective else ()
     return Item(
-        sheet.key,
+        plan_key,
         record.department,
         record.id,
-        str(parsed("title", "text") or parsed("name", "text") or ""),
-        parsed("baseline", "number"),
-        parsed("target", "number"),
-        str(parsed("unit", "text") or ""),
-        parsed("due_period", "text"),
-        parsed("contribution_weight", "percent"),
+        str(parsed(TITLE, "text") or ""),
+        parsed(BASELINE, "number"),
+        parsed(TARGET, "number"),
+        str(parsed(UNIT, "text") or ""),
+        parsed(DUE_PERIOD, "text"),
+        parsed(CONTRIBUTION_WEIGHT, "percent"),
         objectives,
-        parent=str(parsed("initiative_id", "text") or ""),
+        parent=str(parsed(INITIATIVE_REF, "text") or ""),
         direction=objective.direction if objective else "increase",
     )
-
-
-_AS_PERCENT = {"actual": "percent"}
 
 
 def _percent_actual(record: Record) -> Mapping[str, str]:
     """A % item planned as fractions (progress.Item.is_percent): its actual is read as a percentage, so
     18 typed means 18%. Decided from the plan columns the check-in carries, what the person saw (the
     workbook formats that actual as a percentage), so the worker decides it without the plan."""
+    sheet = checkin_spec().sheet(record.sheet)
+    get = _getter(sheet)
 
-    def number(key: str) -> float | None:
-        p = parse_value(record.values.get(key), "number")
+    def number(role: str) -> float | None:
+        p = parse_value(get(record, role), "number")
         return p.value if p.ok else None
 
-    unit = parse_value(record.values.get("unit"), "text")
-    item = Item(record.sheet, record.department, record.id, "", number("baseline"), number("target"), unit.value or "")
-    return _AS_PERCENT if item.is_percent else {}
+    unit = parse_value(get(record, UNIT), "text")
+    item = Item(record.sheet, record.department, record.id, "", number(BASELINE), number(TARGET), unit.value or "")
+    return {sheet.key_of(ACTUAL): "percent"} if item.is_percent and sheet.by_role(ACTUAL) else {}
 
 
 def _taken(row: Row, ctx: Context) -> bool:
@@ -154,7 +179,8 @@ def _words(f: Finding, row: Row) -> Finding:
     wrong type is ``actual-wrong-type`` (README's findings)."""
     if f.code != "wrong-type":
         return f
-    code = "actual-wrong-type" if f.cell == row.record.cells.get("actual") else f.code
+    actual = row.sheet.key_of(ACTUAL)
+    code = "actual-wrong-type" if actual and f.cell == row.record.cells.get(actual) else f.code
     return replace(f, code=code, message=f"{row.record.id}: {f.message}")
 
 
@@ -176,15 +202,18 @@ def validate_checkin(strategy: Strategy, ret: Return) -> None:
 
 
 def _actual(sheet: SheetSpec, record: Record, item: Item, period: str) -> Actual:
-    """A validated check-in row as progress reads it: its input values, as parsed (or as typed)."""
+    """A validated check-in row as progress reads it: its input values, as parsed (or as typed); the
+    actual, last actual, status and comment from the check-in sheet's columns of those roles."""
     values = {col.key: record.values.get(col.key) for col in sheet.input_columns}
-    value = values.get("actual")
+    get = _getter(sheet)
+    value = get(record, ACTUAL)
     previous = None
-    if sheet.has("previous_actual"):
-        p = parse_value(record.values.get("previous_actual"), "number")
+    if sheet.by_role(PREVIOUS_ACTUAL):
+        p = parse_value(get(record, PREVIOUS_ACTUAL), "number")
         previous = float(p.value) if p.ok else None
+    status, comment = get(record, STATUS), get(record, COMMENT)
     return Actual(
-        sheet.key,
+        item.sheet,
         record.department,
         item.id,
         period,
@@ -194,8 +223,16 @@ def _actual(sheet: SheetSpec, record: Record, item: Item, period: str) -> Actual
         record.file,
         record.sheet_name,
         record.row,
-        record.cells.get("actual", f"A{record.row}"),
+        record.cells.get(sheet.key_of(ACTUAL), f"A{record.row}"),
+        str(status) if status is not None else "",
+        str(comment).strip() if comment is not None else "",
     )
+
+
+def plan_key(plan: Spec, sheet: SheetSpec) -> str:
+    """The key of the plan's sheet a check-in sheet reports on (by their roles); the check-in sheet's
+    own key when the plan has none (its rows then stand on their own, see _item_from_checkin)."""
+    return plan.sheet_key(plan_role(sheet.role)) or sheet.key
 
 
 def _what(ret: Return) -> str:
@@ -258,6 +295,7 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
         findings.extend(ret.row_findings)  # the rules' findings on the rows read below
         seen: set[tuple[str, str, str]] = set()
         for sheet in spec.sheets:
+            plan = plan_key(result.spec, sheet)
             for record in ret.records.get(sheet.key, []):
                 if not record.id:  # typed below the listed items: no item to report on, said, not dropped
                     findings.append(
@@ -273,7 +311,7 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
                         )
                     )
                     continue
-                key = (sheet.key, department, record.id.casefold())
+                key = (plan, department, record.id.casefold())
                 if key in seen:
                     findings.append(
                         Finding(
@@ -290,12 +328,13 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
                 seen.add(key)
                 item = items.get(key)
                 if item is None:
-                    item = items[key] = _item_from_checkin(strategy, record, sheet)
+                    item = items[key] = _item_from_checkin(strategy, record, sheet, plan)
                 actual = _actual(sheet, record, item, period)
                 actuals.append(actual)
-                if actual.value is None and actual.values.get("actual") is None:
-                    findings.append(_finding("actual-missing", f"{item.id}: no actual for {period}", record, "actual"))
-        titles = {s.key: s.title for s in spec.sheets}
+                at = sheet.key_of(ACTUAL)
+                if actual.value is None and actual.values.get(at) is None:
+                    findings.append(_finding("actual-missing", f"{item.id}: no actual for {period}", record, at))
+        titles = {plan_key(result.spec, s): s.title for s in spec.sheets}
         for key, item in items.items():
             if item.department == department and key not in seen:
                 findings.append(
@@ -330,7 +369,14 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
                 )
             last[actual.key] = actual.value
 
-    report = compute_progress(strategy, list(items.values()), actuals, periods, Thresholds.of(strategy))
+    report = compute_progress(
+        strategy,
+        list(items.values()),
+        actuals,
+        periods,
+        Thresholds.of(strategy),
+        initiatives_sheet=result.spec.sheet_key(INITIATIVES),
+    )
     for (key, period), actual in by_row.items():
         own = report.items.get(key, {}).get(period)
         if actual.value is not None and own is not None and own.capped and not own.carried:

@@ -161,7 +161,7 @@ class Item:
 class Actual:
     """One check-in row: what a department reported for an item in a period, with where it is."""
 
-    sheet: str
+    sheet: str  # the plan's sheet key of the item (as Item.sheet), whatever the check-in sheet is called
     department: str
     id: str
     period: str
@@ -172,20 +172,12 @@ class Actual:
     sheet_name: str = ""
     row: int = 0
     cell: str = ""  # A1 of the actual
+    status: str = ""  # the department's view (the check-in's column of role status)
+    comment: str = ""  # what happened (its column of role comment), stripped
 
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.sheet, self.department, self.id.casefold())
-
-    @property
-    def comment(self) -> str:
-        value = self.values.get("comment")
-        return str(value).strip() if value is not None else ""
-
-    @property
-    def status(self) -> str:
-        value = self.values.get("status")
-        return str(value) if value is not None else ""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,18 @@ from cascadebook.kinds import META_SHEET
 from cascadebook.master.read import MasterData
 from cascadebook.model import Department, Record, Strategy
 from cascadebook.signing import sign
-from cascadebook.spec.schema import Column, SheetSpec, Spec
+from cascadebook.spec.roles import (
+    ACTUAL,
+    BASELINE,
+    COMMENT,
+    PREVIOUS_ACTUAL,
+    STATUS,
+    TARGET,
+    TITLE,
+    UNIT,
+    plan_role,
+)
+from cascadebook.spec.schema import BUNDLED_SPEC, Column, SheetSpec, Spec, load_spec
 from cascadebook.template.department import (
     HEADER_FILL,
     HEADER_ROW,
@@ -90,15 +101,30 @@ class _Formats:
         return self._cache[key]
 
 
-def _percent_row(record: Record) -> bool:
+def _percent_row(record: Record, plan: SheetSpec | None) -> bool:
+    """Whether a plan row (of the plan's sheet ``plan``) is a % item planned as fractions."""
+    value = lambda role: record.values.get(plan.key_of(role)) if plan is not None else None  # noqa: E731
     return Item(
         "",
         "",
         "",
-        baseline=_num(record.values.get("baseline")),
-        target=_num(record.values.get("target")),
-        unit=str(record.values.get("unit") or ""),
+        baseline=_num(value(BASELINE)),
+        target=_num(value(TARGET)),
+        unit=str(value(UNIT) or ""),
     ).is_percent
+
+
+def _plan_sheet(master: MasterData, sheet: SheetSpec) -> SheetSpec | None:
+    """The plan's sheet a check-in sheet reports on (by their roles), in the spec the master was read with."""
+    plan = master.spec if master.spec is not None else load_spec(BUNDLED_SPEC)
+    return plan.sheet_by_role(plan_role(sheet.role))
+
+
+def _plan_value(record: Record, plan: SheetSpec | None, col: Column) -> Any:
+    """A prefilled check-in cell: the plan's column of the same role, else of the same key."""
+    if col.role and plan is not None and plan.by_role(col.role):
+        return record.values.get(plan.key_of(col.role))
+    return record.values.get(col.key)
 
 
 def _num(value: Any) -> float | None:
@@ -148,7 +174,9 @@ def write_checkin(
             book.set_custom_property(META_PROPERTY_PREFIX + name, value)
         _instructions(book, fmt, strategy, department, period, spec, earlier)
         for sheet in spec.sheets:
-            _checkin_sheet(book, fmt, strategy, department, period, sheet, mine.get(sheet.key, []), master, earlier)
+            plan = _plan_sheet(master, sheet)
+            records = mine.get(plan.key, []) if plan is not None else []
+            _checkin_sheet(book, fmt, strategy, department, period, sheet, plan, records, master, earlier)
         _history_sheet(book, fmt, department, spec, mine, master, earlier)
         _metadata_sheet(book, meta)
         book.close()
@@ -236,6 +264,7 @@ def _checkin_sheet(
     department: Department,
     period: str,
     sheet: SheetSpec,
+    plan: SheetSpec | None,
     records: Sequence[Record],
     master: MasterData,
     earlier: list[str],
@@ -257,19 +286,19 @@ def _checkin_sheet(
         validation = _validation(col) if col.is_input else None
         if validation and records:
             ws.data_validation(first, c, last, c, validation)
+    numeric = (BASELINE, TARGET, PREVIOUS_ACTUAL, ACTUAL)  # shown as percentages on a % item's row
     for r, record in enumerate(records, first):
-        percent = _percent_row(record)
-        history = master.history(sheet.key, record.department, record.id)
+        percent = _percent_row(record, plan)
+        history = master.history(record.sheet, record.department, record.id)
         previous = next(
             (history[p].actual for p in reversed(earlier) if p in history and history[p].actual is not None), None
         )
         for c, col in enumerate(sheet.columns):
-            numeric = col.key in ("baseline", "target", "previous_actual", "actual")
-            cell = fmt.cell(col.type, locked=col.prefilled, percent=percent and numeric)
-            if col.key == "previous_actual":
+            cell = fmt.cell(col.type, locked=col.prefilled, percent=percent and col.role in numeric)
+            if col.role == PREVIOUS_ACTUAL:
                 value = previous
             elif col.prefilled:
-                value = record.values.get(col.key)
+                value = _plan_value(record, plan, col)
             else:
                 value = None
             write_value(ws, r, c, value, cell)
@@ -311,21 +340,23 @@ def _history_sheet(
         ws.set_column(c, c, width)
     r = 1
     for sheet in spec.sheets:
-        for record in mine.get(sheet.key, []):
-            history = master.history(sheet.key, record.department, record.id)
-            percent = _percent_row(record)
+        plan = _plan_sheet(master, sheet)
+        actual, status, comment = sheet.key_of(ACTUAL), sheet.key_of(STATUS), sheet.key_of(COMMENT)
+        for record in mine.get(plan.key, []) if plan is not None else []:
+            history = master.history(record.sheet, record.department, record.id)
+            percent = _percent_row(record, plan)
             row: list[tuple[Any, Any]] = [
                 (sheet.title, None),
                 (record.id, None),
-                (record.values.get("title") or record.values.get("name"), fmt.wrap),
+                (record.values.get(plan.key_of(TITLE)), fmt.wrap),
             ]
             for p in shown:
                 got = history.get(p)
                 values = got.values if got else {}
                 row += [
-                    (values.get("actual"), fmt.cell("number", locked=True, percent=percent)),
-                    (values.get("status"), None),
-                    (values.get("comment"), fmt.wrap),
+                    (values.get(actual), fmt.cell("number", locked=True, percent=percent)),
+                    (values.get(status), None),
+                    (values.get(comment), fmt.wrap),
                 ]
             for c, (value, cell) in enumerate(row):
                 write_value(ws, r, c, value, cell)

@@ -17,7 +17,8 @@ import yaml
 from cascadebook.atomic import all_or_nothing, check_writable, write_text_atomic
 from cascadebook.consolidate.commitments import UNALIGNED
 from cascadebook.kinds import EXPORT
-from cascadebook.master.read import CheckinValue, MasterData, MasterError, read_master
+from cascadebook.intake.dispatch import checkin_spec
+from cascadebook.master.read import CheckinValue, MasterData, MasterError, checkin_actual_key, read_master
 from cascadebook.master.write import COMMITMENTS_SHEET, OBJECTIVE_COLUMNS
 from cascadebook.model import Record
 from cascadebook.spec.roles import ID, INITIATIVE_REF, INITIATIVES, KPIS, OBJECTIVE_REF
@@ -193,6 +194,7 @@ def read_export(path: str | Path, spec: Spec | None = None) -> MasterData:
     for kpi in tree.get(UNATTACHED_FIELD, []):
         theirs.append(_record(kpis_key, kpi, spec, yaml_path.name, len(theirs) + 1))
     _in_order(records, tree.get("order"))
+    actual_key = checkin_actual_key(checkin_spec())
     checkins = tuple(
         CheckinValue(
             str(c["department"]),
@@ -201,6 +203,7 @@ def read_export(path: str | Path, spec: Spec | None = None) -> MasterData:
             str(c["id"]),
             {k: v for k, v in c.items() if k not in ("department", "period", "sheet", "id", "progress")},
             c.get("progress"),
+            actual_key,
         )
         for c in tree.get("checkins", [])
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 from cascadebook.consolidate.progress import AMBER, GREEN, RED, ProgressReport
 from cascadebook.intake.dispatch import checkin_spec as bundled
+from cascadebook.spec.roles import INITIATIVES, plan_role
 from cascadebook.spec.schema import Column, Spec
 from cascadebook.xlsx.writer import EXCEL_MAX_ROWS, add_table, continued_sheet, continued_table, write_value
 
@@ -123,7 +124,7 @@ def write_progress(book, result: Any, *, checkin_spec: Spec | None = None, max_r
     report: ProgressReport = result.progress
     fmt = _Formats(book)
     _progress_sheet(book, fmt, result.strategy, report)
-    _checkins_sheet(book, fmt, report, checkin_spec or bundled(), max_rows)
+    _checkins_sheet(book, fmt, report, checkin_spec or bundled(), result.spec, max_rows)
 
 
 def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> None:
@@ -253,14 +254,18 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
     ws.fit_to_pages(1, 0)
 
 
-def _checkins_sheet(book, fmt: _Formats, report: ProgressReport, spec: Spec, max_rows: int) -> None:
-    """The Check-ins table; past Excel's row limit it goes on in 'Check-ins (2)', ... (each a table)."""
+def _checkins_sheet(book, fmt: _Formats, report: ProgressReport, spec: Spec, plan: Spec, max_rows: int) -> None:
+    """The Check-ins table; past Excel's row limit it goes on in 'Check-ins (2)', ... (each a table).
+
+    An actual is on the plan's sheet of its item (``plan``'s keys); the table names the check-in sheet
+    that reports on it (by their roles), initiatives first."""
     columns = checkin_columns(spec)
     headers = checkin_headers(spec)
-    titles = {s.key: s.title for s in spec.sheets}
+    titles = {plan.sheet_key(plan_role(s.role)) or s.key: s.title for s in spec.sheets}
+    initiatives = plan.sheet_key(INITIATIVES)
     order = {p: i for i, p in enumerate(report.periods)}
     actuals = sorted(
-        report.actuals, key=lambda a: (order.get(a.period, 99), a.department, a.sheet != "initiatives", a.row)
+        report.actuals, key=lambda a: (order.get(a.period, 99), a.department, a.sheet != initiatives, a.row)
     )
     size = max_rows - 1
     widths = [11, 8, 12, 12, *[max(c.width, 10) for c in columns], 10, 36]

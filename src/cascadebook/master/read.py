@@ -17,7 +17,7 @@ from cascadebook.intake.dispatch import checkin_spec
 from cascadebook.kinds import DEPARTMENT_HEADER
 from cascadebook.master.progress_sheet import CHECKIN_LEAD, CHECKIN_TAIL, CHECKINS_SHEET, checkin_columns
 from cascadebook.model import Record
-from cascadebook.spec.roles import ID, INITIATIVES, KPIS, SHEET_ROLES
+from cascadebook.spec.roles import ACTUAL, ID, INITIATIVES, KPIS, ROLES, SHEET_ROLES, plan_role
 from cascadebook.spec.schema import Spec, load_spec, normalise_header
 from cascadebook.xlsx.cells import a1
 from cascadebook.xlsx.writer import continued_sheet
@@ -35,14 +35,15 @@ class CheckinValue:
 
     department: str
     period: str
-    sheet: str  # spec sheet key: initiatives, kpis
+    sheet: str  # the plan's sheet key of the item (its initiatives or KPIs sheet)
     id: str
     values: Mapping[str, Any] = field(default_factory=dict)  # by check-in spec key: actual, status, ...
     progress: float | None = None
+    actual_key: str = ROLES[ACTUAL].key  # the check-in spec's column of role actual
 
     @property
     def actual(self) -> float | None:
-        value = self.values.get("actual")
+        value = self.values.get(self.actual_key)
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
@@ -174,7 +175,9 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
             wanted.update({normalise_header(c.header): c.key for c in inputs})
             wanted[normalise_header(CHECKIN_TAIL[0])] = "__progress"
             columns = _header_map(header, wanted)
-            sheet_keys = {s.title.casefold(): s.key for s in cspec.sheets}
+            # the table names each row's check-in sheet by its title; the item is on the plan's sheet of its role
+            sheet_keys = {s.title.casefold(): spec.sheet_key(plan_role(s.role)) or s.key for s in cspec.sheets}
+            actual_key = checkin_actual_key(cspec)
 
             def get(row, key):
                 c = columns.get(key)
@@ -193,11 +196,17 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
                         str(ident),
                         {c.key: get(row, c.key) for c in inputs},
                         float(progress) if isinstance(progress, (int, float)) else None,
+                        actual_key,
                     )
                 )
     finally:
         book.close()
     return MasterData(str(path), records, tuple(checkins), spec)
+
+
+def checkin_actual_key(cspec: Spec) -> str:
+    """The key of the check-in spec's actual (its column of role ``actual``, the same on every sheet)."""
+    return next((s.key_of(ACTUAL) for s in cspec.sheets if s.by_role(ACTUAL)), ROLES[ACTUAL].key)
 
 
 def _checkin_spec() -> Spec:
