@@ -392,8 +392,8 @@ def _check_roles(sheet: SheetSpec, by_role: dict[str, SheetSpec], where: str) ->
             )
         if sheet.role not in role.sheets:
             raise SpecError(
-                f"{at}: role {col.role!r} does not belong on sheet {sheet.key!r} (a {sheet.role} sheet); "
-                f"it belongs on: {', '.join(role.sheets)}"
+                f"{at}: role {col.role!r} does not belong on sheet {sheet.key!r} (of role {sheet.role!r}); "
+                f"it belongs on sheets of role {', '.join(role.sheets)}"
             )
         if col.role in seen:
             raise SpecError(
@@ -416,7 +416,7 @@ def _check_roles(sheet: SheetSpec, by_role: dict[str, SheetSpec], where: str) ->
     for name in _roles.required(sheet.role):
         if name not in seen:
             raise SpecError(
-                f"{where}: role {name!r} is required on sheet {sheet.key!r} (a {sheet.role} sheet): "
+                f"{where}: role {name!r} is required on sheet {sheet.key!r} (of role {sheet.role!r}): "
                 f"give one of its columns `role: {name}`"
             )
 
