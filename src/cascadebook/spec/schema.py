@@ -34,7 +34,6 @@ TYPES = frozenset(
         "allocation",
     }
 )
-NUMERIC_TYPES = frozenset({"number", "integer", "percent", "currency"})
 
 
 class SpecError(ValueError):
