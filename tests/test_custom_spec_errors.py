@@ -28,7 +28,7 @@ EDITS = [
     (
         "sheet not a mapping",
         "name: department\nsheets:\n  - initiatives\n",
-        ": sheets[0]: expected a mapping of key, title, intro, id_prefix, prefilled_rows, input_rows, columns",
+        ": sheets[0]: expected a mapping of key, title, intro, id_prefix, prefilled_rows, input_rows, columns, role",
     ),
     (
         "unknown sheet key",
@@ -89,7 +89,7 @@ EDITS = [
         "column not a mapping",
         (METRIC, "metric"),
         ": sheets[0].columns[4]: expected a mapping of key, header, type, required, width, help, choices, source, "
-        "prefilled",
+        "prefilled, role",
     ),
 ]
 
