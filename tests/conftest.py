@@ -184,6 +184,4 @@ def fill(templates, returned):
 
 
 # Which finding codes the product produces during the session (test_finding_catalogue.py checks all are).
-from finding_recorder import (
-    pytest_collection_modifyitems,  # noqa: E402,F401
-    )
+from finding_recorder import pytest_collection_modifyitems  # noqa: E402,F401 - pytest finds the hook by name
