@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime
 import itertools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
@@ -31,13 +32,13 @@ class _Recorder:
         self.objects: list[Any] = []
         self.book_args: tuple = ()
 
-    def wrap(self, obj: Any) -> "_Proxy":
+    def wrap(self, obj: Any) -> _Proxy:
         self.objects.append(obj)
         return _Proxy(self, len(self.objects) - 1, obj)
 
 
 class _Proxy:
-    __slots__ = ("_rec", "_idx", "_obj")
+    __slots__ = ("_idx", "_obj", "_rec")
 
     def __init__(self, rec: _Recorder, idx: int, obj: Any) -> None:
         self._rec, self._idx, self._obj = rec, idx, obj
@@ -81,7 +82,7 @@ class _RecordingXlsxwriter:
     def __getattr__(self, name: str) -> Any:
         return getattr(xlsxwriter, name)
 
-    def Workbook(self, *args, **kwargs):  # noqa: N802 - mirrors xlsxwriter.Workbook
+    def Workbook(self, *args, **kwargs):
         self._rec.book_args = (args[1:], kwargs)
         return self._rec.wrap(xlsxwriter.Workbook(*args, **kwargs))
 

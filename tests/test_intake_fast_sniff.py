@@ -18,7 +18,7 @@ from cascadebook.intake.gate import MAX_CELLS, SMALL_COLS, SMALL_ROWS, Refused, 
 from cascadebook.xlsx.cells import parse_a1
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import make_corpus as corpus  # noqa: E402
+from corpus import make_corpus as corpus
 
 SHEET = "xl/worksheets/sheet1.xml"
 ROOT = (

@@ -20,7 +20,7 @@ import re
 import shutil
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -296,7 +296,7 @@ class Built:
     status: Any = None  # the ``status`` command's report of the same folder
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cycle_setup(
     objectives: tuple[int, ...] | None, departments: tuple[int, ...] | None, root: str
 ) -> tuple[Path, Any, bytes, dict[str, Path]]:

@@ -7,10 +7,11 @@ came from) and then built and checked by one path, so YAML and Excel users get t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cascadebook.findings import Finding
 from cascadebook.model import Department, Objective, Strategy

@@ -18,8 +18,8 @@ import struct
 import sys
 import zipfile
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 TEMPLATE_SHEET_PARTS = {
     "Instructions": "xl/worksheets/sheet1.xml",

@@ -15,8 +15,9 @@ from __future__ import annotations
 import pickle
 import tempfile
 from bisect import bisect_right
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any, Hashable, Iterable, Iterator, NamedTuple, Sequence, overload
+from typing import Any, NamedTuple, overload
 
 from cascadebook.model import Record
 from cascadebook.xlsx.cells import CellRefs
@@ -134,7 +135,7 @@ class RecordList(Sequence[Record]):
             self.add(records)
 
     def add(
-        self, chunk: "list[Record] | bytes | RecordList", count: int | None = None, department: str | None = None
+        self, chunk: list[Record] | bytes | RecordList, count: int | None = None, department: str | None = None
     ) -> None:
         """Append a chunk: a list of records, a packed blob of ``count`` records, or another list's chunks.
 
@@ -159,7 +160,7 @@ class RecordList(Sequence[Record]):
         ends = self._starts[1:] + [self._length]
         return [(c, end - start) for c, start, end in zip(self._chunks, self._starts, ends)]
 
-    def packed(self) -> "RecordList":
+    def packed(self) -> RecordList:
         """The same records with every chunk packed."""
         out = RecordList()
         for (chunk, size), tag in zip(self.chunks(), self._tags):
@@ -322,7 +323,7 @@ class Spool:
     def close(self) -> None:
         self._file.close()
 
-    def __enter__(self) -> "Spool":
+    def __enter__(self) -> Spool:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -31,10 +31,11 @@ against the objective's direction by reconcile at once, by the sheet once it is 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from cascadebook.findings import CATALOGUE, Finding
 from cascadebook.model import Objective, Record, Strategy

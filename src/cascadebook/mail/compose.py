@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import string
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email import policy
@@ -18,7 +19,6 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from cascadebook.atomic import staged, write_bytes_atomic
 from cascadebook.inbox.common import MIME_BY_SUFFIX, XLSX_MIME, MailError, suffix_of
@@ -77,7 +77,7 @@ class MessageTemplate:
     body: str
 
     @classmethod
-    def parse(cls, text: str, name: str) -> "MessageTemplate":
+    def parse(cls, text: str, name: str) -> MessageTemplate:
         text = text.replace("\r\n", "\n").lstrip("\ufeff")
         head, sep, body = text.partition("\n\n")
         subject = ""

@@ -70,7 +70,7 @@ class _Formats:
         }
 
 
-def _rollup_cells(ws, r: int, rollups: dict, periods: list[str], latest, fmt: "_Formats", percent) -> None:
+def _rollup_cells(ws, r: int, rollups: dict, periods: list[str], latest, fmt: _Formats, percent) -> None:
     """Reporting coverage, progress per period, latest progress, expected and RAG of one roll-up row;
     the lead columns before them (id, name, weight or head) are the caller's."""
     lead = len(OBJECTIVE_HEADERS)  # the department table has as many lead columns

@@ -8,10 +8,10 @@ document properties (LibreOffice keeps those on re-save), signed with the strate
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
@@ -218,9 +218,7 @@ def write_template(
     return path
 
 
-def _instructions(
-    book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec, status: "_Status"
-) -> None:
+def _instructions(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec, status: _Status) -> None:
     ws = book.add_worksheet(INSTRUCTIONS, _Sheet)
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 90)
