@@ -155,9 +155,11 @@ def bare_generate(
     book_args, book_kwargs = rec.book_args
     lines = [
         "def replay(path, T):",
-        f"    o0 = Workbook(path, {', '.join(src.render(a) for a in book_args)}"
-        f"{', ' if book_args and book_kwargs else ''}"
-        f"{', '.join(f'{k}={src.render(v)}' for k, v in book_kwargs.items())})",
+        (
+            f"    o0 = Workbook(path, {', '.join(src.render(a) for a in book_args)}"
+            f"{', ' if book_args and book_kwargs else ''}"
+            f"{', '.join(f'{k}={src.render(v)}' for k, v in book_kwargs.items())})"
+        ),
     ]
     for target, method, args, kwargs, result in rec.calls:
         call_args = ", ".join(
@@ -167,7 +169,7 @@ def bare_generate(
     namespace: dict[str, Any] = {
         "Workbook": xlsxwriter.Workbook,
         "datetime": datetime,
-        **{name: value for name, value in src.constants.values()},
+        **dict(src.constants.values()),
     }
     exec(compile("\n".join(lines), "<bare_template replay>", "exec"), namespace)  # noqa: S102 - our own code
     replay = namespace["replay"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import os
 import pickle
@@ -353,8 +354,7 @@ def run_case(case: str, corpus: Path, work: Path, timeout: float | None = None) 
                 "--out",
                 str(out),
             ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             text=True,
             timeout=timeout,
         )
@@ -519,7 +519,7 @@ def ratios(runs: dict[str, dict[str, dict]]) -> list[dict]:
                 }
             )
     ns = sorted(int(n) for n in runs)
-    for small, big in zip(ns, ns[1:]):
+    for small, big in itertools.pairwise(ns):
         factor = big / small
         for case in ("e2e", "intake-j1"):
             a, b = runs[str(small)].get(case), runs[str(big)].get(case)

@@ -86,8 +86,10 @@ def pytest_report_header(config):
         and subprocess.run([soffice(), "--version"], capture_output=True, text=True, timeout=120).stdout.strip()
     )
     return [
-        f"CI: {'yes (skips fail)' if IN_CI else 'no'}; hypothesis profile: {HYPOTHESIS_PROFILE}; "
-        f"LibreOffice: {version or 'not installed'}"
+        (
+            f"CI: {'yes (skips fail)' if IN_CI else 'no'}; hypothesis profile: {HYPOTHESIS_PROFILE}; "
+            f"LibreOffice: {version or 'not installed'}"
+        )
     ]
 
 

@@ -39,7 +39,7 @@ def smtp_args(server: SmtpServer, *extra):
 
 
 def attachment_of(msg):
-    parts = [p for p in msg.iter_attachments()]
+    parts = list(msg.iter_attachments())
     assert len(parts) == 1
     return parts[0]
 
@@ -284,7 +284,7 @@ def test_implicit_tls_and_a_wrong_password(cycle):
 
 def test_untrusted_certificate_is_a_clear_error(cycle):
     with SmtpServer(cycle.root) as server:
-        args = [a for a in map(str, smtp_args(server))]
+        args = list(map(str, smtp_args(server)))
         cut = args.index("--cafile")
         del args[cut : cut + 2]
         result = CliRunner().invoke(

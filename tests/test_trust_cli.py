@@ -333,7 +333,7 @@ def test_finding_lines_format_order_and_cap():
 
 
 def test_reconcile_json_to_stdout(cycle, strategy_path, returned, tmp_path):
-    master, report = cycle
+    _master, report = cycle
     for spelling in (["--json", "-"], ["--json"]):
         result = run("reconcile", strategy_path, returned, "-o", tmp_path / "m2.xlsx", *spelling)
         assert result.exit_code == 1

@@ -387,7 +387,7 @@ def _write_checkin(
 
 def build(cycle: Cycle, root: Path, cache: Path) -> Built:
     """Write the cycle's workbooks, reconcile the folder with and without the tool's outputs."""
-    strategy_path, strategy, key, templates = _cycle_setup(cycle.objectives, cycle.departments, str(cache))
+    _strategy_path, strategy, key, templates = _cycle_setup(cycle.objectives, cycle.departments, str(cache))
     clean = root / "clean" / FOLDER
     clean.mkdir(parents=True)
     typed: dict[tuple[str, str, int], str] = {}

@@ -108,8 +108,10 @@ def _from_workbook(path: Path, spec: Spec) -> _Raw:
             if str(h or "").strip() and header[c - 1] is None:
                 unknown.append(
                     (
-                        f"unknown column {str(h).strip()!r}"
-                        f"{did_you_mean(str(h).strip(), [col.header for col in sheet.columns])}",
+                        (
+                            f"unknown column {str(h).strip()!r}"
+                            f"{did_you_mean(str(h).strip(), [col.header for col in sheet.columns])}"
+                        ),
                         {"sheet": name, "cell": a1(1, c)},
                     )
                 )

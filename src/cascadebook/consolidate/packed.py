@@ -198,7 +198,7 @@ class RecordList(Sequence[Record]):
         return self._length
 
     def __iter__(self) -> Iterator[Record]:
-        for i, chunk in enumerate(self._chunks):
+        for chunk in self._chunks:
             yield from (chunk if isinstance(chunk, list) else unpack(chunk))
 
     def value_rows(self, keys: Sequence[str]) -> Iterator[tuple[str, str, int, tuple]]:

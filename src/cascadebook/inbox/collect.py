@@ -602,9 +602,8 @@ def _free_name(folder: Path, name: str, data: bytes, taken: set[str]) -> str:
     candidate, n = name, 1
     while True:
         path = folder / candidate
-        if candidate.casefold() not in taken:
-            if not path.exists() or path.read_bytes() == data:
-                return candidate
+        if candidate.casefold() not in taken and (not path.exists() or path.read_bytes() == data):
+            return candidate
         n += 1
         candidate = f"{stem} ({n}){suffix}"
 

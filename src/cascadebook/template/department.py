@@ -249,8 +249,10 @@ def _instructions(book, fmt: _Formats, strategy: Strategy, department: Departmen
     steps = [
         "1. Read the corporate objectives on the Objectives sheet.",
         *[f"{i}. {sheet.title}: {sheet.intro}" for i, sheet in enumerate(spec.sheets, 2)],
-        f"{len(spec.sheets) + 2}. Save the workbook (keep the .xlsx format) and send it back. "
-        "Renaming the file is fine: the workbook identifies itself.",
+        (
+            f"{len(spec.sheets) + 2}. Save the workbook (keep the .xlsx format) and send it back. "
+            "Renaming the file is fine: the workbook identifies itself."
+        ),
     ]
     for step in steps:
         ws.write_string(r, 1, step, fmt.wrap)
