@@ -165,7 +165,7 @@ def bare_generate(
         call_args = ", ".join(
             itertools.chain((src.render(a) for a in args), (f"{k}={src.render(v)}" for k, v in kwargs.items()))
         )
-        lines.append(f"    {'o%d = ' % result if result is not None else ''}o{target}.{method}({call_args})")
+        lines.append(f"    {f'o{result} = ' if result is not None else ''}o{target}.{method}({call_args})")
     namespace: dict[str, Any] = {
         "Workbook": xlsxwriter.Workbook,
         "datetime": datetime,

@@ -357,6 +357,7 @@ def run_case(case: str, corpus: Path, work: Path, timeout: float | None = None) 
             capture_output=True,
             text=True,
             timeout=timeout,
+            check=False,
         )
         if proc.returncode != 0:
             raise RuntimeError(f"case {case} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -426,7 +427,8 @@ def machine() -> dict:
         cpu = platform.processor()
     mem = ""
     try:
-        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        lines = Path("/proc/meminfo").read_text().splitlines()
+        kb = int(next(line for line in lines if line.startswith("MemTotal")).split()[1])
         mem = f"{kb / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration, ValueError):
         pass
@@ -441,13 +443,18 @@ def machine() -> dict:
     source = str(Path(cascadebook.__file__).resolve().parent)
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+            check=False,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--", "src", "workbook_templates"],
             cwd=HERE,
             capture_output=True,
             text=True,
+            check=False,
         ).stdout.split("\n")
     except OSError:
         commit, dirty = "", []
@@ -470,7 +477,7 @@ def ratios(runs: dict[str, dict[str, dict]]) -> list[dict]:
     out = []
     for n, cases in runs.items():
 
-        def s(name, what="seconds"):
+        def s(name, what="seconds", cases=cases):
             return cases.get(name, {}).get(what)
 
         def cpu(num, den):

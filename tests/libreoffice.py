@@ -63,7 +63,7 @@ def convert(
             *map(str, files),
         ]
         env = {**os.environ, "HOME": profile}
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     extension = to.split(":", 1)[0]
     outputs = [outdir / f"{f.stem}.{extension}" for f in files]
     missing = [p.name for p in outputs if not p.exists()]

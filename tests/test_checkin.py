@@ -496,6 +496,7 @@ def test_the_master_with_progress_converts_to_pdf_in_libreoffice(cycle, tmp_path
         capture_output=True,
         text=True,
         timeout=180,
+        check=False,
     )
     pdf = tmp_path / "master2.pdf"
     assert done.returncode == 0, done.stderr

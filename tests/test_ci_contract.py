@@ -108,6 +108,7 @@ def _pytest(tmp_path: Path, source: str, **env: str) -> subprocess.CompletedProc
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
 
 

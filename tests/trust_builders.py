@@ -614,7 +614,7 @@ def _matches(value: Any, criterion: Any) -> bool:
             try:
                 right = float(operand)
             except ValueError:
-                raise _Unsupported(criterion)
+                raise _Unsupported(criterion) from None
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 return op == "<>"
             return {
