@@ -30,7 +30,7 @@ _codec: tuple[Any, Any] | None = None
 
 
 def _zstd() -> tuple[Any, Any]:
-    global _codec
+    global _codec  # noqa: PLW0603 - made once per process, on first use
     if _codec is None:
         import zstandard
 
@@ -220,7 +220,7 @@ class RecordList(Sequence[Record]):
                     pick = lambda row: ()  # noqa: E731
                 elif len(keys) == 1:
                     one = where[keys[0]]
-                    pick = lambda row: (row[one],)  # noqa: E731
+                    pick = lambda row: (row[one],)  # noqa: E731, B023 - used up before the next chunk rebinds one
                 else:
                     pick = itemgetter(*[where[k] for k in keys])
                 for row in rows:
@@ -295,7 +295,7 @@ class Spool:
     """
 
     def __init__(self, directory: str | None = None, batch: int = 2048):
-        self._file = tempfile.TemporaryFile(dir=directory)
+        self._file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 - closed by close() or the with block
         self._batch = batch
         self._pending: dict[Hashable, list[Any]] = {}
         self._where: dict[Hashable, list[tuple[int, int]]] = {}  # key -> (offset, size) of its batches

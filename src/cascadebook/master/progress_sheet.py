@@ -210,7 +210,7 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
         ws.insert_chart(chart_row, 0, by_objective)
 
         by_period = book.add_chart({"type": "line"})
-        for row, objective in zip(range(first, last_objective + 1), strategy.objectives):
+        for row in range(first, last_objective + 1):
             by_period.add_series(
                 {
                     "name": [PROGRESS_SHEET, row, 0],

@@ -127,7 +127,7 @@ def _plain(raw: object) -> str:
         return raw.isoformat()
     try:
         return str(raw)
-    except Exception:  # e.g. int too large to convert, broken __str__
+    except Exception:  # noqa: BLE001 - e.g. int too large to convert, broken __str__
         return f"<{type(raw).__name__}>"
 
 
