@@ -547,7 +547,7 @@ def ratios(runs: dict[str, dict[str, dict]]) -> list[dict]:
                 }
             )
             # The memory target is for 10,000 against 1,000 (where reconcile packs its rows,
-            # see store.py); below PACK_ABOVE records are objects and memory grows with N on purpose.
+            # see consolidate/packed.py); below PACK_ABOVE records are objects and memory grows with N on purpose.
             judged = small >= 1000
             out.append(
                 {

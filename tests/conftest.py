@@ -188,4 +188,10 @@ def fill(templates, returned):
 
 
 # Which finding codes the product produces during the session (test_finding_catalogue.py checks all are).
-from finding_recorder import pytest_collection_modifyitems  # noqa: E402,F401 - pytest finds the hook by name
+from finding_recorder import (  # noqa: E402, F401 - pytest hooks, found by name in conftest
+    pytest_collection_finish,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_deselected,
+    pytest_runtest_logreport,
+)

@@ -16,7 +16,7 @@ from typing import Any
 from cascadebook.atomic import atomic_path
 from cascadebook.spec.schema import Spec, load_spec
 from cascadebook.template.department import HEADER_ROW
-from cascadebook.xlsx.cells import parse_a1
+from cascadebook.xlsx.addresses import parse_a1
 
 
 def fill_workbook(

@@ -43,7 +43,7 @@ class _Intake:
     spec: Spec
     strategy: Strategy
     key: bytes | None
-    pack: bool = False  # many files: hand each department's rows back packed (see store.py)
+    pack: bool = False  # many files: hand each department's rows back packed (see consolidate/packed.py)
     specs: tuple[Spec, ...] = ()  # other specs a return may be signed with (spec.spec_candidates)
 
     def __call__(self, path: Path, name: str) -> Return:

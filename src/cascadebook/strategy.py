@@ -17,7 +17,7 @@ from cascadebook.findings import Finding
 from cascadebook.model import Department, Objective, Strategy
 from cascadebook.spec.schema import Column, Spec, YamlSyntaxError, did_you_mean, load_spec, read_yaml, unknown_keys
 from cascadebook.spec.values import parse_value
-from cascadebook.xlsx.cells import a1
+from cascadebook.xlsx.addresses import a1
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

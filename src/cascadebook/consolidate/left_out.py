@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from cascadebook.findings import Finding, Severity
 from cascadebook.intake.reader import Return
-from cascadebook.xlsx.cells import row_ranges
+from cascadebook.xlsx.addresses import row_ranges
 
 
 def not_taken(ret: Return) -> list[Finding]:

@@ -20,7 +20,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple, overload
 
 from cascadebook.model import Record
-from cascadebook.xlsx.cells import CellRefs
+from cascadebook.xlsx.addresses import CellRefs
 
 # Zstandard at its fast end: a department's rows compress ~3.5x, as with zlib at level 1, but
 # three times faster, and decompress twice as fast (each packed row is decoded a few times while

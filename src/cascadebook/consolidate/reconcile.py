@@ -29,7 +29,7 @@ class Reconciliation:
     strategy: Strategy
     spec: Spec
     sources: list[Return]
-    records: dict[str, Sequence[Record]]  # a RecordList per sheet key (store.py)
+    records: dict[str, Sequence[Record]]  # a RecordList per sheet key (consolidate/packed.py)
     findings: list[Finding]
     allocations: list[Allocation] = field(default_factory=list)
     commitments: list[Commitment] = field(default_factory=list)
@@ -37,7 +37,7 @@ class Reconciliation:
     progress: ProgressReport | None = None
     _tally: dict | None = field(
         default=None, repr=False, compare=False
-    )  # from check-in returns (checkin.py); None without any
+    )  # from check-in returns (cycle/checkin.py); None without any
     # the share of each initiative no recognised objective takes (objective unknown or blank, split
     # short of 100%), as allocations to commitments.UNALIGNED: every view that counts rows shows it
     unaligned: list[Allocation] = field(default_factory=list)
@@ -99,7 +99,7 @@ class Reconciliation:
         severity; per objective: allocations. Summaries ask per department; asking the lists per
         department would cost departments × rows (40 million steps at 1,000 departments). The rows'
         part was added up where each file was validated (:func:`record_totals`): the rows may be
-        packed (store.py) and would otherwise be decoded for it."""
+        packed (consolidate/packed.py) and would otherwise be decoded for it."""
         if self._tally is None:
             out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
             for source in self.accepted().values():

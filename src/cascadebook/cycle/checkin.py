@@ -150,7 +150,7 @@ def write_checkin(
         _instructions(book, fmt, strategy, department, period, spec, earlier)
         for sheet in spec.sheets:
             _checkin_sheet(book, fmt, strategy, department, period, sheet, mine.get(sheet.key, []), master, earlier)
-        _history_sheet(book, fmt, department, spec, mine, master, earlier)
+        _history_sheet(book, fmt, spec, mine, master, earlier)
         _metadata_sheet(book, meta)
         book.close()
     return path
@@ -292,7 +292,6 @@ def _print_setup(ws, repeat: int | None = None) -> None:
 def _history_sheet(
     book,
     fmt: _Formats,
-    department: Department,
     spec: Spec,
     mine: dict[str, list[Record]],
     master: MasterData,

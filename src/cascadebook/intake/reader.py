@@ -57,7 +57,7 @@ from cascadebook.kinds import (
 from cascadebook.model import Metadata, Record
 from cascadebook.spec.schema import SheetSpec, Spec, load_spec, normalise_header
 from cascadebook.spec.values import is_blank
-from cascadebook.xlsx.cells import CellRefs, a1, row_ranges
+from cascadebook.xlsx.addresses import CellRefs, a1, row_ranges
 
 HEADER_SCAN_ROWS = 30
 MAX_ROWS = 20_000  # rows of one sheet that are read; a department plan has tens

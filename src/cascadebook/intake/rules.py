@@ -15,7 +15,7 @@ that COUNTIF and MATCH would read in what people type. Ids are compared with
 
 The template is strict where reconcile is forgiving, on purpose, and the two still agree finding
 for finding: the template asks for a number in a number column, so text there ("1,200" typed into a
-cell formatted as text, "$250k", "15 %") is flagged in the sheet, while reconcile reads it (values.py)
+cell formatted as text, "$250k", "15 %") is flagged in the sheet, while reconcile reads it (spec/values.py)
 and reports ``read-leniently`` (info) with the value it read. Likewise a period typed as "Q3 2027"
 or a date. The ``sheet_*`` functions below are the Python twins of what the formulas see; reconcile
 uses them to decide when a value it could read is one the template flags.
@@ -41,7 +41,7 @@ from cascadebook.findings import CATALOGUE, Finding
 from cascadebook.model import Objective, Record, Strategy
 from cascadebook.spec.schema import Column, SheetSpec, Spec
 from cascadebook.spec.values import _BOOL, BLANK_MARKERS, Parsed, display, note_reason
-from cascadebook.xlsx.cells import column_letter, quote_sheet
+from cascadebook.xlsx.addresses import column_letter, quote_sheet
 
 ROW = "\ue000"  # stands for the row number in a formula template; see SheetChecks.at
 MARKERS_NAME = "BlankMarkers"  # defined name of the cell holding the "n/a" words as a |list|
@@ -95,7 +95,7 @@ def looks_like_formula(text: str) -> bool:
     return active and operand and not last["op"]  # "-----" or "+5*" runs nothing
 
 
-# ---- names of the template's ranges (one place, used by templates.py and the formulas) -----------
+# ---- names of the template's ranges (one place, used by template/department.py and the formulas) -----------
 
 
 def id_range_name(sheet: SheetSpec) -> str:
@@ -119,7 +119,7 @@ def pipe_list(items: Iterable[str]) -> str:
 
 
 def blank_markers(exclude: Iterable[str] = ()) -> str:
-    """The words values.py reads as blank, with the empty string, as a |list| (lower case)."""
+    """The words spec/values.py reads as blank, with the empty string, as a |list| (lower case)."""
     excluded = {e.casefold() for e in exclude}
     return pipe_list(["", *sorted(m for m in BLANK_MARKERS if m not in excluded)])
 
@@ -204,7 +204,7 @@ def _markers_for(col: Column) -> tuple[str, str]:
 
 
 def blank_formula(col: Column, ref: str) -> str:
-    """TRUE when the cell reads as blank to values.py: spaces only, or (not in text) an "n/a" word."""
+    """TRUE when the cell reads as blank to spec/values.py: spaces only, or (not in text) an "n/a" word."""
     if col.type == "text":
         return f'TRIM({ref})=""'
     return _found(ref, _markers_for(col)[0])
@@ -343,7 +343,7 @@ def objective_column(sheet: SheetSpec) -> Column | None:
     return next((c for c in sheet.columns if c.type == "reference" and c.source == "objectives"), None)
 
 
-class Rule:
+class RowRule:
     """A row rule: its codes, the codes the sheet shows while typing, its Python check."""
 
     codes: tuple[str, ...] = ()
@@ -396,7 +396,7 @@ def _source(spec: Spec, col: Column) -> SheetSpec:
     return hit[2]
 
 
-class Required(Rule):
+class Required(RowRule):
     """A started row needs its required values."""
 
     codes = ("required-missing",)
@@ -420,8 +420,8 @@ class Required(Rule):
 _ACCEPTING: dict[tuple[int, tuple[str, ...]], tuple[SheetSpec, tuple[tuple[Column, Any], ...]]] = {}
 
 
-class ValueType(Rule):
-    """Numbers, dates and listed values: in the sheet strictly, on return as values.py reads them."""
+class ValueType(RowRule):
+    """Numbers, dates and listed values: in the sheet strictly, on return as spec/values.py reads them."""
 
     codes = ("wrong-type", "period-outside-cycle", "read-leniently", "value-interpreted")
     sheet_codes = frozenset(codes[:3])
@@ -552,7 +552,7 @@ class ValueType(Rule):
                 yield finding("value-interpreted", f"{col.header}: {parsed.note}", row, col.key)
 
 
-class FormulaText(Rule):
+class FormulaText(RowRule):
     """Text that a spreadsheet would run as a formula is kept as text (reported on return)."""
 
     codes = ("formula-text",)
@@ -572,7 +572,7 @@ class FormulaText(Rule):
         return bool(_columns(sheet, "text"))
 
 
-class ObjectiveId(Rule):
+class ObjectiveId(RowRule):
     """An objective id must be one of the strategy's (looked up on the Objectives sheet)."""
 
     codes = ("unknown-objective",)
@@ -604,7 +604,7 @@ class ObjectiveId(Rule):
         return bool(_columns(sheet, "objective"))
 
 
-class SheetId(Rule):
+class SheetId(RowRule):
     """A reference to another sheet (a KPI's initiative) must be an id there, of a row with a title."""
 
     codes = ("unknown-initiative", "untitled-initiative")
@@ -657,7 +657,7 @@ class SheetId(Rule):
                 yield finding("untitled-initiative", f"{value} has no title on the {source.title} sheet", row, col.key)
 
 
-class Direction(Rule):
+class Direction(RowRule):
     """The target moves from the baseline in the objective's direction."""
 
     codes = ("target-direction",)
@@ -714,7 +714,7 @@ class Direction(Rule):
             )
 
 
-class DuplicateId(Rule):
+class DuplicateId(RowRule):
     """Each row has its own id; the second use of an id is reported."""
 
     codes = ("duplicate-initiative",)
@@ -747,7 +747,7 @@ class DuplicateId(Rule):
 _REFERRERS: dict[tuple[int, int], tuple[Spec, SheetSpec, list[tuple[SheetSpec, Column]]]] = {}
 
 
-class Unreferenced(Rule):
+class Unreferenced(RowRule):
     """An initiative needs at least one KPI (a row of another sheet that refers to it)."""
 
     codes = ("initiative-without-kpis",)
@@ -802,7 +802,7 @@ OBJECTIVE_ID, SHEET_ID, DIRECTION, DUPLICATE_ID, UNREFERENCED = (
     DuplicateId(),
     Unreferenced(),
 )
-ROW_RULES: tuple[Rule, ...] = (
+ROW_RULES: tuple[RowRule, ...] = (
     REQUIRED,
     VALUE_TYPE,
     FORMULA_TEXT,

@@ -1,7 +1,7 @@
 """Validation: parse every value against the spec, then run the row rules of :mod:`cascadebook.intake.rules`.
 
-The rules are written once, in rules.py, each with its Python check (run here, for reconcile) and
-its formula (written into the template by templates.py, for the live checks), so what a department
+The rules are written once, in intake/rules.py, each with its Python check (run here, for reconcile) and
+its formula (written into the template by template/department.py, for the live checks), so what a department
 head sees while typing and what reconcile reports are the same problems. Each finding points at the
 exact cell. Records keep every row (nothing is dropped for being wrong); a value that cannot be
 parsed is kept as typed so the master still shows it.

@@ -23,7 +23,7 @@ from cascadebook.inbox.common import MailError
 from cascadebook.mail.compose import build_message, common_values, head_address, select_departments, write_eml
 from cascadebook.model import Strategy
 from cascadebook.pipeline import reconcile
-from cascadebook.xlsx.cells import quote_sheet
+from cascadebook.xlsx.addresses import quote_sheet
 
 TO_FIX = "To fix"
 AUTHOR = "cascadebook"

@@ -19,7 +19,7 @@ from cascadebook.kinds import DEPARTMENT_HEADER
 from cascadebook.master.progress_sheet import CHECKIN_LEAD, CHECKIN_TAIL, CHECKINS_SHEET, checkin_columns
 from cascadebook.model import Record
 from cascadebook.spec.schema import Spec, load_spec, normalise_header
-from cascadebook.xlsx.cells import a1
+from cascadebook.xlsx.addresses import a1
 from cascadebook.xlsx.writer import continued_sheet
 
 # The first column of the master's Initiatives and KPIs tables (master._records_sheet).

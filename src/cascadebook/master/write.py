@@ -29,7 +29,7 @@ from cascadebook.kinds import MASTER, stamp
 from cascadebook.master.progress_sheet import HierarchyProgress, write_progress
 from cascadebook.model import Record
 from cascadebook.template.department import HEADER_FILL, NUMBER_FORMATS
-from cascadebook.xlsx.cells import a1, column_letter, quote_sheet
+from cascadebook.xlsx.addresses import a1, column_letter, quote_sheet
 from cascadebook.xlsx.writer import (
     EXCEL_MAX_ROWS,
     SheetStream,
@@ -256,7 +256,7 @@ def write_master(result: Reconciliation, path: str | Path) -> Path:
 
 
 def _write_master(result: Reconciliation, path: Path) -> Path:
-    tables = _tables(result, path.resolve().parent)
+    tables = _tables(result)
     with atomic_path(path) as tmp, tempfile.TemporaryDirectory(prefix="cascadebook-rows-") as rows_dir:
         # Streaming (constant_memory): each row goes to disk once written, so memory does not grow
         # with the rows; every sheet below is therefore written strictly top to bottom.
@@ -295,7 +295,7 @@ def _write_master(result: Reconciliation, path: Path) -> Path:
     return path
 
 
-def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
+def _tables(result: Reconciliation) -> dict[str, Table]:
     """The master's data tables; formulas elsewhere refer to their columns by header."""
     tables: dict[str, Table] = {}
     objective_of = _MainObjectives([*result.allocations, *result.unaligned])
@@ -1064,7 +1064,7 @@ def _rows_by_objective(
     recognised objective takes, and :data:`UNATTACHED` the KPIs whose initiative is not recognised.
 
     The sheet goes objective by objective, the records department by department. Plain records are
-    looked up where they are. Packed ones (store.py) would be decoded once per objective that way,
+    looked up where they are. Packed ones (consolidate/packed.py) would be decoded once per objective that way,
     so each department is decoded once instead and its rows are put aside per objective on disk
     (in ``spool``), rendered already when ``render`` is given (what the sheet's stream makes of a
     row's values).

@@ -35,7 +35,6 @@ TYPES = frozenset(
         "allocation",
     }
 )
-NUMERIC_TYPES = frozenset({"number", "integer", "percent", "currency"})
 
 
 class SpecError(ValueError):

@@ -38,7 +38,7 @@ from cascadebook.model import Department, Metadata, Record, Strategy
 from cascadebook.signing import sign
 from cascadebook.spec.schema import Column, SheetSpec, Spec, load_spec, resolve_spec
 from cascadebook.spec.values import is_blank
-from cascadebook.xlsx.cells import column_letter, quote_sheet
+from cascadebook.xlsx.addresses import column_letter, quote_sheet
 from cascadebook.xlsx.writer import write_value
 
 HEADER_ROW = 4  # 1-based row of the column headers on input sheets; data starts below it

@@ -62,7 +62,7 @@ class CellRefs(Mapping):
         return repr(dict(self))
 
     # No __getstate__/__setstate__: pickle then restores the two slots itself, in C. Packed rows
-    # (store.py) are unpickled a few times each while the master is written, one CellRefs per row,
+    # (consolidate/packed.py) are unpickled a few times each while the master is written, one CellRefs per row,
     # and a Python __setstate__ made that a fifth slower.
 
 
