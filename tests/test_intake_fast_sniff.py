@@ -13,8 +13,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cascadebook.intake import gate as sniff
-
 from cascadebook.intake import sheet_scan
 from cascadebook.intake.gate import MAX_CELLS, Refused, inspect
 from cascadebook.intake.sheet_scan import SMALL_COLS, SMALL_ROWS
