@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from cascadebook.atomic import atomic_path
 from cascadebook.spec.schema import Spec, load_spec

@@ -177,7 +177,7 @@ def test_million_rows_are_refused_without_reading_them_in_bounded_memory(good, t
                           "findings": [[f.code, f.sheet, f.message] for f in ret.findings],
                           "rows": {{k: len(v) for k, v in ret.records.items()}}}}))
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     work = report["work"]

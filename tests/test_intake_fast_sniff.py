@@ -13,15 +13,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cascadebook.intake import gate as sniff
-
 from cascadebook.intake import sheet_scan
 from cascadebook.intake.gate import MAX_CELLS, Refused, inspect
 from cascadebook.intake.sheet_scan import SMALL_COLS, SMALL_ROWS
 from cascadebook.xlsx.addresses import parse_a1
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import make_corpus as corpus  # noqa: E402
+from corpus import make_corpus as corpus
 
 SHEET = "xl/worksheets/sheet1.xml"
 ROOT = (

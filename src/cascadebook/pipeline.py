@@ -10,10 +10,10 @@ The CLI's ``reconcile``, ``status`` and ``feedback`` all call it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from cascadebook.consolidate.gc_tuning import long_lived
 from cascadebook.consolidate.packed import RecordList

@@ -7,9 +7,9 @@ back in input order: the result is the same whatever the number of jobs.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable, Sequence
 
 from cascadebook.consolidate.checkins import reconcile_checkins
 from cascadebook.consolidate.commitments import Allocation, Commitment, allocate, commitment_findings, commitments

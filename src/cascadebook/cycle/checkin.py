@@ -9,10 +9,11 @@ the period, so ``reconcile`` recognises it whatever its file name, and turns it 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from cascadebook.atomic import all_or_nothing, atomic_path, check_folder, check_writable
 from cascadebook.consolidate.progress import Item, is_number

@@ -7,10 +7,10 @@ fingerprint they were signed with, found among the specs beside the strategy or 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 from cascadebook.findings import Finding
 from cascadebook.intake.reader import Return, read_return

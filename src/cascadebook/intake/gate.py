@@ -48,8 +48,8 @@ find any other cell start: no ``r``, another attribute first, a far or odd refer
 
 from __future__ import annotations
 
-import re
 import io
+import re
 import struct
 import zipfile
 import zlib

@@ -31,10 +31,11 @@ against the objective's direction by reconcile at once, by the sheet once it is 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, ClassVar
 
 from cascadebook.findings import CATALOGUE, Finding
 from cascadebook.model import Objective, Record, Strategy
@@ -425,7 +426,7 @@ class ValueType(RowRule):
     codes = ("wrong-type", "period-outside-cycle", "read-leniently", "value-interpreted")
     sheet_codes = frozenset(codes[:3])
 
-    EXPECTED = {
+    EXPECTED: ClassVar[dict[str, str]] = {
         "number": "a number",
         "currency": "a number",
         "integer": "a whole number",
@@ -435,7 +436,12 @@ class ValueType(RowRule):
         "choice": "a value from the list",
         "period": "a period from the list",
     }
-    SAYS = {**EXPECTED, "percent": "a percentage", "choice": "from the list", "period": "from the list"}
+    SAYS: ClassVar[dict[str, str]] = {
+        **EXPECTED,
+        "percent": "a percentage",
+        "choice": "from the list",
+        "period": "from the list",
+    }
 
     def message(self, col: Column) -> str:
         return f"{col.header} not {self.SAYS[col.type]}"

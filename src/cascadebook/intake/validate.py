@@ -9,8 +9,8 @@ parsed is kept as typed so the master still shows it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from cascadebook.findings import Finding
 from cascadebook.intake.rules import ROW_RULES, Context, Row, finding

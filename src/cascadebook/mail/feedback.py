@@ -12,9 +12,9 @@ hidden columns, each marked cell's original fill so it can be put back first.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from cascadebook.atomic import all_or_nothing, atomic_path
 from cascadebook.findings import Finding, Severity

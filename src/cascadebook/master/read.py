@@ -8,10 +8,11 @@ and a value lands under its spec key. Nothing here needs the strategy.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from cascadebook.intake.dispatch import checkin_spec
 from cascadebook.kinds import DEPARTMENT_HEADER

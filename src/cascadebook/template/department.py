@@ -8,10 +8,10 @@ document properties (LibreOffice keeps those on re-save), signed with the strate
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
@@ -218,9 +218,7 @@ def write_template(
     return path
 
 
-def _instructions(
-    book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec, status: "_Status"
-) -> None:
+def _instructions(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec, status: _Status) -> None:
     ws = book.add_worksheet(INSTRUCTIONS, _Sheet)
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 90)
@@ -251,8 +249,10 @@ def _instructions(
     steps = [
         "1. Read the corporate objectives on the Objectives sheet.",
         *[f"{i}. {sheet.title}: {sheet.intro}" for i, sheet in enumerate(spec.sheets, 2)],
-        f"{len(spec.sheets) + 2}. Save the workbook (keep the .xlsx format) and send it back. "
-        "Renaming the file is fine: the workbook identifies itself.",
+        (
+            f"{len(spec.sheets) + 2}. Save the workbook (keep the .xlsx format) and send it back. "
+            "Renaming the file is fine: the workbook identifies itself."
+        ),
     ]
     for step in steps:
         ws.write_string(r, 1, step, fmt.wrap)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from typing import Iterator
 
 
 @lru_cache(maxsize=1024)
@@ -30,7 +29,7 @@ class CellRefs(Mapping):
     column), shared by all its rows. It reads, compares, iterates and pickles like the dict it stands for.
     """
 
-    __slots__ = ("row", "columns")
+    __slots__ = ("columns", "row")
 
     def __init__(self, row: int, columns: Mapping[str, int]):
         self.row = row
