@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime
 import itertools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
@@ -31,13 +32,13 @@ class _Recorder:
         self.objects: list[Any] = []
         self.book_args: tuple = ()
 
-    def wrap(self, obj: Any) -> "_Proxy":
+    def wrap(self, obj: Any) -> _Proxy:
         self.objects.append(obj)
         return _Proxy(self, len(self.objects) - 1, obj)
 
 
 class _Proxy:
-    __slots__ = ("_rec", "_idx", "_obj")
+    __slots__ = ("_idx", "_obj", "_rec")
 
     def __init__(self, rec: _Recorder, idx: int, obj: Any) -> None:
         self._rec, self._idx, self._obj = rec, idx, obj
@@ -81,7 +82,7 @@ class _RecordingXlsxwriter:
     def __getattr__(self, name: str) -> Any:
         return getattr(xlsxwriter, name)
 
-    def Workbook(self, *args, **kwargs):  # noqa: N802 - mirrors xlsxwriter.Workbook
+    def Workbook(self, *args, **kwargs):
         self._rec.book_args = (args[1:], kwargs)
         return self._rec.wrap(xlsxwriter.Workbook(*args, **kwargs))
 
@@ -154,19 +155,21 @@ def bare_generate(
     book_args, book_kwargs = rec.book_args
     lines = [
         "def replay(path, T):",
-        f"    o0 = Workbook(path, {', '.join(src.render(a) for a in book_args)}"
-        f"{', ' if book_args and book_kwargs else ''}"
-        f"{', '.join(f'{k}={src.render(v)}' for k, v in book_kwargs.items())})",
+        (
+            f"    o0 = Workbook(path, {', '.join(src.render(a) for a in book_args)}"
+            f"{', ' if book_args and book_kwargs else ''}"
+            f"{', '.join(f'{k}={src.render(v)}' for k, v in book_kwargs.items())})"
+        ),
     ]
     for target, method, args, kwargs, result in rec.calls:
         call_args = ", ".join(
             itertools.chain((src.render(a) for a in args), (f"{k}={src.render(v)}" for k, v in kwargs.items()))
         )
-        lines.append(f"    {'o%d = ' % result if result is not None else ''}o{target}.{method}({call_args})")
+        lines.append(f"    {f'o{result} = ' if result is not None else ''}o{target}.{method}({call_args})")
     namespace: dict[str, Any] = {
         "Workbook": xlsxwriter.Workbook,
         "datetime": datetime,
-        **{name: value for name, value in src.constants.values()},
+        **dict(src.constants.values()),
     }
     exec(compile("\n".join(lines), "<bare_template replay>", "exec"), namespace)  # noqa: S102 - our own code
     replay = namespace["replay"]

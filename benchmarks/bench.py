@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import os
 import pickle
@@ -30,10 +31,11 @@ import tempfile
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -352,10 +354,10 @@ def run_case(case: str, corpus: Path, work: Path, timeout: float | None = None) 
                 "--out",
                 str(out),
             ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             text=True,
             timeout=timeout,
+            check=False,
         )
         if proc.returncode != 0:
             raise RuntimeError(f"case {case} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -425,7 +427,8 @@ def machine() -> dict:
         cpu = platform.processor()
     mem = ""
     try:
-        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        lines = Path("/proc/meminfo").read_text().splitlines()
+        kb = int(next(line for line in lines if line.startswith("MemTotal")).split()[1])
         mem = f"{kb / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration, ValueError):
         pass
@@ -440,13 +443,18 @@ def machine() -> dict:
     source = str(Path(cascadebook.__file__).resolve().parent)
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+            check=False,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--", "src", "workbook_templates"],
             cwd=HERE,
             capture_output=True,
             text=True,
+            check=False,
         ).stdout.split("\n")
     except OSError:
         commit, dirty = "", []
@@ -469,7 +477,7 @@ def ratios(runs: dict[str, dict[str, dict]]) -> list[dict]:
     out = []
     for n, cases in runs.items():
 
-        def s(name, what="seconds"):
+        def s(name, what="seconds", cases=cases):
             return cases.get(name, {}).get(what)
 
         def cpu(num, den):
@@ -518,7 +526,7 @@ def ratios(runs: dict[str, dict[str, dict]]) -> list[dict]:
                 }
             )
     ns = sorted(int(n) for n in runs)
-    for small, big in zip(ns, ns[1:]):
+    for small, big in itertools.pairwise(ns):
         factor = big / small
         for case in ("e2e", "intake-j1"):
             a, b = runs[str(small)].get(case), runs[str(big)].get(case)
@@ -539,7 +547,7 @@ def ratios(runs: dict[str, dict[str, dict]]) -> list[dict]:
                 }
             )
             # The memory target is for 10,000 against 1,000 (where reconcile packs its rows,
-            # see store.py); below PACK_ABOVE records are objects and memory grows with N on purpose.
+            # see consolidate/packed.py); below PACK_ABOVE records are objects and memory grows with N on purpose.
             judged = small >= 1000
             out.append(
                 {

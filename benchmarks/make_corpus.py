@@ -41,10 +41,11 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -488,7 +489,7 @@ class _HookedXlsxwriter:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
-    def Workbook(self, *args, **kwargs):  # noqa: N802 - mirrors xlsxwriter.Workbook
+    def Workbook(self, *args, **kwargs):
         book = self._real.Workbook(*args, **kwargs)
         close, set_properties = book.close, book.set_properties
 

@@ -49,7 +49,7 @@ def libreoffice_version() -> tuple[int, ...] | None:
     binary = soffice()
     if binary is None:
         return None
-    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=120).stdout
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=120, check=False).stdout
     found = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", out)
     return tuple(int(part) for part in found.groups() if part is not None) if found else None
 
@@ -83,11 +83,15 @@ def _no_skip_in_ci(report) -> None:
 def pytest_report_header(config):
     version = (
         soffice()
-        and subprocess.run([soffice(), "--version"], capture_output=True, text=True, timeout=120).stdout.strip()
+        and subprocess.run(
+            [soffice(), "--version"], capture_output=True, text=True, timeout=120, check=False
+        ).stdout.strip()
     )
     return [
-        f"CI: {'yes (skips fail)' if IN_CI else 'no'}; hypothesis profile: {HYPOTHESIS_PROFILE}; "
-        f"LibreOffice: {version or 'not installed'}"
+        (
+            f"CI: {'yes (skips fail)' if IN_CI else 'no'}; hypothesis profile: {HYPOTHESIS_PROFILE}; "
+            f"LibreOffice: {version or 'not installed'}"
+        )
     ]
 
 
@@ -184,6 +188,10 @@ def fill(templates, returned):
 
 
 # Which finding codes the product produces during the session (test_finding_catalogue.py checks all are).
-from finding_recorder import (
-    pytest_collection_modifyitems,  # noqa: E402,F401
-    )
+from finding_recorder import (  # noqa: E402, F401 - pytest hooks, found by name in conftest
+    pytest_collection_finish,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_deselected,
+    pytest_runtest_logreport,
+)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from cascadebook.atomic import atomic_path
 from cascadebook.spec.schema import Spec, load_spec
 from cascadebook.template.department import HEADER_ROW
-from cascadebook.xlsx.cells import parse_a1
+from cascadebook.xlsx.addresses import parse_a1
 
 
 def fill_workbook(

@@ -12,8 +12,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
@@ -63,7 +63,7 @@ def convert(
             *map(str, files),
         ]
         env = {**os.environ, "HOME": profile}
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     extension = to.split(":", 1)[0]
     outputs = [outdir / f"{f.stem}.{extension}" for f in files]
     missing = [p.name for p in outputs if not p.exists()]

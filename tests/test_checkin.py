@@ -496,6 +496,7 @@ def test_the_master_with_progress_converts_to_pdf_in_libreoffice(cycle, tmp_path
         capture_output=True,
         text=True,
         timeout=180,
+        check=False,
     )
     pdf = tmp_path / "master2.pdf"
     assert done.returncode == 0, done.stderr
@@ -551,7 +552,7 @@ def test_the_hierarchy_with_progress_continues_past_the_row_limit(cycle, tmp_pat
     from cascadebook.master import write as master_module
 
     whole = openpyxl.load_workbook(write_master(cycle.q2_result, tmp_path / "whole.xlsx"))["Goal Hierarchy"]
-    expected = [r for r in whole.iter_rows(min_row=2, values_only=True)]
+    expected = list(whole.iter_rows(min_row=2, values_only=True))
     monkeypatch.setattr(master_module, "EXCEL_MAX_ROWS", 8)  # 7 rows under each header
     result = cycle.q2_result
     if packed:
@@ -570,7 +571,7 @@ def test_the_hierarchy_with_progress_continues_past_the_row_limit(cycle, tmp_pat
         assert ws.max_row <= 8
         bars = [str(r.sqref) for r in ws.conditional_formatting if any(x.type == "dataBar" for x in r.rules)]
         assert bars == [f"J2:J{ws.max_row}"]  # the data bar covers this sheet's progress cells
-        got += [r for r in ws.iter_rows(min_row=2, values_only=True)]
+        got += list(ws.iter_rows(min_row=2, values_only=True))
     assert [r for r in got if r[0] != "Objective (continued)"] == expected
     continued = [r for r in got if r[0] == "Objective (continued)"]
     objective_rows = {r[1]: r for r in expected if r[0] == "Objective"}

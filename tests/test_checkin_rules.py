@@ -14,7 +14,6 @@ import re
 import shutil
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -29,7 +28,7 @@ from cascadebook.intake.dispatch import checkin_spec
 from cascadebook.master.read import read_master
 from cascadebook.spec.schema import load_spec
 from cascadebook.template.department import HEADER_ROW
-from cascadebook.xlsx.cells import column_letter
+from cascadebook.xlsx.addresses import column_letter
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
 from fill import fill_workbook
 
@@ -174,8 +173,10 @@ def test_a_checkin_known_only_by_content_never_beats_a_signed_one(run):
     kept = newest_wins([content, signed], key=lambda r: (r.department, r.metadata.period), what=lambda r: "Q1 check-in")
     assert kept == {("SAL", "Q1"): signed} and content.status == "superseded"
     assert [f.message for f in content.findings] == [
-        "checkins/SAL early.xlsx is SAL's signed Q1 check-in; this workbook was identified only by its "
-        "visible content, so it does not replace it, whatever their dates"
+        (
+            "checkins/SAL early.xlsx is SAL's signed Q1 check-in; this workbook was identified only by its "
+            "visible content, so it does not replace it, whatever their dates"
+        )
     ]
 
 

@@ -108,6 +108,7 @@ def _pytest(tmp_path: Path, source: str, **env: str) -> subprocess.CompletedProc
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
 
 
@@ -161,3 +162,40 @@ def test_ci_run_is_readme_s_test_command_in_a_fresh_venv_with_ci_set():
     assert command.replace("pip install", "python -m pip install") in script or command in script, command
     assert re.search(r"^export CI=true\b", script, re.M)
     assert re.search(r"^rm -rf \.ci-venv$", script, re.M) and "python3 -m venv .ci-venv" in script
+
+
+# The checks README's Contributing section names, in the order .ci/run makes them, all before the tests.
+LINT_STEPS = ["ruff check .", "ruff format --check .", "python scripts/mypy_baseline.py", "lint-imports", "deptry src"]
+
+
+def test_ci_run_makes_the_lint_checks_before_the_tests_each_named_in_its_output():
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    lines = [line.strip() for line in script.splitlines()]
+    install = lines.index("pip install -q -e '.[lint]'")
+    tests = next(i for i, line in enumerate(lines) if line.endswith("python -m pytest -q"))
+    at = [lines.index(step) for step in LINT_STEPS]  # ValueError names a step .ci/run does not run
+    assert install < at[0] and at == sorted(at) and at[-1] < tests, (install, at, tests)
+    for i, step in zip(at, LINT_STEPS):
+        assert lines[i - 1].startswith('echo "== ') and step.split()[0] in lines[i - 1], (step, lines[i - 1])
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    contributing = readme.split("## Contributing", 1)[1].split("\n## ", 1)[0]
+    for step in LINT_STEPS:
+        assert step in contributing, f"README's Contributing section does not name {step!r}"
+
+
+def test_the_lint_extra_holds_the_checkers_with_lower_bounds():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the metadata installed from pyproject.toml
+        requires = [
+            r.split(";")[0]
+            for r in metadata.requires("cascadebook") or []
+            if re.search(r"""extra\s*==\s*["']lint["']""", r)
+        ]
+    else:
+        requires = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+            "optional-dependencies"
+        ]["lint"]
+    assert {_name(r) for r in requires} == {"ruff", "mypy", "import-linter", "deptry"}, requires
+    for requirement in requires:
+        assert re.search(r">=\s*\d", requirement), f"{requirement!r} in the lint extra has no lower bound"

@@ -122,7 +122,7 @@ def _commands(group: click.Group, prefix=()):
             yield from _commands(command, prefix + (name,))
 
 
-@pytest.mark.parametrize("path", [p for p, _ in _commands(cli)], ids=lambda p: " ".join(p))
+@pytest.mark.parametrize("path", [p for p, _ in _commands(cli)], ids=" ".join)
 def test_every_command_has_help_and_is_in_the_readme(path):
     command = dict(_commands(cli))[path]
     assert command.help and len(command.help) > 20

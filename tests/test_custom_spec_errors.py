@@ -88,8 +88,10 @@ EDITS = [
     (
         "column not a mapping",
         (METRIC, "metric"),
-        ": sheets[0].columns[4]: expected a mapping of key, header, type, required, width, help, choices, source, "
-        "prefilled, role",
+        (
+            ": sheets[0].columns[4]: expected a mapping of key, header, type, required, width, help, choices, source, "
+            "prefilled, role"
+        ),
     ),
 ]
 

@@ -14,7 +14,7 @@ from cascadebook import generate, load_key, load_spec, load_strategy, reconcile,
 from cascadebook.cli import cli
 from cascadebook.cycle.diff import diff_masters
 from cascadebook.master.read import read_master
-from cascadebook.xlsx.cells import column_letter
+from cascadebook.xlsx.addresses import column_letter
 from conftest import SAMPLE_STRATEGY, clean_kpi
 from fill import fill_workbook
 

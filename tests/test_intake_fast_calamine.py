@@ -13,7 +13,7 @@ from cascadebook.intake.gate import FORMULA_WITH_VALUE, inspect
 from conftest import clean_initiative, clean_kpi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import make_corpus as corpus  # noqa: E402
+from corpus import make_corpus as corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,12 +13,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cascadebook.intake import gate as sniff
-from cascadebook.intake.gate import MAX_CELLS, SMALL_COLS, SMALL_ROWS, Refused, inspect
-from cascadebook.xlsx.cells import parse_a1
+from cascadebook.intake import sheet_scan
+from cascadebook.intake.gate import MAX_CELLS, Refused, inspect
+from cascadebook.intake.sheet_scan import SMALL_COLS, SMALL_ROWS
+from cascadebook.xlsx.addresses import parse_a1
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import make_corpus as corpus  # noqa: E402
+from corpus import make_corpus as corpus
 
 SHEET = "xl/worksheets/sheet1.xml"
 ROOT = (
@@ -90,8 +91,8 @@ def test_calamine_places_every_shape_and_the_sniffer_sees_it(shape, base, tmp_pa
 @pytest.mark.parametrize("ref", ["XFD1048576", "BA1", "A10000", "AAA1"])
 def test_a_cell_beyond_AZ9999_is_never_taken_for_small(shape, ref):
     data = sheet_xml(cell(shape, ref))
-    exact = sniff._exact_extent(data)
-    assert sniff._extent(data) == exact  # the fast check was not conclusive: the exact scan ran
+    exact = sheet_scan._exact_extent(data)
+    assert sheet_scan._extent(data) == exact  # the fast check was not conclusive: the exact scan ran
     row, col = parse_a1(ref)
     assert exact[0] >= row and exact[1] >= col
     if ref == "XFD1048576":
@@ -103,9 +104,9 @@ def test_a_plain_sheet_within_AZ9999_is_small_without_the_exact_scan(monkeypatch
         b'<row r="9999"><c r="AZ9999" s="3" t="s"><v>1</v></c><c r="B9999"/></row>'
         b'<row r="5"><c r="C5"><f>1+1</f><v>2</v></c><c r="D5" s="1" t="str"><f>"a"</f><v>a</v></c></row>'
     )
-    monkeypatch.setattr(sniff, "_exact_extent", None)  # would raise if called
-    monkeypatch.setattr(sniff, "_uncached_formulas", None)
-    scan = sniff._scan_sheet("S", SHEET, data)
+    monkeypatch.setattr(sheet_scan, "_exact_extent", None)  # would raise if called
+    monkeypatch.setattr(sheet_scan, "_uncached_formulas", None)
+    scan = sheet_scan.scan_sheet("S", SHEET, data)
     assert (scan.rows, scan.cols, scan.uncached) == (SMALL_ROWS, SMALL_COLS, set())
 
 
@@ -120,14 +121,14 @@ def test_a_plain_sheet_within_AZ9999_is_small_without_the_exact_scan(monkeypatch
 )
 def test_cells_without_a_reference_take_the_exact_scan(cells):
     data = sheet_xml(cells)
-    assert sniff._extent(data) == sniff._exact_extent(data) != (SMALL_ROWS, SMALL_COLS)
+    assert sheet_scan._extent(data) == sheet_scan._exact_extent(data) != (SMALL_ROWS, SMALL_COLS)
 
 
 def test_a_prefixed_root_takes_the_exact_scans():
     root = b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
     data = sheet_xml(b'<x:row r="8"><x:c r="C8"><x:f>1+1</x:f></x:c></x:row>', root=root, end=b"</x:worksheet>")
-    scan = sniff._scan_sheet("S", SHEET, data)
-    assert (scan.rows, scan.cols) == sniff._exact_extent(data) == (8, 3)
+    scan = sheet_scan.scan_sheet("S", SHEET, data)
+    assert (scan.rows, scan.cols) == sheet_scan._exact_extent(data) == (8, 3)
     assert scan.uncached == {(8, 3)}
 
 
@@ -152,8 +153,8 @@ def test_a_prefixed_root_takes_the_exact_scans():
 )
 def test_formulas_without_a_cached_value_are_found(cells, uncached):
     data = sheet_xml(b'<row r="5">' + cells + b"</row>")
-    scan = sniff._scan_sheet("S", SHEET, data)
-    assert scan.uncached == uncached == sniff._uncached_formulas(data)
+    scan = sheet_scan.scan_sheet("S", SHEET, data)
+    assert scan.uncached == uncached == sheet_scan._uncached_formulas(data)
 
 
 def lying(base: Path, path: Path, part: str) -> Path:

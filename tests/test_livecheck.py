@@ -22,7 +22,7 @@ from cascadebook.findings import CATALOGUE
 from cascadebook.intake.rules import ROW_RULES, sheet_checks
 from cascadebook.kinds import CHECK_HEADER
 from cascadebook.template.department import HEADER_ROW, NOTHING_YET, READY, _count_cells, _started_cell
-from cascadebook.xlsx.cells import column_letter
+from cascadebook.xlsx.addresses import column_letter
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
 from fill import fill_workbook
 from libreoffice import convert

@@ -1,7 +1,7 @@
 """The live checks and reconcile against expectations written by hand, not against each other.
 
 The template's Check-column formulas and reconcile's row rules are built from the same functions
-(rules.py), so their agreement (test_livecheck.py) proves nothing about either: a rule wrong in both
+(intake/rules.py), so their agreement (test_livecheck.py) proves nothing about either: a rule wrong in both
 stays unseen. Here a table says, row by row, what a person typed, the findings reconcile must give
 (code and column) and what the Check column must say once LibreOffice has recalculated the filled
 template. Both sides must meet the table.

@@ -142,7 +142,7 @@ def inbox(cycle):
 
 
 def test_each_source_kind_yields_its_attachments_with_the_message(inbox):
-    c, mail, data = inbox
+    _c, mail, data = inbox
     [mkt, pdf] = list(iter_items(mail / "marketing.eml"))
     assert (mkt.kind, mkt.display) == ("workbook", "marketing.eml › Marketing goals FY27 - final.xlsx")
     assert (mkt.sender, mkt.sender_name, mkt.date) == ("priya.raman@northwind.example", "Priya Raman", when(20))
@@ -182,7 +182,7 @@ def test_each_source_kind_yields_its_attachments_with_the_message(inbox):
 
 
 def test_collect_writes_each_workbook_once_with_a_manifest(inbox):
-    c, mail, data = inbox
+    c, mail, _data = inbox
     out = c.root / "collected"
     result = CliRunner().invoke(cli, ["collect", str(mail), "-o", str(out), "--strategy", str(c.strategy_path)])
     assert result.exit_code == 0, result.output
@@ -239,7 +239,7 @@ def test_collect_writes_each_workbook_once_with_a_manifest(inbox):
 
 
 def test_reconcile_reads_mail_sources_and_the_mail_date_decides(inbox):
-    c, mail, data = inbox
+    c, mail, _data = inbox
     result = reconcile(
         c.strategy,
         [mail / "inbox.mbox", mail / "marketing.eml", mail / "Maildir", mail / "saved.zip", mail / "finance.msg"],

@@ -32,45 +32,55 @@ REPLIES = {
     # Gmail: Grace answers Dana's "Fwd:" of the CEO's message; the forward is quoted with ">".
     "gmail re fwd": (
         "Re: Fwd: FY2027 goal plan",
-        "Here is Finance's plan.\n\n"
-        f"On Tue, Jan 19, 2027 at 10:02 AM {DANA} wrote:\n"
-        "> Please fill this in.\n>\n"
-        "> ---------- Forwarded message ---------\n"
-        f"> From: {CEO}\n> Date: Mon, Jan 18, 2027 at 9:12 AM\n> Subject: FY2027 goal plan\n"
-        "> To: <strategy@northwind.example>\n",
+        (
+            "Here is Finance's plan.\n\n"
+            f"On Tue, Jan 19, 2027 at 10:02 AM {DANA} wrote:\n"
+            "> Please fill this in.\n>\n"
+            "> ---------- Forwarded message ---------\n"
+            f"> From: {CEO}\n> Date: Mon, Jan 18, 2027 at 9:12 AM\n> Subject: FY2027 goal plan\n"
+            "> To: <strategy@northwind.example>\n"
+        ),
     ),
     # Same, without the "On ... wrote:" line: only the quote marks say the block is quoted.
     "quoted marker only": (
         "Re: Fwd: FY2027 goal plan",
-        "Here is Finance's plan.\n\n"
-        "> ---------- Forwarded message ---------\n"
-        f"> From: {CEO}\n> Subject: FY2027 goal plan\n",
+        (
+            "Here is Finance's plan.\n\n"
+            "> ---------- Forwarded message ---------\n"
+            f"> From: {CEO}\n> Subject: FY2027 goal plan\n"
+        ),
     ),
     # Outlook: "RE: FW:", the reply's "____" block names Dana, the forward's names the CEO.
     "outlook RE FW": (
         "RE: FW: FY2027 goal plan",
-        "Attached.\n\n________________________________\n"
-        f"From: {DANA}\nSent: Tuesday, January 19, 2027 10:02 AM\nTo: {GRACE}\n"
-        "Subject: FW: FY2027 goal plan\n\nPlease fill this in.\n\n"
-        "________________________________\n"
-        f"From: {CEO}\nSent: Monday, January 18, 2027 9:12 AM\nSubject: FY2027 goal plan\n",
+        (
+            "Attached.\n\n________________________________\n"
+            f"From: {DANA}\nSent: Tuesday, January 19, 2027 10:02 AM\nTo: {GRACE}\n"
+            "Subject: FW: FY2027 goal plan\n\nPlease fill this in.\n\n"
+            "________________________________\n"
+            f"From: {CEO}\nSent: Monday, January 18, 2027 9:12 AM\nSubject: FY2027 goal plan\n"
+        ),
     ),
     # Apple Mail: a plain "Re:" quoting a "Begin forwarded message:" block.
     "apple re": (
         "Re: FY2027 goal plan",
-        "Here it is.\n\n"
-        f"On 19 Jan 2027, at 10:02, {DANA} wrote:\n\n"
-        "> FYI\n>\n> Begin forwarded message:\n>\n"
-        f">> From: {CEO}\n>> Subject: FY2027 goal plan\n",
+        (
+            "Here it is.\n\n"
+            f"On 19 Jan 2027, at 10:02, {DANA} wrote:\n\n"
+            "> FYI\n>\n> Begin forwarded message:\n>\n"
+            f">> From: {CEO}\n>> Subject: FY2027 goal plan\n"
+        ),
     ),
     # German Outlook: "AW: WG:", "Von:" lines.
     "outlook AW WG": (
         "AW: WG: FY2027 Zielplan",
-        "Anbei unser Plan.\n\n________________________________\n"
-        f"Von: {DANA}\nGesendet: Dienstag, 19. Januar 2027 10:02\nAn: {GRACE}\n"
-        "Betreff: WG: FY2027 Zielplan\n\nBitte ausfüllen.\n\n"
-        "________________________________\n"
-        f"Von: {CEO}\nGesendet: Montag, 18. Januar 2027 09:12\nBetreff: FY2027 Zielplan\n",
+        (
+            "Anbei unser Plan.\n\n________________________________\n"
+            f"Von: {DANA}\nGesendet: Dienstag, 19. Januar 2027 10:02\nAn: {GRACE}\n"
+            "Betreff: WG: FY2027 Zielplan\n\nBitte ausfüllen.\n\n"
+            "________________________________\n"
+            f"Von: {CEO}\nGesendet: Montag, 18. Januar 2027 09:12\nBetreff: FY2027 Zielplan\n"
+        ),
     ),
 }
 

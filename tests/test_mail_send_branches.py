@@ -65,7 +65,7 @@ class PlainSmtp:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
 
-    def __enter__(self) -> "PlainSmtp":
+    def __enter__(self) -> PlainSmtp:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self

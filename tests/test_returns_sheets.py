@@ -7,7 +7,7 @@ from openpyxl.styles import PatternFill
 
 from cascadebook import reconcile
 from cascadebook.spec.schema import load_spec
-from cascadebook.xlsx.cells import a1
+from cascadebook.xlsx.addresses import a1
 from conftest import clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
 

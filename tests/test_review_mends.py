@@ -139,7 +139,7 @@ def test_a_spec_saved_in_a_windows_code_page_says_to_save_it_as_utf8(tmp_path, s
     spec = tmp_path / "ansi.yaml"
     spec.write_bytes("name: département\n".encode("cp1252"))
     out = CliRunner().invoke(cli, ["generate", str(strategy_path), "-o", str(tmp_path / "out"), "--spec", str(spec)])
-    assert out.exit_code == 2 and out.exception is None or isinstance(out.exception, SystemExit)
+    assert (out.exit_code == 2 and out.exception is None) or isinstance(out.exception, SystemExit)
     assert "is not UTF-8 text: save it as UTF-8" in out.output
     assert "Traceback" not in out.output
 

@@ -1,4 +1,4 @@
-"""rules.py on its own: the Python twins of the formulas against values.py, and the rule catalogue.
+"""intake/rules.py on its own: the Python twins of the formulas against spec/values.py, and the rule catalogue.
 
 The in-sheet checks and reconcile agree because of two facts tested here for any value: what the
 sheet accepts, reconcile can read (so the sheet never stays silent on a reconcile error), and what

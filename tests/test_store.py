@@ -1,4 +1,4 @@
-"""Packed records (store.py): the same result and the same master as plain ones, with less memory."""
+"""Packed records (consolidate/packed.py): the same result and the same master as plain ones, with less memory."""
 
 from __future__ import annotations
 
@@ -174,7 +174,7 @@ def test_cell_refs_survive_pickling_and_copying(protocol):
     pool and copies all rely on it."""
     import copy
 
-    from cascadebook.xlsx.cells import CellRefs
+    from cascadebook.xlsx.addresses import CellRefs
 
     columns = {"id": 1, "title": 3, "budget": 28}
     refs = CellRefs(41, columns)
@@ -190,7 +190,7 @@ def _department_rows(code: str, n: int = 6):
     from datetime import date
 
     from cascadebook.model import Record
-    from cascadebook.xlsx.cells import CellRefs
+    from cascadebook.xlsx.addresses import CellRefs
 
     columns = {"id": 1, "initiative_id": 2, "name": 6, "baseline": 8, "target": 9, "due_period": 11}
     return [

@@ -333,7 +333,7 @@ def test_finding_lines_format_order_and_cap():
 
 
 def test_reconcile_json_to_stdout(cycle, strategy_path, returned, tmp_path):
-    master, report = cycle
+    _master, report = cycle
     for spelling in (["--json", "-"], ["--json"]):
         result = run("reconcile", strategy_path, returned, "-o", tmp_path / "m2.xlsx", *spelling)
         assert result.exit_code == 1
@@ -439,12 +439,11 @@ def test_all_or_nothing_writes_every_output_at_the_end_or_none(tmp_path):
     from cascadebook.atomic import all_or_nothing, write_text_atomic
 
     (tmp_path / "a.txt").write_text("old a")
-    with pytest.raises(RuntimeError):
-        with all_or_nothing():
-            write_text_atomic(tmp_path / "a.txt", "new a")
-            write_text_atomic(tmp_path / "sub" / "b.txt", "new b")
-            assert (tmp_path / "a.txt").read_text() == "old a"  # nothing is in place before the end
-            raise RuntimeError("the report failed")
+    with pytest.raises(RuntimeError), all_or_nothing():
+        write_text_atomic(tmp_path / "a.txt", "new a")
+        write_text_atomic(tmp_path / "sub" / "b.txt", "new b")
+        assert (tmp_path / "a.txt").read_text() == "old a"  # nothing is in place before the end
+        raise RuntimeError("the report failed")
     assert (tmp_path / "a.txt").read_text() == "old a" and not (tmp_path / "sub" / "b.txt").exists()
     assert listing(tmp_path) == ["a.txt", "sub"] and listing(tmp_path / "sub") == []  # no temporary file
     with all_or_nothing():

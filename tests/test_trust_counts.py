@@ -272,7 +272,7 @@ def test_counts_agree_between_the_report_status_the_terminal_and_the_recalculate
 
     # The terminal table: one line per department with the same numbers.
     for code, counts in departments.items():
-        line = next(l for l in out.output.splitlines() if re.search(rf"\b{code}\b", l) and "│" in l)
+        line = next(s for s in out.output.splitlines() if re.search(rf"\b{code}\b", s) and "│" in s)
         cells = [p.strip() for p in line.split("│") if p.strip()]
         assert cells[0] == code and cells[1] == counts["status"]
         assert cells[2:] == [

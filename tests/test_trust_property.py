@@ -265,7 +265,7 @@ def _matrix_lines(top_row: dict, skip: set[str]) -> list[str]:
 def test_alignment_matrix_shows_every_initiative(cycle, workspace):
     built = _built(cycle, workspace)
     views = _views(built.master)
-    head, top, heat_head, heat = views.matrix()
+    head, top, _heat_head, heat = views.matrix()
     initiatives = views.table(INITIATIVES)
     unaligned = [h for h in [*head, *top] if h.strip().casefold().startswith(UNALIGNED)]
     problems = []

@@ -448,7 +448,7 @@ def test_readme_whole_cycle_runs_as_written_with_an_edited_spec(tmp_path: Path, 
         [kpi("MKT-I01", "Leads")],
     )
     run(*commands[2][1:], code=None)
-    head, rows = master_rows(Path("cycle/master.xlsx"))
+    _head, rows = master_rows(Path("cycle/master.xlsx"))
     assert rows["MKT-I01"]["Risk"] == "Medium" and rows["MKT-I01"]["Expected result"] == "40 leads"
     assert Path("cycle/findings.json").is_file()
 

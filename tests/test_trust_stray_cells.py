@@ -19,6 +19,7 @@ import pytest
 from cascadebook import generate, load_key, load_spec, load_strategy, read_return, reconcile, write_master
 from cascadebook.findings import Severity
 from cascadebook.intake import gate as sniff
+from cascadebook.intake import sheet_scan
 from cascadebook.intake.gate import MAX_CELLS, inspect
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
 from corpus import make_corpus as corpus
@@ -162,7 +163,7 @@ def test_where_a_value_stops_being_part_of_the_plan():
             % (ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ").encode(), ref.encode())
             for ref in refs
         )
-        return sniff._scan_sheet("S", "x", head + cells + b"</sheetData></worksheet>", strays=True)
+        return sheet_scan.scan_sheet("S", "x", head + cells + b"</sheetData></worksheet>", strays=True)
 
     assert scan("A1", "AZ9999").stray_count == 0  # the fast path: nothing to look for
     far = scan("A1", "A9999", "A10999", "A12000", "AZ5", "BZ5", "CB5", "DC5")
@@ -180,7 +181,7 @@ def test_a_crafted_second_reference_is_still_too_large(tmp_path):
         head + b'<row r="1"><c r="A1"><v>1</v></c><c r="B1" r="XFD1048575"><v>1</v></c></row>'
         b'<row r="1048576"><c r="A1048576"><v>2</v></c></row></sheetData></worksheet>'
     )
-    scan = sniff._scan_sheet("S", "x", data, strays=True)
+    scan = sheet_scan.scan_sheet("S", "x", data, strays=True)
     assert scan.cells > MAX_CELLS and scan.trimmed is None
 
 
@@ -242,9 +243,10 @@ def test_too_many_far_values_are_not_strays_but_too_large(monkeypatch):
     head = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
     far = b"".join(b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (r, r) for r in range(500_000, 1_000_000, 50_000))
     data = head + b'<row r="1"><c r="A1"><v>1</v></c></row>' + far + b"</sheetData></worksheet>"
-    assert sniff._scan_sheet("S", "x", data, strays=True).stray_count == 10
+    assert sheet_scan.scan_sheet("S", "x", data, strays=True).stray_count == 10
+    monkeypatch.setattr(sheet_scan, "MAX_STRAYS", 9)
     monkeypatch.setattr(sniff, "MAX_STRAYS", 9)
-    scan = sniff._scan_sheet("S", "x", data, strays=True)
+    scan = sheet_scan.scan_sheet("S", "x", data, strays=True)
     assert scan.stray_count == 0 and scan.trimmed is None and scan.rows == 950_000
 
 
@@ -275,6 +277,7 @@ def test_an_ods_stray_value_is_made_an_empty_cell_for_calamine(tmp_path, monkeyp
     assert scan.region == (1, 2) and package.largest == 2
     book = CalamineWorkbook.from_filelike(io.BytesIO(package.for_calamine()))
     assert book.get_sheet_by_name("T").to_python() == [["plan", "b"]]
+    monkeypatch.setattr(sheet_scan, "MAX_STRAYS", 2)
     monkeypatch.setattr(sniff, "MAX_STRAYS", 2)  # too many to be strays: the file is too large, as before
     package = inspect(path)
     assert package.largest > MAX_CELLS and not package.calamine_parts and package.scan("T").stray_count == 0

@@ -20,7 +20,7 @@ import re
 import shutil
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -296,7 +296,7 @@ class Built:
     status: Any = None  # the ``status`` command's report of the same folder
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cycle_setup(
     objectives: tuple[int, ...] | None, departments: tuple[int, ...] | None, root: str
 ) -> tuple[Path, Any, bytes, dict[str, Path]]:
@@ -387,7 +387,7 @@ def _write_checkin(
 
 def build(cycle: Cycle, root: Path, cache: Path) -> Built:
     """Write the cycle's workbooks, reconcile the folder with and without the tool's outputs."""
-    strategy_path, strategy, key, templates = _cycle_setup(cycle.objectives, cycle.departments, str(cache))
+    _strategy_path, strategy, key, templates = _cycle_setup(cycle.objectives, cycle.departments, str(cache))
     clean = root / "clean" / FOLDER
     clean.mkdir(parents=True)
     typed: dict[tuple[str, str, int], str] = {}
@@ -614,7 +614,7 @@ def _matches(value: Any, criterion: Any) -> bool:
             try:
                 right = float(operand)
             except ValueError:
-                raise _Unsupported(criterion)
+                raise _Unsupported(criterion) from None
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 return op == "<>"
             return {

@@ -15,8 +15,8 @@ import contextvars
 import os
 import tempfile
 import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 
 class OutputError(OSError):

@@ -21,7 +21,11 @@ class Severity(str, enum.Enum):
 
 
 @dataclass(frozen=True)
-class Rule:
+class FindingKind:
+    """One entry of the findings catalogue: what a code means, how severe it is, what to do about it.
+
+    (The row checks that produce findings are ``intake.rules.RowRule``.)"""
+
     code: str
     severity: Severity
     scope: str  # strategy, file, row, coverage
@@ -29,11 +33,11 @@ class Rule:
     hint: str
 
 
-def _r(code: str, severity: str, scope: str, title: str, hint: str) -> Rule:
-    return Rule(code, Severity(severity), scope, title, hint)
+def _r(code: str, severity: str, scope: str, title: str, hint: str) -> FindingKind:
+    return FindingKind(code, Severity(severity), scope, title, hint)
 
 
-CATALOGUE: dict[str, Rule] = {
+CATALOGUE: dict[str, FindingKind] = {
     r.code: r
     for r in (
         # strategy
@@ -544,16 +548,16 @@ class Finding:
             raise KeyError(f"unknown finding code {self.code!r}")
 
     @property
-    def rule(self) -> Rule:
+    def kind(self) -> FindingKind:
         return CATALOGUE[self.code]
 
     @property
     def severity(self) -> Severity:
-        return self.rule.severity
+        return self.kind.severity
 
     @property
     def hint(self) -> str:
-        return self.rule.hint
+        return self.kind.hint
 
     @property
     def where(self) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ class Metadata:
         return [(f, str(getattr(self, f))) for f in (*self.FIELDS, *optional, "signature")]
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> "Metadata | None":
+    def from_mapping(cls, data: Mapping[str, Any]) -> Metadata | None:
         try:
             values = {f: str(data[f]).strip() for f in cls.FIELDS if f != "kind"}
         except KeyError:

@@ -10,10 +10,10 @@ The CLI's ``reconcile``, ``status`` and ``feedback`` all call it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from cascadebook.consolidate.checkins import validate_checkin
 from cascadebook.consolidate.gc_tuning import long_lived
@@ -45,7 +45,7 @@ class _Intake:
     spec: Spec
     strategy: Strategy
     key: bytes | None
-    pack: bool = False  # many files: hand each department's rows back packed (see store.py)
+    pack: bool = False  # many files: hand each department's rows back packed (see consolidate/packed.py)
     specs: tuple[Spec, ...] = ()  # other specs a return may be signed with (spec.spec_candidates)
 
     def __call__(self, path: Path, name: str) -> Return:

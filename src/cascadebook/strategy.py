@@ -7,16 +7,17 @@ came from) and then built and checked by one path, so YAML and Excel users get t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cascadebook.findings import Finding
 from cascadebook.model import Department, Objective, Strategy
 from cascadebook.spec.schema import Column, Spec, YamlSyntaxError, did_you_mean, load_spec, read_yaml, unknown_keys
 from cascadebook.spec.values import parse_value
-from cascadebook.xlsx.cells import a1
+from cascadebook.xlsx.addresses import a1
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -107,8 +108,10 @@ def _from_workbook(path: Path, spec: Spec) -> _Raw:
             if str(h or "").strip() and header[c - 1] is None:
                 unknown.append(
                     (
-                        f"unknown column {str(h).strip()!r}"
-                        f"{did_you_mean(str(h).strip(), [col.header for col in sheet.columns])}",
+                        (
+                            f"unknown column {str(h).strip()!r}"
+                            f"{did_you_mean(str(h).strip(), [col.header for col in sheet.columns])}"
+                        ),
                         {"sheet": name, "cell": a1(1, c)},
                     )
                 )

@@ -18,8 +18,8 @@ import struct
 import sys
 import zipfile
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 TEMPLATE_SHEET_PARTS = {
     "Instructions": "xl/worksheets/sheet1.xml",
@@ -292,7 +292,7 @@ def _ole_file(path: Path, streams: dict[str, bytes]) -> Path:
 
     names = list(streams)
     directory = entry("Root Entry", 5, end, 0, child=1)
-    for i, (name, start, size) in enumerate(chains, 1):
+    for i, (name, start, _size) in enumerate(chains, 1):
         directory += entry(name, 2, start, len(streams[name]), right=i + 1 if i < len(chains) else free)
     directory = directory.ljust(sector, b"\0")
     header = (

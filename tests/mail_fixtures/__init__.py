@@ -238,7 +238,7 @@ class SmtpServer:
         )
         return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
-    def __enter__(self) -> "SmtpServer":
+    def __enter__(self) -> SmtpServer:
         from aiosmtpd.controller import Controller
 
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

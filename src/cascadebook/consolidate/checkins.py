@@ -8,8 +8,9 @@ backwards, progress capped, check-ins missing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from cascadebook.consolidate.left_out import not_taken, rows_not_taken
 from cascadebook.consolidate.newest import newest_wins
@@ -64,10 +65,14 @@ def _direction(strategy: Strategy, objective_ids: Iterable[str]) -> str:
     return "increase"
 
 
-def _getter(sheet: SheetSpec | None):
+def _getter(sheet: SheetSpec | None) -> Callable[[Record, str], Any]:
     """``get(record, role)``: a record's value in the sheet's column of that role (None without one)."""
     keys = {} if sheet is None else {c.role: c.key for c in sheet.columns if c.role}
-    return lambda record, role: record.values.get(keys[role]) if role in keys else None
+
+    def get(record: Record, role: str) -> Any:
+        return record.values.get(keys[role]) if role in keys else None
+
+    return get
 
 
 def plan_items(result: Any) -> dict[tuple[str, str, str], Item]:
@@ -160,10 +165,10 @@ def _percent_actual(record: Record) -> Mapping[str, str]:
 
     def number(role: str) -> float | None:
         p = parse_value(get(record, role), "number")
-        return p.value if p.ok else None
+        return _num(p.value) if p.ok else None
 
     unit = parse_value(get(record, UNIT), "text")
-    item = Item(record.sheet, record.department, record.id, "", number(BASELINE), number(TARGET), unit.value or "")
+    item = Item(record.sheet, record.department, record.id, "", number(BASELINE), number(TARGET), str(unit.value or ""))
     return {sheet.key_of(ACTUAL): "percent"} if item.is_percent and sheet.by_role(ACTUAL) else {}
 
 
@@ -210,7 +215,7 @@ def _actual(sheet: SheetSpec, record: Record, item: Item, period: str) -> Actual
     previous = None
     if sheet.by_role(PREVIOUS_ACTUAL):
         p = parse_value(get(record, PREVIOUS_ACTUAL), "number")
-        previous = float(p.value) if p.ok else None
+        previous = _num(p.value) if p.ok else None
     status, comment = get(record, STATUS), get(record, COMMENT)
     return Actual(
         item.sheet,

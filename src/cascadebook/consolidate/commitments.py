@@ -8,8 +8,8 @@ committed contribution is compared with the target change (target - baseline).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from cascadebook.findings import Finding
 from cascadebook.model import Objective, Record, Strategy

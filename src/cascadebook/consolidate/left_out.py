@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from cascadebook.findings import Finding, Severity
 from cascadebook.intake.reader import Return
-from cascadebook.xlsx.cells import row_ranges
+from cascadebook.xlsx.addresses import row_ranges
 
 
 def not_taken(ret: Return) -> list[Finding]:

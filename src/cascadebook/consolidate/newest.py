@@ -9,7 +9,8 @@ way on every run.
 
 from __future__ import annotations
 
-from typing import Callable, Hashable, Iterable, TypeVar
+from collections.abc import Callable, Hashable, Iterable
+from typing import TypeVar
 
 from cascadebook.findings import Finding
 from cascadebook.intake.reader import Return

@@ -15,11 +15,12 @@ from __future__ import annotations
 import pickle
 import tempfile
 from bisect import bisect_right
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any, Hashable, Iterable, Iterator, NamedTuple, Sequence, overload
+from typing import Any, NamedTuple, overload
 
 from cascadebook.model import Record
-from cascadebook.xlsx.cells import CellRefs
+from cascadebook.xlsx.addresses import CellRefs
 
 # Zstandard at its fast end: a department's rows compress ~3.5x, as with zlib at level 1, but
 # three times faster, and decompress twice as fast (each packed row is decoded a few times while
@@ -29,7 +30,7 @@ _codec: tuple[Any, Any] | None = None
 
 
 def _zstd() -> tuple[Any, Any]:
-    global _codec
+    global _codec  # noqa: PLW0603 - made once per process, on first use
     if _codec is None:
         import zstandard
 
@@ -137,7 +138,7 @@ class RecordList(Sequence[Record]):
             self.add(records)
 
     def add(
-        self, chunk: "list[Record] | bytes | RecordList", count: int | None = None, department: str | None = None
+        self, chunk: list[Record] | bytes | RecordList, count: int | None = None, department: str | None = None
     ) -> None:
         """Append a chunk: a list of records, a packed blob of ``count`` records, or another list's chunks.
 
@@ -162,7 +163,7 @@ class RecordList(Sequence[Record]):
         ends = self._starts[1:] + [self._length]
         return [(c, end - start) for c, start, end in zip(self._chunks, self._starts, ends)]
 
-    def packed(self) -> "RecordList":
+    def packed(self) -> RecordList:
         """The same records with every chunk packed."""
         out = RecordList()
         for (chunk, size), tag in zip(self.chunks(), self._tags):
@@ -200,7 +201,7 @@ class RecordList(Sequence[Record]):
         return self._length
 
     def __iter__(self) -> Iterator[Record]:
-        for i, chunk in enumerate(self._chunks):
+        for chunk in self._chunks:
             yield from (chunk if isinstance(chunk, list) else unpack(chunk))
 
     def value_rows(self, keys: Sequence[str]) -> Iterator[tuple[str, str, int, tuple]]:
@@ -222,7 +223,7 @@ class RecordList(Sequence[Record]):
                     pick = lambda row: ()  # noqa: E731
                 elif len(keys) == 1:
                     one = where[keys[0]]
-                    pick = lambda row: (row[one],)  # noqa: E731
+                    pick = lambda row: (row[one],)  # noqa: E731, B023 - used up before the next chunk rebinds one
                 else:
                     pick = itemgetter(*[where[k] for k in keys])
                 for row in rows:
@@ -297,7 +298,7 @@ class Spool:
     """
 
     def __init__(self, directory: str | None = None, batch: int = 2048):
-        self._file = tempfile.TemporaryFile(dir=directory)
+        self._file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 - closed by close() or the with block
         self._batch = batch
         self._pending: dict[Hashable, list[Any]] = {}
         self._where: dict[Hashable, list[tuple[int, int]]] = {}  # key -> (offset, size) of its batches
@@ -325,7 +326,7 @@ class Spool:
     def close(self) -> None:
         self._file.close()
 
-    def __enter__(self) -> "Spool":
+    def __enter__(self) -> Spool:
         return self
 
     def __exit__(self, *exc) -> None:

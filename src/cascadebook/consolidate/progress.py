@@ -25,8 +25,9 @@ Pure functions over typed values; nothing here reads or writes a workbook.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from cascadebook.spec.roles import INITIATIVES, SHEET_ROLES
 
@@ -47,7 +48,7 @@ class Thresholds:
     amber: float = DEFAULT_AMBER
 
     @classmethod
-    def of(cls, strategy: Any) -> "Thresholds":
+    def of(cls, strategy: Any) -> Thresholds:
         green = getattr(strategy, "rag_green", None)
         amber = getattr(strategy, "rag_amber", None)
         return cls(green if is_number(green) else DEFAULT_GREEN, amber if is_number(amber) else DEFAULT_AMBER)

@@ -7,9 +7,9 @@ back in input order: the result is the same whatever the number of jobs.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable, Sequence
 
 from cascadebook.consolidate.checkins import reconcile_checkins
 from cascadebook.consolidate.commitments import Allocation, Commitment, allocate, commitment_findings, commitments
@@ -31,7 +31,7 @@ class Reconciliation:
     strategy: Strategy
     spec: Spec
     sources: list[Return]
-    records: dict[str, Sequence[Record]]  # a RecordList per sheet key (store.py)
+    records: dict[str, Sequence[Record]]  # a RecordList per sheet key (consolidate/packed.py)
     findings: list[Finding]
     allocations: list[Allocation] = field(default_factory=list)
     commitments: list[Commitment] = field(default_factory=list)
@@ -39,7 +39,7 @@ class Reconciliation:
     progress: ProgressReport | None = None
     _tally: dict | None = field(
         default=None, repr=False, compare=False
-    )  # from check-in returns (checkin.py); None without any
+    )  # from check-in returns (cycle/checkin.py); None without any
     # the share of each initiative no recognised objective takes (objective unknown or blank, split
     # short of 100%), as allocations to commitments.UNALIGNED: every view that counts rows shows it
     unaligned: list[Allocation] = field(default_factory=list)
@@ -103,7 +103,7 @@ class Reconciliation:
         severity; per objective: allocations. Summaries ask per department; asking the lists per
         department would cost departments × rows (40 million steps at 1,000 departments). The rows'
         part was added up where each file was validated (:func:`record_totals`): the rows may be
-        packed (store.py) and would otherwise be decoded for it."""
+        packed (consolidate/packed.py) and would otherwise be decoded for it."""
         if self._tally is None:
             out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
             for source in self.accepted().values():
@@ -154,9 +154,10 @@ def record_totals(records: dict[str, Sequence[Record]], spec: Spec) -> dict[str,
     role names ``budget`` and ``headcount``: the report's words, whatever the spec's keys)."""
     totals: dict[str, float] = {key: len(rows) for key, rows in records.items() if rows}
     sheet = spec.sheet_by_role(INITIATIVES)
+    rows = records.get(sheet.key, ()) if sheet is not None else ()
     for role in (BUDGET, HEADCOUNT):
         key = sheet.key_of(role) if sheet is not None else ""
-        values = (r.values.get(key) for r in records.get(sheet.key, ())) if key else ()
+        values = (r.values.get(key) for r in rows) if key else ()
         totals[role] = sum(v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool))
     return totals
 

@@ -9,10 +9,11 @@ the period, so ``reconcile`` recognises it whatever its file name, and turns it 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from cascadebook.atomic import all_or_nothing, atomic_path, check_folder, check_writable
 from cascadebook.consolidate.progress import Item, is_number
@@ -177,7 +178,7 @@ def write_checkin(
             plan = _plan_sheet(master, sheet)
             records = mine.get(plan.key, []) if plan is not None else []
             _checkin_sheet(book, fmt, strategy, department, period, sheet, plan, records, master, earlier)
-        _history_sheet(book, fmt, department, spec, mine, master, earlier)
+        _history_sheet(book, fmt, spec, mine, master, earlier)
         _metadata_sheet(book, meta)
         book.close()
     return path
@@ -320,7 +321,6 @@ def _print_setup(ws, repeat: int | None = None) -> None:
 def _history_sheet(
     book,
     fmt: _Formats,
-    department: Department,
     spec: Spec,
     mine: dict[str, list[Record]],
     master: MasterData,
@@ -341,8 +341,10 @@ def _history_sheet(
     r = 1
     for sheet in spec.sheets:
         plan = _plan_sheet(master, sheet)
+        if plan is None:  # the plan has no sheet this check-in sheet reports on
+            continue
         actual, status, comment = sheet.key_of(ACTUAL), sheet.key_of(STATUS), sheet.key_of(COMMENT)
-        for record in mine.get(plan.key, []) if plan is not None else []:
+        for record in mine.get(plan.key, []):
             history = master.history(record.sheet, record.department, record.id)
             percent = _percent_row(record, plan)
             row: list[tuple[Any, Any]] = [

@@ -95,7 +95,7 @@ class MasterDiff:
         return bool(self.changes or self.coverage)
 
     def counts(self) -> dict[str, int]:
-        out = {k: 0 for k in KIND_ORDER}
+        out = dict.fromkeys(KIND_ORDER, 0)
         for c in self.changes:
             out[c.kind] += 1
         out["coverage"] = len(self.coverage)

@@ -16,8 +16,8 @@ import yaml
 
 from cascadebook.atomic import all_or_nothing, check_writable, write_text_atomic
 from cascadebook.consolidate.commitments import UNALIGNED
-from cascadebook.kinds import EXPORT
 from cascadebook.intake.dispatch import checkin_spec
+from cascadebook.kinds import EXPORT
 from cascadebook.master.read import CheckinValue, MasterData, MasterError, checkin_actual_key, read_master
 from cascadebook.master.write import COMMITMENTS_SHEET, OBJECTIVE_COLUMNS
 from cascadebook.model import Record
@@ -88,7 +88,7 @@ def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None
     written = [outdir / HIERARCHY_FILE, *[outdir / f"{sheet.key}.csv" for sheet in spec.sheets]]
     check_writable(written)  # before reading: a CSV open in Excel is said at once
     data = read_master_or_export(master_path, spec)
-    initiatives_sheet, kpis_sheet = spec.sheet_by_role(INITIATIVES), spec.sheet_by_role(KPIS)
+    initiatives_sheet, kpis_sheet = spec.require_sheet(INITIATIVES), spec.sheet_by_role(KPIS)
     parent_key = kpis_sheet.key_of(INITIATIVE_REF) if kpis_sheet is not None else ""
     kpis_by_initiative: dict[tuple[str, str], list[dict]] = {}
     initiative_keys = {(i.department, i.id.casefold()) for i in data.initiatives}

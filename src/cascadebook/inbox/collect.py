@@ -19,13 +19,13 @@ import mailbox
 import os
 import re
 import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from email import message_from_bytes, policy
 from email.message import Message
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 from cascadebook.atomic import all_or_nothing, check_writable, write_bytes_atomic, write_text_atomic
 from cascadebook.findings import Finding
@@ -602,9 +602,8 @@ def _free_name(folder: Path, name: str, data: bytes, taken: set[str]) -> str:
     candidate, n = name, 1
     while True:
         path = folder / candidate
-        if candidate.casefold() not in taken:
-            if not path.exists() or path.read_bytes() == data:
-                return candidate
+        if candidate.casefold() not in taken and (not path.exists() or path.read_bytes() == data):
+            return candidate
         n += 1
         candidate = f"{stem} ({n}){suffix}"
 

@@ -7,16 +7,16 @@ fingerprint they were signed with, found among the specs beside the strategy or 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 from cascadebook.findings import Finding
 from cascadebook.intake.reader import Return, read_return
 from cascadebook.kinds import CHECKIN
 from cascadebook.spec.schema import SheetSpec, Spec, find_spec, load_spec
-from cascadebook.xlsx.cells import row_ranges
+from cascadebook.xlsx.addresses import row_ranges
 
 CHECKIN_KIND = CHECKIN  # kinds.py: a return, like a plan
 HISTORY_SHEET = "Earlier check-ins"

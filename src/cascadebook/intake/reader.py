@@ -32,11 +32,12 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from cascadebook.findings import Finding
 from cascadebook.intake.gate import MAX_CELLS, Package, Refused, SheetScan, inspect
@@ -57,7 +58,7 @@ from cascadebook.model import Metadata, Record
 from cascadebook.spec.roles import ID
 from cascadebook.spec.schema import SheetSpec, Spec, load_spec, normalise_header
 from cascadebook.spec.values import is_blank
-from cascadebook.xlsx.cells import CellRefs, a1, row_ranges
+from cascadebook.xlsx.addresses import CellRefs, a1, row_ranges
 
 HEADER_SCAN_ROWS = 30
 MAX_ROWS = 20_000  # rows of one sheet that are read; a department plan has tens
@@ -100,13 +101,13 @@ class Return:
     def row_count(self) -> int:
         return sum(len(rows) for rows in self.records.values())
 
-    def fail(self, code: str, message: str, **where: Any) -> "Return":
+    def fail(self, code: str, message: str, **where: Any) -> Return:
         self.status = "unreadable"
         self.reason = message
         self.findings.append(Finding(code, message, file=self.file, **where))
         return self
 
-    def skip(self, kind: str, how: str = "") -> "Return":
+    def skip(self, kind: str, how: str = "") -> Return:
         """Not a department's return (the tool's own output, see kinds.py): skipped, with a finding."""
         self.status = "skipped"
         self.reason = f"{describe(kind)}, not a department's return"

@@ -15,7 +15,7 @@ that COUNTIF and MATCH would read in what people type. Ids are compared with
 
 The template is strict where reconcile is forgiving, on purpose, and the two still agree finding
 for finding: the template asks for a number in a number column, so text there ("1,200" typed into a
-cell formatted as text, "$250k", "15 %") is flagged in the sheet, while reconcile reads it (values.py)
+cell formatted as text, "$250k", "15 %") is flagged in the sheet, while reconcile reads it (spec/values.py)
 and reports ``read-leniently`` (info) with the value it read. Likewise a period typed as "Q3 2027"
 or a date. The ``sheet_*`` functions below are the Python twins of what the formulas see; reconcile
 uses them to decide when a value it could read is one the template flags.
@@ -31,17 +31,18 @@ against the objective's direction by reconcile at once, by the sheet once it is 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, ClassVar
 
 from cascadebook.findings import CATALOGUE, Finding
 from cascadebook.model import Objective, Record, Strategy
 from cascadebook.spec.roles import BASELINE, ID, OBJECTIVE_REF, TARGET, TITLE
 from cascadebook.spec.schema import Column, SheetSpec, Spec
 from cascadebook.spec.values import _BOOL, BLANK_MARKERS, Parsed, display, note_reason
-from cascadebook.xlsx.cells import column_letter, quote_sheet
+from cascadebook.xlsx.addresses import column_letter, quote_sheet
 
 ROW = "\ue000"  # stands for the row number in a formula template; see SheetChecks.at
 MARKERS_NAME = "BlankMarkers"  # defined name of the cell holding the "n/a" words as a |list|
@@ -95,7 +96,7 @@ def looks_like_formula(text: str) -> bool:
     return active and operand and not last["op"]  # "-----" or "+5*" runs nothing
 
 
-# ---- names of the template's ranges (one place, used by templates.py and the formulas) -----------
+# ---- names of the template's ranges (one place, used by template/department.py and the formulas) -----------
 
 
 def id_range_name(sheet: SheetSpec) -> str:
@@ -119,7 +120,7 @@ def pipe_list(items: Iterable[str]) -> str:
 
 
 def blank_markers(exclude: Iterable[str] = ()) -> str:
-    """The words values.py reads as blank, with the empty string, as a |list| (lower case)."""
+    """The words spec/values.py reads as blank, with the empty string, as a |list| (lower case)."""
     excluded = {e.casefold() for e in exclude}
     return pipe_list(["", *sorted(m for m in BLANK_MARKERS if m not in excluded)])
 
@@ -204,7 +205,7 @@ def _markers_for(col: Column) -> tuple[str, str]:
 
 
 def blank_formula(col: Column, ref: str) -> str:
-    """TRUE when the cell reads as blank to values.py: spaces only, or (not in text) an "n/a" word."""
+    """TRUE when the cell reads as blank to spec/values.py: spaces only, or (not in text) an "n/a" word."""
     if col.type == "text":
         return f'TRIM({ref})=""'
     return _found(ref, _markers_for(col)[0])
@@ -354,7 +355,7 @@ def objective_column(sheet: SheetSpec) -> Column | None:
     return col if col is not None and col.type == "reference" and col.source == "objectives" else None
 
 
-class Rule:
+class RowRule:
     """A row rule: its codes, the codes the sheet shows while typing, its Python check."""
 
     codes: tuple[str, ...] = ()
@@ -398,7 +399,7 @@ def _source(spec: Spec, col: Column) -> SheetSpec:
     return hit[2]
 
 
-class Required(Rule):
+class Required(RowRule):
     """A started row needs its required values."""
 
     codes = ("required-missing",)
@@ -422,13 +423,13 @@ class Required(Rule):
 _ACCEPTING: dict[tuple[int, tuple[str, ...]], tuple[SheetSpec, tuple[tuple[Column, Any], ...]]] = {}
 
 
-class ValueType(Rule):
-    """Numbers, dates and listed values: in the sheet strictly, on return as values.py reads them."""
+class ValueType(RowRule):
+    """Numbers, dates and listed values: in the sheet strictly, on return as spec/values.py reads them."""
 
     codes = ("wrong-type", "period-outside-cycle", "read-leniently", "value-interpreted")
     sheet_codes = frozenset(codes[:3])
 
-    EXPECTED = {
+    EXPECTED: ClassVar[dict[str, str]] = {
         "number": "a number",
         "currency": "a number",
         "integer": "a whole number",
@@ -438,7 +439,12 @@ class ValueType(Rule):
         "choice": "a value from the list",
         "period": "a period from the list",
     }
-    SAYS = {**EXPECTED, "percent": "a percentage", "choice": "from the list", "period": "from the list"}
+    SAYS: ClassVar[dict[str, str]] = {
+        **EXPECTED,
+        "percent": "a percentage",
+        "choice": "from the list",
+        "period": "from the list",
+    }
 
     def message(self, col: Column) -> str:
         return f"{col.header} not {self.SAYS[col.type]}"
@@ -552,7 +558,7 @@ class ValueType(Rule):
                 yield finding("value-interpreted", f"{col.header}: {parsed.note}", row, col.key)
 
 
-class FormulaText(Rule):
+class FormulaText(RowRule):
     """Text that a spreadsheet would run as a formula is kept as text (reported on return)."""
 
     codes = ("formula-text",)
@@ -572,7 +578,7 @@ class FormulaText(Rule):
         return bool(_columns(sheet, "text"))
 
 
-class ObjectiveId(Rule):
+class ObjectiveId(RowRule):
     """An objective id must be one of the strategy's (looked up on the Objectives sheet)."""
 
     codes = ("unknown-objective",)
@@ -604,7 +610,7 @@ class ObjectiveId(Rule):
         return bool(_columns(sheet, "objective"))
 
 
-class SheetId(Rule):
+class SheetId(RowRule):
     """A reference to another sheet (a KPI's initiative) must be an id there, of a row with a title."""
 
     codes = ("unknown-initiative", "untitled-initiative")
@@ -658,7 +664,7 @@ class SheetId(Rule):
                 yield finding("untitled-initiative", f"{value} has no title on the {source.title} sheet", row, col.key)
 
 
-class Direction(Rule):
+class Direction(RowRule):
     """The target moves from the baseline in the objective's direction."""
 
     codes = ("target-direction",)
@@ -679,10 +685,13 @@ class Direction(Rule):
             if not Objective("", "", direction=d).moves_right_way(0, s)
         )
 
-    def check(self, env: Env) -> Check:
+    def check(self, env: Env) -> Check | None:
         sheet = env.sheet
+        column = objective_column(sheet)
+        if column is None or not self.applies(sheet):
+            return None
         base_key, target_key = sheet.key_of(BASELINE), sheet.key_of(TARGET)
-        objective, base, target = env.ref(objective_column(sheet).key), env.ref(base_key), env.ref(target_key)
+        objective, base, target = env.ref(column.key), env.ref(base_key), env.ref(target_key)
         direction = f"LOWER(INDEX({OBJECTIVE_DIRECTIONS},MATCH(TRIM({objective}),{OBJECTIVE_IDS},0)))"
         test = (
             f"IF(AND(ISNUMBER({base}),ISNUMBER({target})),IF({ObjectiveId().unknown_formula(objective)},FALSE,"
@@ -696,10 +705,11 @@ class Direction(Rule):
 
     def findings(self, row, ctx):
         sheet = row.sheet
-        if not self.applies(sheet):
+        column = objective_column(sheet)
+        if column is None or not self.applies(sheet):
             return
         target_key = sheet.key_of(TARGET)
-        objective = ctx.objective(str(row.record.get(objective_column(sheet).key, "")))
+        objective = ctx.objective(str(row.record.get(column.key, "")))
         baseline, target = row.record.get(sheet.key_of(BASELINE)), row.record.get(target_key)
         if (
             objective
@@ -717,7 +727,7 @@ class Direction(Rule):
             )
 
 
-class DuplicateId(Rule):
+class DuplicateId(RowRule):
     """Each row has its own id; the second use of an id is reported."""
 
     codes = ("duplicate-initiative",)
@@ -754,7 +764,7 @@ class DuplicateId(Rule):
 _REFERRERS: dict[tuple[int, int], tuple[Spec, SheetSpec, list[tuple[SheetSpec, Column]]]] = {}
 
 
-class Unreferenced(Rule):
+class Unreferenced(RowRule):
     """An initiative needs at least one KPI (a row of another sheet that refers to it)."""
 
     codes = ("initiative-without-kpis",)
@@ -815,7 +825,7 @@ OBJECTIVE_ID, SHEET_ID, DIRECTION, DUPLICATE_ID, UNREFERENCED = (
     DuplicateId(),
     Unreferenced(),
 )
-ROW_RULES: tuple[Rule, ...] = (
+ROW_RULES: tuple[RowRule, ...] = (
     REQUIRED,
     VALUE_TYPE,
     FORMULA_TEXT,

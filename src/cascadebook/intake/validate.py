@@ -1,7 +1,7 @@
 """Validation: parse every value against the spec, then run the row rules of :mod:`cascadebook.intake.rules`.
 
-The rules are written once, in rules.py, each with its Python check (run here, for reconcile) and
-its formula (written into the template by templates.py, for the live checks), so what a department
+The rules are written once, in intake/rules.py, each with its Python check (run here, for reconcile) and
+its formula (written into the template by template/department.py, for the live checks), so what a department
 head sees while typing and what reconcile reports are the same problems. Each finding points at the
 exact cell. Records keep every row (nothing is dropped for being wrong); a value that cannot be
 parsed is kept as typed so the master still shows it.
@@ -9,11 +9,11 @@ parsed is kept as typed so the master still shows it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Callable, Mapping
 
 from cascadebook.findings import Finding
-from cascadebook.intake.rules import ROW_RULES, Context, Row, Rule, finding
+from cascadebook.intake.rules import ROW_RULES, Context, Row, RowRule, finding
 from cascadebook.model import Record, Strategy
 from cascadebook.spec.roles import ID
 from cascadebook.spec.schema import Column, SheetSpec, Spec
@@ -101,7 +101,7 @@ class Checking:
     typed. The callables are module-level functions, so a ``Checking`` can be named in a worker process.
     """
 
-    rules: tuple[Rule, ...] = ROW_RULES
+    rules: tuple[RowRule, ...] = ROW_RULES
     # Only the columns the department fills in: a check-in's prefilled (locked) columns are the plan's,
     # checked when the plan came in. Without the prefilled id column no id is assigned either.
     inputs_only: bool = False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import string
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email import policy
@@ -18,7 +19,6 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from cascadebook.atomic import staged, write_bytes_atomic
 from cascadebook.inbox.common import MIME_BY_SUFFIX, XLSX_MIME, MailError, suffix_of
@@ -77,7 +77,7 @@ class MessageTemplate:
     body: str
 
     @classmethod
-    def parse(cls, text: str, name: str) -> "MessageTemplate":
+    def parse(cls, text: str, name: str) -> MessageTemplate:
         text = text.replace("\r\n", "\n").lstrip("\ufeff")
         head, sep, body = text.partition("\n\n")
         subject = ""
@@ -94,10 +94,12 @@ class MessageTemplate:
     def placeholders(self) -> set[str]:
         found: set[str] = set()
         for part in (self.subject, self.body):
-            tpl = string.Template(part)
-            if not tpl.is_valid():
-                raise MailError(f"{self.name}: a '$' that is not a ${{placeholder}}; write $$ for a dollar sign")
-            found.update(tpl.get_identifiers())
+            # Template.is_valid() and get_identifiers() are Python 3.11's; this is what they do, on 3.10 too.
+            for m in string.Template.pattern.finditer(part):
+                if m.group("invalid") is not None:
+                    raise MailError(f"{self.name}: a '$' that is not a ${{placeholder}}; write $$ for a dollar sign")
+                if m.group("named") or m.group("braced"):
+                    found.add(m.group("named") or m.group("braced"))
         return found
 
     def check(self, kind: str) -> None:

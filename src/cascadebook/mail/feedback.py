@@ -12,9 +12,9 @@ hidden columns, each marked cell's original fill so it can be put back first.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from cascadebook.atomic import all_or_nothing, atomic_path
 from cascadebook.findings import Finding, Severity
@@ -23,7 +23,7 @@ from cascadebook.inbox.common import MailError
 from cascadebook.mail.compose import build_message, common_values, head_address, select_departments, write_eml
 from cascadebook.model import Strategy
 from cascadebook.pipeline import reconcile
-from cascadebook.xlsx.cells import quote_sheet
+from cascadebook.xlsx.addresses import quote_sheet
 
 TO_FIX = "To fix"
 AUTHOR = "cascadebook"

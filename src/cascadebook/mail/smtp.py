@@ -17,12 +17,12 @@ import json
 import os
 import smtplib
 import ssl
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email import policy
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Callable, Sequence
 
 from cascadebook.inbox.common import MailError
 from cascadebook.mail.compose import Outgoing

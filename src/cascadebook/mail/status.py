@@ -6,10 +6,10 @@ with errors" here means exactly what the master's Findings sheet will show.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import Sequence
 
 from cascadebook.findings import Finding, Severity
 from cascadebook.inbox.collect import origin_of

@@ -71,7 +71,7 @@ class _Formats:
         }
 
 
-def _rollup_cells(ws, r: int, rollups: dict, periods: list[str], latest, fmt: "_Formats", percent) -> None:
+def _rollup_cells(ws, r: int, rollups: dict, periods: list[str], latest, fmt: _Formats, percent) -> None:
     """Reporting coverage, progress per period, latest progress, expected and RAG of one roll-up row;
     the lead columns before them (id, name, weight or head) are the caller's."""
     lead = len(OBJECTIVE_HEADERS)  # the department table has as many lead columns
@@ -211,7 +211,7 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
         ws.insert_chart(chart_row, 0, by_objective)
 
         by_period = book.add_chart({"type": "line"})
-        for row, objective in zip(range(first, last_objective + 1), strategy.objectives):
+        for row in range(first, last_objective + 1):
             by_period.add_series(
                 {
                     "name": [PROGRESS_SHEET, row, 0],

@@ -8,10 +8,11 @@ and a value lands under its spec key. Nothing here needs the strategy.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from cascadebook.intake.dispatch import checkin_spec
 from cascadebook.kinds import DEPARTMENT_HEADER
@@ -19,7 +20,7 @@ from cascadebook.master.progress_sheet import CHECKIN_LEAD, CHECKIN_TAIL, CHECKI
 from cascadebook.model import Record
 from cascadebook.spec.roles import ACTUAL, ID, INITIATIVES, KPIS, ROLES, SHEET_ROLES, plan_role
 from cascadebook.spec.schema import Spec, load_spec, normalise_header
-from cascadebook.xlsx.cells import a1
+from cascadebook.xlsx.addresses import a1
 from cascadebook.xlsx.writer import continued_sheet
 
 # The first column of the master's Initiatives and KPIs tables (master._records_sheet).

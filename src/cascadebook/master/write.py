@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import xlsxwriter
 
@@ -48,7 +49,7 @@ from cascadebook.spec.roles import (
 )
 from cascadebook.spec.schema import SheetSpec, Spec
 from cascadebook.template.department import HEADER_FILL, NUMBER_FORMATS
-from cascadebook.xlsx.cells import a1, column_letter, quote_sheet
+from cascadebook.xlsx.addresses import a1, column_letter, quote_sheet
 from cascadebook.xlsx.writer import (
     EXCEL_MAX_ROWS,
     SheetStream,
@@ -114,7 +115,7 @@ class _Contributions:
     contribution: str = "Contribution"  # the weighted share (the spec's column is the whole)
 
     @classmethod
-    def of(cls, spec: Spec) -> "_Contributions":
+    def of(cls, spec: Spec) -> _Contributions:
         sheet = spec.sheet_by_role(INITIATIVES)
         return cls(
             _label(sheet, ID),
@@ -312,7 +313,7 @@ def write_master(result: Reconciliation, path: str | Path) -> Path:
 
 
 def _write_master(result: Reconciliation, path: Path) -> Path:
-    tables = _tables(result, path.resolve().parent)
+    tables = _tables(result)
     with atomic_path(path) as tmp, tempfile.TemporaryDirectory(prefix="cascadebook-rows-") as rows_dir:
         # Streaming (constant_memory): each row goes to disk once written, so memory does not grow
         # with the rows; every sheet below is therefore written strictly top to bottom.
@@ -352,7 +353,7 @@ def _write_master(result: Reconciliation, path: Path) -> Path:
     return path
 
 
-def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
+def _tables(result: Reconciliation) -> dict[str, Table]:
     """The master's data tables; formulas elsewhere refer to their columns by header."""
     tables: dict[str, Table] = {}
     objective_of = _MainObjectives([*result.allocations, *result.unaligned])
@@ -379,7 +380,7 @@ def _tables(result: Reconciliation, master_dir: Path) -> dict[str, Table]:
     allocations, unaligned = result.allocations, result.unaligned
     # every initiative's shares: the objectives it serves, then what no recognised objective takes
     # (Objective "Unaligned"); a contribution not summed is in "Left out", with why
-    title_key = result.spec.sheet_by_role(INITIATIVES).key_of(TITLE)
+    title_key = result.spec.require_sheet(INITIATIVES).key_of(TITLE)
     tables["contributions"] = Table(
         "Contributions",
         "Contributions",
@@ -551,7 +552,7 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
     accepted = result.accepted()
     counts = result.counts
     spec = result.spec
-    inits_sheet, kpis_sheet = spec.sheet_by_role(INITIATIVES), spec.sheet_by_role(KPIS)
+    inits_sheet, kpis_sheet = spec.require_sheet(INITIATIVES), spec.sheet_by_role(KPIS)
     inits, kpis = tables[inits_sheet.key], tables.get(spec.sheet_key(KPIS))
     findings = tables["findings"]
     covered = sum(1 for c in result.commitments if c.initiatives)
@@ -561,7 +562,12 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
     initiatives_col = column_letter(COMMITMENT_INITIATIVES + 1)
     budget_header, headcount_header = inits_sheet.header_of(BUDGET), inits_sheet.header_of(HEADCOUNT)
 
-    def total(header: str, value: float, fmt=None, department: tuple[str, str] | None = None):
+    kpi_facts: list[tuple[str, Callable[[Any, int], None]]] = []
+    if kpis is not None and kpis_sheet is not None and kpis_sheet.by_role(ID):
+        count_kpis = _sum_over("COUNTA", kpis, kpis_sheet.header_of(ID))
+        kpi_facts.append((kpis_sheet.title, lambda ws, r: _formula(ws, r, 1, count_kpis, len(result.kpis))))
+
+    def total(header: str, value: Any, fmt=None, department: tuple[str, str] | None = None):
         """A sum over a column of the initiatives table (per department when given), or the value
         alone when the spec has no such column."""
 
@@ -606,18 +612,7 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
                 ws, r, 1, _sum_over("COUNTA", inits, inits_sheet.header_of(ID)), len(result.initiatives)
             ),
         ),
-        *(
-            [
-                (
-                    kpis_sheet.title,
-                    lambda ws, r: _formula(
-                        ws, r, 1, _sum_over("COUNTA", kpis, kpis_sheet.header_of(ID)), len(result.kpis)
-                    ),
-                )
-            ]
-            if kpis and kpis_sheet.by_role(ID)
-            else []
-        ),
+        *kpi_facts,
         (f"{_label(inits_sheet, BUDGET)} requested", lambda ws, r: total(budget_header, budget, w.money)(ws, r, 1)),
         (f"{_label(inits_sheet, HEADCOUNT)} requested", lambda ws, r: total(headcount_header, headcount)(ws, r, 1)),
         (
@@ -674,7 +669,7 @@ def _summary(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> No
         ws.write_string(r, 3, status, w.missing if status == "not returned" else None)
         ws.write_string(r, 4, tally["file"])
         _formula(ws, r, 5, _sum_over("COUNTIF", inits, "Department", code_cell), int(tally.get(inits_sheet.key, 0)))
-        if kpis:
+        if kpis is not None and kpis_sheet is not None:
             _formula(ws, r, 6, _sum_over("COUNTIF", kpis, "Department", code_cell), int(tally.get(kpis_sheet.key, 0)))
         total(budget_header, tally.get(BUDGET, 0), w.money, code_cell)(ws, r, 7)
         w.value(ws, r, 8, d.budget_cap, w.money)
@@ -838,7 +833,7 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
     """
     s = result.strategy
     n_obj = len(s.objectives)
-    sheet = result.spec.sheet_by_role(INITIATIVES)
+    sheet = result.spec.require_sheet(INITIATIVES)
     line = _MatrixLine(sheet)
     ws = w.sheet("Alignment Matrix")
     ws.write_string(0, 0, "Department", w.header)
@@ -1154,7 +1149,7 @@ def _rows_by_objective(
     recognised objective takes, and :data:`UNATTACHED` the KPIs whose initiative is not recognised.
 
     The sheet goes objective by objective, the records department by department. Plain records are
-    looked up where they are. Packed ones (store.py) would be decoded once per objective that way,
+    looked up where they are. Packed ones (consolidate/packed.py) would be decoded once per objective that way,
     so each department is decoded once instead and its rows are put aside per objective on disk
     (in ``spool``), rendered already when ``render`` is given (what the sheet's stream makes of a
     row's values).

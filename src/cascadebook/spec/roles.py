@@ -16,8 +16,8 @@ the old conventional keys below, and behaves as it did.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 # ---- sheet roles ---------------------------------------------------------------------------------
 
@@ -100,7 +100,16 @@ _ALL = {INITIATIVES: False, KPIS: False, CHECKIN_INITIATIVES: False, CHECKIN_KPI
 _TEXTS = frozenset({"text", "choice"})
 
 
-def _role(name, description, sheets, types, key, header, source="", keys=None):
+def _role(
+    name: str,
+    description: str,
+    sheets: Mapping[str, bool],
+    types: Iterable[str],
+    key: str,
+    header: str,
+    source: str = "",
+    keys: Mapping[str, str] | None = None,
+) -> Role:
     return Role(name, description, dict(sheets), frozenset(types), key, header, source, dict(keys or {}))
 
 

@@ -11,11 +11,12 @@ import difflib
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -36,7 +37,6 @@ TYPES = frozenset(
         "allocation",
     }
 )
-NUMERIC_TYPES = frozenset({"number", "integer", "percent", "currency"})
 
 
 class SpecError(ValueError):
@@ -130,6 +130,14 @@ class Spec:
     def sheet_by_role(self, role: str) -> SheetSpec | None:
         """The sheet with ``role`` (initiatives, kpis, ...), or None."""
         return next((s for s in self.sheets if s.role == role), None)
+
+    def require_sheet(self, role: str) -> SheetSpec:
+        """The sheet with ``role``, for code that cannot go on without it (the master needs the
+        initiatives); a SpecError naming the spec when it has none."""
+        sheet = self.sheet_by_role(role)
+        if sheet is None:
+            raise SpecError(f"{self.origin} has no sheet of role {role!r} (give one sheet `role: {role}`)")
+        return sheet
 
     def sheet_key(self, role: str) -> str:
         """The key of the sheet with ``role`` ("" when the spec has none)."""

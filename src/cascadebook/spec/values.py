@@ -50,12 +50,13 @@ import math
 import numbers
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Callable, Sequence
+from typing import Any
 
-__all__ = ["Parsed", "parse_value", "value_parser", "display", "note_reason", "BLANK_MARKERS", "KINDS"]
+__all__ = ["BLANK_MARKERS", "KINDS", "Parsed", "display", "note_reason", "parse_value", "value_parser"]
 
 BLANK_MARKERS: frozenset[str] = frozenset(
     {"n/a", "n.a.", "n.a", "na", "-", "--", "---", "—", "–", "none", "null", "not applicable"}
@@ -108,7 +109,7 @@ _PERIOD_RE = re.compile(
     rf"{_YEAR1}?[\s\-/_.,]*(?:(?:QUARTER|QTR|Q)\s*(?P<q>[1-4])|(?P<q2>[1-4])Q"
     rf"|(?:HALF|H)\s*(?P<h>[12]))[\s\-/_.,]*{_YEAR2}?"
 )
-_BOOL = {w: True for w in ("yes", "y", "true", "1", "x", "✓", "✔")} | {w: False for w in ("no", "n", "false", "0")}
+_BOOL = dict.fromkeys(("yes", "y", "true", "1", "x", "✓", "✔"), True) | dict.fromkeys(("no", "n", "false", "0"), False)
 _YES_NO_OPTIONS = frozenset({"yes", "y", "true", "no", "n", "false"})
 
 
@@ -126,7 +127,7 @@ def _plain(raw: object) -> str:
         return raw.isoformat()
     try:
         return str(raw)
-    except Exception:  # e.g. int too large to convert, broken __str__
+    except Exception:  # noqa: BLE001 - e.g. int too large to convert, broken __str__
         return f"<{type(raw).__name__}>"
 
 

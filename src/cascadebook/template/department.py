@@ -8,10 +8,10 @@ document properties (LibreOffice keeps those on re-save), signed with the strate
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
@@ -39,7 +39,7 @@ from cascadebook.signing import sign
 from cascadebook.spec.roles import ID, TITLE
 from cascadebook.spec.schema import Column, SheetSpec, Spec, load_spec, resolve_spec
 from cascadebook.spec.values import is_blank
-from cascadebook.xlsx.cells import column_letter, quote_sheet
+from cascadebook.xlsx.addresses import column_letter, quote_sheet
 from cascadebook.xlsx.writer import write_value
 
 HEADER_ROW = 4  # 1-based row of the column headers on input sheets; data starts below it
@@ -219,9 +219,7 @@ def write_template(
     return path
 
 
-def _instructions(
-    book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec, status: "_Status"
-) -> None:
+def _instructions(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec, status: _Status) -> None:
     ws = book.add_worksheet(INSTRUCTIONS, _Sheet)
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 90)
@@ -252,8 +250,10 @@ def _instructions(
     steps = [
         "1. Read the corporate objectives on the Objectives sheet.",
         *[f"{i}. {sheet.title}: {sheet.intro}" for i, sheet in enumerate(spec.sheets, 2)],
-        f"{len(spec.sheets) + 2}. Save the workbook (keep the .xlsx format) and send it back. "
-        "Renaming the file is fine: the workbook identifies itself.",
+        (
+            f"{len(spec.sheets) + 2}. Save the workbook (keep the .xlsx format) and send it back. "
+            "Renaming the file is fine: the workbook identifies itself."
+        ),
     ]
     for step in steps:
         ws.write_string(r, 1, step, fmt.wrap)

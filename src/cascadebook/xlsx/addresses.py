@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from typing import Iterator
 
 
 @lru_cache(maxsize=1024)
@@ -30,7 +29,7 @@ class CellRefs(Mapping):
     column), shared by all its rows. It reads, compares, iterates and pickles like the dict it stands for.
     """
 
-    __slots__ = ("row", "columns")
+    __slots__ = ("columns", "row")
 
     def __init__(self, row: int, columns: Mapping[str, int]):
         self.row = row
@@ -63,7 +62,7 @@ class CellRefs(Mapping):
         return repr(dict(self))
 
     # No __getstate__/__setstate__: pickle then restores the two slots itself, in C. Packed rows
-    # (store.py) are unpickled a few times each while the master is written, one CellRefs per row,
+    # (consolidate/packed.py) are unpickled a few times each while the master is written, one CellRefs per row,
     # and a Python __setstate__ made that a fifth slower.
 
 
