@@ -144,10 +144,6 @@ class Spec:
         sheet = self.sheet_by_role(role)
         return sheet.key if sheet is not None else ""
 
-    def role_of(self, sheet_key: str) -> str:
-        """The role of the sheet with ``sheet_key`` ("" when it has none, or there is no such sheet)."""
-        return next((s.role for s in self.sheets if s.key == sheet_key), "")
-
     def fingerprint(self) -> str:
         """A stable hash of what reading a workbook depends on, signed into every template (format 2),
         so a return whose spec was edited without a new ``version:`` is noticed.
