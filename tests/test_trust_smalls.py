@@ -260,7 +260,8 @@ def test_prefill_from_the_export_keeps_each_departments_order_as_from_the_master
     """The samples: reconcile, write the master, export it; both prefills list rows as the workbooks do."""
     from cascadebook import load_strategy
     from cascadebook.cycle.export import export_master
-    from cascadebook.master.read import prefill_rows, read_master
+    from cascadebook.cycle.export import read_master_or_export as read_master  # a master or its export
+    from cascadebook.master.read import prefill_rows
     from conftest import ROOT
 
     strategy = load_strategy(ROOT / "samples" / "strategy.yaml")
@@ -284,7 +285,8 @@ def test_generate_from_export_and_from_master_write_the_same_templates(strategy,
     """A plan typed against CO3, CO1, CO2 (the export groups by objective) with KPIs in reverse order."""
     from cascadebook import generate
     from cascadebook.cycle.export import export_master
-    from cascadebook.master.read import prefill_rows, read_master
+    from cascadebook.cycle.export import read_master_or_export as read_master  # a master or its export
+    from cascadebook.master.read import prefill_rows
 
     rows = [
         clean_initiative("CO3", "Third objective first", 1, 2),
