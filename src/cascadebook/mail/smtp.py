@@ -19,7 +19,6 @@ import smtplib
 import ssl
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email import policy
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Callable, Sequence
@@ -300,7 +299,3 @@ def send_all(
     finally:
         _close(server)
     return report
-
-
-def message_bytes(item: Outgoing) -> bytes:
-    return item.message.as_bytes(policy=policy.SMTP)
