@@ -372,7 +372,8 @@ def _write(path, msg):
 def test_a_coworker_forwarding_the_heads_message_credits_the_head(cycle):
     import datetime as dt
 
-    from cascadebook.inbox.collect import collect, iter_items, origin_of
+    from cascadebook.inbox.collect import collect
+    from cascadebook.inbox.messages import iter_items
     from mail_fixtures import KEY, XLSX, message
 
     utc = dt.timezone.utc
@@ -402,7 +403,7 @@ def test_a_coworker_forwarding_the_heads_message_credits_the_head(cycle):
 
     result = reconcile(cycle.strategy, [eml], key=KEY, jobs=1)
     accepted = result.accepted()["MKT"]
-    origin = origin_of(accepted.path, accepted.file)
+    origin = accepted.origin
     assert (origin.sender, origin.forwarded_by) == ("priya.raman@northwind.example", "sam.lee@northwind.example")
     assert not [f for f in result.findings if f.code == "sender-not-head"]  # the head wrote it
 
@@ -455,7 +456,7 @@ def test_the_head_forwarding_someone_elses_message_credits_its_author(cycle):
 def test_an_inline_forward_credits_the_author_named_in_the_forwarded_block(cycle, style):
     import datetime as dt
 
-    from cascadebook.inbox.collect import iter_items
+    from cascadebook.inbox.messages import iter_items
     from mail_fixtures import KEY, message
 
     utc = dt.timezone.utc
@@ -486,7 +487,7 @@ def test_a_reply_quoting_an_earlier_message_is_the_repliers(cycle):
     """ "RE:" over an "Original Message" block is a reply: the workbook attached is the replier's own."""
     import datetime as dt
 
-    from cascadebook.inbox.collect import iter_items
+    from cascadebook.inbox.messages import iter_items
     from mail_fixtures import XLSX, message
 
     data = cycle.fill("MKT").read_bytes()
@@ -506,7 +507,7 @@ def test_a_reply_quoting_an_earlier_message_is_the_repliers(cycle):
 def test_an_outlook_msg_forwarded_inline_credits_the_author(cycle):
     import datetime as dt
 
-    from cascadebook.inbox.collect import iter_items
+    from cascadebook.inbox.messages import iter_items
     from mail_fixtures.msgfile import write_msg
 
     data = cycle.fill("MKT").read_bytes()
