@@ -396,7 +396,7 @@ def test_formulas_are_portable_light_and_written_as_xlsxwriter_would(written):
         column = [ws.cell(r, checks.column + 1).value for r in range(checks.first, checks.last + 2)]
         assert all(v and v.startswith("=IF(LEN(TRIM(") for v in column[:-1]) and column[-1] is None
         assert len(checks.at(checks.check_formula, checks.last)) < 8192  # Excel's formula length limit
-        # templates._Sheet skips xlsxwriter's function renaming: it must change nothing in our formulas
+        # PlainFormulaWorksheet (xlsx/internals.py) skips xlsxwriter's renaming: it must change none of our formulas
         for f in (checks.at(checks.check_formula, checks.first), *(checks.cf_formula(c) for c in checks.checks)):
             assert Worksheet._prepare_formula(Worksheet(), f) == f[1:]
 

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from cascadebook import reconcile
 from cascadebook.cli import cli
-from cascadebook.inbox.collect import collect, iter_items
+from cascadebook.inbox.collect import collect
+from cascadebook.inbox.messages import iter_items
 from mail_fixtures import KEY, UTC, XLSX, clean_rows, cycle, initiative, message  # noqa: F401 - fixture
 from mail_fixtures.msgfile import write_msg
 

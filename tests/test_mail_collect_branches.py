@@ -11,7 +11,8 @@ import struct
 import zipfile
 from email import policy
 
-from cascadebook.inbox.collect import MAX_DEPTH, MAX_MEMBER, collect
+from cascadebook.inbox.collect import collect
+from cascadebook.inbox.messages import MAX_DEPTH, MAX_MEMBER
 from mail_fixtures import UTC, XLSX, clean_rows, cycle, message  # noqa: F401 - fixture
 from mail_fixtures.msgfile import write_msg
 

@@ -16,7 +16,8 @@ from email import message_from_bytes, policy
 import pytest
 
 from cascadebook import reconcile
-from cascadebook.inbox.collect import collect, iter_items
+from cascadebook.inbox.collect import collect
+from cascadebook.inbox.messages import iter_items
 from cascadebook.mail.compose import mail_settings
 from cascadebook.mail.feedback import feedback
 from mail_fixtures import KEY, UTC, XLSX, cycle, initiative, kpi, message  # noqa: F401 - fixture

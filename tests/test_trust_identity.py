@@ -187,11 +187,11 @@ def test_status_does_not_report_the_master_as_a_departments_return(strategy, key
 def test_export_says_what_it_is(first, workdir):
     import yaml
 
-    from cascadebook.cycle.export import export_master
+    from cascadebook.cycle.export import export_master, read_master_or_export
 
     [hierarchy, *_] = export_master(first[1], workdir / "export")
     assert yaml.safe_load(hierarchy.read_text(encoding="utf-8"))["kind"] == "export"
-    assert read_master(workdir / "export").initiatives  # and it is still read back as before
+    assert read_master_or_export(workdir / "export").initiatives  # and it is still read back as before
 
 
 # ---- what stays a return ---------------------------------------------------------------------------

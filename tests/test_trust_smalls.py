@@ -260,7 +260,8 @@ def test_prefill_from_the_export_keeps_each_departments_order_as_from_the_master
     """The samples: reconcile, write the master, export it; both prefills list rows as the workbooks do."""
     from cascadebook import load_strategy
     from cascadebook.cycle.export import export_master
-    from cascadebook.master.read import prefill_rows, read_master
+    from cascadebook.cycle.export import read_master_or_export as read_master  # a master or its export
+    from cascadebook.master.read import prefill_rows
     from conftest import ROOT
 
     strategy = load_strategy(ROOT / "samples" / "strategy.yaml")
@@ -284,7 +285,8 @@ def test_generate_from_export_and_from_master_write_the_same_templates(strategy,
     """A plan typed against CO3, CO1, CO2 (the export groups by objective) with KPIs in reverse order."""
     from cascadebook import generate
     from cascadebook.cycle.export import export_master
-    from cascadebook.master.read import prefill_rows, read_master
+    from cascadebook.cycle.export import read_master_or_export as read_master  # a master or its export
+    from cascadebook.master.read import prefill_rows
 
     rows = [
         clean_initiative("CO3", "Third objective first", 1, 2),
@@ -370,7 +372,8 @@ def _write(path, msg):
 def test_a_coworker_forwarding_the_heads_message_credits_the_head(cycle):
     import datetime as dt
 
-    from cascadebook.inbox.collect import collect, iter_items, origin_of
+    from cascadebook.inbox.collect import collect
+    from cascadebook.inbox.messages import iter_items
     from mail_fixtures import KEY, XLSX, message
 
     utc = dt.timezone.utc
@@ -400,7 +403,7 @@ def test_a_coworker_forwarding_the_heads_message_credits_the_head(cycle):
 
     result = reconcile(cycle.strategy, [eml], key=KEY, jobs=1)
     accepted = result.accepted()["MKT"]
-    origin = origin_of(accepted.path, accepted.file)
+    origin = accepted.origin
     assert (origin.sender, origin.forwarded_by) == ("priya.raman@northwind.example", "sam.lee@northwind.example")
     assert not [f for f in result.findings if f.code == "sender-not-head"]  # the head wrote it
 
@@ -453,7 +456,7 @@ def test_the_head_forwarding_someone_elses_message_credits_its_author(cycle):
 def test_an_inline_forward_credits_the_author_named_in_the_forwarded_block(cycle, style):
     import datetime as dt
 
-    from cascadebook.inbox.collect import iter_items
+    from cascadebook.inbox.messages import iter_items
     from mail_fixtures import KEY, message
 
     utc = dt.timezone.utc
@@ -484,7 +487,7 @@ def test_a_reply_quoting_an_earlier_message_is_the_repliers(cycle):
     """ "RE:" over an "Original Message" block is a reply: the workbook attached is the replier's own."""
     import datetime as dt
 
-    from cascadebook.inbox.collect import iter_items
+    from cascadebook.inbox.messages import iter_items
     from mail_fixtures import XLSX, message
 
     data = cycle.fill("MKT").read_bytes()
@@ -504,7 +507,7 @@ def test_a_reply_quoting_an_earlier_message_is_the_repliers(cycle):
 def test_an_outlook_msg_forwarded_inline_credits_the_author(cycle):
     import datetime as dt
 
-    from cascadebook.inbox.collect import iter_items
+    from cascadebook.inbox.messages import iter_items
     from mail_fixtures.msgfile import write_msg
 
     data = cycle.fill("MKT").read_bytes()

@@ -1,4 +1,4 @@
-"""The domain: a strategy (objectives, departments) and what departments send back."""
+"""The domain: a strategy (objectives, departments), what departments send back, and where it came from."""
 
 from __future__ import annotations
 
@@ -184,3 +184,20 @@ class Metadata:
             signature=str(data.get("signature") or ""),
             **{f: str(data.get(f) or "").strip() for f in cls.OPTIONAL},
         )
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The message a workbook came in: for newest-wins (its date), the sender check and replies.
+
+    It travels with the input (``inbox.sources.Input``) and with what was read from it (``Return.origin``),
+    never in a table on the side: a process pool, or two reconciles in one process, each see their own.
+    """
+
+    source: str  # where in the mail it was: "inbox.mbox › message 3 › FY2027_MKT.xlsx"
+    sender: str = ""  # the author's address (for a forwarded message, the original sender)
+    sender_name: str = ""
+    date: str = ""  # ISO UTC
+    subject: str = ""
+    message_id: str = ""
+    forwarded_by: str = ""  # who passed the author's message on

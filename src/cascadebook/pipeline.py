@@ -20,7 +20,7 @@ from cascadebook.consolidate.gc_tuning import long_lived
 from cascadebook.consolidate.packed import RecordList
 from cascadebook.consolidate.reconcile import Reconciliation, consolidate, record_totals
 from cascadebook.findings import Finding
-from cascadebook.inbox.sources import expand_inputs
+from cascadebook.inbox.sources import Input, expand_inputs
 from cascadebook.intake.dispatch import columns_outside, is_checkin, read_any, spec_of
 from cascadebook.intake.identity import identify
 from cascadebook.intake.reader import Return
@@ -48,8 +48,9 @@ class _Intake:
     pack: bool = False  # many files: hand each department's rows back packed (see consolidate/packed.py)
     specs: tuple[Spec, ...] = ()  # other specs a return may be signed with (spec.spec_candidates)
 
-    def __call__(self, path: Path, name: str) -> Return:
-        ret = read_any(path, self.spec, name, self.specs)
+    def __call__(self, item: Input) -> Return:
+        ret = read_any(item.path, self.spec, item.name, self.specs)
+        ret.origin = item.origin  # the message it came in travels with it (to the parent process too)
         identify(ret, self.strategy, self.key)
         if ret.status == "accepted" and is_checkin(ret):
             validate_checkin(self.strategy, ret)  # the same rules, as a check-in is checked
@@ -65,21 +66,19 @@ class _Intake:
         return ret
 
 
-def _read_all(
-    files: list[tuple[Path, str]], intake: _Intake, jobs: int, progress: ProgressCallback | None
-) -> list[Return]:
+def _read_all(files: list[Input], intake: _Intake, jobs: int, progress: ProgressCallback | None) -> list[Return]:
     total = len(files)
     if jobs <= 1 or total < 4:
         results = []
-        for i, (path, name) in enumerate(files, 1):
-            results.append(intake(path, name))
+        for i, item in enumerate(files, 1):
+            results.append(intake(item))
             if progress:
-                progress(i, total, name)
+                progress(i, total, item.name)
         return results
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         results = []
         chunk = max(1, min(64, total // (jobs * 8)))
-        for i, ret in enumerate(pool.map(intake, [p for p, _ in files], [n for _, n in files], chunksize=chunk), 1):
+        for i, ret in enumerate(pool.map(intake, files, chunksize=chunk), 1):
             results.append(ret)
             if progress:
                 progress(i, total, ret.file)
@@ -111,19 +110,20 @@ def reconcile(
     specs = tuple(spec_candidates(spec, strategy.source or None) if specs is None else specs)
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     files, skipped = [], []
-    for path, name in expand_inputs(list(inputs)):
-        if path.name.startswith(("~$", ".~lock")) or path.suffix.lower() not in WORKBOOK_SUFFIXES:
+    for item in expand_inputs(list(inputs)):
+        if item.path.name.startswith(("~$", ".~lock")) or item.path.suffix.lower() not in WORKBOOK_SUFFIXES:
             skipped.append(
                 Return(
-                    path=str(path),
-                    file=name,
+                    path=str(item.path),
+                    file=item.name,
                     status="skipped",
                     reason="not a workbook",
-                    findings=[Finding("skipped-file", "not a workbook (or an editor's lock file)", file=name)],
+                    findings=[Finding("skipped-file", "not a workbook (or an editor's lock file)", file=item.name)],
+                    origin=item.origin,
                 )
             )
         else:
-            files.append((path, name))
+            files.append(item)
     pack = len(files) > (PACK_ABOVE if pack_above is None else pack_above)
     sources = _read_all(files, _Intake(spec, strategy, key, pack, specs), jobs, progress)
     with long_lived():  # what was read is kept; consolidating it makes 400,000 allocations and more

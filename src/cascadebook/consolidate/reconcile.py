@@ -18,7 +18,7 @@ from cascadebook.consolidate.newest import newest_wins
 from cascadebook.consolidate.packed import RecordList
 from cascadebook.consolidate.progress import ProgressReport
 from cascadebook.findings import Finding, Severity, count_by_severity
-from cascadebook.inbox.collect import origin_of, sender_finding  # a workbook that came by e-mail: its message
+from cascadebook.inbox.sender import sender_finding  # a workbook that came by e-mail: was it its head's?
 from cascadebook.intake.dispatch import is_checkin
 from cascadebook.intake.reader import Return
 from cascadebook.model import Record, Strategy
@@ -167,7 +167,7 @@ def consolidate(strategy: Strategy, spec: Spec, sources: list[Return], skipped: 
     sources = [r for r in sources if not is_checkin(r)]
 
     for ret in sources:
-        origin = origin_of(ret.path, ret.file)
+        origin = ret.origin  # the message it came in (inbox), carried by the Return itself
         if origin is None:
             continue
         ret.received = ret.received or origin.date

@@ -54,7 +54,7 @@ from cascadebook.kinds import (
     describe,
     is_return,
 )
-from cascadebook.model import Metadata, Record
+from cascadebook.model import Metadata, Origin, Record
 from cascadebook.spec.roles import ID
 from cascadebook.spec.schema import SheetSpec, Spec, load_spec, normalise_header
 from cascadebook.spec.values import is_blank
@@ -92,6 +92,7 @@ class Return:
     row_findings: list[Finding] = field(default_factory=list)
     totals: dict[str, float] = field(default_factory=dict)  # rows per sheet, budget, headcount (validated)
     spec_problem: str = ""  # signed with a spec that is not found (checkin.read_any): reconcile refuses it
+    origin: Origin | None = None  # the message it came in (inbox), None for a plain file
 
     @property
     def department(self) -> str:

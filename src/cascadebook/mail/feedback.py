@@ -18,7 +18,6 @@ from pathlib import Path
 
 from cascadebook.atomic import all_or_nothing, atomic_path
 from cascadebook.findings import Finding, Severity
-from cascadebook.inbox.collect import origin_of
 from cascadebook.inbox.common import MailError
 from cascadebook.mail.compose import build_message, common_values, head_address, select_departments, write_eml
 from cascadebook.model import Strategy
@@ -249,7 +248,7 @@ def _feedback_items(strategy, result, folder: Path, settings, tpl, wanted, spec,
         if not found:
             continue
         dep = strategy.department(code)
-        origin = origin_of(ret.path, ret.file)
+        origin = ret.origin
         item = FeedbackItem(code, ret.file, found)
         suffix = Path(ret.path).suffix.lower()
         if suffix in EDITABLE:

@@ -20,7 +20,6 @@ import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email import policy
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -300,7 +299,3 @@ def send_all(
     finally:
         _close(server)
     return report
-
-
-def message_bytes(item: Outgoing) -> bytes:
-    return item.message.as_bytes(policy=policy.SMTP)

@@ -12,7 +12,6 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from cascadebook.findings import Finding, Severity
-from cascadebook.inbox.collect import origin_of
 from cascadebook.inbox.common import MailError, parse_iso
 from cascadebook.mail.compose import build_message, common_values, find_templates, format_date, head_address, write_eml
 from cascadebook.model import Strategy
@@ -104,7 +103,7 @@ def department_status(
         row.errors, row.warnings = counts[dep.code]["error"], counts[dep.code]["warning"]
         ret = accepted.get(dep.code)
         if ret is not None:
-            origin = origin_of(ret.path, ret.file)
+            origin = ret.origin
             row.file = ret.file
             row.sender = origin.sender if origin else ""
             row.returned_at = (origin.date if origin and origin.date else "") or ret.modified

@@ -58,6 +58,7 @@ from cascadebook.xlsx.writer import (
     continued_table,
     cut,
     forget_row,
+    number_styles,
     write_rows,
     write_value,
 )
@@ -342,7 +343,7 @@ def _write_master(result: Reconciliation, path: Path) -> Path:
             write_progress(book, result, max_rows=EXCEL_MAX_ROWS)
         _commitments(w, result, tables)
         _matrix(w, result, tables)
-        _hierarchy(w, result)
+        _hierarchy(w, result, rows_dir)
         first = result.spec.sheet_key(INITIATIVES)
         for key in (first, "contributions", *[s.key for s in result.spec.sheets if s.key != first]):
             if key in tables:
@@ -876,15 +877,18 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
                 text = cut("\n".join(lines))
                 if links < MAX_HYPERLINKS:
                     links += 1
+                    # xlsxwriter keeps a link's text until the file is closed, for its optional display
+                    # attribute (56 MB of matrix text at 10,000 departments): the link gets the first
+                    # line, which says where it goes just as well, and the cell is then given all of them.
                     ws.write_url(
                         r,
                         c,
                         f"internal:{initiatives_sheet}!A{row}",
                         w.cell,
-                        string=text,
+                        string=cut(lines[0]),
                         tip="Go to the initiative rows",
                     )
-                    _short_display(ws, r, c, lines[0])
+                    ws.write_string(r, c, text, w.cell)
                 else:  # Excel's limit of links per sheet: the text stays, the link does not
                     ws.write_string(r, c, text, w.cell)
             elif d.code not in returned:
@@ -974,15 +978,6 @@ def _matrix(w: _Writer, result: Reconciliation, tables: dict[str, Table]) -> Non
     )
 
 
-def _short_display(ws, r: int, c: int, text: str) -> None:
-    """xlsxwriter keeps each link's text until the file is closed, for the link's optional
-    ``display`` attribute (the cell shows its own value): 56 MB of matrix text at 10,000
-    departments. The first line says where the link goes just as well."""
-    url = getattr(ws, "hyperlinks", {}).get(r, {}).get(c)
-    if url is not None and hasattr(url, "_text"):
-        url._text = cut(text)
-
-
 class _MatrixLine:
     """An initiative's line in a matrix cell: its id, title, share and expected impact (by role)."""
 
@@ -999,8 +994,8 @@ HIERARCHY_SHEET = "Goal Hierarchy"
 CONTINUED = " (continued)"
 
 
-def _hierarchy(w: _Writer, result: Reconciliation) -> None:
-    with Spool(getattr(w.book, "tmpdir", None)) as spool:  # beside xlsxwriter's own row files
+def _hierarchy(w: _Writer, result: Reconciliation, rows_dir: str | None = None) -> None:
+    with Spool(rows_dir) as spool:  # beside xlsxwriter's own row files
         _write_hierarchy(w, result, spool)
 
 
@@ -1020,8 +1015,8 @@ def _write_hierarchy(w: _Writer, result: Reconciliation, spool: Spool) -> None:
     formats = [[w.levels[level] if c == 2 else None for c in range(len(headers))] for level in range(4)]
     outline = [None, None, {"level": 1}, {"level": 2}]
     date_format = w.typed("date")
-    for fmt in (*(level[2] for level in formats), date_format):  # styles numbered in the order rows are
-        fmt._get_xf_index()  # placed, also when packed rows are rendered ahead (_rows_by_objective)
+    # styles numbered in the order rows are placed, also when packed rows are rendered ahead (_rows_by_objective)
+    number_styles((*(level[2] for level in formats), date_format))
 
     def start(number: int):
         ws = w.sheet(continued_sheet(HIERARCHY_SHEET, number))

@@ -14,7 +14,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import xlsxwriter
-from xlsxwriter.worksheet import Worksheet
 
 from cascadebook.atomic import all_or_nothing, atomic_path, check_folder, check_writable
 from cascadebook.findings import CATALOGUE
@@ -40,7 +39,7 @@ from cascadebook.spec.roles import ID, TITLE
 from cascadebook.spec.schema import Column, SheetSpec, Spec, load_spec, resolve_spec
 from cascadebook.spec.values import is_blank
 from cascadebook.xlsx.addresses import column_letter, quote_sheet
-from cascadebook.xlsx.writer import write_value
+from cascadebook.xlsx.writer import PlainFormulaWorksheet, write_value
 
 HEADER_ROW = 4  # 1-based row of the column headers on input sheets; data starts below it
 INPUT_FILL = "#FFF2CC"
@@ -79,25 +78,6 @@ CHECK_HELP = (
     "What this row still needs, from the same rules the strategy office runs when the workbook comes "
     "back. Empty when the row is fine."
 )
-
-
-class _Sheet(Worksheet):
-    """A worksheet whose formulas skip xlsxwriter's renaming of Excel 365 functions.
-
-    xlsxwriter runs some thirty regular expressions over every formula to prefix newer functions with
-    ``_xlfn.``; the template's formulas use none of them (tests/test_livecheck.py checks that
-    xlsxwriter's own preparation leaves every one unchanged), and a template has hundreds of long Check
-    formulas, so doing the same stripping without the expressions keeps generation fast.
-    """
-
-    def _prepare_formula(self, formula, expand_future_functions=False):
-        if formula.startswith("{"):
-            formula = formula[1:]
-        if formula.startswith("="):
-            formula = formula[1:]
-        if formula.endswith("}"):
-            formula = formula[:-1]
-        return formula
 
 
 @dataclass
@@ -220,7 +200,7 @@ def write_template(
 
 
 def _instructions(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec, status: _Status) -> None:
-    ws = book.add_worksheet(INSTRUCTIONS, _Sheet)
+    ws = book.add_worksheet(INSTRUCTIONS, PlainFormulaWorksheet)  # its formulas skip xlsxwriter's renaming
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 90)
     ws.set_column(3, 3, 8, None, {"hidden": True})
@@ -545,7 +525,7 @@ def _input_sheet(
     status: _Status,
 ) -> None:
     live = status.live[sheet.key]
-    ws = book.add_worksheet(sheet.title, _Sheet)
+    ws = book.add_worksheet(sheet.title, PlainFormulaWorksheet)
     header_idx = HEADER_ROW - 1
     first, last = header_idx + 1, header_idx + sheet.input_rows
     ws.write_string(0, 0, f"{sheet.title} — {department.name} ({department.code}), {strategy.cycle}", fmt.title)

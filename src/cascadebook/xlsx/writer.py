@@ -1,7 +1,10 @@
 """Writing one Python value into an xlsxwriter cell, the same way in every workbook the tool writes.
 
 Text is always written with ``write_string`` (never parsed as a formula, a number or a URL), and cut
-to Excel's cell limit with a visible marker rather than producing a file Excel refuses.
+to Excel's cell limit with a visible marker rather than producing a file Excel refuses. The rest of
+the package writes workbooks through xlsxwriter's public API and this module; what needs xlsxwriter's
+internals (the streamed rows of :class:`SheetStream`, the worksheet classes, tables on streaming
+sheets) calls the named functions of :mod:`cascadebook.xlsx.internals`, and nothing else does.
 """
 
 from __future__ import annotations
@@ -11,112 +14,54 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
-from xlsxwriter.worksheet import Worksheet
 
-EXCEL_MAX_CHARS = 32767
-EXCEL_MAX_ROWS = 1_048_576
-
-
-def continued_sheet(name: str, number: int) -> str:
-    """The name of a sheet's continuation past Excel's last row: 'Name', 'Name (2)', 'Name (3)', ..."""
-    return name if number == 1 else f"{name} ({number})"
-
-
-def continued_table(name: str, number: int) -> str:
-    """The name of the Excel table on that continuation: 'Name', 'Name2', 'Name3', ..."""
-    return name if number == 1 else f"{name}{number}"
-
-
-CUT_MARKER = " … [cut at Excel's 32,767-character cell limit]"
-
-
-def cut(text: str) -> str:
-    if len(text) <= EXCEL_MAX_CHARS:
-        return text
-    return text[: EXCEL_MAX_CHARS - len(CUT_MARKER)] + CUT_MARKER
-
-
-def as_rich_literal(text: str) -> str:
-    """Text that looks like rich-string XML, as a real rich string that shows exactly that text.
-
-    xlsxwriter copies a string that starts with ``<r>`` and ends with ``</r>`` into the file as raw
-    XML (its rich-string format): typed by a department, ``<r>&</r>`` would break the workbook and
-    ``<r><t>x</t></r>`` would show as "x". Wrapped, escaped, in one run, it shows as typed.
-    """
-    body, marker = text, ""
-    while True:
-        escaped = (body + marker).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        wrapped = f'<r><t xml:space="preserve">{escaped}</t></r>'
-        if len(wrapped) <= EXCEL_MAX_CHARS:
-            return wrapped
-        body = body[: len(body) - max(1, (len(wrapped) - EXCEL_MAX_CHARS) // 5)]  # escapes are 1-5 chars
-        marker = CUT_MARKER
-
-
-# Functions whose names xlsxwriter never rewrites (it prefixes newer ones with _xlfn.): a formula
-# calling only these is prepared by stripping its '=' (see SafeWorksheet._prepare_formula).
-_CLASSIC_FUNCTIONS = frozenset(
-    {
-        "ABS",
-        "AND",
-        "AVERAGE",
-        "COUNT",
-        "COUNTA",
-        "COUNTBLANK",
-        "COUNTIF",
-        "COUNTIFS",
-        "IF",
-        "IFERROR",
-        "INDEX",
-        "ISBLANK",
-        "ISNUMBER",
-        "ISTEXT",
-        "LEN",
-        "MATCH",
-        "MAX",
-        "MIN",
-        "NOT",
-        "OR",
-        "ROUND",
-        "SUM",
-        "SUMIF",
-        "SUMIFS",
-        "SUMPRODUCT",
-        "TRIM",
-        "UPPER",
-    }
+from cascadebook.xlsx.internals import (
+    PlainFormulaWorksheet,
+    SafeWorkbook,
+    SafeWorksheet,
+    add_table,
+    as_rich_literal,
+    begin_rows,
+    can_stream_rows,
+    column_format,
+    control_escape,
+    date_serial,
+    end_rows,
+    forget_row,
+    number_styles,
+    style_index,
 )
-_FUNCTION_CALL = re.compile(r"([A-Za-z_.][A-Za-z0-9_.]*)\(")
+from cascadebook.xlsx.limits import (
+    CUT_MARKER,
+    EXCEL_MAX_CHARS,
+    EXCEL_MAX_ROWS,
+    continued_sheet,
+    continued_table,
+    cut,
+)
 
+__all__ = [
+    "CUT_MARKER",
+    "EXCEL_MAX_CHARS",
+    "EXCEL_MAX_ROWS",
+    "PlainFormulaWorksheet",
+    "RenderedRow",
+    "SafeWorksheet",
+    "SheetStream",
+    "Workbook",
+    "add_table",
+    "as_rich_literal",
+    "continued_sheet",
+    "continued_table",
+    "cut",
+    "forget_row",
+    "number_styles",
+    "write_rows",
+    "write_value",
+]
 
-class SafeWorksheet(Worksheet):
-    """A worksheet whose every string -- ``write_string``, ``write_url``'s text, table headers -- is
-    shown as typed, whatever it looks like (see :func:`as_rich_literal`)."""
-
-    def _write_string(self, row, col, string, cell_format=None):
-        if isinstance(string, str) and string.startswith("<r>") and string.endswith("</r>"):
-            string = as_rich_literal(string)
-        return super()._write_string(row, col, string, cell_format)
-
-    def _prepare_formula(self, formula, expand_future_functions=False):
-        """xlsxwriter runs ~30 regular expressions over every formula to prefix newer functions
-        (a fifth of the master's time at 10,000 departments, for its COUNTIFs); a formula that
-        calls only classic functions comes out of them unchanged, so it skips them."""
-        if not (getattr(self, "use_future_functions", False) or expand_future_functions) and "INGLE(" not in formula:
-            body = formula[1:] if formula.startswith("{") else formula
-            body = body[1:] if body.startswith("=") else body
-            body = body[:-1] if body.endswith("}") else body
-            if all(name in _CLASSIC_FUNCTIONS for name in _FUNCTION_CALL.findall(body)):
-                return body
-        return super()._prepare_formula(formula, expand_future_functions)
-
-
-class Workbook(xlsxwriter.Workbook):
-    """The workbook class for files that hold what departments typed (the master, check-ins)."""
-
-    worksheet_class = SafeWorksheet
+Workbook = SafeWorkbook  # for files that hold what departments typed (the master, check-ins)
 
 
 def write_value(ws, r: int, c: int, value: Any, fmt=None) -> None:
@@ -174,62 +119,6 @@ def write_rows(
     return r
 
 
-def forget_row(ws, row: int) -> None:
-    """Drop what xlsxwriter keeps of a streamed row once it is on disk.
-
-    ``set_row`` (the outline level of each row of the Goal Hierarchy) stores the row's properties
-    for good, although a ``constant_memory`` sheet has written the row out when the next one began;
-    kept, they grow with the rows (about 150 bytes each). They are only read again to place images,
-    which the master has none of.
-    """
-    if getattr(ws, "constant_memory", False) and row < ws.previous_row:
-        ws.row_info.pop(row, None)
-        ws.row_sizes.pop(row, None)
-
-
-def add_table(
-    ws, first_row: int, first_col: int, last_row: int, last_col: int, options: dict, header_format=None
-) -> None:
-    """``worksheet.add_table`` that also works on a ``constant_memory`` (streaming) workbook, at the
-    cost of a small table whatever the size of the real one.
-
-    xlsxwriter refuses tables in that mode only because ``add_table`` writes the header cells out of
-    row order. Called before any cell of the sheet is written, the table part is added with the
-    mode switched off for that one call, and the header row is then written again as ordinary
-    streamed cells (the table part itself only needs its range and column names).
-
-    ``add_table`` also records every cell of the range in a dict, to refuse an overlapping table
-    later: 2 million entries (200 MB, seconds) for the master of a thousand departments, which
-    never adds a second table to a sheet. So the table is added over its header and first row
-    only, and its ranges -- the only parts that depend on the last row when it has no totals row,
-    formulas or data -- are then set to the real ones.
-    """
-    from xlsxwriter.utility import xl_range
-
-    streaming = getattr(ws, "constant_memory", False)
-    simple = (
-        not options.get("total_row")
-        and "data" not in options
-        and not any(c.get("formula") for c in options.get("columns", ()))
-    )
-    small_last_row = min(last_row, first_row + 1) if simple else last_row
-    if streaming:
-        ws.constant_memory = False
-    try:
-        ws.add_table(first_row, first_col, small_last_row, last_col, options)
-    finally:
-        if streaming:
-            ws.constant_memory = True
-    if small_last_row != last_row:
-        table = ws.tables[-1]
-        table["range"] = table["a_range"] = xl_range(first_row, first_col, last_row, last_col)
-        if table.get("autofilter"):
-            table["autofilter"] = table["a_range"]
-    if streaming:
-        for c, column in enumerate(options.get("columns", ())):
-            ws.write_string(first_row, first_col + c, column["header"], header_format)
-
-
 _NEEDS_CONTROL_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _NEEDS_XML_ESCAPE = re.compile("[&<>]")
 _NEEDS_ANY_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff&<>]|_x[0-9a-fA-F]{4}_")
@@ -267,10 +156,10 @@ class SheetStream:
     def __init__(self, ws, first_row: int, date_format=None):
         if not self.supported(ws):
             raise ValueError("SheetStream needs a constant_memory worksheet (Excel 2007 row format)")
-        if ws.table or ws.previous_row in ws.row_info:
-            ws._write_single_row(first_row)  # the rows xlsxwriter still buffers go first
-        ws.previous_row = max(ws.previous_row, first_row)
         self.ws = ws
+        self.file = begin_rows(ws, first_row)  # the rows xlsxwriter still buffers go first
+        self._serial = date_serial(ws)
+        self._escape = control_escape(ws)
         self.next_row = first_row
         self.date_format = date_format
         self.col_min = self.col_max = None
@@ -282,22 +171,17 @@ class SheetStream:
 
     @staticmethod
     def supported(ws) -> bool:
-        return (
-            bool(getattr(ws, "constant_memory", False))
-            and getattr(ws, "excel_version", 2007) == 2007
-            and not getattr(ws, "comments", None)
-        )
+        """Whether the stream can write ``ws``'s rows: a constant_memory sheet, Excel 2007 rows, no comments."""
+        return can_stream_rows(ws)
 
     def _style(self, fmt, c: int) -> str:
         if fmt is None:
-            info = self.ws.col_info.get(c)
-            fmt = info.column_format if info is not None else None
+            fmt = column_format(self.ws, c)
             if fmt is None:
                 return ""
         key = id(fmt)
         if key not in self._styles:
-            index = fmt._get_xf_index()
-            self._styles[key] = f' s="{index}"'
+            self._styles[key] = f' s="{style_index(fmt)}"'
         return self._styles[key]
 
     def row(self, values: Sequence[Any], formats: Sequence[Any], level: int = 0) -> None:
@@ -345,8 +229,7 @@ class SheetStream:
 
     def _extend(self, r: int, first: int, last: int, level: int) -> None:
         """Note a written row for the sheet's dimension and outline; flush now and then."""
-        if level > self.level:
-            self.level = level
+        self.level = max(self.level, level)
         if self.first_row is None:
             self.first_row = r
         self.last_row = r
@@ -376,7 +259,7 @@ class SheetStream:
             elif isinstance(value, date):
                 stamp = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
                 fmt = formats[c] if formats[c] is not None else self.date_format
-                serial = self.ws._convert_date_time(stamp)
+                serial = self._serial(stamp)
                 cells.append(f'<c r="{_LETTERS[c]}{number}"{self._style(fmt, c)}><v>{serial:.16G}</v></c>')
             elif isinstance(value, tuple):
                 cells.append(self._string(" / ".join(f"{k} {v:.0%}" for k, v in value), c, number, formats[c]))
@@ -403,7 +286,7 @@ class SheetStream:
             text = cut(text)
         if _NEEDS_ANY_ESCAPE.search(text):  # one scan for the common case: nothing to escape
             if _NEEDS_CONTROL_ESCAPE.search(text):
-                text = self.ws._escape_control_characters(text)
+                text = self._escape(text)
             if _NEEDS_XML_ESCAPE.search(text):
                 text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         # (after escaping, as xlsxwriter decides it; &, < and > are not whitespace)
@@ -412,17 +295,17 @@ class SheetStream:
 
     def flush(self) -> None:
         if self.parts:
-            self.ws.fh.write("".join(self.parts))
+            self.file.write("".join(self.parts))
             self.parts.clear()
 
     def close(self) -> None:
         """Write what is buffered and tell the worksheet how far its data now reaches."""
         self.flush()
-        ws = self.ws
-        ws.previous_row = max(ws.previous_row, self.next_row)
-        if self.last_row is not None:
-            ws.dim_rowmin = self.first_row if ws.dim_rowmin is None else min(ws.dim_rowmin, self.first_row)
-            ws.dim_rowmax = self.last_row if ws.dim_rowmax is None else max(ws.dim_rowmax, self.last_row)
-            ws.dim_colmin = self.col_min if ws.dim_colmin is None else min(ws.dim_colmin, self.col_min)
-            ws.dim_colmax = self.col_max if ws.dim_colmax is None else max(ws.dim_colmax, self.col_max)
-        ws.outline_row_level = max(ws.outline_row_level, self.level)
+        written = self.last_row is not None
+        end_rows(
+            self.ws,
+            self.next_row,
+            (self.first_row, self.last_row) if written else None,
+            (self.col_min, self.col_max) if written else None,
+            self.level,
+        )
