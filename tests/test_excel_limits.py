@@ -8,7 +8,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from cascadebook import reconcile, write_master
-from cascadebook.master import write as master_module
+from cascadebook.master import book as master_module  # Excel's limits, as the master's writer reads them
 from cascadebook.master.read import read_master
 from cascadebook.xlsx.writer import CUT_MARKER, EXCEL_MAX_CHARS, cut
 from conftest import clean_initiative, clean_kpi

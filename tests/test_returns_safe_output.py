@@ -12,6 +12,7 @@ import pytest
 
 from cascadebook import reconcile, write_master
 from cascadebook.findings import Finding
+from cascadebook.master import findings_sheet
 from cascadebook.master import write as master_module
 from cascadebook.spec.schema import load_spec
 from conftest import clean_initiative, clean_kpi
@@ -113,12 +114,12 @@ def test_hyperlinks_from_user_file_and_sheet_names_are_escaped(strategy, key, re
 
 def test_a_sheet_name_excel_would_refuse_gets_no_anchor():
     finding = Finding("required-missing", "x", file="a.xlsx", sheet="a/b:c", cell="B5")
-    assert master_module._link(finding, "/tmp/r/a.xlsx", Path("/tmp/m")) == "external:../r/a.xlsx"
+    assert findings_sheet._link(finding, "/tmp/r/a.xlsx", Path("/tmp/m")) == "external:../r/a.xlsx"
     ok = Finding("required-missing", "x", file="a.xlsx", sheet="Plan", cell="B5")
-    assert master_module._link(ok, "/tmp/r/a b.xlsx", Path("/tmp/m")) == "external:../r/a%20b.xlsx#'Plan'!B5"
-    assert master_module._link(ok, "/tmp/r/" + "x" * 3000 + ".xlsx", Path("/tmp/m")) is None
-    assert master_module._link(ok, "/tmp/r/new\nline.xlsx", Path("/tmp/m")) is None
-    assert len(master_module._tip("é" * 300 + "😀" * 200).encode("utf-16-le")) <= 510
+    assert findings_sheet._link(ok, "/tmp/r/a b.xlsx", Path("/tmp/m")) == "external:../r/a%20b.xlsx#'Plan'!B5"
+    assert findings_sheet._link(ok, "/tmp/r/" + "x" * 3000 + ".xlsx", Path("/tmp/m")) is None
+    assert findings_sheet._link(ok, "/tmp/r/new\nline.xlsx", Path("/tmp/m")) is None
+    assert len(findings_sheet._tip("é" * 300 + "😀" * 200).encode("utf-16-le")) <= 510
 
 
 def test_a_crash_while_writing_leaves_no_partial_master(strategy, key, returned, fill, tmp_path, monkeypatch):
@@ -131,7 +132,7 @@ def test_a_crash_while_writing_leaves_no_partial_master(strategy, key, returned,
     def crash(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(master_module, "_findings", crash)
+    monkeypatch.setattr(master_module, "write_findings", crash)
     with pytest.raises(RuntimeError, match="disk full"):
         write_master(result, folder / "master.xlsx")
     with pytest.raises(RuntimeError, match="disk full"):

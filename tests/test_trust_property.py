@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, seed, settings
 
-from cascadebook.master.write import COMMITMENTS_SHEET
+from cascadebook.master.commitments_sheet import COMMITMENTS_SHEET
 from trust_builders import SCENES, SPEC, Built, Cycle, MasterViews, build, cycles, formula_disagreements
 
 SEED = 20271  # every test below draws the same cycles, so each is built once (see _built)

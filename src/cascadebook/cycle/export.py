@@ -18,8 +18,9 @@ from cascadebook.atomic import all_or_nothing, check_writable, write_text_atomic
 from cascadebook.consolidate.commitments import UNALIGNED
 from cascadebook.intake.dispatch import checkin_spec
 from cascadebook.kinds import EXPORT
+from cascadebook.master.book import OBJECTIVE_COLUMNS
+from cascadebook.master.commitments_sheet import COMMITMENTS_SHEET
 from cascadebook.master.read import CheckinValue, MasterData, MasterError, checkin_actual_key, read_master
-from cascadebook.master.write import COMMITMENTS_SHEET, OBJECTIVE_COLUMNS
 from cascadebook.model import Record
 from cascadebook.spec.roles import ID, INITIATIVE_REF, INITIATIVES, KPIS, OBJECTIVE_REF
 from cascadebook.spec.schema import Spec, load_spec

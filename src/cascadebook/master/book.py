@@ -1,0 +1,236 @@
+"""The master's shared pieces: its data tables (written once, referred to by header), the writer that
+holds the workbook, its formats and Excel's limits, and the helpers that build formulas over the tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+import xlsxwriter
+
+from cascadebook.spec.roles import (
+    ROLES,
+)
+from cascadebook.spec.schema import SheetSpec
+from cascadebook.template.department import HEADER_FILL, NUMBER_FORMATS
+from cascadebook.xlsx.addresses import a1, column_letter, quote_sheet
+from cascadebook.xlsx.writer import (
+    EXCEL_MAX_ROWS,
+    SheetStream,
+    add_table,
+    continued_sheet,
+    continued_table,
+    write_rows,
+    write_value,
+)
+
+MAX_HYPERLINKS = 65_530  # Excel's limit per worksheet
+SEVERITY_COLOURS = {"error": "#F8CBAD", "warning": "#FFE699", "info": "#DDEBF7"}
+GAP_FILL = "#FCE4D6"
+# The Commitments sheet's columns: the strategy's objective (its own fields, not the department spec's),
+# then what the departments commit. Where a column adds up a spec column of a role, it is headed as the
+# spec heads it (commitment_headers); these are the bundled spec's words, for the layout's fixed places.
+OBJECTIVE_COLUMNS = ("ID", "Objective", "Perspective", "Unit", "Direction", "Baseline", "Target")
+
+
+def column_label(sheet: SheetSpec | None, role: str) -> str:
+    """The master's header for the values of a spec column of ``role`` (spec/schema: ``label_of``)."""
+    return sheet.label_of(role) if sheet is not None else ROLES[role].header
+
+
+UNIT_FORMATS = {"%": "0.0%", "usd": "#,##0", "eur": "#,##0", "gbp": "#,##0", "currency": "#,##0"}
+
+
+@dataclass
+class Table:
+    """A data table of the master: rows are written once; formulas refer to its columns by header.
+
+    ``rows`` is a function that yields the rows when the table is written, and ``length`` says how
+    many it will yield: the master never holds its rows as a second copy of the reconcile result
+    (at 10,000 departments that copy alone was larger than the result).
+    """
+
+    sheet: str
+    name: str
+    headers: list[str]
+    rows: Callable[[], Iterable[Sequence[Any]]]
+    length: int
+    formats: list[Any] | None = None
+    widths: list[float] | None = None
+    decorate: Callable[[Any, int, int], None] | None = None  # (ws, sheet row, index): after a row's cells
+
+    def chunks(self) -> list[tuple[str, int]]:
+        """Sheets needed to hold the rows within Excel's row limit ('Sheet', 'Sheet (2)', ...) and
+        how many rows each holds."""
+        size = EXCEL_MAX_ROWS - 1
+        cached = self.__dict__.get("_chunks")
+        if cached is None or cached[0] != (size, self.length):  # asked once per formula cell
+            counts = [min(size, self.length - start) for start in range(0, self.length, size)] or [0]
+            cached = (size, self.length), [(continued_sheet(self.sheet, i + 1), n) for i, n in enumerate(counts)]
+            self.__dict__["_chunks"] = cached
+        return cached[1]
+
+    def ranges(self, header: str) -> list[str]:
+        col = column_letter(self.headers.index(header) + 1)
+        return [f"{quote_sheet(sheet)}!${col}$2:${col}${max(n, 1) + 1}" for sheet, n in self.chunks()]
+
+
+def sum_over(function: str, table: Table, *args: str | tuple[str, str]) -> str:
+    """COUNTIF / SUMIF / COUNTIFS over every chunk of a table, added together.
+
+    ``args`` are column headers (turned into ranges) or ("lit", text) for criteria.
+    """
+    parts = []
+    for i in range(len(table.chunks())):
+        items = [a[1] if isinstance(a, tuple) else table.ranges(a)[i] for a in args]
+        parts.append(f"{function}({','.join(items)})")
+    return "+".join(parts)
+
+
+def literal(text: str) -> tuple[str, str]:
+    return ("lit", '"' + text.replace('"', '""') + '"')
+
+
+def cell_ref(row: int, col: int, absolute_col: bool = True) -> tuple[str, str]:
+    return ("lit", ("$" if absolute_col else "") + a1(row, col))
+
+
+class MasterWriter:
+    """The workbook being written, its formats, and Excel's limits as they stand when it is written
+    (``max_rows``, ``max_hyperlinks``: module attributes here, so a test can lower them)."""
+
+    def __init__(self, book: xlsxwriter.Workbook):
+        self.book = book
+        self.max_rows = EXCEL_MAX_ROWS  # of a sheet, its header row included
+        self.max_hyperlinks = MAX_HYPERLINKS
+        add = book.add_format
+        self.title = add({"bold": True, "font_size": 16, "font_color": HEADER_FILL})
+        self.subtitle = add({"bold": True, "font_size": 12, "font_color": HEADER_FILL})
+        self.header = add(
+            {
+                "bold": True,
+                "font_color": "#FFFFFF",
+                "bg_color": HEADER_FILL,
+                "text_wrap": True,
+                "valign": "vcenter",
+                "border": 1,
+            }
+        )
+        self.label = add({"bold": True, "valign": "top"})
+        self.wrap = add({"text_wrap": True, "valign": "top"})
+        self.gap = add({"bg_color": GAP_FILL, "border": 1, "border_color": "#BFBFBF", "valign": "top"})
+        self.cell = add(
+            {"text_wrap": True, "valign": "top", "border": 1, "border_color": "#BFBFBF", "font_color": "#1F3864"}
+        )
+        self.missing = add(
+            {
+                "italic": True,
+                "font_color": "#808080",
+                "bg_color": "#EDEDED",
+                "border": 1,
+                "border_color": "#BFBFBF",
+                "valign": "top",
+            }
+        )
+        self.link = add({"font_color": "#0563C1", "underline": 1})
+        self.percent = add({"num_format": "0%"})
+        self.money = add({"num_format": "#,##0"})
+        self.total = add({"bold": True, "top": 1})
+        self.total_money = add({"bold": True, "top": 1, "num_format": "#,##0"})
+        self.severity = {k: add({"bg_color": v}) for k, v in SEVERITY_COLOURS.items()}
+        self.bad = add({"bg_color": "#F8CBAD"})
+        self.warn = add({"bg_color": "#FFE699"})
+        self.good = add({"bg_color": "#C6EFCE"})
+        self.levels = [
+            add({"bold": True, "font_size": 12, "bg_color": "#D9E1F2"}),
+            add({"bold": True, "indent": 1}),
+            add({"indent": 2}),
+            add({"indent": 3, "italic": True}),
+        ]
+        self._formats: dict[str, Any] = {}
+
+    def numeric(self, num_format: str | None):
+        key = num_format or ""
+        if key not in self._formats:
+            self._formats[key] = self.book.add_format(
+                {"num_format": num_format, "valign": "top"} if num_format else {"valign": "top"}
+            )
+        return self._formats[key]
+
+    def typed(self, column_type: str):
+        return self.numeric(NUMBER_FORMATS.get(column_type))
+
+    def unit(self, unit: str):
+        return self.numeric(UNIT_FORMATS.get(unit.strip().casefold(), "General"))
+
+    def value(self, ws, r: int, c: int, value: Any, fmt=None) -> None:
+        write_value(ws, r, c, value, fmt)
+
+    def header_row(self, ws, r: int, headers: Sequence[str], widths: Sequence[float] | None = None) -> None:
+        for c, h in enumerate(headers):
+            ws.write_string(r, c, h, self.header)
+            if widths:
+                ws.set_column(c, c, widths[c])
+
+    def table(self, table: Table) -> list:
+        """Write a table (continued on further sheets past Excel's row limit) with a filter row."""
+        sheets = []
+        rows = iter(table.rows())
+        for sheet_name, count in table.chunks():
+            ws = self.sheet(sheet_name, landscape=True)
+            add_table(
+                ws,
+                0,
+                0,
+                max(count, 1),
+                len(table.headers) - 1,
+                {
+                    "name": continued_table(table.name, len(sheets) + 1),
+                    "style": "Table Style Medium 2",
+                    "columns": [{"header": h} for h in table.headers],
+                },
+                self.header,
+            )
+            offset = len(sheets) * (EXCEL_MAX_ROWS - 1)
+            formats = table.formats or [None] * len(table.headers)
+            if table.decorate is None and SheetStream.supported(ws):
+                stream = SheetStream(ws, 1, date_format=self.typed("date"))
+                for row in islice(rows, count):
+                    stream.row(row, formats)
+                stream.close()
+            else:
+                write_rows(
+                    ws, 1, islice(rows, count), formats, table.decorate, offset - 1, date_format=self.typed("date")
+                )
+            for c, width in enumerate(table.widths or [16] * len(table.headers)):
+                ws.set_column(c, c, width)
+            ws.freeze_panes(1, 0)
+            sheets.append(ws)
+        return sheets
+
+    def sheet(self, name: str, *, landscape: bool = True, repeat_header: bool = True):
+        """A worksheet set up for review and print: landscape, one page wide, header row repeated."""
+        ws = self.book.add_worksheet(name)
+        if landscape:
+            ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        if repeat_header:
+            ws.repeat_rows(0)
+        ws.set_footer("&L&A&R&P / &N")
+        return ws
+
+
+def resolve_formats(w: MasterWriter, tables: dict[str, Table]) -> None:
+    for table in tables.values():
+        if table.formats:
+            table.formats = [
+                w.typed(f[5:]) if isinstance(f, str) and f.startswith("type:") else f for f in table.formats
+            ]
+
+
+def write_formula(ws, r: int, c: int, formula: str, value: Any, fmt=None) -> None:
+    ws.write_formula(r, c, "=" + formula, fmt, value)

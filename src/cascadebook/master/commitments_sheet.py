@@ -1,0 +1,177 @@
+"""The Commitments sheet: what the departments commit against each objective's target change."""
+
+from __future__ import annotations
+
+from cascadebook.consolidate.commitments import UNALIGNED, UNALIGNED_TITLE, left_out_text
+from cascadebook.consolidate.reconcile import Reconciliation
+from cascadebook.master.book import (
+    OBJECTIVE_COLUMNS,
+    MasterWriter,
+    Table,
+    cell_ref,
+    column_label,
+    literal,
+    sum_over,
+    write_formula,
+)
+from cascadebook.master.tables import Contributions
+from cascadebook.spec.roles import (
+    BUDGET,
+    HEADCOUNT,
+    INITIATIVES,
+)
+from cascadebook.spec.schema import Spec
+from cascadebook.xlsx.addresses import column_letter
+
+COMMITMENT_INITIATIVES, COMMITMENT_BUDGET, COMMITMENT_HEADCOUNT = 11, 13, 14  # 0-based columns
+
+COMMITMENTS_SHEET = "Commitments"
+
+
+def commitment_headers(spec: Spec) -> list[str]:
+    """The Commitments sheet's headers; the initiatives, budget and headcount ones as the spec says them."""
+    initiatives = spec.sheet_by_role(INITIATIVES)
+    return [
+        *OBJECTIVE_COLUMNS,
+        "Target change",
+        "Committed",
+        "Gap",
+        "Committed %",
+        initiatives.title if initiatives is not None else INITIATIVES,
+        "Departments",
+        column_label(initiatives, BUDGET),
+        column_label(initiatives, HEADCOUNT),
+        "Budget cap",
+        "Status",
+        "Left out",
+        "Why left out",
+    ]
+
+
+def write_commitments(w: MasterWriter, result: Reconciliation, tables: dict[str, Table]) -> None:
+    """Per objective: target change, what departments commit, the gap, budget and headcount; then
+    the share of initiatives no recognised objective takes, so the totals are the Summary's."""
+    ws = w.sheet(COMMITMENTS_SHEET)
+    contrib = tables["contributions"]
+    labels = Contributions.of(result.spec)
+    objective = labels.objective  # the Contributions column of each share's objective
+    headers = commitment_headers(result.spec)
+    w.header_row(ws, 0, headers, [10, 44, 15, 8, 10, 12, 12, 13, 13, 13, 11, 10, 18, 13, 10, 13, 10, 9, 36])
+    ws.set_row(0, 30)
+    ws.freeze_panes(1, 2)
+    left_out_col = headers.index("Left out")
+
+    def left_out(i: int, n: int, count: int, text: str) -> None:  # contributions not summed, and why
+        write_formula(
+            ws,
+            i,
+            left_out_col,
+            sum_over("COUNTIFS", contrib, objective, cell_ref(n, 1), "Left out", literal("<>")),
+            count,
+        )
+        ws.write_string(i, left_out_col + 1, text)
+
+    for i, c in enumerate(result.commitments, 1):
+        o, n = c.objective, i + 1
+        unit = w.unit(o.unit)
+        for col, value in enumerate([o.id, o.title, o.perspective, o.unit, o.direction]):
+            w.value(ws, i, col, value, w.wrap if col == 1 else None)
+        w.value(ws, i, 5, o.baseline, unit)
+        w.value(ws, i, 6, o.target, unit)
+        write_formula(ws, i, 7, f"G{n}-F{n}", c.target_change, unit)
+        write_formula(
+            ws, i, 8, sum_over("SUMIF", contrib, objective, cell_ref(n, 1), labels.contribution), c.committed, unit
+        )
+        write_formula(ws, i, 9, f"H{n}-I{n}", c.gap, unit)
+        write_formula(ws, i, 10, f'IF(H{n}=0,"",I{n}/H{n})', "" if c.ratio is None else c.ratio, w.percent)
+        write_formula(ws, i, 11, sum_over("COUNTIF", contrib, objective, cell_ref(n, 1)), c.initiatives)
+        ws.write_string(i, 12, ", ".join(c.departments))
+        write_formula(
+            ws, i, 13, sum_over("SUMIF", contrib, objective, cell_ref(n, 1), labels.budget), c.budget, w.money
+        )
+        write_formula(ws, i, 14, sum_over("SUMIF", contrib, objective, cell_ref(n, 1), labels.headcount), c.headcount)
+        w.value(ws, i, 15, o.budget_cap, w.money)
+        write_formula(
+            ws,
+            i,
+            16,
+            f'IF(L{n}=0,"gap",IF(K{n}="","",IF(K{n}<1,"short",IF(K{n}>1.5,"surplus","covered"))))',
+            _status(c),
+        )
+        left_out(i, n, c.left_out_count, c.left_out_text)
+    last = len(result.commitments)
+    # The initiatives' shares no objective takes (objective unknown or blank, split short of 100%)
+    unaligned = result.unaligned
+    i, n = last + 1, last + 2
+    ws.write_string(i, 0, UNALIGNED, w.label)
+    ws.write_string(i, 1, UNALIGNED_TITLE, w.wrap)
+    write_formula(ws, i, 11, sum_over("COUNTIF", contrib, objective, cell_ref(n, 1)), len(unaligned))
+    ws.write_string(i, 12, ", ".join(sorted({a.department for a in unaligned})))
+    write_formula(
+        ws,
+        i,
+        13,
+        sum_over("SUMIF", contrib, objective, cell_ref(n, 1), labels.budget),
+        sum(a.budget for a in unaligned if a.budget is not None),
+        w.money,
+    )
+    write_formula(
+        ws,
+        i,
+        14,
+        sum_over("SUMIF", contrib, objective, cell_ref(n, 1), labels.headcount),
+        sum(a.headcount for a in unaligned if a.headcount is not None),
+    )
+    reasons: dict[str, int] = {}
+    for a in unaligned:
+        if a.stated is not None:
+            reasons[a.left_out or ""] = reasons.get(a.left_out or "", 0) + 1
+    left_out(i, n, sum(reasons.values()), left_out_text(reasons.items()))
+    total = last + 2
+    ws.write_string(total, 0, "Total", w.total)
+    totals = {  # objectives and the Unaligned line: the Summary's budget and headcount
+        13: sum(c.budget for c in result.commitments) + sum(a.budget or 0 for a in unaligned),
+        14: sum(c.headcount for c in result.commitments) + sum(a.headcount or 0 for a in unaligned),
+        left_out_col: sum(c.left_out_count for c in result.commitments) + sum(reasons.values()),
+    }
+    for col in range(1, len(headers)):
+        if col in totals:
+            letter = column_letter(col + 1)
+            write_formula(
+                ws, total, col, f"SUM({letter}2:{letter}{total})", totals[col], w.total_money if col == 13 else w.total
+            )
+        else:
+            ws.write_blank(total, col, None, w.total)
+    ws.conditional_format(
+        1,
+        10,
+        last,
+        10,
+        {
+            "type": "data_bar",
+            "bar_color": "#5B9BD5",
+            "bar_solid": True,
+            "min_type": "num",
+            "min_value": 0,
+            "max_type": "num",
+            "max_value": 1.5,
+        },
+    )
+    ws.conditional_format(1, 16, last, 16, {"type": "cell", "criteria": "==", "value": '"gap"', "format": w.bad})
+    ws.conditional_format(1, 16, last, 16, {"type": "cell", "criteria": "==", "value": '"short"', "format": w.warn})
+    ws.conditional_format(1, 16, last, 16, {"type": "cell", "criteria": "==", "value": '"covered"', "format": w.good})
+    ws.conditional_format(
+        1, 13, last, 13, {"type": "formula", "criteria": "=AND(ISNUMBER($P2),$N2>$P2)", "format": w.bad}
+    )
+    ws.conditional_format(
+        1, left_out_col, last + 1, left_out_col, {"type": "cell", "criteria": ">", "value": 0, "format": w.warn}
+    )
+    ws.autofilter(0, 0, last + 1, len(headers) - 1)
+
+
+def _status(c) -> str:
+    if not c.initiatives:
+        return "gap"
+    if c.ratio is None:
+        return ""
+    return "short" if c.ratio < 1 else ("surplus" if c.ratio > 1.5 else "covered")

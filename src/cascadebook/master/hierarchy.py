@@ -1,0 +1,252 @@
+"""The Goal Hierarchy sheet: vision -> objectives -> initiatives -> KPIs, an outline finance can fold."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from cascadebook.consolidate.commitments import UNALIGNED, UNALIGNED_TITLE
+from cascadebook.consolidate.packed import RecordList, Spool
+from cascadebook.consolidate.reconcile import Reconciliation
+from cascadebook.master.book import MasterWriter
+from cascadebook.master.progress_sheet import HierarchyProgress
+from cascadebook.master.tables import allocation_runs
+from cascadebook.model import Record
+from cascadebook.spec.roles import (
+    BASELINE,
+    DUE_PERIOD,
+    IMPACT,
+    INITIATIVE_REF,
+    INITIATIVES,
+    KPIS,
+    LEVEL,
+    OWNER,
+    TARGET,
+    TEAM,
+    TITLE,
+)
+from cascadebook.spec.schema import Spec
+from cascadebook.xlsx.writer import (
+    SheetStream,
+    continued_sheet,
+    forget_row,
+    number_styles,
+    write_rows,
+)
+
+HIERARCHY_SHEET = "Goal Hierarchy"
+CONTINUED = " (continued)"
+
+
+def write_hierarchy(w: MasterWriter, result: Reconciliation, rows_dir: str | None = None) -> None:
+    with Spool(rows_dir) as spool:  # beside xlsxwriter's own row files
+        _fill_hierarchy(w, result, spool)
+
+
+def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> None:
+    """Vision → objectives → initiatives → KPIs as a foldable outline, streamed row by row.
+
+    Past Excel's last row the outline goes on in 'Goal Hierarchy (2)', ... : each continuation
+    sheet has the header and first repeats the objective it is in the middle of, marked
+    "Objective (continued)" so a filter on "Objective" still counts each objective once.
+    """
+    s = result.strategy
+    headers = ["Level", "ID", "Goal", "Department", "Owner", "Metric / impact", "Baseline", "Target", "Due"]
+    progress = None
+    if result.progress:  # progress and RAG at every level, beside the goals
+        plan = (result.spec.sheet_key(INITIATIVES), result.spec.sheet_key(KPIS))
+        progress = HierarchyProgress(w.book, result.progress, len(headers), plan)
+    formats = [[w.levels[level] if c == 2 else None for c in range(len(headers))] for level in range(4)]
+    outline = [None, None, {"level": 1}, {"level": 2}]
+    date_format = w.typed("date")
+    # styles numbered in the order rows are placed, also when packed rows are rendered ahead (_rows_by_objective)
+    number_styles((*(level[2] for level in formats), date_format))
+
+    def start(number: int):
+        ws = w.sheet(continued_sheet(HIERARCHY_SHEET, number))
+        w.header_row(ws, 0, headers, [12, 11, 60, 12, 20, 40, 11, 11, 12])
+        ws.freeze_panes(1, 0)
+        ws.outline_settings(True, False, True, False)
+        ws.autofilter(0, 0, 0, len(headers) - 1)
+        if progress is not None:
+            progress.header(ws)
+        # (a Progress column is written cell by cell)
+        stream = SheetStream(ws, 1, date_format=date_format) if progress is None and SheetStream.supported(ws) else None
+        return ws, stream
+
+    def finish(ws, stream) -> None:
+        if stream is not None:
+            stream.close()
+        if progress is not None:
+            progress.finish(ws)
+
+    number = 1
+    ws, stream = start(number)
+    render = (
+        None
+        if stream is None
+        # rows rendered ahead fit any sheet of the hierarchy
+        else (lambda values, level, first=stream: first.render(values, formats[level], level - 1))
+    )
+    below, unattached = _rows_by_objective(result, spool, render)
+
+    def rows() -> Iterable[tuple[int, Any]]:  # made while written: never a copy of every record
+        yield 0, ["Vision", "", s.vision]
+        yield 0, ["Mission", "", s.mission]
+        for o in s.objectives:
+            yield 1, ["Objective", o.id, o.title, "", o.owner, o.metric, o.baseline, o.target, o.deadline]
+            yield from below(o.id)
+        if result.unaligned:  # nothing is left out: initiatives no recognised objective takes, then
+            yield 1, [UNALIGNED, "", UNALIGNED_TITLE]  # KPIs whose initiative is not recognised
+            yield from below(UNALIGNED)
+        if unattached:
+            yield 1, [UNATTACHED, "", UNATTACHED_TITLE]
+            yield from below(UNATTACHED)
+
+    r = 1
+    objective: list[Any] = []
+    for level, values in rows():
+        if level == 1:
+            objective = values
+        if r >= w.max_rows:
+            finish(ws, stream)
+            number += 1
+            ws, stream = start(number)
+            r = 1
+            if level > 1 and objective:
+                _hierarchy_row(
+                    ws,
+                    stream,
+                    r,
+                    1,
+                    [objective[0] + CONTINUED, *objective[1:]],
+                    formats,
+                    outline,
+                    progress,
+                    date_format,
+                )
+                r += 1
+        _hierarchy_row(ws, stream, r, level, values, formats, outline, progress, date_format)
+        r += 1
+    finish(ws, stream)
+
+
+def _hierarchy_row(ws, stream, r: int, level: int, values: Any, formats, outline, progress, date_format) -> None:
+    """One row: ``values`` is a list of cell values or a row the stream rendered ahead (a tuple)."""
+    if stream is not None:
+        if type(values) is tuple:
+            stream.put(values)
+        else:
+            stream.row(values, formats[level], max(level - 1, 0))
+        return
+    if outline[level]:
+        ws.set_row(r, None, None, outline[level])
+    write_rows(ws, r, (values,), formats[level], date_format=date_format)
+    if progress:
+        progress.row(ws, r, level, values[1], values[3] if len(values) > 3 else "")
+    forget_row(ws, r - 1)
+
+
+class _HierarchyRows:
+    """The Goal Hierarchy's rows of an initiative and of a KPI, their cells found by role (the
+    hierarchy's own columns -- Level, Goal, Owner, Metric / impact, Baseline, Target, Due -- hold
+    objectives, initiatives and KPIs alike)."""
+
+    def __init__(self, spec: Spec):
+        initiatives, kpis = spec.sheet_by_role(INITIATIVES), spec.sheet_by_role(KPIS)
+        on = lambda sheet, *roles: [sheet.key_of(r) if sheet is not None else "" for r in roles]  # noqa: E731
+        self.initiative_keys = on(initiatives, TITLE, OWNER, IMPACT, BASELINE, TARGET, DUE_PERIOD)
+        self.kpi_keys = on(kpis, TITLE, OWNER, TEAM, BASELINE, TARGET, DUE_PERIOD)
+        self.level, self.parent_key = on(kpis, LEVEL, INITIATIVE_REF)
+
+    def initiative(self, i: Record) -> tuple[int, list[Any]]:
+        v = i.values
+        title, owner, impact, baseline, target, due = (v.get(k) for k in self.initiative_keys)
+        return 2, ["Initiative", i.id, title, i.department, owner, impact, baseline, target, due]
+
+    def kpi(self, k: Record) -> tuple[int, list[Any]]:
+        v = k.values
+        title, owner, team, baseline, target, due = (v.get(key) for key in self.kpi_keys)
+        return 3, [f"{v.get(self.level) or 'KPI'} KPI", k.id, title, k.department, owner, team, baseline, target, due]
+
+    def parent(self, k: Record) -> str:
+        """A KPI's initiative id, case folded."""
+        return str(k.values.get(self.parent_key) or "").casefold()
+
+
+UNATTACHED = "Unattached"  # the Goal Hierarchy's section of KPIs whose initiative is not recognised
+UNATTACHED_TITLE = "KPIs whose initiative is not recognised"
+
+
+def _rows_by_objective(
+    result: Reconciliation, spool: Spool, render: Callable[[list[Any], int], Any] | None = None
+) -> tuple[Callable[[str], Iterable[tuple[int, Any]]], int]:
+    """The Goal Hierarchy's initiative and KPI rows under one objective, in allocation order, and
+    how many KPIs have no recognised initiative.
+
+    Besides the objectives' ids, :data:`UNALIGNED` gives the initiatives (and their KPIs) that no
+    recognised objective takes, and :data:`UNATTACHED` the KPIs whose initiative is not recognised.
+
+    The sheet goes objective by objective, the records department by department. Plain records are
+    looked up where they are. Packed ones (consolidate/packed.py) would be decoded once per objective that way,
+    so each department is decoded once instead and its rows are put aside per objective on disk
+    (in ``spool``), rendered already when ``render`` is given (what the sheet's stream makes of a
+    row's values).
+    """
+    kpis = result.kpis
+    made = _HierarchyRows(result.spec)
+    parts = (result.allocations, result.unaligned)
+    if not (getattr(result.initiatives, "is_packed", False) or getattr(kpis, "is_packed", False)):
+        by_initiative: dict[tuple[str, str], list[int]] = {}
+        for index, k in enumerate(kpis):
+            by_initiative.setdefault((k.department, made.parent(k)), []).append(index)
+        by_objective: dict[str, list] = {}
+        known: set[tuple[str, str]] = set()
+        for part in parts:
+            for a in part:
+                by_objective.setdefault(a.objective_id, []).append(a)
+                known.add((a.department, a.initiative_id.casefold()))
+        unattached = sorted(i for key, found in by_initiative.items() if key not in known for i in found)
+
+        def plain(objective_id: str) -> Iterable[tuple[int, list[Any]]]:
+            if objective_id == UNATTACHED:
+                for index in unattached:
+                    yield made.kpi(kpis[index])
+                return
+            for a in by_objective.get(objective_id, []):
+                i = a.record
+                yield made.initiative(i)
+                for index in by_initiative.get((i.department, i.id.casefold()), []):
+                    yield made.kpi(kpis[index])
+
+        return plain, len(unattached)
+
+    def keep(row: tuple[int, list[Any]]) -> tuple[int, Any]:
+        return row if render is None else (row[0], render(row[1], row[0]))
+
+    kpi_chunks = kpis.departments() if isinstance(kpis, RecordList) else {}
+    runs = [allocation_runs(part) for part in parts]
+    unattached_count = 0
+    for department in sorted({*runs[0], *runs[1], *kpi_chunks}):  # the records' order (reconcile sorts)
+        mine: dict[str, list[Record]] = {}
+        theirs: list[Record] = []  # the department's KPIs in order
+        for chunk in kpi_chunks.get(department, ()):
+            for k in kpis.chunk(chunk):
+                if k.department == department:
+                    mine.setdefault(made.parent(k), []).append(k)
+                    theirs.append(k)
+        used: set[str] = set()
+        for part, part_runs in zip(parts, runs):
+            for start, end in part_runs.get(department, ()):
+                for a in part[start:end]:
+                    i = a.record
+                    used.add(i.id.casefold())
+                    spool.put(a.objective_id, keep(made.initiative(i)))
+                    for k in mine.get(i.id.casefold(), ()):
+                        spool.put(a.objective_id, keep(made.kpi(k)))
+        for k in theirs:
+            if made.parent(k) not in used:
+                spool.put(UNATTACHED, keep(made.kpi(k)))
+                unattached_count += 1
+
+    return spool.pop, unattached_count

@@ -1,0 +1,183 @@
+"""The Alignment Matrix: departments x objectives, counts and weights as live formulas, and its heatmap."""
+
+from __future__ import annotations
+
+from cascadebook.consolidate.commitments import UNALIGNED, UNALIGNED_TITLE
+from cascadebook.consolidate.reconcile import Reconciliation
+from cascadebook.master.book import MasterWriter, Table, cell_ref, literal, sum_over, write_formula
+from cascadebook.master.tables import Contributions, allocation_runs
+from cascadebook.model import Record
+from cascadebook.spec.roles import (
+    IMPACT,
+    INITIATIVES,
+    TITLE,
+)
+from cascadebook.spec.schema import SheetSpec
+from cascadebook.xlsx.addresses import column_letter, quote_sheet
+from cascadebook.xlsx.writer import (
+    cut,
+)
+
+
+def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Table]) -> None:
+    """Departments × objectives: initiatives with their impact in the cells, then counts as a heatmap.
+
+    After the objectives, an "Unaligned (objective not recognised)" column holds the initiatives (or
+    the shares of them) that no recognised objective takes, so every initiative is in a cell.
+    """
+    s = result.strategy
+    n_obj = len(s.objectives)
+    sheet = result.spec.require_sheet(INITIATIVES)
+    line = _MatrixLine(sheet)
+    ws = w.sheet("Alignment Matrix")
+    ws.write_string(0, 0, "Department", w.header)
+    ws.set_column(0, 0, 24)
+    for c, o in enumerate(s.objectives, 1):
+        ws.write_string(0, c, f"{o.id} · {o.title}", w.header)
+        ws.set_column(c, c, 36)
+    ws.write_string(0, n_obj + 1, UNALIGNED_TITLE, w.header)
+    ws.set_column(n_obj + 1, n_obj + 1, 36)
+    ws.write_string(0, n_obj + 2, sheet.title, w.header)
+    ws.set_column(n_obj + 2, n_obj + 2, 11)
+    ws.set_row(0, 45)
+    ws.freeze_panes(1, 1)
+    # One department's cells at a time (its initiatives' lines, joined per objective): a pandas
+    # pivot of every line of a 10,000-department matrix was the master's largest allocation
+    # (+160 MB); the per-cell counts for the heatmap below are kept on the way.
+    runs = allocation_runs(result.allocations)
+    unaligned_runs = allocation_runs(result.unaligned)
+    returned = result.accepted()
+    departments = sorted(s.departments, key=lambda d: d.code)
+    contrib, inits = tables["contributions"], tables[sheet.key]
+    objective = Contributions.of(result.spec).objective
+    initiatives_sheet = quote_sheet(inits.sheet)
+    links = 0
+    counts: dict[tuple[str, str], int] = {}
+    columns = [*(o.id for o in s.objectives), UNALIGNED]
+    for r, d in enumerate(departments, 1):
+        ws.write_string(r, 0, f"{d.code} · {d.name}", w.label)
+        cells: dict[str, list] = {}  # objective -> [lines, first initiative row]
+        for part, part_runs in ((result.allocations, runs), (result.unaligned, unaligned_runs)):
+            for start, end in part_runs.get(d.code, ()):
+                for a in part[start:end]:
+                    cell = cells.setdefault(a.objective_id, [[], a.index + 2])
+                    cell[0].append(line(a.record, a.weight))
+                    cell[1] = min(cell[1], a.index + 2)
+        for c, objective_id in enumerate(columns, 1):
+            if objective_id in cells:
+                lines, row = cells[objective_id]
+                counts[(d.code, objective_id)] = len(lines)
+                text = cut("\n".join(lines))
+                if links < w.max_hyperlinks:
+                    links += 1
+                    # xlsxwriter keeps a link's text until the file is closed, for its optional display
+                    # attribute (56 MB of matrix text at 10,000 departments): the link gets the first
+                    # line, which says where it goes just as well, and the cell is then given all of them.
+                    ws.write_url(
+                        r,
+                        c,
+                        f"internal:{initiatives_sheet}!A{row}",
+                        w.cell,
+                        string=cut(lines[0]),
+                        tip="Go to the initiative rows",
+                    )
+                    ws.write_string(r, c, text, w.cell)
+                else:  # Excel's limit of links per sheet: the text stays, the link does not
+                    ws.write_string(r, c, text, w.cell)
+            elif d.code not in returned:
+                ws.write_string(r, c, "not returned", w.missing)
+            elif objective_id != UNALIGNED:
+                ws.write_blank(r, c, None, w.gap)
+        tally = result.tally().get(d.code, {})
+        write_formula(
+            ws, r, n_obj + 2, sum_over("COUNTIF", inits, "Department", literal(d.code)), int(tally.get(sheet.key, 0))
+        )
+    # Counts per cell: live formulas over the Contributions table, shaded as a heatmap. "Total" counts
+    # the cells' lines (an initiative split over objectives is in each); the initiatives' column counts it once.
+    top = len(departments) + 2
+    ws.write_string(top, 0, "Initiatives per cell", w.subtitle)
+    ws.write_string(top + 1, 0, "Department", w.header)
+    for c, objective_id in enumerate(columns, 1):
+        ws.write_string(top + 1, c, objective_id, w.header)
+    ws.write_string(top + 1, n_obj + 2, "Total", w.header)
+    ws.write_string(top + 1, n_obj + 3, sheet.title, w.header)
+    for i, d in enumerate(departments):
+        r = top + 2 + i
+        tally = result.tally().get(d.code, {})
+        ws.write_string(r, 0, d.code, w.label)
+        for c, objective_id in enumerate(columns, 1):
+            formula = sum_over(
+                "COUNTIFS",
+                contrib,
+                "Department",
+                cell_ref(r + 1, 1),
+                objective,
+                ("lit", f"{column_letter(c + 1)}${top + 2}"),
+            )
+            write_formula(ws, r, c, formula, int(counts.get((d.code, objective_id), 0)))
+        end = column_letter(n_obj + 2)
+        write_formula(
+            ws,
+            r,
+            n_obj + 2,
+            f"SUM(B{r + 1}:{end}{r + 1})",
+            int(tally.get("allocations", 0)) + int(tally.get("unaligned", 0)),
+        )
+        write_formula(
+            ws,
+            r,
+            n_obj + 3,
+            sum_over("COUNTIF", inits, "Department", cell_ref(r + 1, 1)),
+            int(tally.get(sheet.key, 0)),
+        )
+    last = top + 1 + len(departments)
+    ws.write_string(last + 1, 0, "Total", w.total)
+    for c in range(1, n_obj + 4):
+        letter = column_letter(c + 1)
+        if c <= n_obj:
+            value = int(result.tally().get(s.objectives[c - 1].id, {}).get("objective_allocations", 0))
+        elif c == n_obj + 1:
+            value = len(result.unaligned)
+        elif c == n_obj + 2:
+            value = len(result.allocations) + len(result.unaligned)
+        else:
+            value = sum(int(result.tally().get(d.code, {}).get(sheet.key, 0)) for d in departments)
+        write_formula(ws, last + 1, c, f"SUM({letter}{top + 3}:{letter}{last + 1})", value, w.total)
+    ws.write_string(
+        last + 2,
+        0,
+        "An initiative split over several objectives is counted in each of their columns "
+        "and in Total, once in Initiatives.",
+    )
+    ws.conditional_format(
+        top + 2,
+        1,
+        last,
+        n_obj,
+        {
+            "type": "3_color_scale",
+            "min_color": "#FCE4D6",
+            "mid_color": "#FFF2CC",
+            "max_color": "#A9D08E",
+            "min_type": "num",
+            "min_value": 0,
+            "mid_type": "num",
+            "mid_value": 1,
+            "max_type": "max",
+        },
+    )
+    ws.conditional_format(
+        top + 2, n_obj + 1, last, n_obj + 1, {"type": "cell", "criteria": ">", "value": 0, "format": w.warn}
+    )
+
+
+class _MatrixLine:
+    """An initiative's line in a matrix cell: its id, title, share and expected impact (by role)."""
+
+    def __init__(self, sheet: SheetSpec):
+        self.title, self.impact = sheet.key_of(TITLE), sheet.key_of(IMPACT)
+
+    def __call__(self, record: Record, weight: float) -> str:
+        impact = record.values.get(self.impact) or ""
+        share = f" ({weight:.0%})" if weight < 1 else ""
+        return f"{record.id} {record.values.get(self.title) or ''}{share}" + (f" → {impact}" if impact else "")

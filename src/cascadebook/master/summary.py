@@ -1,0 +1,201 @@
+"""The Summary sheet: the vision, who returned, the totals as live formulas over the tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cascadebook.consolidate.reconcile import Reconciliation
+from cascadebook.master.book import (
+    MasterWriter,
+    Table,
+    cell_ref,
+    column_label,
+    literal,
+    resolve_formats,
+    sum_over,
+    write_formula,
+)
+from cascadebook.master.commitments_sheet import COMMITMENT_INITIATIVES, COMMITMENTS_SHEET
+from cascadebook.spec.roles import (
+    BUDGET,
+    HEADCOUNT,
+    ID,
+    INITIATIVES,
+    KPIS,
+)
+from cascadebook.xlsx.addresses import column_letter, quote_sheet
+
+
+def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Table]) -> None:
+    resolve_formats(w, tables)
+    s = result.strategy
+    ws = w.sheet("Summary", repeat_header=False)
+    ws.activate()
+    ws.set_column(0, 0, 26)
+    ws.set_column(1, 1, 30)
+    ws.set_column(2, 12, 13)
+    ws.write_string(0, 0, f"{s.cycle} goal map — {s.company}".rstrip(" —"), w.title)
+    accepted = result.accepted()
+    counts = result.counts
+    spec = result.spec
+    inits_sheet, kpis_sheet = spec.require_sheet(INITIATIVES), spec.sheet_by_role(KPIS)
+    inits, kpis = tables[inits_sheet.key], tables.get(spec.sheet_key(KPIS))
+    findings = tables["findings"]
+    covered = sum(1 for c in result.commitments if c.initiatives)
+    budget = sum(t.get(BUDGET, 0) for t in result.tally().values())
+    headcount = sum(t.get(HEADCOUNT, 0) for t in result.tally().values())
+    commit_rows = len(s.objectives)
+    initiatives_col = column_letter(COMMITMENT_INITIATIVES + 1)
+    budget_header, headcount_header = inits_sheet.header_of(BUDGET), inits_sheet.header_of(HEADCOUNT)
+
+    kpi_facts: list[tuple[str, Callable[[Any, int], None]]] = []
+    if kpis is not None and kpis_sheet is not None and kpis_sheet.by_role(ID):
+        count_kpis = sum_over("COUNTA", kpis, kpis_sheet.header_of(ID))
+        kpi_facts.append((kpis_sheet.title, lambda ws, r: write_formula(ws, r, 1, count_kpis, len(result.kpis))))
+
+    def total(header: str, value: Any, fmt=None, department: tuple[str, str] | None = None):
+        """A sum over a column of the initiatives table (per department when given), or the value
+        alone when the spec has no such column."""
+
+        def write(ws, r: int, c: int) -> None:
+            if not header:
+                w.value(ws, r, c, value, fmt)
+            elif department is None:
+                write_formula(ws, r, c, sum_over("SUM", inits, header), value, fmt)
+            else:
+                write_formula(ws, r, c, sum_over("SUMIF", inits, "Department", department, header), value, fmt)
+
+        return write
+
+    facts: list[tuple[str, Callable[[Any, int], None]]] = [
+        ("Vision", lambda ws, r: ws.write_string(r, 1, s.vision, w.wrap)),
+        ("Mission", lambda ws, r: ws.write_string(r, 1, s.mission, w.wrap)),
+        ("Reconciled at", lambda ws, r: ws.write_string(r, 1, result.generated_at)),
+        (
+            "Departments returned",
+            lambda ws, r: (  # the Submissions table's "returned" rows (check-ins aside)
+                write_formula(ws, r, 1, f'COUNTIF({submissions_status},"returned")', len(accepted)),
+                ws.write_string(r, 2, f"of {len(s.departments)}"),
+            ),
+        ),
+        (
+            "Objectives covered",
+            lambda ws, r: (
+                write_formula(
+                    ws,
+                    r,
+                    1,
+                    f"COUNTIF({quote_sheet(COMMITMENTS_SHEET)}!${initiatives_col}$2:"
+                    f"${initiatives_col}${commit_rows + 1},\">0\")",
+                    covered,
+                ),
+                ws.write_string(r, 2, f"of {len(s.objectives)}"),
+            ),
+        ),
+        (
+            inits_sheet.title,
+            lambda ws, r: write_formula(
+                ws, r, 1, sum_over("COUNTA", inits, inits_sheet.header_of(ID)), len(result.initiatives)
+            ),
+        ),
+        *kpi_facts,
+        (
+            f"{column_label(inits_sheet, BUDGET)} requested",
+            lambda ws, r: total(budget_header, budget, w.money)(ws, r, 1),
+        ),
+        (
+            f"{column_label(inits_sheet, HEADCOUNT)} requested",
+            lambda ws, r: total(headcount_header, headcount)(ws, r, 1),
+        ),
+        (
+            "Errors",
+            lambda ws, r: write_formula(
+                ws, r, 1, sum_over("COUNTIF", findings, "Severity", literal("error")), counts["error"]
+            ),
+        ),
+        (
+            "Warnings",
+            lambda ws, r: write_formula(
+                ws, r, 1, sum_over("COUNTIF", findings, "Severity", literal("warning")), counts["warning"]
+            ),
+        ),
+        (
+            "Info",
+            lambda ws, r: write_formula(
+                ws, r, 1, sum_over("COUNTIF", findings, "Severity", literal("info")), counts["info"]
+            ),
+        ),
+    ]
+    first_submission = len(facts) + 6  # 1-based row of the first department in the Submissions table below
+    submissions_status = f"$D${first_submission}:$D${first_submission + max(len(s.departments), 1) - 1}"
+    for r, (label, write) in enumerate(facts, 2):
+        ws.write_string(r, 0, label, w.label)
+        write(ws, r)
+    r = len(facts) + 3
+    ws.write_string(r, 0, "Submissions", w.subtitle)
+    r += 1
+    headers = [
+        "Code",
+        "Department",
+        "Head",
+        "Status",
+        "File",
+        inits_sheet.title,
+        kpis_sheet.title if kpis_sheet is not None else "",
+        column_label(inits_sheet, BUDGET),
+        "Budget cap",
+        column_label(inits_sheet, HEADCOUNT),
+        "Headcount cap",
+        "Errors",
+        "Warnings",
+    ]
+    w.header_row(ws, r, headers)
+    top = r + 1
+    per_department = result.department_counts()  # the terminal table's, the JSON report's and status's numbers
+    for d in sorted(s.departments, key=lambda d: d.code):
+        r += 1
+        tally = f = per_department[d.code]
+        status = tally["status"]
+        code_cell = cell_ref(r + 1, 1)
+        ws.write_string(r, 0, d.code)
+        ws.write_string(r, 1, d.name)
+        ws.write_string(r, 2, d.head)
+        ws.write_string(r, 3, status, w.missing if status == "not returned" else None)
+        ws.write_string(r, 4, tally["file"])
+        write_formula(ws, r, 5, sum_over("COUNTIF", inits, "Department", code_cell), int(tally.get(inits_sheet.key, 0)))
+        if kpis is not None and kpis_sheet is not None:
+            write_formula(
+                ws, r, 6, sum_over("COUNTIF", kpis, "Department", code_cell), int(tally.get(kpis_sheet.key, 0))
+            )
+        total(budget_header, tally.get(BUDGET, 0), w.money, code_cell)(ws, r, 7)
+        w.value(ws, r, 8, d.budget_cap, w.money)
+        total(headcount_header, tally.get(HEADCOUNT, 0), None, code_cell)(ws, r, 9)
+        w.value(ws, r, 10, d.headcount_cap)
+        write_formula(
+            ws, r, 11, sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", literal("error")), f["error"]
+        )
+        write_formula(
+            ws,
+            r,
+            12,
+            sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", literal("warning")),
+            f["warning"],
+        )
+    bottom = r
+    for value_col, cap_col in ((7, 8), (9, 10)):
+        cap = column_letter(cap_col + 1)
+        val = column_letter(value_col + 1)
+        ws.conditional_format(
+            top,
+            value_col,
+            bottom,
+            value_col,
+            {
+                "type": "formula",
+                "criteria": f"=AND(ISNUMBER(${cap}{top + 1}),${val}{top + 1}>${cap}{top + 1})",
+                "format": w.bad,
+            },
+        )
+    ws.conditional_format(top, 11, bottom, 11, {"type": "cell", "criteria": ">", "value": 0, "format": w.bad})
+    ws.conditional_format(top, 12, bottom, 12, {"type": "cell", "criteria": ">", "value": 0, "format": w.warn})

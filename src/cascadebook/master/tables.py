@@ -1,0 +1,222 @@
+"""The master's data tables (Initiatives, KPIs, Contributions, Findings, ...): what each holds, row by row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cascadebook.consolidate.packed import value_rows
+from cascadebook.consolidate.reconcile import Reconciliation
+from cascadebook.master.book import Table, column_label
+from cascadebook.model import Record
+from cascadebook.spec.roles import (
+    BUDGET,
+    CONTRIBUTION_WEIGHT,
+    HEADCOUNT,
+    ID,
+    INITIATIVE_REF,
+    INITIATIVES,
+    OBJECTIVE_REF,
+    TITLE,
+)
+from cascadebook.spec.schema import Spec
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """The Contributions table's headers: each initiative's share of an objective, headed as the spec
+    heads the initiative's columns (the objective, weight, budget, headcount, id and title)."""
+
+    initiative_id: str
+    objective: str
+    weight: str
+    budget: str
+    headcount: str
+    initiative: str
+    contribution: str = "Contribution"  # the weighted share (the spec's column is the whole)
+
+    @classmethod
+    def of(cls, spec: Spec) -> Contributions:
+        sheet = spec.sheet_by_role(INITIATIVES)
+        return cls(
+            column_label(sheet, ID),
+            column_label(sheet, OBJECTIVE_REF),
+            column_label(sheet, CONTRIBUTION_WEIGHT),
+            column_label(sheet, BUDGET),
+            column_label(sheet, HEADCOUNT),
+            column_label(sheet, TITLE),
+        )
+
+
+def data_tables(result: Reconciliation) -> dict[str, Table]:
+    """The master's data tables; formulas elsewhere refer to their columns by header."""
+    tables: dict[str, Table] = {}
+    objective_of = MainObjectives([*result.allocations, *result.unaligned])
+    labels = Contributions.of(result.spec)
+    for sheet in result.spec.sheets:
+        # a sheet under the initiatives (the KPIs) also shows its initiative's main objective
+        extra = [labels.objective] if sheet.by_role(INITIATIVE_REF) else []
+        records = result.records.get(sheet.key, [])
+        tables[sheet.key] = Table(
+            sheet.title,
+            sheet.title.replace(" ", ""),
+            ["Department", *[c.header for c in sheet.columns], *extra, "Source file", "Source row"],
+            record_rows(records, sheet, objective_of if extra else None),
+            len(records),
+            [
+                "type:text",
+                *[f"type:{c.type}" for c in sheet.columns],
+                *["type:text"] * len(extra),
+                "type:text",
+                "type:integer",
+            ],
+            [12, *[c.width for c in sheet.columns], *[10] * len(extra), 28, 10],
+        )
+    allocations, unaligned = result.allocations, result.unaligned
+    # every initiative's shares: the objectives it serves, then what no recognised objective takes
+    # (Objective "Unaligned"); a contribution not summed is in "Left out", with why
+    title_key = result.spec.require_sheet(INITIATIVES).key_of(TITLE)
+    tables["contributions"] = Table(
+        "Contributions",
+        "Contributions",
+        [
+            "Department",
+            labels.initiative_id,
+            labels.objective,
+            labels.weight,
+            labels.contribution,
+            labels.budget,
+            labels.headcount,
+            labels.initiative,
+            "Left out",
+            "Why left out",
+        ],
+        lambda: (
+            [
+                a.department,
+                a.initiative_id,
+                a.objective_id,
+                a.weight,
+                a.contribution,
+                a.budget,
+                a.headcount,
+                a.record.values.get(title_key),
+                a.stated,
+                a.left_out,
+            ]
+            for part in (allocations, unaligned)
+            for a in part
+        ),
+        len(allocations) + len(unaligned),
+        [
+            "type:text",
+            "type:text",
+            "type:text",
+            "type:percent",
+            "type:number",
+            "type:currency",
+            "type:number",
+            "type:text",
+            "type:number",
+            "type:text",
+        ],
+        [12, 13, 11, 9, 14, 13, 11, 50, 12, 24],
+    )
+    findings = result.findings
+    tables["findings"] = Table(
+        "Findings",
+        "Findings",
+        ["Severity", "Code", "Department", "File", "Sheet", "Cell", "Message", "Hint", "Link"],
+        lambda: (
+            [f.severity.value, f.code, f.department, f.file, f.sheet, f.cell or f.location, f.message, f.hint, ""]
+            for f in findings
+        ),
+        len(findings),
+        None,
+        [9, 24, 11, 30, 13, 8, 70, 50, 8],
+    )
+    per_file: dict[tuple[str, str], int] = {}
+    for f in findings:
+        per_file[(f.file, f.severity.value)] = per_file.get((f.file, f.severity.value), 0) + 1
+    sources = [
+        [
+            s.file,
+            s.department,
+            s.status,
+            s.reason,
+            s.modified,
+            s.received,
+            s.row_count,
+            per_file.get((s.file, "error"), 0),
+            per_file.get((s.file, "warning"), 0),
+        ]
+        for s in result.sources
+    ]
+    tables["sources"] = Table(
+        "Sources",
+        "Sources",
+        ["File", "Department", "Status", "Reason", "Saved at", "Received", "Rows read", "Errors", "Warnings"],
+        lambda: sources,
+        len(sources),
+        None,
+        [36, 11, 12, 40, 22, 22, 10, 8, 9],
+    )
+    return tables
+
+
+def allocation_runs(allocations: Sequence[Any]) -> dict[str, list[tuple[int, int]]]:
+    """Where each department's allocations are, as runs of positions [start, end).
+
+    Reconcile appends a department's allocations together, so each department has one run; the
+    per-department views of the master (main objectives, matrix cells) use these instead of an
+    index entry per initiative (400,000 of them at 10,000 departments).
+    """
+    runs: dict[str, list[tuple[int, int]]] = {}
+    start = 0
+    for i in range(1, len(allocations) + 1):
+        if i == len(allocations) or allocations[i].department != allocations[start].department:
+            runs.setdefault(allocations[start].department, []).append((start, i))
+            start = i
+    return runs
+
+
+class MainObjectives:
+    """An initiative's main objective (its largest share), looked up by department and initiative
+    id; built for one department at a time, as the tables ask department by department."""
+
+    def __init__(self, allocations: Sequence[Any]):
+        self.allocations = allocations
+        self.runs: dict[str, list[tuple[int, int]]] | None = None
+        self.department: str | None = None
+        self.mine: dict[str, str] = {}
+
+    def get(self, key: tuple[str, str]) -> str | None:
+        department, initiative = key
+        if department != self.department:
+            if self.runs is None:
+                self.runs = allocation_runs(self.allocations)
+            best: dict[str, Any] = {}
+            for start, end in self.runs.get(department, ()):
+                for a in self.allocations[start:end]:
+                    ident = a.initiative_id.casefold()
+                    if ident not in best or a.weight > best[ident].weight:
+                        best[ident] = a
+            self.department, self.mine = department, {k: a.objective_id for k, a in best.items()}
+        return self.mine.get(initiative)
+
+
+def record_rows(records: list[Record], sheet, objective_of: MainObjectives | None) -> Callable[[], Iterable[list[Any]]]:
+    """The rows of one input sheet's table, made while they are written (see :class:`Table`)."""
+    keys = [c.key for c in sheet.columns]
+    ref = next((i for i, c in enumerate(sheet.columns) if c.role == INITIATIVE_REF), None)
+
+    def rows() -> Iterable[list[Any]]:
+        for department, file, number, values in value_rows(records, keys):
+            row = [department, *values]
+            if objective_of is not None:
+                row.append(objective_of.get((department, str(values[ref] or "").casefold())))
+            row += (file, number)
+            yield row
+
+    return rows
