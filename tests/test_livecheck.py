@@ -19,7 +19,8 @@ import pytest
 
 from cascadebook import generate, load_key, load_spec, load_strategy, reconcile
 from cascadebook.findings import CATALOGUE
-from cascadebook.intake.rules import ROW_RULES, sheet_checks
+from cascadebook.intake.rules import ROW_RULES
+from cascadebook.intake.sheet_checks import sheet_checks
 from cascadebook.kinds import CHECK_HEADER
 from cascadebook.template.department import HEADER_ROW, NOTHING_YET, READY, _count_cells, _started_cell
 from cascadebook.xlsx.addresses import column_letter

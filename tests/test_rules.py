@@ -15,18 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cascadebook.findings import CATALOGUE
-from cascadebook.intake.rules import (
-    LIST_KINDS,
-    NUMBER_KINDS,
-    ROW_RULES,
-    VALUE_TYPE,
-    on_return_only,
-    sheet_blank,
-    sheet_checks,
-    sheet_in,
-    sheet_text,
-    sheet_trim,
-)
+from cascadebook.intake.formulas import LIST_KINDS, NUMBER_KINDS, sheet_blank, sheet_in, sheet_text, sheet_trim
+from cascadebook.intake.rules import ROW_RULES, VALUE_TYPE, on_return_only
+from cascadebook.intake.sheet_checks import sheet_checks
 from cascadebook.intake.validate import validate_records
 from cascadebook.model import Record
 from cascadebook.spec.schema import Column, load_spec, parse_spec

@@ -22,7 +22,7 @@ from cascadebook import read_return, reconcile, write_master
 from cascadebook.cli import cli
 from cascadebook.cycle.checkin import generate_checkins
 from cascadebook.intake.dispatch import checkin_spec
-from cascadebook.intake.rules import id_range_name
+from cascadebook.intake.formulas import id_range_name
 from cascadebook.kinds import META_SHEET
 from cascadebook.mail.status import department_status
 from cascadebook.master.read import read_master

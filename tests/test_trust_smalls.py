@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from cascadebook import reconcile, write_master
-from cascadebook.intake.rules import looks_like_formula
+from cascadebook.intake.formulas import looks_like_formula
 from cascadebook.spec.schema import load_spec
 from conftest import clean_initiative, clean_kpi
 from mail_fixtures import cycle  # noqa: F401 - fixture

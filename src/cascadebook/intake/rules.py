@@ -30,241 +30,48 @@ against the objective's direction by reconcile at once, by the sheet once it is 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any, ClassVar
 
 from cascadebook.findings import CATALOGUE, Finding
+from cascadebook.intake.formulas import (
+    DIRECTIONS,
+    FORMULA_PREFIXES,
+    LIST_KINDS,
+    LOOKS_LIKE_PERIOD,
+    OBJECTIVE_DIRECTIONS,
+    OBJECTIVE_IDS,
+    ROW,
+    TYPED_KINDS,
+    Check,
+    Env,
+    found_in_list,
+    id_range_name,
+    looks_like_formula,
+    markers_for,
+    options_list,
+    pipe_list,
+    q,
+    sheet_in,
+    sheet_number,
+    title_range_name,
+)
 from cascadebook.model import Objective, Record, Strategy
 from cascadebook.spec.roles import BASELINE, ID, OBJECTIVE_REF, TARGET, TITLE
 from cascadebook.spec.schema import Column, SheetSpec, Spec
-from cascadebook.spec.values import _BOOL, BLANK_MARKERS, Parsed, display, note_reason
-from cascadebook.xlsx.addresses import column_letter, quote_sheet
-
-ROW = "\ue000"  # stands for the row number in a formula template; see SheetChecks.at
-MARKERS_NAME = "BlankMarkers"  # defined name of the cell holding the "n/a" words as a |list|
-OBJECTIVE_IDS = "ObjectiveIds"
-OBJECTIVE_DIRECTIONS = "ObjectiveDirections"
-NUMBER_KINDS = frozenset({"number", "currency", "percent", "integer", "date"})
-LIST_KINDS = frozenset({"choice", "period", "boolean"})
-TYPED_KINDS = NUMBER_KINDS | LIST_KINDS
-DIRECTIONS = ("increase", "decrease", "maintain")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-LOOKS_LIKE_PERIOD = re.compile(r"^\s*(?:fy)?\s*(?:\d{4}\s*[-/ ]?\s*)?[qh]\s*\d", re.I)
-_EPOCH = datetime(1899, 12, 30)
-
-# What may follow a leading +, - or @ in a formula a spreadsheet runs: references, function calls,
-# numbers, strings, operators. "+A1*2" and "@SUM(A1:A9)" are formulas; "+6 enterprise logos" is text.
-_REF = r"(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?\$?[A-Za-z]{1,3}\$?[0-9]+(?::\$?[A-Za-z]{1,3}\$?[0-9]+)?"
-_FORMULA_TOKEN = re.compile(
-    rf"""\s*(?:(?P<ref>{_REF})(?![\w(])|(?P<call>[A-Za-z_][\w.]*\()
-    |(?P<operand>"(?:[^"]|"")*"|[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?%?)|(?P<op>[-+*/^&=<>:])|[();,])""",
-    re.X,
-)
-_DDE = re.compile(r"[A-Za-z_][\w.]*\s*\|")  # cmd|' /C calc'!A0: a link to another program
-
-
-def looks_like_formula(text: str) -> bool:
-    """Whether a spreadsheet would run ``text`` as a formula (typed, pasted or opened from a CSV).
-
-    "=" starts a formula whatever follows. After "+", "-" or "@" it is one only when the rest reads
-    as a formula: a cell reference, a function call or arithmetic ("+A1*2", "@SUM(A1:A9)", "-2+3"),
-    or a link to another program ("+cmd|..."); a signed number ("-5") or words ("+6 enterprise
-    logos", "- see notes") are text.
-    """
-    text = text.lstrip(" \t\r\n")
-    if len(text) < 2 or text[0] not in "=+-@":
-        return False
-    if text[0] == "=":
-        return text.strip("=- ") != ""  # "=====" is a divider line
-    rest = text[1:]
-    if _DDE.search(rest):
-        return True
-    position, active, operand, last = 0, False, False, None
-    while position < len(rest):
-        match = _FORMULA_TOKEN.match(rest, position)
-        if match is None or match.end() == position:
-            if rest[position:].strip():
-                return False  # words: text
-            break
-        active = active or bool(match["ref"] or match["call"] or match["op"])
-        operand = operand or bool(match["ref"] or match["call"] or match["operand"])
-        position, last = match.end(), match
-    return active and operand and not last["op"]  # "-----" or "+5*" runs nothing
-
+from cascadebook.spec.values import Parsed, display, note_reason
 
 # ---- names of the template's ranges (one place, used by template/department.py and the formulas) -----------
-
-
-def id_range_name(sheet: SheetSpec) -> str:
-    """Defined name holding a sheet's id column, used by dropdowns and checks that refer to it."""
-    return f"{sheet.title.replace(' ', '')}Ids"
-
-
-def title_range_name(sheet: SheetSpec) -> str:
-    """Defined name holding a sheet's title column (KPIs check that their initiative has one)."""
-    return f"{sheet.title.replace(' ', '')}Titles"
-
-
-def key_letter(sheet: SheetSpec, key: str) -> str:
-    """The column letter of a spec column (the spec's order is the template's)."""
-    return column_letter(sheet.columns.index(sheet.column(key)) + 1)
-
-
-def pipe_list(items: Iterable[str]) -> str:
-    """'|a|b|': the form FIND looks a |value| up in."""
-    return "|" + "|".join(items) + "|"
-
-
-def blank_markers(exclude: Iterable[str] = ()) -> str:
-    """The words spec/values.py reads as blank, with the empty string, as a |list| (lower case)."""
-    excluded = {e.casefold() for e in exclude}
-    return pipe_list(["", *sorted(m for m in BLANK_MARKERS if m not in excluded)])
-
-
-def q(text: str) -> str:
-    """A formula string literal."""
-    return '"' + text.replace('"', '""') + '"'
 
 
 # ---- what a formula sees: the Python twins ------------------------------------------------------
 
 
-def excel_serial(value: date | datetime) -> float:
-    if not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
-    return (value - _EPOCH) / timedelta(days=1)
-
-
-def sheet_number(raw: Any) -> float | None:
-    """The number a cell holds for ISNUMBER (dates and times are numbers), else None."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, (int, float)):
-        return float(raw)
-    if isinstance(raw, (datetime, date)):
-        return excel_serial(raw)
-    if isinstance(raw, time):
-        return (raw.hour * 3600 + raw.minute * 60 + raw.second) / 86400
-    if isinstance(raw, timedelta):
-        return raw / timedelta(days=1)
-    return None
-
-
-def sheet_text(raw: Any) -> str:
-    """The text TRIM(cell) sees: numbers in General format, booleans TRUE/FALSE."""
-    if raw is None:
-        return ""
-    if isinstance(raw, str):
-        return raw
-    if isinstance(raw, bool):
-        return "TRUE" if raw else "FALSE"
-    number = sheet_number(raw)
-    if number is None:
-        return str(raw)
-    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
-
-
-def sheet_trim(text: str) -> str:
-    """Excel's TRIM: spaces only, inner runs collapsed."""
-    text = text.strip(" ")
-    return re.sub(" {2,}", " ", text) if "  " in text else text
-
-
-def sheet_in(raw: Any, pipes: str) -> bool:
-    """Twin of ISNUMBER(FIND("|"&LOWER(TRIM(cell))&"|", pipes))."""
-    return f"|{sheet_trim(sheet_text(raw)).lower()}|" in pipes
-
-
-@lru_cache(maxsize=256)
-def _options(kind: str, choices: tuple[str, ...], periods: tuple[str, ...]) -> str:
-    items = {"choice": choices, "period": periods, "boolean": tuple(_BOOL)}[kind]
-    return pipe_list(str(i).lower() for i in items)
-
-
 # ---- formula pieces ------------------------------------------------------------------------------
 
 
-def _needle(ref: str) -> str:
-    return f'"|"&LOWER(TRIM({ref}))&"|"'
-
-
-def _found(ref: str, pipes: str) -> str:
-    return f"ISNUMBER(FIND({_needle(ref)},{pipes}))"
-
-
-def _markers_for(col: Column) -> tuple[str, str]:
-    """(formula operand, python |list|) of what is blank in this column, the empty string included."""
-    if col.type == "choice" and {c.casefold() for c in col.choices} & BLANK_MARKERS:
-        pipes = blank_markers(col.choices)  # a choice that is also an "n/a" word is the choice
-        return q(pipes), pipes
-    return MARKERS_NAME, blank_markers()
-
-
-def blank_formula(col: Column, ref: str) -> str:
-    """TRUE when the cell reads as blank to spec/values.py: spaces only, or (not in text) an "n/a" word."""
-    if col.type == "text":
-        return f'TRIM({ref})=""'
-    return _found(ref, _markers_for(col)[0])
-
-
-def sheet_blank(col: Column, raw: Any) -> bool:
-    if col.type == "text":
-        return sheet_trim(sheet_text(raw)) == ""
-    return sheet_in(raw, _markers_for(col)[1])
-
-
 # ---- checks: one problem, one cell, one message --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Check:
-    """One thing the sheet checks on every row, with the words the Check column uses for it.
-
-    ``codes`` are the reconcile finding codes it shows; ``code`` is the one it is counted under in
-    the status panel; ``key`` is the column reconcile reports it at (and the cell that turns red).
-    A value check is decided by its column's chain of conditions (``_column_chain``); a row check
-    has its own ``test``. ``after`` names columns whose own checks must pass first (the direction is
-    judged once baseline and target are numbers).
-    """
-
-    code: str
-    codes: frozenset[str]
-    key: str
-    message: str
-    test: str = ""
-    after: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Env:
-    """Where things are in the template, for one input sheet's formulas."""
-
-    spec: Spec
-    sheet: SheetSpec
-    periods: tuple[str, ...]
-    header_row: int  # 1-based row of the headers; data below it
-
-    @property
-    def first(self) -> int:
-        return self.header_row + 1
-
-    def last(self, sheet: SheetSpec | None = None) -> int:
-        return self.header_row + (sheet or self.sheet).input_rows
-
-    def letter(self, key: str, sheet: SheetSpec | None = None) -> str:
-        return key_letter(sheet or self.sheet, key)
-
-    def ref(self, key: str) -> str:
-        return f"{self.letter(key)}{ROW}"
-
-    def column_range(self, sheet: SheetSpec, key: str) -> str:
-        letter = self.letter(key, sheet)
-        where = f"${letter}${self.first}:${letter}${self.last(sheet)}"
-        return where if sheet is self.sheet else f"{quote_sheet(sheet.title)}!{where}"
 
 
 # ---- the rules -------------------------------------------------------------------------------------
@@ -451,15 +258,15 @@ class ValueType(RowRule):
 
     def options(self, col: Column, periods: Sequence[str]) -> str:
         """The |list| a listed value must be in (lower case)."""
-        return _options(col.type, col.choices, tuple(periods))
+        return options_list(col.type, col.choices, tuple(periods))
 
     def accepts_formula(self, col: Column, ref: str, periods: Sequence[str], or_blank: bool = False) -> str:
         """TRUE when the sheet takes the value as it is (``or_blank``: or when it is blank, in one look-up)."""
         if col.type in LIST_KINDS:
             options = q(self.options(col, periods))
             if or_blank:  # the blank |list| ends with "|", the options start with one: join them
-                options = f"{_markers_for(col)[0]}&{q(self.options(col, periods)[1:])}"
-            return _found(ref, options)
+                options = f"{markers_for(col)[0]}&{q(self.options(col, periods)[1:])}"
+            return found_in_list(ref, options)
         if col.type == "integer":
             return f"IF(ISNUMBER({ref}),INT({ref})={ref},FALSE)"
         if col.type == "date":
@@ -848,153 +655,3 @@ def on_return_only() -> list[str]:
 
 
 # ---- the formula side: one sheet's checks, the Check column, the counts --------------------------
-
-
-def _chain(links: list[tuple[str, Check | None]], default: Check | None) -> tuple[str, list[Check]]:
-    """Nested IFs over (condition, check) links: the first true condition gives its message (or none).
-
-    A cell has one problem at most (blank, else not of its type, else not a known id, ...), as in
-    reconcile. Returns the Check-column fragment (it yields '; message' or '') and its checks.
-    """
-
-    def msg(check: Check | None) -> str:
-        return q(f"; {check.message}") if check else '""'
-
-    while links and links[-1][1] is None and default is None:  # trailing "fine" links change nothing
-        links = links[:-1]
-    if not links and default is None:
-        return "", []
-    fragment = msg(default)
-    for cond, check in reversed(links):
-        fragment = f"IF({cond},{msg(check)},{fragment})"
-    return fragment, [c for _, c in [*links, ("", default)] if c is not None]
-
-
-def _column_chain(col: Column, env: Env) -> tuple[str, list[Check]]:
-    ref = env.ref(col.key)
-    blank = blank_formula(col, ref)
-    required = REQUIRED.check(col) if col.required else None
-    if col.type in NUMBER_KINDS:  # most cells hold numbers: ask that first
-        accepts = VALUE_TYPE.accepts_formula(col, ref, env.periods)
-        return _chain([(accepts, None), (blank, required)], VALUE_TYPE.check(col))
-    if col.type in LIST_KINDS and any("|" in str(o) for o in (col.choices if col.type == "choice" else env.periods)):
-        return _chain([(blank, required)], None)  # a "|" in an option defeats the |list| look-up: on return
-    if col.type in LIST_KINDS:
-        if required is None:
-            return _chain(
-                [(VALUE_TYPE.accepts_formula(col, ref, env.periods, or_blank=True), None)], VALUE_TYPE.check(col)
-            )
-        accepts = VALUE_TYPE.accepts_formula(col, ref, env.periods)
-        return _chain([(blank, required), (accepts, None)], VALUE_TYPE.check(col))
-    if col.type == "reference" and col.source == "objectives":
-        return _chain([(blank, required), (OBJECTIVE_ID.unknown_formula(ref), OBJECTIVE_ID.check(col))], None)
-    if col.type == "reference":
-        source = env.spec.sheet(col.source)
-        checks = SHEET_ID.checks(col, source)
-        links = [(blank, required), (SHEET_ID.unknown_formula(ref, source), checks[0])]
-        if len(checks) > 1:
-            links.append((SHEET_ID.untitled_formula(ref, source), checks[1]))
-        return _chain(links, None)
-    return _chain([(blank, required)], None)  # text, allocation: only whether it is there
-
-
-@dataclass(frozen=True)
-class SheetChecks:
-    """Everything the template writes for one input sheet's live checks."""
-
-    sheet: SheetSpec
-    checks: tuple[Check, ...]  # in the order their messages appear in the Check column
-    check_formula: str  # the Check column (ROW form), "" on a row that is fine or not started
-    column: int  # 0-based index of the Check column (right after the spec's columns)
-    first: int  # first and last data row, 1-based
-    last: int
-
-    @property
-    def letter(self) -> str:
-        return column_letter(self.column + 1)
-
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        """The codes the status panel counts for this sheet, in catalogue order."""
-        codes = {c.code for c in self.checks}
-        return tuple(c for c in CATALOGUE if c in codes)
-
-    def at(self, template: str, row: int) -> str:
-        return template.replace(ROW, str(row))
-
-    def rows(self) -> Iterable[tuple[int, str]]:
-        """(0-based row, formula) for every data row: the template is split once, joined per row."""
-        parts = self.check_formula.split(ROW)
-        for row in range(self.first, self.last + 1):
-            yield row - 1, str(row).join(parts)
-
-    def cf_formula(self, check: Check) -> str:
-        """The red-cell condition for the first data row: the row's Check text names this problem.
-
-        Reading the Check cell of the same row keeps the red cells and the words in step by
-        construction, and keeps other sheets out of conditional formats (Google Sheets refuses them).
-        """
-        return f'=ISNUMBER(FIND({q(f"; {check.message};")},"; "&${self.letter}{self.first}&";"))'
-
-    def started_rows_formula(self) -> str:
-        """How many rows have anything typed (the panel says "Nothing filled in yet" at 0)."""
-        ranges = "&".join(
-            f"${column_letter(i)}${self.first}:${column_letter(i)}${self.last}"
-            for i, c in enumerate(self.sheet.columns, 1)
-            if c.is_input
-        )
-        return f"SUMPRODUCT(--(LEN(TRIM({ranges}))>0))"
-
-    def count_formula(self, code: str) -> str:
-        """How many problems of one kind the Check column shows (each message at most once a row)."""
-        rng = f"${self.letter}${self.first}:${self.letter}${self.last}"
-        terms = [f"ISNUMBER(FIND({q(f'; {c.message};')},\"; \"&{rng}&\";\"))" for c in self.checks if c.code == code]
-        return f"SUMPRODUCT({'+'.join(terms) if len(terms) > 1 else '--' + terms[0]})"
-
-    def expected(self, findings: Iterable[Finding]) -> list[Check]:
-        """The checks the sheet shows for one row, given reconcile's findings for that row."""
-        letters = {c.key: column_letter(i) for i, c in enumerate(self.sheet.columns, 1)}
-        found = {(f.code, f.cell.rstrip("0123456789")) for f in findings}
-        shown = [c for c in self.checks if any((code, letters[c.key]) in found for code in c.codes)]
-        return [c for c in shown if not any(d is not c and d.key in c.after for d in shown)]
-
-
-def started_test(sheet: SheetSpec, row: int | str) -> str:
-    """TRUE when anything is typed in the row's input cells: a row reconcile reads. The Check column
-    and the ids of the rows below the prefilled ones (shown once the row is started) both ask it."""
-    inputs = "&".join(f"{key_letter(sheet, c.key)}{row}" for c in sheet.input_columns)
-    return f"LEN(TRIM({inputs}))>0"
-
-
-@lru_cache(maxsize=64)
-def sheet_checks(spec: Spec, sheet_key: str, periods: tuple[str, ...], header_row: int) -> SheetChecks:
-    """Build (once per spec and strategy periods) the checks and formulas of one input sheet."""
-    sheet = spec.sheet(sheet_key)
-    env = Env(spec, sheet, periods, header_row)
-    fragments: list[str] = []
-    checks: list[Check] = []
-
-    def add(fragment: str, more: list[Check]) -> None:
-        if fragment:
-            fragments.append(fragment)
-        checks.extend(more)
-
-    def add_row_check(check: Check | None) -> None:
-        if check is not None:
-            add(f"IF({check.test},{q('; ' + check.message)},\"\")", [check])
-
-    for col in sheet.columns:
-        if col.is_input:
-            add(*_column_chain(col, env))
-        if col.role == TARGET and Direction.applies(sheet):
-            add_row_check(DIRECTION.check(env))
-    if sheet.by_role(ID):  # about the row as a whole: said last
-        add_row_check(DUPLICATE_ID.check(env))
-        add_row_check(UNREFERENCED.check(env))
-    messages = [c.message for c in checks]
-    if len(set(messages)) != len(messages) or any(";" in m or ROW in m for m in messages):
-        raise ValueError(f"sheet {sheet.title!r}: check messages must be unique and free of ';'")
-    started = started_test(sheet, ROW)
-    body = "&".join(fragments) or '""'
-    formula = f'=IF({started},MID({body},3,{sum(len(m) + 2 for m in messages) or 1}),"")'
-    return SheetChecks(sheet, tuple(checks), formula, len(sheet.columns), env.first, env.last())

@@ -17,20 +17,18 @@ import xlsxwriter
 
 from cascadebook.atomic import all_or_nothing, atomic_path, check_folder, check_writable
 from cascadebook.findings import CATALOGUE
-from cascadebook.intake.rules import (
+from cascadebook.intake.formulas import (
     MARKERS_NAME,
     OBJECTIVE_DIRECTIONS,
     OBJECTIVE_IDS,
-    SheetChecks,
     blank_markers,
     id_range_name,
     key_letter,
-    on_return_only,
     q,
-    sheet_checks,
-    started_test,
     title_range_name,
 )
+from cascadebook.intake.rules import on_return_only
+from cascadebook.intake.sheet_checks import SheetChecks, sheet_checks, started_test
 from cascadebook.intake.validate import validate_records  # the rules' Python side, as reconcile runs it
 from cascadebook.kinds import CHECK_HEADER, FORMAT_VERSION, META_PROPERTY_PREFIX, META_SHEET, PLAN
 from cascadebook.model import Department, Metadata, Record, Strategy
