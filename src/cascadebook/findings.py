@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 class Severity(str, enum.Enum):
@@ -616,3 +617,16 @@ def finding_lines(
     if cap is not None and len(chosen) > cap:
         lines.append(f"… and {len(chosen) - cap} more ({more})")
     return lines
+
+
+def cell_finding(code: str, message: str, record: Any, key: str) -> Finding:
+    """A finding at one cell of a returned row (a ``model.Record``): its file, sheet and department,
+    and the cell of column ``key`` (column A of its row when the row has no such cell)."""
+    return Finding(
+        code,
+        message,
+        file=record.file,
+        sheet=record.sheet_name,
+        cell=record.cells.get(key, f"A{record.row}"),
+        department=record.department,
+    )

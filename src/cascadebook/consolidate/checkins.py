@@ -15,7 +15,7 @@ from typing import Any
 from cascadebook.consolidate.left_out import not_taken, rows_not_taken
 from cascadebook.consolidate.newest import newest_wins
 from cascadebook.consolidate.progress import Actual, Item, ProgressReport, Thresholds, compute_progress, is_number
-from cascadebook.findings import Finding, Severity
+from cascadebook.findings import Finding, Severity, cell_finding
 from cascadebook.intake.dispatch import checkin_spec
 from cascadebook.intake.reader import Return
 from cascadebook.intake.rules import VALUE_TYPE, Context, Row
@@ -44,17 +44,6 @@ from cascadebook.spec.values import parse_value
 
 def _num(value: Any) -> float | None:
     return float(value) if is_number(value) else None
-
-
-def _finding(code: str, message: str, record: Record, key: str) -> Finding:
-    return Finding(
-        code,
-        message,
-        file=record.file,
-        sheet=record.sheet_name,
-        cell=record.cells.get(key, f"A{record.row}"),
-        department=record.department,
-    )
 
 
 def _direction(strategy: Strategy, objective_ids: Iterable[str]) -> str:
@@ -338,7 +327,7 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
                 actuals.append(actual)
                 at = sheet.key_of(ACTUAL)
                 if actual.value is None and actual.values.get(at) is None:
-                    findings.append(_finding("actual-missing", f"{item.id}: no actual for {period}", record, at))
+                    findings.append(cell_finding("actual-missing", f"{item.id}: no actual for {period}", record, at))
         titles = {plan_key(result.spec, s): s.title for s in spec.sheets}
         for key, item in items.items():
             if item.department == department and key not in seen:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from cascadebook.findings import Finding
+from cascadebook.findings import Finding, cell_finding
 from cascadebook.model import Objective, Record, Strategy
 from cascadebook.spec.roles import BUDGET, CONTRIBUTION, HEADCOUNT, OBJECTIVE_REF, OBJECTIVE_SPLIT
 from cascadebook.spec.schema import SheetSpec
@@ -94,17 +94,6 @@ def _number(value) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _cell_finding(code: str, message: str, record: Record, key: str) -> Finding:
-    return Finding(
-        code,
-        message,
-        file=record.file,
-        sheet=record.sheet_name,
-        cell=record.cells.get(key, f"A{record.row}"),
-        department=record.department,
-    )
-
-
 def allocate(
     strategy: Strategy,
     sheet: SheetSpec | None,
@@ -139,7 +128,7 @@ def allocate(
                 # Unaligned share would balance it, and mean nothing to a reader). Under: the rest is Unaligned.
                 scale = 1 / total if total > 1 else 1.0
                 findings.append(
-                    _cell_finding(
+                    cell_finding(
                         "split-not-100",
                         f"the weights add up to {total:.0%}, not 100%"
                         + ("; read in proportion so the initiative counts once" if total > 1 else ""),
@@ -153,7 +142,7 @@ def allocate(
                 objective = strategy.objective(objective_id)
                 if objective is None:
                     findings.append(
-                        _cell_finding(
+                        cell_finding(
                             "unknown-objective",
                             f"{objective_id!r} in the split is not an objective id",
                             record,
@@ -176,7 +165,7 @@ def allocate(
         mixed = contribution is not None and len(units) > 1
         if mixed:
             findings.append(
-                _cell_finding(
+                cell_finding(
                     "contribution-unit",
                     f"the contribution is split over objectives measured "
                     f"in different units ({', '.join(sorted(units))}); it is not summed into "
@@ -230,7 +219,7 @@ def allocate(
 def _check_share(objective: Objective, share: float, record: Record, key: str) -> Iterable[Finding]:
     """What is wrong with one share of a contribution (found at the cell of ``key``, the contribution)."""
     if share and objective.direction in ("increase", "decrease") and (share > 0) != (objective.direction == "increase"):
-        yield _cell_finding(
+        yield cell_finding(
             "contribution-direction",
             f"{objective.id} is to {objective.direction}, so a contribution "
             f"should be {'positive' if objective.direction == 'increase' else 'negative'}; found "
@@ -240,7 +229,7 @@ def _check_share(objective: Objective, share: float, record: Record, key: str) -
         )
     change = (objective.target or 0) - (objective.baseline or 0)
     if objective.unit.strip() == "%" and abs(share) >= 1 and abs(change) < 1:
-        yield _cell_finding(
+        yield cell_finding(
             "contribution-unit",
             f"{objective.id} is a percentage ({objective.baseline:g} to "
             f"{objective.target:g}); {share:g} looks like percentage points — type {share:g}% "

@@ -34,15 +34,15 @@ from cascadebook.spec.roles import (
     plan_role,
 )
 from cascadebook.spec.schema import BUNDLED_SPEC, Column, SheetSpec, Spec, load_spec
-from cascadebook.template.department import (
-    HEADER_FILL,
-    HEADER_ROW,
+from cascadebook.template.department import HEADER_ROW, META_PROPERTY_PREFIX, make_metadata
+from cascadebook.template.styles import (
     INPUT_FILL,
-    META_PROPERTY_PREFIX,
     NUMBER_FORMATS,
     PREFILLED_FILL,
     PROTECT_OPTIONS,
-    make_metadata,
+    header_format,
+    intro_format,
+    title_format,
 )
 from cascadebook.xlsx.writer import Workbook as SafeWorkbook
 from cascadebook.xlsx.writer import write_value
@@ -61,18 +61,9 @@ class _Formats:
     def __init__(self, book):
         add = book.add_format
         self.book = book
-        self.title = add({"bold": True, "font_size": 14, "font_color": HEADER_FILL})
-        self.intro = add({"italic": True, "font_color": "#404040", "text_wrap": True, "valign": "top"})
-        self.header = add(
-            {
-                "bold": True,
-                "font_color": "#FFFFFF",
-                "bg_color": HEADER_FILL,
-                "text_wrap": True,
-                "valign": "vcenter",
-                "border": 1,
-            }
-        )
+        self.title = add(title_format(14))
+        self.intro = add(intro_format())
+        self.header = add(header_format())
         self.label = add({"bold": True})
         self.wrap = add({"text_wrap": True, "valign": "top"})
         self.plain = add({})

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from cascadebook.findings import CATALOGUE, Finding
+from cascadebook.findings import CATALOGUE, Finding, cell_finding
 from cascadebook.intake.formulas import (
     DIRECTIONS,
     FORMULA_PREFIXES,
@@ -140,15 +140,7 @@ class Context:
 
 def finding(code: str, message: str, row: Row, key: str) -> Finding:
     """A finding at the cell of ``key`` on ``row``."""
-    record = row.record
-    return Finding(
-        code,
-        message,
-        file=record.file,
-        sheet=record.sheet_name,
-        cell=record.cells.get(key, f"A{record.row}"),
-        department=record.department,
-    )
+    return cell_finding(code, message, row.record, key)
 
 
 def sheet_references(sheet: SheetSpec) -> list[Column]:

@@ -15,7 +15,7 @@ from cascadebook.spec.roles import (
     ROLES,
 )
 from cascadebook.spec.schema import SheetSpec
-from cascadebook.template.department import HEADER_FILL, NUMBER_FORMATS
+from cascadebook.template.styles import NUMBER_FORMATS, header_format, title_format
 from cascadebook.xlsx.addresses import a1, column_letter, quote_sheet
 from cascadebook.xlsx.writer import (
     EXCEL_MAX_ROWS,
@@ -107,18 +107,9 @@ class MasterWriter:
         self.max_rows = EXCEL_MAX_ROWS  # of a sheet, its header row included
         self.max_hyperlinks = MAX_HYPERLINKS
         add = book.add_format
-        self.title = add({"bold": True, "font_size": 16, "font_color": HEADER_FILL})
-        self.subtitle = add({"bold": True, "font_size": 12, "font_color": HEADER_FILL})
-        self.header = add(
-            {
-                "bold": True,
-                "font_color": "#FFFFFF",
-                "bg_color": HEADER_FILL,
-                "text_wrap": True,
-                "valign": "vcenter",
-                "border": 1,
-            }
-        )
+        self.title = add(title_format(16))
+        self.subtitle = add(title_format(12))
+        self.header = add(header_format())
         self.label = add({"bold": True, "valign": "top"})
         self.wrap = add({"text_wrap": True, "valign": "top"})
         self.gap = add({"bg_color": GAP_FILL, "border": 1, "border_color": "#BFBFBF", "valign": "top"})

@@ -13,6 +13,7 @@ from cascadebook.consolidate.progress import AMBER, GREEN, RED, ProgressReport
 from cascadebook.intake.dispatch import checkin_spec as bundled
 from cascadebook.spec.roles import INITIATIVES, plan_role
 from cascadebook.spec.schema import Column, Spec
+from cascadebook.template.styles import header_format, intro_format, title_format
 from cascadebook.xlsx.writer import EXCEL_MAX_ROWS, add_table, continued_sheet, continued_table, write_value
 
 PROGRESS_SHEET = "Progress"
@@ -46,19 +47,10 @@ def checkin_headers(spec: Spec) -> list[str]:
 class _Formats:
     def __init__(self, book):
         add = book.add_format
-        self.title = add({"bold": True, "font_size": 16, "font_color": HEADER_FILL})
-        self.subtitle = add({"bold": True, "font_size": 12, "font_color": HEADER_FILL})
-        self.note = add({"italic": True, "font_color": "#404040", "text_wrap": True, "valign": "top"})
-        self.header = add(
-            {
-                "bold": True,
-                "font_color": "#FFFFFF",
-                "bg_color": HEADER_FILL,
-                "text_wrap": True,
-                "valign": "vcenter",
-                "border": 1,
-            }
-        )
+        self.title = add(title_format(16))
+        self.subtitle = add(title_format(12))
+        self.note = add(intro_format())
+        self.header = add(header_format())
         self.text = add({"valign": "top"})
         self.bold = add({"bold": True, "valign": "top"})
         self.percent = add({"num_format": "0%", "valign": "top"})

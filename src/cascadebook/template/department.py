@@ -36,31 +36,19 @@ from cascadebook.signing import sign
 from cascadebook.spec.roles import ID, TITLE
 from cascadebook.spec.schema import Column, SheetSpec, Spec, load_spec, resolve_spec
 from cascadebook.spec.values import is_blank
+from cascadebook.template.styles import (
+    INPUT_FILL,
+    NUMBER_FORMATS,
+    PREFILLED_FILL,
+    PROTECT_OPTIONS,
+    header_format,
+    intro_format,
+    title_format,
+)
 from cascadebook.xlsx.addresses import column_letter, quote_sheet
 from cascadebook.xlsx.writer import PlainFormulaWorksheet, write_value
 
 HEADER_ROW = 4  # 1-based row of the column headers on input sheets; data starts below it
-INPUT_FILL = "#FFF2CC"
-PREFILLED_FILL = "#E7E6E6"
-HEADER_FILL = "#1F3864"
-
-NUMBER_FORMATS = {
-    "number": "General",
-    "integer": "0",
-    "percent": "0.0%",
-    "currency": "#,##0",
-    "date": "yyyy-mm-dd",
-}
-PROTECT_OPTIONS = {
-    "select_locked_cells": True,
-    "select_unlocked_cells": True,
-    "format_columns": True,
-    "format_rows": True,
-    "insert_rows": True,
-    "delete_rows": True,
-    "sort": True,
-    "autofilter": True,
-}
 
 
 def template_filename(cycle: str, department_code: str) -> str:
@@ -84,18 +72,9 @@ class _Formats:
 
     def __post_init__(self) -> None:
         add = self.book.add_format
-        self.title = add({"bold": True, "font_size": 14, "font_color": HEADER_FILL})
-        self.intro = add({"italic": True, "font_color": "#404040", "text_wrap": True, "valign": "top"})
-        self.header = add(
-            {
-                "bold": True,
-                "font_color": "#FFFFFF",
-                "bg_color": HEADER_FILL,
-                "text_wrap": True,
-                "valign": "vcenter",
-                "border": 1,
-            }
-        )
+        self.title = add(title_format(14))
+        self.intro = add(intro_format())
+        self.header = add(header_format())
         self.label = add({"bold": True})
         self.plain = add({})
         self.wrap = add({"text_wrap": True, "valign": "top"})
