@@ -382,7 +382,7 @@ def find_templates(strategy: Strategy, outbox: str | Path, *, spec=None, key: by
     A template of another cycle, generated before the objectives changed, or whose signature does
     not match is never picked: sending it would only produce a rejected return.
     """
-    from cascadebook.intake.reader import read_return
+    from cascadebook.intake.reader import read_return  # lazy for start-up: send needs calamine only here
 
     outbox = Path(outbox)
     if not outbox.is_dir():
