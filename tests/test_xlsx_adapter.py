@@ -180,13 +180,17 @@ PATTERNS = {
 
 
 def _code(source: str) -> list[tuple[int, str]]:
-    """The lines of ``source`` with comments and docstrings blanked out (string arguments are kept)."""
+    """The lines of ``source`` with comments, docstrings and import statements blanked out (string arguments are kept)."""
     import ast
     import io
     import tokenize
 
     lines = source.splitlines()
     for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):  # module paths (cascadebook.master.tables), not attributes
+            for n in range(node.lineno - 1, node.end_lineno or node.lineno):
+                lines[n] = ""
+            continue
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
             value = body[0].value
