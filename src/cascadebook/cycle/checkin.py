@@ -18,7 +18,6 @@ from typing import Any
 from cascadebook.atomic import all_or_nothing, atomic_path, check_folder, check_writable
 from cascadebook.consolidate.progress import Item, is_number
 from cascadebook.intake.dispatch import CHECKIN_KIND, HISTORY_SHEET, checkin_spec
-from cascadebook.kinds import META_SHEET
 from cascadebook.master.read import MasterData
 from cascadebook.model import Department, Record, Strategy
 from cascadebook.signing import sign
@@ -34,7 +33,7 @@ from cascadebook.spec.roles import (
     plan_role,
 )
 from cascadebook.spec.schema import BUNDLED_SPEC, Column, SheetSpec, Spec, load_spec
-from cascadebook.template.department import HEADER_ROW, META_PROPERTY_PREFIX, make_metadata
+from cascadebook.template.department import HEADER_ROW, META_PROPERTY_PREFIX, make_metadata, write_metadata_sheet
 from cascadebook.template.styles import (
     INPUT_FILL,
     NUMBER_FORMATS,
@@ -170,7 +169,7 @@ def write_checkin(
             records = mine.get(plan.key, []) if plan is not None else []
             _checkin_sheet(book, fmt, strategy, department, period, sheet, plan, records, master, earlier)
         _history_sheet(book, fmt, spec, mine, master, earlier)
-        _metadata_sheet(book, meta)
+        write_metadata_sheet(book, meta)
         book.close()
     return path
 
@@ -357,15 +356,6 @@ def _history_sheet(
     ws.freeze_panes(1, 2)
     _print_setup(ws, repeat=0)
     ws.protect("", PROTECT_OPTIONS)
-
-
-def _metadata_sheet(book, meta) -> None:
-    ws = book.add_worksheet(META_SHEET)
-    for r, (name, value) in enumerate(meta.as_pairs()):
-        ws.write_string(r, 0, name)
-        ws.write_string(r, 1, value)
-    ws.protect("", {"select_locked_cells": False, "select_unlocked_cells": False})
-    ws.very_hidden()
 
 
 def generate_checkins(

@@ -171,7 +171,7 @@ def write_template(
         _objectives(book, fmt, strategy)
         for sheet in spec.sheets:
             _input_sheet(book, fmt, strategy, department, spec, sheet, given[sheet.key], ids[sheet.key], status)
-        _metadata_sheet(book, meta)
+        write_metadata_sheet(book, meta)
         book.close()
     return path
 
@@ -595,7 +595,9 @@ def _live_checks(ws, fmt: _Formats, live: SheetChecks, status: _Status) -> None:
     _status_colours(ws, fmt, 2, 0)
 
 
-def _metadata_sheet(book, meta: Metadata) -> None:
+def write_metadata_sheet(book, meta: Metadata) -> None:
+    """The very hidden, protected sheet of the signed metadata (a second copy beside the document
+    properties), written the same way into templates and check-ins."""
     ws = book.add_worksheet(META_SHEET)
     for r, (name, value) in enumerate(meta.as_pairs()):
         ws.write_string(r, 0, name)
