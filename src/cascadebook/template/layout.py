@@ -15,6 +15,7 @@ from cascadebook.spec.schema import Column, Spec
 from cascadebook.spec.units import currency_format, number_format_for
 from cascadebook.template.styles import NUMBER_FORMATS
 from cascadebook.xlsx.layout import fit_width, merged_width, row_height
+from cascadebook.xlsx.layout import header_height as header_row_height
 from cascadebook.xlsx.printing import PageText, print_rows, print_setup
 
 __all__ = [
@@ -55,7 +56,7 @@ def unit_format(spec: Spec | None, unit: Any, currency: str | None, values: Sequ
 def header_height(columns: Sequence[Column], extra: Sequence[tuple[str, float]] = ()) -> float:
     """A header row tall enough for its wrapped headers (the required star included), two lines at least."""
     texts = [(c.header + (" *" if c.required else ""), c.width) for c in columns] + list(extra)
-    return max(row_height(texts), 30.0)
+    return header_row_height(texts)
 
 
 def objective_widths(columns: Sequence[Column], objectives: Sequence[Any]) -> list[float]:

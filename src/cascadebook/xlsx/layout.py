@@ -15,6 +15,7 @@ from typing import Any
 
 LINE_HEIGHT = 15.0  # points per line of 11 pt text (Excel's default row is 15)
 WIDE_FACTOR = 0.9  # a width unit is one digit; running text averages a little narrower (Carlito, Calibri)
+BOLD_FACTOR = 0.85  # bold text takes this much more room per character than plain
 MAX_HEIGHT = 409.0  # Excel's largest row height
 
 
@@ -50,6 +51,11 @@ def row_height(texts: Iterable[tuple[Any, float]], font_size: float = 11, minimu
     line = LINE_HEIGHT * font_size / 11
     needed = max((text_lines(text, width) * line for text, width in texts), default=minimum)
     return min(max(needed + 2 if needed > line else needed, minimum), MAX_HEIGHT)
+
+
+def header_height(texts: Iterable[tuple[Any, float]], minimum: float = 30) -> float:
+    """A header row's height: its bold wrapped headers ((text, width) pairs) are wider than plain text."""
+    return row_height(((text, width * BOLD_FACTOR) for text, width in texts), minimum=minimum)
 
 
 def merged_width(widths: Iterable[float]) -> float:
