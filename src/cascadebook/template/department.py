@@ -92,6 +92,7 @@ class _Formats:
         self.header = add(header_format())
         self.label = add({"bold": True, "valign": "top"})
         self.plain = add({})
+        self.unseen = add({"num_format": ";;;"})
         self.wrap = add({"text_wrap": True, "valign": "top"})
         self.date = add({"num_format": NUMBER_FORMATS["date"], "align": "left"})
         self.prefilled = add({"bg_color": PREFILLED_FILL, "border": 1, "border_color": "#BFBFBF"})
@@ -637,9 +638,10 @@ def _live_checks(ws, fmt: _Formats, live: SheetChecks, status: _Status, status_l
     # Row 3, hidden, after the Check column: rows started, then one count per kind of problem.
     counts = _count_cells(live)
     ws.set_column(col + 1, col + 1 + len(counts), 8, None, {"hidden": True})
-    ws.write_formula(2, col + 1, "=" + live.started_rows_formula(), None, status.started.get(key, 0))
+    # (shown as nothing: LibreOffice prints a number in a hidden column as ###)
+    ws.write_formula(2, col + 1, "=" + live.started_rows_formula(), fmt.unseen, status.started.get(key, 0))
     for i, (code, _) in enumerate(counts):
-        ws.write_formula(2, col + 2 + i, "=" + live.count_formula(code), None, status.counts[key][code])
+        ws.write_formula(2, col + 2 + i, "=" + live.count_formula(code), fmt.unseen, status.counts[key][code])
     if status_last > 0:  # the status line spans the intro's width, its colour with it
         ws.merge_range(2, 0, 2, status_last, "", fmt.status)
     ws.write_formula(
