@@ -181,7 +181,7 @@ def _in_unit(sheet) -> dict[str, Any]:
         return {}
     at = columns.index(unit) + 1  # after Department
     measured = tuple(columns.index(key) + 1 for key in (sheet.key_of(r) for r in (BASELINE, TARGET)) if key)
-    return {"unit": lambda row: row[at], "unit_columns": measured} if measured else {}
+    return dict(unit=lambda row: row[at], unit_columns=measured) if measured else {}
 
 
 def allocation_runs(allocations: Sequence[Any]) -> dict[str, list[tuple[int, int]]]:
