@@ -570,7 +570,10 @@ def test_the_hierarchy_with_progress_continues_past_the_row_limit(cycle, tmp_pat
         assert [c.value for c in ws[1]] == [c.value for c in whole[1]]  # header with Progress and RAG
         assert ws.max_row <= 8
         bars = [str(r.sqref) for r in ws.conditional_formatting if any(x.type == "dataBar" for x in r.rules)]
-        assert bars == [f"J2:J{ws.max_row}"]  # the data bar covers this sheet's progress cells
+        progress = openpyxl.utils.get_column_letter(
+            [str(c.value).startswith("Progress") for c in ws[1]].index(True) + 1
+        )
+        assert bars == [f"{progress}2:{progress}{ws.max_row}"]  # the data bar covers this sheet's progress cells
         got += list(ws.iter_rows(min_row=2, values_only=True))
     assert [r for r in got if r[0] != "Objective (continued)"] == expected
     continued = [r for r in got if r[0] == "Objective (continued)"]

@@ -446,7 +446,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("master/progress_sheet.py", "Weight"): "the strategy objective's weight",
     ("master/progress_sheet.py", "name"): _XLSXWRITER,
     **{("master/book.py", w): _STRATEGY for w in ("Objective", "Unit", "Baseline", "Target")},
-    **{("master/hierarchy.py", w): _HIERARCHY for w in ("Level", "Owner", "Initiative", "KPI")},
+    **{("master/hierarchy.py", w): _HIERARCHY for w in ("Level", "Owner", "Initiative", "KPI", "Unit", "Due period")},
     **{("master/hierarchy.py", w): _STRATEGY for w in ("Objective", "Baseline", "Target")},
     ("master/tables.py", "Status"): "the Sources table's own column (the return status of each file)",
     ("master/commitments_sheet.py", "Status"): "the Commitments sheet's own column (coverage)",
@@ -460,6 +460,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("strategy.py", "Objective"): "the strategy's objectives",
     ("strategy.py", "target"): "the strategy spec's objective field",
     ("template/department.py", "title"): _XLSXWRITER,
+    **{("template/department.py", w): _STRATEGY for w in ("baseline", "target")},
 }
 
 

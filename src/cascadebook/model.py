@@ -68,6 +68,7 @@ class Strategy:
     rag_green: float = 0.7  # progress check-ins: green at this share of the expected progress or more
     rag_amber: float = 0.4  # amber at this share or more, else red
     spec: str = ""  # the department template spec named by the strategy (spec.resolve_spec), as written
+    currency: str = ""  # ISO code (USD, EUR) money is shown in (spec/units.py); "" for plain #,##0
 
     def objective(self, objective_id: str) -> Objective | None:
         return self._objectives_by_id.get(objective_id.strip().casefold())

@@ -243,6 +243,7 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
         contact_email=fields.get("contact_email") or "",
         source=source,
         spec=fields.get("spec") or "",
+        currency=str(fields.get("currency") or "").strip().upper(),
         **rag,
     )
     return strategy, b.findings

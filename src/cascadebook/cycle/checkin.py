@@ -34,6 +34,16 @@ from cascadebook.spec.roles import (
 )
 from cascadebook.spec.schema import BUNDLED_SPEC, Column, SheetSpec, Spec, load_spec
 from cascadebook.template.department import HEADER_ROW, META_PROPERTY_PREFIX, make_metadata, write_metadata_sheet
+from cascadebook.template.layout import (
+    PageText,
+    cell_number_format,
+    header_height,
+    input_sheet_print,
+    merged_height,
+    page_text,
+    print_setup,
+    unit_format,
+)
 from cascadebook.template.styles import (
     INPUT_FILL,
     NUMBER_FORMATS,
@@ -43,6 +53,7 @@ from cascadebook.template.styles import (
     intro_format,
     title_format,
 )
+from cascadebook.xlsx.layout import row_height
 from cascadebook.xlsx.writer import Workbook as SafeWorkbook
 from cascadebook.xlsx.writer import write_value
 
@@ -57,13 +68,14 @@ def checkin_filename(cycle: str, department_code: str, period: str) -> str:
 
 
 class _Formats:
-    def __init__(self, book):
+    def __init__(self, book, currency: str = ""):
         add = book.add_format
         self.book = book
+        self.currency = currency
         self.title = add(title_format(14))
         self.intro = add(intro_format())
         self.header = add(header_format())
-        self.label = add({"bold": True})
+        self.label = add({"bold": True, "valign": "top"})
         self.wrap = add({"text_wrap": True, "valign": "top"})
         self.plain = add({})
         self.date = add({"num_format": NUMBER_FORMATS["date"], "align": "left"})
@@ -71,8 +83,9 @@ class _Formats:
         self.legend_locked = add({"bg_color": PREFILLED_FILL, "border": 1, "border_color": "#BFBFBF"})
         self._cache: dict[tuple, Any] = {}
 
-    def cell(self, column_type: str, *, locked: bool, percent: bool = False):
-        key = (column_type, locked, percent)
+    def cell(self, column_type: str, *, locked: bool, percent: bool = False, num_format: str | None = None):
+        """A cell of ``column_type``; ``num_format`` (a row's unit) for its baseline, target and actuals."""
+        key = (column_type, locked, percent, num_format)
         if key not in self._cache:
             props: dict[str, Any] = {
                 "border": 1,
@@ -82,8 +95,12 @@ class _Formats:
             }
             if not locked:
                 props["locked"] = False
-            if percent:
+            if num_format:
+                props["num_format"] = num_format
+            elif percent:
                 props["num_format"] = PERCENT_FORMAT
+            elif column_type == "currency":
+                props["num_format"] = cell_number_format(column_type, self.currency)
             elif column_type in NUMBER_FORMATS and column_type != "number":
                 props["num_format"] = NUMBER_FORMATS[column_type]
             if column_type == "text":
@@ -152,7 +169,9 @@ def write_checkin(
     path = Path(path)
     with atomic_path(path) as tmp:
         book = SafeWorkbook(str(tmp), {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
-        fmt = _Formats(book)
+        fmt = _Formats(book, strategy.currency)
+        page = page_text(strategy, department, generated_at, period)
+        units = master.spec if master.spec is not None else load_spec(BUNDLED_SPEC)
         book.set_properties(
             {
                 "title": f"{strategy.cycle} {period} check-in - {department.name}",
@@ -163,19 +182,28 @@ def write_checkin(
         )
         for name, value in meta.as_pairs():
             book.set_custom_property(META_PROPERTY_PREFIX + name, value)
-        _instructions(book, fmt, strategy, department, period, spec, earlier)
+        _instructions(book, fmt, strategy, department, period, spec, earlier, page)
         for sheet in spec.sheets:
             plan = _plan_sheet(master, sheet)
             records = mine.get(plan.key, []) if plan is not None else []
-            _checkin_sheet(book, fmt, strategy, department, period, sheet, plan, records, master, earlier)
-        _history_sheet(book, fmt, spec, mine, master, earlier)
+            _checkin_sheet(
+                book, fmt, strategy, department, period, sheet, plan, records, master, earlier, (page, units)
+            )
+        _history_sheet(book, fmt, spec, mine, master, earlier, page)
         write_metadata_sheet(book, meta)
         book.close()
     return path
 
 
 def _instructions(
-    book, fmt: _Formats, strategy: Strategy, department: Department, period: str, spec: Spec, earlier: list[str]
+    book,
+    fmt: _Formats,
+    strategy: Strategy,
+    department: Department,
+    period: str,
+    spec: Spec,
+    earlier: list[str],
+    page: PageText,
 ) -> None:
     ws = book.add_worksheet("Instructions")
     ws.set_column(0, 0, 24)
@@ -194,6 +222,7 @@ def _instructions(
     for label, value in rows:
         ws.write_string(r, 0, label, fmt.label)
         ws.write_string(r, 1, str(value or ""), fmt.wrap)
+        ws.set_row(r, merged_height(str(value or ""), [90]))
         r += 1
     r += 1
     ws.write_string(r, 0, "What to do", fmt.label)
@@ -209,7 +238,7 @@ def _instructions(
     )
     for step in steps:
         ws.write_string(r, 1, step, fmt.wrap)
-        ws.set_row(r, 15 * (len(step) // 95 + 1))
+        ws.set_row(r, merged_height(step, [90]))
         r += 1
     r += 1
     ws.write_string(r, 0, "How progress is counted", fmt.label)
@@ -225,7 +254,7 @@ def _instructions(
     ws.write_string(r, 0, "Colour legend", fmt.label)
     ws.write_string(r, 1, "Shaded cells are yours to fill in.", fmt.legend_input)
     ws.write_string(r + 1, 1, "Grey cells are the plan, from the master: keep them.", fmt.legend_locked)
-    _print_setup(ws)
+    print_setup(ws, page, landscape=False, area=(r + 1, 1), one_page=True)
     ws.protect("", PROTECT_OPTIONS)
     ws.activate()
 
@@ -259,15 +288,18 @@ def _checkin_sheet(
     records: Sequence[Record],
     master: MasterData,
     earlier: list[str],
+    looks: tuple[PageText, Spec],
 ) -> None:
+    page, units = looks
     ws = book.add_worksheet(sheet.title)
     header_idx = HEADER_ROW - 1
     ws.write_string(
         0, 0, f"{sheet.title} — {department.name} ({department.code}), {strategy.cycle} {period} check-in", fmt.title
     )
-    ws.merge_range(1, 0, 1, min(len(sheet.columns) - 1, 8), sheet.intro, fmt.intro)
-    ws.set_row(1, 32)
-    ws.set_row(header_idx, 30)
+    merged = sheet.columns[: min(len(sheet.columns), 9)]
+    ws.merge_range(1, 0, 1, len(merged) - 1, sheet.intro, fmt.intro)
+    ws.set_row(1, merged_height(sheet.intro, [c.width for c in merged]))
+    ws.set_row(header_idx, header_height(sheet.columns))
     for c, col in enumerate(sheet.columns):
         ws.write_string(header_idx, c, col.header + (" *" if col.required else ""), fmt.header)
         ws.set_column(c, c, col.width)
@@ -284,8 +316,14 @@ def _checkin_sheet(
         previous = next(
             (history[p].actual for p in reversed(earlier) if p in history and history[p].actual is not None), None
         )
+        texts: list[tuple[str, float]] = []  # the row's wrapped text, for its height
+        unit = record.values.get(plan.key_of(UNIT)) if plan is not None and plan.key_of(UNIT) else ""
+        in_unit = unit_format(
+            units, unit, strategy.currency, [_plan_value(record, plan, c) for c in sheet.columns if c.role in numeric]
+        )
         for c, col in enumerate(sheet.columns):
-            cell = fmt.cell(col.type, locked=col.prefilled, percent=percent and col.role in numeric)
+            shown = in_unit if col.role in numeric and not percent else None
+            cell = fmt.cell(col.type, locked=col.prefilled, percent=percent and col.role in numeric, num_format=shown)
             if col.role == PREVIOUS_ACTUAL:
                 value = previous
             elif col.prefilled:
@@ -293,19 +331,14 @@ def _checkin_sheet(
             else:
                 value = None
             write_value(ws, r, c, value, cell)
+            if col.type == "text" and isinstance(value, str):
+                texts.append((value, col.width))
+        ws.set_row(r, row_height(texts))
     ws.freeze_panes(HEADER_ROW, 1)
     if records:
         ws.autofilter(header_idx, 0, last, len(sheet.columns) - 1)
-    _print_setup(ws, repeat=header_idx)
+    input_sheet_print(ws, page, sheet.columns, header_idx, len(records), len(sheet.columns) - 1)
     ws.protect("", PROTECT_OPTIONS)
-
-
-def _print_setup(ws, repeat: int | None = None) -> None:
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    if repeat is not None:
-        ws.repeat_rows(repeat)
 
 
 def _history_sheet(
@@ -315,6 +348,7 @@ def _history_sheet(
     mine: dict[str, list[Record]],
     master: MasterData,
     earlier: list[str],
+    page: PageText,
 ) -> None:
     """Earlier periods' actuals, status and comments, read-only."""
     shown = [p for p in earlier if p in master.periods()]
@@ -354,7 +388,7 @@ def _history_sheet(
                 write_value(ws, r, c, value, cell)
             r += 1
     ws.freeze_panes(1, 2)
-    _print_setup(ws, repeat=0)
+    print_setup(ws, page, width=sum(widths), repeat=0)
     ws.protect("", PROTECT_OPTIONS)
 
 

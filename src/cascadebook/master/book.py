@@ -14,9 +14,19 @@ import xlsxwriter
 from cascadebook.spec.roles import (
     ROLES,
 )
-from cascadebook.spec.schema import SheetSpec
+from cascadebook.spec.schema import SheetSpec, Spec
+from cascadebook.spec.units import (
+    CURRENCY_FORMATS,
+    DEFAULT_UNIT_FORMATS,
+    PERCENT_AS_NUMBER,
+    PLAIN_FORMAT,
+    WHOLE_FORMAT,
+    currency_format,
+    number_format_for,
+)
 from cascadebook.template.styles import NUMBER_FORMATS, header_format, title_format
 from cascadebook.xlsx.addresses import a1, column_letter, quote_sheet
+from cascadebook.xlsx.printing import PageText, print_setup
 from cascadebook.xlsx.writer import (
     EXCEL_MAX_ROWS,
     SheetStream,
@@ -41,9 +51,6 @@ def column_label(sheet: SheetSpec | None, role: str) -> str:
     return sheet.label_of(role) if sheet is not None else ROLES[role].header
 
 
-UNIT_FORMATS = {"%": "0.0%", "usd": "#,##0", "eur": "#,##0", "gbp": "#,##0", "currency": "#,##0"}
-
-
 @dataclass
 class Table:
     """A data table of the master: rows are written once; formulas refer to its columns by header.
@@ -61,6 +68,9 @@ class Table:
     formats: list[Any] | None = None
     widths: list[float] | None = None
     decorate: Callable[[Any, int, int], None] | None = None  # (ws, sheet row, index): after a row's cells
+    # Columns shown in each row's unit (baseline, target, ...): the unit of a row, and those columns' positions
+    unit: Callable[[Sequence[Any]], Any] | None = None
+    unit_columns: tuple[int, ...] = ()
 
     def chunks(self) -> list[tuple[str, int]]:
         """Sheets needed to hold the rows within Excel's row limit ('Sheet', 'Sheet (2)', ...) and
@@ -102,8 +112,20 @@ class MasterWriter:
     """The workbook being written, its formats, and Excel's limits as they stand when it is written
     (``max_rows``, ``max_hyperlinks``: module attributes here, so a test can lower them)."""
 
-    def __init__(self, book: xlsxwriter.Workbook):
+    def __init__(self, book: xlsxwriter.Workbook, result: Any = None):
+        """``result`` (the Reconciliation) gives the unit formats (its spec), the currency and the page
+        header and footer (company, cycle, when it was reconciled)."""
         self.book = book
+        strategy = getattr(result, "strategy", None)
+        self.spec: Spec | None = getattr(result, "spec", None)
+        self.currency = getattr(strategy, "currency", "") or ""
+        self.page = (
+            PageText(
+                strategy.company, strategy.cycle, "", str(getattr(result, "generated_at", "")).replace("T", " ")[:16]
+            )
+            if strategy is not None
+            else None
+        )
         self.max_rows = EXCEL_MAX_ROWS  # of a sheet, its header row included
         self.max_hyperlinks = MAX_HYPERLINKS
         add = book.add_format
@@ -128,9 +150,9 @@ class MasterWriter:
         )
         self.link = add({"font_color": "#0563C1", "underline": 1})
         self.percent = add({"num_format": "0%"})
-        self.money = add({"num_format": "#,##0"})
+        self.money = add({"num_format": currency_format(self.currency)})
         self.total = add({"bold": True, "top": 1})
-        self.total_money = add({"bold": True, "top": 1, "num_format": "#,##0"})
+        self.total_money = add({"bold": True, "top": 1, "num_format": currency_format(self.currency)})
         self.severity = {k: add({"bg_color": v}) for k, v in SEVERITY_COLOURS.items()}
         self.bad = add({"bg_color": "#F8CBAD"})
         self.warn = add({"bg_color": "#FFE699"})
@@ -152,10 +174,26 @@ class MasterWriter:
         return self._formats[key]
 
     def typed(self, column_type: str):
+        if column_type == "currency":
+            return self.numeric(currency_format(self.currency))
         return self.numeric(NUMBER_FORMATS.get(column_type))
 
-    def unit(self, unit: str):
-        return self.numeric(UNIT_FORMATS.get(unit.strip().casefold(), "General"))
+    def unit_format(self, unit: Any, values: Sequence[Any] = ()) -> str:
+        """The number format of values in ``unit`` (the spec's ``unit_formats``, the strategy's currency)."""
+        if self.spec is not None:
+            return self.spec.number_format(unit, self.currency, values)
+        return number_format_for(unit, self.currency, None, values)
+
+    def unit(self, unit: Any, values: Sequence[Any] = ()):
+        return self.numeric(self.unit_format(unit, values))
+
+    def unit_formats(self) -> list[str]:
+        """Every number format :meth:`unit_format` gives for the units of the spec's table and the
+        currencies with a sign: created up front where rows are rendered out of order."""
+        table = dict(self.spec.unit_formats) if self.spec is not None else {}
+        units = [*DEFAULT_UNIT_FORMATS, *table, *CURRENCY_FORMATS]
+        found = {self.unit_format(u) for u in units} | {PLAIN_FORMAT, WHOLE_FORMAT, PERCENT_AS_NUMBER}
+        return sorted(found)
 
     def value(self, ws, r: int, c: int, value: Any, fmt=None) -> None:
         write_value(ws, r, c, value, fmt)
@@ -187,31 +225,51 @@ class MasterWriter:
             )
             offset = len(sheets) * (EXCEL_MAX_ROWS - 1)
             formats = table.formats or [None] * len(table.headers)
+            chunk = islice(rows, count)
             if table.decorate is None and SheetStream.supported(ws):
                 stream = SheetStream(ws, 1, date_format=self.typed("date"))
-                for row in islice(rows, count):
-                    stream.row(row, formats)
+                if table.unit is None:
+                    for row in chunk:
+                        stream.row(row, formats)
+                else:
+                    in_unit = self._in_unit(table, formats)
+                    for row in chunk:
+                        stream.row(row, in_unit(row))
                 stream.close()
+            elif table.unit is None:
+                write_rows(ws, 1, chunk, formats, table.decorate, offset - 1, date_format=self.typed("date"))
             else:
-                write_rows(
-                    ws, 1, islice(rows, count), formats, table.decorate, offset - 1, date_format=self.typed("date")
-                )
+                in_unit = self._in_unit(table, formats)
+                for r, row in enumerate(chunk, 1):
+                    write_rows(ws, r, (row,), in_unit(row), table.decorate, offset - 1, date_format=self.typed("date"))
             for c, width in enumerate(table.widths or [16] * len(table.headers)):
                 ws.set_column(c, c, width)
             ws.freeze_panes(1, 0)
             sheets.append(ws)
         return sheets
 
+    def _in_unit(self, table: Table, formats: Sequence[Any]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+        """A row's formats: the table's, with its unit columns in the row's unit (one list per format)."""
+        made: dict[str, list[Any]] = {}
+        unit_of, columns = table.unit, table.unit_columns
+        assert unit_of is not None
+
+        def formats_of(row: Sequence[Any]) -> Sequence[Any]:
+            key = self.unit_format(unit_of(row), [row[c] for c in columns])
+            found = made.get(key)
+            if found is None:
+                found = made[key] = list(formats)
+                for c in columns:
+                    found[c] = self.numeric(key)
+            return found
+
+        return formats_of
+
     def sheet(self, name: str, *, landscape: bool = True, repeat_header: bool = True):
-        """A worksheet set up for review and print: landscape, one page wide, header row repeated."""
+        """A worksheet set up for review and print: landscape, one page wide, header row repeated, the
+        company, cycle and sheet in the page header, when it was reconciled and the page in the footer."""
         ws = self.book.add_worksheet(name)
-        if landscape:
-            ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-        if repeat_header:
-            ws.repeat_rows(0)
-        ws.set_footer("&L&A&R&P / &N")
+        print_setup(ws, self.page, landscape=landscape, repeat=0 if repeat_header else None)
         return ws
 
 

@@ -22,10 +22,12 @@ from cascadebook.spec.roles import (
 )
 from cascadebook.spec.schema import Spec
 from cascadebook.xlsx.addresses import column_letter
+from cascadebook.xlsx.layout import header_height, row_height
 
 COMMITMENT_INITIATIVES, COMMITMENT_BUDGET, COMMITMENT_HEADCOUNT = 11, 13, 14  # 0-based columns
 
 COMMITMENTS_SHEET = "Commitments"
+COMMITMENT_WIDTHS = [10, 44, 15, 8, 10, 15, 15, 15, 15, 15, 11, 10, 18, 14, 10, 14, 10, 9, 36]
 
 
 def commitment_headers(spec: Spec) -> list[str]:
@@ -56,8 +58,8 @@ def write_commitments(w: MasterWriter, result: Reconciliation, tables: dict[str,
     labels = Contributions.of(result.spec)
     objective = labels.objective  # the Contributions column of each share's objective
     headers = commitment_headers(result.spec)
-    w.header_row(ws, 0, headers, [10, 44, 15, 8, 10, 12, 12, 13, 13, 13, 11, 10, 18, 13, 10, 13, 10, 9, 36])
-    ws.set_row(0, 30)
+    w.header_row(ws, 0, headers, COMMITMENT_WIDTHS)
+    ws.set_row(0, header_height(zip(headers, COMMITMENT_WIDTHS)))
     ws.freeze_panes(1, 2)
     left_out_col = headers.index("Left out")
 
@@ -73,7 +75,8 @@ def write_commitments(w: MasterWriter, result: Reconciliation, tables: dict[str,
 
     for i, c in enumerate(result.commitments, 1):
         o, n = c.objective, i + 1
-        unit = w.unit(o.unit)
+        unit = w.unit(o.unit, (o.baseline, o.target))
+        ws.set_row(i, row_height([(o.title, COMMITMENT_WIDTHS[1]), (", ".join(c.departments), COMMITMENT_WIDTHS[12])]))
         for col, value in enumerate([o.id, o.title, o.perspective, o.unit, o.direction]):
             w.value(ws, i, col, value, w.wrap if col == 1 else None)
         w.value(ws, i, 5, o.baseline, unit)
@@ -85,7 +88,7 @@ def write_commitments(w: MasterWriter, result: Reconciliation, tables: dict[str,
         write_formula(ws, i, 9, f"H{n}-I{n}", c.gap, unit)
         write_formula(ws, i, 10, f'IF(H{n}=0,"",I{n}/H{n})', "" if c.ratio is None else c.ratio, w.percent)
         write_formula(ws, i, 11, sum_over("COUNTIF", contrib, objective, cell_ref(n, 1)), c.initiatives)
-        ws.write_string(i, 12, ", ".join(c.departments))
+        ws.write_string(i, 12, ", ".join(c.departments), w.wrap)
         write_formula(
             ws, i, 13, sum_over("SUMIF", contrib, objective, cell_ref(n, 1), labels.budget), c.budget, w.money
         )

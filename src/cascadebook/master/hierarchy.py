@@ -24,6 +24,7 @@ from cascadebook.spec.roles import (
     TARGET,
     TEAM,
     TITLE,
+    UNIT,
 )
 from cascadebook.spec.schema import Spec
 from cascadebook.xlsx.writer import (
@@ -51,20 +52,24 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
     "Objective (continued)" so a filter on "Objective" still counts each objective once.
     """
     s = result.strategy
-    headers = ["Level", "ID", "Goal", "Department", "Owner", "Metric / impact", "Baseline", "Target", "Due"]
+    headers = list(HIERARCHY_HEADERS)
     progress = None
     if result.progress:  # progress and RAG at every level, beside the goals
         plan = (result.spec.sheet_key(INITIATIVES), result.spec.sheet_key(KPIS))
         progress = HierarchyProgress(w.book, result.progress, len(headers), plan)
-    formats = [[w.levels[level] if c == 2 else None for c in range(len(headers))] for level in range(4)]
-    outline = [None, None, {"level": 1}, {"level": 2}]
     date_format = w.typed("date")
+    formats = [
+        [w.levels[level] if c == 2 else (date_format if c == DUE_DATE else None) for c in range(len(headers))]
+        for level in range(4)
+    ]
+    outline = [None, None, {"level": 1}, {"level": 2}]
+    in_unit = _UnitFormats(w, formats)
     # styles numbered in the order rows are placed, also when packed rows are rendered ahead (_rows_by_objective)
-    number_styles((*(level[2] for level in formats), date_format))
+    number_styles((*(level[2] for level in formats), date_format, *in_unit.known.values()))
 
     def start(number: int):
         ws = w.sheet(continued_sheet(HIERARCHY_SHEET, number))
-        w.header_row(ws, 0, headers, [12, 11, 60, 12, 20, 40, 11, 11, 12])
+        w.header_row(ws, 0, headers, [12, 11, 60, 12, 20, 40, 13, 13, 9, 9, 11])
         ws.freeze_panes(1, 0)
         ws.outline_settings(True, False, True, False)
         ws.autofilter(0, 0, 0, len(headers) - 1)
@@ -86,7 +91,7 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
         None
         if stream is None
         # rows rendered ahead fit any sheet of the hierarchy
-        else (lambda values, level, first=stream: first.render(values, formats[level], level - 1))
+        else (lambda values, level, first=stream: first.render(values, in_unit(level, values), level - 1))
     )
     below, unattached = _rows_by_objective(result, spool, render)
 
@@ -94,7 +99,7 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
         yield 0, ["Vision", "", s.vision]
         yield 0, ["Mission", "", s.mission]
         for o in s.objectives:
-            yield 1, ["Objective", o.id, o.title, "", o.owner, o.metric, o.baseline, o.target, o.deadline]
+            yield 1, ["Objective", o.id, o.title, "", o.owner, o.metric, o.baseline, o.target, o.unit, "", o.deadline]
             yield from below(o.id)
         if result.unaligned:  # nothing is left out: initiatives no recognised objective takes, then
             yield 1, [UNALIGNED, "", UNALIGNED_TITLE]  # KPIs whose initiative is not recognised
@@ -120,31 +125,70 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
                     r,
                     1,
                     [objective[0] + CONTINUED, *objective[1:]],
-                    formats,
+                    in_unit,
                     outline,
                     progress,
                     date_format,
                 )
                 r += 1
-        _hierarchy_row(ws, stream, r, level, values, formats, outline, progress, date_format)
+        _hierarchy_row(ws, stream, r, level, values, in_unit, outline, progress, date_format)
         r += 1
     finish(ws, stream)
 
 
-def _hierarchy_row(ws, stream, r: int, level: int, values: Any, formats, outline, progress, date_format) -> None:
+def _hierarchy_row(ws, stream, r: int, level: int, values: Any, in_unit, outline, progress, date_format) -> None:
     """One row: ``values`` is a list of cell values or a row the stream rendered ahead (a tuple)."""
     if stream is not None:
         if type(values) is tuple:
             stream.put(values)
         else:
-            stream.row(values, formats[level], max(level - 1, 0))
+            stream.row(values, in_unit(level, values), max(level - 1, 0))
         return
     if outline[level]:
         ws.set_row(r, None, None, outline[level])
-    write_rows(ws, r, (values,), formats[level], date_format=date_format)
+    write_rows(ws, r, (values,), in_unit(level, values), date_format=date_format)
     if progress:
         progress.row(ws, r, level, values[1], values[3] if len(values) > 3 else "")
     forget_row(ws, r - 1)
+
+
+HIERARCHY_HEADERS = (
+    "Level",
+    "ID",
+    "Goal",
+    "Department",
+    "Owner",
+    "Metric / impact",
+    "Baseline",
+    "Target",
+    "Unit",
+    "Due period",  # an initiative's or KPI's period (Q3)
+    "Due date",  # an objective's deadline (a date)
+)
+BASELINE_COL, TARGET_COL, UNIT_COL, DUE_DATE = 6, 7, 8, 10
+
+
+class _UnitFormats:
+    """A row's formats: its level's, with the baseline and target in the row's unit. The formats are
+    those :meth:`MasterWriter.unit_formats` makes up front (numbered before rows are rendered ahead);
+    a unit outside them (a currency code without a sign) is shown as a plain number."""
+
+    def __init__(self, w: MasterWriter, formats: list[list[Any]]):
+        self.w, self.formats = w, formats
+        self.known = {f: w.numeric(f) for f in w.unit_formats()}
+        self.made: dict[tuple[int, str], list[Any]] = {}
+
+    def __call__(self, level: int, values: Any) -> list[Any]:
+        if len(values) <= UNIT_COL:
+            return self.formats[level]
+        num_format = self.w.unit_format(values[UNIT_COL], (values[BASELINE_COL], values[TARGET_COL]))
+        if num_format not in self.known:
+            num_format = self.w.unit_format("", (values[BASELINE_COL], values[TARGET_COL]))
+        found = self.made.get((level, num_format))
+        if found is None:
+            found = self.made[(level, num_format)] = list(self.formats[level])
+            found[BASELINE_COL] = found[TARGET_COL] = self.known[num_format]
+        return found
 
 
 class _HierarchyRows:
@@ -155,19 +199,20 @@ class _HierarchyRows:
     def __init__(self, spec: Spec):
         initiatives, kpis = spec.sheet_by_role(INITIATIVES), spec.sheet_by_role(KPIS)
         on = lambda sheet, *roles: [sheet.key_of(r) if sheet is not None else "" for r in roles]  # noqa: E731
-        self.initiative_keys = on(initiatives, TITLE, OWNER, IMPACT, BASELINE, TARGET, DUE_PERIOD)
-        self.kpi_keys = on(kpis, TITLE, OWNER, TEAM, BASELINE, TARGET, DUE_PERIOD)
+        self.initiative_keys = on(initiatives, TITLE, OWNER, IMPACT, BASELINE, TARGET, UNIT, DUE_PERIOD)
+        self.kpi_keys = on(kpis, TITLE, OWNER, TEAM, BASELINE, TARGET, UNIT, DUE_PERIOD)
         self.level, self.parent_key = on(kpis, LEVEL, INITIATIVE_REF)
 
     def initiative(self, i: Record) -> tuple[int, list[Any]]:
         v = i.values
-        title, owner, impact, baseline, target, due = (v.get(k) for k in self.initiative_keys)
-        return 2, ["Initiative", i.id, title, i.department, owner, impact, baseline, target, due]
+        title, owner, impact, baseline, target, unit, due = (v.get(k) for k in self.initiative_keys)
+        return 2, ["Initiative", i.id, title, i.department, owner, impact, baseline, target, unit, due, None]
 
     def kpi(self, k: Record) -> tuple[int, list[Any]]:
         v = k.values
-        title, owner, team, baseline, target, due = (v.get(key) for key in self.kpi_keys)
-        return 3, [f"{v.get(self.level) or 'KPI'} KPI", k.id, title, k.department, owner, team, baseline, target, due]
+        title, owner, team, baseline, target, unit, due = (v.get(key) for key in self.kpi_keys)
+        level = f"{v.get(self.level) or 'KPI'} KPI"
+        return 3, [level, k.id, title, k.department, owner, team, baseline, target, unit, due, None]
 
     def parent(self, k: Record) -> str:
         """A KPI's initiative id, case folded."""

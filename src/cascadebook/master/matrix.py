@@ -14,9 +14,13 @@ from cascadebook.spec.roles import (
 )
 from cascadebook.spec.schema import SheetSpec
 from cascadebook.xlsx.addresses import column_letter, quote_sheet
+from cascadebook.xlsx.layout import fit_width, header_height, row_height, text_lines
 from cascadebook.xlsx.writer import (
     cut,
 )
+
+MATRIX_WIDTH = 36  # an objective's column, in characters
+MAX_LINES = 26  # a matrix row is at most this tall (Excel's rows stop at 409 points)
 
 
 def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Table]) -> None:
@@ -31,15 +35,16 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
     line = _MatrixLine(sheet)
     ws = w.sheet("Alignment Matrix")
     ws.write_string(0, 0, "Department", w.header)
-    ws.set_column(0, 0, 24)
+    ws.set_column(0, 0, fit_width([f"{d.code} · {d.name}" for d in s.departments], 24, 36))
     for c, o in enumerate(s.objectives, 1):
         ws.write_string(0, c, f"{o.id} · {o.title}", w.header)
-        ws.set_column(c, c, 36)
+        ws.set_column(c, c, MATRIX_WIDTH)
     ws.write_string(0, n_obj + 1, UNALIGNED_TITLE, w.header)
-    ws.set_column(n_obj + 1, n_obj + 1, 36)
+    ws.set_column(n_obj + 1, n_obj + 1, MATRIX_WIDTH)
     ws.write_string(0, n_obj + 2, sheet.title, w.header)
     ws.set_column(n_obj + 2, n_obj + 2, 11)
-    ws.set_row(0, 45)
+    titles = [f"{o.id} · {o.title}" for o in s.objectives] + [UNALIGNED_TITLE]
+    ws.set_row(0, header_height([(t, MATRIX_WIDTH) for t in titles]))
     ws.freeze_panes(1, 1)
     # One department's cells at a time (its initiatives' lines, joined per objective): a pandas
     # pivot of every line of a 10,000-department matrix was the master's largest allocation
@@ -57,6 +62,7 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
     for r, d in enumerate(departments, 1):
         ws.write_string(r, 0, f"{d.code} · {d.name}", w.label)
         cells: dict[str, list] = {}  # objective -> [lines, first initiative row]
+        tallest = 1  # lines of the row's fullest cell, for its height (up to MAX_LINES)
         for part, part_runs in ((result.allocations, runs), (result.unaligned, unaligned_runs)):
             for start, end in part_runs.get(d.code, ()):
                 for a in part[start:end]:
@@ -68,6 +74,7 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
                 lines, row = cells[objective_id]
                 counts[(d.code, objective_id)] = len(lines)
                 text = cut("\n".join(lines))
+                tallest = max(tallest, text_lines(text, MATRIX_WIDTH))
                 if links < w.max_hyperlinks:
                     links += 1
                     # xlsxwriter keeps a link's text until the file is closed, for its optional display
@@ -88,6 +95,8 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
                 ws.write_string(r, c, "not returned", w.missing)
             elif objective_id != UNALIGNED:
                 ws.write_blank(r, c, None, w.gap)
+        if tallest > 1:
+            ws.set_row(r, row_height([("", 1)]) * min(tallest, MAX_LINES) + 2)
         tally = result.tally().get(d.code, {})
         write_formula(
             ws, r, n_obj + 2, sum_over("COUNTIF", inits, "Department", literal(d.code)), int(tally.get(sheet.key, 0))

@@ -25,6 +25,7 @@ from cascadebook.spec.roles import (
     KPIS,
 )
 from cascadebook.xlsx.addresses import column_letter, quote_sheet
+from cascadebook.xlsx.layout import fit_width, header_height, merged_width, row_height
 
 
 def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Table]) -> None:
@@ -32,9 +33,18 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
     s = result.strategy
     ws = w.sheet("Summary", repeat_header=False)
     ws.activate()
-    ws.set_column(0, 0, 26)
-    ws.set_column(1, 1, 30)
-    ws.set_column(2, 12, 13)
+    departments = sorted(s.departments, key=lambda d: d.code)
+    per_department = result.department_counts()  # the terminal table's, the JSON report's and status's numbers
+    widths = [
+        max(26.0, fit_width([d.code for d in departments], 8, 26)),
+        max(30.0, fit_width([d.name for d in departments], 12, 36)),
+        fit_width([d.head for d in departments], 13, 26),
+        13.0,
+        fit_width([per_department[d.code]["file"] for d in departments], 13, 40),  # wraps beyond
+        *[13.0] * 8,
+    ]
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width)
     ws.write_string(0, 0, f"{s.cycle} goal map — {s.company}".rstrip(" —"), w.title)
     accepted = result.accepted()
     counts = result.counts
@@ -68,9 +78,14 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
 
         return write
 
+    def statement(ws, r: int, text: str) -> None:
+        """The vision or mission, merged across the Submissions table's width, as tall as it wraps."""
+        ws.merge_range(r, 1, r, 8, text, w.wrap)
+        ws.set_row(r, row_height([(text, merged_width(widths[1:9]))]))
+
     facts: list[tuple[str, Callable[[Any, int], None]]] = [
-        ("Vision", lambda ws, r: ws.write_string(r, 1, s.vision, w.wrap)),
-        ("Mission", lambda ws, r: ws.write_string(r, 1, s.mission, w.wrap)),
+        ("Vision", lambda ws, r: statement(ws, r, s.vision)),
+        ("Mission", lambda ws, r: statement(ws, r, s.mission)),
         ("Reconciled at", lambda ws, r: ws.write_string(r, 1, result.generated_at)),
         (
             "Departments returned",
@@ -151,9 +166,9 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
         "Warnings",
     ]
     w.header_row(ws, r, headers)
+    ws.set_row(r, header_height(zip(headers, widths)))
     top = r + 1
-    per_department = result.department_counts()  # the terminal table's, the JSON report's and status's numbers
-    for d in sorted(s.departments, key=lambda d: d.code):
+    for d in departments:
         r += 1
         tally = f = per_department[d.code]
         status = tally["status"]
@@ -162,7 +177,7 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
         ws.write_string(r, 1, d.name)
         ws.write_string(r, 2, d.head)
         ws.write_string(r, 3, status, w.missing if status == "not returned" else None)
-        ws.write_string(r, 4, tally["file"])
+        ws.write_string(r, 4, tally["file"], w.wrap)
         write_formula(ws, r, 5, sum_over("COUNTIF", inits, "Department", code_cell), int(tally.get(inits_sheet.key, 0)))
         if kpis is not None and kpis_sheet is not None:
             write_formula(

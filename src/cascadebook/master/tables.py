@@ -11,6 +11,7 @@ from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.master.book import Table, column_label
 from cascadebook.model import Record
 from cascadebook.spec.roles import (
+    BASELINE,
     BUDGET,
     CONTRIBUTION_WEIGHT,
     HEADCOUNT,
@@ -18,7 +19,9 @@ from cascadebook.spec.roles import (
     INITIATIVE_REF,
     INITIATIVES,
     OBJECTIVE_REF,
+    TARGET,
     TITLE,
+    UNIT,
 )
 from cascadebook.spec.schema import Spec
 
@@ -72,11 +75,13 @@ def data_tables(result: Reconciliation) -> dict[str, Table]:
                 "type:integer",
             ],
             [12, *[c.width for c in sheet.columns], *[10] * len(extra), 28, 10],
+            **_in_unit(sheet),
         )
     allocations, unaligned = result.allocations, result.unaligned
     # every initiative's shares: the objectives it serves, then what no recognised objective takes
     # (Objective "Unaligned"); a contribution not summed is in "Left out", with why
     title_key = result.spec.require_sheet(INITIATIVES).key_of(TITLE)
+    unit_of = {o.id.casefold(): o.unit for o in result.strategy.objectives}
     tables["contributions"] = Table(
         "Contributions",
         "Contributions",
@@ -122,6 +127,8 @@ def data_tables(result: Reconciliation) -> dict[str, Table]:
             "type:text",
         ],
         [12, 13, 11, 9, 14, 13, 11, 50, 12, 24],
+        unit=lambda row: unit_of.get(str(row[2] or "").casefold(), ""),  # the objective's unit
+        unit_columns=(4,),
     )
     findings = result.findings
     tables["findings"] = Table(
@@ -163,6 +170,18 @@ def data_tables(result: Reconciliation) -> dict[str, Table]:
         [36, 11, 12, 40, 22, 22, 10, 8, 9],
     )
     return tables
+
+
+def _in_unit(sheet) -> dict[str, Any]:
+    """A spec sheet's table shows its baseline and target in each row's unit (by roles; the contribution
+    is in the objective's unit, shown so on the Contributions table)."""
+    columns = [c.key for c in sheet.columns]
+    unit = sheet.key_of(UNIT)
+    if not unit:
+        return {}
+    at = columns.index(unit) + 1  # after Department
+    measured = tuple(columns.index(key) + 1 for key in (sheet.key_of(r) for r in (BASELINE, TARGET)) if key)
+    return dict(unit=lambda row: row[at], unit_columns=measured) if measured else {}
 
 
 def allocation_runs(allocations: Sequence[Any]) -> dict[str, list[tuple[int, int]]]:

@@ -62,7 +62,7 @@ def _write_master(result: Reconciliation, path: Path) -> Path:
         )
         stamp(book, MASTER, cycle=result.strategy.cycle, generated_at=result.generated_at)  # intake skips it
         book.set_calc_mode("auto")
-        w = MasterWriter(book)
+        w = MasterWriter(book, result)
         write_summary(w, result, tables)
         if result.progress:  # check-ins were reconciled: Progress and Check-ins sheets
             write_progress(book, result, max_rows=w.max_rows)

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from cascadebook.spec import roles as _roles
+from cascadebook.spec.units import number_format_for, parse_unit_formats
 
 TYPES = frozenset(
     {
@@ -120,6 +121,11 @@ class Spec:
     fields: tuple[Column, ...] = field(default=())
     path: str = ""
     bundled: bool = False  # one of the package's own specs (load_spec by name)
+    unit_formats: tuple[tuple[str, str], ...] = ()  # `unit_formats:` (unit -> number format), over the defaults
+
+    def number_format(self, unit: object, currency: str | None = "", values: Iterable[Any] = ()) -> str:
+        """The number format of a value in ``unit`` by this spec's table (spec/units.py)."""
+        return number_format_for(unit, currency, dict(self.unit_formats), values)
 
     def sheet(self, key: str) -> SheetSpec:
         for sheet in self.sheets:
@@ -191,7 +197,7 @@ class Spec:
         return f"the bundled {self.name} spec" if self.bundled or not self.path else self.path
 
 
-SPEC_KEYS = ("name", "version", "sheets", "fields")
+SPEC_KEYS = ("name", "version", "sheets", "fields", "unit_formats")
 SHEET_KEYS = ("key", "title", "intro", "id_prefix", "prefilled_rows", "input_rows", "columns", "role")
 COLUMN_KEYS = ("key", "header", "type", "required", "width", "help", "choices", "source", "prefilled", "role")
 
@@ -316,12 +322,17 @@ def parse_spec(data: dict, path: str = "<spec>") -> Spec:
     for j, col in enumerate(fields_):
         if col.role:
             raise SpecError(f"{path}: fields[{j}]: role {col.role!r}: roles are for the columns of sheets")
+    try:
+        unit_formats = parse_unit_formats(data.get("unit_formats"), path)
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
     return Spec(
         name=str(data.get("name", Path(path).stem)),
         version=str(data.get("version", "1")),
         sheets=_with_roles(sheets, path),
         fields=fields_,
         path=path,
+        unit_formats=tuple(unit_formats.items()),
     )
 
 

@@ -36,6 +36,17 @@ from cascadebook.signing import sign
 from cascadebook.spec.roles import ID, TITLE
 from cascadebook.spec.schema import Column, SheetSpec, Spec, load_spec, resolve_spec
 from cascadebook.spec.values import is_blank
+from cascadebook.template.layout import (
+    PageText,
+    cell_number_format,
+    header_height,
+    input_sheet_print,
+    merged_height,
+    objective_widths,
+    page_text,
+    print_setup,
+    unit_format,
+)
 from cascadebook.template.styles import (
     INPUT_FILL,
     NUMBER_FORMATS,
@@ -46,9 +57,12 @@ from cascadebook.template.styles import (
     title_format,
 )
 from cascadebook.xlsx.addresses import column_letter, quote_sheet
+from cascadebook.xlsx.layout import row_height
 from cascadebook.xlsx.writer import PlainFormulaWorksheet, write_value
 
 HEADER_ROW = 4  # 1-based row of the column headers on input sheets; data starts below it
+INSTRUCTIONS_WIDTH = 90  # column B of the Instructions, in characters
+CHECK_WIDTH = 50  # the Check column
 
 
 def template_filename(cycle: str, department_code: str) -> str:
@@ -69,33 +83,49 @@ CHECK_HELP = (
 @dataclass
 class _Formats:
     book: xlsxwriter.Workbook
+    currency: str = ""  # the strategy's: money cells are shown in it
 
     def __post_init__(self) -> None:
         add = self.book.add_format
         self.title = add(title_format(14))
         self.intro = add(intro_format())
         self.header = add(header_format())
-        self.label = add({"bold": True})
+        self.label = add({"bold": True, "valign": "top"})
         self.plain = add({})
+        self.unseen = add({"num_format": ";;;"})
         self.wrap = add({"text_wrap": True, "valign": "top"})
         self.date = add({"num_format": NUMBER_FORMATS["date"], "align": "left"})
         self.prefilled = add({"bg_color": PREFILLED_FILL, "border": 1, "border_color": "#BFBFBF"})
-        self.legend_input = add({"bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF"})
+        self.legend_input = add({"bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF", "text_wrap": True})
         self.check = add({"font_color": PROBLEM_FONT, "valign": "top"})
-        self.status = add({"bold": True})
+        self.status = add({"bold": True, "text_wrap": True, "valign": "top"})
         self.problem = add({"bg_color": PROBLEM_FILL, "font_color": PROBLEM_FONT})
         self.ready = add({"bg_color": READY_FILL, "font_color": READY_FONT})
         self.legend_problem = add(
-            {"bg_color": PROBLEM_FILL, "font_color": PROBLEM_FONT, "border": 1, "border_color": "#BFBFBF"}
+            {
+                "bg_color": PROBLEM_FILL,
+                "font_color": PROBLEM_FONT,
+                "border": 1,
+                "border_color": "#BFBFBF",
+                "text_wrap": True,
+                "valign": "top",
+            }
         )
         self._inputs: dict[str, object] = {}
         self._refs: dict[str, object] = {}
+        self._units: dict[tuple[str, bool], object] = {}
+
+    def unit(self, num_format: str, wrap: bool = False):
+        """A reference cell in a unit's number format (spec/units.py)."""
+        if (num_format, wrap) not in self._units:
+            self._units[(num_format, wrap)] = self.book.add_format({"valign": "top", "num_format": num_format})
+        return self._units[(num_format, wrap)]
 
     def input(self, column_type: str):
         if column_type not in self._inputs:
             props = {"locked": False, "bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF", "valign": "top"}
-            if column_type in NUMBER_FORMATS:
-                props["num_format"] = NUMBER_FORMATS[column_type]
+            if cell_number_format(column_type, self.currency):
+                props["num_format"] = cell_number_format(column_type, self.currency)
             if column_type == "text":
                 props["text_wrap"] = True
             self._inputs[column_type] = self.book.add_format(props)
@@ -104,8 +134,8 @@ class _Formats:
     def reference(self, column_type: str):
         if column_type not in self._refs:
             props = {"valign": "top", "text_wrap": column_type == "text"}
-            if column_type in NUMBER_FORMATS:
-                props["num_format"] = NUMBER_FORMATS[column_type]
+            if cell_number_format(column_type, self.currency):
+                props["num_format"] = cell_number_format(column_type, self.currency)
             self._refs[column_type] = self.book.add_format(props)
         return self._refs[column_type]
 
@@ -152,7 +182,8 @@ def write_template(
         book = xlsxwriter.Workbook(
             str(tmp), {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
         )
-        fmt = _Formats(book)
+        fmt = _Formats(book, strategy.currency)
+        page = page_text(strategy, department, generated_at)
         book.set_properties(
             {
                 "title": f"{strategy.cycle} goal plan - {department.name}",
@@ -167,19 +198,21 @@ def write_template(
         given = {s.key: list((prefill or {}).get(s.key) or [])[: s.input_rows] for s in spec.sheets}
         ids = {s.key: _row_ids(s, department.code, given[s.key]) for s in spec.sheets}
         status = _status(strategy, department, spec, live, given, ids)
-        _instructions(book, fmt, strategy, department, spec, status)
-        _objectives(book, fmt, strategy)
+        _instructions(book, fmt, strategy, department, spec, status, page)
+        _objectives(book, fmt, strategy, spec, page)
         for sheet in spec.sheets:
-            _input_sheet(book, fmt, strategy, department, spec, sheet, given[sheet.key], ids[sheet.key], status)
+            _input_sheet(book, fmt, strategy, department, spec, sheet, given[sheet.key], ids[sheet.key], status, page)
         write_metadata_sheet(book, meta)
         book.close()
     return path
 
 
-def _instructions(book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec, status: _Status) -> None:
+def _instructions(
+    book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec, status: _Status, page: PageText
+) -> None:
     ws = book.add_worksheet(INSTRUCTIONS, PlainFormulaWorksheet)  # its formulas skip xlsxwriter's renaming
     ws.set_column(0, 0, 24)
-    ws.set_column(1, 1, 90)
+    ws.set_column(1, 1, INSTRUCTIONS_WIDTH)
     ws.set_column(3, 3, 8, None, {"hidden": True})
     ws.hide_gridlines(2)
     ws.write_string(0, 0, f"{strategy.cycle} goal plan — {department.name} ({department.code})", fmt.title)
@@ -201,6 +234,7 @@ def _instructions(book, fmt: _Formats, strategy: Strategy, department: Departmen
             ws.write_datetime(r, 1, datetime(value.year, value.month, value.day), fmt.date)
         else:
             ws.write_string(r, 1, str(value or ""), fmt.wrap)
+            ws.set_row(r, merged_height(str(value or ""), [INSTRUCTIONS_WIDTH]))
         r += 1
     r += 1
     ws.write_string(r, 0, "What to do", fmt.label)
@@ -214,6 +248,7 @@ def _instructions(book, fmt: _Formats, strategy: Strategy, department: Departmen
     ]
     for step in steps:
         ws.write_string(r, 1, step, fmt.wrap)
+        ws.set_row(r, merged_height(step, [INSTRUCTIONS_WIDTH]))
         r += 1
     r += 1
     ws.write_string(r, 0, "Colour legend", fmt.label)
@@ -221,14 +256,14 @@ def _instructions(book, fmt: _Formats, strategy: Strategy, department: Departmen
     ws.write_string(
         r + 1, 1, "Grey cells are ids, prefilled or shown as soon as you type on the row: keep them.", fmt.prefilled
     )
-    ws.write_string(
-        r + 2,
-        1,
+    legend = (
         "Red cells have a problem; the Check column at the right of each row says "
-        "which, and the status at the top of each sheet counts them.",
-        fmt.legend_problem,
+        "which, and the status at the top of each sheet counts them."
     )
+    ws.write_string(r + 2, 1, legend, fmt.legend_problem)
+    ws.set_row(r + 2, merged_height(legend, [INSTRUCTIONS_WIDTH]))
     ws.write_string(r + 3, 1, "Everything else is protected reference material.")
+    print_setup(ws, page, landscape=False, area=(r + 3, 1), one_page=True)
     ws.protect("", PROTECT_OPTIONS)
     ws.activate()
 
@@ -427,27 +462,44 @@ def _status_panel(ws, fmt: _Formats, spec: Spec, status: _Status) -> int:
             fmt.wrap,
             status.sheet_line(sheet.key),
         )
+        # room for the longest line the formula can show: every kind of problem counted
+        longest = DETAIL_SEPARATOR.join(f"{CATALOGUE[code].title}: 99" for code in lv.kinds[:4])
+        ws.set_row(r, merged_height(longest, [INSTRUCTIONS_WIDTH]))
         r += 1
     later = " · ".join(CATALOGUE[code].title for code in on_return_only())
-    ws.write_string(
-        r,
-        1,
+    text = (
         "The sheets check themselves as you type; everything is checked again when the workbook "
-        f"comes back, where these are checked only: {later}.",
-        fmt.wrap,
+        f"comes back, where these are checked only: {later}."
     )
+    ws.write_string(r, 1, text, fmt.wrap)
+    ws.set_row(r, merged_height(text, [INSTRUCTIONS_WIDTH]))
     return r
 
 
-def _objectives(book, fmt: _Formats, strategy: Strategy) -> None:
+def _objectives(book, fmt: _Formats, strategy: Strategy, spec: Spec, page: PageText) -> None:
     sheet = load_spec("strategy").sheet("objectives")
     ws = book.add_worksheet(sheet.title)
+    widths = objective_widths(sheet.columns, strategy.objectives)
     for c, col in enumerate(sheet.columns):
-        ws.set_column(c, c, col.width)
+        ws.set_column(c, c, widths[c])
         ws.write_string(0, c, col.header, fmt.header)
+    ws.set_row(0, header_height(sheet.columns))
+    measured = {"baseline", "target"}  # the objective's own fields, in its unit
     for r, objective in enumerate(strategy.objectives, 1):
+        values = (objective.baseline, objective.target)
+        in_unit = fmt.unit(unit_format(spec, objective.unit, strategy.currency, values))
         for c, col in enumerate(sheet.columns):
-            write_value(ws, r, c, getattr(objective, col.key), fmt.reference(col.type))
+            cell = in_unit if col.key in measured else fmt.reference(col.type)
+            write_value(ws, r, c, getattr(objective, col.key), cell)
+        wrapped = [(getattr(objective, col.key), col.width) for col in sheet.columns if col.type == "text"]
+        ws.set_row(r, row_height(wrapped))
+    print_setup(
+        ws,
+        page,
+        width=sum(widths),
+        repeat=0,
+        area=(len(strategy.objectives), len(sheet.columns) - 1),
+    )
     ws.freeze_panes(1, 1)
     ws.autofilter(0, 0, max(len(strategy.objectives), 1), len(sheet.columns) - 1)
     ws.protect("", PROTECT_OPTIONS)
@@ -500,15 +552,17 @@ def _input_sheet(
     given: list[dict],
     ids: list[str | None],
     status: _Status,
+    page: PageText,
 ) -> None:
     live = status.live[sheet.key]
     ws = book.add_worksheet(sheet.title, PlainFormulaWorksheet)
     header_idx = HEADER_ROW - 1
     first, last = header_idx + 1, header_idx + sheet.input_rows
     ws.write_string(0, 0, f"{sheet.title} — {department.name} ({department.code}), {strategy.cycle}", fmt.title)
-    ws.merge_range(1, 0, 1, min(len(sheet.columns) - 1, 7), sheet.intro, fmt.intro)
-    ws.set_row(1, 32)
-    ws.set_row(header_idx, 30)
+    merged = sheet.columns[: min(len(sheet.columns), 8)]
+    ws.merge_range(1, 0, 1, len(merged) - 1, sheet.intro, fmt.intro)
+    ws.set_row(1, merged_height(sheet.intro, [c.width for c in merged]))
+    ws.set_row(header_idx, header_height(sheet.columns))
     for c, col in enumerate(sheet.columns):
         ws.write_string(header_idx, c, col.header + (" *" if col.required else ""), fmt.header)
         ws.set_column(c, c, col.width, fmt.input(col.type) if col.is_input else None)
@@ -540,10 +594,13 @@ def _input_sheet(
                 ws.write_string(r, id_col, ids[number - 1], fmt.prefilled)
         for c, cell_format in inputs:
             write_value(ws, r, c, row.get(sheet.columns[c].key), cell_format)
-    for r in (0, 2):  # keep the title and status rows plain even where the column is an input column
-        for c in range(1 if r == 0 else 0, len(sheet.columns)):
+    for r in (0, 1, 2):  # keep the rows above the headers plain even where the column is an input column
+        for c in range({0: 1, 1: len(merged)}.get(r, 0), len(sheet.columns)):
             ws.write_blank(r, c, None, fmt.plain)
-    _live_checks(ws, fmt, live, status)
+    _live_checks(ws, fmt, live, status, len(merged) - 1)
+    ws.set_row(2, merged_height(status.status_line(sheet.key), [c.width for c in merged]))
+    filled = max(sheet.prefilled_rows, len(given))
+    input_sheet_print(ws, page, sheet.columns, header_idx, filled, live.column, CHECK_WIDTH)
     ws.freeze_panes(HEADER_ROW, 1)
     ws.autofilter(header_idx, 0, last, live.column)
     ws.protect("", PROTECT_OPTIONS)
@@ -557,7 +614,7 @@ def _input_sheet(
         )
 
 
-def _live_checks(ws, fmt: _Formats, live: SheetChecks, status: _Status) -> None:
+def _live_checks(ws, fmt: _Formats, live: SheetChecks, status: _Status, status_last: int = 0) -> None:
     """The Check column, the red cells and the status line (row 3) of one input sheet.
 
     Formulas are written for the spec's input rows only, each with the value it has as written ("" for
@@ -567,7 +624,7 @@ def _live_checks(ws, fmt: _Formats, live: SheetChecks, status: _Status) -> None:
     key = live.sheet.key
     cached = status.checks.get(key, {})
     ws.write_string(HEADER_ROW - 1, col, CHECK_HEADER, fmt.header)
-    ws.set_column(col, col, 50)
+    ws.set_column(col, col, CHECK_WIDTH)
     for r, formula in live.rows():
         ws.write_formula(r, col, formula, fmt.check, cached.get(r + 1, ""))
     ws.data_validation(
@@ -581,9 +638,12 @@ def _live_checks(ws, fmt: _Formats, live: SheetChecks, status: _Status) -> None:
     # Row 3, hidden, after the Check column: rows started, then one count per kind of problem.
     counts = _count_cells(live)
     ws.set_column(col + 1, col + 1 + len(counts), 8, None, {"hidden": True})
-    ws.write_formula(2, col + 1, "=" + live.started_rows_formula(), None, status.started.get(key, 0))
+    # (shown as nothing: LibreOffice prints a number in a hidden column as ###)
+    ws.write_formula(2, col + 1, "=" + live.started_rows_formula(), fmt.unseen, status.started.get(key, 0))
     for i, (code, _) in enumerate(counts):
-        ws.write_formula(2, col + 2 + i, "=" + live.count_formula(code), None, status.counts[key][code])
+        ws.write_formula(2, col + 2 + i, "=" + live.count_formula(code), fmt.unseen, status.counts[key][code])
+    if status_last > 0:  # the status line spans the intro's width, its colour with it
+        ws.merge_range(2, 0, 2, status_last, "", fmt.status)
     ws.write_formula(
         2,
         0,
