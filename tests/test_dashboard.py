@@ -394,3 +394,9 @@ def test_the_dashboard_prints_on_one_landscape_page_without_hashes(master, tmp_p
     assert "###" not in text
     for words in ("departments returned (of 6)", "Commitments against each objective", "Returns", "Page 1 of 1"):
         assert words in text, words
+
+
+def test_readme_shows_the_dashboard():
+    root = Path(__file__).resolve().parents[1]
+    assert "![The Dashboard of the samples' master](docs/dashboard.png)" in (root / "README.md").read_text()
+    assert (root / "docs" / "dashboard.png").read_bytes().startswith(b"\x89PNG\r\n")

@@ -241,9 +241,9 @@ class _Formats:
             {"align": "center", "valign": "top", "bg_color": TILE, "font_color": INK, "font_size": 10}
         )
         self.label = add({"bold": True, "align": "right", "font_color": "#595959"})
-        self.value = add({"align": "left"})
-        self.moment = add({"num_format": 'yyyy-mm-dd hh:mm "UTC"', "align": "left"})
-        self.day = add({"num_format": "yyyy-mm-dd", "align": "left"})
+        self.value = add({"align": "left", "indent": 1})
+        self.moment = add({"num_format": 'yyyy-mm-dd hh:mm "UTC"', "align": "left", "indent": 1})
+        self.day = add({"num_format": "yyyy-mm-dd", "align": "left", "indent": 1})
         self.header = add({"bold": True, "font_size": 9, "bg_color": INK, "font_color": "#FFFFFF", "align": "center"})
         border = {"font_size": 9, "border": 1, "border_color": "#BFBFBF"}
         self.cell = add(border)
@@ -380,7 +380,7 @@ def _commitments_chart(book, first: int, last: int, data: dict[int, list]):
                 **_series(DASHBOARD_SHEET, first, col, last, data[col]),
                 "fill": {"color": colour},
                 "border": {"color": "#7F7F7F", "width": 0.5},
-                "data_labels": _labels("0%;-0%;;"),
+                "data_labels": {**_labels("0%;-0%;;"), "position": "inside_end"},  # clear of the target line
                 "overlap": 100,
                 "gap": 60,
             }
