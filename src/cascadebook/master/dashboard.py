@@ -16,16 +16,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 from cascadebook.consolidate.reconcile import Reconciliation
-from cascadebook.master.book import MasterWriter, Table, column_label, literal, sum_over, write_formula
+from cascadebook.master.book import (
+    OBJECTIVE_COLUMNS,
+    MasterWriter,
+    Table,
+    column_label,
+    literal,
+    sum_over,
+    write_formula,
+)
 from cascadebook.master.commitments_sheet import (
     COMMITMENT_INITIATIVES,
     COMMITMENT_RATIO,
     COMMITMENT_STATUS,
     COMMITMENTS_SHEET,
+    commitment_headers,
     commitment_status,
 )
 from cascadebook.master.summary import (
@@ -40,6 +49,7 @@ from cascadebook.master.summary import (
     submission_rows,
 )
 from cascadebook.spec.roles import BUDGET, HEADCOUNT, INITIATIVES
+from cascadebook.spec.schema import Spec
 from cascadebook.xlsx.addresses import column_letter, quote_sheet
 
 DASHBOARD_SHEET = "Dashboard"
@@ -55,18 +65,20 @@ TARGET, CAP, INK, TILE = "#C00000", "#C00000", "#1F3864", "#D9E1F2"
 # The objectives' helper table (0-based columns): id, initiatives, committed %, status, then the
 # committed % once more in the column of its status (one series each), the target, and the gap band.
 O_ID, O_INITIATIVES, O_RATIO, O_STATUS, O_SHORT, O_COVERED, O_SURPLUS, O_TARGET, O_GAP = range(9)
-OBJECTIVE_HEADERS = (
-    "Objective",
-    "Initiatives",
-    "Committed %",
-    "Status",
-    "Short",
-    "Covered",
-    "Surplus",
-    "Target",
-    "Gap",
-)
+STATE_HEADERS = ("Short", "Covered", "Surplus")  # the status columns' headers (and their series' names)
 R_LABEL, R_COUNT = 9, 11  # the returns' helper table: state (two columns merged), departments
+
+
+def objective_headers(spec: Spec) -> list[str]:
+    """The objectives' helper table's headers: the Commitments sheet's where a column shows one of its."""
+    commitments = commitment_headers(spec)
+    return [
+        OBJECTIVE_COLUMNS[1],  # the objective (its id)
+        *(commitments[c] for c in (COMMITMENT_INITIATIVES, COMMITMENT_RATIO, COMMITMENT_STATUS)),
+        *STATE_HEADERS,
+        OBJECTIVE_COLUMNS[-1],  # the target: 100% of the target change
+        "Gap",
+    ]
 
 
 @dataclass(frozen=True)
@@ -102,23 +114,20 @@ def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, T
     # Title, then when the master was reconciled (the moment "late" is measured at) and the deadline
     ws.set_row(0, 26)
     ws.write_string(0, 0, f"{s.cycle} dashboard — {s.company}".rstrip(" —"), w.title)
-    reconciled = _moment(result.generated_at)
-    past = bool(s.response_deadline and reconciled and reconciled.date() > s.response_deadline)
+    # The reconcile time as the Summary writes it (ISO text, UTC); its first ten characters are the day
+    day = _day(result.generated_at)
+    past = bool(s.response_deadline and day and day > s.response_deadline)
     ws.write_string(1, 0, "Reconciled at", f.label)
-    if reconciled is not None:
-        ws.merge_range(1, 1, 1, 2, "", f.moment)
-        ws.write_datetime(1, 1, reconciled, f.moment)
-    else:
-        ws.merge_range(1, 1, 1, 2, result.generated_at, f.value)
+    ws.merge_range(1, 1, 1, 2, result.generated_at, f.value)
     ws.merge_range(1, 3, 1, 4, "Response deadline", f.label)
     if s.response_deadline is not None:
         ws.write_datetime(1, 5, datetime.combine(s.response_deadline, datetime.min.time()), f.day)
     else:
         ws.write_string(1, 5, "none set", f.value)
     ws.merge_range(1, 6, 1, 7, "Past the deadline then", f.label)
-    when, deadline = "$B$2", "$F$2"
+    when, deadline = "DATEVALUE(LEFT($B$2,10))", "$F$2"
     write_formula(
-        ws, 1, 8, f'IF(AND(ISNUMBER({deadline}),ISNUMBER({when})),IF(INT({when})>{deadline},"yes","no"),"no")',
+        ws, 1, 8, f'IFERROR(IF(ISNUMBER({deadline}),IF({when}>{deadline},"yes","no"),"no"),"no")',
         "yes" if past else "no", f.value,
     )  # fmt: skip
     past_cell = "$I$2"
@@ -140,16 +149,16 @@ def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, T
         return f"{commitments}!${letter}$2:${letter}${max(n_obj, 1) + 1}"
 
     tiles: list[tuple[str, str | None, Any, Any]] = [
-        (f"departments returned (of {len(s.departments)})", f'COUNTIF({status_range},"returned")', accepted, f.tile),
-        (f"objectives covered (of {n_obj})", f'COUNTIF({commitment_col(COMMITMENT_INITIATIVES)},">0")', covered, f.tile),
+        (f"Departments returned (of {len(s.departments)})", f'COUNTIF({status_range},"returned")', accepted, f.tile),
+        (f"Objectives covered (of {n_obj})", f'COUNTIF({commitment_col(COMMITMENT_INITIATIVES)},">0")', covered, f.tile),
         (
-            f"{column_label(inits_sheet, BUDGET).casefold()} requested",
+            f"{column_label(inits_sheet, BUDGET)} requested",
             sum_over("SUM", inits, budget_header) if budget_header else None,
             budget,
             f.tile_money,
         ),
         (
-            "errors open",
+            "Errors open",
             sum_over("COUNTIF", findings, "Severity", literal("error")),
             result.counts["error"],
             f.tile_bad if result.counts["error"] else f.tile,
@@ -168,7 +177,8 @@ def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, T
     # The helper tables: per objective (from the Commitments sheet) and the returns' states (Summary)
     top = TABLE_ROW
     ws.write_string(top, 0, "Behind the charts: formulas over the Commitments and Summary sheets", w.subtitle)
-    for c, h in enumerate(OBJECTIVE_HEADERS):
+    headers = objective_headers(result.spec)
+    for c, h in enumerate(headers):
         ws.write_string(top + 1, c, h, f.header)
     ws.merge_range(top + 1, R_LABEL, top + 1, R_COUNT - 1, "Returns", f.header)
     ws.write_string(top + 1, R_COUNT, "Departments", f.header)
@@ -178,7 +188,7 @@ def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, T
     served = f"${column_letter(O_INITIATIVES + 1)}${first + 1}:${column_letter(O_INITIATIVES + 1)}${last + 1}"
     states = _return_states(counts, status_range, errors_range, past_cell, past, s.response_deadline)
     columns = [_objective_values(c, most) for c in objectives]
-    data = {col: [v[col] for v in columns] for col in range(len(OBJECTIVE_HEADERS))}  # the charts' caches
+    data = {col: [v[col] for v in columns] for col in range(len(headers))}  # the charts' caches
     for i in range(max(n_obj, len(states))):
         r = first + i
         if i < n_obj:
@@ -200,7 +210,7 @@ def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, T
     # The charts, anchored to cells above the tables
     if n_obj:
         ws.insert_chart(CHART_ROW, 0, _commitments_chart(book, first, last, data), {"x_offset": 2, "y_offset": 4})
-        ws.insert_chart(CHART_ROW, 6, _coverage_chart(book, first, last, data), {"x_offset": 6, "y_offset": 4})
+        ws.insert_chart(CHART_ROW, 6, _coverage_chart(book, first, last, data, headers), {"x_offset": 6, "y_offset": 4})
     below = CHART_ROW + CHART_ROWS[0]
     if s.departments:
         departments = sorted(s.departments, key=lambda d: d.code)  # as the Submissions table lists them
@@ -225,7 +235,7 @@ def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, T
     ws.fit_to_pages(1, 1)
     ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
     ws.center_horizontally()
-    stamp = reconciled.strftime("%Y-%m-%d %H:%M UTC") if reconciled else result.generated_at
+    stamp = result.generated_at
     ws.set_header(f"&L{_escape(s.company[:80])} — {_escape(s.cycle[:40])}&C&A&RReconciled {_escape(stamp[:40])}")
     ws.set_footer("&CPage &P of &N")
 
@@ -242,7 +252,6 @@ class _Formats:
         )
         self.label = add({"bold": True, "align": "right", "font_color": "#595959"})
         self.value = add({"align": "left", "indent": 1})
-        self.moment = add({"num_format": 'yyyy-mm-dd hh:mm "UTC"', "align": "left", "indent": 1})
         self.day = add({"num_format": "yyyy-mm-dd", "align": "left", "indent": 1})
         self.header = add({"bold": True, "font_size": 9, "bg_color": INK, "font_color": "#FFFFFF", "align": "center"})
         border = {"font_size": 9, "border": 1, "border_color": "#BFBFBF"}
@@ -375,7 +384,7 @@ def _commitments_chart(book, first: int, last: int, data: dict[int, list]):
         chart.add_series(
             {
                 "name": [DASHBOARD_SHEET, first - 1, col],
-                "name_data": [OBJECTIVE_HEADERS[col]],
+                "name_data": [STATE_HEADERS[col - O_SHORT]],
                 **categories,
                 **_series(DASHBOARD_SHEET, first, col, last, data[col]),
                 "fill": {"color": colour},
@@ -404,13 +413,14 @@ def _commitments_chart(book, first: int, last: int, data: dict[int, list]):
     return chart
 
 
-def _coverage_chart(book, first: int, last: int, data: dict[int, list]):
+def _coverage_chart(book, first: int, last: int, data: dict[int, list], headers: Sequence[str]):
     """Initiatives per objective; an objective nobody serves gets a full-width red band saying so."""
     chart = book.add_chart({"type": "bar"})
     categories = _categories(DASHBOARD_SHEET, first, O_ID, last, data[O_ID])
     chart.add_series(
         {
-            "name": "Initiatives",
+            "name": [DASHBOARD_SHEET, first - 1, O_INITIATIVES],  # the initiatives' header (the spec's word)
+            "name_data": [headers[O_INITIATIVES]],
             **categories,
             **_series(DASHBOARD_SHEET, first, O_INITIATIVES, last, data[O_INITIATIVES]),
             "fill": {"color": SURPLUS},
@@ -502,15 +512,12 @@ def _returns_chart(book, first: int, states: Sequence[ReturnState]):
 _GRID = {"visible": True, "line": {"color": "#E7E6E6"}}
 
 
-def _moment(text: str) -> datetime | None:
-    """The reconcile time as a naive UTC datetime (Excel has no time zones), or None if unreadable."""
+def _day(text: str) -> date | None:
+    """The day of an ISO reconcile time (its first ten characters, as the sheet's formula reads it)."""
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return date.fromisoformat(text[:10])
     except ValueError:
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment
 
 
 def _escape(text: str) -> str:
