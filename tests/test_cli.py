@@ -55,7 +55,7 @@ def test_reconcile_exit_0_when_clean_with_json_report(strategy_path, fill, retur
     data = json.loads(report.read_text())
     assert data["counts"]["error"] == 0 and data["counts"]["initiatives"] == 11
     assert {s["status"] for s in data["sources"]} == {"accepted", "superseded"}
-    assert openpyxl.load_workbook(master).sheetnames[0] == "Summary"
+    assert openpyxl.load_workbook(master).sheetnames[:2] == ["Dashboard", "Summary"]
 
 
 def test_reconcile_exit_1_on_errors_and_the_master_is_still_written(strategy_path, fill, returned, tmp_path, key):

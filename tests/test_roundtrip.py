@@ -124,6 +124,7 @@ def test_master_workbook_cell_by_cell(strategy, key, returned, filled, tmp_path)
     path = write_master(result, tmp_path / "out" / "master.xlsx")
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == [
+        "Dashboard",
         "Summary",
         "Commitments",
         "Alignment Matrix",

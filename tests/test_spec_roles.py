@@ -451,6 +451,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("master/tables.py", "Status"): "the Sources table's own column (the return status of each file)",
     ("master/commitments_sheet.py", "Status"): "the Commitments sheet's own column (coverage)",
     ("master/summary.py", "Status"): "the Summary sheet's own column (return status)",
+    ("master/dashboard.py", "status"): _REPORT,
+    ("master/dashboard.py", "name"): _XLSXWRITER,
     ("master/summary.py", "status"): _REPORT,
     ("master/hierarchy.py", "level"): _XLSXWRITER,
     ("master/write.py", "title"): _XLSXWRITER,

@@ -25,6 +25,7 @@ from cascadebook.xlsx.addresses import column_letter
 from cascadebook.xlsx.layout import header_height, row_height
 
 COMMITMENT_INITIATIVES, COMMITMENT_BUDGET, COMMITMENT_HEADCOUNT = 11, 13, 14  # 0-based columns
+COMMITMENT_TITLE, COMMITMENT_RATIO, COMMITMENT_STATUS = 1, 10, 16
 
 COMMITMENTS_SHEET = "Commitments"
 COMMITMENT_WIDTHS = [10, 44, 15, 8, 10, 15, 15, 15, 15, 15, 11, 10, 18, 14, 10, 14, 10, 9, 36]
@@ -99,7 +100,7 @@ def write_commitments(w: MasterWriter, result: Reconciliation, tables: dict[str,
             i,
             16,
             f'IF(L{n}=0,"gap",IF(K{n}="","",IF(K{n}<1,"short",IF(K{n}>1.5,"surplus","covered"))))',
-            _status(c),
+            commitment_status(c),
         )
         left_out(i, n, c.left_out_count, c.left_out_text)
     last = len(result.commitments)
@@ -172,7 +173,8 @@ def write_commitments(w: MasterWriter, result: Reconciliation, tables: dict[str,
     ws.autofilter(0, 0, last + 1, len(headers) - 1)
 
 
-def _status(c) -> str:
+def commitment_status(c) -> str:
+    """The Status column's value of a commitment (gap, short, covered, surplus or blank), as its formula says."""
     if not c.initiatives:
         return "gap"
     if c.ratio is None:

@@ -27,12 +27,31 @@ from cascadebook.spec.roles import (
 from cascadebook.xlsx.addresses import column_letter, quote_sheet
 from cascadebook.xlsx.layout import fit_width, header_height, merged_width, row_height
 
+SUMMARY_SHEET = "Summary"
+# The Submissions table's columns the Dashboard charts and counts (0-based): code, status, budget and
+# its cap, headcount and its cap, errors.
+SUBMISSION_CODE, SUBMISSION_STATUS, SUBMISSION_BUDGET, SUBMISSION_BUDGET_CAP = 0, 3, 7, 8
+SUBMISSION_HEADCOUNT, SUBMISSION_HEADCOUNT_CAP, SUBMISSION_ERRORS = 9, 10, 11
+_FIXED_FACTS = 11  # the facts above the Submissions table, the KPIs' count aside
+
+
+def _counts_kpis(result: Reconciliation) -> bool:
+    """Whether the facts count the KPIs (the spec has a KPIs sheet with an id column)."""
+    kpis_sheet = result.spec.sheet_by_role(KPIS)
+    return kpis_sheet is not None and bool(kpis_sheet.by_role(ID))
+
+
+def submission_rows(result: Reconciliation) -> tuple[int, int]:
+    """The 1-based sheet rows of the first and last department of the Submissions table (departments
+    sorted by code), for formulas and charts of other sheets written before the Summary."""
+    first = _FIXED_FACTS + _counts_kpis(result) + 6
+    return first, first + max(len(result.strategy.departments), 1) - 1
+
 
 def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Table]) -> None:
     resolve_formats(w, tables)
     s = result.strategy
-    ws = w.sheet("Summary", repeat_header=False)
-    ws.activate()
+    ws = w.sheet(SUMMARY_SHEET, repeat_header=False)
     departments = sorted(s.departments, key=lambda d: d.code)
     per_department = result.department_counts()  # the terminal table's, the JSON report's and status's numbers
     widths = [
@@ -60,7 +79,7 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
     budget_header, headcount_header = inits_sheet.header_of(BUDGET), inits_sheet.header_of(HEADCOUNT)
 
     kpi_facts: list[tuple[str, Callable[[Any, int], None]]] = []
-    if kpis is not None and kpis_sheet is not None and kpis_sheet.by_role(ID):
+    if kpis is not None and kpis_sheet is not None and _counts_kpis(result):
         count_kpis = sum_over("COUNTA", kpis, kpis_sheet.header_of(ID))
         kpi_facts.append((kpis_sheet.title, lambda ws, r: write_formula(ws, r, 1, count_kpis, len(result.kpis))))
 
@@ -142,8 +161,9 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
             ),
         ),
     ]
-    first_submission = len(facts) + 6  # 1-based row of the first department in the Submissions table below
-    submissions_status = f"$D${first_submission}:$D${first_submission + max(len(s.departments), 1) - 1}"
+    first_submission, last_submission = submission_rows(result)  # of the Submissions table below
+    assert first_submission == len(facts) + 6, "submission_rows counts the facts as they are written"
+    submissions_status = f"$D${first_submission}:$D${last_submission}"
     for r, (label, write) in enumerate(facts, 2):
         ws.write_string(r, 0, label, w.label)
         write(ws, r)

@@ -17,6 +17,7 @@ from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.kinds import MASTER, stamp
 from cascadebook.master.book import MasterWriter
 from cascadebook.master.commitments_sheet import write_commitments
+from cascadebook.master.dashboard import write_dashboard
 from cascadebook.master.findings_sheet import write_findings
 from cascadebook.master.hierarchy import write_hierarchy
 from cascadebook.master.matrix import write_matrix
@@ -63,6 +64,7 @@ def _write_master(result: Reconciliation, path: Path) -> Path:
         stamp(book, MASTER, cycle=result.strategy.cycle, generated_at=result.generated_at)  # intake skips it
         book.set_calc_mode("auto")
         w = MasterWriter(book, result)
+        write_dashboard(w, result, tables)  # first: the story at a glance, over the sheets below
         write_summary(w, result, tables)
         if result.progress:  # check-ins were reconciled: Progress and Check-ins sheets
             write_progress(book, result, max_rows=w.max_rows)
