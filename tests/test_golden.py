@@ -103,7 +103,7 @@ def test_the_normaliser_rewrites_only_what_changes_from_run_to_run(actual):
     saved = {s["file"]: s["modified"] for s in report["sources"]}
     assert saved["returned/FY2027_SAL.xlsx"] == "2027-01-27T16:30:00+00:00"
     status = actual["cli-transcript.json"]["steps"]["03 status"]["stdout"]
-    assert "deadline 2027-01-29, today 2027-02-15" in status and "<" not in status
+    assert "deadline 2026-01-29, today 2027-02-15" in status and "<" not in status
 
 
 # ---- comparing two dumps ----------------------------------------------------------------------------------------
