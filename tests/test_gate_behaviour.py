@@ -171,7 +171,7 @@ def test_a_zip_that_is_damaged_is_unreadable(tmp_path):
 
 def test_the_encryption_mark_is_found_across_read_chunks():
     """An encrypted Office file names its EncryptedPackage stream anywhere in the compound file."""
-    for at in range(0, 50):  # the mark (32 bytes) at every offset around a 40-byte chunk boundary
+    for at in range(50):  # the mark (32 bytes) at every offset around a 40-byte chunk boundary
         data = b"x" * at + ENCRYPTED_MARK + b"y" * 5
         handle = io.BytesIO(data)
         handle.read()  # wherever the handle is, the whole file is searched
@@ -527,8 +527,10 @@ def test_times_are_normalised_to_utc_seconds(text, expected):
         (None, custom(**{"cascadebook.signature": ""}), {"meta:signature": ""}),
         (
             None,
-            b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties">'
-            b'<property name="cascadebook.cycle"/></Properties>',
+            (
+                b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties">'
+                b'<property name="cascadebook.cycle"/></Properties>'
+            ),
             {},
         ),  # a property without a value element is no value
     ],
@@ -626,27 +628,35 @@ def cell(value: str = "1", **attrs: str) -> str:
         ),
         # empty rows and empty cells move on without a value
         (
-            '<table:table table:name="A"><table:table-row/><table:table-row table:number-rows-repeated="3"/>'
-            f'<table:table-row><table:table-cell/><table:table-cell table:number-columns-repeated="4"/>{cell()}</table:table-row>'
-            "</table:table>",
+            (
+                '<table:table table:name="A"><table:table-row/><table:table-row table:number-rows-repeated="3"/>'
+                f'<table:table-row><table:table-cell/><table:table-cell table:number-columns-repeated="4"/>{cell()}</table:table-row>'
+                "</table:table>"
+            ),
             {"A": (5, 6)},
         ),
         # repeated rows and columns count as calamine expands them
         (
-            f'<table:table table:name="A"><table:table-row table:number-rows-repeated="7">{cell(number_columns_repeated="3")}'
-            "</table:table-row><table:table-row><table:table-cell/></table:table-row></table:table>",
+            (
+                f'<table:table table:name="A"><table:table-row table:number-rows-repeated="7">{cell(number_columns_repeated="3")}'
+                "</table:table-row><table:table-row><table:table-cell/></table:table-row></table:table>"
+            ),
             {"A": (7, 3)},
         ),
         # a cell with content but no value type is a value (text)
         (
-            '<table:table table:name="R&amp;D"><table:table-row><table:table-cell/><table:table-cell><text:p>x</text:p>'
-            "</table:table-cell></table:table-row></table:table>",
+            (
+                '<table:table table:name="R&amp;D"><table:table-row><table:table-cell/><table:table-cell><text:p>x</text:p>'
+                "</table:table-cell></table:table-row></table:table>"
+            ),
             {"R&D": (1, 2)},
         ),
         # two tables, each its own extent
         (
-            f'<table:table table:name="A"><table:table-row>{cell()}</table:table-row></table:table>'
-            f'<table:table table:name="B"><table:table-row/><table:table-row>{cell()}{cell()}{cell()}</table:table-row></table:table>',
+            (
+                f'<table:table table:name="A"><table:table-row>{cell()}</table:table-row></table:table>'
+                f'<table:table table:name="B"><table:table-row/><table:table-row>{cell()}{cell()}{cell()}</table:table-row></table:table>'
+            ),
             {"A": (1, 1), "B": (2, 3)},
         ),
     ],

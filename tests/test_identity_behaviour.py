@@ -224,8 +224,10 @@ BY_CONTENT = Metadata("", "FY2026", "SALES", "", "", "", "")
             KEY,
             "accepted",
             "titles, unverified",
-            "no cascadebook metadata is left; the workbook was taken as SALES's from its visible content (titles), "
-            "unverified",
+            (
+                "no cascadebook metadata is left; the workbook was taken as SALES's from its visible content (titles), "
+                "unverified"
+            ),
         ),
         # no cycle shown on the sheets: still this cycle's, said so; nothing to verify even without a key
         (
@@ -234,8 +236,10 @@ BY_CONTENT = Metadata("", "FY2026", "SALES", "", "", "", "")
             None,
             "accepted",
             "titles, unverified",
-            "no cascadebook metadata is left; the workbook was taken as SALES's from its visible content (titles, "
-            "cycle not shown), unverified",
+            (
+                "no cascadebook metadata is left; the workbook was taken as SALES's from its visible content (titles, "
+                "cycle not shown), unverified"
+            ),
         ),
         # ids of the same department in another case, and of departments the strategy lacks, are one department
         (
@@ -244,8 +248,10 @@ BY_CONTENT = Metadata("", "FY2026", "SALES", "", "", "", "")
             KEY,
             "accepted",
             "titles, unverified",
-            "no cascadebook metadata is left; the workbook was taken as SALES's from its visible content (titles), "
-            "unverified",
+            (
+                "no cascadebook metadata is left; the workbook was taken as SALES's from its visible content (titles), "
+                "unverified"
+            ),
         ),
     ],
 )
