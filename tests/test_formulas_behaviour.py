@@ -294,6 +294,7 @@ def test_the_text_trim_sees(raw, text):
         ("a b", "a b"),
         ("\ta\t", "\ta\t"),  # TRIM takes spaces only
         (" a \t  b ", "a \t b"),
+        ("X a X", "X a X"),
     ],
 )
 def test_trim_collapses_spaces_only(text, trimmed):
@@ -365,6 +366,7 @@ def test_env_places_rows_and_ranges():
         ("", False),
         ("A1+1", False),  # no formula sign
         ("x=1", False),
+        ("X+A1", False),  # a letter first: text, whatever follows
         ("+A1 extra words", False),
         ("-SUM(", True),
         ("+ A1", True),

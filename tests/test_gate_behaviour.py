@@ -388,10 +388,16 @@ def test_a_part_cut_short_is_damaged(tmp_path, method):
     entries = [honest(n, d) for n, d in xlsx_parts().items() if n != "xl/styles.xml"]
     packer = zlib.compressobj(0, zlib.DEFLATED, -15)
     stored = data if method == 0 else packer.compress(data) + packer.flush()
-    cut = {"name": "xl/styles.xml", "data": stored[:30_000], "crc": zlib.crc32(data), "size": 10**6, "packed": 10**6}
+    cut = {
+        "name": "xl/styles.xml",
+        "data": stored[:30_000],
+        "crc": zlib.crc32(data),
+        "size": 10**6,
+        "packed": 10**6,
+        "method": method,
+    }
     raw_zip(tmp_path / "cut.xlsx", entries + [cut])  # the file ends (after the directory) before the part does
-    code, message = refused(tmp_path / "cut.xlsx")
-    assert code == "file-unreadable" and "damaged" in message
+    assert refused(tmp_path / "cut.xlsx") == ("file-unreadable", "the file is damaged or truncated")
 
 
 def test_a_bad_local_header_is_damaged(tmp_path):
@@ -667,6 +673,7 @@ def test_ods_tables_are_measured_as_calamine_expands_them(tmp_path, tables, exte
     assert {name: (s.rows, s.cols) for name, s in package.sheets.items()} == extents
     assert package.largest == max(r * c for r, c in extents.values())
     assert package.calamine_parts == {}  # nothing trimmed: calamine reads the file as it is
+    assert {s.part for s in package.sheets.values()} == {"content.xml"}  # where the table was read
 
 
 def test_ods_formulas_without_a_value_are_found(tmp_path):
@@ -773,3 +780,24 @@ def test_an_ods_table_filled_far_is_too_large_not_stray(tmp_path):
     scan = package.sheets["Plan"]
     assert (scan.rows, scan.cols, scan.strays) == (20001, 200, [])
     assert package.largest == 20001 * 200 and package.calamine_parts == {}
+
+
+@pytest.mark.parametrize(("rows", "kept"), [(40_000, True), (40_001, False)])
+def test_an_ods_plan_of_up_to_two_million_cells_keeps_its_stray_out(tmp_path, rows, kept):
+    """Left without its stray value, a table of exactly MAX_CELLS (2,000,000) cells is read; one row more is too large."""
+    tables = (
+        '<table:table table:name="Plan">'
+        f'<table:table-row table:number-rows-repeated="{rows}">{cell("1", number_columns_repeated="50")}</table:table-row>'
+        '<table:table-row table:number-rows-repeated="1000000"><table:table-cell/></table:table-row>'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>far</text:p></table:table-cell>'
+        "</table:table-row></table:table>"
+    )
+    package = inspect(ods(tmp_path / "edge.ods", tables, mimetype=b"application/vnd.oasis.opendocument.spreadsheet\n"))
+    scan = package.sheets["Plan"]
+    if kept:
+        assert scan.strays == [(rows + 1_000_001, 1, "far")] and package.largest == 2_000_000
+        assert b"far" not in package.calamine_parts["content.xml"]
+        # the other parts as they came: the mimetype with its newline
+        assert package.calamine_parts["mimetype"] == b"application/vnd.oasis.opendocument.spreadsheet\n"
+    else:
+        assert scan.strays == [] and package.largest > 2_000_000 and package.calamine_parts == {}
