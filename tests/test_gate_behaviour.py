@@ -98,14 +98,15 @@ def deflate(data: bytes) -> bytes:
 
 def raw_zip(path: Path, entries: list[dict]) -> Path:
     """A zip written by hand: each entry ``name``, ``data`` (as stored), and optionally the ``crc``,
-    declared ``size``, ``method`` and ``flags`` to write, whatever the data really is."""
+    declared ``size``, ``method``, ``flags`` and the local header's ``extra`` field, whatever the data really is."""
     local, central, offset = [], [], 0
     for e in entries:
-        name = e["name"].encode()
+        name, extra = e["name"].encode(), e.get("extra", b"")
         method, flags, data = e.get("method", 8), e.get("flags", 0), e["data"]
         crc, size, packed = e["crc"], e["size"], e.get("packed", len(data))
         fields = (method, 0, 0x21, crc, packed, size, len(name))
-        local.append(struct.pack("<4sHH HHHIIIHH".replace(" ", ""), b"PK\x03\x04", 20, flags, *fields, 0) + name + data)
+        header = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, flags, *fields, len(extra))
+        local.append(header + name + extra + data)
         central.append(
             struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, flags, *fields, 0, 0, 0, 0, 0, offset) + name
         )
@@ -400,6 +401,16 @@ def test_a_part_cut_short_is_damaged(tmp_path, method):
     assert refused(tmp_path / "cut.xlsx") == ("file-unreadable", "the file is damaged or truncated")
 
 
+@pytest.mark.parametrize("method", [0, 8])
+def test_a_local_header_with_an_extra_field_is_read_past_it(tmp_path, method):
+    """Zip tools put timestamps and zip64 sizes in the local header's extra field; the data follows it."""
+    data = xlsx_parts()["xl/styles.xml"]
+    stored = data if method == 0 else deflate(data)
+    extra = struct.pack("<HH", 0x5455, 5) + b"\x01abcd"  # an extended timestamp
+    path = raw_xlsx(tmp_path / "x.xlsx", **{"xl/styles.xml": {"data": stored, "method": method, "extra": extra}})
+    assert inspect(path).calamine_parts["xl/styles.xml"] == data
+
+
 def test_a_bad_local_header_is_damaged(tmp_path):
     path = raw_xlsx(tmp_path / "h.xlsx")
     data = path.read_bytes()
@@ -496,6 +507,32 @@ def test_a_dtd_is_looked_for_in_the_parts_that_are_read(tmp_path, part, refuse):
         assert refused(path)[0] == "file-refused"
     else:
         inspect(path)
+
+
+@pytest.mark.parametrize(
+    ("part", "refuse"),
+    [
+        ("xl/worksheets/_rels/sheet1.xml.rels", True),  # a sheet's relationships: read with the sheet
+        ("xl/worksheets/sheet9.xml", True),  # under xl/worksheets/: a sheet part, named or not
+        ("xl/worksheets/notes.txt", False),
+        ("xl/drawings/drawing1.xml", False),  # nobody reads it: not inflated
+        ("docProps/app.xml", False),
+        ("docProps/core.xml", True),
+        ("docProps/custom.xml", True),
+        ("xl/sharedStrings.xml", True),
+        ("XL/SharedStrings.xml", True),  # calamine finds its parts case-blind
+    ],
+)
+def test_which_parts_are_inflated_and_looked_at(tmp_path, part, refuse):
+    parts = {**xlsx_parts(), part: DOCTYPE.encode()}
+    path = zipped(tmp_path / "which.xlsx", parts)
+    if refuse:
+        assert refused(path) == (
+            "file-refused",
+            f"the part {part!r} declares XML entities (a DTD); refused, entities are never expanded",
+        )
+    else:
+        assert part not in inspect(path).calamine_parts
 
 
 # ---- document properties ---------------------------------------------------------------------------
@@ -599,6 +636,19 @@ def test_a_sheet_no_name_points_at_counts_for_names_that_cannot_be_mapped(tmp_pa
     assert package.cells("Renamed") == 20000 * 53  # the worst of every sheet part, mapped or not
     assert package.largest == 20000 * 53 and package.unmapped == []
     assert package.cells("Plan") == SMALL_ROWS * SMALL_COLS
+
+
+def test_a_name_that_cannot_be_mapped_counts_every_sheet_not_yet_scanned(tmp_path):
+    parts = xlsx_parts()
+    parts["xl/workbook.xml"] = workbook(("Plan", "rId1"), ("Big", "rId2"))
+    parts["xl/_rels/workbook.xml.rels"] = rels(("rId1", "worksheets/sheet1.xml"), ("rId2", "worksheets/sheet2.xml"))
+    # a cell without a reference (placed by position) keeps the far cells in: the sheet is as large as it reaches
+    parts["xl/worksheets/sheet2.xml"] = sheet('<row r="20000"><c r="BA20000"><v>1</v></c><c><v>2</v></c></row>')
+    package = inspect(zipped(tmp_path / "two.xlsx", parts))
+    assert package.sheets == {}  # nothing scanned before it is asked for
+    assert package.cells("Unknown") == 20000 * 54
+    assert set(package.sheets) == {"Plan", "Big"} and package.pending == {}
+    assert package.cells("Big") == 20000 * 54 and package.cells("Plan") == SMALL_ROWS * SMALL_COLS
 
 
 # ---- OpenDocument ----------------------------------------------------------------------------------
@@ -801,3 +851,39 @@ def test_an_ods_plan_of_up_to_two_million_cells_keeps_its_stray_out(tmp_path, ro
         assert package.calamine_parts["mimetype"] == b"application/vnd.oasis.opendocument.spreadsheet\n"
     else:
         assert scan.strays == [] and package.largest > 2_000_000 and package.calamine_parts == {}
+
+
+def test_cells_outside_any_table_are_not_counted(tmp_path):
+    content = f'<table:table-row>{cell()}</table:table-row><table:table table:name="A"><table:table-row>{cell()}</table:table-row></table:table>'
+    package = inspect(ods(tmp_path / "out.ods", content))
+    assert {n: (s.rows, s.cols) for n, s in package.sheets.items()} == {"A": (1, 1)}
+
+
+def test_an_ods_value_far_right_is_a_stray(tmp_path):
+    tables = (
+        '<table:table table:name="Plan"><table:table-row>'
+        f'{cell("5")}<table:table-cell table:number-columns-repeated="16000"/>{cell("9")}'
+        "</table:table-row></table:table>"
+    )
+    package = inspect(ods(tmp_path / "right.ods", tables))
+    scan = package.sheets["Plan"]
+    assert scan.strays == [(1, 16002, "9")] and (scan.rows, scan.cols) == (1, 1) and package.largest == 1
+
+
+def test_strays_are_kept_in_only_when_what_is_left_is_small_enough(tmp_path):
+    """Another table of the file genuinely too large: the file is too large as it is, no stray is left out."""
+    stray = (
+        '<table:table table:name="Plan"><table:table-row>'
+        f'{cell("5")}</table:table-row><table:table-row table:number-rows-repeated="1048574"><table:table-cell/>'
+        f"</table:table-row><table:table-row>{cell('7')}</table:table-row></table:table>"
+    )
+    big = (
+        '<table:table table:name="Big">'
+        f'<table:table-row table:number-rows-repeated="30000">{cell("1", number_columns_repeated="100")}</table:table-row>'
+        "</table:table>"
+    )
+    package = inspect(ods(tmp_path / "both.ods", stray + big))
+    assert package.sheets["Plan"].strays == [] and package.sheets["Plan"].stray_count == 0
+    assert package.largest == 3_000_000 and package.calamine_parts == {}
+    alone = inspect(ods(tmp_path / "alone.ods", stray))
+    assert alone.sheets["Plan"].strays == [(1048576, 1, "7")] and alone.sheets["Plan"].stray_count == 1
