@@ -367,6 +367,11 @@ def test_env_places_rows_and_ranges():
         ("A1+1", False),  # no formula sign
         ("x=1", False),
         ("X+A1", False),  # a letter first: text, whatever follows
+        ("\u00a0=A1", False),  # a non-breaking space first: text
+        ("=X", True),  # a name
+        ("+-()", False),  # operators and brackets only: nothing to run
+        ("+A1  ", True),  # trailing spaces
+        ("-SUM(A1) \t", True),
         ("+A1 extra words", False),
         ("-SUM(", True),
         ("+ A1", True),
