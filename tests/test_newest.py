@@ -146,6 +146,12 @@ def test_an_older_content_return_beaten_by_a_signed_one_is_told_the_same():
     assert "identified only by its visible content" in content.findings[0].message
 
 
+def test_a_content_return_beaten_by_a_newer_content_one_is_told_it_is_older():
+    old = ret("a.xlsx", modified="2027-01-01", by=CONTENT)
+    by_department([old, ret("b.xlsx", modified="2027-01-02", by=CONTENT)])
+    assert old.findings[0].message == "b.xlsx is a newer submission from MKT (2027-01-02 vs 2027-01-01)"
+
+
 def test_a_signed_return_beaten_by_a_newer_signed_one_is_told_it_is_older():
     old = ret("a.xlsx", modified="2027-01-01", by=PROPERTIES)
     by_department([old, ret("b.xlsx", modified="2027-01-02")])
