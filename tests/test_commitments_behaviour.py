@@ -35,9 +35,11 @@ CHURN = Objective("CO3", "Cut churn", unit="%", baseline=0.10, target=0.08, dire
 CUSTOMERS = Objective("CO4", "Win customers", unit="count", baseline=40, target=60)  # change +20
 QUALITY = Objective("CO5", "Hold quality", unit="score", direction="maintain")  # no baseline, no target
 NPS = Objective("CO6", "Raise NPS", unit="%", baseline=10, target=25)  # a % typed in points: change +15
+SHARE = Objective("CO7", "Win share", unit="%", baseline=0, target=1.5)  # in points from 0: change +1.5
+DEFECTS = Objective("CO8", "No defects", unit="%", baseline=1.5, target=0, direction="decrease")  # to 0: -1.5
 STRATEGY = Strategy(
     "FY2027",
-    (REVENUE, MARGIN, CHURN, CUSTOMERS, QUALITY, NPS),
+    (REVENUE, MARGIN, CHURN, CUSTOMERS, QUALITY, NPS, SHARE, DEFECTS),
     (
         Department("MKT", "Marketing", budget_cap=1000, headcount_cap=5),
         Department("FIN", "Finance", budget_cap=0, headcount_cap=0),  # caps of 0 and nothing asked: no finding
@@ -193,6 +195,22 @@ ALLOCATIONS = [
         id="no objective at all",
     ),
     pytest.param(
+        # ids in a split as typed: the objective's own id is kept
+        row(1, split=(("co1", 0.5), (" CO2 ", 0.5)), contribution=4),
+        [("CO1", 0.5, 2.0, None, None, None, None), ("CO2", 0.5, 2.0, None, None, None, None)],
+        [],
+        [],
+        id="split ids as typed",
+    ),
+    pytest.param(
+        # a split the reader could not parse stays text: the objective column is read instead
+        row(1, objective="CO1", split="CO1 60% / CO2", budget=10),
+        [("CO1", 1.0, None, 10.0, None, None, None)],
+        [],
+        [],
+        id="an unparsed split",
+    ),
+    pytest.param(
         row(1, objective="CO1", split=(), budget=10),  # an empty split reads as no split
         [("CO1", 1.0, None, 10.0, None, None, None)],
         [],
@@ -272,6 +290,22 @@ ALLOCATIONS = [
         [],
         [],
         id="points on a % objective planned in points",
+    ),
+    pytest.param(
+        # CO7 goes from 0 to 1.5 points: a baseline of 0 is a baseline, the change (1.5) is in points
+        row(1, objective="CO7", contribution=1),
+        [("CO7", 1.0, 1.0, None, None, None, None)],
+        [],
+        [],
+        id="points on a % objective planned in points from 0",
+    ),
+    pytest.param(
+        # CO8 goes from 1.5 points to 0: a target of 0 is a target, the change (-1.5) is in points
+        row(1, objective="CO8", contribution=-1),
+        [("CO8", 1.0, -1.0, None, None, None, None)],
+        [],
+        [],
+        id="points on a % objective planned in points to 0",
     ),
     pytest.param(
         # not numbers: text, a boolean (True is not 1)
@@ -381,7 +415,16 @@ def test_an_objective_commitment_adds_up_its_allocations():
         allocation("MKT", "CO2", 7, 1000, 9),  # another objective's
     ]
     by_id = {c.objective.id: c for c in commitments(STRATEGY, allocations)}
-    assert list(by_id) == ["CO1", "CO2", "CO3", "CO4", "CO5", "CO6"]  # every objective, in the strategy's order
+    assert list(by_id) == [
+        "CO1",
+        "CO2",
+        "CO3",
+        "CO4",
+        "CO5",
+        "CO6",
+        "CO7",
+        "CO8",
+    ]  # every objective, in the strategy's order
     co1 = by_id["CO1"]
     # committed 20 + 5.5; stated by 2 of 6; budget 100 + 50 + 0.5; headcount 1 + 2 + 0.5
     assert (co1.committed, co1.stated, co1.initiatives, co1.budget, co1.headcount) == (25.5, 2, 6, 150.5, 3.5)
@@ -475,6 +518,17 @@ COVERAGE = [
     # a count is shown without its unit: 10 of 20 customers
     (CUSTOMERS, 10, ("commitment-shortfall", "departments commit 10 of the 20 CO4 needs (50%)")),
     (QUALITY, 5, None),  # no target change: nothing to compare
+    # units as typed: " Count " is a count, " % " a percentage
+    (
+        Objective("CO9", "Heads", unit=" Count ", baseline=0, target=20),
+        10,
+        ("commitment-shortfall", "departments commit 10 of the 20 CO9 needs (50%)"),
+    ),
+    (
+        Objective("CO9", "Rate", unit=" % ", baseline=0.5, target=0.6),
+        0.05,
+        ("commitment-shortfall", "departments commit 5 points of the 10 points CO9 needs (50%)"),
+    ),
 ]
 
 
