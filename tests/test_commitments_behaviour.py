@@ -37,9 +37,11 @@ QUALITY = Objective("CO5", "Hold quality", unit="score", direction="maintain")  
 NPS = Objective("CO6", "Raise NPS", unit="%", baseline=10, target=25)  # a % typed in points: change +15
 SHARE = Objective("CO7", "Win share", unit="%", baseline=0, target=1.5)  # in points from 0: change +1.5
 DEFECTS = Objective("CO8", "No defects", unit="%", baseline=1.5, target=0, direction="decrease")  # to 0: -1.5
+UPTIME = Objective("CO10", "Uptime", unit="%", baseline=0.6, target=0.7)  # fractions: change +0.1
+POINT = Objective("CO11", "One point more", unit="%", baseline=10, target=11)  # in points: change +1
 STRATEGY = Strategy(
     "FY2027",
-    (REVENUE, MARGIN, CHURN, CUSTOMERS, QUALITY, NPS, SHARE, DEFECTS),
+    (REVENUE, MARGIN, CHURN, CUSTOMERS, QUALITY, NPS, SHARE, DEFECTS, UPTIME, POINT),
     (
         Department("MKT", "Marketing", budget_cap=1000, headcount_cap=5),
         Department("FIN", "Finance", budget_cap=0, headcount_cap=0),  # caps of 0 and nothing asked: no finding
@@ -308,6 +310,22 @@ ALLOCATIONS = [
         id="points on a % objective planned in points to 0",
     ),
     pytest.param(
+        # CO10 goes from 0.6 to 0.7: a change of 0.1 (the change, not the sum 1.3, says fractions); 5 is points
+        row(1, objective="CO10", contribution=5),
+        [("CO10", 1.0, None, None, None, "unit", 5.0)],
+        [],
+        ["contribution-unit"],
+        id="points on a % objective planned as fractions from 0.6",
+    ),
+    pytest.param(
+        # CO11 goes from 10 to 11: a change of 1 is one point, not a fraction; 2 points are summed
+        row(1, objective="CO11", contribution=2),
+        [("CO11", 1.0, 2.0, None, None, None, None)],
+        [],
+        [],
+        id="points on a % objective that moves one point",
+    ),
+    pytest.param(
         # not numbers: text, a boolean (True is not 1)
         row(1, objective="CO1", contribution="5", budget=True, headcount="2"),
         [("CO1", 1.0, None, None, None, None, None)],
@@ -415,16 +433,8 @@ def test_an_objective_commitment_adds_up_its_allocations():
         allocation("MKT", "CO2", 7, 1000, 9),  # another objective's
     ]
     by_id = {c.objective.id: c for c in commitments(STRATEGY, allocations)}
-    assert list(by_id) == [
-        "CO1",
-        "CO2",
-        "CO3",
-        "CO4",
-        "CO5",
-        "CO6",
-        "CO7",
-        "CO8",
-    ]  # every objective, in the strategy's order
+    # every objective, in the strategy's order
+    assert list(by_id) == [o.id for o in STRATEGY.objectives] and len(by_id) == 10
     co1 = by_id["CO1"]
     # committed 20 + 5.5; stated by 2 of 6; budget 100 + 50 + 0.5; headcount 1 + 2 + 0.5
     assert (co1.committed, co1.stated, co1.initiatives, co1.budget, co1.headcount) == (25.5, 2, 6, 150.5, 3.5)
@@ -518,6 +528,9 @@ COVERAGE = [
     # a count is shown without its unit: 10 of 20 customers
     (CUSTOMERS, 10, ("commitment-shortfall", "departments commit 10 of the 20 CO4 needs (50%)")),
     (QUALITY, 5, None),  # no target change: nothing to compare
+    # within 1e-9 of the ratio is on it: 0 -> 1 needs 1, so the committed amount is the ratio
+    (Objective("CO9", "Unit", baseline=0, target=1), 1 - 1e-9, None),
+    (Objective("CO9", "Unit", baseline=0, target=1), 1.5 + 1e-9, None),
     # units as typed: " Count " is a count, " % " a percentage
     (
         Objective("CO9", "Heads", unit=" Count ", baseline=0, target=20),

@@ -52,6 +52,10 @@ SHARES = [
     (8, 8, 8.5, "decrease", 0.0, 0.0),
     (8, 8, 8, "maintain", 1.0, 1.0),
     (8, 8, 8 + 5e-9, "maintain", 1.0, 1.0),  # within 1e-9 of the target's size (8e-9)
+    (8, 8, 8 + 1e-9, "decrease", 1.0, 1.0),  # at the edge of the tolerance: still reached
+    (45, 45, 45 - 1e-9, "increase", 1.0, 1.0),
+    (0, 0, 1e-9, "maintain", 1.0, 1.0),  # |1e-9 - 0| <= 1e-9 * max(1, 0)
+    (0, 0, 1.5e-9, "maintain", 0.0, 0.0),  # the tolerance is 1e-9 at least, not more
     (8, 8, 8.5, "maintain", 0.0, 0.0),
     (8, 8, 7.5, "maintain", 0.0, 0.0),
     (None, 0, 0, "increase", 1.0, 1.0),  # 0 -> 0: holding at 0
@@ -60,6 +64,8 @@ SHARES = [
     (1000, 1000 + 1e-7, 999, "increase", 0.0, 0.0),
     # a span of 1e-7 on a target under 1 is a real span (the tolerance is at least 1e-9): 0.5e-7 / 1e-7
     (0, 1e-7, 0.5e-7, "increase", 0.5, 0.5),
+    (0, 1.5e-9, 0.75e-9, "increase", 0.5, 0.5),  # 1.5e-9 is beyond the tolerance of 1e-9: a span
+    (-1e-9, 0, 0.5, "increase", 1.0, 1.0),  # a span of 1e-9 (at the tolerance) is held, not divided by
     (40, None, 60, "increase", None, None),
     (40, 150, None, "increase", None, None),
     (40, 150, True, "increase", None, None),  # a boolean is no actual
@@ -76,6 +82,11 @@ def test_the_share_of_the_way(baseline, target, actual, direction, raw, progress
     else:
         assert (share.raw, share.progress) == (pytest.approx(raw), pytest.approx(progress))
         assert share.capped == (abs(raw - progress) > 1e-6)
+
+
+def test_the_direction_is_increase_unless_told():
+    assert share_of_way(45, 45, 46) == Share(1.0, 1.0)  # at or above the held target
+    assert share_of_way(45, 45, 44) == Share(0.0, 0.0)
 
 
 def test_an_item_measures_its_actuals_in_its_objective_direction():
@@ -140,6 +151,7 @@ MEANS = [
     ([(0.6, 0.2), (0.4, None)], 0.2),  # not reporting: left out, not counted as 0
     ([(1, 0.2), (3, 0.6)], 0.5),  # (0.2 + 1.8) / 4
     ([(2, 0.0)], 0.0),  # a 0 is a value
+    ([(0.4, None), (0.6, 0.2)], 0.2),  # one not reporting does not stop the others counting
     ([(1, None)], None),
     ([(0, 0.5)], None),  # no weight left
     ([], None),
@@ -157,7 +169,9 @@ RAGS = [
     (Thresholds(), None, 0.5, None),
     (Thresholds(), 0.35, 0.5, "green"),  # pace 0.7: green at 0.7
     (Thresholds(), 0.35 - 1e-10, 0.5, "green"),  # within the tolerance
+    (Thresholds(), 0.7 - 1e-9, 1.0, "green"),  # at the edge of the tolerance
     (Thresholds(), 0.34, 0.5, "amber"),  # pace 0.68
+    (Thresholds(), 0.4 - 1e-9, 1.0, "amber"),
     (Thresholds(), 0.2, 0.5, "amber"),  # pace 0.4: amber at 0.4
     (Thresholds(), 0.19, 0.5, "red"),  # pace 0.38
     (Thresholds(), 0.0, 0.25, "red"),
@@ -166,6 +180,7 @@ RAGS = [
     (Thresholds(), 0.3, 0, "red"),
     (Thresholds(green=1.1, amber=1.05), 1.0, 1.0, "green"),  # done is green, whatever the pace needed
     (Thresholds(green=1.1, amber=1.05), 1 - 1e-10, 1.0, "green"),
+    (Thresholds(green=1.1, amber=1.05), 1 - 1e-9, 1.0, "green"),  # at the edge of the tolerance
     (Thresholds(green=1.1, amber=1.05), 0.99, 1.0, "red"),
     (Thresholds(green=0.9, amber=0.5), 0.4, 0.5, "amber"),  # pace 0.8
     (Thresholds(green=0.9, amber=0.5), 0.45, 0.5, "green"),  # pace 0.9
