@@ -18,6 +18,9 @@ from cascadebook.spec.schema import SheetSpec
 
 SPLIT_TOLERANCE = 0.005
 SURPLUS_RATIO = 1.5
+# A commitment that meets the target exactly is not a shortfall because of floating point: a % objective from
+# 0.10 to 0.08 needs 0.08 - 0.10 = -0.020000000000000004, so two commitments of -0.01 make a ratio of 0.9999999999.
+RATIO_TOLERANCE = 1e-9
 UNALIGNED = "Unaligned"  # the Objective of an initiative's share that no recognised objective takes
 UNALIGNED_TITLE = "Unaligned (objective not recognised)"
 LEFT_OUT_CODES = {"contribution-unit": "unit", "contribution-direction": "direction"}  # finding -> why not summed
@@ -285,9 +288,9 @@ def commitment_findings(
                 f"departments commit {_amount(c.committed, o.unit)} of the {_amount(change, o.unit)} "
                 f"{o.id} needs ({ratio:.0%})" + (f"; {c.left_out_text}" if c.left_out else "")
             )
-            if ratio < 1:
+            if ratio < 1 - RATIO_TOLERANCE:
                 yield Finding("commitment-shortfall", what, sheet="Commitments", location=o.id)
-            elif ratio > SURPLUS_RATIO:
+            elif ratio > SURPLUS_RATIO + RATIO_TOLERANCE:
                 yield Finding("commitment-surplus", what, sheet="Commitments", location=o.id)
         if o.budget_cap is not None and c.budget > o.budget_cap:
             yield Finding(
