@@ -22,6 +22,7 @@ from cascadebook.pipeline import reconcile
 from cascadebook.spec.schema import SpecError, load_spec, parse_spec
 from cascadebook.spec.units import PLAIN_FORMAT, number_format_for
 from cascadebook.xlsx.layout import fit_width, row_height, text_lines
+from fill import fill_workbook
 from libreoffice import convert
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -255,3 +256,35 @@ def test_render_script_writes_a_pdf_and_png_pages(sample_books, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "page(s)" in done.stdout
     assert sorted(p.name for p in tmp_path.glob("*.png"))[0].endswith("-1.png")
+
+
+def _typed_actuals(checkin: Path) -> dict[str, object]:
+    """'Sheet!A1' -> an actual for the check-in's % initiative and its currency KPI (by their Unit cells)."""
+    book = openpyxl.load_workbook(checkin)
+    cells: dict[str, object] = {}
+    for title, unit, actual in (("Initiatives", "%", 0.52), ("KPIs", "currency", 780)):
+        ws = book[title]
+        head = {c.value: c.column_letter for c in ws[4] if c.value}
+        unit_col, actual_col = head["Unit"], next(v for h, v in head.items() if h.startswith("Actual"))
+        row = next(r for r in range(5, ws.max_row + 1) if ws[f"{unit_col}{r}"].value == unit)
+        cells[f"{title}!{actual_col}{row}"] = actual
+    return cells
+
+
+def test_the_checkins_table_shows_actuals_in_their_units_and_the_progress_sheet_no_general(sample_books, tmp_path):
+    """A check-in of the samples' MKT with an actual on its % initiative and on its currency KPI, reconciled:
+    the Check-ins table shows 52.0% and $780, not 0.52 and 780; the Progress sheet's numbers are percentages."""
+    filled = fill_workbook(
+        sample_books["checkin"], tmp_path / "in" / "mkt-q1.xlsx", _typed_actuals(sample_books["checkin"])
+    )
+    strategy = load_strategy(SAMPLES / "strategy.yaml")
+    master = write_master(reconcile(strategy, [SAMPLES / "returned", filled.parent]), tmp_path / "master.xlsx")
+    book = openpyxl.load_workbook(master)
+    ws = book["Check-ins"]
+    head = [c.value for c in ws[1]]
+    actuals = {r[head.index("Actual")].value: r[head.index("Actual")] for r in ws.iter_rows(min_row=2)}
+    assert actuals[0.52].number_format.endswith("%")
+    assert "$" in actuals[780].number_format
+    progress = book["Progress"]
+    numbers = [c for row in progress.iter_rows() for c in row if isinstance(c.value, (int, float))]
+    assert numbers and not [c.coordinate for c in numbers if c.number_format == "General"]
