@@ -288,3 +288,27 @@ def test_the_checkins_table_shows_actuals_in_their_units_and_the_progress_sheet_
     progress = book["Progress"]
     numbers = [c for row in progress.iter_rows() for c in row if isinstance(c.value, (int, float))]
     assert numbers and not [c.coordinate for c in numbers if c.number_format == "General"]
+
+
+@pytest.mark.libreoffice
+def test_render_script_renders_only_the_named_sheets(sample_books, tmp_path):
+    """--sheets Dashboard: the master's Dashboard alone, one page (the docs/dashboard.png command); the
+    master itself is left as it was."""
+    if shutil.which("soffice") is None or shutil.which("pdfinfo") is None:
+        pytest.skip("LibreOffice or poppler-utils is not installed")
+    before = sample_books["master"].read_bytes()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "render_pages.py"), str(sample_books["master"]), "-o", str(tmp_path),
+         "--sheets", "Dashboard", "--pdf-only"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    pdf = tmp_path / "master.pdf"
+    assert _pages(pdf) == 1 and "dashboard" in _text(pdf) and "Goal Hierarchy" not in _text(pdf)
+    assert sample_books["master"].read_bytes() == before
+    wrong = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "render_pages.py"), str(sample_books["master"]), "-o", str(tmp_path),
+         "--sheets", "Nope", "--pdf-only"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert wrong.returncode != 0 and "no sheet Nope" in wrong.stderr
