@@ -140,7 +140,8 @@ def _charts(path: Path) -> list[dict]:
                     entry[part] = ref.text if ref is not None else None
                     entry[part + "_cache"] = {int(p.get("idx")): p.find("c:v", NS).text for p in points}
                 series.append(entry)
-            charts.append({"title": title, "series": series})
+            axes = [f.get("formatCode") for f in tree.findall("c:chart/c:plotArea/c:valAx/c:numFmt", NS)]
+            charts.append({"title": title, "series": series, "axis_formats": axes})
     return charts
 
 
@@ -399,3 +400,25 @@ def test_readme_shows_the_dashboard():
     root = Path(__file__).resolve().parents[1]
     assert "![The Dashboard of the samples' master](docs/dashboard.png)" in (root / "README.md").read_text()
     assert (root / "docs" / "dashboard.png").read_bytes().startswith(b"\x89PNG\r\n")
+
+
+def test_the_budget_is_shown_in_the_strategys_currency_on_its_tile_and_chart_axis(master, result):
+    """The sample strategy's currency is USD: the budget requested tile and the budget chart's value axis
+    carry the money format the rest of the master uses ($), the counts and headcount do not."""
+    assert result.strategy.currency == "USD"
+    ws = openpyxl.load_workbook(master)["Dashboard"]
+    cells = {c.value: c for row in ws.iter_rows(max_row=8) for c in row if c.value is not None}
+    label = next(c for v, c in cells.items() if isinstance(v, str) and v.endswith(" requested"))
+    tile = next(ws.cell(r, label.column) for r in range(label.row - 1, 0, -1) if ws.cell(r, label.column).value)
+    assert "$" in tile.number_format
+    returned = next(c for v, c in cells.items() if isinstance(v, str) and v.startswith("Departments returned"))
+    count = next(
+        ws.cell(r, returned.column) for r in range(1, returned.row) if ws.cell(r, returned.column).value is not None
+    )
+    assert "$" not in count.number_format
+    charts = _charts(master)
+    budget_axis = [
+        f for c in charts if c["title"].startswith(f"{label.value.split()[0]} by department") for f in c["axis_formats"]
+    ]
+    assert budget_axis and all("$" in f for f in budget_axis)
+    assert not [f for c in charts if "Headcount" in c["title"] for f in c["axis_formats"] if "$" in (f or "")]

@@ -63,7 +63,7 @@ def _roles(spec) -> dict[str, tuple[str, dict[str, str]]]:
 
 
 TARGET = (
-    '      - {key: target, header: Target, type: number, required: true, width: 11,\n'
+    '      - {key: target, header: Target, type: number, required: true, width: 10,\n'
     '         help: "Where the metric will be at the due period. It must move in the objective\'s direction.", '
     'role: target}\n'
 )
@@ -78,7 +78,7 @@ TARGET = (
         ("    role: initiatives\n", "    role: initiative\n", "unknown role 'initiative' (did you mean"),
         ("    role: kpis\n", "    role: initiatives\n", "role 'initiatives' is on sheets 'initiatives' and 'kpis'"),
         ("role: budget}", "role: actual}", "role 'actual' does not belong on sheet 'initiatives'"),
-        ("type: currency, width: 13", "type: text, width: 13", "has role 'budget', which needs type"),
+        ("type: currency, width: 12", "type: text, width: 12", "has role 'budget', which needs type"),
     ],
     ids=["required missing", "unknown", "twice", "unknown sheet role", "sheet role twice", "wrong sheet", "type"],
 )

@@ -84,3 +84,38 @@ def test_unreadable_strategy_is_a_finding_not_a_traceback(tmp_path):
     (tmp_path / "s.txt").write_text("x")
     _, findings = read_strategy(tmp_path / "s.txt")
     assert "expected a .yaml strategy" in findings[0].message
+
+
+@pytest.mark.parametrize("typed", ["$", "US Dollar", "EURO", "U$D", "12"])
+def test_a_currency_that_is_not_an_iso_code_is_a_strategy_error_in_yaml_and_workbook(tmp_path, typed):
+    """The currency builds every money format: '$' or 'US Dollar' would make a format nobody meant, so
+    it is refused where it was typed (the YAML key, the workbook cell), as other wrong fields are."""
+    data = yaml.safe_load(SAMPLE_STRATEGY.read_text())
+    data["currency"] = typed
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    strategy, findings = read_strategy(path)
+    assert strategy is None
+    assert [(f.code, f.location) for f in findings] == [("strategy-wrong-type", "currency")]
+    assert "ISO 4217" in findings[0].message and repr(typed) in findings[0].message
+    with pytest.raises(StrategyError):
+        load_strategy(path)
+
+    book_path = write_strategy_workbook(load_strategy(SAMPLE_STRATEGY), tmp_path / "s.xlsx")
+    book = openpyxl.load_workbook(book_path)
+    ws = book["Strategy"]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Currency")
+    ws.cell(row, 2).value = typed
+    book.save(book_path)
+    strategy, findings = read_strategy(book_path)
+    assert strategy is None
+    assert [(f.code, f.sheet, f.cell) for f in findings] == [("strategy-wrong-type", "Strategy", f"B{row}")]
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("EUR", "EUR"), (" sek ", "SEK"), ("", "")])
+def test_an_iso_currency_code_is_kept_in_capitals(tmp_path, typed, kept):
+    data = yaml.safe_load(SAMPLE_STRATEGY.read_text())
+    data["currency"] = typed
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert load_strategy(path).currency == kept

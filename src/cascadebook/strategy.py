@@ -217,6 +217,16 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
             None,
             "contact_email",
         )
+    currency = str(fields.get("currency") or "").strip().upper()  # "usd" is USD
+    if currency and not CURRENCY_CODE.fullmatch(currency):
+        b.report(
+            "strategy-wrong-type",
+            f"Strategy: {_header(spec, 'currency')} should be a three-letter ISO 4217 code such as USD or EUR, "
+            f"found {fields['currency']!r}",
+            "",
+            None,
+            "currency",
+        )
     rag = {k: fields[k] for k in ("rag_green", "rag_amber") if fields.get(k) is not None}
     if rag.get("rag_amber", 0.4) > rag.get("rag_green", 0.7):
         b.report(
@@ -243,10 +253,18 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
         contact_email=fields.get("contact_email") or "",
         source=source,
         spec=fields.get("spec") or "",
-        currency=str(fields.get("currency") or "").strip().upper(),
+        currency=currency,
         **rag,
     )
     return strategy, b.findings
+
+
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")  # ISO 4217's shape (USD, EUR, SEK): money formats are built from it
+
+
+def _header(spec: Spec, key: str) -> str:
+    """A strategy field's header as the spec words it (the key if the spec has no such field)."""
+    return next((c.header for c in spec.fields if c.key == key), key)
 
 
 _OPTIONAL_DEP = {"parent", "budget_cap", "headcount_cap"}

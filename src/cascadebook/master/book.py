@@ -150,7 +150,8 @@ class MasterWriter:
         )
         self.link = add({"font_color": "#0563C1", "underline": 1})
         self.percent = add({"num_format": "0%"})
-        self.money = add({"num_format": currency_format(self.currency)})
+        self.money_format = currency_format(self.currency)  # budgets and caps, wherever the master shows them
+        self.money = add({"num_format": self.money_format})
         self.total = add({"bold": True, "top": 1})
         self.total_money = add({"bold": True, "top": 1, "num_format": currency_format(self.currency)})
         self.severity = {k: add({"bg_color": v}) for k, v in SEVERITY_COLOURS.items()}

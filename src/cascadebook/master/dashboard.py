@@ -99,7 +99,7 @@ def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, T
     ws.activate()
     ws.hide_gridlines(2)
     ws.set_column(0, COLUMNS - 1, COLUMN_WIDTH)
-    f = _Formats(book)
+    f = _Formats(book, w.money_format)
     objectives = list(result.commitments)
     counts = result.department_counts()
     first_dep, last_dep = submission_rows(result)
@@ -220,7 +220,7 @@ def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, T
         for n, (title, cols, key, caps, number) in enumerate(
             (
                 (f"{money} by department, against its cap", (SUBMISSION_BUDGET, SUBMISSION_BUDGET_CAP), BUDGET,
-                 [d.budget_cap for d in departments], "#,##0"),
+                 [d.budget_cap for d in departments], w.money_format),
                 (f"{people} by department, against its cap", (SUBMISSION_HEADCOUNT, SUBMISSION_HEADCOUNT_CAP),
                  HEADCOUNT, [d.headcount_cap for d in departments], "0"),
             )
@@ -241,11 +241,12 @@ def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, T
 
 
 class _Formats:
-    def __init__(self, book):
+    def __init__(self, book, money: str = "#,##0"):
+        """``money``: the master's money format (the strategy's currency), for the budget tile."""
         add = book.add_format
         tile = {"bold": True, "font_size": 24, "align": "center", "valign": "vcenter", "font_color": INK}
         self.tile = add({**tile, "bg_color": TILE, "num_format": "#,##0"})
-        self.tile_money = add({**tile, "bg_color": TILE, "num_format": "#,##0"})
+        self.tile_money = add({**tile, "bg_color": TILE, "num_format": money})
         self.tile_bad = add({**tile, "bg_color": GAP, "num_format": "#,##0", "font_color": "#9C0006"})
         self.tile_label = add(
             {"align": "center", "valign": "top", "bg_color": TILE, "font_color": INK, "font_size": 10}

@@ -61,6 +61,14 @@ class _Formats:
             k: add({"bg_color": bg, "font_color": fg, "bold": True, "align": "center", "valign": "top"})
             for k, (bg, fg) in RAG_STYLE.items()
         }
+        self._units: dict[str, Any] = {}
+        self._book = book
+
+    def unit(self, num_format: str):
+        """A cell in a unit's number format (``Spec.number_format``), made once per format."""
+        if num_format not in self._units:
+            self._units[num_format] = self._book.add_format({"num_format": num_format, "valign": "top"})
+        return self._units[num_format]
 
 
 def _rollup_cells(ws, r: int, rollups: dict, periods: list[str], latest, fmt: _Formats, percent) -> None:
@@ -116,7 +124,8 @@ def write_progress(book, result: Any, *, checkin_spec: Spec | None = None, max_r
     report: ProgressReport = result.progress
     fmt = _Formats(book)
     _progress_sheet(book, fmt, result.strategy, report)
-    _checkins_sheet(book, fmt, report, checkin_spec or bundled(), result.spec, max_rows)
+    currency = getattr(result.strategy, "currency", "") or ""
+    _checkins_sheet(book, fmt, report, checkin_spec or bundled(), result.spec, max_rows, currency)
 
 
 def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> None:
@@ -246,11 +255,14 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
     ws.fit_to_pages(1, 0)
 
 
-def _checkins_sheet(book, fmt: _Formats, report: ProgressReport, spec: Spec, plan: Spec, max_rows: int) -> None:
+def _checkins_sheet(
+    book, fmt: _Formats, report: ProgressReport, spec: Spec, plan: Spec, max_rows: int, currency: str = ""
+) -> None:
     """The Check-ins table; past Excel's row limit it goes on in 'Check-ins (2)', ... (each a table).
 
     An actual is on the plan's sheet of its item (``plan``'s keys); the table names the check-in sheet
-    that reports on it (by their roles), initiatives first."""
+    that reports on it (by their roles), initiatives first. Its numbers (the actual) are shown in the
+    item's unit, as the plan's tables show its baseline and target (``Spec.number_format``)."""
     columns = checkin_columns(spec)
     headers = checkin_headers(spec)
     titles = {plan.sheet_key(plan_role(s.role)) or s.key: s.title for s in spec.sheets}
@@ -261,6 +273,7 @@ def _checkins_sheet(book, fmt: _Formats, report: ProgressReport, spec: Spec, pla
     )
     size = max_rows - 1
     widths = [11, 8, 12, 12, *[max(c.width, 10) for c in columns], 10, 36]
+    numeric = {len(CHECKIN_LEAD) + i: c.type in ("number", "integer") for i, c in enumerate(columns)}
     for number, start in enumerate(range(0, max(len(actuals), 1), size), 1):
         chunk = actuals[start : start + size]
         ws = book.add_worksheet(continued_sheet(CHECKINS_SHEET, number))
@@ -289,8 +302,19 @@ def _checkins_sheet(book, fmt: _Formats, report: ProgressReport, spec: Spec, pla
                 progress,
                 actual.file,
             ]
+            item = next(iter(report.items.get(actual.key, {}).values()), None)
+            in_unit = None
+            if item is not None:
+                shown = (item.item.baseline, item.item.target, actual.value)
+                in_unit = fmt.unit(plan.number_format(item.item.unit, currency, shown))
             for c, value in enumerate(row):
-                write_value(ws, r, c, value, fmt.percent if c == len(row) - 2 else None)
+                if c == len(row) - 2:
+                    cell = fmt.percent
+                elif numeric.get(c) and isinstance(value, (int, float)) and not isinstance(value, bool):
+                    cell = in_unit
+                else:
+                    cell = None
+                write_value(ws, r, c, value, cell)
         for c, width in enumerate(widths):
             ws.set_column(c, c, width)
         ws.freeze_panes(1, 0)

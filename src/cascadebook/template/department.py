@@ -57,12 +57,13 @@ from cascadebook.template.styles import (
     title_format,
 )
 from cascadebook.xlsx.addresses import column_letter, quote_sheet
+from cascadebook.xlsx.layout import header_height as header_row_height
 from cascadebook.xlsx.layout import row_height
 from cascadebook.xlsx.writer import PlainFormulaWorksheet, write_value
 
 HEADER_ROW = 4  # 1-based row of the column headers on input sheets; data starts below it
 INSTRUCTIONS_WIDTH = 90  # column B of the Instructions, in characters
-CHECK_WIDTH = 50  # the Check column
+CHECK_WIDTH = 22  # the Check column: its messages wrap, so the sheet prints one landscape page wide at a readable scale
 
 
 def template_filename(cycle: str, department_code: str) -> str:
@@ -97,7 +98,9 @@ class _Formats:
         self.date = add({"num_format": NUMBER_FORMATS["date"], "align": "left"})
         self.prefilled = add({"bg_color": PREFILLED_FILL, "border": 1, "border_color": "#BFBFBF"})
         self.legend_input = add({"bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF", "text_wrap": True})
-        self.check = add({"font_color": PROBLEM_FONT, "valign": "top"})
+        self.check = add(
+            {"font_color": PROBLEM_FONT, "valign": "top", "text_wrap": True, "border": 1, "border_color": "#BFBFBF"}
+        )
         self.status = add({"bold": True, "text_wrap": True, "valign": "top"})
         self.problem = add({"bg_color": PROBLEM_FILL, "font_color": PROBLEM_FONT})
         self.ready = add({"bg_color": READY_FILL, "font_color": READY_FONT})
@@ -483,7 +486,7 @@ def _objectives(book, fmt: _Formats, strategy: Strategy, spec: Spec, page: PageT
     for c, col in enumerate(sheet.columns):
         ws.set_column(c, c, widths[c])
         ws.write_string(0, c, col.header, fmt.header)
-    ws.set_row(0, header_height(sheet.columns))
+    ws.set_row(0, header_row_height([(col.header, w) for col, w in zip(sheet.columns, widths)]))
     measured = {"baseline", "target"}  # the objective's own fields, in its unit
     for r, objective in enumerate(strategy.objectives, 1):
         values = (objective.baseline, objective.target)
@@ -491,7 +494,8 @@ def _objectives(book, fmt: _Formats, strategy: Strategy, spec: Spec, page: PageT
         for c, col in enumerate(sheet.columns):
             cell = in_unit if col.key in measured else fmt.reference(col.type)
             write_value(ws, r, c, getattr(objective, col.key), cell)
-        wrapped = [(getattr(objective, col.key), col.width) for col in sheet.columns if col.type == "text"]
+        # each row as tall as its own text wraps in the widths written (not the spec's)
+        wrapped = [(getattr(objective, col.key), w) for col, w in zip(sheet.columns, widths) if col.type == "text"]
         ws.set_row(r, row_height(wrapped))
     print_setup(
         ws,
@@ -637,8 +641,9 @@ def _live_checks(ws, fmt: _Formats, live: SheetChecks, status: _Status, status_l
         )
     # Row 3, hidden, after the Check column: rows started, then one count per kind of problem.
     counts = _count_cells(live)
-    ws.set_column(col + 1, col + 1 + len(counts), 8, None, {"hidden": True})
-    # (shown as nothing: LibreOffice prints a number in a hidden column as ###)
+    # Hidden by a width of 0, shown as nothing: LibreOffice prints a number in a column hidden at its
+    # ordinary width as ### at the edge of the column before it (the Check column's, on row 3).
+    ws.set_column(col + 1, col + 1 + len(counts), 0)
     ws.write_formula(2, col + 1, "=" + live.started_rows_formula(), fmt.unseen, status.started.get(key, 0))
     for i, (code, _) in enumerate(counts):
         ws.write_formula(2, col + 2 + i, "=" + live.count_formula(code), fmt.unseen, status.counts[key][code])

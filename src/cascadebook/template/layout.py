@@ -59,16 +59,24 @@ def header_height(columns: Sequence[Column], extra: Sequence[tuple[str, float]] 
     return header_row_height(texts)
 
 
+SHORT_TEXT = 34  # characters: a text this short is shown on one line of the Objectives sheet
+
+
 def objective_widths(columns: Sequence[Column], objectives: Sequence[Any]) -> list[float]:
-    """The Objectives sheet's widths: the spec's, wider where an id or a number in its format
-    (150,000,000 with a currency sign) would not fit and print as ###."""
+    """The Objectives sheet's widths: numbers wide enough for their format (150,000,000 with a currency
+    sign would print as ###); text as wide as its longest value (short texts such as owners and metrics
+    whole, up to ``SHORT_TEXT``), at most the spec's width beyond that (it wraps), and a column nobody filled in (often the
+    description) only as wide as its header rather than a wide empty band across the page."""
     widths = []
     for col in columns:
         values = [getattr(o, col.key, None) for o in objectives]
-        shown = [f"{v:,.0f}$" if isinstance(v, (int, float)) and not isinstance(v, bool) else "" for v in values]
-        if col.type == "text" and col.width < 12:  # ids and units: whole
-            shown = [str(v or "") for v in values]
-        widths.append(max(col.width, fit_width(shown, col.width, 24)))
+        if col.type in ("number", "percent", "currency", "integer"):
+            shown = [f"{v:,.0f}$" if isinstance(v, (int, float)) and not isinstance(v, bool) else "" for v in values]
+            widths.append(max(col.width, fit_width(shown, col.width, 24)))
+        elif col.type == "date":
+            widths.append(col.width)
+        else:
+            widths.append(fit_width([*values, col.header], 6, max(col.width, SHORT_TEXT)))
     return widths
 
 

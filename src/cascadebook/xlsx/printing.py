@@ -69,7 +69,8 @@ def print_setup(
     else:
         ws.set_portrait()
     ws.fit_to_pages(1, 1 if one_page else 0)
-    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.7)
+    side = 0.3 if landscape else 0.5  # a landscape sheet is wide: every bit of the page's width counts
+    ws.set_margins(left=side, right=side, top=0.75, bottom=0.7)
     if repeat is not None:
         first, last = (repeat, repeat) if isinstance(repeat, int) else repeat
         ws.repeat_rows(first, last)
