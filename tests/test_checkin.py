@@ -397,7 +397,7 @@ def test_a_newer_checkin_supersedes_an_older_one(cycle, tmp_path):
 
 def test_the_master_shows_progress_cell_by_cell(cycle):
     book = openpyxl.load_workbook(cycle.master2)
-    assert book.sheetnames[:3] == ["Summary", "Progress", "Check-ins"]
+    assert book.sheetnames[:4] == ["Dashboard", "Summary", "Progress", "Check-ins"]
     ws = book["Progress"]
     assert [c.value for c in ws[5]][:9] == [
         "ID",
