@@ -218,9 +218,11 @@ CELLS = {
 LINKS = {("MKT", "B"): 2, ("MKT", "D"): 5, ("MKT", "E"): 4, ("OPS", "B"): 7, ("OPS", "D"): 6, ("SAL", "E"): 8}
 
 
-@pytest.fixture(scope="module")
-def books(strategy, tmp_path_factory):
-    return master(reconciled(strategy), tmp_path_factory.mktemp("master") / "master.xlsx")
+@pytest.fixture
+def books(strategy, tmp_path):
+    """Written for each test that asks (not once a module): mutmut runs the tests that reach the function
+    it mutated, and a test that only read a master written for another would not be among them."""
+    return master(reconciled(strategy), tmp_path / "master.xlsx")
 
 
 def _rows(ws) -> list[list[Any]]:
@@ -238,6 +240,7 @@ def test_matrix_cells_list_each_departments_initiatives_per_objective(books):
     ]
     assert {row[0]: row[1:5] for row in rows[1:5]} == CELLS
     assert rows[5][:7] == [None] * 7  # nothing more above the counts
+    assert formulas["Alignment Matrix"].freeze_panes == "B2"  # departments and objectives stay in view
     # the Initiatives column: a live count of the department's rows of the Initiatives table (HR: none)
     fs = formulas["Alignment Matrix"]
     for r, want in zip(range(2, 6), (0, 4, 2, 1)):
@@ -413,6 +416,8 @@ def test_hierarchy_rows_in_order_with_their_levels(strategy, books):
     assert _outline(formulas) == [max(level - 1, 0) for level, *_ in HIERARCHY]
     ws = formulas["Goal Hierarchy"]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:K1"
+    # an objective's summary row is above its initiatives: folding hides the rows below it
+    assert ws.sheet_properties.outlinePr.summaryBelow is False
 
 
 def test_hierarchy_shows_baseline_and_target_in_the_rows_unit(strategy, books):
@@ -429,7 +434,7 @@ def test_hierarchy_shows_baseline_and_target_in_the_rows_unit(strategy, books):
     assert got[10][0] == "0.0%" and got[13][0] == "0.0%"  # CO2 and OPS-I01
 
 
-def test_hierarchy_of_packed_records_is_the_same(strategy, books, tmp_path):
+def test_hierarchy_of_packed_records_is_the_same(strategy, tmp_path):
     """Many departments: the records are packed (consolidate/packed.py) and the hierarchy is made
     department by department; the rows and their order do not change."""
     result = reconciled(strategy, packed=True)
@@ -437,7 +442,8 @@ def test_hierarchy_of_packed_records_is_the_same(strategy, books, tmp_path):
     formulas, values = master(result, tmp_path / "master.xlsx")
     _same(hierarchy_rows(values)[1:], expected_hierarchy(strategy))
     assert _outline(formulas) == [max(level - 1, 0) for level, *_ in HIERARCHY]
-    assert _rows(values["Alignment Matrix"]) == _rows(books[1]["Alignment Matrix"])
+    rows = _rows(values["Alignment Matrix"])
+    assert {row[0]: row[1:5] for row in rows[1:5]} == CELLS and {row[0]: row[1:7] for row in rows[8:13]} == HEAT
 
 
 def test_hierarchy_goes_on_in_a_continued_sheet_past_excels_last_row(strategy, tmp_path, monkeypatch):
