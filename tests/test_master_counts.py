@@ -502,3 +502,21 @@ def test_hierarchy_with_progress_writes_cell_by_cell_with_the_same_rows(strategy
         ("Initiative", "OPS-I02", 0.6),
         ("Team KPI", "MKT-K03", 0.3),
     ]
+
+
+def test_a_continued_objective_row_shows_its_progress_too(strategy, tmp_path, monkeypatch):
+    """With check-ins and the hierarchy over two sheets, the repeated "Objective (continued)" row shows
+    its objective's progress like the objective's own row."""
+    monkeypatch.setattr(master_module, "EXCEL_MAX_ROWS", 10)
+    result = reconciled(strategy)
+    result.progress = ProgressReport(
+        ("Q1",), Thresholds(), {}, {"CO1": {"Q1": Rollup("CO1", "Grow", "Q1", 0.7, 0.25, "green", 1, 2)}}, {}, {}
+    )
+    _, values = master(result, tmp_path / "master.xlsx")
+    first, second = values["Goal Hierarchy"], values["Goal Hierarchy (2)"]
+    assert (first.cell(4, 1).value, first.cell(4, 2).value, first.cell(4, 12).value) == ("Objective", "CO1", 0.7)
+    assert (second.cell(2, 1).value, second.cell(2, 2).value, second.cell(2, 12).value) == (
+        "Objective (continued)",
+        "CO1",
+        0.7,
+    )
