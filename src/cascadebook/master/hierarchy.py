@@ -211,7 +211,8 @@ class _HierarchyRows:
     def kpi(self, k: Record) -> tuple[int, list[Any]]:
         v = k.values
         title, owner, team, baseline, target, unit, due = (v.get(key) for key in self.kpi_keys)
-        level = f"{v.get(self.level) or 'KPI'} KPI"
+        typed = v.get(self.level)
+        level = f"{typed} KPI" if typed else "KPI"  # a KPI of no level typed is a "KPI", not a "KPI KPI"
         return 3, [level, k.id, title, k.department, owner, team, baseline, target, unit, due, None]
 
     def parent(self, k: Record) -> str:
