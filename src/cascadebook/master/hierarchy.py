@@ -27,7 +27,7 @@ from cascadebook.spec.roles import (
     UNIT,
 )
 from cascadebook.spec.schema import Spec
-from cascadebook.xlsx.layout import BOLD_FACTOR, merged_width, row_height, text_lines
+from cascadebook.xlsx.layout import BOLD_FACTOR, WIDE_FACTOR, merged_width, row_height, text_lines
 from cascadebook.xlsx.writer import (
     SheetStream,
     continued_sheet,
@@ -187,9 +187,16 @@ def _height(level: int, values: Any) -> float | None:
     """A row's height for its wrapped goal and metric (None: one line, the default height)."""
     goal = (WIDTHS[GOAL] - 2 * level) * (BOLD_FACTOR if level <= 1 else 1)  # indented; objectives bold
     texts = [(values[GOAL], goal)] + ([(values[METRIC], WIDTHS[METRIC])] if len(values) > METRIC else [])
-    if all(text_lines(text, width) <= 1 for text, width in texts):
+    if all(_one_line(text, width) for text, width in texts):
         return None
     return whole_pixels(row_height(texts))
+
+
+def _one_line(text: Any, width: float) -> bool:
+    """Whether ``text`` takes one line of ``width``: most do, and are told by their length alone."""
+    if text is None or (type(text) is str and len(text) * WIDE_FACTOR < width - 1 and "\n" not in text):
+        return True
+    return text_lines(text, width) <= 1
 
 
 def _banner_row(w: MasterWriter, ws, r: int, values: list[Any]) -> None:
