@@ -197,6 +197,32 @@ def test_the_objectives_sheet_is_as_wide_as_its_text(sample_books):
     assert one_line and ws.row_dimensions[one_line[0]].height in (None, 15)  # None: the default, 15
 
 
+def test_the_masters_long_texts_wrap_in_rows_as_tall_as_they_are(sample_books):
+    """Nothing is hidden in LibreOffice: the matrix's cells are plain wrapped text (a linked text cell
+    shows one line there), the vision's band is merged and filled across the columns its text takes,
+    and a goal longer than the Goal column wraps in a taller row (the Department column clips it else)."""
+    book = openpyxl.load_workbook(sample_books["master"])
+    matrix = book["Alignment Matrix"]
+    texts = [c for row in matrix.iter_rows(min_row=2, max_row=7, min_col=2) for c in row if c.data_type == "s"]
+    several = [c for c in texts if "\n" in str(c.value)]
+    assert several and all(c.alignment.wrap_text and c.hyperlink is None for c in texts if c.value != "not returned")
+    assert all(matrix.row_dimensions[c.row].height >= 15 * str(c.value).count("\n") for c in several)
+    ws = book["Goal Hierarchy"]
+    vision = next(r for r in ws.iter_rows(min_row=2, max_row=3) if r[0].value == "Vision")[0].row
+    assert f"C{vision}:F{vision}" in {str(m) for m in ws.merged_cells.ranges}
+    fills = {ws.cell(vision, c).fill.fgColor.rgb for c in range(1, 4)}  # (a merged range shows C's; openpyxl
+    # reads no style of the cells merged into it)
+    assert len(fills) == 1 and fills.pop().endswith("D9E1F2") and ws.cell(vision, 3).alignment.wrap_text
+    head = [c.value for c in ws[1]]
+    goal, width = head.index("Goal"), ws.column_dimensions["C"].width
+    rows = [r for r in ws.iter_rows(min_row=4) if r[goal].value]
+    long = [r for r in rows if len(str(r[goal].value)) > width]  # OPS-I02's title of the samples
+    assert long and all(r[goal].alignment.wrap_text for r in rows)
+    assert all(ws.row_dimensions[r[0].row].height >= 30 for r in long)
+    short = [r for r in rows if len(str(r[goal].value)) < 30 and len(str(r[5].value or "")) < 30]
+    assert short and all(ws.row_dimensions[r[0].row].height in (None, 15) for r in short)
+
+
 # ---- number formats ------------------------------------------------------------------------------------
 
 

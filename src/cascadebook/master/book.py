@@ -158,12 +158,15 @@ class MasterWriter:
         self.bad = add({"bg_color": "#F8CBAD"})
         self.warn = add({"bg_color": "#FFE699"})
         self.good = add({"bg_color": "#C6EFCE"})
+        # the Goal Hierarchy's goals by level, wrapped (their rows are as tall as their text; at the
+        # top like the row's other cells: self.top, self.wrap, numbers and dates)
         self.levels = [
-            add({"bold": True, "font_size": 12, "bg_color": "#D9E1F2"}),
-            add({"bold": True, "indent": 1}),
-            add({"indent": 2}),
-            add({"indent": 3, "italic": True}),
+            add({"bold": True, "font_size": 12, "bg_color": "#D9E1F2", "text_wrap": True, "valign": "top"}),
+            add({"bold": True, "align": "left", "indent": 1, "text_wrap": True, "valign": "top"}),
+            add({"align": "left", "indent": 2, "text_wrap": True, "valign": "top"}),
+            add({"align": "left", "indent": 3, "italic": True, "text_wrap": True, "valign": "top"}),
         ]
+        self.top = add({"valign": "top"})
         self._formats: dict[str, Any] = {}
 
     def numeric(self, num_format: str | None):

@@ -27,11 +27,13 @@ from cascadebook.spec.roles import (
     UNIT,
 )
 from cascadebook.spec.schema import Spec
+from cascadebook.xlsx.layout import BOLD_FACTOR, WIDE_FACTOR, merged_width, row_height, text_lines
 from cascadebook.xlsx.writer import (
     SheetStream,
     continued_sheet,
     forget_row,
     number_styles,
+    whole_pixels,
     write_rows,
 )
 
@@ -59,25 +61,35 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
         progress = HierarchyProgress(w.book, result.progress, len(headers), plan)
     date_format = w.typed("date")
     formats = [
-        [w.levels[level] if c == 2 else (date_format if c == DUE_DATE else None) for c in range(len(headers))]
+        [
+            w.levels[level] if c == GOAL else w.wrap if c == METRIC else date_format if c == DUE_DATE else w.top
+            for c in range(len(headers))
+        ]
         for level in range(4)
     ]
     outline = [None, None, {"level": 1}, {"level": 2}]
     in_unit = _UnitFormats(w, formats)
     # styles numbered in the order rows are placed, also when packed rows are rendered ahead (_rows_by_objective)
-    number_styles((*(level[2] for level in formats), date_format, *in_unit.known.values()))
+    number_styles((*(level[GOAL] for level in formats), w.wrap, w.top, date_format, *in_unit.known.values()))
 
-    def start(number: int):
+    def start(number: int, banner: Iterable[list[Any]] = ()):
+        """A sheet of the hierarchy, its header and ``banner`` rows (vision, mission) written, and its stream."""
         ws = w.sheet(continued_sheet(HIERARCHY_SHEET, number))
-        w.header_row(ws, 0, headers, [12, 11, 60, 12, 20, 40, 13, 13, 9, 9, 11])
+        w.header_row(ws, 0, headers, WIDTHS)
         ws.freeze_panes(1, 0)
         ws.outline_settings(True, False, True, False)
         ws.autofilter(0, 0, 0, len(headers) - 1)
         if progress is not None:
             progress.header(ws)
+        r = 1
+        for values in banner:  # before the stream: a merged, wrapped band
+            _banner_row(w, ws, r, values)
+            if progress is not None:
+                progress.row(ws, r, 0, values[1], "")
+            r += 1
         # (a Progress column is written cell by cell)
-        stream = SheetStream(ws, 1, date_format=date_format) if progress is None and SheetStream.supported(ws) else None
-        return ws, stream
+        stream = SheetStream(ws, r, date_format=date_format) if progress is None and SheetStream.supported(ws) else None
+        return ws, stream, r
 
     def finish(ws, stream) -> None:
         if stream is not None:
@@ -86,18 +98,20 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
             progress.finish(ws)
 
     number = 1
-    ws, stream = start(number)
+    ws, stream, r = start(number, (["Vision", "", s.vision], ["Mission", "", s.mission]))
     render = (
         None
         if stream is None
         # rows rendered ahead fit any sheet of the hierarchy
-        else (lambda values, level, first=stream: first.render(values, in_unit(level, values), level - 1))
+        else (
+            lambda values, level, first=stream: first.render(
+                values, in_unit(level, values), level - 1, _height(level, values)
+            )
+        )
     )
     below, unattached = _rows_by_objective(result, spool, render)
 
     def rows() -> Iterable[tuple[int, Any]]:  # made while written: never a copy of every record
-        yield 0, ["Vision", "", s.vision]
-        yield 0, ["Mission", "", s.mission]
         for o in s.objectives:
             yield 1, ["Objective", o.id, o.title, "", o.owner, o.metric, o.baseline, o.target, o.unit, "", o.deadline]
             yield from below(o.id)
@@ -108,7 +122,6 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
             yield 1, [UNATTACHED, "", UNATTACHED_TITLE]
             yield from below(UNATTACHED)
 
-    r = 1
     objective: list[Any] = []
     for level, values in rows():
         if level == 1:
@@ -116,8 +129,7 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
         if r >= w.max_rows:
             finish(ws, stream)
             number += 1
-            ws, stream = start(number)
-            r = 1
+            ws, stream, r = start(number)
             if level > 1 and objective:
                 _hierarchy_row(
                     ws,
@@ -142,10 +154,11 @@ def _hierarchy_row(ws, stream, r: int, level: int, values: Any, in_unit, outline
         if type(values) is tuple:
             stream.put(values)
         else:
-            stream.row(values, in_unit(level, values), max(level - 1, 0))
+            stream.row(values, in_unit(level, values), max(level - 1, 0), _height(level, values))
         return
-    if outline[level]:
-        ws.set_row(r, None, None, outline[level])
+    height = _height(level, values)
+    if outline[level] or height:
+        ws.set_row(r, height, None, outline[level])
     write_rows(ws, r, (values,), in_unit(level, values), date_format=date_format)
     if progress:
         progress.row(ws, r, level, values[1], values[3] if len(values) > 3 else "")
@@ -165,7 +178,35 @@ HIERARCHY_HEADERS = (
     "Due period",  # an initiative's or KPI's period (Q3)
     "Due date",  # an objective's deadline (a date)
 )
-BASELINE_COL, TARGET_COL, UNIT_COL, DUE_DATE = 6, 7, 8, 10
+GOAL, METRIC, BASELINE_COL, TARGET_COL, UNIT_COL, DUE_DATE = 2, 5, 6, 7, 8, 10
+WIDTHS = [12, 11, 60, 12, 20, 40, 13, 13, 9, 9, 11]
+BANNER = slice(GOAL, METRIC + 1)  # the vision's and mission's band: Goal to Metric / impact, merged
+
+
+def _height(level: int, values: Any) -> float | None:
+    """A row's height for its wrapped goal and metric (None: one line, the default height)."""
+    goal = (WIDTHS[GOAL] - 2 * level) * (BOLD_FACTOR if level <= 1 else 1)  # indented; objectives bold
+    texts = [(values[GOAL], goal)] + ([(values[METRIC], WIDTHS[METRIC])] if len(values) > METRIC else [])
+    if all(_one_line(text, width) for text, width in texts):
+        return None
+    return whole_pixels(row_height(texts))
+
+
+def _one_line(text: Any, width: float) -> bool:
+    """Whether ``text`` takes one line of ``width``: most do, and are told by their length alone."""
+    if text is None or (type(text) is str and len(text) * WIDE_FACTOR < width - 1 and "\n" not in text):
+        return True
+    return text_lines(text, width) <= 1
+
+
+def _banner_row(w: MasterWriter, ws, r: int, values: list[Any]) -> None:
+    """The vision or mission: its level's fill across its label and the merged cells its text fills."""
+    band = w.levels[0]
+    ws.write_string(r, 0, values[0], band)
+    ws.write_blank(r, 1, None, band)
+    width = merged_width(WIDTHS[BANNER])
+    ws.merge_range(r, BANNER.start, r, BANNER.stop - 1, values[GOAL] or "", band)
+    ws.set_row(r, row_height([(values[GOAL], width * BOLD_FACTOR)], font_size=12))
 
 
 class _UnitFormats:

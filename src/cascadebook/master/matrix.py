@@ -56,8 +56,8 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
     contrib, inits = tables["contributions"], tables[sheet.key]
     objective = Contributions.of(result.spec).objective
     initiatives_sheet = quote_sheet(inits.sheet)
-    links = 0
     counts: dict[tuple[str, str], int] = {}
+    firsts: dict[tuple[str, str], int] = {}  # a non-empty cell's first initiative row (1-based)
     columns = [*(o.id for o in s.objectives), UNALIGNED]
     for r, d in enumerate(departments, 1):
         ws.write_string(r, 0, f"{d.code} · {d.name}", w.label)
@@ -75,22 +75,10 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
                 counts[(d.code, objective_id)] = len(lines)
                 text = cut("\n".join(lines))
                 tallest = max(tallest, text_lines(text, MATRIX_WIDTH))
-                if links < w.max_hyperlinks:
-                    links += 1
-                    # xlsxwriter keeps a link's text until the file is closed, for its optional display
-                    # attribute (56 MB of matrix text at 10,000 departments): the link gets the first
-                    # line, which says where it goes just as well, and the cell is then given all of them.
-                    ws.write_url(
-                        r,
-                        c,
-                        f"internal:{initiatives_sheet}!A{row}",
-                        w.cell,
-                        string=cut(lines[0]),
-                        tip="Go to the initiative rows",
-                    )
-                    ws.write_string(r, c, text, w.cell)
-                else:  # Excel's limit of links per sheet: the text stays, the link does not
-                    ws.write_string(r, c, text, w.cell)
+                firsts[(d.code, objective_id)] = row
+                # plain wrapped text: LibreOffice shows a hyperlinked text cell as a link field with one
+                # line, unwrapped; the cell's link is on its count below (a number keeps its link there)
+                ws.write_string(r, c, text, w.cell)
             elif d.code not in returned:
                 ws.write_string(r, c, "not returned", w.missing)
             elif objective_id != UNALIGNED:
@@ -103,6 +91,8 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
         )
     # Counts per cell: live formulas over the Contributions table, shaded as a heatmap. "Total" counts
     # the cells' lines (an initiative split over objectives is in each); the initiatives' column counts it once.
+    # A count of a non-empty cell links to the cell's first initiative row (up to Excel's links per sheet).
+    links = 0
     top = len(departments) + 2
     ws.write_string(top, 0, "Initiatives per cell", w.subtitle)
     ws.write_string(top + 1, 0, "Department", w.header)
@@ -123,6 +113,11 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
                 objective,
                 ("lit", f"{column_letter(c + 1)}${top + 2}"),
             )
+            first = firsts.get((d.code, objective_id))
+            if first is not None and links < w.max_hyperlinks:
+                links += 1
+                # the link is kept, the formula then takes the cell (xlsxwriter keeps links apart from cells)
+                ws.write_url(r, c, f"internal:{initiatives_sheet}!A{first}", tip="Go to the initiative rows")
             write_formula(ws, r, c, formula, int(counts.get((d.code, objective_id), 0)))
         end = column_letter(n_obj + 2)
         write_formula(
@@ -156,7 +151,7 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
         last + 2,
         0,
         "An initiative split over several objectives is counted in each of their columns "
-        "and in Total, once in Initiatives.",
+        "and in Total, once in Initiatives. A count links to its cell's first initiative.",
     )
     ws.conditional_format(
         top + 2,

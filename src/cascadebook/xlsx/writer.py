@@ -128,11 +128,19 @@ _ROW_NUMBER = "\x00"
 RenderedRow = tuple  # (xml with the row number open, first column, last column (-1, -1: empty), outline level)
 
 
-def _row_xml(number: str, cells: list[str], level: int) -> str:
-    """A row element around its cells; an empty row is written only to keep its outline level."""
+def whole_pixels(points: float) -> float:
+    """A row height (points) on Excel's pixel grid, as xlsxwriter's ``set_row`` stores it: a stream's
+    row and a row written cell by cell get the same ``ht``."""
+    return int(points * 4.0 / 3.0 + 0.5) * 0.75
+
+
+def _row_xml(number: str, cells: list[str], level: int, height: float | None = None) -> str:
+    """A row element around its cells; an empty row is written only to keep its outline level.
+    ``height`` (points) is a row's own height, for wrapped text (xlsxwriter's attributes and order)."""
+    tall = f' ht="{height:.16g}" customHeight="1"' if height else ""
     if not cells:
-        return f'<row r="{number}" outlineLevel="{level}"/>' if level else ""
-    head = f'<row r="{number}" outlineLevel="{level}">' if level else f'<row r="{number}">'
+        return f'<row r="{number}"{tall} outlineLevel="{level}"/>' if level else ""
+    head = f'<row r="{number}"{tall} outlineLevel="{level}">' if level else f'<row r="{number}"{tall}>'
     return head + "".join(cells) + "</row>"
 
 
@@ -184,18 +192,21 @@ class SheetStream:
             self._styles[key] = f' s="{style_index(fmt)}"'
         return self._styles[key]
 
-    def row(self, values: Sequence[Any], formats: Sequence[Any], level: int = 0) -> None:
-        """Render the next row; empty values are not written (an empty row is skipped)."""
+    def row(self, values: Sequence[Any], formats: Sequence[Any], level: int = 0, height: float | None = None) -> None:
+        """Render the next row; empty values are not written (an empty row is skipped). ``height``:
+        the row's height in points (for wrapped text), or the sheet's default."""
         r = self._next()
         number = str(r + 1)
         cells, first, last = self._cells(values, formats, number)
-        xml = _row_xml(number, cells, level)
+        xml = _row_xml(number, cells, level, height)
         if xml:
             self.parts.append(xml)
         if first is not None:
             self._extend(r, first, last, level)
 
-    def render(self, values: Sequence[Any], formats: Sequence[Any], level: int = 0) -> RenderedRow:
+    def render(
+        self, values: Sequence[Any], formats: Sequence[Any], level: int = 0, height: float | None = None
+    ) -> RenderedRow:
         """A row rendered now and :meth:`put` later, wherever it lands (its row number is left open).
 
         For a sheet whose rows come in another order than they are made: the Goal Hierarchy goes
@@ -205,7 +216,7 @@ class SheetStream:
         """
         cells, first, last = self._cells(values, formats, _ROW_NUMBER)
         return (
-            _row_xml(_ROW_NUMBER, cells, level),
+            _row_xml(_ROW_NUMBER, cells, level, height),
             -1 if first is None else first,
             -1 if last is None else last,
             level,
