@@ -465,7 +465,9 @@ def test_master_charts_refer_to_the_progress_table(cycle):
         for name in sorted(n for n in archive.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)):
             xml = archive.read(name).decode()
             title = "".join(re.findall(r"<a:t>([^<]*)</a:t>", xml))
-            charts[title] = re.findall(r"<c:f>([^<]*)</c:f>", xml)
+            refs = re.findall(r"<c:f>([^<]*)</c:f>", xml)
+            if all(ref.startswith("Progress!") for ref in refs):  # the Dashboard's charts are tested apart
+                charts[title] = refs
     assert set(charts) == {"Progress by objective (Q2)", "Progress by period", "Progress by department (Q2)"}
     assert charts["Progress by objective (Q2)"] == ["Progress!$A$6:$A$12", "Progress!$G$6:$G$12"]
     assert charts["Progress by department (Q2)"] == ["Progress!$A$17:$A$22", "Progress!$G$17:$G$22"]

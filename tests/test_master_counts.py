@@ -254,14 +254,20 @@ def _objectives(values) -> list[Any]:
     return [type("O", (), {"id": row[1], "title": row[2]}) for row in rows if row[0] == "Objective"]
 
 
+COUNTS_BELOW = 7  # a department's row in "Initiatives per cell" is its matrix row + 7 (4 departments, 3 rows between)
+
+
 def test_matrix_links_go_to_the_first_initiative_of_the_cell(books):
     formulas, values = books
     ws, table = formulas["Alignment Matrix"], values[INITIATIVES.title]
     ids = {r: [c.value for c in row] for r, row in enumerate(table.iter_rows(), 1)}
     found = {}
+    # The matrix cells are plain wrapped text (LibreOffice shows a linked cell as one line); each cell's
+    # link is on its count in "Initiatives per cell", seven rows below the department's matrix row.
     for r, code in zip(range(2, 6), ("HR", "MKT", "OPS", "SAL")):
         for letter in "BCDE":
-            link = ws[f"{letter}{r}"].hyperlink
+            assert ws[f"{letter}{r}"].hyperlink is None, f"{letter}{r}"
+            link = ws[f"{letter}{r + COUNTS_BELOW}"].hyperlink
             if link is not None:
                 sheet, cell = link.location.split("!")
                 assert sheet.strip("'") == INITIATIVES.title and cell.startswith("A")
@@ -276,8 +282,9 @@ def test_matrix_links_stop_at_excels_limit_and_the_text_stays(strategy, tmp_path
     monkeypatch.setattr(master_module, "MAX_HYPERLINKS", 2)
     formulas, values = master(reconciled(strategy), tmp_path / "master.xlsx")
     ws = formulas["Alignment Matrix"]
-    linked = [c.coordinate for row in ws.iter_rows(min_row=2, max_row=5) for c in row if c.hyperlink is not None]
-    assert linked == ["B3", "D3"]  # MKT's first two filled cells, row by row
+    assert not [c.coordinate for row in ws.iter_rows(min_row=2, max_row=5) for c in row if c.hyperlink is not None]
+    linked = [c.coordinate for row in ws.iter_rows(min_row=9, max_row=12) for c in row if c.hyperlink is not None]
+    assert linked == ["B10", "D10"]  # the counts of MKT's first two filled cells, row by row
     assert {row[0]: row[1:5] for row in _rows(values["Alignment Matrix"])[1:5]} == CELLS
 
 
