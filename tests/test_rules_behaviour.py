@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from cascadebook import load_strategy
 from cascadebook.intake.formulas import blank_markers, id_range_name, key_letter, title_range_name
@@ -307,7 +309,12 @@ def test_ids_used_twice_and_initiatives_without_kpis(strategy):
 KPI_ROWS = [
     ({}, {}, set()),
     ({"initiative_id": "mkt-i01"}, {}, set()),
-    ({"initiative_id": "MKT-I13"}, {}, set()),  # a started row below the prefilled ones
+    ({"initiative_id": "MKT-I20"}, {}, set()),  # a started row below the prefilled ones
+    (
+        {"initiative_id": "MKT-I13"},  # the first id after the prefilled ones, on no row
+        {("unknown-initiative", "initiative_id"): "MKT-I13 is not an id on the Initiatives sheet"},
+        {"Initiative ID not on the Initiatives sheet"},
+    ),
     (
         {"initiative_id": "MKT-I99"},
         {("unknown-initiative", "initiative_id"): "MKT-I99 is not an id on the Initiatives sheet"},
@@ -346,9 +353,9 @@ def test_a_kpi_row(strategy, typed, found, shown):
     initiatives = [
         initiative(),
         initiative(title=None, expected_impact="kept"),
-        *[initiative(id=f"MKT-I{n:02}", title=f"I{n}") for n in range(13, 14)],
+        initiative(id="MKT-I20", title="Started below the prefilled rows"),
     ]
-    rows = {"initiatives": initiatives, "kpis": [kpi(**typed), kpi("MKT-I02"), kpi("MKT-I13")]}
+    rows = {"initiatives": initiatives, "kpis": [kpi(**typed), kpi("MKT-I02"), kpi("MKT-I20")]}
     sheet = spec.sheet("kpis")
     got = {k: v for k, v in reconcile_says(strategy, spec, rows).items() if k[1].endswith("5") and k[1][0] != "A"}
     got = {k: v for k, v in got.items() if k[1] in {f"{key_letter(sheet, c.key)}5" for c in sheet.columns}}
@@ -506,3 +513,101 @@ def test_a_row_reads_a_column_as_its_own_type_unless_told_otherwise():
     told = Row(sheet, record, {}, {}, {"target": "percent", "baseline": "number"})
     assert told.column(target).type == "percent" and told.column(target).key == "target"
     assert told.column(sheet.column("baseline")) is sheet.column("baseline")
+
+
+# ---- a spec of one's own: a third sheet naming initiatives, ids in the last column -----------------
+
+
+def wider_spec():
+    """The department spec with a Risks sheet that names initiatives and objectives (two columns of
+    them), and the KPI id moved to the last column: the rules find columns by role, not by place."""
+    data = yaml.safe_load((Path(__file__).parents[1] / "workbook_templates" / "department.yaml").read_text())
+    kpis = data["sheets"][1]
+    kpis["columns"] = kpis["columns"][1:] + kpis["columns"][:1]
+    risk = dict(type="reference", source="objectives")
+    data["sheets"].append(
+        {
+            "key": "risks",
+            "title": "Risks",
+            "input_rows": 5,
+            "columns": [
+                {"key": "initiative_id", "header": "Initiative ID", "type": "reference", "source": "initiatives"},
+                {"key": "risk", "header": "Risk", "type": "text"},
+                {"key": "objective_id", "header": "Objective", **risk},
+                {"key": "second", "header": "Second objective", **risk},
+            ],
+        }
+    )
+    return parse_spec(data)
+
+
+def test_an_initiative_named_on_any_sheet_that_refers_to_initiatives_is_not_without_kpis(strategy):
+    spec = wider_spec()
+    rows = {
+        "initiatives": [initiative(), initiative(title="Named by a risk"), initiative(title="Named nowhere")],
+        "kpis": [kpi("MKT-I01")],
+        "risks": [{"initiative_id": "MKT-I02", "risk": "late"}],
+    }
+    assert reconcile_says(strategy, spec, rows, on="initiatives") == {
+        ("initiative-without-kpis", "A7"): "MKT-I03 has nothing on the KPIs or Risks sheet"
+    }
+    assert sheet_says(strategy, spec, rows, "initiatives") == [
+        set(),
+        set(),
+        {"Nothing on the KPIs or Risks sheet for it yet"},
+    ]
+
+
+def test_an_id_used_twice_is_reported_at_the_id_cell_wherever_the_id_column_is(strategy):
+    spec = wider_spec()
+    rows = {"initiatives": [initiative()], "kpis": [kpi(), kpi(id="MKT-K01")]}
+    assert reconcile_says(strategy, spec, rows, on="kpis") == {
+        ("duplicate-initiative", "K6"): "id MKT-K01 is also used on row 5"
+    }
+    assert sheet_says(strategy, spec, rows, "kpis") == [set(), {"KPI ID also used on an earlier row"}]
+
+
+def test_every_objective_column_of_a_row_is_checked(strategy):
+    spec = wider_spec()
+    rows = {
+        "initiatives": [initiative()],
+        "kpis": [kpi()],
+        "risks": [
+            {"initiative_id": "MKT-I01", "objective_id": "n/a", "second": "CO8"},
+            {"initiative_id": "MKT-I01", "objective_id": "CO7", "second": "co2"},
+        ],
+    }
+    assert reconcile_says(strategy, spec, rows, on="risks") == {
+        ("unknown-objective", "D5"): "'CO8' is not an objective id (known: CO1, CO2, CO3, CO4, CO5, CO6, CO7)"
+    }
+    assert sheet_says(strategy, spec, rows, "risks") == [{"Second objective not on the Objectives sheet"}, set()]
+
+
+# ---- the checks each sheet shows, and the cell each one turns red ---------------------------------
+
+
+def test_each_check_of_the_sheet_is_at_the_column_reconcile_reports_it_at(strategy):
+    spec = load_spec()
+    periods = tuple(strategy.periods)
+    initiatives = {(c.code, c.key, c.message) for c in sheet_checks(spec, "initiatives", periods, 4).checks}
+    assert {
+        ("unknown-objective", "objective_id", "Objective not on the Objectives sheet"),
+        ("required-missing", "target", "Target missing"),
+        ("wrong-type", "target", "Target not a number"),
+        ("target-direction", "target", "Target against the objective's direction"),
+        ("period-outside-cycle", "due_period", "Due period not from the list"),
+        ("duplicate-initiative", "id", "Initiative ID also used on an earlier row"),
+        ("initiative-without-kpis", "id", "Nothing on the KPIs sheet for it yet"),
+    } <= initiatives
+    kpis = {(c.code, c.key, c.message) for c in sheet_checks(spec, "kpis", periods, 4).checks}
+    assert {
+        ("unknown-initiative", "initiative_id", "Initiative ID not on the Initiatives sheet"),
+        ("untitled-initiative", "initiative_id", "Initiative ID has no title on the Initiatives sheet"),
+        ("wrong-type", "level", "Level not from the list"),
+    } <= kpis
+    for checks in (sheet_checks(spec, "initiatives", periods, 4), sheet_checks(spec, "kpis", periods, 4)):
+        for check in checks.checks:
+            assert check.code in check.codes
+            assert check.codes <= {"read-leniently", "wrong-type", "period-outside-cycle"} or check.codes == {
+                check.code
+            }
