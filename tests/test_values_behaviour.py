@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from cascadebook.spec.values import BLANK_MARKERS, Parsed, display, note_reason, parse_value, value_parser
+from cascadebook.spec.values import BLANK_MARKERS, Parsed, display, is_blank, note_reason, parse_value, value_parser
 
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
 KINDS_WITH_MARKERS = ("number", "currency", "integer", "percent", "date", "period", "boolean", "reference")
@@ -288,6 +288,8 @@ def test_what_is_not_a_percentage(raw):
         ("12/13/2027", dt.date(2027, 12, 13), None),
         ("03/04/2027", dt.date(2027, 4, 3), "read '03/04/2027' as 2027-04-03 (day first)"),
         ("12/01/27", dt.date(2027, 1, 12), "read '12/01/27' as 2027-01-12 (day first)"),
+        ("05/12/2027", dt.date(2027, 12, 5), "read '05/12/2027' as 2027-12-05 (day first)"),
+        ("12/12/2027", dt.date(2027, 12, 12), None),
         ("05/05/2027", dt.date(2027, 5, 5), None),
         ("30 Jun 2027", dt.date(2027, 6, 30), None),
         ("30-Jun-27", dt.date(2027, 6, 30), None),
@@ -402,6 +404,15 @@ def test_what_is_not_a_quarter_of_the_cycle(raw, error):
 )
 def test_periods_the_strategy_names(raw, periods, value, note):
     assert reading(raw, "period", periods=periods) == (value, False, None, note)
+
+
+def test_a_date_in_a_period_column_whose_periods_are_neither_quarters_nor_halves_is_not_a_period():
+    assert reading(dt.date(2027, 8, 1), "period", periods=("Wave 1", "Wave 2")) == (
+        None,
+        False,
+        "one of Wave 1, Wave 2",
+        None,
+    )
 
 
 def test_without_a_cycle_year_any_year_is_taken_and_without_periods_the_example_is_q3():
@@ -580,3 +591,10 @@ def test_a_number_columns_float_is_taken_as_it_is():
     assert parse(2.5) == Parsed(2.5)
     assert parse(float("inf")) == Parsed(None, error="a number")
     assert value_parser("percent")(2.5) == Parsed(0.025, note="read 2.5 as 2.5%")
+
+
+@pytest.mark.parametrize(
+    "value, blank", [(None, True), ("", True), ("  \t", True), ("x", False), (" x ", False), (0, False), (False, False)]
+)
+def test_nothing_typed_is_none_or_only_spaces(value, blank):
+    assert is_blank(value) is blank
