@@ -365,7 +365,8 @@ def _text(raw: object, **_: object) -> Parsed:
     return Parsed(_plain(raw).strip())
 
 
-_ALLOCATION_PART = re.compile(r"^\s*([A-Za-z][\w.-]*?)\s*[:=]?\s*([-+]?[\d.,]+\s*%?)\s*$")
+# An id, then its weight after a space, ":" or "=" (without one, "CO3" would be objective "CO" at 3%).
+_ALLOCATION_PART = re.compile(r"^\s*([A-Za-z][\w.-]*?)(?:\s*[:=]\s*|\s+)([-+]?[\d.,]+\s*%?)\s*$")
 
 
 def _allocation(raw: object, **_: object) -> Parsed:
