@@ -14,7 +14,7 @@ from cascadebook.spec.schema import SpecError, load_spec
 from conftest import ROOT
 
 BUNDLED = (ROOT / "workbook_templates" / "department.yaml").read_text(encoding="utf-8")
-METRIC = '{key: metric, header: Metric, type: text, width: 22, help: "What is measured."}'
+METRIC = '{key: metric, header: Metric, type: text, width: 16, help: "What is measured."}'
 FREQUENCY = "type: choice, choices: [Weekly, Monthly, Quarterly, Annually], width: 12"
 
 # (name, (old, new) replaced once in the bundled spec, or the whole text, error after "<path>")
@@ -24,7 +24,20 @@ EDITS = [
         ('version: "1.0"', 'versoin: "1.0"'),
         ": versoin: unknown key 'versoin' (did you mean 'version'?)",
     ),
-    ("not a mapping", "- name\n- version\n", ": expected a mapping of name, version, sheets, fields"),
+    ("not a mapping", "- name\n- version\n", ": expected a mapping of name, version, sheets, fields, unit_formats"),
+    (
+        "unit formats not a mapping",
+        (
+            'unit_formats:\n  "%": "0.0%"\n  count: "#,##0"\n  ratio: "0.00"\n  currency: "{currency}"\n',
+            'unit_formats: "0.0%"\n',
+        ),
+        ": unit_formats: expected a mapping of unit to number format",
+    ),
+    (
+        "unit format not a format",
+        ('  ratio: "0.00"\n', "  ratio: 0.5\n"),
+        ": unit_formats: 'ratio': expected a number format such as '#,##0'",
+    ),
     (
         "sheet not a mapping",
         "name: department\nsheets:\n  - initiatives\n",
@@ -57,7 +70,7 @@ EDITS = [
     ),
     (
         "width not a number",
-        (METRIC, METRIC.replace("width: 22", "width: wide")),
+        (METRIC, METRIC.replace("width: 16", "width: wide")),
         ": sheets[0].columns[4]: could not convert string to float: 'wide'",
     ),
     (
