@@ -28,6 +28,8 @@ from cascadebook.consolidate.progress import Item, ItemProgress, ProgressReport,
 from cascadebook.consolidate.reconcile import consolidate, record_totals
 from cascadebook.intake.reader import Return
 from cascadebook.master import book as master_module
+from cascadebook.master import hierarchy as hierarchy_module
+from cascadebook.master.book import GAP_FILL
 from cascadebook.model import Metadata, Record
 from cascadebook.spec.schema import load_spec
 from conftest import SAMPLE_STRATEGY
@@ -527,3 +529,62 @@ def test_a_continued_objective_row_shows_its_progress_too(strategy, tmp_path, mo
         "CO1",
         0.7,
     )
+
+
+def _fill(cell) -> str | None:
+    """A cell's solid fill as "#RRGGBB" (None: no fill)."""
+    fill = cell.fill
+    return None if fill is None or fill.fill_type is None else "#" + str(fill.fgColor.rgb)[-6:].upper()
+
+
+def test_matrix_shades_the_objectives_a_department_returned_nothing_on(books):
+    """A coverage gap stands out: an objective a returning department serves with no initiative is a
+    shaded blank; a filled cell, a blank Unaligned cell and a department that did not return are not."""
+    ws = books[0]["Alignment Matrix"]
+    rows = {code: r for r, code in zip(range(2, 6), ("HR", "MKT", "OPS", "SAL"))}
+    gaps = {(code, letter) for code, r in rows.items() for letter in "BCDE" if _fill(ws[f"{letter}{r}"]) == GAP_FILL}
+    # CO2 (C) nobody serves; OPS serves neither CO2 nor has anything unaligned (E: not a gap); SAL only Unaligned
+    assert gaps == {("MKT", "C"), ("OPS", "C"), ("SAL", "B"), ("SAL", "C"), ("SAL", "D")}
+    assert all(ws[f"{letter}2"].value == "not returned" for letter in "BCDE")  # HR: said, not shaded
+
+
+def test_hierarchy_vision_and_mission_are_a_filled_band_as_tall_as_their_text(strategy, books):
+    formulas, _ = books
+    ws = formulas["Goal Hierarchy"]
+    band = _fill(ws["A2"])
+    assert band is not None
+    for r, text in ((2, strategy.vision), (3, strategy.mission)):
+        # the label, the blank ID cell and the merged Goal..Metric band share the level's fill
+        assert [_fill(ws.cell(r, c)) for c in (1, 2, 3)] == [band] * 3, r
+        assert f"C{r}:F{r}" in {str(m) for m in ws.merged_cells.ranges}
+        assert ws.cell(r, 3).value == text
+        # the row is sized for its bold 12-point text (taller than Excel's default 15 points)
+        assert ws.row_dimensions[r].height is not None and ws.row_dimensions[r].height > 15, r
+
+
+def test_hierarchy_row_heights_follow_the_wrapped_goal_and_metric():
+    """A goal that fits its column keeps Excel's default height (None); a longer one, or one with a line
+    break, gets a taller row. Objectives are bold, so the same goal wraps sooner on an objective's row."""
+    short, long_ = "Grow revenue", "Grow recurring revenue in every region " * 4
+    assert hierarchy_module._height(2, ["Initiative", "X-I01", short, "", "", "a metric"]) is None
+    assert hierarchy_module._height(2, ["Initiative", "X-I01", long_, "", "", "a metric"]) > 15
+    two = hierarchy_module._height(2, ["Initiative", "X-I01", "one\ntwo", "", "", ""])
+    assert two is not None and two > 15
+    assert hierarchy_module._height(3, ["KPI", "X-K01", short, "", "", long_ * 2]) > 15  # the metric wraps too
+    fits_plain = "word " * 11 + "words"  # 60 characters: one line plain (level 2), two lines bold (level 1)
+    assert hierarchy_module._height(2, ["Initiative", "X-I01", fits_plain]) is None
+    assert hierarchy_module._height(1, ["Objective", "CO1", fits_plain]) > 15
+    assert hierarchy_module._one_line(None, 10) and hierarchy_module._one_line("short", 60)
+    assert not hierarchy_module._one_line("a\nb", 60)
+
+
+def test_a_sheet_that_starts_on_an_objective_repeats_nothing(strategy, tmp_path, monkeypatch):
+    """11 rows a sheet: the 11th row of the hierarchy is CO2's own; sheet 2 opens with it, no
+    "Objective (continued)" row before it (that row is only for an objective split over two sheets)."""
+    monkeypatch.setattr(master_module, "EXCEL_MAX_ROWS", 11)
+    _, values = master(reconciled(strategy), tmp_path / "master.xlsx")
+    want = expected_hierarchy(strategy)
+    first, second = (hierarchy_rows(values, s) for s in ("Goal Hierarchy", "Goal Hierarchy (2)"))
+    _same(first[1:], want[:10])
+    assert second[1][:2] == ["Objective", "CO2"]
+    _same(second[1:], want[10:20])
