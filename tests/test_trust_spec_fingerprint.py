@@ -127,17 +127,17 @@ def test_fingerprint_follows_what_reading_depends_on_only(cycle: Path):
     assert after(NOTES, "{key: notes, header: Comments,") != original
     assert (
         after(
-            "{key: baseline, header: Baseline, type: number, width: 11, help: \"Where the metric",
-            "{key: baseline, header: Baseline, type: integer, width: 11, help: \"Where the metric",
+            "{key: baseline, header: Baseline, type: number, width: 10, help: \"Where the metric",
+            "{key: baseline, header: Baseline, type: integer, width: 10, help: \"Where the metric",
         )
         != original
     )
     assert after("choices: [Team, Individual]", "choices: [Team, Individual, Squad]") != original
     assert (
         after(
-            "{key: owner, header: Owner, type: text, required: true, width: 20, help: \"The person accountable.\", "
+            "{key: owner, header: Owner, type: text, required: true, width: 16, help: \"The person accountable.\", "
             "role: owner}\n      - {key: budget",
-            "{key: owner, header: Owner, type: text, width: 20, help: \"The person accountable.\", "
+            "{key: owner, header: Owner, type: text, width: 16, help: \"The person accountable.\", "
             "role: owner}\n      - {key: budget",
         )
         != original

@@ -22,7 +22,7 @@ RISK = (
     '      - {key: risk, header: Risk, type: choice, choices: [Low, Medium, High], width: 10,\n'
     '         help: "How likely the initiative misses its target."}\n'
 )
-METRIC = '      - {key: metric, header: Metric, type: text, width: 22, help: "What is measured."}\n'
+METRIC = '      - {key: metric, header: Metric, type: text, width: 16, help: "What is measured."}\n'
 
 
 def run(*args: str, code: int | None = 0):
