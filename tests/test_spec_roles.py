@@ -452,7 +452,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("master/commitments_sheet.py", "Status"): "the Commitments sheet's own column (coverage)",
     ("master/summary.py", "Status"): "the Summary sheet's own column (return status)",
     ("master/dashboard.py", "status"): _REPORT,
-    ("master/dashboard.py", "name"): _XLSXWRITER,
+    ("master/dashboard_charts.py", "name"): _XLSXWRITER,
     ("master/summary.py", "status"): _REPORT,
     ("master/hierarchy.py", "level"): _XLSXWRITER,
     ("master/write.py", "title"): _XLSXWRITER,
