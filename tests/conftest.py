@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 
 from cascadebook import generate, load_key, load_strategy
 from fill import fill_workbook
-from libreoffice import soffice
+from libreoffice import soffice, uno_available
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_STRATEGY = ROOT / "samples" / "strategy.yaml"
@@ -40,6 +40,16 @@ def require_libreoffice() -> str:
     if IN_CI:
         pytest.fail("LibreOffice (soffice) is missing under CI: .ci/run installs libreoffice-calc", pytrace=False)
     pytest.skip("LibreOffice (soffice) is not installed (CI installs it; -m 'not libreoffice' deselects these tests)")
+
+
+def require_uno() -> None:
+    """That libreoffice.type_cells can run (soffice, and python3-uno for the system Python). Missing: a
+    failure under CI (.ci/run installs python3-uno), a skip with the reason locally."""
+    if uno_available():
+        return
+    if IN_CI:
+        pytest.fail("python3-uno (or soffice) is missing under CI: .ci/run installs python3-uno", pytrace=False)
+    pytest.skip("LibreOffice's python3-uno is not importable by /usr/bin/python3, or soffice is missing")
 
 
 def libreoffice_version() -> tuple[int, ...] | None:

@@ -1,6 +1,7 @@
 """CI cannot hide a missing piece: every package a test imports is declared, a skip under CI is a
-failure, a missing LibreOffice fails under CI and skips (with its reason) elsewhere, Hypothesis runs a
-bounded reproducible profile under CI, and .ci/run runs README's test command in a fresh venv with CI set."""
+failure, a missing LibreOffice or python3-uno fails under CI and skips (with its reason) elsewhere,
+Hypothesis runs a bounded reproducible profile under CI, and .ci/run runs README's test command in a
+fresh venv with CI set."""
 
 from __future__ import annotations
 
@@ -65,13 +66,27 @@ def _third_party_imports(folders: list[Path]) -> dict[str, set[str]]:
     return found
 
 
+# Modules no pip package provides, imported only by scripts the tests run under the system Python:
+# module -> (the Debian package .ci/run installs for it, the only files that may import it).
+SYSTEM_PYTHON_MODULES = {
+    "uno": ("python3-uno", {"tests/uno_type.py"}),
+    "com": ("python3-uno", {"tests/uno_type.py"}),  # com.sun.star.*: UNO's types, importable after `import uno`
+}
+
+
 def test_every_package_the_tests_import_is_declared_in_the_test_extra():
     """A package that arrives only as another package's dependency (cryptography, olefile) or as a
-    runtime dependency src/ does not use (pandas) must be in the test extra: .ci/run installs nothing else."""
+    runtime dependency src/ does not use (pandas) must be in the test extra: .ci/run installs nothing else.
+    The exception is a Debian package for the system Python, which .ci/run must then install."""
     runtime, test = _declared()
     distributions = metadata.packages_distributions()
     used_by_src = {_name(d) for m in _third_party_imports([ROOT / "src"]) for d in distributions.get(m, [m])}
     imported = _third_party_imports([TESTS, ROOT / "benchmarks"])
+    ci_run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    apt = re.search(r"for pkg in ([^;]*);", ci_run).group(1).split()
+    for module, (debian, allowed) in SYSTEM_PYTHON_MODULES.items():
+        assert debian in apt, f"{module} comes from {debian}, which .ci/run does not install"
+        assert imported.pop(module, set()) <= allowed, f"{module} is only for scripts run by the system Python"
     assert {"cryptography", "olefile", "msoffcrypto", "hypothesis", "pytest"} <= set(imported)  # the scan sees them
     missing = {}
     for module, files in sorted(imported.items()):
@@ -124,21 +139,31 @@ def test_converts_with_libreoffice():
 
 def test_runs():
     pass
+
+@pytest.fixture(scope="module")
+def uno():
+    from conftest import require_uno
+    require_uno()
+
+def test_types_in_calc(uno):
+    pass
 """
 
 
-def test_a_skip_and_a_missing_libreoffice_fail_under_ci_and_skip_with_a_reason_elsewhere(tmp_path):
+def test_a_skip_and_a_missing_libreoffice_or_uno_fail_under_ci_and_skip_with_a_reason_elsewhere(tmp_path):
     no_soffice = os.path.dirname(sys.executable)  # a PATH on which there is no soffice
     local = _pytest(tmp_path, PROBE, PATH=no_soffice)
     assert local.returncode == 0, local.stdout[-3000:]
-    assert "1 passed, 2 skipped" in local.stdout and "no such tool here" in local.stdout
+    assert "1 passed, 3 skipped" in local.stdout and "no such tool here" in local.stdout
     assert "LibreOffice (soffice) is not installed" in local.stdout
+    assert "python3-uno is not importable by /usr/bin/python3, or soffice is missing" in local.stdout
 
     ci = _pytest(tmp_path, PROBE, PATH=no_soffice, CI="true")
     assert ci.returncode == 1, ci.stdout[-3000:]
-    assert "1 failed, 1 passed, 1 error" in ci.stdout and "skipped" not in ci.stdout.splitlines()[-1]
+    assert "1 failed, 1 passed, 2 errors" in ci.stdout and "skipped" not in ci.stdout.splitlines()[-1]
     assert "skipped under CI, where every test must run: no such tool here" in ci.stdout
     assert "LibreOffice (soffice) is missing under CI" in ci.stdout
+    assert "python3-uno (or soffice) is missing under CI: .ci/run installs python3-uno" in ci.stdout
 
 
 def test_ci_runs_a_bounded_reproducible_hypothesis_profile(tmp_path):
