@@ -234,6 +234,11 @@ def test_a_master_with_damaged_review_columns_is_refused_and_left_as_it_was(cycl
     with pytest.raises(ReviewDamaged, match=r"Initiatives!\w+1 and Initiatives!\w+1: the review header 'Comment'"):
         read_decisions(twice, SPEC)
     assert read_decisions(twice, SPEC, strict=False).damage  # the decisions command may list them instead
+    book = openpyxl.load_workbook(cycle["master"])
+    book[ORPHANS_SHEET].title = "Orphans"
+    book.save(tmp_path / "renamed.xlsx")
+    with pytest.raises(ReviewDamaged, match="the 'Decisions without an initiative' sheet is missing"):
+        read_decisions(tmp_path / "renamed.xlsx", SPEC)
 
 
 def test_review_from_an_old_master_and_a_master_from_before_review_columns(cycle, tmp_path):

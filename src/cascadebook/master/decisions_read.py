@@ -91,7 +91,9 @@ def read_decisions(path: str | Path, spec: Spec, *, strict: bool = True) -> Revi
         _require(found, review, sheet.title, len(sheet.columns) + 1, damage)
         plan = _plan_columns(header, sheet, spec, damage, sheet.title, path.name)
         decisions = [d for r in rows if (d := _decision(r, found, plan, spec, sheet.title)) is not None]
-        if orphan_table is not None:
+        if orphan_table is None:  # every master with review columns has it, empty or not
+            damage.append(f"the {ORPHANS_SHEET!r} sheet is missing (renamed or deleted)")
+        else:
             o_header, o_rows = orphan_table
             o_found = _find_headers(o_header, review.columns, ORPHANS_SHEET, damage)
             _require(o_found, review, ORPHANS_SHEET, None, damage)
