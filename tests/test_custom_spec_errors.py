@@ -24,7 +24,11 @@ EDITS = [
         ('version: "1.0"', 'versoin: "1.0"'),
         ": versoin: unknown key 'versoin' (did you mean 'version'?)",
     ),
-    ("not a mapping", "- name\n- version\n", ": expected a mapping of name, version, sheets, fields, unit_formats"),
+    (
+        "not a mapping",
+        "- name\n- version\n",
+        ": expected a mapping of name, version, sheets, fields, unit_formats, review",
+    ),
     (
         "unit formats not a mapping",
         (

@@ -132,6 +132,7 @@ def test_master_workbook_cell_by_cell(strategy, key, returned, filled, tmp_path)
         "Initiatives",
         "Contributions",
         "KPIs",
+        "Decisions without an initiative",
         "Findings",
         "Sources",
     ]

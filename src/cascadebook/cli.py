@@ -14,6 +14,7 @@ from cascadebook.commands import (
     SPEC_HELP,
     STDOUT,
     JsonCommand,
+    UserError,
     check_json_output,
     check_outputs,
     emit_json,
@@ -164,6 +165,14 @@ def generate(
     "(everything else then goes to standard error). " + JSON_BARE_HELP,
 )
 @click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
+@click.option(
+    "--review-from",
+    "review_from",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    metavar="OLD_MASTER",
+    help="Carry finance's decisions from OLD_MASTER [default: from MASTER, when it exists].",
+)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel readers [default: cores].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table (errors are still listed).")
 @click.option("-v", "--verbose", is_flag=True, help="List the warnings too, not only the errors.")
@@ -173,6 +182,7 @@ def reconcile(
     master: str,
     json_path: str | None,
     spec_path: str | None,
+    review_from: str | None,
     jobs: int | None,
     quiet: bool,
     verbose: bool = False,
@@ -183,16 +193,27 @@ def reconcile(
     warnings too; all findings are in the master's Findings sheet. The master and the JSON report
     are checked before the workbooks are read and replaced together: if one cannot be written
     (a master open in Excel), neither is changed and the exit status is 2.
+
+    Finance's decisions typed into an existing MASTER (or into --review-from OLD_MASTER) are carried
+    to the same initiatives of the new one; the master replaced is kept as MASTER's name with
+    .previous.xlsx. A master whose review columns were damaged is refused (exit status 2), unchanged.
     """
     from cascadebook.atomic import all_or_nothing, write_text_atomic
-    from cascadebook.master.write import write_master
+    from cascadebook.master.read import MasterError
+    from cascadebook.pipeline import previous_decisions, previous_path, write_reviewed_master
     from cascadebook.pipeline import reconcile as run
     from cascadebook.signing import load_key
 
     loaded = load_strategy_or_exit(strategy)
     check_outputs([master], suffixes=(".xlsx",), what="master workbook")
+    if Path(master).is_file():
+        check_outputs([previous_path(master)], what="copy of the previous master")
     check_json_output(json_path)
     spec = resolve_spec_or_exit(spec_path, loaded)
+    try:
+        previous = previous_decisions(master, spec, review_from)  # before the returns: refuse early
+    except MasterError as exc:
+        raise UserError(str(exc)) from None
     console = _console()
     if quiet:
         result = run(loaded, inputs, spec=spec, key=load_key(strategy), jobs=jobs)
@@ -210,7 +231,7 @@ def reconcile(
                 progress=lambda done, total, name: bar.update(task, completed=done, total=total),
             )
     with output_errors(), all_or_nothing():  # the master and the report: both new, or both as they were
-        write_master(result, master)
+        write_reviewed_master(result, master, previous)
         if json_path and json_path != STDOUT:
             write_text_atomic(json_path, json.dumps(result.to_dict(), indent=2, default=str) + "\n")
     if json_path == STDOUT:

@@ -527,6 +527,25 @@ CATALOGUE: dict[str, FindingKind] = {
             "Department contributes to no objective",
             "The department returned no usable initiative; ask it to propose at least one.",
         ),
+        # review: finance's decisions carried from the previous master
+        _r(
+            "decision-changed",
+            "warning",
+            "review",
+            "Initiative changed since it was decided",
+            "The decision was kept, but the initiative's title, objective, target or budget is not what it was when "
+            "decided (the Review check column says what changed, old -> new): review it again, and change the "
+            "decision or comment if needed.",
+        ),
+        _r(
+            "decision-orphaned",
+            "warning",
+            "review",
+            "Decision whose initiative is gone",
+            "The department's plan no longer has the initiative (or its plan was not taken this time); the decision "
+            "is kept on the 'Decisions without an initiative' sheet and returns to the initiative if it comes back. "
+            "Check with the department whether it was dropped or renumbered.",
+        ),
     )
 }
 

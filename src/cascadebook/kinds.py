@@ -76,4 +76,5 @@ def stamp(book: Any, kind: str, *, cycle: str = "", generated_at: str = "") -> N
 META_SHEET = "_cascadebook"  # the hidden sheet of a template's signed metadata
 CHECK_HEADER = "Check"  # the live-check column right after the spec's columns; reconcile does not take it
 DEPARTMENT_HEADER = "Department"  # the master's data tables: the column naming each row's department
+MASTER_ROW_SOURCE_HEADERS = ("Source file", "Source row")  # the master's data tables: where each row came from
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".ods", ".xls", ".xlsb")  # what intake tries to read

@@ -202,3 +202,28 @@ class Origin:
     subject: str = ""
     message_id: str = ""
     forwarded_by: str = ""  # who passed the author's message on
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Finance's decision on one initiative, as typed in a master's review columns (spec ``review:``).
+
+    It belongs to the initiative by (department, initiative id), casefolded, never by row: a re-run of
+    reconcile carries it to wherever the initiative's row now is. ``reviewed`` keeps what the initiative
+    was when decided (title, objective, target, budget: by the initiative column's role), so a
+    resubmission that changed it, or renumbered its rows, is noticed rather than silently approved.
+    """
+
+    department: str
+    initiative_id: str
+    values: Mapping[
+        str, Any
+    ]  # review column key -> value (decision label, approved amounts, reviewer, comment, extras)
+    reviewed: Mapping[str, Any]  # snapshot: initiative column role -> value when decided (title, objective_ref, ...)
+    meaning: str = ""  # approve / approve_changed / revise / reject ("" when no decision label, or an unknown one)
+    where: str = ""  # "Initiatives!R12" (or the orphans sheet) in the master it was read from or is written to
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What a decision is matched by: (department, initiative id), casefolded."""
+        return (self.department.strip().casefold(), self.initiative_id.strip().casefold())

@@ -10,11 +10,13 @@ The CLI's ``reconcile``, ``status`` and ``feedback`` all call it.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from cascadebook.atomic import atomic_path
 from cascadebook.consolidate.checkins import validate_checkin
 from cascadebook.consolidate.gc_tuning import long_lived
 from cascadebook.consolidate.packed import RecordList
@@ -26,6 +28,10 @@ from cascadebook.intake.identity import identify
 from cascadebook.intake.reader import Return
 from cascadebook.intake.validate import validate_records
 from cascadebook.kinds import WORKBOOK_SUFFIXES
+from cascadebook.master.decisions_read import ReviewDamaged, ReviewRead, read_decisions
+from cascadebook.master.read import MasterError
+from cascadebook.master.review import CarriedReview, carry_decisions
+from cascadebook.master.write import write_master
 from cascadebook.model import Strategy
 from cascadebook.spec.schema import Spec, resolve_spec, spec_candidates
 
@@ -128,3 +134,48 @@ def reconcile(
     sources = _read_all(files, _Intake(spec, strategy, key, pack, specs), jobs, progress)
     with long_lived():  # what was read is kept; consolidating it makes 400,000 allocations and more
         return consolidate(strategy, spec, sources, skipped)
+
+
+# ---- the master, with finance's decisions carried over ---------------------------------------------
+
+
+def previous_decisions(master: str | Path, spec: Spec, review_from: str | Path | None = None) -> ReviewRead | None:
+    """Finance's decisions to carry into a new ``master``: those of ``review_from``, else of the master
+    already at ``master`` (None when there is none). Read before the returns, so that a master whose
+    review columns are damaged stops the run before anything is written: raises
+    :class:`~cascadebook.master.decisions_read.ReviewDamaged`, and ``MasterError`` for a ``review_from``
+    that is not a master. A file at ``master`` that is not a master has nothing to carry (it is kept as
+    ``<stem>.previous.xlsx`` when replaced)."""
+    source = Path(review_from if review_from is not None else master)
+    if review_from is None and not source.is_file():
+        return None
+    try:
+        return read_decisions(source, spec)
+    except ReviewDamaged:
+        raise
+    except MasterError:
+        if review_from is not None:
+            raise
+        return None
+
+
+def previous_path(master: str | Path) -> Path:
+    """Where the master a run replaces is kept: ``master.previous.xlsx`` beside ``master.xlsx``."""
+    master = Path(master)
+    return master.with_name(f"{master.stem}.previous{master.suffix}")
+
+
+def write_reviewed_master(
+    result: Reconciliation, master: str | Path, previous: ReviewRead | None = None
+) -> CarriedReview | None:
+    """Write ``master`` with the decisions of ``previous`` (:func:`previous_decisions`) carried onto the
+    same initiatives (master/review.py; their findings are added to ``result.findings``), keeping the
+    master it replaces as ``<stem>.previous.xlsx``. Both files are written atomically (inside
+    ``atomic.all_or_nothing`` they appear together with the other outputs)."""
+    master = Path(master)
+    carried = carry_decisions(previous, result, into=master) if previous is not None else None
+    if master.is_file():
+        with atomic_path(previous_path(master)) as tmp:
+            shutil.copyfile(master, tmp)
+    write_master(result, master, review=carried)
+    return carried

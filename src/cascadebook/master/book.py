@@ -24,7 +24,7 @@ from cascadebook.spec.units import (
     currency_format,
     number_format_for,
 )
-from cascadebook.template.styles import NUMBER_FORMATS, header_format, title_format
+from cascadebook.template.styles import INPUT_FILL, NUMBER_FORMATS, PREFILLED_FILL, header_format, title_format
 from cascadebook.xlsx.addresses import a1, column_letter, quote_sheet
 from cascadebook.xlsx.printing import PageText, print_setup
 from cascadebook.xlsx.writer import (
@@ -71,6 +71,7 @@ class Table:
     # Columns shown in each row's unit (baseline, target, ...): the unit of a row, and those columns' positions
     unit: Callable[[Sequence[Any]], Any] | None = None
     unit_columns: tuple[int, ...] = ()
+    finish: Callable[[Any, int], None] | None = None  # (ws, rows on it): after each sheet's rows (a dropdown)
 
     def chunks(self) -> list[tuple[str, int]]:
         """Sheets needed to hold the rows within Excel's row limit ('Sheet', 'Sheet (2)', ...) and
@@ -168,6 +169,23 @@ class MasterWriter:
         ]
         self.top = add({"valign": "top"})
         self._formats: dict[str, Any] = {}
+        self._review: dict[tuple[str, str], Any] = {}
+
+    def review(self, kind: str, column_type: str):
+        """A review column's cells: ``review-input`` unlocked and shaded as a template's inputs (finance
+        types there), ``review-locked`` grey (reconcile writes them), in the column type's number format."""
+        found = self._review.get((kind, column_type))
+        if found is None:
+            num = currency_format(self.currency) if column_type == "currency" else NUMBER_FORMATS.get(column_type)
+            props: dict[str, Any] = {"valign": "top", "border": 1, "border_color": "#BFBFBF"}
+            if num:
+                props["num_format"] = num
+            if kind == "review-input":
+                props.update(bg_color=INPUT_FILL, locked=False)
+            else:
+                props.update(bg_color=PREFILLED_FILL)
+            found = self._review[(kind, column_type)] = self.book.add_format(props)
+        return found
 
     def numeric(self, num_format: str | None):
         key = num_format or ""
@@ -248,6 +266,8 @@ class MasterWriter:
                     write_rows(ws, r, (row,), in_unit(row), table.decorate, offset - 1, date_format=self.typed("date"))
             for c, width in enumerate(table.widths or [16] * len(table.headers)):
                 ws.set_column(c, c, width)
+            if table.finish is not None:
+                table.finish(ws, count)
             ws.freeze_panes(1, 0)
             sheets.append(ws)
         return sheets
@@ -280,9 +300,15 @@ class MasterWriter:
 def resolve_formats(w: MasterWriter, tables: dict[str, Table]) -> None:
     for table in tables.values():
         if table.formats:
-            table.formats = [
-                w.typed(f[5:]) if isinstance(f, str) and f.startswith("type:") else f for f in table.formats
-            ]
+            table.formats = [_resolved(w, f) for f in table.formats]
+
+
+def _resolved(w: MasterWriter, fmt: Any) -> Any:
+    """A table's format named by text: ``type:currency`` (a column type) or ``review-input:currency``."""
+    if not isinstance(fmt, str):
+        return fmt
+    kind, _, column_type = fmt.partition(":")
+    return w.typed(column_type) if kind == "type" else w.review(kind, column_type)
 
 
 def write_formula(ws, r: int, c: int, formula: str, value: Any, fmt=None) -> None:

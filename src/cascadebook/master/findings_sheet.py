@@ -14,13 +14,18 @@ from cascadebook.xlsx.addresses import quote_sheet
 MAX_URL, MAX_ANCHOR = 2079, 255
 
 
-def write_findings(w: MasterWriter, result: Reconciliation, table: Table, master_dir: Path) -> None:
+def write_findings(w: MasterWriter, result: Reconciliation, table: Table, master_dir: Path, master: str = "") -> None:
+    """``master``: the master's own file name; a finding about the master itself (a decision carried
+    over, master/review.py) links to its cell in this workbook."""
     paths = {s.file: s.path for s in result.sources}
 
     def decorate(ws, r: int, i: int) -> None:  # colour the severity and link the cell, in row order
         f = result.findings[i]
         ws.write_string(r, 0, f.severity.value, w.severity[f.severity.value])
-        target = _link(f, paths.get(f.file), master_dir)
+        if master and f.file == master and f.file not in paths:
+            target = _internal(f)
+        else:
+            target = _link(f, paths.get(f.file), master_dir)
         if target and r <= w.max_hyperlinks:
             ws.write_url(r, 8, target, w.link, string="open", tip=_tip(f.where))
 
@@ -41,6 +46,13 @@ def _tip(text: str) -> str:
     while len(text.encode("utf-16-le")) > 2 * MAX_ANCHOR:
         text = text[:-1]
     return text
+
+
+def _internal(f: Finding) -> str | None:
+    """A link to a cell of the master itself."""
+    if f.sheet and f.cell and SAFE_SHEET_NAME.fullmatch(f.sheet) and SAFE_CELL.fullmatch(f.cell):
+        return f"internal:{quote_sheet(f.sheet)}!{f.cell}"
+    return None
 
 
 def _link(f: Finding, source: str | None, master_dir: Path) -> str | None:

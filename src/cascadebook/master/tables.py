@@ -8,12 +8,16 @@ from typing import Any
 
 from cascadebook.consolidate.packed import value_rows
 from cascadebook.consolidate.reconcile import Reconciliation
+from cascadebook.kinds import MASTER_ROW_SOURCE_HEADERS
 from cascadebook.master.book import Table, column_label
+from cascadebook.master.decisions_read import ORPHANS_SHEET
+from cascadebook.master.review import CarriedReview, orphan_headers, orphan_rows, review_values
 from cascadebook.model import Record
 from cascadebook.spec.roles import (
     BASELINE,
     BUDGET,
     CONTRIBUTION_WEIGHT,
+    DECISION,
     HEADCOUNT,
     ID,
     INITIATIVE_REF,
@@ -24,6 +28,7 @@ from cascadebook.spec.roles import (
     UNIT,
 )
 from cascadebook.spec.schema import Spec
+from cascadebook.xlsx.writer import BLANK
 
 
 @dataclass(frozen=True)
@@ -52,30 +57,59 @@ class Contributions:
         )
 
 
-def data_tables(result: Reconciliation) -> dict[str, Table]:
-    """The master's data tables; formulas elsewhere refer to their columns by header."""
+def data_tables(result: Reconciliation, review: CarriedReview | None = None) -> dict[str, Table]:
+    """The master's data tables; formulas elsewhere refer to their columns by header. The Initiatives
+    table ends with the spec's review columns (finance's decisions, ``review``: those carried from an
+    earlier master, master/review.py) before the source columns."""
     tables: dict[str, Table] = {}
     objective_of = MainObjectives([*result.allocations, *result.unaligned])
     labels = Contributions.of(result.spec)
+    reviewed = result.spec.sheet_key(INITIATIVES) if result.spec.review.enabled else ""
     for sheet in result.spec.sheets:
         # a sheet under the initiatives (the KPIs) also shows its initiative's main objective
         extra = [labels.objective] if sheet.by_role(INITIATIVE_REF) else []
+        columns = result.spec.review.columns if sheet.key == reviewed else ()
         records = result.records.get(sheet.key, [])
         tables[sheet.key] = Table(
             sheet.title,
             sheet.title.replace(" ", ""),
-            ["Department", *[c.header for c in sheet.columns], *extra, "Source file", "Source row"],
-            record_rows(records, sheet, objective_of if extra else None),
+            [
+                "Department",
+                *[c.header for c in sheet.columns],
+                *extra,
+                *[c.header for c in columns],
+                *MASTER_ROW_SOURCE_HEADERS,
+            ],
+            record_rows(
+                records,
+                sheet,
+                objective_of if extra else None,
+                _review_cells(result.spec, review) if columns else None,
+            ),
             len(records),
             [
                 "type:text",
                 *[f"type:{c.type}" for c in sheet.columns],
                 *["type:text"] * len(extra),
+                *[f"{_review_kind(result.spec, c)}:{c.type}" for c in columns],
                 "type:text",
                 "type:integer",
             ],
-            [12, *[c.width for c in sheet.columns], *[10] * len(extra), 28, 10],
+            [12, *[c.width for c in sheet.columns], *[10] * len(extra), *[c.width for c in columns], 28, 10],
+            finish=_decision_dropdown(result.spec, 1 + len(sheet.columns) + len(extra)) if columns else None,
             **_in_unit(sheet),
+        )
+    if result.spec.review.enabled:  # decisions whose initiative is gone: never dropped (master/review.py)
+        review_columns = [c for c in result.spec.review.columns if c is not result.spec.review.check]
+        orphans = review.orphans if review is not None else []
+        tables["orphans"] = Table(
+            ORPHANS_SHEET,
+            "DecisionsWithoutInitiative",
+            orphan_headers(result.spec),
+            lambda: orphan_rows(result.spec, orphans),
+            len(orphans),
+            ["type:text", "type:text", *[f"type:{c.type}" for c in review_columns], "type:text"],
+            [12, 13, *[c.width for c in review_columns], 40],
         )
     allocations, unaligned = result.allocations, result.unaligned
     # every initiative's shares: the objectives it serves, then what no recognised objective takes
@@ -225,17 +259,65 @@ class MainObjectives:
         return self.mine.get(initiative)
 
 
-def record_rows(records: list[Record], sheet, objective_of: MainObjectives | None) -> Callable[[], Iterable[list[Any]]]:
-    """The rows of one input sheet's table, made while they are written (see :class:`Table`)."""
+def record_rows(
+    records: list[Record],
+    sheet,
+    objective_of: MainObjectives | None,
+    review: Callable[[int], list[Any]] | None = None,
+) -> Callable[[], Iterable[list[Any]]]:
+    """The rows of one input sheet's table, made while they are written (see :class:`Table`);
+    ``review(i)``: the review cells of the ``i``-th row (the Initiatives table)."""
     keys = [c.key for c in sheet.columns]
     ref = next((i for i, c in enumerate(sheet.columns) if c.role == INITIATIVE_REF), None)
 
     def rows() -> Iterable[list[Any]]:
-        for department, file, number, values in value_rows(records, keys):
+        for i, (department, file, number, values) in enumerate(value_rows(records, keys)):
             row = [department, *values]
             if objective_of is not None:
                 row.append(objective_of.get((department, str(values[ref] or "").casefold())))
+            if review is not None:
+                row += review(i)
             row += (file, number)
             yield row
 
     return rows
+
+
+def _review_kind(spec: Spec, column) -> str:
+    """How a review column looks: an input finance types (unlocked, shaded) or one reconcile writes (locked)."""
+    return "review-input" if column in spec.review.inputs else "review-locked"
+
+
+def _review_cells(spec: Spec, review: CarriedReview | None) -> Callable[[int], list[Any]]:
+    """The review cells of the Initiatives table's ``i``-th row: an empty input is still written (with its
+    format: unlocked and shaded), an empty locked cell is not (locked is Excel's default)."""
+    empty = review_values(spec, None, BLANK, None)
+    if review is None or not review.rows:
+        return lambda i: empty
+    rows = review.rows
+    return lambda i: review_values(spec, rows[i], BLANK, None) if i in rows else empty
+
+
+def _decision_dropdown(spec: Spec, first: int) -> Callable[[Any, int], None]:
+    """The Decision column's dropdown (a list of the spec's decision labels) over a sheet's ``count`` rows;
+    ``first``: the 0-based column of the first review column."""
+    at = first + [c.key for c in spec.review.columns].index(spec.review.key_of(DECISION))
+    labels = list(spec.review.labels)
+
+    def finish(ws, count: int) -> None:
+        ws.data_validation(
+            1,
+            at,
+            max(count, 1),
+            at,
+            {
+                "validate": "list",
+                "source": labels,
+                "input_title": spec.review.header_of(DECISION)[:32],
+                "input_message": ", ".join(labels)[:255],
+                "error_title": "Not a decision",
+                "error_message": f"Pick one of: {', '.join(labels)}"[:255],
+            },
+        )
+
+    return finish

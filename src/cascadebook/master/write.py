@@ -22,25 +22,29 @@ from cascadebook.master.findings_sheet import write_findings
 from cascadebook.master.hierarchy import write_hierarchy
 from cascadebook.master.matrix import write_matrix
 from cascadebook.master.progress_sheet import write_progress
+from cascadebook.master.review import CarriedReview
 from cascadebook.master.summary import write_summary
 from cascadebook.master.tables import data_tables
 from cascadebook.spec.roles import (
     INITIATIVES,
 )
+from cascadebook.template.styles import MASTER_PROTECT_OPTIONS
 from cascadebook.xlsx.writer import (
     Workbook as SafeWorkbook,
 )
 
 
-def write_master(result: Reconciliation, path: str | Path) -> Path:
-    """Write the master workbook atomically; returns its path."""
+def write_master(result: Reconciliation, path: str | Path, review: CarriedReview | None = None) -> Path:
+    """Write the master workbook atomically; returns its path. ``review``: finance's decisions carried
+    from an earlier master (master/review.py ``carry_decisions``) into the review columns; without it
+    the review columns are empty, ready for finance."""
     path = Path(path)
     with long_lived():  # the result outlives the writer's short-lived rows
-        return _write_master(result, path)
+        return _write_master(result, path, review)
 
 
-def _write_master(result: Reconciliation, path: Path) -> Path:
-    tables = data_tables(result)
+def _write_master(result: Reconciliation, path: Path, review: CarriedReview | None) -> Path:
+    tables = data_tables(result, review)
     with atomic_path(path) as tmp, tempfile.TemporaryDirectory(prefix="cascadebook-rows-") as rows_dir:
         # Streaming (constant_memory): each row goes to disk once written, so memory does not grow
         # with the rows; every sheet below is therefore written strictly top to bottom.
@@ -75,7 +79,11 @@ def _write_master(result: Reconciliation, path: Path) -> Path:
         for key in (first, "contributions", *[s.key for s in result.spec.sheets if s.key != first]):
             if key in tables:
                 w.table(tables[key])
-        write_findings(w, result, tables["findings"], path.resolve().parent)
+        if "orphans" in tables:
+            w.table(tables["orphans"])
+        write_findings(w, result, tables["findings"], path.resolve().parent, path.name)
         w.table(tables["sources"])
+        for ws in book.worksheets():  # against accidental edits only: sorting and filtering still work
+            ws.protect("", MASTER_PROTECT_OPTIONS)
         book.close()
     return path

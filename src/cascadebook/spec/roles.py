@@ -26,6 +26,10 @@ KPIS = "kpis"  # the department plan's KPIs, each under an initiative
 CHECKIN_INITIATIVES = "checkin_initiatives"  # a check-in's sheet of the plan's initiatives
 CHECKIN_KPIS = "checkin_kpis"  # a check-in's sheet of the plan's KPIs
 
+# The master's review columns (the spec's ``review:`` section, spec/schema.py ReviewSpec): finance's decision
+# on each initiative. Not a sheet of the template: the columns exist only on the master's Initiatives table.
+REVIEW = "review"
+
 PLAN_SHEETS = (INITIATIVES, KPIS)
 CHECKIN_SHEETS = (CHECKIN_INITIATIVES, CHECKIN_KPIS)
 
@@ -52,6 +56,19 @@ ACTUAL = "actual"
 PREVIOUS_ACTUAL = "previous_actual"
 STATUS = "status"
 COMMENT = "comment"
+DECISION = "decision"
+APPROVED_BUDGET = "approved_budget"
+APPROVED_HEADCOUNT = "approved_headcount"
+REVIEWER = "reviewer"
+REVIEW_COMMENT = "review_comment"
+REVIEW_CHECK = "review_check"
+
+# What a decision label means to cascadebook (a spec's ``review.decisions`` maps its labels to these).
+APPROVE = "approve"  # approved: the typed approved amounts, else the request
+APPROVE_CHANGED = "approve_changed"  # approved with the typed (changed) amounts
+REVISE = "revise"  # sent back for revision: decided, nothing approved yet
+REJECT = "reject"  # rejected: nothing approved
+DECISION_MEANINGS = (APPROVE, APPROVE_CHANGED, REVISE, REJECT)
 
 NUMBERS = frozenset({"number", "integer", "percent", "currency"})
 
@@ -95,6 +112,10 @@ SHEET_ROLES: dict[str, SheetRole] = {
         SheetRole(CHECKIN_KPIS, "a check-in's actuals of the plan's KPIs", "", plan=KPIS),
     )
 }
+
+# The review columns' sheet role: a column role of it is checked by the spec's ``review:`` section. It is not
+# in SHEET_ROLES, which are the template's sheets.
+REVIEW_SHEET = SheetRole(REVIEW, "finance's decision on each initiative, on the master's Initiatives table", "")
 
 _ALL = {INITIATIVES: False, KPIS: False, CHECKIN_INITIATIVES: False, CHECKIN_KPIS: False}
 _TEXTS = frozenset({"text", "choice"})
@@ -267,6 +288,47 @@ ROLES: dict[str, Role] = {
             {"text"},
             "comment",
             "Comment",
+        ),
+        _role(
+            DECISION,
+            "finance's decision (a label of the spec's review.decisions): what is approved, what is sent back",
+            {REVIEW: True},
+            {"choice"},
+            "decision",
+            "Decision",
+        ),
+        _role(
+            APPROVED_BUDGET,
+            "the budget finance approves (blank: as requested, for an approval)",
+            {REVIEW: False},
+            NUMBERS,
+            "approved_budget",
+            "Approved budget",
+        ),
+        _role(
+            APPROVED_HEADCOUNT,
+            "the headcount finance approves (blank: as requested, for an approval)",
+            {REVIEW: False},
+            NUMBERS,
+            "approved_headcount",
+            "Approved headcount",
+        ),
+        _role(REVIEWER, "who decided", {REVIEW: False}, _TEXTS, "reviewer", "Reviewer"),
+        _role(
+            REVIEW_COMMENT,
+            "why, or what to change: sent back to the department with the decision",
+            {REVIEW: False},
+            {"text"},
+            "review_comment",
+            "Comment",
+        ),
+        _role(
+            REVIEW_CHECK,
+            "written by reconcile: whether the initiative changed since it was decided, and how",
+            {REVIEW: False},
+            {"text"},
+            "review_check",
+            "Review check",
         ),
     )
 }

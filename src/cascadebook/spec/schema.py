@@ -7,59 +7,56 @@ organisation can add a column by editing YAML and every stage follows with no co
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from cascadebook.kinds import DEPARTMENT_HEADER, MASTER_ROW_SOURCE_HEADERS
 from cascadebook.spec import roles as _roles
+from cascadebook.spec.columns import (  # re-exported: the spec's names are all found here
+    BUNDLED_SPEC,
+    COLUMN_KEYS,
+    TYPES,
+    Column,
+    SpecError,
+    YamlSyntaxError,
+    _check_keys,
+    _list,
+    did_you_mean,
+    normalise_header,
+    parse_column,
+    read_yaml,
+    unknown_keys,
+)
+from cascadebook.spec.review import ReviewSpec, bundled_review, parse_review
 from cascadebook.spec.units import number_format_for, parse_unit_formats
 
-TYPES = frozenset(
-    {
-        "text",
-        "number",
-        "integer",
-        "percent",
-        "currency",
-        "date",
-        "period",
-        "choice",
-        "reference",
-        "boolean",
-        "allocation",
-    }
-)
-
-
-class SpecError(ValueError):
-    """A spec file that cannot drive a template (a programming or configuration error)."""
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str
-    type: str = "text"
-    required: bool = False
-    width: float = 14
-    help: str = ""
-    choices: tuple[str, ...] = ()
-    source: str | None = None  # for reference columns: "objectives" or a sheet key
-    prefilled: bool = False  # filled by the generator (ids), not by the department
-    role: str = ""  # what the code relies on this column for (spec/roles.py); "" for a plain column
-
-    @property
-    def is_input(self) -> bool:
-        return not self.prefilled
+__all__ = [
+    "BUNDLED_SPEC",
+    "COLUMN_KEYS",
+    "CYCLE_SPEC_FILE",
+    "TYPES",
+    "Column",
+    "ReviewSpec",
+    "SheetSpec",
+    "Spec",
+    "SpecError",
+    "YamlSyntaxError",
+    "did_you_mean",
+    "find_spec",
+    "load_spec",
+    "normalise_header",
+    "parse_spec",
+    "read_yaml",
+    "resolve_spec",
+    "spec_candidates",
+    "unknown_keys",
+]
 
 
 @dataclass(frozen=True)
@@ -122,6 +119,9 @@ class Spec:
     path: str = ""
     bundled: bool = False  # one of the package's own specs (load_spec by name)
     unit_formats: tuple[tuple[str, str], ...] = ()  # `unit_formats:` (unit -> number format), over the defaults
+    # `review:`: the master's review columns (the bundled spec's when a spec has none); not in fingerprint():
+    # they never reach a template
+    review: ReviewSpec = field(default_factory=ReviewSpec, compare=False)
 
     def number_format(self, unit: object, currency: str | None = "", values: Iterable[Any] = ()) -> str:
         """The number format of a value in ``unit`` by this spec's table (spec/units.py)."""
@@ -197,94 +197,8 @@ class Spec:
         return f"the bundled {self.name} spec" if self.bundled or not self.path else self.path
 
 
-SPEC_KEYS = ("name", "version", "sheets", "fields", "unit_formats")
+SPEC_KEYS = ("name", "version", "sheets", "fields", "unit_formats", "review")
 SHEET_KEYS = ("key", "title", "intro", "id_prefix", "prefilled_rows", "input_rows", "columns", "role")
-COLUMN_KEYS = ("key", "header", "type", "required", "width", "help", "choices", "source", "prefilled", "role")
-
-
-def did_you_mean(word: object, known: Iterable[str]) -> str:
-    """`` (did you mean 'target'?)`` for a misspelling close to one of ``known``, else ``""``."""
-    close = difflib.get_close_matches(str(word), list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def unknown_keys(data: object, known: Iterable[str]) -> list[tuple[str, str]]:
-    """(key, "unknown key 'wieght' (did you mean 'weight'?)") for every key of a mapping not in ``known``."""
-    if not isinstance(data, dict):
-        return []
-    known = tuple(known)
-    return [(str(k), f"unknown key {str(k)!r}{did_you_mean(k, known)}") for k in data if str(k) not in known]
-
-
-def _check_keys(raw: object, known: tuple[str, ...], where: str) -> None:
-    if not isinstance(raw, dict):
-        raise SpecError(f"{where.rstrip(':')}: expected a mapping of {', '.join(known)}")
-    for key, message in unknown_keys(raw, known):
-        raise SpecError(f"{where}{' ' if where.endswith(':') else '.'}{key}: {message}")
-
-
-def read_yaml(path: str | Path, text: str | None = None) -> object:
-    """Parse a YAML file; a syntax error says the file, line and column (not ``<unicode string>``)."""
-    path = Path(path)
-    if text is None:
-        text = path.read_text(encoding="utf-8")
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise YamlSyntaxError(path, exc) from None
-
-
-class YamlSyntaxError(ValueError):
-    """A YAML file that does not parse; the message names the file and the line."""
-
-    def __init__(self, path: Path, exc: Exception):
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        context = getattr(exc, "context", None)
-        self.path = path
-        self.line = mark.line + 1 if mark is not None else None
-        self.detail = f"YAML syntax error{at}: {problem}" + (f" ({context})" if context else "")
-        super().__init__(f"{path}: {self.detail}")
-
-
-def _column(raw: dict, where: str) -> Column:
-    _check_keys(raw, COLUMN_KEYS, where)
-    try:
-        col = Column(
-            key=str(raw["key"]),
-            header=str(raw["header"]),
-            type=str(raw.get("type", "text")),
-            required=bool(raw.get("required", False)),
-            width=float(raw.get("width", 14)),
-            help=str(raw.get("help", "")),
-            choices=tuple(str(c) for c in raw.get("choices", ())),
-            source=raw.get("source"),
-            prefilled=bool(raw.get("prefilled", False)),
-            role=str(raw.get("role") or ""),
-        )
-    except KeyError as exc:
-        raise SpecError(f"{where}: column needs {exc.args[0]!r}") from None
-    except (TypeError, ValueError) as exc:  # width: wide, choices: 3 ...
-        raise SpecError(f"{where}: {exc}") from None
-    if col.type not in TYPES:
-        raise SpecError(f"{where}: column {col.key!r} has unknown type {col.type!r}")
-    if col.type == "choice" and not col.choices:
-        raise SpecError(f"{where}: choice column {col.key!r} needs choices")
-    if col.type == "reference" and not col.source:
-        raise SpecError(f"{where}: reference column {col.key!r} needs a source")
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", col.key):
-        raise SpecError(f"{where}: column key {col.key!r} must be snake_case")
-    return col
-
-
-def _list(value: Any, where: str) -> list:
-    """A spec's list (sheets, columns, fields): a YAML list or nothing, else a SpecError (not a traceback)."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise SpecError(f"{where}: expected a list, found {type(value).__name__} {value!r}")
-    return value
 
 
 def parse_spec(data: dict, path: str = "<spec>") -> Spec:
@@ -296,7 +210,8 @@ def parse_spec(data: dict, path: str = "<spec>") -> Spec:
         if "key" not in raw:
             raise SpecError(f"{where}: sheet needs 'key'")
         columns = tuple(
-            _column(c, f"{where}.columns[{j}]") for j, c in enumerate(_list(raw.get("columns"), f"{where}.columns"))
+            parse_column(c, f"{where}.columns[{j}]")
+            for j, c in enumerate(_list(raw.get("columns"), f"{where}.columns"))
         )
         keys = [c.key for c in columns]
         if len(set(keys)) != len(keys):
@@ -317,7 +232,7 @@ def parse_spec(data: dict, path: str = "<spec>") -> Spec:
             )
         )
     fields_ = tuple(
-        _column(c, f"{path}: fields[{j}]") for j, c in enumerate(_list(data.get("fields"), f"{path}: fields"))
+        parse_column(c, f"{path}: fields[{j}]") for j, c in enumerate(_list(data.get("fields"), f"{path}: fields"))
     )
     for j, col in enumerate(fields_):
         if col.role:
@@ -326,14 +241,39 @@ def parse_spec(data: dict, path: str = "<spec>") -> Spec:
         unit_formats = parse_unit_formats(data.get("unit_formats"), path)
     except ValueError as exc:
         raise SpecError(str(exc)) from None
+    sheets_with_roles = _with_roles(sheets, path)
+    if "review" in data:
+        review = parse_review(data.get("review"), f"{path}: review")
+    else:
+        review = bundled_review()
+    _check_review_headers(review, sheets_with_roles, path, "review" in data)
     return Spec(
         name=str(data.get("name", Path(path).stem)),
         version=str(data.get("version", "1")),
-        sheets=_with_roles(sheets, path),
+        sheets=sheets_with_roles,
         fields=fields_,
         path=path,
         unit_formats=tuple(unit_formats.items()),
+        review=review,
     )
+
+
+def _check_review_headers(review: ReviewSpec, sheets: tuple[SheetSpec, ...], path: str, own: bool) -> None:
+    """The review columns sit on the master's Initiatives table, which is read back by header: no review
+    header may be that of an initiatives column or of the table's own columns."""
+    sheet = next((s for s in sheets if s.role == _roles.INITIATIVES), None)
+    if sheet is None:
+        return
+    taken = {normalise_header(c.header): c.key for c in sheet.columns}
+    taken.update({normalise_header(h): h for h in (DEPARTMENT_HEADER, *MASTER_ROW_SOURCE_HEADERS)})
+    for col in review.columns:
+        clash = taken.get(normalise_header(col.header))
+        if clash is not None:
+            whose = "" if own else " (the bundled spec's review columns, as this spec has no `review:`)"
+            raise SpecError(
+                f"{path}: review column {col.key!r}{whose} has the header {col.header!r}, which the master's "
+                f"{sheet.title} table already has ({clash!r}); give the review column another header"
+            )
 
 
 def _with_roles(sheets: list[SheetSpec], path: str) -> tuple[SheetSpec, ...]:
@@ -464,15 +404,8 @@ def load_spec(name_or_path: str | Path = "department") -> Spec:
     return spec if path == str(candidate) else replace(spec, bundled=True)
 
 
-@lru_cache(maxsize=8192)
-def normalise_header(text: object) -> str:
-    """Header matching that survives what people do: case, spaces, a required-marker star."""
-    return re.sub(r"\s+", " ", str(text or "").replace("*", "")).strip().casefold()
-
-
 # ---- which spec a cycle uses --------------------------------------------------------------------
 
-BUNDLED_SPEC = "department"
 CYCLE_SPEC_FILE = "department.yaml"  # what `cascadebook init` writes beside the strategy
 
 

@@ -28,6 +28,17 @@ PROTECT_OPTIONS = {
     "autofilter": True,
 }
 
+# The master: protected against accidental edits only (no password), with finance still free to sort,
+# filter, resize and select; only its review inputs (the decisions) are unlocked.
+MASTER_PROTECT_OPTIONS = {
+    "select_locked_cells": True,
+    "select_unlocked_cells": True,
+    "format_columns": True,
+    "format_rows": True,
+    "sort": True,
+    "autofilter": True,
+}
+
 
 def header_format() -> dict[str, Any]:
     """A table's header row: white bold text on the dark fill, wrapped, with a border."""

@@ -42,6 +42,7 @@ from cascadebook.xlsx.limits import (
 )
 
 __all__ = [
+    "BLANK",
     "CUT_MARKER",
     "EXCEL_MAX_CHARS",
     "EXCEL_MAX_ROWS",
@@ -64,9 +65,20 @@ __all__ = [
 Workbook = SafeWorkbook  # for files that hold what departments typed (the master, check-ins)
 
 
+class _Blank:
+    """The value of a cell written empty but with its format (an input cell's fill and unlocking);
+    ``None`` and ``""`` are not written at all."""
+
+    def __repr__(self) -> str:
+        return "BLANK"
+
+
+BLANK: Any = _Blank()
+
+
 def write_value(ws, r: int, c: int, value: Any, fmt=None) -> None:
     """Write ``value`` by its Python type (0-based row and column)."""
-    if value is None or value == "":
+    if value is None or value is BLANK or value == "":
         ws.write_blank(r, c, None, fmt)
     elif isinstance(value, bool):
         ws.write_boolean(r, c, value, fmt)
@@ -274,6 +286,11 @@ class SheetStream:
                 cells.append(f'<c r="{_LETTERS[c]}{number}"{self._style(fmt, c)}><v>{serial:.16G}</v></c>')
             elif isinstance(value, tuple):
                 cells.append(self._string(" / ".join(f"{k} {v:.0%}" for k, v in value), c, number, formats[c]))
+            elif value is BLANK:
+                style = self._style(formats[c], c)
+                if not style:
+                    continue
+                cells.append(f'<c r="{_LETTERS[c]}{number}"{style}/>')
             else:
                 cells.append(self._string(str(value), c, number, formats[c]))
             if first is None:
