@@ -546,6 +546,70 @@ CATALOGUE: dict[str, FindingKind] = {
             "is kept on the 'Decisions without an initiative' sheet and returns to the initiative if it comes back. "
             "Check with the department whether it was dropped or renumbered.",
         ),
+        # review: the decisions checked by `cascadebook decisions` before they go back to the departments
+        _r(
+            "approved-budget-above-request",
+            "error",
+            "review",
+            "Approved budget above the request",
+            "Finance approved more budget than the department asked for (a typo, often an extra zero). Correct the "
+            "Approved budget cell; to grant more, ask the department to raise the request in its return.",
+        ),
+        _r(
+            "approved-headcount-above-request",
+            "error",
+            "review",
+            "Approved headcount above the request",
+            "Finance approved more headcount than the department asked for. Correct the Approved headcount cell; to "
+            "grant more, ask the department to raise the request in its return.",
+        ),
+        _r(
+            "approved-not-a-number",
+            "error",
+            "review",
+            "Approved amount is not a number",
+            "Type the approved budget or headcount as a number (600000, not '600k'); blank means as requested.",
+        ),
+        _r(
+            "approved-amount-missing",
+            "warning",
+            "review",
+            "Approved with changes, but no approved amount",
+            "The decision says the amounts changed but none is typed, so the request is taken as approved. Type the "
+            "approved budget or headcount, or choose the plain approval.",
+        ),
+        _r(
+            "revise-without-comment",
+            "error",
+            "review",
+            "Revise without a comment",
+            "The department cannot tell what to revise: say what to change in the Comment cell.",
+        ),
+        _r(
+            "decision-unknown",
+            "error",
+            "review",
+            "Decision label not in the dropdown",
+            "The Decision cell holds something typed or pasted that is not one of the dropdown's labels: pick one "
+            "from the dropdown (or add the label to the spec's review decisions).",
+        ),
+        _r(
+            "decision-on-error",
+            "warning",
+            "review",
+            "Approval of an initiative with errors",
+            "The master's Findings sheet has errors on this initiative's row of the department's return: the "
+            "approval may rest on a wrong value. Have the department fix it, or decide Revise.",
+        ),
+        _r(
+            "decision-unconfirmed",
+            "warning",
+            "review",
+            "Decision not re-confirmed after its initiative changed",
+            "The initiative changed since the decision was made (the Review check column says how). Review it again; "
+            "to re-confirm the decision as it stands, clear the row's Reviewed cells (Review > Unprotect Sheet, no "
+            "password): the next reconcile records the initiative as it is now.",
+        ),
     )
 }
 

@@ -25,6 +25,7 @@ MASTER = "master"
 DIFF = "diff"
 STRATEGY = "strategy"
 EXPORT = "export"
+DECISIONS = "decisions"
 
 RETURN_KINDS = frozenset({PLAN, CHECKIN})
 
@@ -45,6 +46,7 @@ _DESCRIPTIONS = {
     DIFF: "a cascadebook diff workbook (the changes between two masters)",
     STRATEGY: "a cascadebook strategy workbook",
     EXPORT: "a cascadebook export",
+    DECISIONS: "a cascadebook decision workbook (finance's decisions for one department)",
 }
 
 
@@ -77,4 +79,17 @@ META_SHEET = "_cascadebook"  # the hidden sheet of a template's signed metadata
 CHECK_HEADER = "Check"  # the live-check column right after the spec's columns; reconcile does not take it
 DEPARTMENT_HEADER = "Department"  # the master's data tables: the column naming each row's department
 MASTER_ROW_SOURCE_HEADERS = ("Source file", "Source row")  # the master's data tables: where each row came from
+# The master's Findings sheet: its title, then its table's headers (read back by `cascadebook decisions`).
+MASTER_FINDINGS_HEADERS = (
+    "Findings",
+    "Severity",
+    "Code",
+    "Department",
+    "File",
+    "Sheet",
+    "Cell",
+    "Message",
+    "Hint",
+    "Link",
+)
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".ods", ".xls", ".xlsb")  # what intake tries to read

@@ -8,7 +8,7 @@ from typing import Any
 
 from cascadebook.consolidate.packed import value_rows
 from cascadebook.consolidate.reconcile import Reconciliation
-from cascadebook.kinds import MASTER_ROW_SOURCE_HEADERS
+from cascadebook.kinds import MASTER_FINDINGS_HEADERS, MASTER_ROW_SOURCE_HEADERS
 from cascadebook.master.book import Table, column_label
 from cascadebook.master.decisions_read import ORPHANS_SHEET
 from cascadebook.master.review import CarriedReview, orphan_headers, orphan_rows, review_values
@@ -166,9 +166,9 @@ def data_tables(result: Reconciliation, review: CarriedReview | None = None) -> 
     )
     findings = result.findings
     tables["findings"] = Table(
-        "Findings",
-        "Findings",
-        ["Severity", "Code", "Department", "File", "Sheet", "Cell", "Message", "Hint", "Link"],
+        MASTER_FINDINGS_HEADERS[0],
+        MASTER_FINDINGS_HEADERS[0],
+        list(MASTER_FINDINGS_HEADERS[1:]),
         lambda: (
             [f.severity.value, f.code, f.department, f.file, f.sheet, f.cell or f.location, f.message, f.hint, ""]
             for f in findings
