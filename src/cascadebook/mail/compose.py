@@ -28,7 +28,7 @@ from cascadebook.signing import verify
 from cascadebook.spec.schema import load_spec
 from cascadebook.template.department import template_filename
 
-KINDS = ("request", "reminder", "feedback")
+KINDS = ("request", "reminder", "feedback", "decisions")
 MAILER = "cascadebook"
 
 # What every kind of message can use, and what each kind adds.
@@ -64,6 +64,21 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "error_count": "how many of them are errors",
         "warning_count": "how many of them are warnings",
         "original_subject": "the subject of the message the workbook came with",
+    },
+    "decisions": {
+        "initiative_count": "how many initiatives the department has in the master",
+        "decided_count": "how many of them finance has decided on",
+        "undecided_count": "how many are not decided yet",
+        "approved_count": "how many are approved (as requested or with changes)",
+        "changed_count": "how many of those are approved with changes",
+        "revise_count": "how many are sent back for revision",
+        "rejected_count": "how many are rejected",
+        "requested_budget": "the budget requested, all initiatives",
+        "approved_budget": "the budget approved",
+        "requested_headcount": "the headcount requested",
+        "approved_headcount": "the headcount approved",
+        "decisions": "one line per initiative: id, title, decision, approved amounts, comment",
+        "undecided_line": "a sentence on the initiatives not decided yet (empty when all are)",
     },
 }
 
