@@ -153,7 +153,15 @@ def test_diff_lists_every_change(masters):
         "CO5": (("SAL",), (), "now uncovered"),
         "CO6": ((), ("MKT",), "newly covered"),
     }
-    assert diff.counts() == {"added": 2, "removed": 2, "retargeted": 1, "re-owned": 1, "re-aligned": 1, "coverage": 4}
+    assert diff.counts() == {
+        "added": 2,
+        "removed": 2,
+        "retargeted": 1,
+        "re-owned": 1,
+        "re-aligned": 1,
+        "decision": 0,
+        "coverage": 4,
+    }
     same = diff_masters(read_master(masters["old"]), read_master(masters["old"]))
     assert not same and not same.coverage
 

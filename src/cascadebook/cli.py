@@ -113,7 +113,8 @@ def generate(
     Templates are signed with the key in .cascadebook-key beside STRATEGY (created on first use;
     keep it, reconcile needs it to recognise the templates). With --from, last cycle's master
     prefills each template with the department's current initiatives and KPIs (ids kept), so the
-    next planning round edits rather than retypes.
+    next planning round edits rather than retypes, and shows finance's decisions on them beside the
+    rows (rejected ones struck through and locked, Revise ones amber with the comment).
     """
     from cascadebook.signing import load_key
     from cascadebook.spec.schema import SpecError
@@ -127,6 +128,7 @@ def generate(
         from cascadebook.master.read import MasterError, prefill_rows
 
         prefill = prefill_rows(read_master_or_export(from_master, spec), spec) if from_master else None
+        decisions = _decisions_by_department(from_master, spec) if from_master else None
         with output_errors(), _progress_bar("writing templates", quiet) as progress:
             paths = generate_templates(
                 loaded,
@@ -135,6 +137,7 @@ def generate(
                 departments=departments or None,
                 key=load_key(strategy, create=True),
                 prefill=prefill,
+                decisions=decisions,
                 progress=progress,
             )
     except (KeyError, SpecError, MasterError) as exc:
@@ -142,6 +145,18 @@ def generate(
     for path in paths:
         click.echo(f"wrote {path}")
     click.echo(f"{len(paths)} template(s) for {loaded.cycle}")
+
+
+def _decisions_by_department(master: str, spec) -> dict:
+    """Department -> finance's decisions in MASTER (an export folder has none); a damaged master raises."""
+    from cascadebook.master.decisions_read import read_decisions
+
+    if Path(master).is_dir() or Path(master).suffix.lower() in (".yaml", ".yml"):
+        return {}
+    out: dict[str, list] = {}
+    for decision in read_decisions(master, spec).decisions:
+        out.setdefault(decision.department, []).append(decision)
+    return out
 
 
 @cli.command(cls=JsonCommand)

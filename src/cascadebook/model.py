@@ -151,6 +151,9 @@ class Metadata:
     period: str = ""  # check-ins: the period reported on (signed when set)
     # format 2: a fingerprint of the spec's content (Spec.fingerprint), signed when set; format 1 has none
     spec_fingerprint: str = ""
+    # a template prefilled with finance's decisions (generate --from MASTER): the read-only columns that
+    # show them, as "<sheet key>:<header>|<header>...", signed when set; intake does not read them as plan values
+    decision_columns: str = ""
 
     FIELDS = (
         "format_version",
@@ -162,7 +165,11 @@ class Metadata:
         "fingerprint",
         "generated_at",
     )
-    OPTIONAL = ("period", "spec_fingerprint")  # signed and stored only when set, so format 1 still verifies
+    OPTIONAL = (
+        "period",
+        "spec_fingerprint",
+        "decision_columns",
+    )  # signed and stored only when set, so format 1 still verifies
 
     def signed_text(self) -> str:
         return "|".join(str(getattr(self, f)) for f in self.FIELDS) + "".join(
@@ -172,6 +179,11 @@ class Metadata:
     def as_pairs(self) -> list[tuple[str, str]]:
         optional = tuple(f for f in self.OPTIONAL if getattr(self, f))
         return [(f, str(getattr(self, f))) for f in (*self.FIELDS, *optional, "signature")]
+
+    def display_headers(self, sheet_key: str) -> tuple[str, ...]:
+        """The headers of the read-only decision columns shown on sheet ``sheet_key`` (``decision_columns``)."""
+        sheet, _, headers = self.decision_columns.partition(":")
+        return tuple(h for h in headers.split("|") if h) if sheet == sheet_key else ()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Metadata | None:

@@ -29,8 +29,9 @@ earlier check-ins: reconcile recognises check-ins by their metadata and adds a P
 DIFF_HELP = """Show what changed between OLD_MASTER and NEW_MASTER (e.g. last cycle's and this one's).
 
 Initiatives and KPIs are matched by id: added, removed, retargeted (baseline, target, unit or due
-period), re-owned (owner, team or department) and re-aligned (objective or initiative), and the
-objectives whose contributing departments changed. Ids carry over when the new cycle's templates
+period), re-owned (owner, team or department) and re-aligned (objective or initiative), the
+objectives whose contributing departments changed, and finance's decisions that changed (decision,
+approved amounts or comment; decided in one master only; orphaned decisions included). Ids carry over when the new cycle's templates
 were made with `generate --from OLD_MASTER`.
 
 Prints tables; --json (or --json -) prints the diff as JSON instead, --json FILE writes it to

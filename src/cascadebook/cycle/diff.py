@@ -4,52 +4,62 @@ Initiatives and KPIs are matched by id (``generate --from MASTER`` keeps the ids
 was edited rather than retyped diffs cleanly). A matched item is *retargeted* when its baseline,
 target, unit or due period changed, *re-owned* when its owner, team or department changed, and
 *re-aligned* when it moved to another objective (or a KPI to another initiative). Objectives whose
-set of contributing departments changed are listed with both sets.
+set of contributing departments changed are listed with both sets. Finance's decisions (the masters'
+review columns and their orphans sheets) are compared per initiative too: a *decision* change when
+the decision, an approved amount or the comment differs, or the initiative is decided in one only.
 """
 
 from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cascadebook.atomic import write_bytes_atomic
 from cascadebook.kinds import DIFF, DIFF_CHANGES_COLUMNS, DIFF_CHANGES_SHEET, DIFF_COVERAGE_SHEET, stamp
+from cascadebook.master.decisions_read import read_decisions
 from cascadebook.master.read import MasterData
-from cascadebook.model import Record
+from cascadebook.model import Decision, Record
 from cascadebook.spec.roles import (
+    APPROVED_BUDGET,
+    APPROVED_HEADCOUNT,
     BASELINE,
+    DECISION,
     DUE_PERIOD,
     INITIATIVE_REF,
     INITIATIVES,
     OBJECTIVE_REF,
     OBJECTIVE_SPLIT,
     OWNER,
+    REVIEW_COMMENT,
     TARGET,
     TEAM,
     TITLE,
     UNIT,
 )
-from cascadebook.spec.schema import SheetSpec, Spec, load_spec
+from cascadebook.spec.schema import Column, SheetSpec, Spec, load_spec
 from cascadebook.spec.values import parse_value
 from cascadebook.xlsx import writer as xlsx_writer
 from cascadebook.xlsx.writer import continued_sheet
 
 ADDED, REMOVED, RETARGETED, REOWNED, REALIGNED = "added", "removed", "retargeted", "re-owned", "re-aligned"
+DECIDED = "decision"  # finance's decision on an initiative changed (review columns)
+DECISION_ROLES = (DECISION, APPROVED_BUDGET, APPROVED_HEADCOUNT, REVIEW_COMMENT)  # what a decision change compares
 CHANGE_ROLES = {  # change kind -> the roles of the spec columns it looks at (those a sheet has not are skipped)
     RETARGETED: (BASELINE, TARGET, UNIT, DUE_PERIOD),
     REOWNED: (OWNER, TEAM),
     REALIGNED: (OBJECTIVE_REF, OBJECTIVE_SPLIT, INITIATIVE_REF),
 }
-KIND_ORDER = {ADDED: 0, REMOVED: 1, RETARGETED: 2, REOWNED: 3, REALIGNED: 4}
+KIND_ORDER = {ADDED: 0, REMOVED: 1, RETARGETED: 2, REOWNED: 3, REALIGNED: 4, DECIDED: 5}
 
 
 @dataclass(frozen=True)
 class Change:
     sheet: str  # spec sheet key: initiatives, kpis
-    kind: str  # added, removed, retargeted, re-owned, re-aligned
+    kind: str  # added, removed, retargeted, re-owned, re-aligned, decision
     id: str
     department: str
     title: str
@@ -159,9 +169,29 @@ def _split_ids(split: Any) -> list[str]:
     return []
 
 
-def diff_masters(old: MasterData, new: MasterData, spec: Spec | None = None) -> MasterDiff:
+def master_decisions(path: str | Path, spec: Spec) -> tuple[Decision, ...]:
+    """Every decision in the master at ``path``: on its Initiatives table and its orphans sheet. An export
+    folder has none; a master whose review columns are damaged raises ``ReviewDamaged`` (a MasterError)."""
+    path = Path(path)
+    if path.is_dir() or path.suffix.lower() in (".yaml", ".yml"):
+        return ()
+    read = read_decisions(path, spec)
+    return read.decisions + read.orphans
+
+
+def diff_masters(
+    old: MasterData,
+    new: MasterData,
+    spec: Spec | None = None,
+    decisions: tuple[Sequence[Decision], Sequence[Decision]] | None = None,
+) -> MasterDiff:
+    """What changed from ``old`` to ``new``. ``decisions``: each master's (:func:`master_decisions`, read
+    from ``old.path`` and ``new.path`` when not given)."""
     spec = spec or load_spec("department")
     result = MasterDiff(old.path, new.path)
+    if decisions is None:
+        decisions = (master_decisions(old.path, spec), master_decisions(new.path, spec))
+    result.changes += _decision_changes(*decisions, old, new, spec)
     for sheet in spec.sheets:
         before, after = _by_id(old.records.get(sheet.key, ())), _by_id(new.records.get(sheet.key, ()))
         for key, record in after.items():
@@ -205,6 +235,53 @@ def diff_masters(old: MasterData, new: MasterData, spec: Spec | None = None) -> 
     return result
 
 
+def _decision_changes(
+    before: Sequence[Decision], after: Sequence[Decision], old: MasterData, new: MasterData, spec: Spec
+) -> list[Change]:
+    """One ``decision`` change per initiative whose decision, approved amounts or comment differ (decided
+    in one master only included): the changed columns' headers, and their values old and new."""
+    columns = [c for role in DECISION_ROLES if (c := spec.review.by_role(role)) is not None]
+    sheet = spec.require_sheet(INITIATIVES)
+    was = {d.key: d for d in reversed(before)}  # the Initiatives table's before the orphans sheet's
+    now = {d.key: d for d in reversed(after)}
+    titles = {
+        (r.department.strip().casefold(), r.id.strip().casefold()): _title(r, sheet)
+        for data in (old, new)
+        for r in data.records.get(sheet.key, ())
+    }
+    changes = []
+    for key in sorted(set(was) | set(now)):
+        a, b = was.get(key), now.get(key)
+        changed = [
+            c for c in columns if not _same(a.values.get(c.key) if a else None, b.values.get(c.key) if b else None)
+        ]
+        if not changed:
+            continue
+        d = b or a
+        assert d is not None
+        title = titles.get(key) or str(d.reviewed.get(TITLE) or "")
+
+        changes.append(
+            Change(
+                sheet.key,
+                DECIDED,
+                d.initiative_id,
+                d.department,
+                title,
+                ", ".join(c.header for c in changed),
+                _decision_values(a, changed),
+                _decision_values(b, changed),
+            )
+        )
+    return changes
+
+
+def _decision_values(decision: Decision | None, columns: Sequence[Column]) -> Any:
+    """A decision's values in ``columns``: the value itself for one column, else them all in one line."""
+    shown = [decision.values.get(c.key) if decision else None for c in columns]
+    return shown[0] if len(shown) == 1 else " · ".join(_shown(v) for v in shown)
+
+
 def _shown(value: Any) -> str:
     if value is None or value == "":
         return "—"
@@ -225,7 +302,14 @@ def print_diff(diff: MasterDiff, console, spec: Spec | None = None) -> None:
     table = Table(title=f"{Path(diff.old).name} → {Path(diff.new).name}", title_justify="left")
     for column in ("Sheet", "Change", "ID", "Department", "Title", "Field", "Old", "New"):
         table.add_column(column, overflow="fold")
-    styles = {ADDED: "green", REMOVED: "red", RETARGETED: "yellow", REOWNED: "cyan", REALIGNED: "magenta"}
+    styles = {
+        ADDED: "green",
+        REMOVED: "red",
+        RETARGETED: "yellow",
+        REOWNED: "cyan",
+        REALIGNED: "magenta",
+        DECIDED: "blue",
+    }
     for c in diff.changes:
         table.add_row(
             titles.get(c.sheet, c.sheet),

@@ -639,7 +639,8 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
                 Finding(code, f"the column {col.header!r} is missing", cell=f"{a1(header + 1, 1)}", **where)
             )
     input_keys = [c.key for c in sheet.columns if c.is_input and c.key in columns]
-    mapped = set(columns.values()) | {c for c, v in enumerate(rows[header]) if _is_generated_header(v)}
+    shown = {normalise_header(h) for h in ret.metadata.display_headers(sheet.key)} if ret.metadata else set()
+    mapped = set(columns.values()) | {c for c, v in enumerate(rows[header]) if _is_generated_header(v, shown)}
     records = []
     extra_values: dict[int, list[int]] = {}
     # Worked out once per sheet, not per row: the columns looked at and the A1 of every cell (CellRefs).
@@ -702,7 +703,10 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
     return records
 
 
-def _is_generated_header(value: Any) -> bool:
-    """A column the template itself adds after the spec's columns (the live Check column): not data."""
-
-    return isinstance(value, str) and normalise_header(value) == normalise_header(CHECK_HEADER)
+def _is_generated_header(value: Any, shown: frozenset[str] | set[str] = frozenset()) -> bool:
+    """A column the template itself adds after the spec's columns (the live Check column, and the read-only
+    decision columns its signed metadata names, ``shown``: normalised headers): not data."""
+    if not isinstance(value, str):
+        return False
+    header = normalise_header(value)
+    return header == normalise_header(CHECK_HEADER) or header in shown

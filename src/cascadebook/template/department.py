@@ -8,7 +8,7 @@ document properties (LibreOffice keeps those on re-save), signed with the strate
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -31,14 +31,22 @@ from cascadebook.intake.rules import on_return_only
 from cascadebook.intake.sheet_checks import SheetChecks, sheet_checks, started_test
 from cascadebook.intake.validate import validate_records  # the rules' Python side, as reconcile runs it
 from cascadebook.kinds import CHECK_HEADER, FORMAT_VERSION, META_PROPERTY_PREFIX, META_SHEET, PLAN
-from cascadebook.model import Department, Metadata, Record, Strategy
+from cascadebook.model import Decision, Department, Metadata, Record, Strategy
 from cascadebook.signing import sign
 from cascadebook.spec.roles import ID, TITLE
-from cascadebook.spec.schema import Column, SheetSpec, Spec, load_spec, resolve_spec
+from cascadebook.spec.schema import SheetSpec, Spec, load_spec, resolve_spec
 from cascadebook.spec.values import is_blank
+from cascadebook.template.decisions import (
+    DecisionDisplay,
+    DecisionFormats,
+    display_for,
+    input_format,
+    write_display,
+    write_legend,
+)
+from cascadebook.template.formats import Formats, validation
 from cascadebook.template.layout import (
     PageText,
-    cell_number_format,
     header_height,
     input_sheet_print,
     merged_height,
@@ -48,13 +56,7 @@ from cascadebook.template.layout import (
     unit_format,
 )
 from cascadebook.template.styles import (
-    INPUT_FILL,
-    NUMBER_FORMATS,
-    PREFILLED_FILL,
     PROTECT_OPTIONS,
-    header_format,
-    intro_format,
-    title_format,
 )
 from cascadebook.xlsx.addresses import column_letter, quote_sheet
 from cascadebook.xlsx.layout import header_height as header_row_height
@@ -71,8 +73,6 @@ def template_filename(cycle: str, department_code: str) -> str:
 
 
 INSTRUCTIONS = "Instructions"
-PROBLEM_FILL, PROBLEM_FONT = "#FFC7CE", "#9C0006"
-READY_FILL, READY_FONT = "#C6EFCE", "#006100"
 NOTHING_YET, READY, NOTHING_TO_FIX = "Nothing filled in yet", "Ready to send", "Nothing to fix"
 ON_THIS_SHEET, DETAIL_SEPARATOR = " — on this sheet: ", " · "
 CHECK_HELP = (
@@ -81,70 +81,14 @@ CHECK_HELP = (
 )
 
 
-@dataclass
-class _Formats:
-    book: xlsxwriter.Workbook
-    currency: str = ""  # the strategy's: money cells are shown in it
-
-    def __post_init__(self) -> None:
-        add = self.book.add_format
-        self.title = add(title_format(14))
-        self.intro = add(intro_format())
-        self.header = add(header_format())
-        self.label = add({"bold": True, "valign": "top"})
-        self.plain = add({})
-        self.unseen = add({"num_format": ";;;"})
-        self.wrap = add({"text_wrap": True, "valign": "top"})
-        self.date = add({"num_format": NUMBER_FORMATS["date"], "align": "left"})
-        self.prefilled = add({"bg_color": PREFILLED_FILL, "border": 1, "border_color": "#BFBFBF"})
-        self.legend_input = add({"bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF", "text_wrap": True})
-        self.check = add(
-            {"font_color": PROBLEM_FONT, "valign": "top", "text_wrap": True, "border": 1, "border_color": "#BFBFBF"}
-        )
-        self.status = add({"bold": True, "text_wrap": True, "valign": "top"})
-        self.problem = add({"bg_color": PROBLEM_FILL, "font_color": PROBLEM_FONT})
-        self.ready = add({"bg_color": READY_FILL, "font_color": READY_FONT})
-        self.legend_problem = add(
-            {
-                "bg_color": PROBLEM_FILL,
-                "font_color": PROBLEM_FONT,
-                "border": 1,
-                "border_color": "#BFBFBF",
-                "text_wrap": True,
-                "valign": "top",
-            }
-        )
-        self._inputs: dict[str, object] = {}
-        self._refs: dict[str, object] = {}
-        self._units: dict[tuple[str, bool], object] = {}
-
-    def unit(self, num_format: str, wrap: bool = False):
-        """A reference cell in a unit's number format (spec/units.py)."""
-        if (num_format, wrap) not in self._units:
-            self._units[(num_format, wrap)] = self.book.add_format({"valign": "top", "num_format": num_format})
-        return self._units[(num_format, wrap)]
-
-    def input(self, column_type: str):
-        if column_type not in self._inputs:
-            props = {"locked": False, "bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF", "valign": "top"}
-            if cell_number_format(column_type, self.currency):
-                props["num_format"] = cell_number_format(column_type, self.currency)
-            if column_type == "text":
-                props["text_wrap"] = True
-            self._inputs[column_type] = self.book.add_format(props)
-        return self._inputs[column_type]
-
-    def reference(self, column_type: str):
-        if column_type not in self._refs:
-            props = {"valign": "top", "text_wrap": column_type == "text"}
-            if cell_number_format(column_type, self.currency):
-                props["num_format"] = cell_number_format(column_type, self.currency)
-            self._refs[column_type] = self.book.add_format(props)
-        return self._refs[column_type]
-
-
 def make_metadata(
-    strategy: Strategy, department: Department, spec: Spec, generated_at: str, key: bytes | None, kind: str = PLAN
+    strategy: Strategy,
+    department: Department,
+    spec: Spec,
+    generated_at: str,
+    key: bytes | None,
+    kind: str = PLAN,
+    decision_columns: str = "",
 ) -> Metadata:
     meta = Metadata(
         format_version=FORMAT_VERSION,
@@ -156,6 +100,7 @@ def make_metadata(
         fingerprint=strategy.fingerprint(),
         generated_at=generated_at,
         spec_fingerprint=spec.fingerprint(),
+        decision_columns=decision_columns,
     )
     if key is None:
         return meta
@@ -171,21 +116,28 @@ def write_template(
     key: bytes | None = None,
     generated_at: str | None = None,
     prefill: dict | None = None,
+    decisions: Sequence[Decision] = (),
 ) -> Path:
     """Write one department's template atomically and return its path.
 
     ``prefill`` maps a sheet key to rows of values by column key (the next cycle starting from the
     master, see ``master_read.prefill_rows``): they fill the input cells from the first row, ids kept.
+    ``decisions``: finance's on those rows (read from the same master), shown beside them (template/decisions.py).
     """
     spec = spec or load_spec("department")
     generated_at = generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    meta = make_metadata(strategy, department, spec, generated_at, key)
+    live = {s.key: sheet_checks(spec, s.key, tuple(strategy.periods), HEADER_ROW) for s in spec.sheets}
+    given = {s.key: list((prefill or {}).get(s.key) or [])[: s.input_rows] for s in spec.sheets}
+    shown = {s.key: display_for(spec, s, given[s.key], decisions, live[s.key]) for s in spec.sheets}
+    marker = next((d.marker for d in shown.values() if d is not None), "")
+    meta = make_metadata(strategy, department, spec, generated_at, key, decision_columns=marker)
     path = Path(path)
     with atomic_path(path) as tmp:
         book = xlsxwriter.Workbook(
             str(tmp), {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
         )
-        fmt = _Formats(book, strategy.currency)
+        fmt = Formats(book, strategy.currency)
+        fmt.decisions = DecisionFormats(book, strategy.currency) if marker else None
         page = page_text(strategy, department, generated_at)
         book.set_properties(
             {
@@ -197,21 +149,31 @@ def write_template(
         )
         for name, value in meta.as_pairs():
             book.set_custom_property(META_PROPERTY_PREFIX + name, value)
-        live = {s.key: sheet_checks(spec, s.key, tuple(strategy.periods), HEADER_ROW) for s in spec.sheets}
-        given = {s.key: list((prefill or {}).get(s.key) or [])[: s.input_rows] for s in spec.sheets}
         ids = {s.key: _row_ids(s, department.code, given[s.key]) for s in spec.sheets}
         status = _status(strategy, department, spec, live, given, ids)
         _instructions(book, fmt, strategy, department, spec, status, page)
         _objectives(book, fmt, strategy, spec, page)
         for sheet in spec.sheets:
-            _input_sheet(book, fmt, strategy, department, spec, sheet, given[sheet.key], ids[sheet.key], status, page)
+            _input_sheet(
+                book,
+                fmt,
+                strategy,
+                department,
+                spec,
+                sheet,
+                given[sheet.key],
+                ids[sheet.key],
+                status,
+                page,
+                shown[sheet.key],
+            )
         write_metadata_sheet(book, meta)
         book.close()
     return path
 
 
 def _instructions(
-    book, fmt: _Formats, strategy: Strategy, department: Department, spec: Spec, status: _Status, page: PageText
+    book, fmt: Formats, strategy: Strategy, department: Department, spec: Spec, status: _Status, page: PageText
 ) -> None:
     ws = book.add_worksheet(INSTRUCTIONS, PlainFormulaWorksheet)  # its formulas skip xlsxwriter's renaming
     ws.set_column(0, 0, 24)
@@ -266,7 +228,9 @@ def _instructions(
     ws.write_string(r + 2, 1, legend, fmt.legend_problem)
     ws.set_row(r + 2, merged_height(legend, [INSTRUCTIONS_WIDTH]))
     ws.write_string(r + 3, 1, "Everything else is protected reference material.")
-    print_setup(ws, page, landscape=False, area=(r + 3, 1), one_page=True)
+    if fmt.decisions is not None:  # a template prefilled with finance's decisions: what their marks mean
+        ws.set_row(r + 4, merged_height(write_legend(ws, r + 4, fmt.decisions), [INSTRUCTIONS_WIDTH]))
+    print_setup(ws, page, landscape=False, area=(r + 3 + (fmt.decisions is not None), 1), one_page=True)
     ws.protect("", PROTECT_OPTIONS)
     ws.activate()
 
@@ -426,7 +390,7 @@ def _headline(spec: Spec, live: dict[str, SheetChecks]) -> str:
     )
 
 
-def _status_colours(ws, fmt: _Formats, row: int, col: int) -> None:
+def _status_colours(ws, fmt: Formats, row: int, col: int) -> None:
     cell = f"${column_letter(col + 1)}${row + 1}"
     ws.conditional_format(
         row,
@@ -444,7 +408,7 @@ def _status_colours(ws, fmt: _Formats, row: int, col: int) -> None:
     )
 
 
-def _status_panel(ws, fmt: _Formats, spec: Spec, status: _Status) -> int:
+def _status_panel(ws, fmt: Formats, spec: Spec, status: _Status) -> int:
     """The Instructions sheet's status, from row 3: the workbook, each input sheet, what waits for return.
 
     Returns the last row used (0-based). Every formula carries the value it has as written.
@@ -479,7 +443,7 @@ def _status_panel(ws, fmt: _Formats, spec: Spec, status: _Status) -> int:
     return r
 
 
-def _objectives(book, fmt: _Formats, strategy: Strategy, spec: Spec, page: PageText) -> None:
+def _objectives(book, fmt: Formats, strategy: Strategy, spec: Spec, page: PageText) -> None:
     sheet = load_spec("strategy").sheet("objectives")
     ws = book.add_worksheet(sheet.title)
     widths = objective_widths(sheet.columns, strategy.objectives)
@@ -513,42 +477,9 @@ def _objectives(book, fmt: _Formats, strategy: Strategy, spec: Spec, page: PageT
     book.define_name(OBJECTIVE_DIRECTIONS, f"={quote_sheet(sheet.title)}!${direction}$2:${direction}${last}")
 
 
-def _validation(col: Column, strategy: Strategy, spec: Spec) -> dict | None:
-    message = {"input_title": col.header[:32], "input_message": col.help[:255]} if col.help else {}
-    if col.type == "choice":
-        return {"validate": "list", "source": list(col.choices), **message}
-    if col.type == "period":
-        return {"validate": "list", "source": list(strategy.periods), **message}
-    if col.type == "reference":
-        name = "ObjectiveIds" if col.source == "objectives" else id_range_name(spec.sheet(col.source))
-        return {"validate": "list", "source": f"={name}", **message}
-    if col.type in ("number", "percent", "currency", "integer"):
-        return {
-            "validate": "decimal",
-            "criteria": "between",
-            "minimum": -1e15,
-            "maximum": 1e15,
-            "error_type": "warning",
-            "error_title": "Number expected",
-            "error_message": f"{col.header} should be a number.",
-            **message,
-        }
-    if col.type == "date":
-        return {
-            "validate": "date",
-            "criteria": ">",
-            "value": datetime(1990, 1, 1),
-            "error_type": "warning",
-            "error_title": "Date expected",
-            "error_message": f"{col.header} should be a date.",
-            **message,
-        }
-    return {"validate": "any", **message} if message else None
-
-
 def _input_sheet(
     book,
-    fmt: _Formats,
+    fmt: Formats,
     strategy: Strategy,
     department: Department,
     spec: Spec,
@@ -557,6 +488,7 @@ def _input_sheet(
     ids: list[str | None],
     status: _Status,
     page: PageText,
+    shown: DecisionDisplay | None = None,
 ) -> None:
     live = status.live[sheet.key]
     ws = book.add_worksheet(sheet.title, PlainFormulaWorksheet)
@@ -570,9 +502,9 @@ def _input_sheet(
     for c, col in enumerate(sheet.columns):
         ws.write_string(header_idx, c, col.header + (" *" if col.required else ""), fmt.header)
         ws.set_column(c, c, col.width, fmt.input(col.type) if col.is_input else None)
-        validation = _validation(col, strategy, spec)
-        if validation:
-            ws.data_validation(first, c, last, c, validation)
+        rule = validation(col, strategy, spec)
+        if rule:
+            ws.data_validation(first, c, last, c, rule)
     # Columns carry the input format so typed cells are unlocked; rows above the data are locked.
     # Every input cell is written (blank, unlocked, shaded) rather than relying on column styles,
     # which some spreadsheet programs drop on import.
@@ -595,18 +527,23 @@ def _input_sheet(
                     ids[number - 1] if started else "",
                 )
             else:
-                ws.write_string(r, id_col, ids[number - 1], fmt.prefilled)
+                marked = fmt.decisions and input_format(shown, fmt.decisions, number - 1, sheet.columns[id_col])
+                ws.write_string(r, id_col, ids[number - 1], marked or fmt.prefilled)
         for c, cell_format in inputs:
-            write_value(ws, r, c, row.get(sheet.columns[c].key), cell_format)
+            marked = fmt.decisions and input_format(shown, fmt.decisions, number - 1, sheet.columns[c])
+            write_value(ws, r, c, row.get(sheet.columns[c].key), marked or cell_format)
     for r in (0, 1, 2):  # keep the rows above the headers plain even where the column is an input column
         for c in range({0: 1, 1: len(merged)}.get(r, 0), len(sheet.columns)):
             ws.write_blank(r, c, None, fmt.plain)
     _live_checks(ws, fmt, live, status, len(merged) - 1)
     ws.set_row(2, merged_height(status.status_line(sheet.key), [c.width for c in merged]))
     filled = max(sheet.prefilled_rows, len(given))
-    input_sheet_print(ws, page, sheet.columns, header_idx, filled, live.column, CHECK_WIDTH)
+    if shown is not None and fmt.decisions is not None:  # sorted and printed with the rows they belong to
+        write_display(ws, shown, fmt.decisions, fmt.header, header_idx)
+    right, extra = (shown.last, shown.width) if shown is not None else (live.column, 0)
+    input_sheet_print(ws, page, sheet.columns, header_idx, filled, right, CHECK_WIDTH + extra)
     ws.freeze_panes(HEADER_ROW, 1)
-    ws.autofilter(header_idx, 0, last, live.column)
+    ws.autofilter(header_idx, 0, last, right)
     ws.protect("", PROTECT_OPTIONS)
     ident = column_letter((id_col or 0) + 1)
     book.define_name(id_range_name(sheet), f"={quote_sheet(sheet.title)}!${ident}${first + 1}:${ident}${last + 1}")
@@ -618,7 +555,7 @@ def _input_sheet(
         )
 
 
-def _live_checks(ws, fmt: _Formats, live: SheetChecks, status: _Status, status_last: int = 0) -> None:
+def _live_checks(ws, fmt: Formats, live: SheetChecks, status: _Status, status_last: int = 0) -> None:
     """The Check column, the red cells and the status line (row 3) of one input sheet.
 
     Formulas are written for the spec's input rows only, each with the value it has as written ("" for
@@ -680,11 +617,13 @@ def generate(
     key: bytes | None = None,
     generated_at: str | None = None,
     prefill: dict | None = None,
+    decisions: Mapping[str, Sequence[Decision]] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[Path]:
     """Write one template per department (or per code in ``departments``) into ``outbox``.
 
-    ``prefill``: department code -> sheet key -> rows (``master_read.prefill_rows``), for ``--from``.
+    ``prefill``: department code -> sheet key -> rows (``master_read.prefill_rows``), for ``--from``;
+    ``decisions``: department code -> finance's decisions in that master (``decisions_read.read_decisions``).
     Without ``spec``, the strategy's own (``spec.resolve_spec``: its ``spec:``, else department.yaml beside it).
     ``progress(done, total, code)`` is called after each template. The outbox is checked before the
     first template is made, and the templates appear together or not at all (``atomic.all_or_nothing``):
@@ -705,11 +644,21 @@ def generate(
     check_folder(outbox)
     check_writable(targets)
     written = []
+    decided: dict[str, list[Decision]] = {}
+    for code, rows in (decisions or {}).items():
+        decided.setdefault(code.strip().casefold(), []).extend(rows)
     with all_or_nothing():
         for d, target in zip(chosen, targets):
             written.append(
                 write_template(
-                    strategy, d, target, spec=spec, key=key, generated_at=stamp, prefill=(prefill or {}).get(d.code)
+                    strategy,
+                    d,
+                    target,
+                    spec=spec,
+                    key=key,
+                    generated_at=stamp,
+                    prefill=(prefill or {}).get(d.code),
+                    decisions=decided.get(d.code.casefold(), ()),
                 )
             )
             if progress is not None:
