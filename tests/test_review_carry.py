@@ -124,9 +124,11 @@ def test_the_master_has_review_columns_after_the_plan_unlocked_with_a_dropdown_a
     review = [c.header for c in REVIEW.columns]
     assert header == ["Department", *plan, *review, "Source file", "Source row"]
     decision = header.index(REVIEW.header_of("decision")) + 1
-    for col in REVIEW.columns:  # typed by finance: unlocked; written by reconcile: locked
+    shade = ws.cell(2, decision).fill.fgColor.rgb
+    for col in REVIEW.columns:  # typed (or the check cleared) by finance: unlocked, shaded; snapshots: locked
         cell = ws.cell(2, header.index(col.header) + 1)
-        assert cell.protection.locked is (col not in REVIEW.inputs), col.key
+        assert cell.protection.locked is bool(col.records), col.key
+        assert (cell.fill.fgColor.rgb == shade) is not bool(col.records), col.key
     assert ws.cell(2, 2).protection.locked  # the plan itself is locked
     dropdowns = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
     assert len(dropdowns) == 1

@@ -186,7 +186,8 @@ def _decisions_by_department(master: str, spec) -> dict:
     type=click.Path(exists=True, dir_okay=False),
     default=None,
     metavar="OLD_MASTER",
-    help="Carry finance's decisions from OLD_MASTER [default: from MASTER, when it exists].",
+    help="Carry finance's decisions from OLD_MASTER [default: from MASTER, when it exists]; refused "
+    "when MASTER holds decisions OLD_MASTER has not.",
 )
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel readers [default: cores].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table (errors are still listed).")
@@ -211,7 +212,8 @@ def reconcile(
 
     Finance's decisions typed into an existing MASTER (or into --review-from OLD_MASTER) are carried
     to the same initiatives of the new one; the master replaced is kept as MASTER's name with
-    .previous.xlsx. A master whose review columns were damaged is refused (exit status 2), unchanged.
+    .previous.xlsx. A master whose review columns were damaged is refused (exit status 2), unchanged,
+    and so is --review-from OLD_MASTER when MASTER holds decisions OLD_MASTER has not.
     """
     from cascadebook.atomic import all_or_nothing, write_text_atomic
     from cascadebook.master.read import MasterError

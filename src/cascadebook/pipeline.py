@@ -30,7 +30,7 @@ from cascadebook.intake.validate import validate_records
 from cascadebook.kinds import WORKBOOK_SUFFIXES
 from cascadebook.master.decisions_read import ReviewDamaged, ReviewRead, read_decisions
 from cascadebook.master.read import MasterError
-from cascadebook.master.review import CarriedReview, carry_decisions
+from cascadebook.master.review import CarriedReview, carry_decisions, decisions_missing
 from cascadebook.master.write import write_master
 from cascadebook.model import Strategy
 from cascadebook.spec.schema import Spec, resolve_spec, spec_candidates
@@ -139,24 +139,66 @@ def reconcile(
 # ---- the master, with finance's decisions carried over ---------------------------------------------
 
 
+class DecisionsNotInReviewFrom(MasterError):
+    """``reconcile --review-from OLD -o MASTER`` where MASTER holds decisions OLD has not (or not the
+    same): writing would replace them with OLD's, so nothing is written."""
+
+
 def previous_decisions(master: str | Path, spec: Spec, review_from: str | Path | None = None) -> ReviewRead | None:
     """Finance's decisions to carry into a new ``master``: those of ``review_from``, else of the master
     already at ``master`` (None when there is none). Read before the returns, so that a master whose
     review columns are damaged stops the run before anything is written: raises
     :class:`~cascadebook.master.decisions_read.ReviewDamaged`, and ``MasterError`` for a ``review_from``
     that is not a master. A file at ``master`` that is not a master has nothing to carry (it is kept as
-    ``<stem>.previous.xlsx`` when replaced)."""
+    ``<stem>.previous.xlsx`` when replaced).
+
+    With ``review_from``, the master at ``master`` is read too, and a decision there that
+    ``review_from`` has not with the same values raises :class:`DecisionsNotInReviewFrom`: no decision
+    typed into a master is lost by replacing it (its ``.previous.xlsx`` backup is overwritten by the
+    next run)."""
     source = Path(review_from if review_from is not None else master)
     if review_from is None and not source.is_file():
         return None
     try:
-        return read_decisions(source, spec)
+        read = read_decisions(source, spec)
     except ReviewDamaged:
         raise
     except MasterError:
         if review_from is not None:
             raise
         return None
+    if review_from is not None and Path(master).is_file() and not _same_file(master, review_from):
+        _refuse_lost(master, read, spec)
+    return read
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _refuse_lost(master: str | Path, source: ReviewRead, spec: Spec) -> None:
+    """Raise :class:`DecisionsNotInReviewFrom` when the master about to be replaced holds a decision
+    (on an initiative or on its orphans sheet) that ``source`` has not with the same values; a master
+    with damaged review columns is refused as such (:class:`ReviewDamaged`)."""
+    try:
+        here = read_decisions(master, spec)
+    except ReviewDamaged:
+        raise
+    except MasterError:  # not a master: no decisions (it is kept as <stem>.previous.xlsx)
+        return
+    lost = decisions_missing(here, source)
+    if lost:
+        first = lost[0]
+        name, other = Path(master).name, Path(source.path).name
+        more = f" and {len(lost) - 1} more" if len(lost) > 1 else ""
+        raise DecisionsNotInReviewFrom(
+            f"{name} holds decisions that {other} has not ({first.department} {first.initiative_id or '(no id)'} "
+            f"at {first.where}{more}), which replacing it would lose; pass --review-from {name} (or leave "
+            f"--review-from out) to carry them, or move {name} away first"
+        )
 
 
 def previous_path(master: str | Path) -> Path:
@@ -170,8 +212,10 @@ def write_reviewed_master(
 ) -> CarriedReview | None:
     """Write ``master`` with the decisions of ``previous`` (:func:`previous_decisions`) carried onto the
     same initiatives (master/review.py; their findings are added to ``result.findings``), keeping the
-    master it replaces as ``<stem>.previous.xlsx``. Both files are written atomically (inside
-    ``atomic.all_or_nothing`` they appear together with the other outputs)."""
+    master it replaces as ``<stem>.previous.xlsx`` (its bytes, overwriting the last run's). Both files
+    are written atomically, the backup first: alone, it is in place before the new master is written;
+    inside ``atomic.all_or_nothing`` it is renamed into place before the master (the batch renames in
+    the order written) and both appear together with the other outputs, or neither."""
     master = Path(master)
     carried = carry_decisions(previous, result, into=master) if previous is not None else None
     if master.is_file():

@@ -61,7 +61,9 @@ def read_decisions(path: str | Path, spec: Spec, *, strict: bool = True) -> Revi
 
     A row is a decision when any of its review input columns (``spec.review.inputs``) is filled. Its
     ``reviewed`` snapshot is the master's snapshot columns when any is filled (the decision was carried
-    before), else the row's own values of those roles (what finance saw when deciding). Raises
+    before), else the row's own values of those roles (what finance saw when deciding); on the
+    Initiatives table a blank Review check cell re-takes it from the row too: finance cleared "changed
+    since reviewed" to acknowledge the change (an unchanged row's snapshot equals the row anyway). Raises
     :class:`MasterError` for a file that is not a master (no Initiatives table) and, with ``strict``,
     :class:`ReviewDamaged` for damaged review columns."""
     from python_calamine import CalamineWorkbook
@@ -177,6 +179,8 @@ def _decision(
     snapshot = {col.records: get(found.get(col.key)) for col in review.snapshots}
     if all(v is None for v in snapshot.values()):  # decided since the last reconcile: what finance saw
         snapshot = {col.records: get(plan.get(col.records)) for col in review.snapshots}
+    elif _acknowledged(found, get, review):  # finance cleared "changed since reviewed": the row as now
+        snapshot = {role: get(plan[role]) if role in plan else value for role, value in snapshot.items()}
     decision = review.key_of(DECISION)
     at = found.get(decision, 0)
     return Decision(
@@ -187,6 +191,14 @@ def _decision(
         meaning=review.meaning(typed.get(decision)),
         where=f"{title if sheet_name.casefold() == title.casefold() else sheet_name}!{a1(r, at + 1)}",
     )
+
+
+def _acknowledged(found: dict[str, int], get, review) -> bool:
+    """Whether the row's Review check cell is blank (a table with a check column: the Initiatives one).
+    Reconcile writes it blank only when the initiative is as its snapshot, so a blank cell beside a
+    snapshot that differs is finance clearing the flag; either way the snapshot becomes the row's values."""
+    check = review.check
+    return check is not None and check.key in found and get(found[check.key]) is None
 
 
 def _text(value: Any) -> str:

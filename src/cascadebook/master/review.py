@@ -5,7 +5,8 @@ master puts it on that initiative's row wherever it now is. What the initiative 
 snapshot: title, objective, target, budget, by the spec's ``records:`` columns) is kept beside it, and
 compared with the new row: a difference is written into the Review check column ("changed since
 reviewed: Target 150 -> 180") and reported as ``decision-changed``, so a resubmission that changed or
-renumbered an initiative is caught rather than silently approved. A decision whose initiative is gone
+renumbered an initiative is caught rather than silently approved. Finance acknowledges a change by
+clearing that cell: the next run takes the snapshot from the row as finance saw it then. A decision whose initiative is gone
 (the department dropped it, or its return was not taken this time) goes to the "Decisions without an
 initiative" sheet (``decision-orphaned``), is read back from there by the next run, and returns to its
 initiative when the initiative does.
@@ -27,7 +28,7 @@ from cascadebook.kinds import DEPARTMENT_HEADER
 from cascadebook.master.decisions_read import ORPHANS_SHEET, ORPHANS_WHY, ReviewRead
 from cascadebook.model import Decision
 from cascadebook.spec.roles import DECISION, ID, INITIATIVES
-from cascadebook.spec.schema import SheetSpec, Spec, normalise_header
+from cascadebook.spec.schema import Column, SheetSpec, Spec, normalise_header
 from cascadebook.xlsx.addresses import a1
 from cascadebook.xlsx.limits import EXCEL_MAX_ROWS, continued_sheet
 
@@ -156,6 +157,21 @@ def carry_decisions(read: ReviewRead, result: Reconciliation, *, into: str | Pat
     return carried
 
 
+def decisions_missing(here: ReviewRead, there: ReviewRead) -> list[Decision]:
+    """The decisions of ``here`` (on initiatives or orphaned) that ``there`` has not: none for the same
+    initiative, or one whose typed values differ (:func:`same_value`, column by column). The snapshots
+    are not compared: they are reconcile's, not finance's."""
+    theirs: dict[tuple[str, str], list[Decision]] = {}
+    for d in (*there.decisions, *there.orphans):
+        theirs.setdefault(d.key, []).append(d)
+
+    def same(a: Decision, b: Decision) -> bool:
+        keys = set(a.values) | set(b.values)
+        return all(same_value(a.values.get(k), b.values.get(k)) for k in keys)
+
+    return [d for d in (*here.decisions, *here.orphans) if not any(same(d, t) for t in theirs.get(d.key, ()))]
+
+
 def _decision_column(spec: Spec, sheet: SheetSpec) -> int:
     keys = [c.key for c in spec.review.columns]
     return review_column(sheet, keys.index(spec.review.key_of(DECISION)))
@@ -217,18 +233,24 @@ def show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def unlocked(spec: Spec, column: Column) -> bool:
+    """Whether finance types into a review column: the inputs, and the Review check (clearing it
+    acknowledges a change, master/decisions_read.py); the snapshots are locked (reconcile writes them)."""
+    return column in spec.review.inputs or column is spec.review.check
+
+
 def review_values(spec: Spec, carried: Carried | None, blank: Any, locked_blank: Any) -> list[Any]:
     """The review cells of one Initiatives row, in the spec's order: what finance typed, the snapshot,
-    the check; ``blank`` / ``locked_blank`` for an empty input / written cell."""
+    the check; ``blank`` / ``locked_blank`` for an empty unlocked (:func:`unlocked`) / locked cell."""
     out: list[Any] = []
     review = spec.review
     for col in review.columns:
         if carried is None:
-            out.append(locked_blank if col.records or col is review.check else blank)
+            out.append(locked_blank if col.records else blank)
         elif col.records:
             out.append(_or(carried.decision.reviewed.get(col.records), locked_blank))
         elif col is review.check:
-            out.append(carried.check or locked_blank)
+            out.append(carried.check or blank)
         else:
             out.append(_or(carried.decision.values.get(col.key), blank))
     return out

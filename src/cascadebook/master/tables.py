@@ -11,7 +11,7 @@ from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.kinds import MASTER_FINDINGS_HEADERS, MASTER_ROW_SOURCE_HEADERS
 from cascadebook.master.book import Table, column_label
 from cascadebook.master.decisions_read import ORPHANS_SHEET
-from cascadebook.master.review import CarriedReview, orphan_headers, orphan_rows, review_values
+from cascadebook.master.review import CarriedReview, orphan_headers, orphan_rows, review_values, unlocked
 from cascadebook.model import Record
 from cascadebook.spec.roles import (
     BASELINE,
@@ -285,7 +285,7 @@ def record_rows(
 
 def _review_kind(spec: Spec, column) -> str:
     """How a review column looks: an input finance types (unlocked, shaded) or one reconcile writes (locked)."""
-    return "review-input" if column in spec.review.inputs else "review-locked"
+    return "review-input" if unlocked(spec, column) else "review-locked"
 
 
 def _review_cells(spec: Spec, review: CarriedReview | None) -> Callable[[int], list[Any]]:
