@@ -607,8 +607,8 @@ CATALOGUE: dict[str, FindingKind] = {
             "review",
             "Decision not re-confirmed after its initiative changed",
             "The initiative changed since the decision was made (the Review check column says how). Review it again; "
-            "to re-confirm the decision as it stands, clear the row's Reviewed cells (Review > Unprotect Sheet, no "
-            "password): the next reconcile records the initiative as it is now.",
+            "to re-confirm the decision as it stands, clear the row's Review check cell (an input): the next "
+            "reconcile records the initiative as it is now.",
         ),
     )
 }
