@@ -28,7 +28,7 @@ from typing import Any
 from cascadebook.consolidate.packed import value_rows
 from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.master.book import Table, literal, sum_over
-from cascadebook.master.review import CarriedReview, table_cell
+from cascadebook.master.review import CarriedReview
 from cascadebook.spec.roles import (
     APPROVE,
     APPROVE_CHANGED,
@@ -40,6 +40,7 @@ from cascadebook.spec.roles import (
     INITIATIVES,
 )
 from cascadebook.xlsx.addresses import column_letter, quote_sheet
+from cascadebook.xlsx.limits import EXCEL_MAX_ROWS, continued_sheet
 from cascadebook.xlsx.writer import Formula
 
 APPROVING = (APPROVE, APPROVE_CHANGED)
@@ -87,6 +88,7 @@ class ReviewFigures:
         self.approving = tuple(label for label, meaning in spec.review.decisions if meaning in APPROVING)
         self.total = Tally()
         self.departments: dict[str, Tally] = {}
+        self._templates: dict[tuple[int, str], str] = {}
         self.rows: dict[int, dict[str, float]] = {}  # initiative position -> approved role -> amount (approving)
         if self.enabled and review is not None and review.rows:
             self._tally(result, review)
@@ -169,32 +171,39 @@ class ReviewFigures:
 
     def share_formula(self, index: int, role: str, weight_cell: str) -> str:
         """The approved amount of the ``index``-th initiative (its own row of the Initiatives table, by
-        reference) times ``weight_cell``, the share's weight."""
+        reference) times ``weight_cell``, the share's weight. Built once per sheet and role, then only
+        the row numbers change (a formula for every row of the Contributions table)."""
+        chunk, row = divmod(index, EXCEL_MAX_ROWS - 1)
+        template = self._templates.get((chunk, role))
+        if template is None:
+            template = self._templates[(chunk, role)] = self._template(
+                continued_sheet(self.inits.sheet, chunk + 1), role
+            )
+        return template.replace(_ROW, str(row + 2)).replace(_WEIGHT, weight_cell)
+
+    def _template(self, sheet: str, role: str) -> str:
+        """:meth:`share_formula` with the initiative's row and the weight's cell left open."""
         approved, requested = self.approved[role], self.requested[role]
         if not self.enabled or not self.approving or not approved:
             return "0"
-        sheet, row = table_cell(self.inits.sheet, index, 1)
-        prefix, n = f"{quote_sheet(sheet)}!$", row[1:]
-        letter = self._letter
-        decision, typed = f"{prefix}{letter(self.decision)}{n}", f"{prefix}{letter(approved)}{n}"
-        asked = f"{prefix}{letter(requested)}{n}" if requested else ""
+
+        def cell(header: str) -> str:
+            return f"{quote_sheet(sheet)}!${column_letter(self.inits.headers.index(header) + 1)}{_ROW}"
+
+        decision, typed = cell(self.decision), cell(approved)
+        asked = cell(requested) if requested else ""
         request = f"IF(ISNUMBER({asked}),{asked},0)" if asked else "0"
         test = ",".join(f"{decision}={literal(label)[1]}" for label in self.approving)
-        return f'IF(OR({test}),IF({typed}="",{request},IF(ISNUMBER({typed}),{typed},0))*{weight_cell},0)'
+        return f'IF(OR({test}),IF({typed}="",{request},IF(ISNUMBER({typed}),{typed},0))*{_WEIGHT},0)'
 
-    def _letter(self, header: str) -> str:
-        letters = self.__dict__.setdefault("_letters", {})
-        found = letters.get(header)
-        if found is None:
-            found = letters[header] = column_letter(self.inits.headers.index(header) + 1)
-        return found
+
+_ROW, _WEIGHT = "\x00", "\x01"  # the open places of a share's formula (never in a header or label cell reference)
 
 
 def share_cells(figures: ReviewFigures, position: int, allocation: Any, weight_column: int) -> list[Formula]:
     """The approved budget and headcount cells of the ``position``-th Contributions row (``allocation``,
     its weight in the 1-based ``weight_column`` of the same row)."""
-    _, weight = table_cell("", position, weight_column)
-    weight_cell = "$" + weight
+    weight_cell = f"${column_letter(weight_column)}{position % (EXCEL_MAX_ROWS - 1) + 2}"
     index, share = allocation.index, figures.share
     return [
         Formula(figures.share_formula(index, role, weight_cell), share(index, role, allocation.weight))
