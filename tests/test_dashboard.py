@@ -198,7 +198,8 @@ def test_charts_read_the_masters_own_ranges(master, result):
         ("Headcount", HEADCOUNT, [d.headcount_cap for d in sorted(result.strategy.departments, key=lambda d: d.code)]),
     ):
         chart = _chart(charts, start)
-        requested, cap = chart["series"]
+        requested, approved, cap = chart["series"]
+        assert _cells(cached, approved["val"]) == [0] * len(codes)  # nothing decided yet
         assert requested["cat"].startswith("Summary!$A$") and requested["val"].startswith("Summary!$")
         assert _cells(cached, requested["cat"]) == codes
         assert _cells(cached, requested["val"]) == pytest.approx([counts[c][key] for c in codes])
@@ -207,7 +208,7 @@ def test_charts_read_the_masters_own_ranges(master, result):
         first_row = int(requested["val"].split("$")[2].rstrip(":"))
         assert cached["Summary"][f"{column}{first_row - 1}"].value == start  # the column's header
         assert formulas["Summary"][f"{column}{first_row}"].value.startswith("=SUMIF(")  # live, not a copy
-    assert _cells(cached, _chart(charts, "Headcount")["series"][1]["val"]) is not None
+    assert _cells(cached, _chart(charts, "Headcount")["series"][2]["val"]) is not None
 
     # (a) commitments: a series per status over the helper table, each a formula over Commitments
     chart = _chart(charts, "Commitments")
@@ -269,7 +270,7 @@ def _helper(book, header: str) -> list:
 def _tiles(book) -> dict[str, object]:
     """The tiles: label (the row under the figure) -> figure."""
     ws = book["Dashboard"]
-    return {ws.cell(5, c).value.split(" (")[0]: ws.cell(4, c).value for c in range(1, 13, 3) if ws.cell(5, c).value}
+    return {ws.cell(5, c).value.split(" (")[0]: ws.cell(4, c).value for c in range(1, 13, 2) if ws.cell(5, c).value}
 
 
 def _returns(book) -> dict[str, int]:
@@ -290,9 +291,12 @@ def test_tiles_and_tables_hold_the_masters_figures(master, result):
     assert tiles == {
         "Departments returned": summary["Departments returned"],
         "Objectives covered": summary["Objectives covered"],
+        "Initiatives decided": summary["Initiatives decided"],
         "Budget requested": summary["Budget requested"],
+        "Budget approved": summary["Budget approved"],
         "Errors open": summary["Errors"],
     }
+    assert tiles["Initiatives decided"] == 0 and tiles["Budget approved"] == 0  # no decisions yet
     assert tiles["Departments returned"] == 3 and tiles["Errors open"] == result.counts["error"] > 0
     assert tiles["Objectives covered"] == sum(1 for c in result.commitments if c.initiatives)
     assert tiles["Budget requested"] == pytest.approx(2_000_000 + 600_000 + 400_000)

@@ -195,8 +195,8 @@ def test_master_workbook_cell_by_cell(strategy, key, returned, filled, tmp_path)
     assert summary["Departments returned"] == (2, "of 6")
     formulas = {r[0].value: r[1].value for r in book["Summary"].iter_rows() if r[0].value}
     # The departments returned are the Submissions table's "returned" rows (check-in files are not returns).
-    assert formulas["Departments returned"] == "=COUNTIF($D$18:$D$23,\"returned\")"
-    statuses = [book["Summary"].cell(r, 4).value for r in range(17, 24)]
+    assert formulas["Departments returned"] == "=COUNTIF($D$21:$D$26,\"returned\")"
+    statuses = [book["Summary"].cell(r, 4).value for r in range(20, 27)]
     assert statuses[0] == "Status" and sorted(statuses[1:]).count("returned") == 2
     # A matrix cell is plain (wrapped) text; the link to its first initiative row is on its count below
     # (LibreOffice shows a linked text cell as a one-line link field).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 from cascadebook.consolidate.commitments import UNALIGNED, UNALIGNED_TITLE, left_out_text
 from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.master.book import (
@@ -14,6 +16,7 @@ from cascadebook.master.book import (
     sum_over,
     write_formula,
 )
+from cascadebook.master.review_figures import REQUESTED, ReviewFigures
 from cascadebook.master.tables import Contributions
 from cascadebook.spec.roles import (
     BUDGET,
@@ -26,14 +29,16 @@ from cascadebook.xlsx.layout import header_height, row_height
 
 COMMITMENT_INITIATIVES, COMMITMENT_BUDGET, COMMITMENT_HEADCOUNT = 11, 13, 14  # 0-based columns
 COMMITMENT_TITLE, COMMITMENT_RATIO, COMMITMENT_STATUS = 1, 10, 16
+COMMITMENT_APPROVED_BUDGET, COMMITMENT_APPROVED_HEADCOUNT = 17, 18  # finance's decisions (issue 19)
 
 COMMITMENTS_SHEET = "Commitments"
-COMMITMENT_WIDTHS = [10, 44, 15, 8, 10, 15, 15, 15, 15, 15, 11, 10, 18, 14, 10, 14, 10, 9, 36]
+COMMITMENT_WIDTHS = [10, 44, 15, 8, 10, 15, 15, 15, 15, 15, 11, 10, 18, 14, 10, 14, 10, 14, 10, 9, 36]
 
 
 def commitment_headers(spec: Spec) -> list[str]:
     """The Commitments sheet's headers; the initiatives, budget and headcount ones as the spec says them."""
     initiatives = spec.sheet_by_role(INITIATIVES)
+    labels = Contributions.of(spec)
     return [
         *OBJECTIVE_COLUMNS,
         "Target change",
@@ -46,13 +51,18 @@ def commitment_headers(spec: Spec) -> list[str]:
         column_label(initiatives, HEADCOUNT),
         "Budget cap",
         "Status",
+        labels.approved_budget,
+        labels.approved_headcount,
         "Left out",
         "Why left out",
     ]
 
 
-def write_commitments(w: MasterWriter, result: Reconciliation, tables: dict[str, Table]) -> None:
-    """Per objective: target change, what departments commit, the gap, budget and headcount; then
+def write_commitments(
+    w: MasterWriter, result: Reconciliation, tables: dict[str, Table], figures: ReviewFigures
+) -> None:
+    """Per objective: target change, what departments commit, the gap, budget and headcount, and what
+    finance approved of them (the Contributions table's approved shares, master/review_figures.py); then
     the share of initiatives no recognised objective takes, so the totals are the Summary's."""
     ws = w.sheet(COMMITMENTS_SHEET)
     contrib = tables["contributions"]
@@ -63,6 +73,20 @@ def write_commitments(w: MasterWriter, result: Reconciliation, tables: dict[str,
     ws.set_row(0, header_height(zip(headers, COMMITMENT_WIDTHS)))
     ws.freeze_panes(1, 2)
     left_out_col = headers.index("Left out")
+
+    approved_shares: dict[str, list[float]] = {}  # objective -> [approved budget, headcount]: the cached sums
+    for a in chain(result.allocations, result.unaligned) if figures.rows else ():  # nothing approved: all 0
+        mine = approved_shares.setdefault(a.objective_id, [0.0, 0.0])
+        for j, role in enumerate(REQUESTED):
+            mine[j] += figures.share(a.index, role, a.weight)
+
+    def approved(i: int, n: int, objective_id: str) -> None:  # what finance approved of the objective's shares
+        sums = approved_shares.get(objective_id, [0.0, 0.0])
+        for col, header, value, fmt in (
+            (COMMITMENT_APPROVED_BUDGET, labels.approved_budget, sums[0], w.money),
+            (COMMITMENT_APPROVED_HEADCOUNT, labels.approved_headcount, sums[1], None),
+        ):
+            write_formula(ws, i, col, sum_over("SUMIF", contrib, objective, cell_ref(n, 1), header), value, fmt)
 
     def left_out(i: int, n: int, count: int, text: str) -> None:  # contributions not summed, and why
         write_formula(
@@ -102,6 +126,7 @@ def write_commitments(w: MasterWriter, result: Reconciliation, tables: dict[str,
             f'IF(L{n}=0,"gap",IF(K{n}="","",IF(K{n}<1,"short",IF(K{n}>1.5,"surplus","covered"))))',
             commitment_status(c),
         )
+        approved(i, n, o.id)
         left_out(i, n, c.left_out_count, c.left_out_text)
     last = len(result.commitments)
     # The initiatives' shares no objective takes (objective unknown or blank, split short of 100%)
@@ -126,6 +151,7 @@ def write_commitments(w: MasterWriter, result: Reconciliation, tables: dict[str,
         sum_over("SUMIF", contrib, objective, cell_ref(n, 1), labels.headcount),
         sum(a.headcount for a in unaligned if a.headcount is not None),
     )
+    approved(i, n, UNALIGNED)
     reasons: dict[str, int] = {}
     for a in unaligned:
         if a.stated is not None:
@@ -137,12 +163,19 @@ def write_commitments(w: MasterWriter, result: Reconciliation, tables: dict[str,
         13: sum(c.budget for c in result.commitments) + sum(a.budget or 0 for a in unaligned),
         14: sum(c.headcount for c in result.commitments) + sum(a.headcount or 0 for a in unaligned),
         left_out_col: sum(c.left_out_count for c in result.commitments) + sum(reasons.values()),
+        COMMITMENT_APPROVED_BUDGET: sum(v[0] for v in approved_shares.values()),
+        COMMITMENT_APPROVED_HEADCOUNT: sum(v[1] for v in approved_shares.values()),
     }
     for col in range(1, len(headers)):
         if col in totals:
             letter = column_letter(col + 1)
             write_formula(
-                ws, total, col, f"SUM({letter}2:{letter}{total})", totals[col], w.total_money if col == 13 else w.total
+                ws,
+                total,
+                col,
+                f"SUM({letter}2:{letter}{total})",
+                totals[col],
+                w.total_money if col in (13, COMMITMENT_APPROVED_BUDGET) else w.total,
             )
         else:
             ws.write_blank(total, col, None, w.total)

@@ -1,8 +1,9 @@
 """The Dashboard, the master's first sheet: the story finance wants first, on one landscape page.
 
-Tiles of key figures, then native charts: commitments against each objective's target, coverage
-(initiatives per objective, gaps standing out), budget and headcount by department against their caps,
-and the returns' status. Every figure is a live formula over the master's own sheets (the Summary's
+Tiles of key figures (finance's review among them: initiatives decided, budget approved), then native
+charts: commitments against each objective's target, coverage (initiatives per objective, gaps standing
+out), budget and headcount by department, requested and approved, against their caps, and the returns'
+status. Every figure is a live formula over the master's own sheets (the Summary's
 Submissions table, the Commitments sheet, the data tables), cached with the value computed here from the
 Reconciliation, so the charts follow when finance edits a number and viewers that do not recalculate
 still show the numbers. What a chart needs beyond those sheets is in the small helper tables under the
@@ -63,7 +64,10 @@ from cascadebook.master.dashboard_charts import (
     _department_chart,
     _returns_chart,
 )
+from cascadebook.master.review_figures import ReviewFigures
 from cascadebook.master.summary import (
+    SUBMISSION_APPROVED_BUDGET,
+    SUBMISSION_APPROVED_HEADCOUNT,
     SUBMISSION_BUDGET,
     SUBMISSION_BUDGET_CAP,
     SUBMISSION_ERRORS,
@@ -73,7 +77,7 @@ from cascadebook.master.summary import (
     SUMMARY_SHEET,
     submission_rows,
 )
-from cascadebook.spec.roles import BUDGET, HEADCOUNT, INITIATIVES
+from cascadebook.spec.roles import APPROVED_BUDGET, APPROVED_HEADCOUNT, BUDGET, HEADCOUNT, INITIATIVES
 from cascadebook.spec.schema import Spec
 from cascadebook.xlsx.addresses import column_letter, quote_sheet
 
@@ -90,8 +94,9 @@ def objective_headers(spec: Spec) -> list[str]:
     ]
 
 
-def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, Table]) -> None:
-    """Add the Dashboard sheet (call it before any other sheet, so it is the first and the active one)."""
+def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, Table], figures: ReviewFigures) -> None:
+    """Add the Dashboard sheet (call it before any other sheet, so it is the first and the active one);
+    ``figures``: finance's review (decided, approved), master/review_figures.py."""
     book, s = w.book, result.strategy
     ws = w.sheet(DASHBOARD_SHEET, repeat_header=False)
     ws.activate()
@@ -150,9 +155,21 @@ def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, T
         (f"Departments returned (of {len(s.departments)})", f'COUNTIF({status_range},"returned")', accepted, f.tile),
         (f"Objectives covered (of {n_obj})", f'COUNTIF({commitment_col(COMMITMENT_INITIATIVES)},">0")', covered, f.tile),
         (
+            f"{inits_sheet.title} decided (of {len(result.initiatives)})",
+            figures.decided(),
+            figures.of(None).decided,
+            f.tile,
+        ),
+        (
             f"{column_label(inits_sheet, BUDGET)} requested",
             sum_over("SUM", inits, budget_header) if budget_header else None,
             budget,
+            f.tile_money,
+        ),
+        (
+            f"{column_label(inits_sheet, BUDGET)} approved",
+            figures.approved_total(APPROVED_BUDGET),
+            figures.of(None).approved[APPROVED_BUDGET],
             f.tile_money,
         ),
         (
@@ -163,14 +180,15 @@ def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, T
         ),
     ]  # fmt: skip
     ws.set_row(3, 46)
+    span = COLUMNS // len(tiles)
     for i, (_, formula, value, fmt) in enumerate(tiles):
-        ws.merge_range(3, 3 * i, 3, 3 * i + 2, "", fmt)
+        ws.merge_range(3, span * i, 3, span * i + span - 1, "", fmt)
         if formula is None:
-            w.value(ws, 3, 3 * i, value, fmt)
+            w.value(ws, 3, span * i, value, fmt)
         else:
-            write_formula(ws, 3, 3 * i, formula, value, fmt)
+            write_formula(ws, 3, span * i, formula, value, fmt)
     for i, (label, *_) in enumerate(tiles):
-        ws.merge_range(4, 3 * i, 4, 3 * i + 2, label, f.tile_label)
+        ws.merge_range(4, span * i, 4, span * i + span - 1, label, f.tile_label)
 
     # The helper tables: per objective (from the Commitments sheet) and the returns' states (Summary)
     top = TABLE_ROW
@@ -215,16 +233,21 @@ def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, T
         codes = [d.code for d in departments]
         money = column_label(inits_sheet, BUDGET)
         people = column_label(inits_sheet, HEADCOUNT)
-        for n, (title, cols, key, caps, number) in enumerate(
+        for n, (title, cols, key, role, caps, number) in enumerate(
             (
-                (f"{money} by department, against its cap", (SUBMISSION_BUDGET, SUBMISSION_BUDGET_CAP), BUDGET,
+                (f"{money} by department, against its cap",
+                 (SUBMISSION_BUDGET, SUBMISSION_APPROVED_BUDGET, SUBMISSION_BUDGET_CAP), BUDGET, APPROVED_BUDGET,
                  [d.budget_cap for d in departments], w.money_format),
-                (f"{people} by department, against its cap", (SUBMISSION_HEADCOUNT, SUBMISSION_HEADCOUNT_CAP),
-                 HEADCOUNT, [d.headcount_cap for d in departments], "0"),
+                (f"{people} by department, against its cap",
+                 (SUBMISSION_HEADCOUNT, SUBMISSION_APPROVED_HEADCOUNT, SUBMISSION_HEADCOUNT_CAP), HEADCOUNT,
+                 APPROVED_HEADCOUNT, [d.headcount_cap for d in departments], "0"),
             )
         ):  # fmt: skip
             values = [counts[code][key] for code in codes]
-            chart = _department_chart(book, title, (first_dep - 1, last_dep - 1), cols, (codes, values, caps), number)
+            approved = [figures.of(code).approved[role] for code in codes]
+            chart = _department_chart(
+                book, title, (first_dep - 1, last_dep - 1), cols, (codes, values, approved, caps), number
+            )
             ws.insert_chart(below, 4 * n, chart, {"x_offset": 2 + 2 * n, "y_offset": 4})
     ws.insert_chart(below, 8, _returns_chart(book, first, states), {"x_offset": 6, "y_offset": 4})
 
@@ -242,12 +265,20 @@ class _Formats:
     def __init__(self, book, money: str = "#,##0"):
         """``money``: the master's money format (the strategy's currency), for the budget tile."""
         add = book.add_format
-        tile = {"bold": True, "font_size": 24, "align": "center", "valign": "vcenter", "font_color": INK}
+        # shrunk to fit: six tiles of two columns, and a budget can be long
+        tile = {
+            "bold": True,
+            "font_size": 24,
+            "align": "center",
+            "valign": "vcenter",
+            "font_color": INK,
+            "shrink": True,
+        }
         self.tile = add({**tile, "bg_color": TILE, "num_format": "#,##0"})
         self.tile_money = add({**tile, "bg_color": TILE, "num_format": money})
         self.tile_bad = add({**tile, "bg_color": GAP, "num_format": "#,##0", "font_color": "#9C0006"})
         self.tile_label = add(
-            {"align": "center", "valign": "top", "bg_color": TILE, "font_color": INK, "font_size": 10}
+            {"align": "center", "valign": "top", "bg_color": TILE, "font_color": INK, "font_size": 10, "shrink": True}
         )
         self.label = add({"bold": True, "align": "right", "font_color": "#595959"})
         self.value = add({"align": "left", "indent": 1})

@@ -144,10 +144,16 @@ def _coverage_chart(book, first: int, last: int, data: dict[int, list], headers:
 
 
 def _department_chart(
-    book, title: str, rows: tuple[int, int], cols: tuple[int, int], data: tuple[list, list, list], number: str
+    book,
+    title: str,
+    rows: tuple[int, int],
+    cols: tuple[int, int, int],
+    data: tuple[list, list, list, list],
+    number: str,
 ):
-    """A column per department (the Summary's Submissions table) with its cap marked where it has one."""
-    (first, last), (value_col, cap_col), (codes, values, caps) = rows, cols, data
+    """Two columns per department (the Summary's Submissions table), requested and approved by finance,
+    with its cap marked where it has one."""
+    (first, last), (value_col, approved_col, cap_col), (codes, values, approved, caps) = rows, cols, data
     chart = book.add_chart({"type": "column"})
     categories = _categories(SUMMARY_SHEET, first, SUBMISSION_CODE, last, codes)
     chart.add_series(
@@ -156,6 +162,15 @@ def _department_chart(
             **categories,
             **_series(SUMMARY_SHEET, first, value_col, last, values),
             "fill": {"color": SURPLUS},
+            "gap": 60,
+        }
+    )
+    chart.add_series(
+        {
+            "name": "Approved",
+            **categories,
+            **_series(SUMMARY_SHEET, first, approved_col, last, approved),
+            "fill": {"color": COVERED},
             "gap": 60,
         }
     )

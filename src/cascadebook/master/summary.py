@@ -17,7 +17,11 @@ from cascadebook.master.book import (
     write_formula,
 )
 from cascadebook.master.commitments_sheet import COMMITMENT_INITIATIVES, COMMITMENTS_SHEET
+from cascadebook.master.review_figures import ReviewFigures
+from cascadebook.master.tables import Contributions
 from cascadebook.spec.roles import (
+    APPROVED_BUDGET,
+    APPROVED_HEADCOUNT,
     BUDGET,
     HEADCOUNT,
     ID,
@@ -28,11 +32,15 @@ from cascadebook.xlsx.addresses import column_letter, quote_sheet
 from cascadebook.xlsx.layout import fit_width, header_height, merged_width, row_height
 
 SUMMARY_SHEET = "Summary"
-# The Submissions table's columns the Dashboard charts and counts (0-based): code, status, budget and
-# its cap, headcount and its cap, errors.
-SUBMISSION_CODE, SUBMISSION_STATUS, SUBMISSION_BUDGET, SUBMISSION_BUDGET_CAP = 0, 3, 7, 8
-SUBMISSION_HEADCOUNT, SUBMISSION_HEADCOUNT_CAP, SUBMISSION_ERRORS = 9, 10, 11
-_FIXED_FACTS = 11  # the facts above the Submissions table, the KPIs' count aside
+# The Submissions table's columns (0-based), those the Dashboard charts and counts by name: code, status,
+# initiatives, decided and undecided (finance's review), budget, approved budget and the cap, headcount,
+# approved headcount and the cap, errors, warnings.
+SUBMISSION_CODE, SUBMISSION_STATUS, SUBMISSION_INITIATIVES, SUBMISSION_KPIS = 0, 3, 5, 6
+SUBMISSION_DECIDED, SUBMISSION_UNDECIDED = 7, 8
+SUBMISSION_BUDGET, SUBMISSION_APPROVED_BUDGET, SUBMISSION_BUDGET_CAP = 9, 10, 11
+SUBMISSION_HEADCOUNT, SUBMISSION_APPROVED_HEADCOUNT, SUBMISSION_HEADCOUNT_CAP = 12, 13, 14
+SUBMISSION_ERRORS, SUBMISSION_WARNINGS = 15, 16
+_FIXED_FACTS = 14  # the facts above the Submissions table, the KPIs' count aside
 
 
 def _counts_kpis(result: Reconciliation) -> bool:
@@ -48,7 +56,9 @@ def submission_rows(result: Reconciliation) -> tuple[int, int]:
     return first, first + max(len(result.strategy.departments), 1) - 1
 
 
-def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Table]) -> None:
+def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Table], figures: ReviewFigures) -> None:
+    """The facts (totals, and finance's review: decided, approved), then a row per department; every
+    figure a live formula over the data tables (``figures``: the review's, master/review_figures.py)."""
     resolve_formats(w, tables)
     s = result.strategy
     ws = w.sheet(SUMMARY_SHEET, repeat_header=False)
@@ -60,7 +70,7 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
         fit_width([d.head for d in departments], 13, 26),
         13.0,
         fit_width([per_department[d.code]["file"] for d in departments], 13, 40),  # wraps beyond
-        *[13.0] * 8,
+        *[13.0] * (SUBMISSION_WARNINGS - 4),
     ]
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
@@ -77,6 +87,11 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
     commit_rows = len(s.objectives)
     initiatives_col = column_letter(COMMITMENT_INITIATIVES + 1)
     budget_header, headcount_header = inits_sheet.header_of(BUDGET), inits_sheet.header_of(HEADCOUNT)
+    approved_budget, approved_headcount = (
+        Contributions.of(spec).approved_budget,
+        Contributions.of(spec).approved_headcount,
+    )
+    review = figures.of(None)
 
     kpi_facts: list[tuple[str, Callable[[Any, int], None]]] = []
     if kpis is not None and kpis_sheet is not None and _counts_kpis(result):
@@ -96,6 +111,10 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
                 write_formula(ws, r, c, sum_over("SUMIF", inits, "Department", department, header), value, fmt)
 
         return write
+
+    def decided_fact(ws, r: int) -> None:
+        write_formula(ws, r, 1, figures.decided(), review.decided)
+        ws.write_string(r, 2, f"of {len(result.initiatives)}")
 
     def statement(ws, r: int, text: str) -> None:
         """The vision or mission, merged across the Submissions table's width, as tall as it wraps."""
@@ -142,6 +161,19 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
             f"{column_label(inits_sheet, HEADCOUNT)} requested",
             lambda ws, r: total(headcount_header, headcount)(ws, r, 1),
         ),
+        (f"{inits_sheet.title} decided", decided_fact),
+        (
+            f"{column_label(inits_sheet, BUDGET)} approved",
+            lambda ws, r: write_formula(
+                ws, r, 1, figures.approved_total(APPROVED_BUDGET), review.approved[APPROVED_BUDGET], w.money
+            ),
+        ),
+        (
+            f"{column_label(inits_sheet, HEADCOUNT)} approved",
+            lambda ws, r: write_formula(
+                ws, r, 1, figures.approved_total(APPROVED_HEADCOUNT), review.approved[APPROVED_HEADCOUNT]
+            ),
+        ),
         (
             "Errors",
             lambda ws, r: write_formula(
@@ -178,13 +210,18 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
         "File",
         inits_sheet.title,
         kpis_sheet.title if kpis_sheet is not None else "",
+        "Decided",
+        "Undecided",
         column_label(inits_sheet, BUDGET),
+        approved_budget,
         "Budget cap",
         column_label(inits_sheet, HEADCOUNT),
+        approved_headcount,
         "Headcount cap",
         "Errors",
         "Warnings",
     ]
+    assert len(headers) == SUBMISSION_WARNINGS + 1 and headers[SUBMISSION_DECIDED] == "Decided"
     w.header_row(ws, r, headers)
     ws.set_row(r, header_height(zip(headers, widths)))
     top = r + 1
@@ -198,27 +235,66 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
         ws.write_string(r, 2, d.head)
         ws.write_string(r, 3, status, w.missing if status == "not returned" else None)
         ws.write_string(r, 4, tally["file"], w.wrap)
-        write_formula(ws, r, 5, sum_over("COUNTIF", inits, "Department", code_cell), int(tally.get(inits_sheet.key, 0)))
+        count = int(tally.get(inits_sheet.key, 0))
+        write_formula(ws, r, SUBMISSION_INITIATIVES, sum_over("COUNTIF", inits, "Department", code_cell), count)
         if kpis is not None and kpis_sheet is not None:
             write_formula(
-                ws, r, 6, sum_over("COUNTIF", kpis, "Department", code_cell), int(tally.get(kpis_sheet.key, 0))
+                ws,
+                r,
+                SUBMISSION_KPIS,
+                sum_over("COUNTIF", kpis, "Department", code_cell),
+                int(tally.get(kpis_sheet.key, 0)),
             )
-        total(budget_header, tally.get(BUDGET, 0), w.money, code_cell)(ws, r, 7)
-        w.value(ws, r, 8, d.budget_cap, w.money)
-        total(headcount_header, tally.get(HEADCOUNT, 0), None, code_cell)(ws, r, 9)
-        w.value(ws, r, 10, d.headcount_cap)
+        decided = figures.of(d.code)
+        write_formula(ws, r, SUBMISSION_DECIDED, figures.decided(code_cell), decided.decided)
+        row = r + 1
         write_formula(
-            ws, r, 11, sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", literal("error")), f["error"]
+            ws,
+            r,
+            SUBMISSION_UNDECIDED,
+            f"{column_letter(SUBMISSION_INITIATIVES + 1)}{row}-{column_letter(SUBMISSION_DECIDED + 1)}{row}",
+            count - decided.decided,
+        )
+        total(budget_header, tally.get(BUDGET, 0), w.money, code_cell)(ws, r, SUBMISSION_BUDGET)
+        write_formula(
+            ws,
+            r,
+            SUBMISSION_APPROVED_BUDGET,
+            figures.approved_total(APPROVED_BUDGET, code_cell),
+            decided.approved[APPROVED_BUDGET],
+            w.money,
+        )
+        w.value(ws, r, SUBMISSION_BUDGET_CAP, d.budget_cap, w.money)
+        total(headcount_header, tally.get(HEADCOUNT, 0), None, code_cell)(ws, r, SUBMISSION_HEADCOUNT)
+        write_formula(
+            ws,
+            r,
+            SUBMISSION_APPROVED_HEADCOUNT,
+            figures.approved_total(APPROVED_HEADCOUNT, code_cell),
+            decided.approved[APPROVED_HEADCOUNT],
+        )
+        w.value(ws, r, SUBMISSION_HEADCOUNT_CAP, d.headcount_cap)
+        write_formula(
+            ws,
+            r,
+            SUBMISSION_ERRORS,
+            sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", literal("error")),
+            f["error"],
         )
         write_formula(
             ws,
             r,
-            12,
+            SUBMISSION_WARNINGS,
             sum_over("COUNTIFS", findings, "Department", code_cell, "Severity", literal("warning")),
             f["warning"],
         )
     bottom = r
-    for value_col, cap_col in ((7, 8), (9, 10)):
+    for value_col, cap_col in (
+        (SUBMISSION_BUDGET, SUBMISSION_BUDGET_CAP),
+        (SUBMISSION_APPROVED_BUDGET, SUBMISSION_BUDGET_CAP),
+        (SUBMISSION_HEADCOUNT, SUBMISSION_HEADCOUNT_CAP),
+        (SUBMISSION_APPROVED_HEADCOUNT, SUBMISSION_HEADCOUNT_CAP),
+    ):
         cap = column_letter(cap_col + 1)
         val = column_letter(value_col + 1)
         ws.conditional_format(
@@ -232,5 +308,5 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
                 "format": w.bad,
             },
         )
-    ws.conditional_format(top, 11, bottom, 11, {"type": "cell", "criteria": ">", "value": 0, "format": w.bad})
-    ws.conditional_format(top, 12, bottom, 12, {"type": "cell", "criteria": ">", "value": 0, "format": w.warn})
+    for col, fmt in ((SUBMISSION_ERRORS, w.bad), (SUBMISSION_WARNINGS, w.warn)):
+        ws.conditional_format(top, col, bottom, col, {"type": "cell", "criteria": ">", "value": 0, "format": fmt})

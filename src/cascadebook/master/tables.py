@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from cascadebook.consolidate.packed import value_rows
@@ -12,8 +13,11 @@ from cascadebook.kinds import MASTER_FINDINGS_HEADERS, MASTER_ROW_SOURCE_HEADERS
 from cascadebook.master.book import Table, column_label
 from cascadebook.master.decisions_read import ORPHANS_SHEET
 from cascadebook.master.review import CarriedReview, orphan_headers, orphan_rows, review_values, unlocked
+from cascadebook.master.review_figures import ReviewFigures, share_cells
 from cascadebook.model import Record
 from cascadebook.spec.roles import (
+    APPROVED_BUDGET,
+    APPROVED_HEADCOUNT,
     BASELINE,
     BUDGET,
     CONTRIBUTION_WEIGHT,
@@ -23,12 +27,15 @@ from cascadebook.spec.roles import (
     INITIATIVE_REF,
     INITIATIVES,
     OBJECTIVE_REF,
+    ROLES,
     TARGET,
     TITLE,
     UNIT,
 )
 from cascadebook.spec.schema import Spec
 from cascadebook.xlsx.writer import BLANK
+
+CONTRIBUTION_WEIGHT_COLUMN = 4  # the Contributions table's weight column (1-based, D): the approved shares multiply it
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,8 @@ class Contributions:
     budget: str
     headcount: str
     initiative: str
+    approved_budget: str  # the share of what finance approved (master/review_figures.py), headed as the review's
+    approved_headcount: str
     contribution: str = "Contribution"  # the weighted share (the spec's column is the whole)
 
     @classmethod
@@ -54,14 +63,21 @@ class Contributions:
             column_label(sheet, BUDGET),
             column_label(sheet, HEADCOUNT),
             column_label(sheet, TITLE),
+            spec.review.header_of(APPROVED_BUDGET) or ROLES[APPROVED_BUDGET].header,
+            spec.review.header_of(APPROVED_HEADCOUNT) or ROLES[APPROVED_HEADCOUNT].header,
         )
 
 
-def data_tables(result: Reconciliation, review: CarriedReview | None = None) -> dict[str, Table]:
+def data_tables(
+    result: Reconciliation, review: CarriedReview | None = None, figures: ReviewFigures | None = None
+) -> dict[str, Table]:
     """The master's data tables; formulas elsewhere refer to their columns by header. The Initiatives
     table ends with the spec's review columns (finance's decisions, ``review``: those carried from an
-    earlier master, master/review.py) before the source columns."""
+    earlier master, master/review.py) before the source columns. ``figures`` (made from ``review`` when
+    not given) is bound to the Initiatives table: the Contributions table's approved shares refer to it."""
     tables: dict[str, Table] = {}
+    if figures is None:
+        figures = ReviewFigures(result, review)
     objective_of = MainObjectives([*result.allocations, *result.unaligned])
     labels = Contributions.of(result.spec)
     reviewed = result.spec.sheet_key(INITIATIVES) if result.spec.review.enabled else ""
@@ -111,6 +127,7 @@ def data_tables(result: Reconciliation, review: CarriedReview | None = None) -> 
             ["type:text", "type:text", *[f"type:{c.type}" for c in review_columns], "type:text"],
             [12, 13, *[c.width for c in review_columns], 40],
         )
+    figures.bind(tables[result.spec.sheet_key(INITIATIVES)])
     allocations, unaligned = result.allocations, result.unaligned
     # every initiative's shares: the objectives it serves, then what no recognised objective takes
     # (Objective "Unaligned"); a contribution not summed is in "Left out", with why
@@ -130,6 +147,8 @@ def data_tables(result: Reconciliation, review: CarriedReview | None = None) -> 
             labels.initiative,
             "Left out",
             "Why left out",
+            labels.approved_budget,
+            labels.approved_headcount,
         ],
         lambda: (
             [
@@ -143,9 +162,9 @@ def data_tables(result: Reconciliation, review: CarriedReview | None = None) -> 
                 a.record.values.get(title_key),
                 a.stated,
                 a.left_out,
+                *share_cells(figures, k, a, CONTRIBUTION_WEIGHT_COLUMN),
             ]
-            for part in (allocations, unaligned)
-            for a in part
+            for k, a in enumerate(chain(allocations, unaligned))
         ),
         len(allocations) + len(unaligned),
         [
@@ -159,8 +178,10 @@ def data_tables(result: Reconciliation, review: CarriedReview | None = None) -> 
             "type:text",
             "type:number",
             "type:text",
+            "type:currency",
+            "type:number",
         ],
-        [12, 13, 11, 9, 14, 13, 11, 50, 12, 24],
+        [12, 13, 11, 9, 14, 13, 11, 50, 12, 24, 13, 11],
         unit=lambda row: unit_of.get(str(row[2] or "").casefold(), ""),  # the objective's unit
         unit_columns=(4,),
     )

@@ -23,6 +23,7 @@ from cascadebook.master.hierarchy import write_hierarchy
 from cascadebook.master.matrix import write_matrix
 from cascadebook.master.progress_sheet import write_progress
 from cascadebook.master.review import CarriedReview
+from cascadebook.master.review_figures import ReviewFigures
 from cascadebook.master.summary import write_summary
 from cascadebook.master.tables import data_tables
 from cascadebook.spec.roles import (
@@ -44,7 +45,8 @@ def write_master(result: Reconciliation, path: str | Path, review: CarriedReview
 
 
 def _write_master(result: Reconciliation, path: Path, review: CarriedReview | None) -> Path:
-    tables = data_tables(result, review)
+    figures = ReviewFigures(result, review)  # decided and approved, per department and objective
+    tables = data_tables(result, review, figures)
     with atomic_path(path) as tmp, tempfile.TemporaryDirectory(prefix="cascadebook-rows-") as rows_dir:
         # Streaming (constant_memory): each row goes to disk once written, so memory does not grow
         # with the rows; every sheet below is therefore written strictly top to bottom.
@@ -68,11 +70,11 @@ def _write_master(result: Reconciliation, path: Path, review: CarriedReview | No
         stamp(book, MASTER, cycle=result.strategy.cycle, generated_at=result.generated_at)  # intake skips it
         book.set_calc_mode("auto")
         w = MasterWriter(book, result)
-        write_dashboard(w, result, tables)  # first: the story at a glance, over the sheets below
-        write_summary(w, result, tables)
+        write_dashboard(w, result, tables, figures)  # first: the story at a glance, over the sheets below
+        write_summary(w, result, tables, figures)
         if result.progress:  # check-ins were reconciled: Progress and Check-ins sheets
             write_progress(book, result, max_rows=w.max_rows)
-        write_commitments(w, result, tables)
+        write_commitments(w, result, tables, figures)
         write_matrix(w, result, tables)
         write_hierarchy(w, result, rows_dir)
         first = result.spec.sheet_key(INITIATIVES)

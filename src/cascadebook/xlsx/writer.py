@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -46,6 +47,7 @@ __all__ = [
     "CUT_MARKER",
     "EXCEL_MAX_CHARS",
     "EXCEL_MAX_ROWS",
+    "Formula",
     "PlainFormulaWorksheet",
     "RenderedRow",
     "SafeWorksheet",
@@ -76,10 +78,22 @@ class _Blank:
 BLANK: Any = _Blank()
 
 
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A formula cell among a table's values: ``text`` without its '=', and ``value``, the result cached
+    with it (what viewers that do not recalculate show). Streamed rows write the formula as given, so
+    it must call only functions Excel 2007 has (no ``_xlfn.`` prefix is added)."""
+
+    text: str
+    value: Any = 0
+
+
 def write_value(ws, r: int, c: int, value: Any, fmt=None) -> None:
     """Write ``value`` by its Python type (0-based row and column)."""
     if value is None or value is BLANK or value == "":
         ws.write_blank(r, c, None, fmt)
+    elif type(value) is Formula:
+        ws.write_formula(r, c, "=" + value.text, fmt, value.value)
     elif isinstance(value, bool):
         ws.write_boolean(r, c, value, fmt)
     elif isinstance(value, (int, float)):
@@ -129,6 +143,10 @@ def write_rows(
         if decorate is not None:
             decorate(ws, r, index_offset + r)
     return r
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 _NEEDS_CONTROL_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
@@ -279,6 +297,8 @@ class SheetStream:
                 cells.append(f'<c r="{_LETTERS[c]}{number}"{self._style(formats[c], c)}><v>{value:.16G}</v></c>')
             elif kind is bool:
                 cells.append(f'<c r="{_LETTERS[c]}{number}"{self._style(formats[c], c)} t="b"><v>{int(value)}</v></c>')
+            elif kind is Formula:
+                cells.append(self._formula(value, c, number, formats[c]))
             elif isinstance(value, date):
                 stamp = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
                 fmt = formats[c] if formats[c] is not None else self.date_format
@@ -297,6 +317,19 @@ class SheetStream:
                 first = c
             last = c
         return cells, first, last
+
+    def _formula(self, formula: Formula, c: int, number: str, fmt) -> str:
+        """A formula cell and its cached result, as xlsxwriter's ``write_formula`` writes them."""
+        value = formula.value
+        kind = ""
+        if isinstance(value, bool):
+            kind, cached = ' t="b"', str(int(value))
+        elif isinstance(value, (int, float)):
+            cached = str(value)  # as xlsxwriter's write_formula caches it
+        else:
+            cached = _xml_text(str(value if value is not None else ""))
+            kind = ' t="str"' if cached else ""
+        return f'<c r="{_LETTERS[c]}{number}"{self._style(fmt, c)}{kind}><f>{_xml_text(formula.text)}</f><v>{cached}</v></c>'
 
     def _string(self, text: str, c: int, number: str, fmt) -> str:
         body = self._bodies.get(text)
