@@ -11,6 +11,7 @@ are recalculated in one LibreOffice call and every formula's cached value must b
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -165,7 +166,11 @@ def test_decided_figures_are_live_formulas_with_the_hand_computed_values_cached(
         key = (ws.cell(r, 2).value, ws.cell(r, 3).value)
         shares[key] = (ws.cell(r, header.index("Approved budget") + 1).value, r)
         formula = live_ws.cell(r, header.index("Approved budget") + 1).value
-        assert formula.startswith("=IF(OR(") and "SUMIFS" not in formula and "MATCH" not in formula
+        # its initiative's own row first (checked to be still that initiative's: department, id); the
+        # lookup by department and id only when the table was sorted since (IF evaluates one branch)
+        own, lookup = formula.split(",IF(OR(", 1)[0], formula.rsplit("*$D", 1)[0]
+        assert re.fullmatch(rf"=IF\(AND\('Initiatives'!\$A\d+=\$A{r},'Initiatives'!\$B\d+=\$B{r}\)", own), formula
+        assert "SUMIFS(" in lookup and f"$A{r}" in lookup and "MATCH" not in formula
     assert shares[("MKT-I04", "CO1")][0] == pytest.approx(120000)
     assert shares[("MKT-I04", "CO5")][0] == pytest.approx(80000)
     assert shares[("SAL-I02", "CO5")][0] == 0 and shares[("SAL-I03", "CO1")][0] == 0
@@ -195,10 +200,11 @@ FIGURE_SHEETS = ("Dashboard", "Summary", "Commitments", "Contributions")
 def test_libreoffice_computes_the_cached_values(masters, tmp_path):
     """Both masters recalculated by Calc (one call): every formula of the sheets with review figures holds
     what the master cached."""
-    files = [masters["undecided"], masters["decided"]]
+    files = [masters["undecided"], masters["decided"], _sorted_by_finance(masters["decided"], tmp_path)]
     recalculated = convert(files, "xlsx", tmp_path / "lo")
     checked = 0
-    for original, again in zip(files, recalculated):
+    # the sorted master must compute what the unsorted one cached: sorting moves no figure
+    for original, again in zip([*files[:2], masters["decided"]], recalculated):
         formulas = openpyxl.load_workbook(original)
         cached = openpyxl.load_workbook(original, data_only=True)
         calc = openpyxl.load_workbook(again, data_only=True)
@@ -216,4 +222,19 @@ def test_libreoffice_computes_the_cached_values(masters, tmp_path):
                     elif (mine in ("", None)) != (theirs in ("", None)) or (mine not in ("", None) and mine != theirs):
                         mismatches.append((sheet, cell.coordinate, mine, theirs))
         assert mismatches == [], original.name
-    assert checked > 200
+    assert checked > 300
+
+
+def _sorted_by_finance(master: Path, folder: Path) -> Path:
+    """The master with its Initiatives table sorted by finance (rows reversed, every cell of a row moving
+    with it, as Excel's sort moves them): the Contributions rows' references now point at other rows."""
+    book = openpyxl.load_workbook(master)
+    ws = book["Initiatives"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    assert len(rows) > 3 and rows != rows[::-1]
+    for r, values in enumerate(reversed(rows), 2):
+        for c, value in enumerate(values, 1):
+            ws.cell(r, c).value = value
+    out = folder / "sorted.xlsx"
+    book.save(out)
+    return out

@@ -17,7 +17,11 @@ Excel would:
 Per department and in all: ``SUMIFS`` / ``COUNTIFS`` over the table (as the requested totals already
 are). Per objective: each row of the Contributions table (an initiative's share of an objective, by
 weight, as its requested budget is) refers to its initiative's row directly, which costs one cell per
-row, where a lookup per row would cost the whole table per row.
+row, where a lookup per row would cost the whole table per row. Finance may sort the Initiatives table
+(the master allows it), which moves the initiatives but not the references to their rows: so each share
+first checks that the row it refers to is still its initiative (department and id) and looks the
+initiative up (``SUMIFS`` by department and id) only when it is not. Unsorted, a share costs one cell;
+sorted, the figures stay right and cost a lookup each until the next reconcile writes them anew.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 from cascadebook.consolidate.packed import value_rows
 from cascadebook.consolidate.reconcile import Reconciliation
+from cascadebook.kinds import DEPARTMENT_HEADER
 from cascadebook.master.book import Table, literal, sum_over
 from cascadebook.master.review import CarriedReview
 from cascadebook.spec.roles import (
@@ -37,6 +42,7 @@ from cascadebook.spec.roles import (
     BUDGET,
     DECISION,
     HEADCOUNT,
+    ID,
     INITIATIVES,
 )
 from cascadebook.xlsx.addresses import column_letter, quote_sheet
@@ -83,6 +89,7 @@ class ReviewFigures:
         self.enabled = spec.review.enabled
         self.decision = spec.review.header_of(DECISION)
         self.approved = {role: spec.review.header_of(role) for role in REQUESTED}
+        self.id = sheet.header_of(ID)  # the Initiatives table's id column (a share's row is checked by it)
         self.requested = {role: sheet.header_of(plan) for role, plan in REQUESTED.items()}
         self.labels = spec.review.labels
         self.approving = tuple(label for label, meaning in spec.review.decisions if meaning in APPROVING)
@@ -169,9 +176,10 @@ class ReviewFigures:
                 )
         return "+".join(parts)
 
-    def share_formula(self, index: int, role: str, weight_cell: str) -> str:
+    def share_formula(self, index: int, role: str, weight_cell: str, here: str = "2") -> str:
         """The approved amount of the ``index``-th initiative (its own row of the Initiatives table, by
-        reference) times ``weight_cell``, the share's weight. Built once per sheet and role, then only
+        reference) times ``weight_cell``, the share's weight; ``here`` is the Contributions row's own number
+        (its department in $A, its initiative id in $B). Built once per sheet and role, then only
         the row numbers change (a formula for every row of the Contributions table)."""
         chunk, row = divmod(index, EXCEL_MAX_ROWS - 1)
         template = self._templates.get((chunk, role))
@@ -179,7 +187,7 @@ class ReviewFigures:
             template = self._templates[(chunk, role)] = self._template(
                 continued_sheet(self.inits.sheet, chunk + 1), role
             )
-        return template.replace(_ROW, str(row + 2)).replace(_WEIGHT, weight_cell)
+        return template.replace(_ROW, str(row + 2)).replace(_WEIGHT, weight_cell).replace(_HERE, here)
 
     def _template(self, sheet: str, role: str) -> str:
         """:meth:`share_formula` with the initiative's row and the weight's cell left open."""
@@ -194,18 +202,39 @@ class ReviewFigures:
         asked = cell(requested) if requested else ""
         request = f"IF(ISNUMBER({asked}),{asked},0)" if asked else "0"
         test = ",".join(f"{decision}={literal(label)[1]}" for label in self.approving)
-        return f'IF(OR({test}),IF({typed}="",{request},IF(ISNUMBER({typed}),{typed},0))*{_WEIGHT},0)'
+        direct = f'IF(OR({test}),IF({typed}="",{request},IF(ISNUMBER({typed}),{typed},0))*{_WEIGHT},0)'
+        # the row referred to is still the initiative's (the table not sorted since it was written)?
+        same = f"AND({cell(DEPARTMENT_HEADER)}=$A{_HERE},{cell(self.id)}=$B{_HERE})"
+        return f"IF({same},{direct},({self._lookup(approved, requested)})*{_WEIGHT})"
+
+    def _lookup(self, approved: str, requested: str) -> str:
+        """The initiative's approved amount looked up by department and id (the Contributions row's own
+        cells $A and $B): what :meth:`_template` falls back to when the table was sorted. Like the
+        totals, a typed amount counts when it is a number and a blank one stands for the request."""
+        where = [DEPARTMENT_HEADER, ("lit", f"$A{_HERE}"), self.id, ("lit", f"$B{_HERE}")]
+        parts = []
+        for label in self.approving:
+            match = literal(_criterion(label))
+            parts.append(sum_over("SUMIFS", self.inits, approved, *where, self.decision, match))
+            if requested:
+                parts.append(
+                    sum_over("SUMIFS", self.inits, requested, *where, self.decision, match, approved, literal(""))
+                )
+        return "+".join(parts) or "0"
 
 
-_ROW, _WEIGHT = "\x00", "\x01"  # the open places of a share's formula (never in a header or label cell reference)
+# the open places of a share's formula (never in a header or label cell reference): the initiative's row,
+# the weight's cell, the Contributions row itself
+_ROW, _WEIGHT, _HERE = "\x00", "\x01", "\x02"
 
 
 def share_cells(figures: ReviewFigures, position: int, allocation: Any, weight_column: int) -> list[Formula]:
     """The approved budget and headcount cells of the ``position``-th Contributions row (``allocation``,
     its weight in the 1-based ``weight_column`` of the same row)."""
-    weight_cell = f"${column_letter(weight_column)}{position % (EXCEL_MAX_ROWS - 1) + 2}"
+    here = str(position % (EXCEL_MAX_ROWS - 1) + 2)
+    weight_cell = f"${column_letter(weight_column)}{here}"
     index, share = allocation.index, figures.share
     return [
-        Formula(figures.share_formula(index, role, weight_cell), share(index, role, allocation.weight))
+        Formula(figures.share_formula(index, role, weight_cell, here), share(index, role, allocation.weight))
         for role in REQUESTED
     ]
