@@ -149,3 +149,69 @@ def test_the_master_finance_typed_into_is_kept_as_the_previous_one(reviewed):
 # ---- the decisions command (issue 19): read the decisions back from reviewed["master"] -----------------
 # To come with `cascadebook decisions MASTER -o DIR`: run it on reviewed["master"] and check each
 # department's decision workbook and reply draft against DECISIONS (MKT-I01 flagged as changed).
+
+
+@pytest.fixture(scope="module")
+def replied(reviewed) -> dict[str, object]:
+    """`cascadebook decisions` on the master after the second reconcile (the strategy beside it)."""
+    out = reviewed["root"] / "decisions"
+    run = CliRunner().invoke(cli, ["decisions", str(reviewed["master"]), "-o", str(out)])
+    return {"out": out, "run": run}
+
+
+def _decision_rows(path: Path) -> dict[str, dict[str, object]]:
+    ws = openpyxl.load_workbook(path)["Decisions"]
+    header_row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == ID)
+    header = [c.value for c in ws[header_row]]
+    return {
+        ws.cell(r, 1).value: dict(zip(header, (c.value for c in ws[r])))
+        for r in range(header_row + 1, ws.max_row + 1)
+        if str(ws.cell(r, 1).value or "").startswith(path.stem.split("_")[1] + "-")  # the ids, not Total or Legend
+    }
+
+
+def test_decisions_reads_back_what_finance_typed_in_calc(reviewed, replied):
+    run = replied["run"]
+    assert run.exit_code == 0, run.output  # warnings only: nothing finance typed is wrong
+    # the changed initiative's decision is reported as not re-confirmed, at its Review check cell
+    [unconfirmed] = [line for line in run.output.splitlines() if "decision-unconfirmed" in line]
+    assert "MKT-I01" in unconfirmed or f"!{_column(reviewed, REVIEW.check.header)}" in unconfirmed, unconfirmed
+    rows = reviewed["rows"]
+    budget, headcount = SHEET.header_of("budget"), SHEET.header_of("headcount")
+    for (code, ident), typed in DECISIONS.items():
+        book = _decision_rows(replied["out"] / f"FY2027_{code}_decisions.xlsx")
+        mine, master = book[ident], rows[(code, ident)]
+        assert mine["Decision"] == typed["Decision"], ident
+        assert mine.get("Comment") == typed.get("Comment"), ident
+        assert mine["Budget"] == master[budget] and mine["Headcount"] == master[headcount], ident
+        meaning = REVIEW.meaning(typed["Decision"])
+        if meaning == "reject":
+            assert (mine["Approved budget"] or 0, mine["Approved headcount"] or 0) == (0, 0), ident
+        elif meaning in ("approve", "approve_changed"):  # typed, else the request
+            assert mine["Approved budget"] == typed.get("Approved budget", master[budget]), ident
+            assert mine["Approved headcount"] == typed.get("Approved headcount", master[headcount]), ident
+        else:  # Revise: nothing approved yet
+            assert mine["Approved budget"] is None and mine["Approved headcount"] is None, ident
+    # the late return's department: its initiatives listed, none decided, and no reply draft (nothing decided)
+    late = _decision_rows(replied["out"] / "FY2027_RND_decisions.xlsx")
+    assert late and all(row["Decision"] == "not decided yet" for row in late.values())
+    assert not (replied["out"] / "FY2027_RND decisions.eml").exists()
+
+
+def test_decisions_drafts_a_reply_per_department_with_a_decision(reviewed, replied):
+    from email import message_from_bytes, policy
+
+    for code in sorted({code for code, _ in DECISIONS}):
+        msg = message_from_bytes((replied["out"] / f"FY2027_{code} decisions.eml").read_bytes(), policy=policy.default)
+        [attachment] = list(msg.iter_attachments())
+        assert attachment.get_filename() == f"FY2027_{code}_decisions.xlsx"
+        assert attachment.get_content() == (replied["out"] / f"FY2027_{code}_decisions.xlsx").read_bytes()
+        body = msg.get_body(("plain",)).get_content()
+        for (department, ident), typed in DECISIONS.items():
+            if department == code:
+                assert ident in body and typed["Decision"] in body, (code, ident)
+
+
+def _column(reviewed, header: str) -> str:
+    ws = openpyxl.load_workbook(reviewed["master"], read_only=True)[SHEET.title]
+    return get_column_letter([c.value for c in next(ws.iter_rows(max_row=1))].index(header) + 1)
