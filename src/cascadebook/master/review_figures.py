@@ -211,7 +211,7 @@ class ReviewFigures:
         """The initiative's approved amount looked up by department and id (the Contributions row's own
         cells $A and $B): what :meth:`_template` falls back to when the table was sorted. Like the
         totals, a typed amount counts when it is a number and a blank one stands for the request."""
-        where = [DEPARTMENT_HEADER, ("lit", f"$A{_HERE}"), self.id, ("lit", f"$B{_HERE}")]
+        where: list[str | tuple[str, str]] = [DEPARTMENT_HEADER, ("lit", f"$A{_HERE}"), self.id, ("lit", f"$B{_HERE}")]
         parts = []
         for label in self.approving:
             match = literal(_criterion(label))
