@@ -568,7 +568,8 @@ CATALOGUE: dict[str, FindingKind] = {
             "error",
             "review",
             "Approved amount is not a number",
-            "Type the approved budget or headcount as a number (600000, not '600k'); blank means as requested.",
+            "Type the approved budget or headcount as a number (600000, not '600k'); blank means as requested. "
+            "Until then it approves nothing (0), as the master's totals count it.",
         ),
         _r(
             "approved-amount-missing",

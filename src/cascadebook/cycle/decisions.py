@@ -26,6 +26,7 @@ from cascadebook.master.decisions_read import read_decisions
 from cascadebook.master.read import MasterError, _table, read_master
 from cascadebook.master.review import same_value, show
 from cascadebook.model import Decision, Record, Strategy
+from cascadebook.spec.review import approved_amount
 from cascadebook.spec.roles import (
     APPROVE,
     APPROVE_CHANGED,
@@ -298,8 +299,8 @@ def _check(
         amount = _number(raw)
         if raw not in (None, "") and amount is None:
             at(role, "approved-not-a-number", f"the approved {what} {str(raw)!r} is not a number")
+        approved[role] = approved_amount(meaning, raw, request)  # spec/review.py: the formulas' rule
         if meaning in (APPROVE, APPROVE_CHANGED):
-            approved[role] = amount if amount is not None else request
             if amount is not None and request is not None and amount > request + 1e-9:
                 at(
                     role,
@@ -308,8 +309,6 @@ def _check(
                 )
             elif amount is not None and request is None and amount > 0:
                 at(role, f"approved-{what}-above-request", f"approved {what} {show(amount)} where none was requested")
-        else:
-            approved[role] = 0.0 if meaning == REJECT else None
     if meaning == APPROVE_CHANGED and all(
         typed.get(review.key_of(r)) in (None, "") for r in (APPROVED_BUDGET, APPROVED_HEADCOUNT)
     ):

@@ -34,6 +34,7 @@ from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.kinds import DEPARTMENT_HEADER
 from cascadebook.master.book import Table, literal, sum_over
 from cascadebook.master.review import CarriedReview
+from cascadebook.spec.review import approved_amount
 from cascadebook.spec.roles import (
     APPROVE,
     APPROVE_CHANGED,
@@ -133,7 +134,7 @@ class ReviewFigures:
             amounts = {}
             for (role, key), request in zip(((r, spec.review.key_of(r)) for r in REQUESTED), requests):
                 value = values.get(key) if key else None
-                amount = _number(request) if value in (None, "") else _number(value)
+                amount = approved_amount(spec.review.meaning(label), value, request) or 0.0  # spec/review.py
                 amounts[role] = amount
                 for tally in (mine, self.total):
                     tally.approved[role] += amount

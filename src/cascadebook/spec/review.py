@@ -185,3 +185,26 @@ def bundled_review() -> ReviewSpec:
     data = read_yaml(f"{BUNDLED_SPEC}.yaml", text)
     assert isinstance(data, dict) and "review" in data, "the bundled spec has a review: section"
     return parse_review(data["review"], f"{BUNDLED_SPEC}.yaml: review")
+
+
+def approved_amount(meaning: str, typed: object, requested: object) -> float | None:
+    """What a decision approves of one amount (budget or headcount), the one rule the master's live
+    formulas (master/review_figures.py), ``cascadebook decisions`` and the next round's templates share:
+
+    * approve, approve_changed: the typed amount when it is a number; blank, the request (None when
+      nothing was requested); anything else typed ("n/a", "50k", text "50000") approves 0, as Excel's
+      ``ISNUMBER`` test in the formulas takes it (``decisions`` reports it as ``approved-not-a-number``);
+    * reject: 0;
+    * revise, no decision or a label the spec does not know: None, nothing approved yet.
+    """
+    if meaning == _roles.REJECT:
+        return 0.0
+    if meaning not in (_roles.APPROVE, _roles.APPROVE_CHANGED):
+        return None
+    if typed is None or typed == "":
+        return _as_number(requested)
+    return _as_number(typed) or 0.0
+
+
+def _as_number(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

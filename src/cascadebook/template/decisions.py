@@ -23,6 +23,7 @@ from typing import Any
 
 from cascadebook.intake.sheet_checks import SheetChecks
 from cascadebook.model import Decision
+from cascadebook.spec.review import approved_amount as review_approved_amount
 from cascadebook.spec.roles import (
     APPROVE,
     APPROVE_CHANGED,
@@ -30,6 +31,7 @@ from cascadebook.spec.roles import (
     APPROVED_HEADCOUNT,
     BUDGET,
     DECISION,
+    DECISION_MEANINGS,
     HEADCOUNT,
     ID,
     INITIATIVES,
@@ -104,14 +106,10 @@ class DecisionDisplay:
 
 
 def approved_amount(meaning: str, typed: Any, requested: Any) -> Any:
-    """The amount a decision approves: approve and approve_changed the typed amount, else the request
-    (blank = as requested); reject 0; revise nothing yet (None); no decision: what was typed."""
-    if meaning == REJECT:
-        return 0
-    if meaning == REVISE:
-        return None
-    if meaning in (APPROVE, APPROVE_CHANGED):
-        return requested if is_blank(typed) else typed
+    """The amount a decision approves, shown beside the request: by the master's rule
+    (:func:`cascadebook.spec.review.approved_amount`); no decision (or a label the spec lacks): what was typed."""
+    if meaning in DECISION_MEANINGS:
+        return review_approved_amount(meaning, typed, requested)  # the master's rule (spec/review.py)
     return typed
 
 
