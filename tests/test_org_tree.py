@@ -190,6 +190,8 @@ def test_the_matrix_groups_units_under_their_parents_with_subtotals_and_outline_
     assert formulas["K19"].value == "=SUBTOTAL(9,K17:K18)"  # OPD subtotal of the Initiatives column
     assert formulas["B20"].value == "=SUBTOTAL(9,B11:B19)"  # the Total leaves the subtotals out
     assert formulas["B12"].value.startswith("=COUNTIFS(")  # a unit's own cells count its contributions
+    heat = [str(f.sqref) for f in formulas.conditional_formatting if "B11" in str(f.sqref)]
+    assert heat == ["B11:H11 B12:H12 B13:H13 B15:H15 B17:H17 B18:H18"]  # the heatmap leaves the subtotals out
 
 
 def test_the_summary_rolls_up_returns_errors_budget_and_headcount_by_unit(master):
@@ -211,6 +213,7 @@ def test_the_summary_rolls_up_returns_errors_budget_and_headcount_by_unit(master
     ]
     assert [row[:9] for row in rows[top + 2 : top + 8]] == expected
     assert [formulas.row_dimensions[top + 3 + i].outline_level for i in range(6)] == [0, 1, 2, 1, 0, 1]
+    assert formulas.sheet_properties.outlinePr.summaryBelow is False  # a unit's row heads its group
     com = top + 3  # 1-based row of COM: its block is its own row and its three descendants'
     assert f"COUNTIF($A${com}:$A${com + 3}," in formulas.cell(com, 5).value
     assert formulas.cell(com, 5).value.startswith("=SUMPRODUCT(")

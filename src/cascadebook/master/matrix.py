@@ -190,11 +190,19 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
             "mid_type": "num",
             "mid_value": 1,
             "max_type": "max",
+            # grouped: the units' own rows only, so a subtotal does not set the scale's top
+            **({"multi_range": _unit_ranges(layout, top + 2, n_obj)} if tree.nested else {}),
         },
     )
     ws.conditional_format(
         top + 2, n_obj + 1, last, n_obj + 1, {"type": "cell", "criteria": ">", "value": 0, "format": w.warn}
     )
+
+
+def _unit_ranges(layout: list[Line], first: int, n_obj: int) -> str:
+    """The objective cells of the units' own rows (``first``: the 0-based row of the layout's first line)."""
+    end = column_letter(n_obj + 1)
+    return " ".join(f"B{first + i + 1}:{end}{first + i + 1}" for i, line in enumerate(layout) if not line.subtotal)
 
 
 def _write_subtotal(

@@ -93,6 +93,7 @@ def write_by_unit(
     deadline = s.response_deadline
     day = _day(result.generated_at)  # as the Dashboard measures "late"
     past = bool(deadline is not None and day is not None and day > deadline)
+    ws.outline_settings(True, False, True, False)  # a unit's row is above its group: the button there too
     ws.write_string(top, 0, "By unit", w.subtitle)
     ws.write_string(top, 3, "Past the deadline then", w.label)
     past_formula = (
