@@ -199,9 +199,11 @@ def test_the_summary_rolls_up_returns_errors_budget_and_headcount_by_unit(master
     formulas = openpyxl.load_workbook(master)["Summary"]
     rows = _rows(ws)
     top = next(i for i, row in enumerate(rows) if row[0] == "By unit")
+    first = next(i for i, row in enumerate(rows) if row[0] == "Submissions") + 3  # its first unit, 1-based
     assert rows[top][3:6] == ["Past the deadline then", None, "yes"]
-    assert rows[top + 1][:9] == ["Code", "Unit", "Level", "Units", "Returned", "Late", "With errors", "Budget"] + [
-        "Headcount"
+    figures = ["Returned", "Late", "With errors", "Budget", "Headcount"]
+    assert rows[top + 1][:15] == ["Code", "Unit", "Level", "Units", *figures, None] + [
+        f"{h} (unit only)" for h in figures
     ]
     expected = [  # code, name, level, units, returned, late, with errors, budget, headcount
         ["COM", "Commercial", 1, 4, 4, 0, 1, 1000 + 2500 + 300 + 4100, 1 + 3 + 1 + 3],
@@ -212,11 +214,21 @@ def test_the_summary_rolls_up_returns_errors_budget_and_headcount_by_unit(master
         ["OPS", "Operations", 2, 1, 1, 0, 0, 7000, 5],
     ]
     assert [row[:9] for row in rows[top + 2 : top + 8]] == expected
+    own = [  # returned, late, with errors, budget, headcount: the unit alone
+        [1, 0, 0, 1000, 1],
+        [1, 0, 0, 2500, 3],
+        [1, 0, 1, 300, 1],
+        [1, 0, 0, 4100, 3],
+        [0, 1, 0, 0, 0],
+        [1, 0, 0, 7000, 5],
+    ]
+    assert [row[10:15] for row in rows[top + 2 : top + 8]] == own
     assert [formulas.row_dimensions[top + 3 + i].outline_level for i in range(6)] == [0, 1, 2, 1, 0, 1]
     assert formulas.sheet_properties.outlinePr.summaryBelow is False  # a unit's row heads its group
     com = top + 3  # 1-based row of COM: its block is its own row and its three descendants'
-    assert f"COUNTIF($A${com}:$A${com + 3}," in formulas.cell(com, 5).value
-    assert formulas.cell(com, 5).value.startswith("=SUMPRODUCT(")
+    assert formulas.cell(com, 5).value == f"=SUM(K{com}:K{com + 3})"  # its own and its three descendants'
+    assert formulas.cell(com + 1, 8).value == f"=SUM(N{com + 1}:N{com + 2})"  # MKT's budget: MKT and WEB
+    assert formulas.cell(com, 11).value.startswith(f"=COUNTIFS($A${first}:")  # COM's own, over Submissions
 
 
 @pytest.mark.libreoffice  # skipped without soffice, failed under CI (conftest.py)
@@ -236,7 +248,7 @@ def test_libreoffice_recalculates_the_roll_ups_to_the_cached_figures(master, tmp
                     want, got = cached[sheet][cell.coordinate].value, recalculated[sheet][cell.coordinate].value
                     if want != got:
                         mismatches.append((sheet, cell.coordinate, cell.value, want, got))
-    assert checked >= 9 * 11 + 6 * 6 and mismatches == []
+    assert checked >= 9 * 11 + 6 * 11 and mismatches == []
 
 
 def _by_unit_row(ws) -> int:
