@@ -100,6 +100,21 @@ CATALOGUE: dict[str, FindingKind] = {
             "Unknown parent department",
             "A department's parent must be the code of another department.",
         ),
+        _r(
+            "parent-cycle",
+            "warning",
+            "strategy",
+            "Parents that go round in a cycle",
+            "Units whose parents lead back to themselves (or a unit that names itself) have no place in the org "
+            "tree: they are taken as reporting to the company. Give the unit at the top its real parent, or none.",
+        ),
+        _r(
+            "aligns-to-without-parent",
+            "error",
+            "strategy",
+            "Aligned to a parent's plan without a parent",
+            "A unit with 'aligns_to: parent' needs a parent unit: name its parent, or align it to the objectives.",
+        ),
         # file level
         _r(
             "file-unreadable",

@@ -50,6 +50,9 @@ class Department:
     parent: str | None = None
     budget_cap: float | None = None
     headcount_cap: float | None = None
+    # what the unit's plan aligns to: "objectives" (the corporate objectives) or "parent" (its parent
+    # unit's plan, the cascade of issue 20); parsed and checked, not yet used by generate or reconcile
+    aligns_to: str = "objectives"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from cascadebook.findings import Finding
 from cascadebook.model import Department, Objective, Strategy
+from cascadebook.org import OrgTree
 from cascadebook.spec.schema import Column, Spec, YamlSyntaxError, did_you_mean, load_spec, read_yaml, unknown_keys
 from cascadebook.spec.values import parse_value
 from cascadebook.xlsx.addresses import a1
@@ -197,6 +198,7 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
         v = {c.key: b.value(c, item, "departments", i, label) for c in dep_sheet.columns}
         if v.get("email") and not EMAIL.match(str(v["email"])):
             b.report("invalid-email", f"{label}: {v['email']!r} is not an e-mail address", "departments", i, "email")
+        v["aligns_to"] = str(v.get("aligns_to") or "objectives").strip().casefold()
         departments.append(Department(**{k: val if k in _OPTIONAL_DEP else (val or "") for k, val in v.items()}))
     codes = [d.code for d in departments]
     _unique(b, codes, "departments", "Department")
@@ -209,6 +211,7 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
                 i,
                 "parent",
             )
+    _check_tree(b, departments)
     if fields.get("contact_email") and not EMAIL.match(str(fields["contact_email"])):
         b.report(
             "invalid-email",
@@ -257,6 +260,33 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
         **rag,
     )
     return strategy, b.findings
+
+
+def _check_tree(b: _Builder, departments: list[Department]) -> None:
+    """The org tree's findings: parents that go round in a cycle (the units are then taken as reporting
+    to the company, so the strategy is still used), and a unit aligned to its parent's plan without a parent."""
+    index = {d.code: i for i, d in reversed(list(enumerate(departments)))}  # the first of a duplicated code
+    for cycle in OrgTree.of(departments).cycles:
+        if len(cycle) == 1:
+            message = f"Department {cycle[0]}: names itself as its parent"
+        else:
+            message = f"Departments {' → '.join((*cycle, cycle[0]))}: their parents go round in a cycle"
+        b.report(
+            "parent-cycle",
+            f"{message}; {', '.join(cycle)} {'is' if len(cycle) == 1 else 'are'} taken as reporting to the company",
+            "departments",
+            index[cycle[0]],
+            "parent",
+        )
+    for i, d in enumerate(departments):
+        if d.aligns_to == "parent" and not (d.parent or "").strip():
+            b.report(
+                "aligns-to-without-parent",
+                f"Department {d.code}: aligns to its parent's plan but has no parent",
+                "departments",
+                i,
+                "aligns_to",
+            )
 
 
 CURRENCY_CODE = re.compile(r"[A-Z]{3}")  # ISO 4217's shape (USD, EUR, SEK): money formats are built from it

@@ -171,6 +171,15 @@ class MasterWriter:
         self._formats: dict[str, Any] = {}
         self._review: dict[tuple[str, str], Any] = {}
 
+    def indented(self, level: int, total: bool = False):
+        """A unit's label in a view grouped by the org tree: bold, indented by its depth (0 at level 1);
+        ``total`` for a group's subtotal row."""
+        key = f"indent:{level}:{total}"
+        if key not in self._formats:
+            props: dict[str, Any] = {"bold": True, "valign": "top", "indent": min(level, 15)}
+            self._formats[key] = self.book.add_format({**props, "top": 1} if total else props)
+        return self._formats[key]
+
     def review(self, kind: str, column_type: str):
         """A review column's cells: ``review-input`` unlocked and shaded as a template's inputs (finance
         types there), ``review-locked`` grey (reconcile writes them), in the column type's number format."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 from cascadebook.consolidate.commitments import UNALIGNED, UNALIGNED_TITLE
 from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.master.book import MasterWriter, Table, cell_ref, literal, sum_over, write_formula
+from cascadebook.master.rollups import Line, grouped_lines, set_outline, subtotal
 from cascadebook.master.tables import Contributions, allocation_runs
 from cascadebook.model import Record
+from cascadebook.org import OrgTree
 from cascadebook.spec.roles import (
     IMPACT,
     INITIATIVES,
@@ -52,7 +54,14 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
     runs = allocation_runs(result.allocations)
     unaligned_runs = allocation_runs(result.unaligned)
     returned = result.accepted()
-    departments = sorted(s.departments, key=lambda d: d.code)
+    tree = OrgTree.of(s.departments)
+    # grouped by the org tree when a unit reports to another (each parent, then its descendants,
+    # indented and outlined); a flat strategy's matrix is as it always was, by code
+    layout = (
+        grouped_lines(tree) if tree.nested else [Line(d.code, 1) for d in sorted(s.departments, key=lambda d: d.code)]
+    )
+    departments = [tree.units[line.code.casefold()] for line in layout if not line.subtotal]
+    level = {line.code: line for line in layout if not line.subtotal}
     contrib, inits = tables["contributions"], tables[sheet.key]
     objective = Contributions.of(result.spec).objective
     initiatives_sheet = quote_sheet(inits.sheet)
@@ -60,7 +69,7 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
     firsts: dict[tuple[str, str], int] = {}  # a non-empty cell's first initiative row (1-based)
     columns = [*(o.id for o in s.objectives), UNALIGNED]
     for r, d in enumerate(departments, 1):
-        ws.write_string(r, 0, f"{d.code} · {d.name}", w.label)
+        ws.write_string(r, 0, f"{d.code} · {d.name}", w.indented(level[d.code].outline) if tree.nested else w.label)
         cells: dict[str, list] = {}  # objective -> [lines, first initiative row]
         tallest = 1  # lines of the row's fullest cell, for its height (up to MAX_LINES)
         for part, part_runs in ((result.allocations, runs), (result.unaligned, unaligned_runs)):
@@ -83,8 +92,11 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
                 ws.write_string(r, c, "not returned", w.missing)
             elif objective_id != UNALIGNED:
                 ws.write_blank(r, c, None, w.gap)
-        if tallest > 1:
-            ws.set_row(r, row_height([("", 1)]) * min(tallest, MAX_LINES) + 2)
+        height = row_height([("", 1)]) * min(tallest, MAX_LINES) + 2 if tallest > 1 else None
+        if tree.nested:
+            set_outline(ws, r, level[d.code], height)
+        elif height is not None:
+            ws.set_row(r, height)
         tally = result.tally().get(d.code, {})
         write_formula(
             ws, r, n_obj + 2, sum_over("COUNTIF", inits, "Department", literal(d.code)), int(tally.get(sheet.key, 0))
@@ -100,10 +112,18 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
         ws.write_string(top + 1, c, objective_id, w.header)
     ws.write_string(top + 1, n_obj + 2, "Total", w.header)
     ws.write_string(top + 1, n_obj + 3, sheet.title, w.header)
-    for i, d in enumerate(departments):
+    opened: dict[str, int] = {}  # a parent's code -> its (1-based) row, for its subtotal row's ranges
+    for i, entry in enumerate(layout):
         r = top + 2 + i
+        if entry.subtotal:
+            _write_subtotal(w, ws, r, entry, opened[entry.code], counts, tree, columns, result)
+            continue
+        d = tree.units[entry.code.casefold()]
+        opened[d.code] = r + 1
         tally = result.tally().get(d.code, {})
-        ws.write_string(r, 0, d.code, w.label)
+        ws.write_string(r, 0, d.code, w.indented(entry.outline) if tree.nested else w.label)
+        if tree.nested:
+            set_outline(ws, r, entry)
         for c, objective_id in enumerate(columns, 1):
             formula = sum_over(
                 "COUNTIFS",
@@ -134,7 +154,7 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
             sum_over("COUNTIF", inits, "Department", cell_ref(r + 1, 1)),
             int(tally.get(sheet.key, 0)),
         )
-    last = top + 1 + len(departments)
+    last = top + 1 + len(layout)
     ws.write_string(last + 1, 0, "Total", w.total)
     for c in range(1, n_obj + 4):
         letter = column_letter(c + 1)
@@ -146,7 +166,9 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
             value = len(result.allocations) + len(result.unaligned)
         else:
             value = sum(int(result.tally().get(d.code, {}).get(sheet.key, 0)) for d in departments)
-        write_formula(ws, last + 1, c, f"SUM({letter}{top + 3}:{letter}{last + 1})", value, w.total)
+        # with subtotal rows, SUBTOTAL: it leaves out the subtotals within its range
+        function = "SUBTOTAL(9," if tree.nested else "SUM("
+        write_formula(ws, last + 1, c, f"{function}{letter}{top + 3}:{letter}{last + 1})", value, w.total)
     ws.write_string(
         last + 2,
         0,
@@ -168,11 +190,44 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
             "mid_type": "num",
             "mid_value": 1,
             "max_type": "max",
+            # grouped: the units' own rows only, so a subtotal does not set the scale's top
+            **({"multi_range": _unit_ranges(layout, top + 2, n_obj)} if tree.nested else {}),
         },
     )
     ws.conditional_format(
         top + 2, n_obj + 1, last, n_obj + 1, {"type": "cell", "criteria": ">", "value": 0, "format": w.warn}
     )
+
+
+def _unit_ranges(layout: list[Line], first: int, n_obj: int) -> str:
+    """The objective cells of the units' own rows (``first``: the 0-based row of the layout's first line)."""
+    end = column_letter(n_obj + 1)
+    return " ".join(f"B{first + i + 1}:{end}{first + i + 1}" for i, line in enumerate(layout) if not line.subtotal)
+
+
+def _write_subtotal(
+    w: MasterWriter,
+    ws,
+    r: int,
+    line: Line,
+    first: int,
+    counts: dict[tuple[str, str], int],
+    tree: OrgTree,
+    columns: list[str],
+    result: Reconciliation,
+) -> None:
+    """A parent's subtotal row (0-based ``r``) below its descendants: SUBTOTAL over its group's rows,
+    from the parent's own (``first``, 1-based) to the row above, per objective and the totals."""
+    units = [line.code, *tree.descendants(line.code)]
+    tally = result.tally()
+    ws.write_string(r, 0, f"{line.code} subtotal", w.indented(line.outline, total=True))
+    values = [sum(counts.get((u, objective_id), 0) for u in units) for objective_id in columns]
+    key = result.spec.require_sheet(INITIATIVES).key
+    lines = sum(int(tally.get(u, {}).get("allocations", 0)) + int(tally.get(u, {}).get("unaligned", 0)) for u in units)
+    values += [lines, sum(int(tally.get(u, {}).get(key, 0)) for u in units)]
+    for c, value in enumerate(values, 1):
+        write_formula(ws, r, c, subtotal(c, first, r), value, w.total)
+    set_outline(ws, r, line)
 
 
 class _MatrixLine:

@@ -18,7 +18,9 @@ from cascadebook.master.book import (
 )
 from cascadebook.master.commitments_sheet import COMMITMENT_INITIATIVES, COMMITMENTS_SHEET
 from cascadebook.master.review_figures import ReviewFigures
+from cascadebook.master.rollups import write_by_unit
 from cascadebook.master.tables import Contributions
+from cascadebook.org import OrgTree
 from cascadebook.spec.roles import (
     APPROVED_BUDGET,
     APPROVED_HEADCOUNT,
@@ -310,3 +312,22 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
         )
     for col, fmt in ((SUBMISSION_ERRORS, w.bad), (SUBMISSION_WARNINGS, w.warn)):
         ws.conditional_format(top, col, bottom, col, {"type": "cell", "criteria": ">", "value": 0, "format": fmt})
+    tree = OrgTree.of(s.departments)
+    if tree.nested:  # a flat strategy's Summary ends here, as it always did
+        reconciled = 2 + [label for label, _ in facts].index("Reconciled at")
+        write_by_unit(
+            w,
+            ws,
+            result,
+            tree,
+            bottom + 3,
+            (first_submission, last_submission),
+            {
+                "code": SUBMISSION_CODE,
+                "status": SUBMISSION_STATUS,
+                "errors": SUBMISSION_ERRORS,
+                "budget": SUBMISSION_BUDGET,
+                "headcount": SUBMISSION_HEADCOUNT,
+            },
+            f"$B${reconciled + 1}",
+        )
