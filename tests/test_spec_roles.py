@@ -460,6 +460,21 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("master/hierarchy.py", "level"): _XLSXWRITER,
     ("master/write.py", "title"): _XLSXWRITER,
     ("master/book.py", "name"): _XLSXWRITER,
+    **{
+        ("cycle/decisions.py", w): "a field of the decisions command's JSON (its own vocabulary), not a spec key"
+        for w in ("initiative_id", "title", "comment", "name", "initiatives")
+    },
+    **{
+        ("cycle/decisions.py", w): "the word of a finding code (approved-budget-above-request), not a column"
+        for w in ("budget", "headcount")
+    },
+    ("cycle/decisions_book.py", "title"): _XLSXWRITER,
+    ("master/rollups.py", "level"): _XLSXWRITER,
+    ("master/rollups.py", "status"): _REPORT,
+    **{
+        ("master/rollups.py", w): "the By-unit table's own columns: org units and their level"
+        for w in ("Unit", "Level")
+    },
     ("model.py", "id"): "Record.id_key's default: the conventional key, for a record made without a spec",
     **{("strategy.py", w): "the strategy spec's fields" for w in ("id", "title", "metric", "unit", "owner")},
     ("strategy.py", "Objective"): "the strategy's objectives",

@@ -436,7 +436,7 @@ def test_readme_whole_cycle_runs_as_written_with_an_edited_spec(tmp_path: Path, 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     block = readme.split("A whole cycle from scratch", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
     commands = [line.split("#")[0].split() for line in block.splitlines() if line.startswith("cascadebook ")]
-    assert [c[1] for c in commands] == ["init", "generate", "reconcile"]
+    assert [c[1] for c in commands] == ["init", "generate", "reconcile", "reconcile", "decisions", "generate"]
     monkeypatch.chdir(tmp_path)
     run(*commands[0][1:])
     add_risk_and_rename(Path("cycle") / "department.yaml")  # "... edit cycle/department.yaml ..."
@@ -451,6 +451,27 @@ def test_readme_whole_cycle_runs_as_written_with_an_edited_spec(tmp_path: Path, 
     _head, rows = master_rows(Path("cycle/master.xlsx"))
     assert rows["MKT-I01"]["Risk"] == "Medium" and rows["MKT-I01"]["Expected result"] == "40 leads"
     assert Path("cycle/findings.json").is_file()
+    # "... finance reviews cycle/master.xlsx in Excel ...": a decision typed into the master
+    book = openpyxl.load_workbook("cycle/master.xlsx")
+    ws = book["Initiatives"]
+    header = {c.value: c.column for c in ws[1]}
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, header["Initiative ID"]).value == "MKT-I01")
+    ws.cell(row, header["Decision"], "Revise")
+    ws.cell(row, header["Comment"], "name the shows")
+    book.save("cycle/master.xlsx")
+    run(*commands[3][1:], code=None)  # reconcile again: the decision is kept
+    _head, rows = master_rows(Path("cycle/master.xlsx"))
+    assert (rows["MKT-I01"]["Decision"], rows["MKT-I01"]["Comment"]) == ("Revise", "name the shows")
+    assert Path("cycle/master.previous.xlsx").is_file()
+    run(*commands[4][1:], code=None)  # decisions: a workbook and a reply draft for Marketing
+    assert sorted(p.name for p in Path("cycle/decisions").iterdir()) == [
+        "FY2027_MKT decisions.eml",
+        "FY2027_MKT_decisions.xlsx",
+    ]
+    run(*commands[5][1:])  # the next round: Marketing's template shows the decision
+    sheet = openpyxl.load_workbook("cycle/round2/FY2027_MKT.xlsx")["Initiatives"]
+    assert "Revise" in [c.value for row in sheet.iter_rows(min_row=HEADER_ROW + 1) for c in row]
+    assert "name the shows" in [c.value for row in sheet.iter_rows(min_row=HEADER_ROW + 1) for c in row]
 
 
 def test_other_spec_returns_in_a_process_pool_read_as_serially(cycle: Path):

@@ -13,9 +13,9 @@ from datetime import date
 from typing import Any
 
 from cascadebook.consolidate.reconcile import Reconciliation
-from cascadebook.master.book import MasterWriter, write_formula
+from cascadebook.master.book import MasterWriter, column_label, write_formula
 from cascadebook.org import OrgTree
-from cascadebook.spec.roles import BUDGET, HEADCOUNT
+from cascadebook.spec.roles import BUDGET, HEADCOUNT, INITIATIVES
 from cascadebook.xlsx.addresses import column_letter
 
 MAX_OUTLINE = 7  # Excel's deepest outline level: deeper units are shown at it
@@ -106,7 +106,9 @@ def write_by_unit(
     )
     write_formula(ws, top, 5, past_formula, "yes" if past else "no")
     past_cell = f"$F${top + 1}"
-    figures = ["Returned", "Late", "With errors", "Budget", "Headcount"]
+    inits = result.spec.require_sheet(INITIATIVES)
+    figures = ["Returned", "Late", "With errors", column_label(inits, BUDGET), column_label(inits, HEADCOUNT)]
+    money = 3  # the budget's place among the figures
     w.header_row(ws, top + 1, ["Code", "Unit", "Level", "Units", *figures])
     own = 4 + len(figures) + 1  # the first "unit only" column (0-based), after an empty one
     for k, header in enumerate(figures):
@@ -126,16 +128,16 @@ def write_by_unit(
         # the unit's own figures, each one COUNTIFS / SUMIF over the Submissions table ...
         own_values = [_own(mine, k, past) for k in range(len(figures))]
         own_formulas = [
-            f'COUNTIFS({sub("code")},{code},{sub("status")},"returned")',
-            f'IF({past_cell}="yes",COUNTIFS({sub("code")},{code},{sub("status")},"not returned"),0)',
+            f'COUNTIFS({sub("code")},{code},{sub("return_status")},"returned")',
+            f'IF({past_cell}="yes",COUNTIFS({sub("code")},{code},{sub("return_status")},"not returned"),0)',
             f'COUNTIFS({sub("code")},{code},{sub("errors")},">0")',
-            f"SUMIF({sub('code')},{code},{sub('budget')})",
-            f"SUMIF({sub('code')},{code},{sub('headcount')})",
+            f"SUMIF({sub('code')},{code},{sub('submitted_budget')})",
+            f"SUMIF({sub('code')},{code},{sub('submitted_headcount')})",
         ]
         # ... and with every unit below it: a SUM of those over the unit's block (its descendants are the
         # rows right below it), cheap to recalculate at thousands of units
         for k, (formula, value) in enumerate(zip(own_formulas, own_values)):
-            fmt = w.money if figures[k] == "Budget" else None
+            fmt = w.money if k == money else None
             write_formula(ws, r, own + k, formula, value, fmt)
             letter = column_letter(own + k + 1)
             rolled = sum(_own(counts[c], k, past) for c in (line.code, *below))

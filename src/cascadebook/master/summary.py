@@ -324,10 +324,10 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
             (first_submission, last_submission),
             {
                 "code": SUBMISSION_CODE,
-                "status": SUBMISSION_STATUS,
+                "return_status": SUBMISSION_STATUS,
                 "errors": SUBMISSION_ERRORS,
-                "budget": SUBMISSION_BUDGET,
-                "headcount": SUBMISSION_HEADCOUNT,
+                "submitted_budget": SUBMISSION_BUDGET,
+                "submitted_headcount": SUBMISSION_HEADCOUNT,
             },
             f"$B${reconciled + 1}",
         )
