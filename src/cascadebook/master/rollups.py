@@ -17,6 +17,7 @@ from cascadebook.master.book import MasterWriter, column_label, write_formula
 from cascadebook.org import OrgTree
 from cascadebook.spec.roles import BUDGET, HEADCOUNT, INITIATIVES
 from cascadebook.xlsx.addresses import column_letter
+from cascadebook.xlsx.layout import header_height
 
 MAX_OUTLINE = 7  # Excel's deepest outline level: deeper units are shown at it
 
@@ -113,6 +114,7 @@ def write_by_unit(
     own = 4 + len(figures) + 1  # the first "unit only" column (0-based), after an empty one
     for k, header in enumerate(figures):
         ws.write_string(top + 1, own + k, f"{header} (unit only)", w.header)
+    ws.set_row(top + 1, header_height([(f"{h} (unit only)", 13.0) for h in figures]))  # wrapped in two lines
     lines = grouped_lines(tree, subtotals=False)
     start = top + 2  # 0-based row of the first unit
     for i, line in enumerate(lines):
