@@ -24,6 +24,7 @@ from cascadebook.intake.reader import read_return
 from cascadebook.master.decisions_read import ORPHANS_SHEET, read_decisions
 from cascadebook.master.read import read_master
 from cascadebook.model import Metadata
+from cascadebook.signing import verify
 from cascadebook.spec.roles import APPROVED_BUDGET, APPROVED_HEADCOUNT, DECISION, REVIEW_COMMENT, REVIEWER
 from cascadebook.template.decisions import LEGEND, REJECTED_FILL, REVISE_FILL
 from cascadebook.template.department import HEADER_ROW, INSTRUCTIONS
@@ -181,7 +182,7 @@ def test_a_returned_template_reads_clean_and_the_decisions_stay_in_the_master(ro
     )
     ret = read_return(edited, SPEC)
     codes = [f.code for f in ret.findings]
-    assert "extra-column" not in codes and "stray-cell" not in codes, ret.findings
+    assert not {"extra-column", "stray-cell", "decision-column-edited"} & set(codes), ret.findings
     by_id = {r.id: r for r in ret.records["initiatives"]}
     assert set(by_id) == {"MKT-I01", "MKT-I02", "MKT-I03", "MKT-I04"}  # the rejected row read too: nothing lost
     assert by_id["MKT-I02"].values["target"] == 3 and by_id["MKT-I01"].values["budget"] == 600000
@@ -208,7 +209,13 @@ def test_a_libreoffice_resave_of_the_prefilled_template_reads_clean(rounds, tmp_
     strategy = rounds["root"] / "strategy.yaml"
     result = reconcile(load_strategy(strategy), [again], key=load_key(strategy), jobs=1)
     codes = {f.code for f in result.findings}
-    assert not codes & {"extra-column", "stray-cell", "signature-mismatch", "signature-unverified"}, codes
+    assert not codes & {
+        "extra-column",
+        "stray-cell",
+        "signature-mismatch",
+        "signature-unverified",
+        "decision-column-edited",
+    }, codes
     assert [s.metadata.display_headers(SHEET.key) for s in result.sources] == [tuple(_display(_sheet(again)))]
     assert {r.id for r in result.initiatives} == {"MKT-I01", "MKT-I02", "MKT-I03", "MKT-I04"}
 
@@ -316,3 +323,52 @@ def test_generate_from_a_damaged_master_is_a_one_line_error(rounds, tmp_path):
     done = _run("generate", rounds["root"] / "strategy.yaml", "-o", tmp_path / "out", "--from", broken, "-q")
     assert done.exit_code == 2 and "review columns are damaged" in done.output and "Traceback" not in done.output
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+# ---- typed over finance's decisions: decision-column-edited -----------------------------------------
+
+
+def _edited(ret) -> dict[str, str]:
+    return {f.cell: f.message for f in ret.findings if f.code == "decision-column-edited"}
+
+
+def test_an_untouched_template_raises_no_decision_column_finding_and_signs_what_it_showed(rounds):
+    ret = read_return(rounds["template"], SPEC)
+    assert _edited(ret) == {} and not ret.identity_problem
+    assert ret.metadata.decision_values.count("=") == 4  # one entry per decided row, signed
+    assert load_key(rounds["root"] / "strategy.yaml") and verify(
+        ret.metadata, load_key(rounds["root"] / "strategy.yaml")
+    )
+
+
+def test_a_value_typed_into_the_decision_columns_is_a_warning_at_its_cell_and_the_plan_reads_as_before(
+    rounds, tmp_path
+):
+    ws = _sheet(rounds["template"])
+    cols, rows = _display(ws), _rows(ws)
+    decision = f"{openpyxl.utils.get_column_letter(cols[HEADERS[DECISION]])}{rows['MKT-I03']}"
+    spare = max(rows.values()) + 1  # the first row finance did not decide on
+    comment = f"{openpyxl.utils.get_column_letter(cols[HEADERS[REVIEW_COMMENT]])}{spare}"
+    edited = tmp_path / "edited.xlsx"
+    fill_workbook(
+        rounds["template"], edited, {f"{SHEET.title}!{decision}": "Approved", f"{SHEET.title}!{comment}": "we disagree"}
+    )
+    ret = read_return(edited, SPEC)
+    found = _edited(ret)
+    assert set(found) == {decision, comment}, ret.findings
+    assert "'Approved'" in found[decision] and "read-only" in found[decision] and "not read" in found[decision]
+    assert "'we disagree'" in found[comment]
+    [f] = [f for f in ret.findings if f.cell == decision]
+    assert (f.severity.value, f.sheet, f.file) == ("warning", SHEET.title, edited.name) and "finance" in f.hint
+    plain = read_return(rounds["template"], SPEC)  # the plan values: as the untouched template's
+    assert [r.values for r in ret.records["initiatives"]] == [r.values for r in plain.records["initiatives"]]
+
+
+def test_a_long_signed_value_is_split_across_document_properties_and_joined_again():
+    meta = Metadata(
+        "2", "FY2027", "MKT", "department", "1", "f", "t", decision_columns="initiatives:D", decision_values="x" * 600
+    )
+    pairs = meta.property_pairs()
+    assert max(len(v) for _, v in pairs) <= 255 and {"decision_values~2", "decision_values~3"} <= {n for n, _ in pairs}
+    assert Metadata.from_mapping(dict(pairs)) == meta
+    assert Metadata.from_mapping(dict(meta.as_pairs())) == meta  # the metadata sheet keeps it whole

@@ -553,6 +553,14 @@ CATALOGUE: dict[str, FindingKind] = {
             "decision or comment if needed.",
         ),
         _r(
+            "decision-column-edited",
+            "warning",
+            "review",
+            "Finance's decision column typed into",
+            "Finance's decision columns (at the right of the Initiatives sheet) are read-only and are not read: to "
+            "dispute a decision or reply to a comment, write to finance, or say it in the row's Notes column.",
+        ),
+        _r(
             "decision-orphaned",
             "warning",
             "review",

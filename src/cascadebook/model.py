@@ -138,6 +138,19 @@ class Record:
         return default if value is None else value
 
 
+PROPERTY_CHARS = 255  # Excel's limit on a text document property
+
+
+def _joined(data: Mapping[str, Any], name: str) -> str:
+    """An optional metadata value, with the parts a document property was split into (``name~2``...)."""
+    parts = [str(data.get(name) or "")]
+    n = 2
+    while data.get(f"{name}~{n}"):
+        parts.append(str(data[f"{name}~{n}"]))
+        n += 1
+    return "".join(parts).strip()
+
+
 @dataclass(frozen=True)
 class Metadata:
     """The identity a template carries in its hidden sheet and document properties."""
@@ -157,6 +170,9 @@ class Metadata:
     # a template prefilled with finance's decisions (generate --from MASTER): the read-only columns that
     # show them, as "<sheet key>:<header>|<header>...", signed when set; intake does not read them as plan values
     decision_columns: str = ""
+    # with decision_columns: what those columns showed, row by row (compact hashes, intake/decision_cells.py),
+    # signed when set, so a value typed into them is noticed (decision-column-edited) rather than ignored
+    decision_values: str = ""
 
     FIELDS = (
         "format_version",
@@ -172,6 +188,7 @@ class Metadata:
         "period",
         "spec_fingerprint",
         "decision_columns",
+        "decision_values",
     )  # signed and stored only when set, so format 1 still verifies
 
     def signed_text(self) -> str:
@@ -182,6 +199,15 @@ class Metadata:
     def as_pairs(self) -> list[tuple[str, str]]:
         optional = tuple(f for f in self.OPTIONAL if getattr(self, f))
         return [(f, str(getattr(self, f))) for f in (*self.FIELDS, *optional, "signature")]
+
+    def property_pairs(self) -> list[tuple[str, str]]:
+        """:meth:`as_pairs` for the document properties, whose text values Excel limits to 255 characters:
+        a longer value is split into ``name``, ``name~2``, ``name~3``... (joined again by :meth:`from_mapping`)."""
+        pairs = []
+        for name, value in self.as_pairs():
+            for n, start in enumerate(range(0, max(len(value), 1), PROPERTY_CHARS), 1):
+                pairs.append((name if n == 1 else f"{name}~{n}", value[start : start + PROPERTY_CHARS]))
+        return pairs
 
     def display_headers(self, sheet_key: str) -> tuple[str, ...]:
         """The headers of the read-only decision columns shown on sheet ``sheet_key`` (``decision_columns``)."""
@@ -198,7 +224,7 @@ class Metadata:
             **values,
             kind=str(data.get("kind") or "plan"),
             signature=str(data.get("signature") or ""),
-            **{f: str(data.get(f) or "").strip() for f in cls.OPTIONAL},
+            **{f: _joined(data, f) for f in cls.OPTIONAL},
         )
 
 

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from cascadebook.findings import Finding
+from cascadebook.intake.decision_cells import edited_cells
 from cascadebook.intake.gate import MAX_CELLS, Package, Refused, SheetScan, inspect
 from cascadebook.kinds import (
     CHECK_HEADER,
@@ -641,6 +642,17 @@ def _records(rows: Rows, sheet: SheetSpec, name: str, ret: Return, package: Pack
     input_keys = [c.key for c in sheet.columns if c.is_input and c.key in columns]
     shown = {normalise_header(h) for h in ret.metadata.display_headers(sheet.key)} if ret.metadata else set()
     mapped = set(columns.values()) | {c for c, v in enumerate(rows[header]) if _is_generated_header(v, shown)}
+    if shown and ret.metadata is not None and ret.metadata.decision_values:  # typed over finance's decisions
+        ret.findings.extend(
+            edited_cells(
+                rows,
+                header,
+                columns.get(sheet.key_of(ID)),
+                ret.metadata.display_headers(sheet.key),
+                ret.metadata.decision_values,
+                where,
+            )
+        )
     records = []
     extra_values: dict[int, list[int]] = {}
     # Worked out once per sheet, not per row: the columns looked at and the A1 of every cell (CellRefs).

@@ -8,7 +8,8 @@ struck through in grey and its input cells locked; a Revise row is amber, with f
 beside it; the approved amounts sit on the row beside the request.
 
 The columns are display only: the signed metadata names them (``Metadata.decision_columns``) so that
-intake neither reports them as unknown columns nor reads them as plan values. The decision itself
+intake neither reports them as unknown columns nor reads them as plan values, and signs what they show
+(``Metadata.decision_values``) so that a value typed over them is reported (``decision-column-edited``). The decision itself
 stays in the master and is carried over there (master/review.py), not through the template.
 
 This module is passed plain data: the department's ``model.Decision`` objects (the template layer is
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cascadebook.intake.decision_cells import encode
 from cascadebook.intake.sheet_checks import SheetChecks
 from cascadebook.model import Decision
 from cascadebook.spec.review import approved_amount as review_approved_amount
@@ -71,6 +73,13 @@ class DecisionDisplay:
     hidden: tuple[int, int]  # the Check column's hidden counts (0-based, inclusive) between it and the spacer
     rows: Mapping[int, Decision]
     requests: Mapping[int, Mapping[str, Any]]  # row index -> request role -> value (budget, headcount)
+    ids: Mapping[int, Any]  # row index -> its initiative id
+
+    @property
+    def digest(self) -> str:
+        """``Metadata.decision_values``: what each decided row shows, signed so that intake notices a value
+        typed over it (intake/decision_cells.py)."""
+        return encode((self.ids[i], [self.value(i, col) for col in self.columns]) for i in self.rows)
 
     @property
     def last(self) -> int:
@@ -133,7 +142,8 @@ def display_for(
     requests = {i: {role: given[i].get(sheet.key_of(role)) for role in (BUDGET, HEADCOUNT)} for i in rows}
     # after the Check column and its hidden counts (template.department._live_checks), then a spacer
     first = checks.column + 3 + len(checks.kinds)
-    return DecisionDisplay(sheet, columns, first, (checks.column + 1, first - 2), rows, requests)
+    ids = {i: given[i].get(id_key) for i in rows}
+    return DecisionDisplay(sheet, columns, first, (checks.column + 1, first - 2), rows, requests, ids)
 
 
 class DecisionFormats:

@@ -89,6 +89,7 @@ def make_metadata(
     key: bytes | None,
     kind: str = PLAN,
     decision_columns: str = "",
+    decision_values: str = "",
 ) -> Metadata:
     meta = Metadata(
         format_version=FORMAT_VERSION,
@@ -101,6 +102,7 @@ def make_metadata(
         generated_at=generated_at,
         spec_fingerprint=spec.fingerprint(),
         decision_columns=decision_columns,
+        decision_values=decision_values,
     )
     if key is None:
         return meta
@@ -129,8 +131,9 @@ def write_template(
     live = {s.key: sheet_checks(spec, s.key, tuple(strategy.periods), HEADER_ROW) for s in spec.sheets}
     given = {s.key: list((prefill or {}).get(s.key) or [])[: s.input_rows] for s in spec.sheets}
     shown = {s.key: display_for(spec, s, given[s.key], decisions, live[s.key]) for s in spec.sheets}
-    marker = next((d.marker for d in shown.values() if d is not None), "")
-    meta = make_metadata(strategy, department, spec, generated_at, key, decision_columns=marker)
+    display = next((d for d in shown.values() if d is not None), None)
+    marker, digest = (display.marker, display.digest) if display is not None else ("", "")
+    meta = make_metadata(strategy, department, spec, generated_at, key, decision_columns=marker, decision_values=digest)
     path = Path(path)
     with atomic_path(path) as tmp:
         book = xlsxwriter.Workbook(
@@ -147,7 +150,7 @@ def write_template(
                 "created": datetime(2000, 1, 1),
             }
         )
-        for name, value in meta.as_pairs():
+        for name, value in meta.property_pairs():  # a long decision_values split within Excel's limit
             book.set_custom_property(META_PROPERTY_PREFIX + name, value)
         ids = {s.key: _row_ids(s, department.code, given[s.key]) for s in spec.sheets}
         status = _status(strategy, department, spec, live, given, ids)
