@@ -25,6 +25,7 @@ from cascadebook.cycle.decisions import UNDECIDED, review_decisions
 from cascadebook.master.decisions_read import ReviewDamaged
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
 from fill import fill_workbook
+from review_typing import type_into_master
 
 SPEC = load_spec()
 MKT = [
@@ -82,18 +83,6 @@ def _places(master: Path) -> tuple[dict[str, int], dict[str, str]]:
     return {r[ident]: n for n, r in enumerate(rows[1:], 2) if r[ident]}, letters
 
 
-def _type(master: Path, decisions: dict[str, dict[str, object]]) -> None:
-    """As finance would: the row found by its id, the column by its header, the cells typed, saved."""
-    book = openpyxl.load_workbook(master)
-    ws = book["Initiatives"]
-    header = {c.value: c.column for c in ws[1]}
-    rows = {ws.cell(r, header["Initiative ID"]).value: r for r in range(2, ws.max_row + 1)}
-    for ident, cells in decisions.items():
-        for name, value in cells.items():
-            ws.cell(rows[ident], header[name], value)
-    book.save(master)
-
-
 @pytest.fixture(scope="module")
 def cycle(tmp_path_factory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("decisions")
@@ -105,7 +94,7 @@ def cycle(tmp_path_factory) -> dict[str, object]:
         _fill(root, code, rows)
     master = root / "master.xlsx"
     _reconcile(root)
-    _type(master, DECIDED)
+    type_into_master(master, DECIDED)
     _fill(root, "MKT", [*MKT[:2], {**MKT[2], "target": 10}, *MKT[3:]])  # Webinars' target raised after the decision
     _reconcile(root)  # the decisions carried, Webinars' flagged
     out = root / "out"

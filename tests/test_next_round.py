@@ -31,6 +31,7 @@ from cascadebook.template.department import HEADER_ROW, INSTRUCTIONS
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
 from fill import fill_workbook
 from libreoffice import convert
+from review_typing import type_into_master
 
 SPEC = load_spec()
 REVIEW = SPEC.review
@@ -54,17 +55,6 @@ def _fill(source: Path, target: Path, initiatives: list[dict]) -> None:
     fill_workbook(source, target, rows={"initiatives": initiatives, "kpis": kpis})
 
 
-def _type_decisions(path: Path, decisions: dict[str, dict[str, object]]) -> None:
-    book = openpyxl.load_workbook(path)
-    ws = book[SHEET.title]
-    header = {c.value: c.column for c in ws[1]}
-    rows = {ws.cell(r, header[SHEET.header_of("id")]).value: r for r in range(2, ws.max_row + 1)}
-    for ident, cells in decisions.items():
-        for name, value in cells.items():
-            ws.cell(rows[ident], header[name]).value = value  # None clears the cell, as Delete would
-    book.save(path)
-
-
 @pytest.fixture(scope="module")
 def rounds(tmp_path_factory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("next")
@@ -78,7 +68,7 @@ def rounds(tmp_path_factory) -> dict[str, object]:
     done = _run("reconcile", root / "strategy.yaml", root / "returned", "-q", "-o", master)
     assert done.exit_code == 0, done.output
     d, b, h, c, who = (HEADERS[r] for r in (DECISION, APPROVED_BUDGET, APPROVED_HEADCOUNT, REVIEW_COMMENT, REVIEWER))
-    _type_decisions(
+    type_into_master(
         master,
         {
             "MKT-I01": {d: "Approved with changes", b: 500000, h: 2, c: "trim events", who: "CFO"},
@@ -234,7 +224,7 @@ def redecided(rounds) -> Path:
     later = rounds["root"] / "redecided.xlsx"
     shutil.copyfile(rounds["decided"], later)
     d, c = HEADERS[DECISION], HEADERS[REVIEW_COMMENT]
-    _type_decisions(
+    type_into_master(
         later,
         {
             "MKT-I02": {d: "Approved", c: None},

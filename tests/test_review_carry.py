@@ -22,6 +22,7 @@ from cascadebook.spec.roles import APPROVE, REJECT, REVISE
 from cascadebook.spec.schema import SpecError, parse_spec, read_yaml
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
 from fill import fill_workbook
+from review_typing import type_into_master
 
 SPEC = load_spec()
 REVIEW = SPEC.review
@@ -55,19 +56,6 @@ def _table(path: Path, title: str) -> dict[tuple[str, str], dict[str, object]]:
     return {(r[0], r[header.index("Initiative ID")]): dict(zip(header, r)) for r in rows[1:] if r[0]}
 
 
-def _type_decisions(path: Path, decisions: dict[str, dict[str, object]]) -> None:
-    """Type into the master's Initiatives sheet as finance would: find the row by its id and the column by
-    its header, set the cells, save."""
-    book = openpyxl.load_workbook(path)
-    ws = book["Initiatives"]
-    header = {c.value: c.column for c in ws[1]}
-    rows = {ws.cell(r, header["Initiative ID"]).value: r for r in range(2, ws.max_row + 1)}
-    for ident, cells in decisions.items():
-        for name, value in cells.items():
-            ws.cell(rows[ident], header[name], value)
-    book.save(path)
-
-
 @pytest.fixture(scope="module")
 def cycle(tmp_path_factory) -> dict[str, object]:
     """Four runs: (1) MKT and SAL return; finance decides on four initiatives; (2) MKT raises a target and
@@ -84,7 +72,7 @@ def cycle(tmp_path_factory) -> dict[str, object]:
     assert first.exit_code == 0, first.output
     out: dict[str, object] = {"root": root, "master": master, "first": _table(master, "Initiatives")}
     out["first_book"] = openpyxl.load_workbook(master)
-    _type_decisions(
+    type_into_master(
         master,
         {
             "MKT-I01": {"Decision": "Approved with changes", "Approved budget": 500000, "Comment": "trim events"},

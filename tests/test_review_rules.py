@@ -20,6 +20,7 @@ from cascadebook import generate, load_key, load_spec, load_strategy
 from cascadebook.cli import cli
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
 from fill import fill_workbook
+from review_typing import type_into_master
 
 SPEC = load_spec()
 ABM = clean_initiative("CO1", "ABM campaign", 40, 150, budget=600000)
@@ -48,17 +49,6 @@ def _rows(path: Path) -> dict[str, dict[str, object]]:
     return {r[header.index("Initiative ID")]: dict(zip(header, r)) for r in rows[1:] if r[0]}
 
 
-def _type(path: Path, cells: dict[str, dict[str, object]]) -> None:
-    book = openpyxl.load_workbook(path)
-    ws = book["Initiatives"]
-    header = {c.value: c.column for c in ws[1]}
-    rows = {ws.cell(r, header["Initiative ID"]).value: r for r in range(2, ws.max_row + 1)}
-    for ident, values in cells.items():
-        for name, value in values.items():
-            ws.cell(rows[ident], header[name]).value = value  # None clears, as Delete does
-    book.save(path)
-
-
 def _findings(path: Path, code: str) -> list[tuple]:
     ws = openpyxl.load_workbook(path, read_only=True)["Findings"]
     return [r for r in ws.iter_rows(values_only=True) if r[1] == code]
@@ -82,7 +72,7 @@ def decided(root: Path, tmp_path: Path) -> Path:
     _fill(root, "SAL", [SELLING])
     master = tmp_path / "master.xlsx"
     assert _reconcile(root, master).exit_code == 0
-    _type(
+    type_into_master(
         master,
         {
             "MKT-I01": {"Decision": "Approved with changes", "Approved budget": 500000},
@@ -101,13 +91,13 @@ def test_clearing_the_review_check_acknowledges_the_change_and_only_that_does(ro
     flagged = _rows(decided)["MKT-I01"]
     assert flagged["Review check"] == "changed since reviewed: Target 150 -> 180; Budget 600,000 -> 650,000"
     # finance re-decides without clearing the flag: the flag stays (the snapshot is the initiative's, not the decision's)
-    _type(decided, {"MKT-I01": {"Decision": "Approved", "Approved budget": None}})
+    type_into_master(decided, {"MKT-I01": {"Decision": "Approved", "Approved budget": None}})
     assert _reconcile(root, decided).exit_code == 0
     again = _rows(decided)["MKT-I01"]
     assert (again["Decision"], again["Approved budget"]) == ("Approved", None)
     assert again["Review check"] == flagged["Review check"] and again["Reviewed target"] == 150
     # finance clears the flag: the next run re-takes the snapshot from the row finance saw
-    _type(decided, {"MKT-I01": {"Review check": None}})
+    type_into_master(decided, {"MKT-I01": {"Review check": None}})
     assert _reconcile(root, decided).exit_code == 0
     cleared = _rows(decided)["MKT-I01"]
     assert (cleared["Review check"], cleared["Reviewed target"], cleared["Reviewed budget"]) == (None, 180, 650000)
@@ -123,7 +113,7 @@ def test_clearing_the_review_check_acknowledges_the_change_and_only_that_does(ro
 def test_text_typed_over_the_review_check_is_not_an_acknowledgement(root, decided):
     _fill(root, "MKT", [{**ABM, "target": 180}, CONTENT])
     assert _reconcile(root, decided).exit_code == 0
-    _type(decided, {"MKT-I01": {"Review check": "seen"}})
+    type_into_master(decided, {"MKT-I01": {"Review check": "seen"}})
     assert _reconcile(root, decided).exit_code == 0
     row = _rows(decided)["MKT-I01"]
     assert (row["Review check"], row["Reviewed target"]) == ("changed since reviewed: Target 150 -> 180", 150)
@@ -136,8 +126,8 @@ def test_review_from_an_old_master_refuses_to_replace_a_master_with_other_decisi
     _fill(root, "MKT", [ABM, CONTENT])
     old = tmp_path / "old.xlsx"
     shutil.copyfile(decided, old)
-    _type(old, {"SAL-I01": {"Comment": "not this year"}})  # OLD differs on one decision
-    _type(decided, {"MKT-I02": {"Decision": "Revise", "Comment": "which channels?"}})  # MASTER has one more
+    type_into_master(old, {"SAL-I01": {"Comment": "not this year"}})  # OLD differs on one decision
+    type_into_master(decided, {"MKT-I02": {"Decision": "Revise", "Comment": "which channels?"}})  # MASTER has one more
     before = decided.read_bytes()
     run = _reconcile(root, decided, "--review-from", str(old))
     assert run.exit_code == 2, run.output

@@ -44,9 +44,8 @@ from cascadebook.spec.roles import (
 )
 from cascadebook.spec.schema import Column, SheetSpec, Spec
 from cascadebook.spec.values import is_blank
-from cascadebook.template.formats import READY_FILL, READY_FONT
 from cascadebook.template.layout import cell_number_format
-from cascadebook.template.styles import PREFILLED_FILL
+from cascadebook.template.styles import PREFILLED_FILL, READY_FILL, READY_FONT
 from cascadebook.xlsx.writer import write_value
 
 SHOWN_ROLES = (DECISION, APPROVED_BUDGET, APPROVED_HEADCOUNT, REVIEWER, REVIEW_COMMENT)  # in the spec's order

@@ -20,6 +20,10 @@ from cascadebook.template.styles import (
     INPUT_FILL,
     NUMBER_FORMATS,
     PREFILLED_FILL,
+    PROBLEM_FILL,
+    PROBLEM_FONT,
+    READY_FILL,
+    READY_FONT,
     header_format,
     intro_format,
     title_format,
@@ -27,9 +31,6 @@ from cascadebook.template.styles import (
 
 if TYPE_CHECKING:
     from cascadebook.template.decisions import DecisionFormats
-
-PROBLEM_FILL, PROBLEM_FONT = "#FFC7CE", "#9C0006"
-READY_FILL, READY_FONT = "#C6EFCE", "#006100"
 
 
 @dataclass

@@ -8,6 +8,9 @@ from typing import Any
 
 INPUT_FILL = "#FFF2CC"
 PREFILLED_FILL = "#E7E6E6"
+# the live checks' colours: a row with a problem, a row ready to send (and an approved decision shown)
+PROBLEM_FILL, PROBLEM_FONT = "#FFC7CE", "#9C0006"
+READY_FILL, READY_FONT = "#C6EFCE", "#006100"
 HEADER_FILL = "#1F3864"
 
 NUMBER_FORMATS = {
