@@ -23,7 +23,7 @@ from typing import Any
 from cascadebook.findings import Finding, Severity, count_by_severity
 from cascadebook.kinds import MASTER_FINDINGS_HEADERS, MASTER_ROW_SOURCE_HEADERS, META_PROPERTY_PREFIX
 from cascadebook.master.decisions_read import read_decisions
-from cascadebook.master.read import MasterError, _table, read_master
+from cascadebook.master.read import _table, open_master, read_master
 from cascadebook.master.review import same_value, show
 from cascadebook.model import Decision, Record, Strategy
 from cascadebook.spec.review import approved_amount
@@ -217,19 +217,10 @@ class _Layout:
 
 
 def _layout(master: Path, spec: Spec) -> _Layout:
-    from python_calamine import CalamineWorkbook
-
     sheet = spec.require_sheet(INITIATIVES)
-    try:
-        book = CalamineWorkbook.from_path(str(master))
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
-        raise MasterError(f"{master.name}: cannot read the workbook ({type(exc).__name__}: {exc})") from None
-    try:
-        names = {n.casefold(): n for n in book.sheet_names}
+    with open_master(master) as (book, names):
         initiatives = _table(book, sheet.title, names)
         findings = _table(book, MASTER_FINDINGS_HEADERS[0], names)
-    finally:
-        book.close()
     assert initiatives is not None  # read_master has found it
     header, rows = initiatives
     at = {normalise_header(h): c for c, h in reversed(list(enumerate(header))) if isinstance(h, str)}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cascadebook.kinds import DEPARTMENT_HEADER
-from cascadebook.master.read import MasterError, _clean, _table
+from cascadebook.master.read import MasterError, _clean, _table, open_master
 from cascadebook.model import Decision
 from cascadebook.spec.roles import DECISION, ID, INITIATIVES
 from cascadebook.spec.schema import Column, SheetSpec, Spec, normalise_header
@@ -66,22 +66,13 @@ def read_decisions(path: str | Path, spec: Spec, *, strict: bool = True) -> Revi
     since reviewed" to acknowledge the change (an unchanged row's snapshot equals the row anyway). Raises
     :class:`MasterError` for a file that is not a master (no Initiatives table) and, with ``strict``,
     :class:`ReviewDamaged` for damaged review columns."""
-    from python_calamine import CalamineWorkbook
-
     path = Path(path)
     sheet = spec.require_sheet(INITIATIVES)
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
-        raise MasterError(f"{path.name}: cannot read the workbook ({type(exc).__name__}: {exc})") from None
-    try:
-        names = {n.casefold(): n for n in book.sheet_names}
+    with open_master(path) as (book, names):
         table = _table(book, sheet.title, names)
         if table is None:
             raise MasterError(f"{path.name}: no {sheet.title!r} sheet; is it a cascadebook master?")
         orphan_table = _table(book, ORPHANS_SHEET, names)
-    finally:
-        book.close()
     review = spec.review
     damage: list[str] = []
     header, rows = table

@@ -8,7 +8,8 @@ and a value lands under its spec key. Nothing here needs the strategy.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,22 @@ from cascadebook.xlsx.writer import continued_sheet
 
 class MasterError(ValueError):
     """The file is not a master workbook this version can read."""
+
+
+@contextmanager
+def open_master(path: Path) -> Iterator[tuple[Any, dict[str, str]]]:
+    """A master opened with calamine, and its sheet names by their casefolded name; an unreadable file is
+    a :class:`MasterError` (one user error, whatever the reader raised). Closed when the block ends."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
+        raise MasterError(f"{path.name}: cannot read the workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        yield book, {n.casefold(): n for n in book.sheet_names}
+    finally:
+        book.close()
 
 
 @dataclass(frozen=True)
@@ -125,16 +142,9 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
     """Read a master workbook's Initiatives, KPIs and Check-ins tables (by spec headers).
 
     A text export is read by :func:`cascadebook.cycle.export.read_master_or_export`, which takes both."""
-    from python_calamine import CalamineWorkbook
-
     spec = spec or load_spec("department")
     path = Path(path)
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
-        raise MasterError(f"{path.name}: cannot read the workbook ({type(exc).__name__}: {exc})") from None
-    try:
-        names = {n.casefold(): n for n in book.sheet_names}
+    with open_master(path) as (book, names):
         records: dict[str, tuple[Record, ...]] = {}
         for sheet in spec.sheets:
             table = _table(book, sheet.title, names)
@@ -200,8 +210,6 @@ def read_master(path: str | Path, spec: Spec | None = None, checkin_spec: Spec |
                         actual_key,
                     )
                 )
-    finally:
-        book.close()
     return MasterData(str(path), records, tuple(checkins), spec)
 
 
