@@ -99,6 +99,12 @@ def init(directory: str) -> None:
     help="Next cycle: prefill each department's template with its initiatives and KPIs from MASTER "
     "(a master workbook or a `cascadebook export` folder).",
 )
+@click.option(
+    "--cascade",
+    is_flag=True,
+    help="With --from: a template for each unit aligned to its parent's plan (aligns_to: parent) whose parent's "
+    "plan is in MASTER, offering the parent's initiatives (less those finance rejected) to align to.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def generate(
     strategy: str,
@@ -106,6 +112,7 @@ def generate(
     departments: tuple[str, ...],
     spec_path: str | None,
     from_master: str | None,
+    cascade: bool = False,
     quiet: bool = False,
 ) -> None:
     """Write one template workbook per department of STRATEGY into OUTBOX.
@@ -123,6 +130,9 @@ def generate(
     loaded = load_strategy_or_exit(strategy)
     spec = resolve_spec_or_exit(spec_path, loaded)
     check_outputs(folders=[outbox])
+    if cascade:
+        _generate_cascade(loaded, strategy, from_master, outbox, spec, departments, quiet)
+        return
     try:
         from cascadebook.cycle.export import read_master_or_export
         from cascadebook.master.read import MasterError, prefill_rows
@@ -145,6 +155,35 @@ def generate(
     for path in paths:
         click.echo(f"wrote {path}")
     click.echo(f"{len(paths)} template(s) for {loaded.cycle}")
+
+
+def _generate_cascade(loaded, strategy: str, master: str | None, outbox: str, spec, departments, quiet: bool) -> None:
+    """``generate --from MASTER --cascade``: the cascade round's templates (cycle/cascade_round.py)."""
+    from cascadebook.cycle.cascade_round import generate_cascade
+    from cascadebook.master.read import MasterError
+    from cascadebook.signing import load_key
+    from cascadebook.spec.schema import SpecError
+
+    if not master:
+        raise click.UsageError("--cascade needs --from MASTER: the master holding the parents' plans")
+    try:
+        with output_errors(), _progress_bar("writing templates", quiet) as progress:
+            done = generate_cascade(
+                loaded,
+                master,
+                outbox,
+                spec=spec,
+                key=load_key(strategy, create=True),
+                departments=departments or None,
+                progress=progress,
+            )
+    except (KeyError, SpecError, MasterError) as exc:
+        raise click.UsageError(str(exc).strip("'\"")) from None
+    for path in done.written:
+        click.echo(f"wrote {path}")
+    for code, why in done.skipped:
+        click.echo(f"no template for {code}: {why}")
+    click.echo(f"{len(done.written)} cascade template(s) for {loaded.cycle}")
 
 
 def _decisions_by_department(master: str, spec) -> dict:

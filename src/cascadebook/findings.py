@@ -521,6 +521,46 @@ CATALOGUE: dict[str, FindingKind] = {
             "Departments commit far more than the target change",
             "Over 150% of the target change is committed: check for double counting or raise the target.",
         ),
+        # the cascade (parent_plan.py, consolidate/cascade.py)
+        _r(
+            "parent-initiative-unknown",
+            "error",
+            "row",
+            "Not an initiative of the parent unit's plan",
+            "Pick one of the parent's initiatives from the dropdown (listed on the Parent plan sheet), or a "
+            "corporate objective id; until then the row counts as Unaligned.",
+        ),
+        _r(
+            "parent-not-returned",
+            "warning",
+            "file",
+            "The parent unit has not returned its plan",
+            "Rows aligned to the parent's initiatives count as Unaligned until its plan comes back; chase the "
+            "parent unit, then reconcile again.",
+        ),
+        _r(
+            "parent-plan-changed",
+            "warning",
+            "file",
+            "The parent's plan changed since this template was made",
+            "Check that the rows aligned to the parent's initiatives still fit; `generate --from MASTER "
+            "--cascade` makes a template from the parent's current plan.",
+        ),
+        _r(
+            "parent-commitment-shortfall",
+            "warning",
+            "coverage",
+            "Child units commit less than the parent initiative's target change",
+            "More initiatives below it, or larger contributions, are needed; or lower the parent's target.",
+        ),
+        _r(
+            "parent-commitment-surplus",
+            "info",
+            "coverage",
+            "Child units commit far more than the parent initiative's target change",
+            "Over 150% of the parent initiative's target change is committed: check for double counting or "
+            "raise its target.",
+        ),
         _r(
             "over-budget-cap",
             "warning",

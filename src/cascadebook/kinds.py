@@ -31,8 +31,9 @@ RETURN_KINDS = frozenset({PLAN, CHECKIN})
 
 # The metadata every workbook carries: its custom document properties are named cascadebook.<field>.
 # Format 2: templates and check-ins also sign spec_fingerprint (Spec.fingerprint); format 1 (without
-# it) is still read and verified as it was.
-FORMAT_VERSION = "2"
+# it) is still read and verified as it was. Format 3 (the cascade) signs the unit's level and, for a unit
+# aligned to its parent's plan, the parent and the plan's fingerprint; format 2 templates reconcile as before.
+FORMAT_VERSION = "3"
 META_PROPERTY_PREFIX = "cascadebook."
 
 # The diff workbook's layout (``diff.write_diff_workbook``), spelled once: an unstamped one is known by it.
@@ -75,7 +76,8 @@ def stamp(book: Any, kind: str, *, cycle: str = "", generated_at: str = "") -> N
 
 
 # ---- the layout every reader relies on (the writers in template/ and master/ use the same names)
-META_SHEET = "_cascadebook"  # the hidden sheet of a template's signed metadata
+META_SHEET = "_cascadebook"
+PARENT_PLAN_SHEET = "Parent plan"  # a cascaded template's reference sheet: its parent unit's initiatives  # the hidden sheet of a template's signed metadata
 CHECK_HEADER = "Check"  # the live-check column right after the spec's columns; reconcile does not take it
 DEPARTMENT_HEADER = "Department"  # the master's data tables: the column naming each row's department
 MASTER_ROW_SOURCE_HEADERS = ("Source file", "Source row")  # the master's data tables: where each row came from

@@ -173,6 +173,12 @@ class Metadata:
     # with decision_columns: what those columns showed, row by row (compact hashes, intake/decision_cells.py),
     # signed when set, so a value typed into them is noticed (decision-column-edited) rather than ignored
     decision_values: str = ""
+    # format 3 (the cascade, issue 20): the unit's level in the org tree (1 reports to the company), and for a
+    # unit aligned to its parent's plan, the parent's code and a fingerprint of the plan its template offered
+    # (parent_plan.plan_fingerprint), so reconcile notices a parent plan changed since; signed when set
+    level: str = ""
+    parent: str = ""
+    parent_plan: str = ""
 
     FIELDS = (
         "format_version",
@@ -189,6 +195,9 @@ class Metadata:
         "spec_fingerprint",
         "decision_columns",
         "decision_values",
+        "level",
+        "parent",
+        "parent_plan",
     )  # signed and stored only when set, so format 1 still verifies
 
     def signed_text(self) -> str:

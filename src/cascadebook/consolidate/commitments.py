@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from cascadebook.findings import Finding, cell_finding
 from cascadebook.model import Objective, Record, Strategy
+from cascadebook.parent_plan import Chains, key_of
 from cascadebook.spec.roles import BUDGET, CONTRIBUTION, HEADCOUNT, OBJECTIVE_REF, OBJECTIVE_SPLIT
 from cascadebook.spec.schema import SheetSpec
 
@@ -23,6 +24,7 @@ SURPLUS_RATIO = 1.5
 RATIO_TOLERANCE = 1e-9
 UNALIGNED = "Unaligned"  # the Objective of an initiative's share that no recognised objective takes
 UNALIGNED_TITLE = "Unaligned (objective not recognised)"
+_WHY = {"unknown": "parent initiative not recognised", "not-returned": "parent plan not returned"}
 LEFT_OUT_CODES = {"contribution-unit": "unit", "contribution-direction": "direction"}  # finding -> why not summed
 
 
@@ -102,6 +104,7 @@ def allocate(
     sheet: SheetSpec | None,
     initiatives: Sequence[Record],
     unaligned: list[Allocation] | None = None,
+    chains: Chains | None = None,
 ) -> tuple[list[Allocation], list[Finding]]:
     """Split every initiative over the objectives it serves; report splits that do not add up.
 
@@ -113,13 +116,59 @@ def allocate(
     initiative that no recognised objective takes (its objective is unknown or blank, a part of its
     split is unknown, its split does not add up to 100%) is appended to it as an allocation to
     :data:`UNALIGNED`, so every initiative's budget and headcount is somewhere.
+
+    ``chains`` (the cascade, parent_plan.trace): an initiative of a unit aligned to its parent's plan is
+    allocated to the corporate objectives its chain reaches, with the weights along it; its contribution
+    counts toward its parent initiative (consolidate/cascade.py), not straight toward the objective, so
+    the objective's commitment does not count it twice.
     """
     allocations: list[Allocation] = []
     findings: list[Finding] = []
     key = sheet.key_of if sheet is not None else (lambda role: "")
     split_key, objective_key, contribution_key = key(OBJECTIVE_SPLIT), key(OBJECTIVE_REF), key(CONTRIBUTION)
     budget_key, headcount_key = key(BUDGET), key(HEADCOUNT)
+    why_cascade = (
+        {(p.record.department, p.record.row): _WHY[p.kind] for p in chains.problems} if chains is not None else {}
+    )
     for index, record in enumerate(initiatives):
+        if chains is not None and key_of(record.department, record.id) in chains.cascaded:
+            reached = chains.objectives.get(key_of(record.department, record.id), ())
+            budget, headcount = _number(record.values.get(budget_key)), _number(record.values.get(headcount_key))
+            for objective_id, weight in reached:
+                allocations.append(
+                    Allocation(
+                        record.department,
+                        record.id,
+                        objective_id,
+                        weight,
+                        None,
+                        None if budget is None else budget * weight,
+                        None if headcount is None else headcount * weight,
+                        initiatives,
+                        index,
+                    )
+                )
+            rest = 1 - sum(w for _, w in reached)
+            if unaligned is not None and rest > 1e-9:
+                typed = str(record.values.get(objective_key) or "").strip() or record.values.get(split_key)
+                why = why_cascade.get((record.department, record.row)) or (
+                    "no objective" if not typed else "objective not recognised"
+                )
+                unaligned.append(
+                    Allocation(
+                        record.department,
+                        record.id,
+                        UNALIGNED,
+                        rest,
+                        None,
+                        None if budget is None else budget * rest,
+                        None if headcount is None else headcount * rest,
+                        initiatives,
+                        index,
+                        why,
+                    )
+                )
+            continue
         split = record.values.get(split_key)
         parts: list[tuple[str, float]] = []
         why_unaligned = "objective not recognised"

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from cascadebook.consolidate.cascade import Cascade, reconcile_cascade
 from cascadebook.consolidate.checkins import reconcile_checkins
 from cascadebook.consolidate.commitments import Allocation, Commitment, allocate, commitment_findings, commitments
 from cascadebook.consolidate.left_out import not_taken
@@ -22,6 +23,7 @@ from cascadebook.inbox.sender import sender_finding  # a workbook that came by e
 from cascadebook.intake.dispatch import is_checkin
 from cascadebook.intake.reader import Return
 from cascadebook.model import Record, Strategy
+from cascadebook.parent_plan import cascades
 from cascadebook.spec.roles import BUDGET, HEADCOUNT, INITIATIVES, KPIS
 from cascadebook.spec.schema import Spec
 
@@ -43,6 +45,8 @@ class Reconciliation:
     # the share of each initiative no recognised objective takes (objective unknown or blank, split
     # short of 100%), as allocations to commitments.UNALIGNED: every view that counts rows shows it
     unaligned: list[Allocation] = field(default_factory=list)
+    # the cascade (issue 20): None unless some unit aligns to its parent's plan (consolidate/cascade.py)
+    cascade: Cascade | None = None
 
     @property
     def initiatives(self) -> list[Record]:
@@ -194,8 +198,13 @@ def consolidate(strategy: Strategy, spec: Spec, sources: list[Return], skipped: 
 
     unaligned: list[Allocation] = []
     initiatives = spec.sheet_by_role(INITIATIVES)
+    planned: Sequence[Record] = records.get(initiatives.key, []) if initiatives else []
+    cascade = None
+    if initiatives is not None and cascades(strategy):
+        cascade, cascade_findings = reconcile_cascade(strategy, initiatives, planned, newest)
+        findings.extend(cascade_findings)
     allocations, allocation_findings = allocate(
-        strategy, initiatives, records.get(initiatives.key, []) if initiatives else [], unaligned
+        strategy, initiatives, planned, unaligned, cascade.chains if cascade is not None else None
     )
     findings.extend(allocation_findings)
     result = Reconciliation(
@@ -207,6 +216,7 @@ def consolidate(strategy: Strategy, spec: Spec, sources: list[Return], skipped: 
         allocations,
         commitments(strategy, allocations),
         unaligned=unaligned,
+        cascade=cascade,
     )
     findings.extend(_coverage(result, newest))
     findings.extend(commitment_findings(strategy, result.commitments, [*allocations, *unaligned]))

@@ -51,6 +51,7 @@ from cascadebook.kinds import (
     DIFF_COVERAGE_SHEET,
     MASTER,
     META_SHEET,
+    PARENT_PLAN_SHEET,
     STRATEGY,
     describe,
     is_return,
@@ -429,11 +430,14 @@ def _objectives_sheet() -> SheetSpec:
 
 @lru_cache(maxsize=1)
 def _reference_titles() -> frozenset[str]:
-    return frozenset({INSTRUCTIONS_TITLE.casefold(), _objectives_sheet().title.casefold()})
+    return frozenset(
+        {INSTRUCTIONS_TITLE.casefold(), _objectives_sheet().title.casefold(), PARENT_PLAN_SHEET.casefold()}
+    )
 
 
 def _is_reference_sheet(book: _Book, name: str) -> bool:
-    """The template's own read-only sheets (Instructions, Objectives), even when renamed."""
+    """The template's own read-only sheets (Instructions, Objectives, a cascaded template's Parent plan),
+    the first two even when renamed."""
     if name.casefold() in _reference_titles():
         return True
     rows = book.rows(name)

@@ -58,6 +58,7 @@ from cascadebook.intake.formulas import (
     title_range_name,
 )
 from cascadebook.model import Objective, Record, Strategy
+from cascadebook.parent_plan import aligns_to_parent
 from cascadebook.spec.roles import BASELINE, ID, OBJECTIVE_REF, TARGET, TITLE
 from cascadebook.spec.schema import Column, SheetSpec, Spec
 from cascadebook.spec.values import Parsed, display, note_reason
@@ -103,6 +104,9 @@ class Context:
         self.live = live  # the workbook checks its values while typed (a plan's Check column); a check-in's does not
         self.spec = spec
         self.department = department
+        # a unit aligned to its parent's plan names its parent's initiatives in the objective column: those
+        # are checked against the parent's returned plan when all plans are in (consolidate/cascade.py)
+        self.cascaded = aligns_to_parent(strategy, department)
         self.objective_ids = {o.id.casefold(): o.id for o in strategy.objectives}
         self.objectives: dict[str, Objective] = {}  # Strategy.objective, as a look-up: the first of an id
         for o in strategy.objectives:
@@ -393,6 +397,8 @@ class ObjectiveId(RowRule):
         return Check("unknown-objective", self.sheet_codes, col.key, self.message(col))
 
     def findings(self, row, ctx):
+        if ctx.cascaded:
+            return
         for col in _columns(row.sheet, "objective"):
             if not row.parsed[col.key].ok:
                 continue

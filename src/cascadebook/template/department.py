@@ -32,6 +32,7 @@ from cascadebook.intake.sheet_checks import SheetChecks, sheet_checks, started_t
 from cascadebook.intake.validate import validate_records  # the rules' Python side, as reconcile runs it
 from cascadebook.kinds import CHECK_HEADER, FORMAT_VERSION, META_PROPERTY_PREFIX, META_SHEET, PLAN
 from cascadebook.model import Decision, Department, Metadata, Record, Strategy
+from cascadebook.org import OrgTree
 from cascadebook.signing import sign
 from cascadebook.spec.roles import ID, TITLE
 from cascadebook.spec.schema import SheetSpec, Spec, load_spec, resolve_spec
@@ -55,6 +56,7 @@ from cascadebook.template.layout import (
     print_setup,
     unit_format,
 )
+from cascadebook.template.parent_sheet import ParentPlan, instruction, write_parent_plan
 from cascadebook.template.styles import (
     PROTECT_OPTIONS,
 )
@@ -90,6 +92,8 @@ def make_metadata(
     kind: str = PLAN,
     decision_columns: str = "",
     decision_values: str = "",
+    level: str = "",
+    parent_plan: ParentPlan | None = None,
 ) -> Metadata:
     meta = Metadata(
         format_version=FORMAT_VERSION,
@@ -103,6 +107,9 @@ def make_metadata(
         spec_fingerprint=spec.fingerprint(),
         decision_columns=decision_columns,
         decision_values=decision_values,
+        level=level,
+        parent=parent_plan.parent.code if parent_plan is not None else "",
+        parent_plan=parent_plan.fingerprint if parent_plan is not None else "",
     )
     if key is None:
         return meta
@@ -119,12 +126,15 @@ def write_template(
     generated_at: str | None = None,
     prefill: dict | None = None,
     decisions: Sequence[Decision] = (),
+    parent_plan: ParentPlan | None = None,
 ) -> Path:
     """Write one department's template atomically and return its path.
 
     ``prefill`` maps a sheet key to rows of values by column key (the next cycle starting from the
     master, see ``master_read.prefill_rows``): they fill the input cells from the first row, ids kept.
     ``decisions``: finance's on those rows (read from the same master), shown beside them (template/decisions.py).
+    ``parent_plan``: for a unit aligned to its parent's plan, the parent's initiatives it may align to
+    (template/parent_sheet.py); the metadata records the parent and the plan's fingerprint.
     """
     spec = spec or load_spec("department")
     generated_at = generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
@@ -133,7 +143,19 @@ def write_template(
     shown = {s.key: display_for(spec, s, given[s.key], decisions, live[s.key]) for s in spec.sheets}
     display = next((d for d in shown.values() if d is not None), None)
     marker, digest = (display.marker, display.digest) if display is not None else ("", "")
-    meta = make_metadata(strategy, department, spec, generated_at, key, decision_columns=marker, decision_values=digest)
+    tree = OrgTree.of(strategy.departments)
+    level = str(tree.level(department.code)) if tree.nested and tree.unit(department.code) else ""
+    meta = make_metadata(
+        strategy,
+        department,
+        spec,
+        generated_at,
+        key,
+        decision_columns=marker,
+        decision_values=digest,
+        level=level,
+        parent_plan=parent_plan,
+    )
     path = Path(path)
     with atomic_path(path) as tmp:
         book = xlsxwriter.Workbook(
@@ -154,8 +176,10 @@ def write_template(
             book.set_custom_property(META_PROPERTY_PREFIX + name, value)
         ids = {s.key: _row_ids(s, department.code, given[s.key]) for s in spec.sheets}
         status = _status(strategy, department, spec, live, given, ids)
-        _instructions(book, fmt, strategy, department, spec, status, page)
-        _objectives(book, fmt, strategy, spec, page)
+        _instructions(book, fmt, strategy, department, spec, status, page, parent_plan)
+        _objectives(book, fmt, strategy, spec, page, names=parent_plan is None)
+        if parent_plan is not None:
+            write_parent_plan(book, fmt, strategy, spec, parent_plan, page)
         for sheet in spec.sheets:
             _input_sheet(
                 book,
@@ -176,7 +200,14 @@ def write_template(
 
 
 def _instructions(
-    book, fmt: Formats, strategy: Strategy, department: Department, spec: Spec, status: _Status, page: PageText
+    book,
+    fmt: Formats,
+    strategy: Strategy,
+    department: Department,
+    spec: Spec,
+    status: _Status,
+    page: PageText,
+    parent_plan: ParentPlan | None = None,
 ) -> None:
     ws = book.add_worksheet(INSTRUCTIONS, PlainFormulaWorksheet)  # its formulas skip xlsxwriter's renaming
     ws.set_column(0, 0, 24)
@@ -207,7 +238,11 @@ def _instructions(
     r += 1
     ws.write_string(r, 0, "What to do", fmt.label)
     steps = [
-        "1. Read the corporate objectives on the Objectives sheet.",
+        (
+            instruction(parent_plan, [s.title for s in spec.sheets])
+            if parent_plan is not None
+            else "1. Read the corporate objectives on the Objectives sheet."
+        ),
         *[f"{i}. {sheet.title}: {sheet.intro}" for i, sheet in enumerate(spec.sheets, 2)],
         (
             f"{len(spec.sheets) + 2}. Save the workbook (keep the .xlsx format) and send it back. "
@@ -446,7 +481,9 @@ def _status_panel(ws, fmt: Formats, spec: Spec, status: _Status) -> int:
     return r
 
 
-def _objectives(book, fmt: Formats, strategy: Strategy, spec: Spec, page: PageText) -> None:
+def _objectives(book, fmt: Formats, strategy: Strategy, spec: Spec, page: PageText, names: bool = True) -> None:
+    """The corporate objectives, locked; with ``names`` the objective column's dropdown and checks look them up
+    (a cascaded template's look up its Parent plan sheet instead)."""
     sheet = load_spec("strategy").sheet("objectives")
     ws = book.add_worksheet(sheet.title)
     widths = objective_widths(sheet.columns, strategy.objectives)
@@ -474,6 +511,8 @@ def _objectives(book, fmt: Formats, strategy: Strategy, spec: Spec, page: PageTe
     ws.freeze_panes(1, 1)
     ws.autofilter(0, 0, max(len(strategy.objectives), 1), len(sheet.columns) - 1)
     ws.protect("", PROTECT_OPTIONS)
+    if not names:
+        return
     last = len(strategy.objectives) + 1
     book.define_name(OBJECTIVE_IDS, f"={quote_sheet(sheet.title)}!$A$2:$A${last}")
     direction = key_letter(sheet, "direction")
@@ -622,13 +661,15 @@ def generate(
     prefill: dict | None = None,
     decisions: Mapping[str, Sequence[Decision]] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    parent_plans: Mapping[str, ParentPlan] | None = None,
 ) -> list[Path]:
     """Write one template per department (or per code in ``departments``) into ``outbox``.
 
     ``prefill``: department code -> sheet key -> rows (``master_read.prefill_rows``), for ``--from``;
     ``decisions``: department code -> finance's decisions in that master (``decisions_read.read_decisions``).
     Without ``spec``, the strategy's own (``spec.resolve_spec``: its ``spec:``, else department.yaml beside it).
-    ``progress(done, total, code)`` is called after each template. The outbox is checked before the
+    ``parent_plans``: department code -> the parent plan its template aligns to (``generate --cascade``,
+    cycle/cascade_round.py). ``progress(done, total, code)`` is called after each template. The outbox is checked before the
     first template is made, and the templates appear together or not at all (``atomic.all_or_nothing``):
     a template that cannot be replaced (open in Excel) raises ``atomic.OutputError`` and leaves the
     outbox as it was.
@@ -662,6 +703,7 @@ def generate(
                     generated_at=stamp,
                     prefill=(prefill or {}).get(d.code),
                     decisions=decided.get(d.code.casefold(), ()),
+                    parent_plan=(parent_plans or {}).get(d.code),
                 )
             )
             if progress is not None:
