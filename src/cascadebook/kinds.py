@@ -34,6 +34,9 @@ RETURN_KINDS = frozenset({PLAN, CHECKIN})
 # it) is still read and verified as it was. Format 3 (the cascade) signs the unit's level and, for a unit
 # aligned to its parent's plan, the parent and the plan's fingerprint; format 2 templates reconcile as before.
 FORMAT_VERSION = "3"
+# The tool's own outputs (master, diff, decision and strategy workbooks) carry their own format version: the
+# cascade changed what templates sign, not how an output is known, so a flat master is as it was.
+OUTPUT_FORMAT_VERSION = "2"
 META_PROPERTY_PREFIX = "cascadebook."
 
 # The diff workbook's layout (``diff.write_diff_workbook``), spelled once: an unstamped one is known by it.
@@ -66,7 +69,7 @@ def stamp(book: Any, kind: str, *, cycle: str = "", generated_at: str = "") -> N
     xlsxwriter workbook's custom document properties. Outputs are not signed: the kind only has to be
     read, and a forged one can only make intake skip a file, with a finding that names it."""
     for name, value in (
-        ("format_version", FORMAT_VERSION),
+        ("format_version", OUTPUT_FORMAT_VERSION),
         ("kind", kind),
         ("cycle", cycle),
         ("generated_at", generated_at),
