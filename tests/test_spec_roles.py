@@ -475,6 +475,7 @@ ALLOWED: dict[tuple[str, str], str] = {
         ("master/rollups.py", w): "the By-unit table's own columns: org units and their level"
         for w in ("Unit", "Level")
     },
+    ("model.py", "level"): "a metadata field (the unit's level in the org tree), signed in the template",
     ("model.py", "id"): "Record.id_key's default: the conventional key, for a record made without a spec",
     **{("strategy.py", w): "the strategy spec's fields" for w in ("id", "title", "metric", "unit", "owner")},
     ("strategy.py", "Objective"): "the strategy's objectives",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cascadebook.consolidate.commitments import RATIO_TOLERANCE, SURPLUS_RATIO, left_out_text
+from cascadebook.consolidate.commitments import LEFT_OUT_CODES, RATIO_TOLERANCE, SURPLUS_RATIO, left_out_text
 from cascadebook.findings import Finding, cell_finding
 from cascadebook.intake.reader import Return
 from cascadebook.model import Record, Strategy
@@ -170,7 +170,7 @@ def _commitments(
         parts = chains.objectives.get(parent_key, ())
         first = strategy.objective(parts[0][0]) if parts else None
         way = direction(parent, sheet, first.direction if first else "")
-        committed, stated, reasons = 0.0, 0, {"unit": 0, "direction": 0}
+        committed, stated, reasons = 0.0, 0, dict.fromkeys(LEFT_OUT_CODES.values(), 0)
         for link in links:
             child = link.where
             value = _number(child.values.get(contribution_key)) if contribution_key else None
@@ -178,10 +178,10 @@ def _commitments(
                 continue
             share = value * link.weight
             if key_of(child.department, child.id) in mixed:
-                reasons["unit"] += 1
+                reasons[LEFT_OUT_CODES["contribution-unit"]] += 1
                 continue
             if share and way in ("increase", "decrease") and (share > 0) != (way == "increase"):
-                reasons["direction"] += 1
+                reasons[LEFT_OUT_CODES["contribution-direction"]] += 1
                 findings.append(
                     cell_finding(
                         "contribution-direction",
