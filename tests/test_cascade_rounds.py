@@ -253,3 +253,12 @@ def test_a_format_2_template_still_reconciles(tmp_path, rounds, monkeypatch):
     result = reconcile(strategy, [tmp_path / "returned"], key=key, jobs=1)
     assert [(s.department, s.status, s.metadata.format_version) for s in result.sources] == [("SAL", "accepted", "2")]
     assert [(a.initiative_id, a.objective_id) for a in result.allocations] == [("SAL-I01", "CO1")]
+
+
+def test_a_parent_initiative_in_error_is_not_offered_and_a_split_shows_its_weights(rounds):
+    web = next(p for p in rounds["round3"].written if p.name.endswith("_WEB.xlsx"))
+    ws = openpyxl.load_workbook(web)[PARENT_PLAN_SHEET]
+    rows = [(ws.cell(r, 1).value, ws.cell(r, 2).value) for r in range(4, ws.max_row + 1)]
+    # MKT-I02 names an initiative COM has not (an error on its row): not offered; warnings do not withhold
+    assert rows == [("MKT-I01", "CO1"), ("MKT-I03", "CO1 50% / CO3 50%"), ("MKT-I04", "CO6"), ("MKT-I05", "CO5")]
+    assert ws.column_dimensions["B"].width >= len("CO1 50% / CO3 50%")

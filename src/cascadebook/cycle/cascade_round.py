@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cascadebook.cycle.decisions import rows_with_errors
 from cascadebook.cycle.export import read_master_or_export
 from cascadebook.master.decisions_read import read_decisions
 from cascadebook.master.read import MasterData, prefill_rows
@@ -33,18 +34,34 @@ class CascadeRound:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (unit code, why no template)
 
 
+def _is_export(master: str | Path) -> bool:
+    return Path(master).is_dir() or Path(master).suffix.lower() in (".yaml", ".yml")
+
+
 def decisions_in(master: str | Path, spec: Spec) -> list[Decision]:
     """Finance's decisions in MASTER (an export folder has none); a damaged master raises ``ReviewDamaged``."""
-    if Path(master).is_dir() or Path(master).suffix.lower() in (".yaml", ".yml"):
+    return [] if _is_export(master) else list(read_decisions(master, spec).decisions)
+
+
+def not_accepted(master: str | Path, data: MasterData, spec: Spec) -> list[Key]:
+    """The initiatives MASTER's Findings table holds an error for (an export keeps no findings: none)."""
+    if _is_export(master):
         return []
-    return list(read_decisions(master, spec).decisions)
+    sheet = spec.sheet_by_role(INITIATIVES)
+    if sheet is None:
+        return []
+    wrong = rows_with_errors(Path(master), spec)
+    return [
+        key_of(r.department, r.id) for r in data.records.get(sheet.key, ()) if (r.sheet_name.casefold(), r.row) in wrong
+    ]
 
 
 def parent_plans(
     strategy: Strategy, data: MasterData, spec: Spec, rejected: Iterable[Key] = ()
 ) -> tuple[dict[str, ParentPlan], list[tuple[str, str]]]:
     """Unit code -> the plan its template offers, for every unit aligned to its parent whose parent's plan is
-    in ``data``; and (code, why) for those aligned to their parent that cannot have one yet."""
+    in ``data``; and (code, why) for those aligned to their parent that cannot have one yet. ``rejected``:
+    initiatives not offered (finance rejected them, or reconcile found an error on their row)."""
     sheet = spec.sheet_by_role(INITIATIVES)
     if sheet is None:
         return {}, []
@@ -70,7 +87,9 @@ def parent_plans(
         whole = offered(rows, sheet)
         rows = offered(rows, sheet, rejected)
         if not rows:
-            skipped.append((code, f"{parent_code}'s plan has no initiative to align to (all rejected or untitled)"))
+            skipped.append(
+                (code, f"{parent_code}'s plan has no initiative to align to (each is rejected, untitled or in error)")
+            )
             continue
         serves, ways = [], []
         for record in rows:
@@ -97,7 +116,7 @@ def generate_cascade(
     data = read_master_or_export(master, spec)
     decisions = decisions_in(master, spec)
     rejected = [d.key for d in decisions if d.meaning == REJECT]
-    plans, skipped = parent_plans(strategy, data, spec, rejected)
+    plans, skipped = parent_plans(strategy, data, spec, [*rejected, *not_accepted(master, data, spec)])
     wanted = {c.casefold() for c in departments} if departments else None
     if wanted is not None:
         known = {d.code.casefold() for d in strategy.departments}

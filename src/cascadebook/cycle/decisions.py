@@ -216,6 +216,13 @@ class _Layout:
     errors: dict[tuple[str, int], list[str]]  # (source file, source row) -> "code: message"
 
 
+def rows_with_errors(master: Path, spec: Spec) -> set[tuple[str, int]]:
+    """The master's Initiatives rows (sheet name casefolded, 1-based row) that its Findings table holds an
+    error for: not accepted by reconcile, so not offered to a cascade round's children (cycle/cascade_round.py)."""
+    layout = _layout(master, spec)
+    return {at for at, source in layout.sources.items() if source in layout.errors}
+
+
 def _layout(master: Path, spec: Spec) -> _Layout:
     sheet = spec.require_sheet(INITIATIVES)
     with open_master(master) as (book, names):

@@ -54,7 +54,8 @@ def write_parent_plan(book, fmt: Formats, strategy: Strategy, spec: Spec, plan: 
         fmt.title,
     )
     headers = [c.header for c in columns] + [direction_header]
-    widths = [max(c.width, 10) for c in columns] + [11]
+    serves_width = max((len(text) + 2 for text in plan.serves), default=10)  # "CO1 60% / CO3 40%" unclipped
+    widths = [max(serves_width if c.role == OBJECTIVE_REF else c.width, 10) for c in columns] + [11]
     for c, (header, width) in enumerate(zip(headers, widths)):
         ws.set_column(c, c, width)
         ws.write_string(2, c, header, fmt.header)
