@@ -262,3 +262,14 @@ def test_a_parent_initiative_in_error_is_not_offered_and_a_split_shows_its_weigh
     # MKT-I02 names an initiative COM has not (an error on its row): not offered; warnings do not withhold
     assert rows == [("MKT-I01", "CO1"), ("MKT-I03", "CO1 50% / CO3 50%"), ("MKT-I04", "CO6"), ("MKT-I05", "CO5")]
     assert ws.column_dimensions["B"].width >= len("CO1 50% / CO3 50%")
+
+
+def test_the_json_report_carries_the_levels_the_links_and_each_parents_commitment(rounds):
+    report = rounds["third"].to_dict()["cascade"]
+    assert report["units"]["WEB"] == {"level": 3, "parent": "MKT"} and report["units"]["COM"]["level"] == 1
+    assert {(x["initiative"], x["parent_initiative"], x["weight"]) for x in report["links"]} >= {
+        ("WEB-I01", "MKT-I01", 1.0),
+        ("MKT-I03", "COM-I02", 0.5),
+    }
+    mkt1 = next(c for c in report["commitments"] if c["initiative"] == "MKT-I01")
+    assert (mkt1["target_change"], mkt1["committed"], mkt1["gap"], mkt1["level"]) == (8, 13, -5, 2)

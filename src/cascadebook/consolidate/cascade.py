@@ -64,6 +64,40 @@ class Cascade:
     def level(self, code: str) -> int:
         return self.tree.level(code) if self.tree.unit(code) is not None else 1
 
+    def to_dict(self) -> dict:
+        """The JSON report's ``cascade``: each unit's level and parent, every link between initiatives, and
+        each parent initiative's commitment (in its own unit)."""
+        return {
+            "units": {
+                code: {"level": self.tree.level(code), "parent": self.tree.parent(code)} for code in self.tree.order()
+            },
+            "links": [
+                {
+                    "department": link.department,
+                    "initiative": link.initiative_id,
+                    "parent_department": link.parent_department,
+                    "parent_initiative": link.parent_id,
+                    "weight": link.weight,
+                }
+                for link in self.chains.links
+            ],
+            "commitments": [
+                {
+                    "department": c.department,
+                    "initiative": c.initiative_id,
+                    "level": c.level,
+                    "unit": c.unit,
+                    "target_change": c.change,
+                    "committed": c.committed,
+                    "gap": c.gap,
+                    "ratio": c.ratio,
+                    "children": c.children,
+                    "left_out": c.left_out_text,
+                }
+                for c in self.commitments
+            ],
+        }
+
 
 def by_unit(initiatives: Iterable[Record]) -> dict[str, list[Record]]:
     out: dict[str, list[Record]] = {}

@@ -150,6 +150,7 @@ class Reconciliation:
             ],
             "findings": [f.to_dict() for f in self.findings],
             **({"progress": self.progress.to_dict()} if self.progress else {}),
+            **({"cascade": self.cascade.to_dict()} if self.cascade is not None else {}),
         }
 
 
