@@ -273,3 +273,20 @@ def test_the_json_report_carries_the_levels_the_links_and_each_parents_commitmen
     }
     mkt1 = next(c for c in report["commitments"] if c["initiative"] == "MKT-I01")
     assert (mkt1["target_change"], mkt1["committed"], mkt1["gap"], mkt1["level"]) == (8, 13, -5, 2)
+
+
+def test_the_cli_writes_the_cascade_round_and_names_the_units_it_cannot_make_yet(tmp_path, rounds):
+    from click.testing import CliRunner
+
+    from cascadebook.cli import cli
+
+    strategy = rounds["tmp"] / "strategy.yaml"
+    master = rounds["tmp"] / "master1.xlsx"
+    out = CliRunner().invoke(cli, ["generate", str(strategy), "--from", str(master), "--cascade", "-o", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    assert f"wrote {tmp_path / 'FY2027_MKT.xlsx'}" in out.output
+    assert "no template for WEB: MKT has no plan in the master yet" in out.output
+    assert "1 cascade template(s) for FY2027" in out.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["FY2027_MKT.xlsx"]
+    bad = CliRunner().invoke(cli, ["generate", str(strategy), "--cascade", "-o", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "--cascade needs --from MASTER" in bad.output
