@@ -290,3 +290,10 @@ def test_the_cli_writes_the_cascade_round_and_names_the_units_it_cannot_make_yet
     assert sorted(p.name for p in tmp_path.iterdir()) == ["FY2027_MKT.xlsx"]
     bad = CliRunner().invoke(cli, ["generate", str(strategy), "--cascade", "-o", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "--cascade needs --from MASTER" in bad.output
+
+
+def test_the_live_check_of_a_cascaded_template_points_at_the_parent_plan_sheet(rounds):
+    ws = openpyxl.load_workbook(rounds["round2"].written[0])["Initiatives"]
+    formulas = " ".join(str(c.value) for row in ws.iter_rows(min_row=5, max_row=5) for c in row if c.value)
+    assert f"Objective not on the {PARENT_PLAN_SHEET} sheet" in formulas
+    assert "not on the Objectives sheet" not in formulas

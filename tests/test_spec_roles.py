@@ -427,6 +427,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("cli.py", "Status"): "the terminal table's own column",
     ("cli.py", "status"): _REPORT,
     ("commands/mail.py", "Status"): "the status table's own column",
+    ("consolidate/cascade.py", "level"): _REPORT,
+    ("consolidate/cascade.py", "unit"): _REPORT,
     ("consolidate/commitments.py", "unit"): "why a contribution is left out (the word shown), not a column",
     ("consolidate/progress.py", "id"): _REPORT,
     ("consolidate/progress.py", "actual"): _REPORT,

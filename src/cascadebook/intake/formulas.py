@@ -209,6 +209,7 @@ class Env:
     sheet: SheetSpec
     periods: tuple[str, ...]
     header_row: int  # 1-based row of the headers; data below it
+    ids_listed_on: str = "Objectives"  # the sheet the objective column's ids are listed on (Parent plan: the cascade)
 
     @property
     def first(self) -> int:

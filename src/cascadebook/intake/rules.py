@@ -387,14 +387,15 @@ class ObjectiveId(RowRule):
     codes = ("unknown-objective",)
     sheet_codes = frozenset(codes)
 
-    def message(self, col: Column) -> str:
-        return f"{col.header} not on the Objectives sheet"
+    def message(self, col: Column, listed_on: str = "Objectives") -> str:
+        """``listed_on``: the sheet the ids are listed on (a cascaded template's are on its Parent plan sheet)."""
+        return f"{col.header} not on the {listed_on} sheet"
 
     def unknown_formula(self, ref: str) -> str:
         return f"SUMPRODUCT(--({OBJECTIVE_IDS}=TRIM({ref})))=0"
 
-    def check(self, col: Column) -> Check:
-        return Check("unknown-objective", self.sheet_codes, col.key, self.message(col))
+    def check(self, col: Column, listed_on: str = "Objectives") -> Check:
+        return Check("unknown-objective", self.sheet_codes, col.key, self.message(col, listed_on))
 
     def findings(self, row, ctx):
         if ctx.cascaded:

@@ -62,7 +62,9 @@ def _column_chain(col: Column, env: Env) -> tuple[str, list[Check]]:
         accepts = VALUE_TYPE.accepts_formula(col, ref, env.periods)
         return _chain([(blank, required), (accepts, None)], VALUE_TYPE.check(col))
     if col.type == "reference" and col.source == "objectives":
-        return _chain([(blank, required), (OBJECTIVE_ID.unknown_formula(ref), OBJECTIVE_ID.check(col))], None)
+        return _chain(
+            [(blank, required), (OBJECTIVE_ID.unknown_formula(ref), OBJECTIVE_ID.check(col, env.ids_listed_on))], None
+        )
     if col.type == "reference":
         source = env.spec.sheet(col.source)
         checks = SHEET_ID.checks(col, source)
@@ -142,10 +144,13 @@ def started_test(sheet: SheetSpec, row: int | str) -> str:
 
 
 @lru_cache(maxsize=64)
-def sheet_checks(spec: Spec, sheet_key: str, periods: tuple[str, ...], header_row: int) -> SheetChecks:
-    """Build (once per spec and strategy periods) the checks and formulas of one input sheet."""
+def sheet_checks(
+    spec: Spec, sheet_key: str, periods: tuple[str, ...], header_row: int, ids_listed_on: str = "Objectives"
+) -> SheetChecks:
+    """Build (once per spec and strategy periods) the checks and formulas of one input sheet. ``ids_listed_on``:
+    where the objective column's ids are listed (a cascaded template lists its parent's initiatives instead)."""
     sheet = spec.sheet(sheet_key)
-    env = Env(spec, sheet, periods, header_row)
+    env = Env(spec, sheet, periods, header_row, ids_listed_on)
     fragments: list[str] = []
     checks: list[Check] = []
 

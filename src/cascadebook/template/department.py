@@ -30,7 +30,7 @@ from cascadebook.intake.formulas import (
 from cascadebook.intake.rules import on_return_only
 from cascadebook.intake.sheet_checks import SheetChecks, sheet_checks, started_test
 from cascadebook.intake.validate import validate_records  # the rules' Python side, as reconcile runs it
-from cascadebook.kinds import CHECK_HEADER, FORMAT_VERSION, META_PROPERTY_PREFIX, META_SHEET, PLAN
+from cascadebook.kinds import CHECK_HEADER, FORMAT_VERSION, META_PROPERTY_PREFIX, META_SHEET, PARENT_PLAN_SHEET, PLAN
 from cascadebook.model import Decision, Department, Metadata, Record, Strategy
 from cascadebook.org import OrgTree
 from cascadebook.signing import sign
@@ -138,7 +138,8 @@ def write_template(
     """
     spec = spec or load_spec("department")
     generated_at = generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    live = {s.key: sheet_checks(spec, s.key, tuple(strategy.periods), HEADER_ROW) for s in spec.sheets}
+    listed_on = PARENT_PLAN_SHEET if parent_plan is not None else "Objectives"
+    live = {s.key: sheet_checks(spec, s.key, tuple(strategy.periods), HEADER_ROW, listed_on) for s in spec.sheets}
     given = {s.key: list((prefill or {}).get(s.key) or [])[: s.input_rows] for s in spec.sheets}
     shown = {s.key: display_for(spec, s, given[s.key], decisions, live[s.key]) for s in spec.sheets}
     display = next((d for d in shown.values() if d is not None), None)
