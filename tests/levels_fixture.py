@@ -66,9 +66,10 @@ class Cycle:
     master: Path | None
 
 
-def build_cycle(folder: Path, returns=RETURNS, errors=("WEB",), master: bool = True) -> Cycle:
+def build_cycle(folder: Path, returns=RETURNS, errors=("WEB",), master: bool = True, kpi_on=None) -> Cycle:
     """Templates for every unit, the returns typed in with openpyxl, reconciled into a master (unless not
-    ``master``: status reconciles by itself)."""
+    ``master``: status reconciles by itself). Each unit's KPI is on its first initiative, or on the one
+    ``kpi_on`` (unit -> initiative id) says."""
     strategy_path = strategy_yaml(folder)
     strategy, key = load_strategy(strategy_path), load_key(strategy_path, create=True)
     paths = generate(strategy, folder / "outbox", key=key, generated_at="2027-01-04T09:00:00+00:00")
@@ -81,7 +82,7 @@ def build_cycle(folder: Path, returns=RETURNS, errors=("WEB",), master: bool = T
         ]
         if code in errors:
             initiatives[0]["target"] = "ten"  # an error: returned with errors
-        kpis = [clean_kpi(f"{code}-I01", f"{code} reach")]
+        kpis = [clean_kpi((kpi_on or {}).get(code, f"{code}-I01"), f"{code} reach")]
         fill_workbook(templates[code], returned / f"{code}.xlsx", rows={"initiatives": initiatives, "kpis": kpis})
     written = None
     if master:

@@ -1,0 +1,78 @@
+"""diff, export and check-ins on a four-level organisation (issue 20): re-parented initiatives and each
+change's level in the diff, the export nested by the org tree and read back, and a check-in for every
+unit at every level whose rows aligned to a parent initiative are counted, not lost."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from cascadebook.cli import cli
+from cascadebook.cycle.diff import REALIGNED, REPARENTED, diff_masters, write_diff_workbook
+from cascadebook.master.read import read_master
+from levels_fixture import LEVELS, RETURNS, build_cycle
+
+# The next cycle: MKT points its campaign at COM-I02 and changes its split, SAL moves to CO2 (a flat
+# unit: re-aligned), WEB's KPI moves to another WEB initiative (a KPI: re-aligned, whatever the unit).
+NEXT = {
+    **RETURNS,
+    "MKT": [("COM-I02", "Campaign"), ("COM-I01", "Events", "COM-I01 50% / COM-I02 50%")],
+    "SAL": [("CO2", "Northeast reps")],
+    "WEB": [("MKT-I01", "New site"), ("MKT-I02", "Landing pages")],
+}
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory):
+    return build_cycle(tmp_path_factory.mktemp("first"))
+
+
+@pytest.fixture(scope="module")
+def second(tmp_path_factory):
+    return build_cycle(tmp_path_factory.mktemp("second"), NEXT, kpi_on={"WEB": "WEB-I02"})
+
+
+def test_diff_reports_re_parented_initiatives_with_each_units_level(first, second):
+    diff = diff_masters(read_master(first.master), read_master(second.master), strategy=second.strategy)
+    moved = [
+        (c.kind, c.id, c.field, c.old, c.new, c.level)
+        for c in diff.changes
+        if c.sheet == "initiatives" and c.kind in (REALIGNED, REPARENTED)
+    ]
+    assert moved == [
+        ("re-aligned", "SAL-I01", "Objective", "CO1", "CO2", 2),
+        ("re-parented", "MKT-I01", "Objective", "COM-I01", "COM-I02", 2),
+        ("re-parented", "MKT-I02", "Objective split", "COM-I01 60% / COM-I02 40%", "COM-I01 50% / COM-I02 50%", 2),
+    ]
+    added = [(c.kind, c.id, c.department, c.level) for c in diff.changes if c.kind == "added"]
+    assert added == [("added", "WEB-I02", "WEB", 3)]
+    assert {c.department: c.level for c in diff.changes}.items() <= LEVELS.items()
+    kpi = [(c.kind, c.id, c.old, c.new, c.level) for c in diff.changes if c.sheet == "kpis"]
+    assert kpi == [("re-aligned", "WEB-K01", "WEB-I01", "WEB-I02", 3)]  # a KPI's initiative: re-aligned
+    # coverage: SAL left CO1 for CO2; MKT's parent initiative ids are not objectives, so not listed
+    assert [(c.objective, c.summary) for c in diff.coverage] == [("CO1", "-SAL"), ("CO2", "newly covered")]
+    data = diff.to_dict()
+    assert data["counts"][REPARENTED] == 2 and data["changes"][0]["level"] in LEVELS.values()
+    book = openpyxl.load_workbook(write_diff_workbook(diff, first.folder / "diff.xlsx"))["Changes"]
+    rows = [[c.value for c in row] for row in book.iter_rows()]
+    assert rows[0][-1] == "Level" and rows[0][:8] == ["Sheet", "Change", "ID", "Department", "Title"] + [
+        "Field",
+        "Old",
+        "New",
+    ]
+    assert ["Initiatives", "re-parented", "MKT-I01", "MKT", "Campaign", "Objective", "COM-I01", "COM-I02", 2] in rows
+
+
+def test_without_a_strategy_the_diff_is_flat(first, second):
+    args = ["diff", str(first.master), str(second.master), "--json"]
+    flat = json.loads(CliRunner().invoke(cli, args, catch_exceptions=False).output)
+    assert REPARENTED not in flat["counts"] and not any("level" in c for c in flat["changes"])
+    assert [c["id"] for c in flat["changes"] if c["kind"] == REALIGNED] == ["MKT-I01", "MKT-I02", "SAL-I01", "WEB-K01"]
+    levels = CliRunner().invoke(cli, [*args, "--strategy", str(second.strategy_path)], catch_exceptions=False)
+    nested = json.loads(levels.output)
+    assert nested["counts"][REPARENTED] == 2 and nested["counts"][REALIGNED] == 2  # SAL-I01, WEB-K01
+    table = CliRunner().invoke(cli, args[:-1] + ["-s", str(second.strategy_path)], catch_exceptions=False).output
+    assert "re-parented" in table and "Level" in table
