@@ -8,10 +8,12 @@ import json
 
 import openpyxl
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from cascadebook.cli import cli
 from cascadebook.cycle.diff import REALIGNED, REPARENTED, diff_masters, write_diff_workbook
+from cascadebook.cycle.export import read_master_or_export
 from cascadebook.master.read import read_master
 from levels_fixture import LEVELS, RETURNS, build_cycle
 
@@ -76,3 +78,45 @@ def test_without_a_strategy_the_diff_is_flat(first, second):
     assert nested["counts"][REPARENTED] == 2 and nested["counts"][REALIGNED] == 2  # SAL-I01, WEB-K01
     table = CliRunner().invoke(cli, args[:-1] + ["-s", str(second.strategy_path)], catch_exceptions=False).output
     assert "re-parented" in table and "Level" in table
+
+
+def _same_records(a, b) -> None:
+    """Two MasterData with the same rows, row for row, value for value (file and row number aside)."""
+    for key in ("initiatives", "kpis"):
+        assert [(r.department, r.id, r.values) for r in a.records[key]] == [
+            (r.department, r.id, r.values) for r in b.records[key]
+        ], key
+
+
+def test_the_export_nests_by_the_tree_and_reads_back_as_the_master(first, tmp_path):
+    out = tmp_path / "export"
+    result = CliRunner().invoke(
+        cli,
+        ["export", str(first.master), "-o", str(out), "--strategy", str(first.strategy_path)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    tree = yaml.safe_load((out / "hierarchy.yaml").read_text(encoding="utf-8"))
+    assert tree["format"] == "cascadebook-export/2" and [o["id"] for o in tree["objectives"]][:2] == ["CO1", "CO2"]
+    assert all("initiatives" not in o for o in tree["objectives"])
+    com, opd = tree["units"]
+    assert (com["code"], com["level"], [u["code"] for u in com["units"]]) == ("COM", 1, ["MKT", "SAL"])
+    mkt = com["units"][0]
+    web = mkt["units"][0]
+    seo = web["units"][0]
+    assert (mkt["aligns_to"], web["level"], seo["code"], seo["level"]) == ("parent", 3, "SEO", 4)
+    assert [(i["id"], i["objective_id"]) for i in mkt["initiatives"]] == [
+        ("MKT-I01", "COM-I01"),
+        ("MKT-I02", "COM-I01"),
+    ]
+    assert mkt["initiatives"][1]["objective_split"] == "COM-I01 60% / COM-I02 40%"
+    assert [k["id"] for k in seo["initiatives"][0]["kpis"]] == ["SEO-K01"] and "department" not in seo["initiatives"][0]
+    assert (opd["code"], opd["initiatives"], [u["code"] for u in opd["units"]]) == ("OPD", [], ["OPS"])
+    _same_records(read_master_or_export(out), read_master(first.master))
+    # the flat export of the same master: grouped by objective, format 1, and it reads back the same
+    flat = tmp_path / "flat"
+    CliRunner().invoke(cli, ["export", str(first.master), "-o", str(flat)], catch_exceptions=False)
+    plain = yaml.safe_load((flat / "hierarchy.yaml").read_text(encoding="utf-8"))
+    assert plain["format"] == "cascadebook-export/1" and "units" not in plain
+    assert [i["id"] for i in plain["unaligned_initiatives"]] == ["MKT-I01", "MKT-I02", "SEO-I01", "WEB-I01"]
+    _same_records(read_master_or_export(flat / "hierarchy.yaml"), read_master_or_export(out / "hierarchy.yaml"))
