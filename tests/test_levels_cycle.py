@@ -11,10 +11,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from cascadebook import reconcile
 from cascadebook.cli import cli
 from cascadebook.cycle.diff import REALIGNED, REPARENTED, diff_masters, write_diff_workbook
 from cascadebook.cycle.export import read_master_or_export
+from cascadebook.intake.dispatch import checkin_spec
 from cascadebook.master.read import read_master
+from fill import fill_workbook
 from levels_fixture import LEVELS, RETURNS, build_cycle
 
 # The next cycle: MKT points its campaign at COM-I02 and changes its split, SAL moves to CO2 (a flat
@@ -120,3 +123,38 @@ def test_the_export_nests_by_the_tree_and_reads_back_as_the_master(first, tmp_pa
     assert plain["format"] == "cascadebook-export/1" and "units" not in plain
     assert [i["id"] for i in plain["unaligned_initiatives"]] == ["MKT-I01", "MKT-I02", "SEO-I01", "WEB-I01"]
     _same_records(read_master_or_export(flat / "hierarchy.yaml"), read_master_or_export(out / "hierarchy.yaml"))
+
+
+def test_a_checkin_for_every_unit_at_every_level_and_rows_aligned_to_a_parent_initiative_count(first, tmp_path):
+    made = CliRunner().invoke(
+        cli,
+        ["checkin", str(first.master), "-s", str(first.strategy_path), "-p", "Q1", "-o", str(tmp_path / "Q1")],
+        catch_exceptions=False,
+    )
+    assert made.exit_code == 0, made.output
+    books = {p.name.split("_")[1]: p for p in (tmp_path / "Q1").iterdir()}
+    assert sorted(books) == sorted(c for c in LEVELS if c != "OPD")  # OPD returned no plan: no check-in
+    assert "no initiatives in the master, so no check-in for: OPD" in made.output
+    listed = {
+        code: [v for (v,) in openpyxl.load_workbook(p)["Initiatives"].iter_rows(max_col=1, values_only=True)]
+        for code, p in books.items()
+    }
+    assert "SEO-I01" in listed["SEO"] and {"MKT-I01", "MKT-I02"} <= set(listed["MKT"])  # levels 4 and 2
+    spec = checkin_spec()
+    inbox = tmp_path / "checkins"
+    # SEO (level 4) reports on its initiative aligned to WEB-I01, MKT on its two aligned to COM initiatives
+    fill_workbook(books["SEO"], inbox / "SEO.xlsx", spec=spec, rows={"initiatives": [dict(actual=3)]})
+    fill_workbook(books["MKT"], inbox / "MKT.xlsx", spec=spec, rows={"initiatives": [dict(actual=2), dict(actual=5)]})
+    result = reconcile(first.strategy, [first.returned, inbox], key=first.key, jobs=1)
+    progress = result.progress
+    assert progress.periods == ("Q1",)
+    # baseline 1, target 5: an actual of 3 is half-way, 2 a quarter, 5 all the way
+    assert progress.item("initiatives", "SEO", "SEO-I01").progress == pytest.approx(0.5)
+    assert progress.item("initiatives", "MKT", "MKT-I01").progress == pytest.approx(0.25)
+    assert progress.department("SEO").progress == pytest.approx(0.5)
+    assert progress.department("MKT").progress == pytest.approx((0.25 + 1.0) / 2)
+    assert progress.department("MKT").reporting == 2
+    taken = {(a.department, a.id) for a in progress.actuals if a.value is not None}
+    assert {("SEO", "SEO-I01"), ("MKT", "MKT-I01"), ("MKT", "MKT-I02")} <= taken
+    lost = [f for f in result.findings if f.code == "checkin-row-not-taken"]
+    assert lost == []
