@@ -42,6 +42,7 @@ META_PROPERTY_PREFIX = "cascadebook."
 # The diff workbook's layout (``diff.write_diff_workbook``), spelled once: an unstamped one is known by it.
 DIFF_CHANGES_SHEET, DIFF_COVERAGE_SHEET = "Changes", "Coverage"
 DIFF_CHANGES_COLUMNS = ("Sheet", "Change", "ID", "Department", "Title", "Field", "Old", "New")
+DIFF_LEVEL_COLUMN = "Level"  # after those, only when the diff knows a nested org tree (issue 20)
 
 _DESCRIPTIONS = {
     PLAN: "a department's plan template",

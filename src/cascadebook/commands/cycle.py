@@ -34,6 +34,10 @@ objectives whose contributing departments changed, and finance's decisions that 
 approved amounts or comment; decided in one master only; orphaned decisions included). Ids carry over when the new cycle's templates
 were made with `generate --from OLD_MASTER`.
 
+With --strategy (the new cycle's) whose units report to other units, each change shows its unit's
+level, and an initiative of a unit aligned to its parent's plan that now serves other parent
+initiatives is re-parented (not re-aligned).
+
 Prints tables; --json (or --json -) prints the diff as JSON instead, --json FILE writes it to
 FILE; -o also writes it as a workbook (.xlsx). Exit status 0, or 2 when a master cannot be read
 or an output cannot be written.
@@ -124,11 +128,33 @@ def checkin(
     help="Template spec the masters were written with: a bundled name or a YAML file [default: "
     "department.yaml beside NEW_MASTER, else the bundled department spec].",
 )
-def diff(old_master: str, new_master: str, json_out: str | None, output: str | None, spec_path: str | None) -> None:
+@click.option(
+    "-s",
+    "--strategy",
+    "strategy_path",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The new cycle's strategy (YAML or workbook): its org tree gives each change's level and re-parented.",
+)
+def diff(
+    old_master: str,
+    new_master: str,
+    json_out: str | None,
+    output: str | None,
+    spec_path: str | None,
+    strategy_path: str | None,
+) -> None:
     from rich.console import Console
 
     from cascadebook.atomic import all_or_nothing
-    from cascadebook.commands import STDOUT, check_json_output, check_outputs, emit_json, output_errors
+    from cascadebook.commands import (
+        STDOUT,
+        check_json_output,
+        check_outputs,
+        emit_json,
+        load_strategy_or_exit,
+        output_errors,
+    )
     from cascadebook.cycle.diff import diff_masters, print_diff, write_diff_workbook
     from cascadebook.cycle.export import read_master_or_export
     from cascadebook.master.read import MasterError
@@ -136,9 +162,11 @@ def diff(old_master: str, new_master: str, json_out: str | None, output: str | N
 
     check_outputs([output], suffixes=(".xlsx",), what="diff workbook")
     check_json_output(json_out)
+    strategy = load_strategy_or_exit(strategy_path) if strategy_path else None
     try:
         spec = resolve_spec(spec_path, new_master)
-        result = diff_masters(read_master_or_export(old_master, spec), read_master_or_export(new_master, spec), spec)
+        old, new = read_master_or_export(old_master, spec), read_master_or_export(new_master, spec)
+        result = diff_masters(old, new, spec, strategy=strategy)
     except (MasterError, SpecError) as exc:
         raise click.UsageError(str(exc)) from None
     with output_errors(), all_or_nothing():  # the workbook and the JSON file: both new, or both as they were

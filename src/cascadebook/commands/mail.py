@@ -394,7 +394,7 @@ def _status_table(report) -> None:
             notes.append(row.reason)
         returned = row.returned_at[:16].replace("T", " ")
         table.add_row(
-            row.code,
+            "  " * (row.level - 1) + row.code,  # indented under its parent when units report to units
             row.head,
             f"[{colours.get(row.state, 'white')}]{row.state}[/]",
             returned,
@@ -404,12 +404,34 @@ def _status_table(report) -> None:
             "; ".join(notes),
         )
     console.print(table)
+    if report.nested:
+        _status_rollups(console, report, colours)
     counts = ", ".join(
         f"{report.count(s)} {s}"
         for s in ("returned", "returned with errors", "waiting", "late", "rejected")
         if report.count(s)
     )
     console.print(counts)
+
+
+def _status_rollups(console, report, colours: dict[str, str]) -> None:
+    """Units with units below them, each counted with all of those, then each level's units."""
+    from rich.table import Table
+
+    from cascadebook.mail.status import STATES
+
+    table = Table(title="By unit, with the units below it", title_justify="left")
+    for column in ("Unit", "Name", "Level", "Units", *STATES):
+        table.add_column(column, no_wrap=column == "Unit", justify="left" if column in ("Unit", "Name") else "right")
+    for unit in report.by_unit():
+        shown = [f"[{colours[s]}]{unit.counts[s]}[/]" if unit.counts[s] else "0" for s in STATES]
+        table.add_row(
+            "  " * (unit.level - 1) + unit.code, unit.name, str(unit.level), str(unit.counts["units"]), *shown
+        )
+    console.print(table)
+    for level, counts in report.by_level().items():
+        done = ", ".join(f"{counts[s]} {s}" for s in STATES if counts[s])
+        console.print(f"level {level}: {counts['units']} unit(s): {done}")
 
 
 @click.command()

@@ -80,6 +80,8 @@ def plan_items(result: Any) -> dict[tuple[str, str, str], Item]:
         objectives = split.get((record.department, record.id.casefold()))
         if objectives is None and allocations is None:
             objective = strategy.objective(str(get(record, OBJECTIVE_REF) or ""))
+            # a unit aligned to its parent's plan names a parent initiative here (issue 20), not an
+            # objective: the item is still made, with no objective, so its progress counts for its unit
             objectives = [(objective.id, 1.0)] if objective else []
         item = Item(
             initiatives.key,

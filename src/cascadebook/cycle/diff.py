@@ -7,10 +7,18 @@ target, unit or due period changed, *re-owned* when its owner, team or departmen
 set of contributing departments changed are listed with both sets. Finance's decisions (the masters'
 review columns and their orphans sheets) are compared per initiative too: a *decision* change when
 the decision, an approved amount or the comment differs, or the initiative is decided in one only.
+
+Given the (new cycle's) strategy and its units reporting to units (issue 20's org tree), each change
+carries its unit's level, and a unit aligned to its parent's plan that points an initiative at other
+parent initiatives (its objective column, or split, holds parent initiative ids) is *re-parented*, not
+re-aligned; such units' rows are left out of the objectives' coverage (what they name are not
+objectives). Without a strategy, or with a flat one, the diff is as it always was. The masters do not
+say which unit reported to which, so a unit moved to another parent between cycles is not reported.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from collections.abc import Sequence
@@ -19,10 +27,18 @@ from pathlib import Path
 from typing import Any
 
 from cascadebook.atomic import write_bytes_atomic
-from cascadebook.kinds import DIFF, DIFF_CHANGES_COLUMNS, DIFF_CHANGES_SHEET, DIFF_COVERAGE_SHEET, stamp
+from cascadebook.kinds import (
+    DIFF,
+    DIFF_CHANGES_COLUMNS,
+    DIFF_CHANGES_SHEET,
+    DIFF_COVERAGE_SHEET,
+    DIFF_LEVEL_COLUMN,
+    stamp,
+)
 from cascadebook.master.decisions_read import read_decisions
 from cascadebook.master.read import MasterData
-from cascadebook.model import Decision, Record
+from cascadebook.model import Decision, Record, Strategy
+from cascadebook.org import OrgTree
 from cascadebook.spec.roles import (
     APPROVED_BUDGET,
     APPROVED_HEADCOUNT,
@@ -47,13 +63,15 @@ from cascadebook.xlsx.writer import continued_sheet
 
 ADDED, REMOVED, RETARGETED, REOWNED, REALIGNED = "added", "removed", "retargeted", "re-owned", "re-aligned"
 DECIDED = "decision"  # finance's decision on an initiative changed (review columns)
+REPARENTED = "re-parented"  # an initiative of a unit aligned to its parent's plan serves other parent initiatives
+PARENT_ROLES = (OBJECTIVE_REF, OBJECTIVE_SPLIT)  # where such a unit names its parent's initiatives
 DECISION_ROLES = (DECISION, APPROVED_BUDGET, APPROVED_HEADCOUNT, REVIEW_COMMENT)  # what a decision change compares
 CHANGE_ROLES = {  # change kind -> the roles of the spec columns it looks at (those a sheet has not are skipped)
     RETARGETED: (BASELINE, TARGET, UNIT, DUE_PERIOD),
     REOWNED: (OWNER, TEAM),
     REALIGNED: (OBJECTIVE_REF, OBJECTIVE_SPLIT, INITIATIVE_REF),
 }
-KIND_ORDER = {ADDED: 0, REMOVED: 1, RETARGETED: 2, REOWNED: 3, REALIGNED: 4, DECIDED: 5}
+KIND_ORDER = {ADDED: 0, REMOVED: 1, RETARGETED: 2, REOWNED: 3, REALIGNED: 4, REPARENTED: 5, DECIDED: 6}
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,7 @@ class Change:
     field: str = ""  # the column header, for changes of a value
     old: Any = None
     new: Any = None
+    level: int = 0  # the unit's level in the org tree (0: not known, the diff was given no nested tree)
 
 
 @dataclass(frozen=True)
@@ -100,23 +119,34 @@ class MasterDiff:
     new: str
     changes: list[Change] = field(default_factory=list)
     coverage: list[CoverageChange] = field(default_factory=list)
+    nested: bool = False  # made with a strategy whose units report to units: levels and re-parented shown
 
     def __bool__(self) -> bool:
         return bool(self.changes or self.coverage)
 
+    def kinds(self) -> list[str]:
+        """The change kinds this diff reports on (re-parented only with a nested org tree)."""
+        return [k for k in KIND_ORDER if self.nested or k != REPARENTED]
+
     def counts(self) -> dict[str, int]:
-        out = dict.fromkeys(KIND_ORDER, 0)
+        out = dict.fromkeys(self.kinds(), 0)
         for c in self.changes:
             out[c.kind] += 1
         out["coverage"] = len(self.coverage)
         return out
+
+    def _change(self, change: Change) -> dict:
+        data = asdict(change)
+        if not self.nested:
+            del data["level"]
+        return data
 
     def to_dict(self) -> dict:
         return {
             "old": self.old,
             "new": self.new,
             "counts": self.counts(),
-            "changes": [asdict(c) for c in self.changes],
+            "changes": [self._change(c) for c in self.changes],
             "coverage": [
                 {**asdict(c), "gained": list(c.gained), "lost": list(c.lost), "summary": c.summary}
                 for c in self.coverage
@@ -144,11 +174,15 @@ def _by_id(rows: tuple[Record, ...]) -> dict[str, Record]:
     return out
 
 
-def _coverage(master: MasterData, spec: Spec) -> dict[str, tuple[set[str], int]]:
+def _coverage(master: MasterData, spec: Spec, cascaded: set[str]) -> dict[str, tuple[set[str], int]]:
+    """Objective -> the departments with an initiative serving it, and how many initiatives; the rows of
+    ``cascaded`` units (casefolded codes: aligned to a parent's plan) name no objective and are skipped."""
     found: dict[str, tuple[set[str], int]] = {}
     sheet = spec.sheet_by_role(INITIATIVES)
     split_key, objective_key = (sheet.key_of(OBJECTIVE_SPLIT), sheet.key_of(OBJECTIVE_REF)) if sheet else ("", "")
     for record in master.records.get(sheet.key if sheet else "", ()):
+        if record.department.casefold() in cascaded:
+            continue
         split = record.values.get(split_key)
         objectives = _split_ids(split) or [str(record.values.get(objective_key) or "")]
         for objective in objectives:
@@ -184,11 +218,17 @@ def diff_masters(
     new: MasterData,
     spec: Spec | None = None,
     decisions: tuple[Sequence[Decision], Sequence[Decision]] | None = None,
+    strategy: Strategy | None = None,
 ) -> MasterDiff:
     """What changed from ``old`` to ``new``. ``decisions``: each master's (:func:`master_decisions`, read
-    from ``old.path`` and ``new.path`` when not given)."""
+    from ``old.path`` and ``new.path`` when not given). ``strategy``: the new cycle's, for its org tree
+    (levels, and re-parented for units aligned to their parent's plan); without it the diff is flat."""
     spec = spec or load_spec("department")
-    result = MasterDiff(old.path, new.path)
+    tree = OrgTree.of(strategy.departments) if strategy is not None else None
+    nested = tree is not None and tree.nested
+    result = MasterDiff(old.path, new.path, nested=nested)
+    cascaded = {k for k, d in tree.units.items() if d.aligns_to == "parent"} if tree is not None and nested else set()
+    initiatives_key = spec.sheet_key(INITIATIVES)
     if decisions is None:
         decisions = (master_decisions(old.path, spec), master_decisions(new.path, spec))
     result.changes += _decision_changes(*decisions, old, new, spec)
@@ -217,17 +257,22 @@ def diff_masters(
                         now.department,
                     )
                 )
+            reparents = sheet.key == initiatives_key and now.department.casefold() in cascaded
             for kind, roles in CHANGE_ROLES.items():
                 for col in (c for c in sheet.columns if c.role in roles):
                     a, b = was.values.get(col.key), now.values.get(col.key)
                     if not _same(a, b):
+                        shown = REPARENTED if kind == REALIGNED and reparents and col.role in PARENT_ROLES else kind
                         result.changes.append(
-                            Change(sheet.key, kind, now.id, now.department, _title(now, sheet), col.header, a, b)
+                            Change(sheet.key, shown, now.id, now.department, _title(now, sheet), col.header, a, b)
                         )
+    if nested and tree is not None:  # each change's unit's level (0 for a department the strategy has not)
+        levels = {code.casefold(): tree.level(code) for code in tree.order()}
+        result.changes = [dataclasses.replace(c, level=levels.get(c.department.casefold(), 0)) for c in result.changes]
     sheet_order = {s.key: i for i, s in enumerate(spec.sheets)}
     result.changes.sort(key=lambda c: (sheet_order.get(c.sheet, 9), KIND_ORDER[c.kind], c.department, c.id))
 
-    before, after = _coverage(old, spec), _coverage(new, spec)
+    before, after = _coverage(old, spec, cascaded), _coverage(new, spec, cascaded)
     for objective in sorted(set(before) | set(after)):
         (d0, n0), (d1, n1) = before.get(objective, (set(), 0)), after.get(objective, (set(), 0))
         if d0 != d1:
@@ -300,7 +345,7 @@ def print_diff(diff: MasterDiff, console, spec: Spec | None = None) -> None:
         console.print(f"No changes between {Path(diff.old).name} and {Path(diff.new).name}.")
         return
     table = Table(title=f"{Path(diff.old).name} → {Path(diff.new).name}", title_justify="left")
-    for column in ("Sheet", "Change", "ID", "Department", "Title", "Field", "Old", "New"):
+    for column in (*DIFF_CHANGES_COLUMNS, *([DIFF_LEVEL_COLUMN] if diff.nested else [])):
         table.add_column(column, overflow="fold")
     styles = {
         ADDED: "green",
@@ -308,6 +353,7 @@ def print_diff(diff: MasterDiff, console, spec: Spec | None = None) -> None:
         RETARGETED: "yellow",
         REOWNED: "cyan",
         REALIGNED: "magenta",
+        REPARENTED: "bright_magenta",
         DECIDED: "blue",
     }
     for c in diff.changes:
@@ -320,6 +366,7 @@ def print_diff(diff: MasterDiff, console, spec: Spec | None = None) -> None:
             c.field,
             _shown(c.old) if c.field else "",
             _shown(c.new) if c.field else "",
+            *([str(c.level or "")] if diff.nested else []),
         )
     if diff.changes:
         console.print(table)
@@ -345,12 +392,23 @@ def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = 
 
     spec = spec or load_spec("department")
     titles = {s.key: s.title for s in spec.sheets}
+    level = [DIFF_LEVEL_COLUMN] if diff.nested else []  # last: an unstamped diff is still known by the others
     changes = pd.DataFrame(
         [
-            [titles.get(c.sheet, c.sheet), c.kind, c.id, c.department, c.title, c.field, _cell(c.old), _cell(c.new)]
+            [
+                titles.get(c.sheet, c.sheet),
+                c.kind,
+                c.id,
+                c.department,
+                c.title,
+                c.field,
+                _cell(c.old),
+                _cell(c.new),
+                *([c.level or None] if diff.nested else []),
+            ]
             for c in diff.changes
         ],
-        columns=list(DIFF_CHANGES_COLUMNS),
+        columns=[*DIFF_CHANGES_COLUMNS, *level],
     )
     coverage = pd.DataFrame(
         [
@@ -385,7 +443,7 @@ def write_diff_workbook(diff: MasterDiff, path: str | Path, spec: Spec | None = 
         parts = [
             (continued_sheet(name, i + 1), frame.iloc[start : start + size], widths)
             for name, frame, widths in (
-                (DIFF_CHANGES_SHEET, changes, [12, 12, 12, 12, 50, 14, 16, 16]),
+                (DIFF_CHANGES_SHEET, changes, [12, 12, 12, 12, 50, 14, 16, 16, *([8] if level else [])]),
                 (DIFF_COVERAGE_SHEET, coverage, [10, 24, 24, 12, 12, 20]),
             )
             for i, start in enumerate(range(0, max(len(frame), 1), size))

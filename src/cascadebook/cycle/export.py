@@ -4,6 +4,13 @@
 by spec key, typed); the CSVs are for people and spreadsheets. ``read_export`` turns an export
 back into the same ``MasterData`` a master workbook gives, so ``generate --from``, ``checkin``
 and ``diff`` take either.
+
+Given a strategy whose units report to units (issue 20's org tree), the hierarchy nests by the tree
+instead (format ``cascadebook-export/2``): each unit under its parent, with its own initiatives and
+their KPIs, and the objectives listed once at the top; a unit's rows may name a parent initiative
+where a flat unit names an objective, so grouping them under objectives would hide the cascade. A
+flat export is ``/1`` as it always was; the reader takes both (an older reader refuses ``/2`` by its
+format line rather than reading no initiatives from it).
 """
 
 from __future__ import annotations
@@ -21,11 +28,14 @@ from cascadebook.kinds import EXPORT
 from cascadebook.master.book import OBJECTIVE_COLUMNS
 from cascadebook.master.commitments_sheet import COMMITMENTS_SHEET
 from cascadebook.master.read import CheckinValue, MasterData, MasterError, checkin_actual_key, read_master
-from cascadebook.model import Record
+from cascadebook.model import Record, Strategy
+from cascadebook.org import OrgTree
 from cascadebook.spec.roles import ID, INITIATIVE_REF, INITIATIVES, KPIS, OBJECTIVE_REF
 from cascadebook.spec.schema import Spec, load_spec
 
 FORMAT = "cascadebook-export/1"
+FORMAT_NESTED = "cascadebook-export/2"  # nested by the org tree: units under units, each with its initiatives
+UNITS_FIELD = "units"  # a nested export's units (and each unit's children)
 HIERARCHY_FILE = "hierarchy.yaml"
 # The format's own names, whatever the spec calls its sheets: an objective holds its initiatives, an
 # initiative its KPIs (rows of the spec's sheets of role initiatives and kpis, values by column key).
@@ -80,8 +90,11 @@ def _objectives(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None = None) -> list[Path]:
-    """Write hierarchy.yaml and one CSV per table of the master into ``outdir``; returns the paths."""
+def export_master(
+    master_path: str | Path, outdir: str | Path, spec: Spec | None = None, strategy: Strategy | None = None
+) -> list[Path]:
+    """Write hierarchy.yaml and one CSV per table of the master into ``outdir``; returns the paths.
+    ``strategy``: the cycle's; when its units report to units, hierarchy.yaml nests by its org tree."""
     import pandas as pd
 
     spec = spec or load_spec("department")
@@ -106,16 +119,28 @@ def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None
             row[NESTED[KPIS]] = kpis
         objective = str(i.values.get(initiatives_sheet.key_of(OBJECTIVE_REF)) or "")
         by_objective.setdefault(objective if objective in known else "", []).append(row)
-    tree = {
-        "format": FORMAT,
-        "kind": EXPORT,  # what every file cascadebook writes says about itself (kinds.py)
-        "source": master_path.name,
-        "objectives": [
-            {**o, NESTED[INITIATIVES]: by_objective.get(o["id"], [])} for o in sorted(objectives, key=lambda o: o["id"])
-        ],
-    }
-    if by_objective.get(""):
-        tree[UNALIGNED_FIELD] = by_objective[""]
+    org = OrgTree.of(strategy.departments) if strategy is not None else None
+    if org is not None and org.nested:
+        rows = [row for group in by_objective.values() for row in group]
+        tree = {
+            "format": FORMAT_NESTED,
+            "kind": EXPORT,
+            "source": master_path.name,
+            "objectives": sorted(objectives, key=lambda o: o["id"]),
+            UNITS_FIELD: _units(org, rows),
+        }
+    else:
+        tree = {
+            "format": FORMAT,
+            "kind": EXPORT,  # what every file cascadebook writes says about itself (kinds.py)
+            "source": master_path.name,
+            "objectives": [
+                {**o, NESTED[INITIATIVES]: by_objective.get(o["id"], [])}
+                for o in sorted(objectives, key=lambda o: o["id"])
+            ],
+        }
+        if by_objective.get(""):
+            tree[UNALIGNED_FIELD] = by_objective[""]
     orphans = [k for key, rows in sorted(kpis_by_initiative.items()) if key not in initiative_keys for k in rows]
     if orphans:  # KPIs whose initiative is not in the master: kept, never dropped
         tree[UNATTACHED_FIELD] = orphans
@@ -151,6 +176,46 @@ def export_master(master_path: str | Path, outdir: str | Path, spec: Spec | None
     return written
 
 
+def _units(org: OrgTree, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The org tree as nested units, each with its initiatives (their KPIs inside, the department left
+    out: the unit says it) and the units below it; a department of the master the strategy has not is
+    listed after the tree, without a level, so none of its rows is lost."""
+    mine: dict[str, tuple[str, list[dict[str, Any]]]] = {}  # casefolded code -> (code, its rows)
+    for row in sorted(rows, key=lambda r: (str(r["department"]), str(r.get("id", "")))):
+        code = str(row["department"])
+        mine.setdefault(code.casefold(), (code, []))[1].append(_without_department(row))
+    nodes: dict[str, dict[str, Any]] = {}
+    top: list[dict[str, Any]] = []
+    for code in org.order():  # parents before their children: each child is put in its parent's list
+        unit = org.units[code.casefold()]
+        node: dict[str, Any] = {"code": unit.code, "name": unit.name, "level": org.level(code)}
+        if unit.aligns_to != "objectives":
+            node["aligns_to"] = unit.aligns_to
+        node[NESTED[INITIATIVES]] = mine.pop(code.casefold(), ("", []))[1]
+        nodes[code] = node
+        parent = org.parent(code)
+        (nodes[parent].setdefault(UNITS_FIELD, []) if parent else top).append(node)
+    top += [{"code": code, NESTED[INITIATIVES]: group} for code, group in mine.values()]  # not in the strategy
+    return top
+
+
+def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """A unit and every unit below it, depth-first, without recursion."""
+    found, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        found.append(n)
+        stack.extend(reversed(n.get(UNITS_FIELD, [])))
+    return found
+
+
+def _without_department(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if k != "department"}
+    if NESTED[KPIS] in out:
+        out[NESTED[KPIS]] = [{k: v for k, v in kpi.items() if k != "department"} for kpi in out[NESTED[KPIS]]]
+    return out
+
+
 def read_master_or_export(path: str | Path, spec: Spec | None = None) -> MasterData:
     """A master workbook, or an export folder (or its hierarchy.yaml): what ``generate --from``,
     ``checkin``, ``diff`` and ``export`` accept as last cycle's plan."""
@@ -181,13 +246,26 @@ def read_export(path: str | Path, spec: Spec | None = None) -> MasterData:
             f"'format: {FORMAT}' line); give the master written by reconcile (e.g. master.xlsx) "
             "or a folder written by cascadebook export"
         )
-    if found != FORMAT:
-        raise MasterError(f"{yaml_path.name}: export format {found!r} is not one this version reads ({FORMAT})")
+    if found not in (FORMAT, FORMAT_NESTED):
+        raise MasterError(
+            f"{yaml_path.name}: export format {found!r} is not one this version reads ({FORMAT}, {FORMAT_NESTED})"
+        )
     records: dict[str, list[Record]] = {s.key: [] for s in spec.sheets}
     initiatives_key, kpis_key = spec.sheet_key(INITIATIVES), spec.sheet_key(KPIS)
     mine, theirs = records.setdefault(initiatives_key, []), records.setdefault(kpis_key, [])
     initiatives = [i for o in tree.get("objectives", []) for i in o.get(NESTED[INITIATIVES], [])]
     initiatives += tree.get(UNALIGNED_FIELD, [])
+    if found == FORMAT_NESTED:  # each unit's rows, the unit's code as their department
+        initiatives = [
+            {
+                **item,
+                "department": unit["code"],
+                NESTED[KPIS]: [{**k, "department": unit["code"]} for k in item.get(NESTED[KPIS], [])],
+            }
+            for top in tree.get(UNITS_FIELD, [])
+            for unit in _nodes(top)
+            for item in unit.get(NESTED[INITIATIVES], [])
+        ]
     for row_number, item in enumerate(initiatives, 1):
         for kpi in item.get(NESTED[KPIS], []):
             theirs.append(_record(kpis_key, kpi, spec, yaml_path.name, len(theirs) + 1))

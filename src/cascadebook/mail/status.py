@@ -2,6 +2,11 @@
 
 Status runs the same reconcile as the master (same identity checks, same rules), so "returned
 with errors" here means exactly what the master's Findings sheet will show.
+
+When units report to other units (issue 20's org tree), each row carries its level and parent, rows
+come in the tree's order (a unit, then the units below it), and the report adds a roll-up per unit
+with units below it and per level: a division head asks "how far is my division", not "how far is
+each of my forty teams". A flat strategy's report is as it always was (same order, same JSON).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from cascadebook.findings import Finding, Severity
 from cascadebook.inbox.common import MailError, parse_iso
 from cascadebook.mail.compose import build_message, common_values, find_templates, format_date, head_address, write_eml
 from cascadebook.model import Strategy
+from cascadebook.org import OrgTree
 from cascadebook.pipeline import reconcile
 
 STATES = ("returned", "returned with errors", "waiting", "late", "rejected")
@@ -35,15 +41,34 @@ class DepartmentStatus:
     warnings: int = 0
     reason: str = ""  # why a received workbook could not be used
     findings: list[Finding] = field(default_factory=list, repr=False)
+    level: int = 1  # in the org tree: 1 reports to the company
+    parent: str = ""  # the unit it reports to ("" at level 1)
 
     @property
     def missing(self) -> bool:
         return self.state in ("waiting", "late", "rejected")
 
-    def to_dict(self) -> dict:
+    def to_dict(self, nested: bool = False) -> dict:
+        """``nested``: with the unit's level and parent (left out for a flat strategy, whose JSON is unchanged)."""
         data = asdict(self)
         data["findings"] = [f.to_dict() for f in self.findings]
+        if not nested:
+            del data["level"], data["parent"]
         return data
+
+
+@dataclass(frozen=True)
+class UnitRollup:
+    """A unit with units below it, counted with all of them: how many units, and how many in each state."""
+
+    code: str
+    name: str
+    level: int
+    parent: str
+    counts: dict[str, int]  # "units" and every state of STATES
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "name": self.name, "level": self.level, "parent": self.parent, **self.counts}
 
 
 @dataclass
@@ -53,9 +78,41 @@ class StatusReport:
     today: date
     departments: list[DepartmentStatus]
     result: object = field(default=None, repr=False)  # the Reconciliation behind it
+    tree: OrgTree | None = field(default=None, repr=False)  # the strategy's org tree
+
+    @property
+    def nested(self) -> bool:
+        return self.tree is not None and self.tree.nested
 
     def count(self, state: str) -> int:
         return sum(1 for d in self.departments if d.state == state)
+
+    def _counts(self, rows: Sequence[DepartmentStatus]) -> dict[str, int]:
+        return {"units": len(rows), **{s: sum(1 for d in rows if d.state == s) for s in STATES}}
+
+    def by_unit(self) -> list[UnitRollup]:
+        """Each unit with units below it (in the tree's order), counted with every unit below it."""
+        if self.tree is None or not self.tree.nested:
+            return []
+        tree, rows = self.tree, {d.code: d for d in self.departments}
+        return [
+            UnitRollup(
+                code,
+                rows[code].name,
+                rows[code].level,
+                rows[code].parent,
+                self._counts([rows[c] for c in (code, *tree.descendants(code)) if c in rows]),
+            )
+            for code in tree.order()
+            if tree.children_of(code) and code in rows
+        ]
+
+    def by_level(self) -> dict[int, dict[str, int]]:
+        """Level -> how many units sit at it, and how many of them are in each state (empty when flat)."""
+        if not self.nested:
+            return {}
+        levels = sorted({d.level for d in self.departments})
+        return {n: self._counts([d for d in self.departments if d.level == n]) for n in levels}
 
     @property
     def missing(self) -> list[DepartmentStatus]:
@@ -67,8 +124,15 @@ class StatusReport:
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "today": self.today.isoformat(),
             "counts": {s: self.count(s) for s in STATES},
-            "departments": [d.to_dict() for d in self.departments],
-        }
+            "departments": [d.to_dict(self.nested) for d in self.departments],
+        } | (
+            {
+                "by_unit": [u.to_dict() for u in self.by_unit()],
+                "by_level": {str(n): counts for n, counts in self.by_level().items()},
+            }
+            if self.nested
+            else {}
+        )
 
 
 def _after_deadline(moment: str, deadline: date | None) -> bool:
@@ -96,9 +160,14 @@ def department_status(
     for f in result.findings:
         if f.severity is not Severity.INFO:
             named.setdefault(f.department, []).append(f)
+    tree = OrgTree.of(strategy.departments)
+    # the tree's order: a flat strategy's is by code, as always; a nested one's a unit then those below it
+    place = {code: n for n, code in enumerate(tree.order())} if tree.nested else {}
     rows = []
-    for dep in sorted(strategy.departments, key=lambda d: d.code):
+    for dep in sorted(strategy.departments, key=lambda d: (place.get(d.code, len(place)), d.code)):
         row = DepartmentStatus(dep.code, dep.name, dep.head, dep.email, state="waiting")
+        if tree.nested:
+            row.level, row.parent = tree.level(dep.code), tree.parent(dep.code) or ""
         row.findings = named.get(dep.code, [])
         row.errors, row.warnings = counts[dep.code]["error"], counts[dep.code]["warning"]
         ret = accepted.get(dep.code)
@@ -122,7 +191,7 @@ def department_status(
                 row.state = "late"
             row.late = strategy.response_deadline is not None and today > strategy.response_deadline
         rows.append(row)
-    return StatusReport(strategy.cycle, strategy.response_deadline, today, rows, result)
+    return StatusReport(strategy.cycle, strategy.response_deadline, today, rows, result, tree)
 
 
 def write_reminders(
