@@ -297,3 +297,19 @@ def test_the_live_check_of_a_cascaded_template_points_at_the_parent_plan_sheet(r
     formulas = " ".join(str(c.value) for row in ws.iter_rows(min_row=5, max_row=5) for c in row if c.value)
     assert f"Objective not on the {PARENT_PLAN_SHEET} sheet" in formulas
     assert "not on the Objectives sheet" not in formulas
+
+
+def test_a_row_aligned_to_a_parent_initiative_in_error_counts_under_it_and_is_told(tmp_path, rounds):
+    strategy, key = rounds["strategy"], rounds["key"]
+    returned = tmp_path / "returned"
+    fill_workbook(rounds["tmp"] / "round1" / "FY2027_COM.xlsx", returned / "COM.xlsx", rows={"initiatives": COM_ROWS})
+    fill_workbook(rounds["round2"].written[0], returned / "MKT.xlsx", rows={"initiatives": MKT_ROWS})
+    web = next(p for p in rounds["round3"].written if p.name.endswith("_WEB.xlsx"))
+    typed = clean_initiative("MKT-I02", "Typed past the dropdown", 0, 1)  # MKT-I02 names COM-I09: an error there
+    fill_workbook(web, returned / "WEB.xlsx", rows={"initiatives": [typed]})
+    result = reconcile(strategy, [returned], key=key, jobs=1)
+    found = [f for f in result.findings if f.code == "parent-initiative-in-error"]
+    assert [(f.department, f.cell) for f in found] == [("WEB", "B5")]
+    assert "MKT-I02 has an error in MKT's plan (parent-initiative-unknown)" in found[0].message
+    # it leads nowhere above MKT-I02 (which leads nowhere): Unaligned, not lost
+    assert ("WEB-I01", "objective not recognised") in [(a.initiative_id, a.left_out) for a in result.unaligned]

@@ -531,6 +531,14 @@ CATALOGUE: dict[str, FindingKind] = {
             "corporate objective id; until then the row counts as Unaligned.",
         ),
         _r(
+            "parent-initiative-in-error",
+            "warning",
+            "row",
+            "Aligned to a parent initiative that has an error",
+            "The row counts under it for now; the parent unit mends its row (see its findings), and the next "
+            "cascade round offers it again.",
+        ),
+        _r(
             "parent-not-returned",
             "warning",
             "file",

@@ -137,6 +137,7 @@ class Chains:
     links: list[Link] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     cascaded: set[Key] = field(default_factory=set)  # initiatives of units aligned to their parent's plan
+    records: dict[Key, Record] = field(default_factory=dict)  # every initiative traced, by key
 
     def parents_of(self, department: str, initiative_id: str) -> list[Link]:
         return self._up.get(key_of(department, initiative_id), [])
@@ -190,6 +191,7 @@ def trace(
             if not record.id:
                 continue
             mine = key_of(code, record.id)
+            chains.records.setdefault(mine, record)
             if parent:
                 chains.cascaded.add(mine)
             named = refs(record, sheet)

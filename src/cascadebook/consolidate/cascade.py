@@ -107,13 +107,19 @@ def by_unit(initiatives: Iterable[Record]) -> dict[str, list[Record]]:
 
 
 def reconcile_cascade(
-    strategy: Strategy, sheet: SheetSpec, initiatives: Sequence[Record], newest: Mapping[str, Return]
+    strategy: Strategy,
+    sheet: SheetSpec,
+    initiatives: Sequence[Record],
+    newest: Mapping[str, Return],
+    found: Iterable[Finding] = (),
 ) -> tuple[Cascade, list[Finding]]:
-    """Trace every accepted initiative up its chain; report what does not lead anywhere; roll commitments up."""
+    """Trace every accepted initiative up its chain; report what does not lead anywhere; roll commitments up.
+    ``found``: the findings so far, whose errors on a parent's row make a child aligned to it worth a look."""
     tree = OrgTree.of(strategy.departments)
     plans = by_unit(initiatives)
     chains = trace(strategy, tree, sheet, plans)
     findings = list(_problems(chains, sheet, newest))
+    findings.extend(_on_rows_in_error(chains, sheet, [*found, *findings]))
     findings.extend(_changed_plans(tree, sheet, plans, newest))
     result = Cascade(chains, tree)
     result.commitments, flagged = _commitments(strategy, tree, sheet, plans, chains)
@@ -149,6 +155,37 @@ def _problems(chains: Chains, sheet: SheetSpec, newest: Mapping[str, Return]) ->
             cell=rows[0].cells.get(ref_key, f"A{rows[0].row}"),
             department=code,
         )
+
+
+def _on_rows_in_error(chains: Chains, sheet: SheetSpec, found: Iterable[Finding]) -> Iterable[Finding]:
+    """A child aligned to a parent initiative whose row has an error: it counts under it, and is told so (the
+    next cascade round does not offer that initiative until it is mended)."""
+    wrong: dict[tuple[str, str, int], str] = {}
+    for f in found:
+        row = _row_of(f.cell)
+        if f.severity.value == "error" and row:
+            wrong.setdefault((f.department.casefold(), f.sheet.casefold(), row), f.code)
+    if not wrong:
+        return
+    ref_key = sheet.key_of(OBJECTIVE_REF)
+    for link in chains.links:
+        parent = chains.records.get(key_of(link.parent_department, link.parent_id))
+        if parent is None:
+            continue
+        code = wrong.get((parent.department.casefold(), parent.sheet_name.casefold(), parent.row))
+        if code:
+            yield cell_finding(
+                "parent-initiative-in-error",
+                f"{link.parent_id} has an error in {link.parent_department}'s plan ({code}); this row counts under "
+                "it until it is mended",
+                link.where,
+                ref_key,
+            )
+
+
+def _row_of(cell: str) -> int:
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    return int(digits) if digits and cell[:1].isalpha() else 0
 
 
 def _changed_plans(

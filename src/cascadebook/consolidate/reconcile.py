@@ -202,7 +202,7 @@ def consolidate(strategy: Strategy, spec: Spec, sources: list[Return], skipped: 
     planned: Sequence[Record] = records.get(initiatives.key, []) if initiatives else []
     cascade = None
     if initiatives is not None and cascades(strategy):
-        cascade, cascade_findings = reconcile_cascade(strategy, initiatives, planned, newest)
+        cascade, cascade_findings = reconcile_cascade(strategy, initiatives, planned, newest, findings)
         findings.extend(cascade_findings)
     allocations, allocation_findings = allocate(
         strategy, initiatives, planned, unaligned, cascade.chains if cascade is not None else None
