@@ -65,7 +65,7 @@ def write_levels(
     source: ByUnitSource,
     figures: ReviewFigures,
 ) -> int:
-    """"By level" (units, returned, late, with errors, initiatives, budget requested and approved,
+    """ "By level" (units, returned, late, with errors, initiatives, budget requested and approved,
     headcount per level), then "By unit"; returns the last row written."""
     places = Places.of(tree, top)
     by_unit_first = places.by_unit + 2  # 0-based
@@ -76,10 +76,6 @@ def write_levels(
         letter = column_letter(c + 1)
         return f"${letter}${by_unit_first + 1}:${letter}${by_unit_last + 1}"
 
-    counts = result.department_counts()
-    deadline, day = result.strategy.response_deadline, _day(result.generated_at)
-    past = bool(deadline is not None and day is not None and day > deadline)
-    inits_key = result.spec.require_sheet(INITIATIVES).key
     money = {OWN.index("submitted_budget"), OWN.index("approved_budget")}
     ws.write_string(top, 0, "By level", w.subtitle)
     w.header_row(ws, top + 1, level_headers(result))
@@ -89,8 +85,8 @@ def write_levels(
         units = [c for c in tree.order() if tree.level(c) == level]
         ws.write_number(r, 0, level)
         write_formula(ws, r, 1, f"COUNTIF({levels},$A{r + 1})", len(units))
-        for k in range(len(OWN)):
-            value = sum(own_figure(counts[c], figures, c, k, past, inits_key) for c in units)
+        values = totals(result, figures, units)
+        for k, value in enumerate(values):
             fmt = w.money if k in money else None
             write_formula(ws, r, 2 + k, f"SUMIF({levels},$A{r + 1},{column(own + k)})", value, fmt)
     ws.write_string(
@@ -99,3 +95,12 @@ def write_levels(
         "Level 1 reports to the company, level 2 to a level-1 unit, and so on; each unit counted once, at its level.",
     )
     return write_by_unit(w, ws, result, tree, places.by_unit, source, figures)
+
+
+def totals(result: Reconciliation, figures: ReviewFigures, codes: list[str] | tuple[str, ...]) -> list[float]:
+    """The own figures (OWN's order) summed over ``codes``, as the sheet's SUMs compute them."""
+    counts = result.department_counts()
+    deadline, day = result.strategy.response_deadline, _day(result.generated_at)
+    past = bool(deadline is not None and day is not None and day > deadline)
+    inits_key = result.spec.require_sheet(INITIATIVES).key
+    return [sum(own_figure(counts[c], figures, c, k, past, inits_key) for c in codes) for k in range(len(OWN))]

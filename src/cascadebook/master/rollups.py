@@ -191,7 +191,9 @@ def write_by_unit(
         # rows right below it), cheap to recalculate at thousands of units
         for k, formula in enumerate(own_formulas):
             fmt = w.money if k in money else None
-            write_formula(ws, r, own + k, formula, own_figure(counts[line.code], figures, line.code, k, past, inits_key), fmt)
+            write_formula(
+                ws, r, own + k, formula, own_figure(counts[line.code], figures, line.code, k, past, inits_key), fmt
+            )
             letter = column_letter(own + k + 1)
             value = sum(own_figure(counts[c], figures, c, k, past, inits_key) for c in group)
             write_formula(ws, r, rolled + k, f"SUM({letter}{r + 1}:{letter}{block_end})", value, fmt)
