@@ -17,6 +17,7 @@ from cascadebook.master.book import MasterWriter, write_formula
 from cascadebook.master.review_figures import ReviewFigures
 from cascadebook.master.rollups import (
     OWN,
+    SUMMARY_WIDTH,
     ByUnitSource,
     _day,
     by_unit_columns,
@@ -28,6 +29,7 @@ from cascadebook.master.rollups import (
 from cascadebook.org import OrgTree
 from cascadebook.spec.roles import INITIATIVES
 from cascadebook.xlsx.addresses import column_letter
+from cascadebook.xlsx.layout import header_height
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ def write_levels(
     money = {OWN.index("submitted_budget"), OWN.index("approved_budget")}
     ws.write_string(top, 0, "By level", w.subtitle)
     w.header_row(ws, top + 1, level_headers(result))
+    ws.set_row(top + 1, header_height([(h, SUMMARY_WIDTH) for h in level_headers(result)]))
     levels = column(2)
     for level in range(1, places.depth + 1):
         r = places.level_row(level)

@@ -20,9 +20,10 @@ from cascadebook.master.tables import Contributions
 from cascadebook.org import OrgTree
 from cascadebook.spec.roles import APPROVED_BUDGET, BUDGET, HEADCOUNT, INITIATIVES
 from cascadebook.xlsx.addresses import column_letter, quote_sheet
-from cascadebook.xlsx.layout import header_height
+from cascadebook.xlsx.layout import header_height, row_height
 
 MATRIX_SHEET = "Alignment Matrix"  # master/matrix.py
+SUMMARY_WIDTH = 13.0  # the Summary's columns right of the Submissions table's file (master/summary.py)
 MAX_OUTLINE = 7  # Excel's deepest outline level: deeper units are shown at it
 
 
@@ -162,7 +163,6 @@ def write_by_unit(
         ws.write_string(top + 1, own + k, f"{header} (unit only)", w.header)
     wrapped = [(f"{h} (unit only)", 13.0) for h in figure_headers] + [(h, 13.0) for h in extra]
     ws.set_row(top + 1, header_height(wrapped))  # wrapped in two lines
-    ws.set_column(coverage + 1, coverage + 1, 22.0)  # the uncovered objectives' list
     lines = grouped_lines(tree, subtotals=False)
     matrix_rows = matrix_count_rows(tree, source.matrix_first)
     served = _served(result)
@@ -198,10 +198,11 @@ def write_by_unit(
             value = sum(own_figure(counts[c], figures, c, k, past, inits_key) for c in group)
             write_formula(ws, r, rolled + k, f"SUM({letter}{r + 1}:{letter}{block_end})", value, fmt)
         mine = set().union(*(served.get(c, set()) for c in group))
-        _coverage_cells(ws, r, coverage, matrix_rows[line.code], objectives, mine)
+        text = _coverage_cells(w, ws, r, coverage, matrix_rows[line.code], objectives, mine)
         if progress:
             w.value(ws, r, coverage + 2, group_progress(result, group), w.percent)
-        set_outline(ws, r, line)
+        tall = row_height([(text, SUMMARY_WIDTH)])
+        set_outline(ws, r, line, tall if tall > row_height([]) else None)  # the list wraps in its cell
     ws.write_string(
         start + len(lines),
         0,
@@ -222,14 +223,13 @@ def matrix_count_rows(tree: OrgTree, first: int) -> dict[str, int]:
     return rows
 
 
-def _coverage_cells(ws: Any, r: int, c: int, row: int, objectives: list[str], mine: set[str]) -> None:
+def _coverage_cells(w: MasterWriter, ws: Any, r: int, c: int, row: int, objectives: list[str], mine: set[str]) -> str:
     """Objectives covered (a count of the matrix row's objective cells above 0) and the uncovered ones'
-    ids (", "-joined; MID drops the first separator)."""
+    ids (", "-joined; MID drops the first separator), wrapped; returns the list."""
     matrix = quote_sheet(MATRIX_SHEET)
     if not objectives:
         ws.write_number(r, c, 0)
-        ws.write_string(r, c + 1, "")
-        return
+        return ""
     cells = [f"{matrix}!{column_letter(k + 2)}{row}" for k in range(len(objectives))]
     end = column_letter(len(objectives) + 1)
     covered = [o for o in objectives if o in mine]
@@ -238,9 +238,10 @@ def _coverage_cells(ws: Any, r: int, c: int, row: int, objectives: list[str], mi
     pieces = "&".join(f'IF({cell}>0,"",{_string(", " + o)})' for cell, o in zip(cells, objectives))
     formula = f"MID({pieces},3,32767)"
     if len(formula) < 8000:  # Excel's longest formula is 8,192 characters: a long list is a value
-        write_formula(ws, r, c + 1, formula, text)
+        write_formula(ws, r, c + 1, formula, text, w.wrap)
     else:
-        ws.write_string(r, c + 1, text)
+        ws.write_string(r, c + 1, text, w.wrap)
+    return text
 
 
 def _string(text: str) -> str:
