@@ -169,6 +169,9 @@ def write_by_unit(
     objectives = [o.id for o in s.objectives]
     money = {OWN.index("submitted_budget"), OWN.index("approved_budget")}
     inits_key = result.spec.require_sheet(INITIATIVES).key
+    # at the top of its row, as the unit's code: a row is as tall as its uncovered objectives' list
+    top_money = w.book.add_format({"num_format": w.money_format, "valign": "top"})
+    top_percent = w.book.add_format({"num_format": "0%", "valign": "top"})
     start = top + 2  # 0-based row of the first unit
     for i, line in enumerate(lines):
         r = start + i
@@ -177,9 +180,9 @@ def write_by_unit(
         block_end = r + len(below) + 1  # 1-based row of the unit's last descendant (or its own)
         code = f"$A{r + 1}"
         ws.write_string(r, 0, line.code, w.indented(line.level - 1))
-        ws.write_string(r, 1, tree.units[line.code.casefold()].name)
-        ws.write_number(r, 2, line.level)
-        write_formula(ws, r, 3, f"ROWS($A${r + 1}:$A${block_end})", len(below) + 1)
+        ws.write_string(r, 1, tree.units[line.code.casefold()].name, w.top)
+        ws.write_number(r, 2, line.level, w.top)
+        write_formula(ws, r, 3, f"ROWS($A${r + 1}:$A${block_end})", len(below) + 1, w.top)
         # the unit's own figures, each one COUNTIFS / SUMIF over the Submissions table ...
         own_formulas = [
             f'COUNTIFS({sub("code")},{code},{sub("return_status")},"returned")',
@@ -190,7 +193,7 @@ def write_by_unit(
         # ... and with every unit below it: a SUM of those over the unit's block (its descendants are the
         # rows right below it), cheap to recalculate at thousands of units
         for k, formula in enumerate(own_formulas):
-            fmt = w.money if k in money else None
+            fmt = top_money if k in money else w.top
             write_formula(
                 ws, r, own + k, formula, own_figure(counts[line.code], figures, line.code, k, past, inits_key), fmt
             )
@@ -200,8 +203,8 @@ def write_by_unit(
         mine = set().union(*(served.get(c, set()) for c in group))
         text = _coverage_cells(w, ws, r, coverage, matrix_rows[line.code], objectives, mine)
         if progress:
-            w.value(ws, r, coverage + 2, group_progress(result, group), w.percent)
-        tall = row_height([(text, SUMMARY_WIDTH)])
+            w.value(ws, r, coverage + 2, group_progress(result, group), top_percent)
+        tall = row_height([(text, SUMMARY_WIDTH - 2)])  # a little narrower: Calc wraps sooner
         set_outline(ws, r, line, tall if tall > row_height([]) else None)  # the list wraps in its cell
     ws.write_string(
         start + len(lines),
@@ -233,7 +236,7 @@ def _coverage_cells(w: MasterWriter, ws: Any, r: int, c: int, row: int, objectiv
     cells = [f"{matrix}!{column_letter(k + 2)}{row}" for k in range(len(objectives))]
     end = column_letter(len(objectives) + 1)
     covered = [o for o in objectives if o in mine]
-    write_formula(ws, r, c, f'COUNTIF({matrix}!$B${row}:${end}${row},">0")', len(covered))
+    write_formula(ws, r, c, f'COUNTIF({matrix}!$B${row}:${end}${row},">0")', len(covered), w.top)
     text = ", ".join(o for o in objectives if o not in mine)
     pieces = "&".join(f'IF({cell}>0,"",{_string(", " + o)})' for cell, o in zip(cells, objectives))
     formula = f"MID({pieces},3,32767)"
