@@ -172,7 +172,7 @@ def _check_dashboard(ws) -> None:
     ]
     assert [ws.cell(top + 3, c).value for c in (1, 5, 9)] == [row[6] for row in BY_LEVEL]  # budget per level
     assert [_row(ws, top + 6 + i, range(10, 13)) for i in range(3)] == [
-        ["Unit", "Budget", "Approved budget"],
+        ["Level-1 unit", "Budget", "Approved budget"],
         ["COM", BY_UNIT[0][7], BY_UNIT[0][8]],
         ["OPD", BY_UNIT[5][7], BY_UNIT[5][8]],
     ]

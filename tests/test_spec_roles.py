@@ -475,6 +475,8 @@ ALLOWED: dict[tuple[str, str], str] = {
         ("master/rollups.py", w): "the By-unit table's own columns: org units and their level"
         for w in ("Unit", "Level")
     },
+    ("master/rollup_levels.py", "Level"): "the By-level table's own column: the org tree's level",
+    ("master/dashboard_levels.py", "name"): _XLSXWRITER,
     ("model.py", "id"): "Record.id_key's default: the conventional key, for a record made without a spec",
     **{("strategy.py", w): "the strategy spec's fields" for w in ("id", "title", "metric", "unit", "owner")},
     ("strategy.py", "Objective"): "the strategy's objectives",

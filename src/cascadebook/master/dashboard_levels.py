@@ -72,7 +72,7 @@ def write_dashboard_levels(w: MasterWriter, ws: Any, f: Any, result: Reconciliat
     # the level-1 units (divisions) with every unit below them: a table the chart draws from
     table = top + 6
     rolled, _ = by_unit_columns(result)
-    names = ["Unit", headers[2 + budget], headers[2 + approved]]
+    names = ["Level-1 unit", headers[2 + budget], headers[2 + approved]]
     for c, h in enumerate(names, COLUMNS - 3):
         ws.write_string(table, c, h, f.header)
     data: list[list[Any]] = [[], [], []]

@@ -74,7 +74,7 @@ def subtotal(column: int, first: int, last: int) -> str:
 @dataclass(frozen=True)
 class ByUnitSource:
     """Where the Summary's "By unit" reads from: the Submissions table's columns (0-based, by what they
-    hold: code, return_status, errors, initiatives, submitted_budget, approved_budget, submitted_headcount)
+    hold: code, return_status, errors, initiative_count, submitted_budget, approved_budget, submitted_headcount)
     and 1-based rows, the cell holding the reconcile time, and the Alignment Matrix's counts (the
     1-based row of its first unit line and the 0-based column of its first objective)."""
 
@@ -86,7 +86,15 @@ class ByUnitSource:
 
 # The unit's own figures, in their order: the Submissions column each sums (None: the late rule), and
 # whether it is money (the budget's format)
-OWN = ("return_status", "late", "errors", "initiatives", "submitted_budget", "approved_budget", "submitted_headcount")
+OWN = (
+    "return_status",
+    "late",
+    "errors",
+    "initiative_count",
+    "submitted_budget",
+    "approved_budget",
+    "submitted_headcount",
+)
 
 
 def by_unit_headers(result: Reconciliation) -> list[str]:
@@ -291,7 +299,7 @@ def own_figure(count: dict[str, Any], figures: ReviewFigures, code: str, k: int,
         return int(past and count["status"] == "not returned")
     if key == "errors":
         return int(bool(count["error"]))
-    if key == "initiatives":
+    if key == "initiative_count":
         return _number(count.get(inits_key, 0))
     if key == "approved_budget":
         return figures.of(code).approved[APPROVED_BUDGET]

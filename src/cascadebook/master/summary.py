@@ -321,7 +321,7 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
                 "code": SUBMISSION_CODE,
                 "return_status": SUBMISSION_STATUS,
                 "errors": SUBMISSION_ERRORS,
-                "initiatives": SUBMISSION_INITIATIVES,
+                "initiative_count": SUBMISSION_INITIATIVES,
                 "submitted_budget": SUBMISSION_BUDGET,
                 "approved_budget": SUBMISSION_APPROVED_BUDGET,
                 "submitted_headcount": SUBMISSION_HEADCOUNT,
