@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from cascadebook.consolidate.progress import ProgressReport, resolve_weights, weighted_mean
+from cascadebook.consolidate.progress import ItemProgress, ProgressReport, resolve_weights, weighted_mean
 from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.master.book import MasterWriter, column_label, write_formula
 from cascadebook.master.review_figures import ReviewFigures
@@ -174,6 +174,7 @@ def write_by_unit(
     lines = grouped_lines(tree, subtotals=False)
     matrix_rows = matrix_count_rows(tree, source.matrix_first)
     served = _served(result)
+    items = progress_items(result)
     objectives = [o.id for o in s.objectives]
     money = {OWN.index("submitted_budget"), OWN.index("approved_budget")}
     inits_key = result.spec.require_sheet(INITIATIVES).key
@@ -211,7 +212,7 @@ def write_by_unit(
         mine = set().union(*(served.get(c, set()) for c in group))
         text = _coverage_cells(w, ws, r, coverage, matrix_rows[line.code], objectives, mine)
         if progress:
-            w.value(ws, r, coverage + 2, group_progress(result, group), top_percent)
+            w.value(ws, r, coverage + 2, group_progress(items, group), top_percent)
         tall = row_height([(text, SUMMARY_WIDTH - 2)])  # a little narrower: Calc wraps sooner
         set_outline(ws, r, line, tall if tall > row_height([]) else None)  # the list wraps in its cell
     ws.write_string(
@@ -275,17 +276,27 @@ def _progress(result: Reconciliation) -> tuple[str, ProgressReport] | None:
     return report.latest, report
 
 
-def group_progress(result: Reconciliation, group: tuple[str, ...]) -> float | None:
-    """The latest progress of a group of units: their initiatives' progress, weighted by contribution
-    weight as compute_progress weights an objective's (a missing weight counts as the mean of the group's
-    known ones; none known: all equal); None when no initiative of the group reports."""
+def progress_items(result: Reconciliation) -> dict[str, list[ItemProgress]]:
+    """Each unit's initiatives' progress in the latest checked-in period (none without check-ins):
+    gathered once, so a group's progress costs its own units' items, not every item per unit."""
     found = _progress(result)
     if found is None:
-        return None
+        return {}
     period, report = found
     key = result.spec.require_sheet(INITIATIVES).key
-    units = set(group)
-    members = [per[period] for (sheet, unit, _), per in report.items.items() if sheet == key and unit in units]
+    out: dict[str, list[ItemProgress]] = {}
+    for (sheet, unit, _), per in report.items.items():
+        if sheet == key and period in per:
+            out.setdefault(unit, []).append(per[period])
+    return out
+
+
+def group_progress(items: dict[str, list[ItemProgress]], group: tuple[str, ...]) -> float | None:
+    """The latest progress of a group of units (``items``: :func:`progress_items`): their initiatives'
+    progress, weighted by contribution weight as compute_progress weights an objective's (a missing
+    weight counts as the mean of the group's known ones; none known: all equal); None when no
+    initiative of the group reports."""
+    members = [ip for code in group for ip in items.get(code, ())]
     weights = resolve_weights([ip.item.weight for ip in members])
     return weighted_mean((wt, ip.progress) for wt, ip in zip(weights, members))
 
