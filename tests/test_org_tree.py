@@ -201,34 +201,48 @@ def test_the_summary_rolls_up_returns_errors_budget_and_headcount_by_unit(master
     top = next(i for i, row in enumerate(rows) if row[0] == "By unit")
     first = next(i for i, row in enumerate(rows) if row[0] == "Submissions") + 3  # its first unit, 1-based
     assert rows[top][3:6] == ["Past the deadline then", None, "yes"]
-    figures = ["Returned", "Late", "With errors", "Budget", "Headcount"]
-    assert rows[top + 1][:15] == ["Code", "Unit", "Level", "Units", *figures, None] + [
-        f"{h} (unit only)" for h in figures
+    figures = ["Returned", "Late", "With errors", "Initiatives", "Budget", "Approved budget", "Headcount"]
+    assert rows[top + 1][:21] == ["Code", "Unit", "Level", "Units", *figures] + [
+        "Objectives covered",
+        "Uncovered objectives",
+        None,  # no check-ins: no progress
+    ] + [f"{h} (unit only)" for h in figures]
+    expected = [  # code, name, level, units, returned, late, with errors, initiatives, budget, approved, headcount
+        ["COM", "Commercial", 1, 4, 4, 0, 1, 1 + 2 + 1 + 2, 1000 + 2500 + 300 + 4100, 0, 1 + 3 + 1 + 3],
+        ["MKT", "Marketing", 2, 2, 2, 0, 1, 2 + 1, 2500 + 300, 0, 3 + 1],
+        ["WEB", "Web team", 3, 1, 1, 0, 1, 1, 300, 0, 1],
+        ["SAL", "Sales", 2, 1, 1, 0, 0, 2, 4100, 0, 3],
+        ["OPD", "Operations division", 1, 2, 1, 1, 0, 1, 7000, 0, 5],
+        ["OPS", "Operations", 2, 1, 1, 0, 0, 1, 7000, 0, 5],
     ]
-    expected = [  # code, name, level, units, returned, late, with errors, budget, headcount
-        ["COM", "Commercial", 1, 4, 4, 0, 1, 1000 + 2500 + 300 + 4100, 1 + 3 + 1 + 3],
-        ["MKT", "Marketing", 2, 2, 2, 0, 1, 2500 + 300, 3 + 1],
-        ["WEB", "Web team", 3, 1, 1, 0, 1, 300, 1],
-        ["SAL", "Sales", 2, 1, 1, 0, 0, 4100, 3],
-        ["OPD", "Operations division", 1, 2, 1, 1, 0, 7000, 5],
-        ["OPS", "Operations", 2, 1, 1, 0, 0, 7000, 5],
+    assert [row[:11] for row in rows[top + 2 : top + 8]] == expected
+    coverage = [  # objectives the group serves (of CO1..CO7), and the others
+        [4, "CO5, CO6, CO7"],  # COM CO4, MKT CO1 CO3, WEB CO3, SAL CO1 CO2
+        [2, "CO2, CO4, CO5, CO6, CO7"],
+        [1, "CO1, CO2, CO4, CO5, CO6, CO7"],
+        [2, "CO3, CO4, CO5, CO6, CO7"],
+        [1, "CO1, CO2, CO3, CO4, CO6, CO7"],  # OPD returned nothing: OPS's CO5
+        [1, "CO1, CO2, CO3, CO4, CO6, CO7"],
     ]
-    assert [row[:9] for row in rows[top + 2 : top + 8]] == expected
-    own = [  # returned, late, with errors, budget, headcount: the unit alone
-        [1, 0, 0, 1000, 1],
-        [1, 0, 0, 2500, 3],
-        [1, 0, 1, 300, 1],
-        [1, 0, 0, 4100, 3],
-        [0, 1, 0, 0, 0],
-        [1, 0, 0, 7000, 5],
+    assert [row[11:13] for row in rows[top + 2 : top + 8]] == coverage
+    own = [  # returned, late, with errors, initiatives, budget, approved, headcount: the unit alone
+        [1, 0, 0, 1, 1000, 0, 1],
+        [1, 0, 0, 2, 2500, 0, 3],
+        [1, 0, 1, 1, 300, 0, 1],
+        [1, 0, 0, 2, 4100, 0, 3],
+        [0, 1, 0, 0, 0, 0, 0],
+        [1, 0, 0, 1, 7000, 0, 5],
     ]
-    assert [row[10:15] for row in rows[top + 2 : top + 8]] == own
+    assert [row[14:21] for row in rows[top + 2 : top + 8]] == own
     assert [formulas.row_dimensions[top + 3 + i].outline_level for i in range(6)] == [0, 1, 2, 1, 0, 1]
     assert formulas.sheet_properties.outlinePr.summaryBelow is False  # a unit's row heads its group
     com = top + 3  # 1-based row of COM: its block is its own row and its three descendants'
-    assert formulas.cell(com, 5).value == f"=SUM(K{com}:K{com + 3})"  # its own and its three descendants'
-    assert formulas.cell(com + 1, 8).value == f"=SUM(N{com + 1}:N{com + 2})"  # MKT's budget: MKT and WEB
-    assert formulas.cell(com, 11).value.startswith(f"=COUNTIFS($A${first}:")  # COM's own, over Submissions
+    assert formulas.cell(com, 5).value == f"=SUM(O{com}:O{com + 3})"  # its own and its three descendants'
+    assert formulas.cell(com + 1, 9).value == f"=SUM(S{com + 1}:S{com + 2})"  # MKT's budget: MKT and WEB
+    assert formulas.cell(com, 15).value.startswith(f"=COUNTIFS($A${first}:")  # COM's own, over Submissions
+    # coverage: the matrix's line that sums the group (COM's subtotal at row 16, WEB's own at row 13)
+    assert formulas.cell(com, 12).value == "=COUNTIF('Alignment Matrix'!$B$16:$H$16,\">0\")"
+    assert formulas.cell(com + 2, 12).value == "=COUNTIF('Alignment Matrix'!$B$13:$H$13,\">0\")"
 
 
 @pytest.mark.libreoffice  # skipped without soffice, failed under CI (conftest.py)
@@ -248,7 +262,7 @@ def test_libreoffice_recalculates_the_roll_ups_to_the_cached_figures(master, tmp
                     want, got = cached[sheet][cell.coordinate].value, recalculated[sheet][cell.coordinate].value
                     if want != got:
                         mismatches.append((sheet, cell.coordinate, cell.value, want, got))
-    assert checked >= 9 * 11 + 6 * 11 and mismatches == []
+    assert checked >= 9 * 11 + 6 * 17 and mismatches == []  # a unit: rows, 7 own, 7 rolled, 2 coverage
 
 
 def _by_unit_row(ws) -> int:

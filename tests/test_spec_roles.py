@@ -478,6 +478,8 @@ ALLOWED: dict[tuple[str, str], str] = {
         for w in ("Unit", "Level")
     },
     ("model.py", "level"): "a metadata field (the unit's level in the org tree), signed in the template",
+    ("master/rollup_levels.py", "Level"): "the By-level table's own column: the org tree's level",
+    ("master/dashboard_levels.py", "name"): _XLSXWRITER,
     ("model.py", "id"): "Record.id_key's default: the conventional key, for a record made without a spec",
     **{("strategy.py", w): "the strategy spec's fields" for w in ("id", "title", "metric", "unit", "owner")},
     ("strategy.py", "Objective"): "the strategy's objectives",

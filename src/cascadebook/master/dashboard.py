@@ -64,6 +64,7 @@ from cascadebook.master.dashboard_charts import (
     _department_chart,
     _returns_chart,
 )
+from cascadebook.master.dashboard_levels import write_dashboard_levels
 from cascadebook.master.review_figures import ReviewFigures
 from cascadebook.master.summary import (
     SUBMISSION_APPROVED_BUDGET,
@@ -77,6 +78,7 @@ from cascadebook.master.summary import (
     SUMMARY_SHEET,
     submission_rows,
 )
+from cascadebook.org import OrgTree
 from cascadebook.spec.roles import APPROVED_BUDGET, APPROVED_HEADCOUNT, BUDGET, HEADCOUNT, INITIATIVES
 from cascadebook.spec.schema import Spec
 from cascadebook.xlsx.addresses import column_letter, quote_sheet
@@ -250,6 +252,10 @@ def write_dashboard(w: MasterWriter, result: Reconciliation, tables: dict[str, T
             )
             ws.insert_chart(below, 4 * n, chart, {"x_offset": 2 + 2 * n, "y_offset": 4})
     ws.insert_chart(below, 8, _returns_chart(book, first, states), {"x_offset": 6, "y_offset": 4})
+
+    tree = OrgTree.of(s.departments)
+    if tree.nested:  # the level block, below a flat Dashboard's last row
+        note = write_dashboard_levels(w, ws, f, result, tree, note + 2, figures, last_dep)
 
     # One landscape page, whatever the other sheets print
     ws.print_area(0, 0, note, COLUMNS - 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cascadebook.consolidate.commitments import UNALIGNED, UNALIGNED_TITLE
 from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.master.book import MasterWriter, Table, cell_ref, literal, sum_over, write_formula
-from cascadebook.master.rollups import Line, grouped_lines, set_outline, subtotal
+from cascadebook.master.rollups import MATRIX_SHEET, Line, grouped_lines, set_outline, subtotal
 from cascadebook.master.tables import Contributions, allocation_runs
 from cascadebook.model import Record
 from cascadebook.org import OrgTree
@@ -35,7 +35,7 @@ def write_matrix(w: MasterWriter, result: Reconciliation, tables: dict[str, Tabl
     n_obj = len(s.objectives)
     sheet = result.spec.require_sheet(INITIATIVES)
     line = _MatrixLine(sheet)
-    ws = w.sheet("Alignment Matrix")
+    ws = w.sheet(MATRIX_SHEET)
     ws.write_string(0, 0, "Department", w.header)
     ws.set_column(0, 0, fit_width([f"{d.code} · {d.name}" for d in s.departments], 24, 36))
     for c, o in enumerate(s.objectives, 1):

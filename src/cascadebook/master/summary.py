@@ -18,7 +18,8 @@ from cascadebook.master.book import (
 )
 from cascadebook.master.commitments_sheet import COMMITMENT_INITIATIVES, COMMITMENTS_SHEET
 from cascadebook.master.review_figures import ReviewFigures
-from cascadebook.master.rollups import write_by_unit
+from cascadebook.master.rollup_levels import write_levels
+from cascadebook.master.rollups import ByUnitSource
 from cascadebook.master.tables import Contributions
 from cascadebook.org import OrgTree
 from cascadebook.spec.roles import (
@@ -315,19 +316,18 @@ def write_summary(w: MasterWriter, result: Reconciliation, tables: dict[str, Tab
     tree = OrgTree.of(s.departments)
     if tree.nested:  # a flat strategy's Summary ends here, as it always did
         reconciled = 2 + [label for label, _ in facts].index("Reconciled at")
-        write_by_unit(
-            w,
-            ws,
-            result,
-            tree,
-            bottom + 3,
-            (first_submission, last_submission),
+        source = ByUnitSource(
             {
                 "code": SUBMISSION_CODE,
                 "return_status": SUBMISSION_STATUS,
                 "errors": SUBMISSION_ERRORS,
+                "initiative_count": SUBMISSION_INITIATIVES,
                 "submitted_budget": SUBMISSION_BUDGET,
+                "approved_budget": SUBMISSION_APPROVED_BUDGET,
                 "submitted_headcount": SUBMISSION_HEADCOUNT,
             },
+            (first_submission, last_submission),
             f"$B${reconciled + 1}",
+            len(s.departments) + 5,  # the Alignment Matrix's first count line (master/matrix.py)
         )
+        write_levels(w, ws, result, tree, bottom + 3, source, figures)
