@@ -477,6 +477,11 @@ ALLOWED: dict[tuple[str, str], str] = {
         ("master/rollups.py", w): "the By-unit table's own columns: org units and their level"
         for w in ("Unit", "Level")
     },
+    **{("commands/mail.py", w): "the status table's own columns (org units)" for w in ("Level", "Unit")},
+    ("cycle/diff.py", "level"): _REPORT,
+    **{("cycle/export.py", w): "the nested export's own fields (a unit's name and level)" for w in ("level", "name")},
+    ("kinds.py", "Level"): "the diff workbook's own column (the unit's level)",
+    **{("mail/status.py", w): _REPORT for w in ("level", "name")},
     ("model.py", "level"): "a metadata field (the unit's level in the org tree), signed in the template",
     ("master/rollup_levels.py", "Level"): "the By-level table's own column: the org tree's level",
     ("master/dashboard_levels.py", "name"): _XLSXWRITER,

@@ -26,7 +26,8 @@ def test_sheets_and_very_hidden_signed_metadata(book, strategy, key):
     assert book[META_SHEET].sheet_state == "veryHidden"
     pairs = {r[0]: r[1] for r in book[META_SHEET].iter_rows(values_only=True)}
     meta = Metadata.from_mapping(pairs)
-    assert (meta.cycle, meta.department, meta.spec_name, meta.format_version) == ("FY2027", "MKT", "department", "2")
+    assert (meta.cycle, meta.department, meta.spec_name, meta.format_version) == ("FY2027", "MKT", "department", "3")
+    assert (meta.level, meta.parent, meta.parent_plan) == ("", "", "")  # a flat strategy's template: no cascade fields
     assert meta.spec_fingerprint == load_spec("department").fingerprint()
     assert meta.fingerprint == strategy.fingerprint()
     assert meta.generated_at == "2027-01-04T09:00:00+00:00"

@@ -22,7 +22,7 @@ import openpyxl
 import pytest
 from openpyxl.packaging.custom import StringProperty
 
-from cascadebook.kinds import META_SHEET
+from cascadebook.kinds import FORMAT_VERSION, META_SHEET
 from cascadebook.model import Metadata
 from cascadebook.signing import load_key, sign
 from cascadebook.spec.schema import load_spec
@@ -153,7 +153,7 @@ def test_template_signs_the_fingerprint_of_its_spec(cycle: Path):
     props = {p.name: p.value for p in book.custom_doc_props.props}
     fingerprint = load_spec(cycle / "department.yaml").fingerprint()
     assert fingerprint != load_spec("department").fingerprint()
-    assert sheet["format_version"] == "2" and sheet["spec_fingerprint"] == fingerprint
+    assert sheet["format_version"] == FORMAT_VERSION == "3" and sheet["spec_fingerprint"] == fingerprint
     assert props[META_PROPERTY_PREFIX + "spec_fingerprint"] == fingerprint
     meta = Metadata.from_mapping(sheet)
     key = load_key(cycle / "strategy.yaml")
