@@ -126,7 +126,7 @@ def _commitment_row(w: MasterWriter, ws, r: int, c: ParentCommitment, cascade: C
     else:
         ws.write_number(r, CHANGE, c.change, number)
     ws.write_number(r, COMMITTED, c.committed, number)
-    change, committed = a1(r, CHANGE), a1(r, COMMITTED)
+    change, committed = a1(r + 1, CHANGE + 1), a1(r + 1, COMMITTED + 1)
     if c.change is None:
         ws.write_blank(r, GAP, None, number)
         ws.write_blank(r, RATIO, None, w.percent)
@@ -167,9 +167,7 @@ def _matrix(w: MasterWriter, ws, r: int, result: Reconciliation, cascade: Cascad
         cells[key] = cells.get(key, 0.0) + link.weight
     top, ids = r + 1, r + 2
     ws.write_string(top, 0, "Objective", w.header)
-    ws.write_string(ids, 0, "Unit", w.header)
     ws.write_string(top, 1, "", w.header)
-    ws.write_string(ids, 1, "Parent", w.header)
     c = 2
     for objective_id, group in _grouped(columns):  # row by row: the master's sheets are streamed
         if len(group) > 1:
@@ -177,6 +175,8 @@ def _matrix(w: MasterWriter, ws, r: int, result: Reconciliation, cascade: Cascad
         else:
             ws.write_string(top, c, objective_id, w.header)
         c += len(group)
+    ws.write_string(ids, 0, "Unit", w.header)
+    ws.write_string(ids, 1, "Parent", w.header)
     for c, (_, _, initiative_id) in enumerate(columns, 2):
         ws.write_string(ids, c, initiative_id, w.header)
         if c >= len(CASCADE_HEADERS):  # the columns above keep the commitments' widths
