@@ -404,17 +404,20 @@ def _chain_rows(result: Reconciliation, percent: Any) -> tuple[Callable[[str], I
     for k in result.kpis:
         kpis.setdefault((k.department, made.parent(k)), []).append(k)
     allocated: dict[str, list[Record]] = {}
+    why: dict[tuple[str, str], str] = {}  # an unaligned initiative: why its chain leads nowhere
     known: set[tuple[str, str]] = set()
     for part in (result.allocations, result.unaligned):
         for a in part:
             allocated.setdefault(a.objective_id, []).append(a.record)
             known.add((a.department, a.initiative_id.casefold()))
+            if a.objective_id == UNALIGNED:
+                why[(a.department, a.initiative_id)] = f"leads nowhere: {a.left_out}" if a.left_out else ""
 
-    def chain_of(i: Record, depth: int, weight: float | None, path: str) -> Iterable[tuple]:
+    def chain_of(i: Record, depth: int, weight: float | None, path: str, traced: bool = True) -> Iterable[tuple]:
         kind, values = made.initiative(i)
         outline = min(depth, MAX_OUTLINE)
         yield kind, [*values, tree.level(i.department), weight, path], outline, _style(2, depth)
-        trace = f"{path}{PATH_SEPARATOR}{i.id}" if path else i.id
+        trace = f"{path}{PATH_SEPARATOR}{i.id}" if path and traced else i.id
         for k in kpis.get((i.department, i.id.casefold()), ()):
             kind, values = made.kpi(k)
             yield kind, [*values, tree.level(k.department), None, trace], min(depth + 1, MAX_OUTLINE), _style(3, depth)
@@ -429,7 +432,7 @@ def _chain_rows(result: Reconciliation, percent: Any) -> tuple[Callable[[str], I
             return
         if objective_id == UNALIGNED:
             for i in allocated.get(UNALIGNED, ()):
-                yield from chain_of(i, 1, None, "")
+                yield from chain_of(i, 1, None, why.get((i.department, i.id), ""), traced=False)
             return
         for step in walk.under(objective_id):
             yield from chain_of(step.record, step.depth, step.weight, step.traces_to)
