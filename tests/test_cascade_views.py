@@ -9,6 +9,7 @@ every unit. Every figure below is worked out by hand from the rows typed.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -20,7 +21,7 @@ from cascadebook.cycle.cascade_round import generate_cascade
 from cascadebook.consolidate.commitments import UNALIGNED
 from cascadebook.cycle.checkin import generate_checkins
 from cascadebook.intake.dispatch import checkin_spec
-from cascadebook.master.cascade_sheet import CASCADE_SHEET, MATRIX_TITLE
+from cascadebook.master.cascade_sheet import CASCADE_SHEET, MATRIX_SHEET
 from cascadebook.master.read import read_master
 from cascadebook.spec.schema import resolve_spec
 from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
@@ -224,15 +225,31 @@ def test_the_cascade_sheet_shows_each_parent_initiatives_commitment_level_by_lev
     assert fills == ["F8CBAD", "FFE699", "000000"]  # shortfall, surplus, nothing stated: not shaded
     assert [ws.row_dimensions[r].outline_level for r in (5, 6, 7)] == [1, 2, 1]
     # the Cascade matrix: units aligned to a parent's plan x the parent initiatives, under their objective
-    first = next(r for r in range(8, 20) if ws.cell(r, 1).value == MATRIX_TITLE)
-    matrix = [[c.value for c in row][:5] for row in ws.iter_rows(min_row=first + 1, max_row=first + 4)]
+    ws = book[MATRIX_SHEET]
+    assert book.sheetnames.index(MATRIX_SHEET) == book.sheetnames.index(CASCADE_SHEET) + 1
+    matrix = [[c.value for c in row][:5] for row in ws.iter_rows(min_row=4, max_row=7)]
     assert matrix == [
         ["Objective", "", "CO1", None, "CO3"],
         ["Unit", "Parent", "COM-I01", "MKT-I01", "COM-I02"],
         ["MKT", "COM", 1.5, None, 0.5],  # MKT-I01 whole and half of MKT-I02; the other half of MKT-I02
         ["WEB", "MKT", None, 2, None],
     ]
-    assert f"C{first + 1}:D{first + 1}" in {str(m) for m in ws.merged_cells.ranges}
+    assert "C4:D4" in {str(m) for m in ws.merged_cells.ranges}
+
+
+def test_a_flat_master_has_no_cascade_sheets_nor_chain_columns(chain, tmp_path):
+    """COM alone aligns to the corporate objectives: no unit aligns to a parent's plan, so no cascade."""
+    returned = tmp_path / "returned"
+    returned.mkdir()
+    (returned / "COM.xlsx").write_bytes((chain["tmp"] / "returned" / "COM.xlsx").read_bytes())
+    strategy = chain["plan"].strategy
+    flat = replace(strategy, departments=[d for d in strategy.departments if d.code == "COM"])
+    result = reconcile(flat, [returned], key=chain["key"], jobs=1)
+    assert [(s.department, s.status) for s in result.sources] == [("COM", "accepted")]
+    assert result.cascade is None
+    book = openpyxl.load_workbook(write_master(result, tmp_path / "flat.xlsx"))
+    assert CASCADE_SHEET not in book.sheetnames and MATRIX_SHEET not in book.sheetnames
+    assert [c.value for c in book["Goal Hierarchy"][1]][-1] == "Due date"
 
 
 def test_progress_flows_up_the_chain_and_objectives_count_only_chain_tops(chain):

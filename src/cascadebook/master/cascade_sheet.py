@@ -22,7 +22,7 @@ from cascadebook.xlsx.addresses import a1
 from cascadebook.xlsx.layout import header_height
 
 CASCADE_SHEET = "Cascade"
-MATRIX_TITLE = "Cascade matrix"
+MATRIX_SHEET = MATRIX_TITLE = "Cascade matrix"
 CASCADE_HEADERS = [
     "Level",
     "Unit",
@@ -64,6 +64,7 @@ def write_cascade(w: MasterWriter, result: Reconciliation) -> None:
     w.header_row(ws, FIRST_ROW, CASCADE_HEADERS, CASCADE_WIDTHS)
     ws.set_row(FIRST_ROW, header_height(zip(CASCADE_HEADERS, CASCADE_WIDTHS)))
     ws.freeze_panes(FIRST_ROW + 1, 3)
+    ws.repeat_rows(FIRST_ROW)
     ws.outline_settings(True, False, True, False)
     r = FIRST_ROW + 1
     for c in tree_order(result, cascade):
@@ -71,8 +72,7 @@ def write_cascade(w: MasterWriter, result: Reconciliation) -> None:
         r += 1
     if r == FIRST_ROW + 1:
         ws.write_string(r, 0, "No initiative has others aligned to it yet.", w.wrap)
-        r += 1
-    _matrix(w, ws, r + 2, result, cascade)
+    _matrix(w, w.sheet(MATRIX_SHEET), result, cascade)  # its own sheet: its columns are its own width
 
 
 def tree_order(result: Reconciliation, cascade: Cascade) -> list[ParentCommitment]:
@@ -150,12 +150,18 @@ def _shaded(w: MasterWriter, shade, num_format: str):
     return made[(colour, num_format)]
 
 
-def _matrix(w: MasterWriter, ws, r: int, result: Reconciliation, cascade: Cascade) -> None:
+def _matrix(w: MasterWriter, ws, result: Reconciliation, cascade: Cascade) -> None:
     """Child units x parent initiatives: how many of the unit's initiatives align to each (a split counts
     its share, as in the Alignment Matrix), the parent initiatives grouped under the objective they serve
     most (a two-row header: objective, then initiative id)."""
     links = cascade.chains.links
-    ws.write_string(r, 0, MATRIX_TITLE, w.subtitle)
+    ws.write_string(0, 0, f"{MATRIX_TITLE}: how many of each unit's initiatives align to each parent initiative", w.title)
+    ws.write_string(
+        1, 0, "A split counts its share, as in the Alignment Matrix. Columns: grouped by the objective each serves most.", w.wrap
+    )
+    ws.set_column(0, 0, 10)
+    ws.set_column(1, 1, 9)
+    r = 2
     if not links:
         ws.write_string(r + 1, 0, "No unit aligns to its parent's initiatives yet.", w.wrap)
         return
@@ -179,8 +185,7 @@ def _matrix(w: MasterWriter, ws, r: int, result: Reconciliation, cascade: Cascad
     ws.write_string(ids, 1, "Parent", w.header)
     for c, (_, _, initiative_id) in enumerate(columns, 2):
         ws.write_string(ids, c, initiative_id, w.header)
-        if c >= len(CASCADE_HEADERS):  # the columns above keep the commitments' widths
-            ws.set_column(c, c, max(10, len(initiative_id) + 2))
+        ws.set_column(c, c, max(10, len(initiative_id) + 2))
     row = ids + 1
     for code in units:
         ws.write_string(row, 0, code, w.indented(cascade.level(code) - 1))
