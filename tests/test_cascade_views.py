@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from cascadebook import generate, load_key, load_strategy, reconcile, write_master
-from cascadebook.cycle.cascade_round import generate_cascade
 from cascadebook.consolidate.commitments import UNALIGNED
+from cascadebook.cycle.cascade_round import generate_cascade
 from cascadebook.cycle.checkin import generate_checkins
 from cascadebook.intake.dispatch import checkin_spec
 from cascadebook.master.cascade_sheet import CASCADE_SHEET, MATRIX_SHEET

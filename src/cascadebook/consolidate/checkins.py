@@ -136,7 +136,11 @@ def chain_links(result: Any) -> list[Link]:
         return []
     sheet = result.spec.sheet_key(INITIATIVES)
     return [
-        ((sheet, k.parent_department, k.parent_id.casefold()), (sheet, k.department, k.initiative_id.casefold()), k.weight)
+        (
+            (sheet, k.parent_department, k.parent_id.casefold()),
+            (sheet, k.department, k.initiative_id.casefold()),
+            k.weight,
+        )
         for k in cascade.chains.links
     ]
 

@@ -19,7 +19,6 @@ from cascadebook.master.book import MasterWriter, write_formula
 from cascadebook.master.chain import MAX_OUTLINE, ChainWalk
 from cascadebook.parent_plan import Key, key_of
 from cascadebook.xlsx.addresses import a1
-from cascadebook.xlsx.layout import header_height
 
 CASCADE_SHEET = "Cascade"
 MATRIX_SHEET = MATRIX_TITLE = "Cascade matrix"
@@ -48,7 +47,9 @@ def write_cascade(w: MasterWriter, result: Reconciliation) -> None:
     if cascade is None:
         return
     ws = w.sheet(CASCADE_SHEET)
-    ws.write_string(0, 0, f"{result.strategy.cycle}: the cascade — what each parent initiative's children commit", w.title)
+    ws.write_string(
+        0, 0, f"{result.strategy.cycle}: the cascade — what each parent initiative's children commit", w.title
+    )
     ws.merge_range(
         1,
         0,
@@ -60,9 +61,8 @@ def write_cascade(w: MasterWriter, result: Reconciliation) -> None:
         "left out (and flagged). Shaded: a shortfall (red) or a surplus of more than half again (amber).",
         w.wrap,
     )
-    ws.set_row(1, 48)
+    ws.set_row(1, 32)
     w.header_row(ws, FIRST_ROW, CASCADE_HEADERS, CASCADE_WIDTHS)
-    ws.set_row(FIRST_ROW, header_height(zip(CASCADE_HEADERS, CASCADE_WIDTHS)))
     ws.freeze_panes(FIRST_ROW + 1, 3)
     ws.repeat_rows(FIRST_ROW)
     ws.outline_settings(True, False, True, False)
@@ -133,7 +133,12 @@ def _commitment_row(w: MasterWriter, ws, r: int, c: ParentCommitment, cascade: C
     else:
         write_formula(ws, r, GAP, f"{change}-{committed}", c.gap, _shaded(w, shade, num_format))
         write_formula(
-            ws, r, RATIO, f'IF({change}=0,"",{committed}/{change})', "" if ratio is None else ratio, _shaded(w, shade, "0%")
+            ws,
+            r,
+            RATIO,
+            f'IF({change}=0,"",{committed}/{change})',
+            "" if ratio is None else ratio,
+            _shaded(w, shade, "0%"),
         )
     ws.write_number(r, 10, c.children, w.top)
     ws.write_string(r, 11, c.left_out_text, w.wrap)
@@ -155,9 +160,14 @@ def _matrix(w: MasterWriter, ws, result: Reconciliation, cascade: Cascade) -> No
     its share, as in the Alignment Matrix), the parent initiatives grouped under the objective they serve
     most (a two-row header: objective, then initiative id)."""
     links = cascade.chains.links
-    ws.write_string(0, 0, f"{MATRIX_TITLE}: how many of each unit's initiatives align to each parent initiative", w.title)
     ws.write_string(
-        1, 0, "A split counts its share, as in the Alignment Matrix. Columns: grouped by the objective each serves most.", w.wrap
+        0, 0, f"{MATRIX_TITLE}: how many of each unit's initiatives align to each parent initiative", w.title
+    )
+    ws.write_string(
+        1,
+        0,
+        "A split counts its share, as in the Alignment Matrix. Columns: grouped by the objective each serves most.",
+        w.top,
     )
     ws.set_column(0, 0, 10)
     ws.set_column(1, 1, 9)

@@ -71,15 +71,17 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
         ]
         for level in range(4)
     ]
+    share_format = None
     if cascade is not None:  # deeper initiatives (and their KPIs) indented one step per level of the chain
-        formats += _deeper(w, formats, headers)
+        share_format = w.book.add_format({"num_format": "0%", "valign": "top"})
+        formats += _deeper(w, formats, share_format)
     outline = [None, None, {"level": 1}, {"level": 2}]
     in_unit = _UnitFormats(w, formats)
     # styles numbered in the order rows are placed, also when packed rows are rendered ahead (_rows_by_objective)
     number_styles(
         (
             *(level[GOAL] for level in formats),
-            *((w.percent,) if cascade is not None else ()),
+            *((share_format,) if share_format is not None else ()),
             w.wrap,
             w.top,
             date_format,
@@ -127,7 +129,7 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
     if cascade is None:
         below, unattached = _rows_by_objective(result, spool, render)
     else:
-        below, unattached = _chain_rows(result, w.percent)
+        below, unattached = _chain_rows(result)
 
     def rows() -> Iterable[tuple[int, Any]]:  # made while written: never a copy of every record
         for o in s.objectives:
@@ -141,7 +143,8 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
             yield from below(UNATTACHED)
 
     objective: list[Any] = []
-    for level, values, *depth in rows():  # depth, style: a row of the chain (its outline level and format)
+    for row in rows():  # then, for a row of the chain, its outline level and format
+        level, values, chained = row[0], row[1], row[2:]
         if level == 1:
             objective = values
         if r >= w.max_rows:
@@ -161,7 +164,7 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
                     date_format,
                 )
                 r += 1
-        _hierarchy_row(ws, stream, r, level, values, in_unit, outline, progress, date_format, *depth)
+        _hierarchy_row(ws, stream, r, level, values, in_unit, outline, progress, date_format, *chained)
         r += 1
     finish(ws, stream)
 
@@ -370,7 +373,7 @@ CHAIN_WIDTHS = [9, 8, 36]
 FIRST_DEEPER = 4  # formats[4:] : initiatives at chain depth 2..7, then their KPIs
 
 
-def _deeper(w: MasterWriter, formats: list[list[Any]], headers: list[str]) -> list[list[Any]]:
+def _deeper(w: MasterWriter, formats: list[list[Any]], share_format: Any) -> list[list[Any]]:
     """Formats of initiatives below a chain top and of their KPIs: each level indented one step more."""
     out = []
     for kind, italic in ((2, False), (3, True)):
@@ -381,7 +384,7 @@ def _deeper(w: MasterWriter, formats: list[list[Any]], headers: list[str]) -> li
             out.append([goal if c == GOAL else f for c, f in enumerate(formats[kind])])
     share = len(HIERARCHY_HEADERS) + 1
     for row in (*formats, *out):
-        row[share] = w.percent
+        row[share] = share_format
     return out
 
 
@@ -392,7 +395,7 @@ def _style(kind: int, depth: int) -> int:
     return FIRST_DEEPER + (kind - 2) * (MAX_OUTLINE - 1) + min(depth, MAX_OUTLINE) - 2
 
 
-def _chain_rows(result: Reconciliation, percent: Any) -> tuple[Callable[[str], Iterable[tuple]], int]:
+def _chain_rows(result: Reconciliation) -> tuple[Callable[[str], Iterable[tuple]], int]:
     """Under each objective, its chain tops and the initiatives aligned to each, any depth, every
     initiative followed by its KPIs; in :data:`UNALIGNED` the initiatives no chain takes and in
     :data:`UNATTACHED` the KPIs whose initiative is not recognised, as for a flat master."""
