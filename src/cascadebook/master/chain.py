@@ -42,12 +42,10 @@ class ChainWalk:
 
     def __init__(self, result: Reconciliation, cascade: Cascade):
         self.chains = cascade.chains
-        self.records: dict[Key, Record] = {}
         self.tops: dict[str, list[tuple[Record, float]]] = {}  # objective id -> chain tops, direct weight
         for a in result.allocations:
             record = a.record
             key = key_of(record.department, record.id)
-            self.records.setdefault(key, record)
             weight = a.weight if key not in self.chains.cascaded else self._direct(key, a.objective_id)
             if weight:
                 self.tops.setdefault(a.objective_id, []).append((record, weight))
