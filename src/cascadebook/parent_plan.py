@@ -107,6 +107,20 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def direct_objectives(strategy: Strategy, record: Record, sheet: SheetSpec) -> Parts:
+    """The corporate objectives a row names itself (not through a parent initiative), with the weights
+    :func:`trace` gives them: a chain top's share of the objectives, which progress rolls up."""
+    named = refs(record, sheet)
+    total = sum(w for _, w in named)
+    scale = 1 / total if total > 1 + 1e-9 else 1.0
+    parts: dict[str, float] = {}
+    for ref, weight in named:
+        objective = strategy.objective(ref)
+        if objective is not None:
+            parts[objective.id] = parts.get(objective.id, 0.0) + weight * scale
+    return tuple(parts.items())
+
+
 @dataclass(frozen=True)
 class Link:
     """A child initiative serving a parent initiative with a weight (its share of the child)."""

@@ -14,13 +14,22 @@ from typing import Any
 
 from cascadebook.consolidate.left_out import not_taken, rows_not_taken
 from cascadebook.consolidate.newest import newest_wins
-from cascadebook.consolidate.progress import Actual, Item, ProgressReport, Thresholds, compute_progress, is_number
+from cascadebook.consolidate.progress import (
+    Actual,
+    Item,
+    Link,
+    ProgressReport,
+    Thresholds,
+    compute_progress,
+    is_number,
+)
 from cascadebook.findings import Finding, Severity, cell_finding
 from cascadebook.intake.dispatch import checkin_spec
 from cascadebook.intake.reader import Return
 from cascadebook.intake.rules import VALUE_TYPE, Context, Row
 from cascadebook.intake.validate import Checking, validate_records
 from cascadebook.model import Record, Strategy
+from cascadebook.parent_plan import direct_objectives, key_of
 from cascadebook.spec.roles import (
     ACTUAL,
     BASELINE,
@@ -75,6 +84,8 @@ def plan_items(result: Any) -> dict[tuple[str, str, str], Item]:
             split.setdefault((a.department, a.initiative_id.casefold()), []).append((a.objective_id, a.weight))
     items: dict[tuple[str, str, str], Item] = {}
     initiatives, kpis = spec.sheet_by_role(INITIATIVES), spec.sheet_by_role(KPIS)
+    cascade = getattr(result, "cascade", None)
+    cascaded = cascade.chains.cascaded if cascade is not None else None
     get = _getter(initiatives)
     for record in result.records.get(initiatives.key, []) if initiatives else ():
         objectives = split.get((record.department, record.id.casefold()))
@@ -96,6 +107,9 @@ def plan_items(result: Any) -> dict[tuple[str, str, str], Item]:
             tuple(objectives or ()),
             direction=_direction(strategy, [o for o, _ in objectives or ()]),
         )
+        if cascaded is not None and key_of(record.department, record.id) in cascaded:
+            # only chain tops count toward the objectives: its parent initiative counts it (progress.py)
+            item = replace(item, objectives=direct_objectives(strategy, record, initiatives))
         items.setdefault(item.key, item)
     get = _getter(kpis)
     for record in result.records.get(kpis.key, []) if kpis else ():
@@ -115,6 +129,22 @@ def plan_items(result: Any) -> dict[tuple[str, str, str], Item]:
         )
         items.setdefault(item.key, item)
     return items
+
+
+def chain_links(result: Any) -> list[Link]:
+    """The cascade's links as progress items' keys (parent, child, weight); none for a flat cycle."""
+    cascade = getattr(result, "cascade", None)
+    if cascade is None:
+        return []
+    sheet = result.spec.sheet_key(INITIATIVES)
+    return [
+        (
+            (sheet, k.parent_department, k.parent_id.casefold()),
+            (sheet, k.department, k.initiative_id.casefold()),
+            k.weight,
+        )
+        for k in cascade.chains.links
+    ]
 
 
 def _period(value: Any) -> str | None:
@@ -372,6 +402,7 @@ def reconcile_checkins(result: Any, sources: Sequence[Return]) -> tuple[Progress
         periods,
         Thresholds.of(strategy),
         initiatives_sheet=result.spec.sheet_key(INITIATIVES),
+        links=chain_links(result),
     )
     for (key, period), actual in by_row.items():
         own = report.items.get(key, {}).get(period)

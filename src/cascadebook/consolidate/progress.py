@@ -16,6 +16,11 @@ Pure functions over typed values; nothing here reads or writes a workbook.
   average one (the mean of the known weights); with no weights at all, all count equally. A
   department's progress rolls up its initiatives the same way; the company's rolls up the
   objectives by their weights in the strategy.
+* **Through the cascade** (issue 20): a parent initiative without an actual of its own takes its
+  progress from the initiatives aligned to it (``links``), weighted by each link's weight times the
+  child's contribution weight (resolved among its siblings as above), any depth. Only chain tops --
+  initiatives aligned straight to objectives -- count toward the objectives (their ``objectives`` are
+  their direct parts only), so a child's progress is counted once, through its parent.
 * **RAG** compares progress with where the item should be by now: expected progress at period
   *p* is (index of *p* + 1) / (index of the due period + 1), at most 1 (the last period of the cycle
   when there is no due period). Pace = progress / expected; green when pace >= the strategy's green
@@ -128,6 +133,9 @@ def weighted_mean(pairs: Iterable[tuple[float, float | None]]) -> float | None:
     return total / weight_sum if weight_sum > 0 else None
 
 
+Link = tuple[tuple[str, str, str], tuple[str, str, str], float]  # (parent key, child key, weight): Item.key
+
+
 @dataclass(frozen=True)
 class Item:
     """A planned initiative or KPI, as progress needs it (strategy-independent)."""
@@ -192,6 +200,7 @@ class ItemProgress:
     expected: float
     rag: str | None
     status: str = ""
+    from_children: int = 0  # > 0: no actual of its own; progress of this many aligned initiatives
 
     @property
     def carried(self) -> bool:
@@ -276,6 +285,7 @@ class ProgressReport:
                     "expected": ip.expected,
                     "rag": ip.rag,
                     "status": ip.status,
+                    **({"from_children": ip.from_children} if ip.from_children else {}),
                 }
                 for per in self.items.values()
                 for p, ip in per.items()
@@ -290,12 +300,15 @@ def compute_progress(
     periods: Sequence[str],
     thresholds: Thresholds | None = None,
     initiatives_sheet: str = SHEET_ROLES[INITIATIVES].key,
+    links: Sequence[Link] = (),
 ) -> ProgressReport:
     """Progress of every item in every checked-in period, and the roll-ups.
 
     ``strategy`` gives the cycle's periods, the objectives (id, title, weight) and the departments.
     ``periods`` are the periods checked in; the latest one with an actual wins within a period.
     ``initiatives_sheet`` is the key of the spec's initiatives sheet: its items roll up (KPIs do not).
+    ``links``: (parent item key, child item key, weight) of the cascade; a parent without an actual of
+    its own takes its progress from its children (:func:`_through_children`).
     """
     thresholds = thresholds or Thresholds.of(strategy)
     cycle = tuple(strategy.periods)
@@ -328,6 +341,8 @@ def compute_progress(
                 status,
             )
         per_item[item.key] = out
+    if links:
+        _through_children(per_item, {i.key: i for i in items}, links, periods, thresholds)
 
     initiatives = [i for i in items if i.sheet == initiatives_sheet]
 
@@ -375,3 +390,53 @@ def compute_progress(
         )
 
     return ProgressReport(periods, thresholds, per_item, objectives, departments, overall, list(actuals))
+
+
+def _through_children(
+    per_item: dict[tuple[str, str, str], dict[str, ItemProgress]],
+    items: Mapping[tuple[str, str, str], Item],
+    links: Sequence[Link],
+    periods: Sequence[str],
+    thresholds: Thresholds,
+) -> None:
+    """A parent initiative with no actual (in a period, carried forward included) gets the weighted mean
+    of its children's progress in that period -- theirs own or, in turn, their children's. Children come
+    first (a depth-first walk with a memo, so any depth; a cycle, which ``org`` rules out, stops there)."""
+    children: dict[tuple[str, str, str], list[tuple[tuple[str, str, str], float]]] = {}
+    for parent, child, weight in links:
+        if parent in items and child in items:
+            children.setdefault(parent, []).append((child, weight))
+    done: set[tuple[str, str, str]] = set()
+
+    def settle(key: tuple[str, str, str], seen: frozenset) -> None:
+        if key in done or key in seen or key not in children:
+            return
+        mine = children[key]
+        for child, _ in mine:
+            settle(child, seen | {key})
+        weights = resolve_weights([items[child].weight for child, _ in mine])
+        for period in periods:
+            own = per_item[key][period]
+            if own.actual is not None:
+                continue
+            entries = [(w * link, per_item[child][period]) for (child, link), w in zip(mine, weights)]
+            progress = weighted_mean((w, ip.progress) for w, ip in entries)
+            if progress is None:
+                continue
+            reporting = sum(1 for _, ip in entries if ip.progress is not None)
+            per_item[key][period] = ItemProgress(
+                own.item,
+                period,
+                None,
+                None,
+                progress,
+                progress,
+                own.expected,
+                thresholds.rag(progress, own.expected),
+                own.status,
+                reporting,
+            )
+        done.add(key)
+
+    for key in list(children):
+        settle(key, frozenset())

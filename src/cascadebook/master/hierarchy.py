@@ -9,6 +9,7 @@ from cascadebook.consolidate.commitments import UNALIGNED, UNALIGNED_TITLE
 from cascadebook.consolidate.packed import RecordList, Spool
 from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.master.book import MasterWriter
+from cascadebook.master.chain import MAX_OUTLINE, PATH_SEPARATOR, ChainWalk
 from cascadebook.master.progress_sheet import HierarchyProgress
 from cascadebook.master.tables import allocation_runs
 from cascadebook.model import Record
@@ -55,6 +56,9 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
     """
     s = result.strategy
     headers = list(HIERARCHY_HEADERS)
+    cascade = result.cascade
+    if cascade is not None:  # the chain's own columns (issue 20); a flat master is as it was
+        headers += CHAIN_HEADERS
     progress = None
     if result.progress:  # progress and RAG at every level, beside the goals
         plan = (result.spec.sheet_key(INITIATIVES), result.spec.sheet_key(KPIS))
@@ -67,15 +71,28 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
         ]
         for level in range(4)
     ]
+    share_format = None
+    if cascade is not None:  # deeper initiatives (and their KPIs) indented one step per level of the chain
+        share_format = w.book.add_format({"num_format": "0%", "valign": "top"})
+        formats += _deeper(w, formats, share_format)
     outline = [None, None, {"level": 1}, {"level": 2}]
     in_unit = _UnitFormats(w, formats)
     # styles numbered in the order rows are placed, also when packed rows are rendered ahead (_rows_by_objective)
-    number_styles((*(level[GOAL] for level in formats), w.wrap, w.top, date_format, *in_unit.known.values()))
+    number_styles(
+        (
+            *(level[GOAL] for level in formats),
+            *((share_format,) if share_format is not None else ()),
+            w.wrap,
+            w.top,
+            date_format,
+            *in_unit.known.values(),
+        )
+    )
 
     def start(number: int, banner: Iterable[list[Any]] = ()):
         """A sheet of the hierarchy, its header and ``banner`` rows (vision, mission) written, and its stream."""
         ws = w.sheet(continued_sheet(HIERARCHY_SHEET, number))
-        w.header_row(ws, 0, headers, WIDTHS)
+        w.header_row(ws, 0, headers, WIDTHS if cascade is None else WIDTHS + CHAIN_WIDTHS)
         ws.freeze_panes(1, 0)
         ws.outline_settings(True, False, True, False)
         ws.autofilter(0, 0, 0, len(headers) - 1)
@@ -109,7 +126,10 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
             )
         )
     )
-    below, unattached = _rows_by_objective(result, spool, render)
+    if cascade is None:
+        below, unattached = _rows_by_objective(result, spool, render)
+    else:
+        below, unattached = _chain_rows(result)
 
     def rows() -> Iterable[tuple[int, Any]]:  # made while written: never a copy of every record
         for o in s.objectives:
@@ -123,7 +143,8 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
             yield from below(UNATTACHED)
 
     objective: list[Any] = []
-    for level, values in rows():
+    for row in rows():  # then, for a row of the chain, its outline level and format
+        level, values, chained = row[0], row[1], row[2:]
         if level == 1:
             objective = values
         if r >= w.max_rows:
@@ -143,23 +164,28 @@ def _fill_hierarchy(w: MasterWriter, result: Reconciliation, spool: Spool) -> No
                     date_format,
                 )
                 r += 1
-        _hierarchy_row(ws, stream, r, level, values, in_unit, outline, progress, date_format)
+        _hierarchy_row(ws, stream, r, level, values, in_unit, outline, progress, date_format, *chained)
         r += 1
     finish(ws, stream)
 
 
-def _hierarchy_row(ws, stream, r: int, level: int, values: Any, in_unit, outline, progress, date_format) -> None:
-    """One row: ``values`` is a list of cell values or a row the stream rendered ahead (a tuple)."""
+def _hierarchy_row(
+    ws, stream, r: int, level: int, values: Any, in_unit, outline, progress, date_format, depth=None, style=None
+) -> None:
+    """One row: ``values`` is a list of cell values or a row the stream rendered ahead (a tuple);
+    ``depth`` and ``style``, for a row of the chain, its outline level and its index in ``in_unit``'s formats."""
+    fmt = in_unit(level if style is None else style, values)
     if stream is not None:
         if type(values) is tuple:
             stream.put(values)
         else:
-            stream.row(values, in_unit(level, values), max(level - 1, 0), _height(level, values))
+            stream.row(values, fmt, max(level - 1, 0) if depth is None else depth, _height(level, values))
         return
     height = _height(level, values)
-    if outline[level] or height:
-        ws.set_row(r, height, None, outline[level])
-    write_rows(ws, r, (values,), in_unit(level, values), date_format=date_format)
+    grouped = outline[level] if depth is None else ({"level": depth} if depth else None)
+    if grouped or height:
+        ws.set_row(r, height, None, grouped)
+    write_rows(ws, r, (values,), fmt, date_format=date_format)
     if progress:
         progress.row(ws, r, level, values[1], values[3] if len(values) > 3 else "")
     forget_row(ws, r - 1)
@@ -179,7 +205,7 @@ HIERARCHY_HEADERS = (
     "Due date",  # an objective's deadline (a date)
 )
 GOAL, METRIC, BASELINE_COL, TARGET_COL, UNIT_COL, DUE_DATE = 2, 5, 6, 7, 8, 10
-WIDTHS = [12, 11, 60, 12, 20, 40, 13, 13, 9, 9, 11]
+WIDTHS = [12, 11, 60, 12, 20, 40, 13, 13, 9, 9, 11]  # and CHAIN_WIDTHS in a cascade
 BANNER = slice(GOAL, METRIC + 1)  # the vision's and mission's band: Goal to Metric / impact, merged
 
 
@@ -337,3 +363,84 @@ def _rows_by_objective(
                 unattached_count += 1
 
     return spool.pop, unattached_count
+
+
+# The Goal Hierarchy of a cascade (issue 20): after the usual columns, the level of the row's unit in the
+# org tree, the share of it that serves the row above (a child split over parents is under each), and
+# the path up to its corporate objective.
+CHAIN_HEADERS = ["Org level", "Share", "Traces to"]
+CHAIN_WIDTHS = [9, 8, 36]
+FIRST_DEEPER = 4  # formats[4:] : initiatives at chain depth 2..7, then their KPIs
+
+
+def _deeper(w: MasterWriter, formats: list[list[Any]], share_format: Any) -> list[list[Any]]:
+    """Formats of initiatives below a chain top and of their KPIs: each level indented one step more."""
+    out = []
+    for kind, italic in ((2, False), (3, True)):
+        for depth in range(2, MAX_OUTLINE + 1):
+            goal = w.book.add_format(
+                {"align": "left", "indent": kind + depth - 1, "text_wrap": True, "valign": "top", "italic": italic}
+            )
+            out.append([goal if c == GOAL else f for c, f in enumerate(formats[kind])])
+    share = len(HIERARCHY_HEADERS) + 1
+    for row in (*formats, *out):
+        row[share] = share_format
+    return out
+
+
+def _style(kind: int, depth: int) -> int:
+    """The format index of an initiative (kind 2) or KPI (kind 3) of a chain ``depth`` levels down."""
+    if depth <= 1:
+        return kind
+    return FIRST_DEEPER + (kind - 2) * (MAX_OUTLINE - 1) + min(depth, MAX_OUTLINE) - 2
+
+
+def _chain_rows(result: Reconciliation) -> tuple[Callable[[str], Iterable[tuple]], int]:
+    """Under each objective, its chain tops and the initiatives aligned to each, any depth, every
+    initiative followed by its KPIs; in :data:`UNALIGNED` the initiatives no chain takes and in
+    :data:`UNATTACHED` the KPIs whose initiative is not recognised, as for a flat master."""
+    assert result.cascade is not None
+    made = _HierarchyRows(result.spec)
+    walk = ChainWalk(result, result.cascade)
+    tree = result.cascade
+    kpis: dict[tuple[str, str], list[Record]] = {}
+    for k in result.kpis:
+        kpis.setdefault((k.department, made.parent(k)), []).append(k)
+    allocated: dict[str, list[Record]] = {}
+    why: dict[tuple[str, str], str] = {}  # an unaligned initiative: why its chain leads nowhere
+    known: set[tuple[str, str]] = set()
+    for part in (result.allocations, result.unaligned):
+        for a in part:
+            allocated.setdefault(a.objective_id, []).append(a.record)
+            known.add((a.department, a.initiative_id.casefold()))
+            if a.objective_id == UNALIGNED:
+                why[(a.department, a.initiative_id)] = f"leads nowhere: {a.left_out}" if a.left_out else ""
+
+    def chain_of(i: Record, depth: int, weight: float | None, path: str, traced: bool = True) -> Iterable[tuple]:
+        kind, values = made.initiative(i)
+        outline = min(depth, MAX_OUTLINE)
+        yield kind, [*values, tree.level(i.department), weight, path], outline, _style(2, depth)
+        trace = f"{path}{PATH_SEPARATOR}{i.id}" if path and traced else i.id
+        for k in kpis.get((i.department, i.id.casefold()), ()):
+            kind, values = made.kpi(k)
+            yield kind, [*values, tree.level(k.department), None, trace], min(depth + 1, MAX_OUTLINE), _style(3, depth)
+
+    def below(objective_id: str) -> Iterable[tuple]:
+        if objective_id == UNATTACHED:
+            for (department, parent), found in kpis.items():
+                if (department, parent) not in known:
+                    for k in found:
+                        kind, values = made.kpi(k)
+                        yield kind, [*values, tree.level(k.department), None, ""], 2, 3
+            return
+        if objective_id == UNALIGNED:
+            for i in allocated.get(UNALIGNED, ()):
+                yield from chain_of(i, 1, None, why.get((i.department, i.id), ""), traced=False)
+            return
+        for step in walk.under(objective_id):
+            yield from chain_of(step.record, step.depth, step.weight, step.traces_to)
+        for i in walk.missed(objective_id, allocated.get(objective_id, [])):
+            yield from chain_of(i, 1, None, objective_id)
+
+    unattached = sum(len(found) for key, found in kpis.items() if key not in known)
+    return below, unattached

@@ -11,6 +11,7 @@ from typing import Any
 
 from cascadebook.consolidate.progress import AMBER, GREEN, RED, ProgressReport
 from cascadebook.intake.dispatch import checkin_spec as bundled
+from cascadebook.master.cascade_sheet import tree_order
 from cascadebook.spec.roles import INITIATIVES, plan_role
 from cascadebook.spec.schema import Column, Spec
 from cascadebook.template.styles import header_format, intro_format, title_format
@@ -123,12 +124,15 @@ def write_progress(book, result: Any, *, checkin_spec: Spec | None = None, max_r
 
     report: ProgressReport = result.progress
     fmt = _Formats(book)
-    _progress_sheet(book, fmt, result.strategy, report)
+    ws, below = _progress_sheet(book, fmt, result.strategy, report)
+    if getattr(result, "cascade", None) is not None:
+        _through_the_chain(ws, below, fmt, result, report)
     currency = getattr(result.strategy, "currency", "") or ""
     _checkins_sheet(book, fmt, report, checkin_spec or bundled(), result.spec, max_rows, currency)
 
 
-def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> None:
+def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> tuple[Any, int]:
+    """The sheet, and its first row free below the charts."""
     ws = book.add_worksheet(PROGRESS_SHEET)
     periods = list(report.periods)
     latest = report.latest
@@ -253,6 +257,51 @@ def _progress_sheet(book, fmt: _Formats, strategy, report: ProgressReport) -> No
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
+    return ws, chart_row + CHARTS_TALL
+
+
+CHARTS_TALL = 33  # rows the charts take (two 300-pixel charts, one above the other)
+CHAIN_HEADERS = ("Unit", "Initiative", "Title", "From children")
+
+
+def _through_the_chain(ws, r: int, fmt: _Formats, result: Any, report: ProgressReport) -> None:
+    """Below the charts, for a cascade (issue 20): each initiative that others align to, its progress per
+    period and whether it is its own actual's or its children's (how many of them reported, weighted by
+    link and contribution weight, consolidate/progress.py). Objectives count only chain tops."""
+    periods = list(report.periods)
+    sheet = result.spec.sheet_key(INITIATIVES)
+    ws.write_string(r, 0, "Through the cascade", fmt.subtitle)
+    ws.write_string(
+        r + 1,
+        0,
+        "An initiative others align to, without an actual of its own, takes its progress from theirs; the "
+        "objectives above count only the initiatives aligned straight to them, so nothing is counted twice.",
+        fmt.note,
+    )
+    for c, h in enumerate([*CHAIN_HEADERS, *periods, *SUMMARY_HEADERS]):
+        ws.write_string(r + 2, c, h, fmt.header)
+    first = r = r + 3
+    for parent in tree_order(result, result.cascade):
+        per = report.items.get((sheet, parent.department, parent.initiative_id.casefold()), {})
+        now = per.get(report.latest or "")
+        write_value(ws, r, 0, parent.department, fmt.text)
+        write_value(ws, r, 1, parent.initiative_id, fmt.text)
+        write_value(ws, r, 2, parent.title, fmt.text)
+        if now is None or now.progress is None:
+            ws.write_blank(r, 3, None, fmt.text)
+        elif now.from_children:
+            ws.write_string(r, 3, f"{now.from_children} of {parent.children}", fmt.text)
+        else:
+            ws.write_string(r, 3, "own actual", fmt.text)
+        for c, period in enumerate(periods, len(CHAIN_HEADERS)):
+            item = per.get(period)
+            write_value(ws, r, c, item.progress if item else None, fmt.percent)
+        progress_col = len(CHAIN_HEADERS) + len(periods)
+        write_value(ws, r, progress_col, now.progress if now else None, fmt.percent)
+        write_value(ws, r, progress_col + 1, now.expected if now else None, fmt.percent)
+        _rag(ws, r, progress_col + 2, now.rag if now else None, fmt)
+        r += 1
+    _data_bar(ws, first, len(CHAIN_HEADERS) + len(periods), r - 1)
 
 
 def _checkins_sheet(

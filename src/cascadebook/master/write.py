@@ -16,6 +16,7 @@ from cascadebook.consolidate.gc_tuning import long_lived
 from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.kinds import MASTER, stamp
 from cascadebook.master.book import MasterWriter
+from cascadebook.master.cascade_sheet import write_cascade
 from cascadebook.master.commitments_sheet import write_commitments
 from cascadebook.master.dashboard import write_dashboard
 from cascadebook.master.findings_sheet import write_findings
@@ -77,6 +78,7 @@ def _write_master(result: Reconciliation, path: Path, review: CarriedReview | No
         write_commitments(w, result, tables, figures)
         write_matrix(w, result, tables)
         write_hierarchy(w, result, rows_dir)
+        write_cascade(w, result)  # only for a cascade (issue 20)
         first = result.spec.sheet_key(INITIATIVES)
         for key in (first, "contributions", *[s.key for s in result.spec.sheets if s.key != first]):
             if key in tables:
