@@ -482,6 +482,12 @@ ALLOWED: dict[tuple[str, str], str] = {
     **{("cycle/export.py", w): "the nested export's own fields (a unit's name and level)" for w in ("level", "name")},
     ("kinds.py", "Level"): "the diff workbook's own column (the unit's level)",
     **{("mail/status.py", w): _REPORT for w in ("level", "name")},
+    **{
+        ("master/cascade_sheet.py", w): "the Cascade sheet's own columns (a parent initiative's level, unit, id)"
+        for w in ("Level", "Unit", "Initiative", "Objective")
+    },
+    ("master/cascade_sheet.py", "level"): _XLSXWRITER,
+    **{("master/progress_sheet.py", w): "the Through-the-cascade table's own columns" for w in ("Unit", "Initiative")},
     ("model.py", "level"): "a metadata field (the unit's level in the org tree), signed in the template",
     ("master/rollup_levels.py", "Level"): "the By-level table's own column: the org tree's level",
     ("master/dashboard_levels.py", "name"): _XLSXWRITER,
