@@ -23,6 +23,7 @@ from cascadebook.commands import (
     load_strategy_or_exit,
     resolve_spec_or_exit,
 )
+from cascadebook.commands.portal import from_portal_options, with_portal_inputs
 
 PASSWORD_ENV = "CASCADEBOOK_SMTP_PASSWORD"
 
@@ -303,7 +304,8 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
 
 @click.command(cls=JsonCommand)
 @click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True))
+@from_portal_options
 @json_option("the status")
 @click.option(
     "--remind",
@@ -319,7 +321,7 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge lateness as of this date [default: today].")
 @_with(_addressing)
 @click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
-def status(strategy, inputs, json_out, remind_dir, outbox, today, sender, cc, reply_to, template, spec_path):
+def status(strategy, inputs, json_out, remind_dir, outbox, today, sender, cc, reply_to, template, spec_path, **portal):
     """Who has returned, who is late, who returned with errors.
 
     INPUTS are what reconcile reads: workbooks, folders, and the mail sources collect reads.
@@ -332,6 +334,7 @@ def status(strategy, inputs, json_out, remind_dir, outbox, today, sender, cc, re
     from cascadebook.signing import load_key
 
     loaded = load_strategy_or_exit(strategy)
+    inputs = with_portal_inputs(inputs, portal["from_portal"], portal["portal_database"])
     spec = _spec(spec_path, loaded)
     key = load_key(strategy)
     check_outputs(folders=[remind_dir])
