@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import secrets
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -179,6 +180,9 @@ def create_app(portal: Portal) -> Starlette:
         item = form.get("workbook")
         if item is None or isinstance(item, str):
             return PlainTextResponse("Upload refused: no file chosen.", status_code=400)
+        if re.search(r"[\\/\x00]|^\.|\.\.", item.filename or ""):  # a browser sends a plain name; this is not one
+            portal.store.log(portal.cycle, dep.code, "refused", dep.code, f"file name with a path: {item.filename!r}")
+            return PlainTextResponse("Upload refused: the file name must be a plain name.", status_code=400)
         shown = display_name(item.filename or "")
         suffix = Path(shown).suffix.lower()
         if suffix not in WORKBOOK_SUFFIXES:

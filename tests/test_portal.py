@@ -1,0 +1,151 @@
+"""The intake portal as a head and the strategy office use it (Starlette's TestClient, no server):
+an upload's findings are reconcile's for that file, a fixed re-upload is accepted, the office's board,
+reminders and master follow, and the master equals the one `reconcile --from-portal` writes."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from cascadebook.cli import cli
+from cascadebook.inbox.sources import Input
+from cascadebook.pipeline import reconcile
+from cascadebook.portal.store import Store
+from portal_fixtures import client_for, make_cycle, make_portal, stored_files, upload
+
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
+
+
+def _path(url: str) -> str:
+    return re.sub(r"^https?://[^/]+", "", url)
+
+
+@pytest.fixture(scope="module")
+def used(tmp_path_factory):
+    """One cycle taken through the portal: MKT uploads mistakes then the fix, SAL a clean workbook."""
+    cycle = make_cycle(tmp_path_factory.mktemp("portal") / "cycle")
+    portal = make_portal(cycle)
+    client = client_for(portal)
+    mkt, sal = _path(portal.department_link("MKT")), _path(portal.department_link("SAL"))
+    first = upload(client, mkt, cycle.mkt_bad)
+    after_first = portal.store.uploads(portal.cycle, "MKT")
+    second = upload(client, mkt, cycle.mkt_good)
+    third = upload(client, sal, cycle.sal)
+    return cycle, portal, client, first, after_first, second, third
+
+
+def _comparable(findings) -> list[tuple]:
+    return sorted((f["code"], f["severity"], f["sheet"], f["cell"], f["message"]) for f in findings)
+
+
+def test_an_upload_shows_reconciles_findings_for_that_file(used):
+    cycle, portal, _, first, after_first, *_ = used
+    assert first.status_code == 200
+    assert "Received with 4 error(s) to fix" in first.text
+    for where in ("Initiatives!B5", "Initiatives!L5", "Initiatives!I6", "KPIs!J5"):
+        assert where in first.text
+    stored = after_first[0]
+    name = stored.name  # reconcile of the stored file under the same name: the same findings
+    alone = reconcile(portal.strategy, [Input(cycle.mkt_bad, name)], key=portal.key, jobs=1)
+    expected = [f.to_dict() for f in alone.findings if f.file == name]
+    assert _comparable(stored.findings) == _comparable(expected)
+    assert stored.errors == 4 and stored.status == "accepted"
+
+
+def test_a_fixed_reupload_is_accepted_and_both_are_kept(used):
+    cycle, portal, _, _, _, second, _ = used
+    assert second.status_code == 200
+    assert 'id="verdict">Accepted' in second.text
+    history = portal.store.uploads(portal.cycle, "MKT")
+    assert [u.errors for u in history] == [4, 0]
+    assert history[0].sha256 != history[1].sha256
+    assert len(stored_files(cycle)) == 3  # every upload kept, none modified
+    assert history[1].uploaded_at > history[0].uploaded_at
+
+
+def test_the_office_board_shows_who_returned(used):
+    _, portal, client, *_ = used
+    page = client.get(_path(portal.office_link()))
+    assert page.status_code == 200
+    rows = dict(re.findall(r'<tr id="dep-(\w+)" class="state-([\w-]+)"', page.text))
+    assert rows["MKT"] == "returned" and rows["SAL"] == "returned"
+    assert {rows[c] for c in ("OPS", "RND", "FIN", "HR")} == {"waiting"}
+    assert "Superseded submission" in page.text  # MKT's first upload, on the office's page only
+    assert "department-not-returned" not in page.text and "has not returned" in page.text
+    assert "upload" in page.text and "MKT" in page.text  # the audit log
+
+
+def test_reminder_drafts_for_the_missing_only(used):
+    _, portal, client, *_ = used
+    office = _path(portal.office_link())
+    draft = client.get(f"{office}/reminder/OPS.eml")
+    assert draft.status_code == 200 and b"elena.novak@northwind.example" in draft.content
+    assert client.get(f"{office}/reminder/MKT.eml").status_code == 404
+
+
+def test_the_template_download_is_the_departments_signed_template(used, tmp_path):
+    _, portal, client, *_ = used
+    got = client.get(f"{_path(portal.department_link('RND'))}/template")
+    assert got.status_code == 200
+    (tmp_path / "t.xlsx").write_bytes(got.content)
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx", read_only=True)
+    assert "Initiatives" in book.sheetnames
+
+
+def _cells(path) -> dict[tuple[str, str], object]:
+    book = openpyxl.load_workbook(path)
+    return {(ws.title, c.coordinate): c.value for ws in book.worksheets for row in ws.iter_rows() for c in row}
+
+
+def test_the_portals_master_equals_reconcile_from_portal(used, tmp_path):
+    cycle, portal, client, *_ = used
+    got = client.get(f"{_path(portal.office_link())}/master.xlsx")
+    assert got.status_code == 200
+    (tmp_path / "portal.xlsx").write_bytes(got.content)
+    cli_master = tmp_path / "cli.xlsx"
+    run = CliRunner().invoke(
+        cli, ["reconcile", str(cycle.strategy_path), "--from-portal", str(cycle.root), "-o", str(cli_master), "-q"]
+    )
+    assert run.exit_code == 0, run.output
+    ours, theirs = _cells(tmp_path / "portal.xlsx"), _cells(cli_master)
+    assert ours.keys() == theirs.keys()
+    differing = {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs[k]}
+    assert all(TIMESTAMP.search(str(a)) and TIMESTAMP.search(str(b)) for a, b in differing.values()), differing
+    assert len(differing) <= 3  # the reconcile time, nothing else
+    sources = [v for (sheet, _), v in ours.items() if sheet == "Sources" and isinstance(v, str)]
+    assert any("portal/MKT/" in v for v in sources) and any("portal/SAL/" in v for v in sources)
+
+
+def test_status_from_portal_agrees_with_the_board(used):
+    cycle, portal, *_ = used
+    run = CliRunner().invoke(cli, ["status", str(cycle.strategy_path), "--from-portal", str(cycle.root), "--json", "-"])
+    assert run.exit_code == 0, run.output
+    states = {d["code"]: d["state"] for d in json.loads(run.stdout)["departments"]}
+    board = {d.code: d.state for d in portal.office.board().report.departments}
+    assert states == board and states["MKT"] == "returned"
+
+
+def test_reconcile_wants_inputs_or_a_portal(used):
+    cycle, *_ = used
+    run = CliRunner().invoke(cli, ["reconcile", str(cycle.strategy_path), "-o", str(cycle.root / "m.xlsx")])
+    assert run.exit_code == 2 and "--from-portal" in run.output
+
+
+def test_the_store_reopens_with_its_schema_current(used):
+    cycle, portal, *_ = used
+    again = Store(cycle.root)  # the migrations run again: nothing to do, nothing lost
+    assert len(again.uploads(portal.cycle)) == 3
+    again.dispose()
+
+
+def test_portal_links_prints_every_departments_link(used):
+    cycle, portal, *_ = used
+    run = CliRunner().invoke(cli, ["portal-links", str(cycle.root), "--public-url", "https://plans.example"])
+    assert run.exit_code == 0, run.output
+    lines = run.output.splitlines()
+    assert len(lines) == len(portal.strategy.departments)
+    assert lines[0].startswith("MKT\tpriya.raman@northwind.example\thttps://plans.example/d/MKT/1.")
