@@ -135,7 +135,14 @@ def test_a_head_and_the_office_in_a_browser(database, tmp_path):
             driver.save_screenshot(str(tmp_path / "portal-department.png"))
             old = verdict
             driver.find_element(By.ID, "workbook").send_keys(str(cycle.mkt_good))
-            _wait(driver, lambda d: "Accepted" in d.find_element(By.ID, "verdict").text if old.id != d.find_element(By.ID, "verdict").id else False)
+            _wait(
+                driver,
+                lambda d: (
+                    "Accepted" in d.find_element(By.ID, "verdict").text
+                    if old.id != d.find_element(By.ID, "verdict").id
+                    else False
+                ),
+            )
             assert len(driver.find_elements(By.CSS_SELECTOR, "#history tbody tr")) == 2
 
             driver.get(portal.office_link())
@@ -144,7 +151,7 @@ def test_a_head_and_the_office_in_a_browser(database, tmp_path):
             assert driver.find_element(By.CSS_SELECTOR, "#dep-SAL .state").text == "waiting"
             driver.save_screenshot(str(tmp_path / "portal-office.png"))
             driver.find_element(By.ID, "master").click()
-            master = _wait(driver, lambda d: [p for p in downloads.glob("*.xlsx")])[0]
+            master = _wait(driver, lambda d: list(downloads.glob("*.xlsx")))[0]
         finally:
             driver.quit()
     cli_master = tmp_path / "cli.xlsx"

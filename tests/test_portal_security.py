@@ -39,7 +39,7 @@ def _path(url: str) -> str:
 def _nothing_stored(cycle: Cycle, portal) -> None:
     assert portal.store.uploads(portal.cycle) == []
     assert stored_files(cycle) == []
-    assert [p for p in (cycle.root / "portal" / "tmp").iterdir()] == []
+    assert list((cycle.root / "portal" / "tmp").iterdir()) == []
 
 
 def test_a_good_upload_is_stored_so_the_checks_below_can_fail(cycle):

@@ -226,7 +226,7 @@ def reconcile(
     from cascadebook.signing import load_key
 
     loaded = load_strategy_or_exit(strategy)
-    inputs = with_portal_inputs(inputs, from_portal, portal_database)
+    sources = with_portal_inputs(inputs, from_portal, portal_database)
     check_outputs([master], suffixes=(".xlsx",), what="master workbook")
     if Path(master).is_file():
         check_outputs([previous_path(master)], what="copy of the previous master")
@@ -238,7 +238,7 @@ def reconcile(
         raise UserError(str(exc)) from None
     console = _console()
     if quiet:
-        result = run(loaded, inputs, spec=spec, key=load_key(strategy), jobs=jobs)
+        result = run(loaded, sources, spec=spec, key=load_key(strategy), jobs=jobs)
     else:
         from rich.progress import Progress
 
@@ -246,7 +246,7 @@ def reconcile(
             task = bar.add_task("reading workbooks", total=None)
             result = run(
                 loaded,
-                inputs,
+                sources,
                 spec=spec,
                 key=load_key(strategy),
                 jobs=jobs,

@@ -243,7 +243,7 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
     if any(f.severity.value == "error" for f in b.findings):
         return None, b.findings
     deadline = fields.get("response_deadline")
-    closes = fields.get("closes_at")
+    closes: Any = fields.get("closes_at")
     strategy = Strategy(
         cycle=str(fields["cycle"]),
         objectives=tuple(objectives),

@@ -14,7 +14,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any, cast
 
+from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.findings import Finding
 from cascadebook.mail.compose import mail_settings
 from cascadebook.mail.status import StatusReport, department_status, write_reminders
@@ -68,9 +70,9 @@ class Office:
         with self._lock:
             if self._board is not None and self._board.key == key and today is None:
                 return self._board
-            inputs = self.store.inputs(self.strategy.cycle)
+            inputs: list[Any] = list(self.store.inputs(self.strategy.cycle))  # Inputs, as reconcile takes them
             report = department_status(self.strategy, inputs, spec=self.spec, key=self.key, today=today, jobs=1)
-            result = report.result
+            result = cast(Reconciliation, report.result)
             # the upload pages show each file's own findings; here those no single page shows
             across = [f for f in result.findings if not f.file or f.code == "superseded-submission"]
             board = Board(key, report, self.levels, across)
@@ -85,7 +87,7 @@ class Office:
         with self._lock:
             if not path.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                write_master(board.report.result, path)  # atomically (master/write.py)
+                write_master(cast(Reconciliation, board.report.result), path)  # atomically (master/write.py)
         return path
 
     def reminders(self) -> dict[str, Path]:

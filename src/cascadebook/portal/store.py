@@ -196,7 +196,7 @@ class Store:
         errors = sum(1 for f in findings if f.severity.value == "error")
         warnings = sum(1 for f in findings if f.severity.value == "warning")
         with self.engine.begin() as conn:
-            new_id = conn.execute(
+            inserted = conn.execute(
                 insert(uploads).values(
                     cycle=cycle,
                     department=department,
@@ -210,7 +210,8 @@ class Store:
                     warnings=warnings,
                     findings=json.dumps([f.to_dict() for f in findings], default=str),
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert inserted is not None  # an INSERT of one row always has its key
             conn.execute(
                 insert(audit).values(
                     at=uploaded_at,
@@ -221,7 +222,7 @@ class Store:
                     detail=f"{filename} ({size} bytes, sha256 {sha256[:12]}…): {errors} error(s), {warnings} warning(s)",
                 )
             )
-        return int(new_id)
+        return int(inserted[0])
 
     def log(self, cycle: str, actor: str, action: str, department: str = "", detail: str = "") -> None:
         with self.engine.begin() as conn:
@@ -302,7 +303,7 @@ def _engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
