@@ -149,3 +149,18 @@ def test_portal_links_prints_every_departments_link(used):
     lines = run.output.splitlines()
     assert len(lines) == len(portal.strategy.departments)
     assert lines[0].startswith("MKT\tpriya.raman@northwind.example\thttps://plans.example/d/MKT/1.")
+
+
+def test_the_cycle_closes_at_closes_at_else_six_weeks_after_the_deadline(tmp_path):
+    from datetime import date
+
+    from cascadebook import load_strategy
+    from conftest import SAMPLE_STRATEGY
+
+    text = SAMPLE_STRATEGY.read_text(encoding="utf-8")
+    assert load_strategy(SAMPLE_STRATEGY).closes_on == date(2027, 3, 12)  # 2027-01-29 + 6 weeks
+    (tmp_path / "strategy.yaml").write_text(text.replace("response_deadline:", "closes_at: 2027-02-15\nresponse_deadline:"))
+    assert load_strategy(tmp_path / "strategy.yaml").closes_on == date(2027, 2, 15)
+    (tmp_path / "strategy.yaml").write_text(text.replace("response_deadline:", "closes_at: soon\nresponse_deadline:"))
+    run = CliRunner().invoke(cli, ["portal-links", str(tmp_path)])
+    assert run.exit_code == 2 and "closes_at" in run.output.lower().replace("cycle closes", "closes_at")
