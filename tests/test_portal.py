@@ -159,8 +159,34 @@ def test_the_cycle_closes_at_closes_at_else_six_weeks_after_the_deadline(tmp_pat
 
     text = SAMPLE_STRATEGY.read_text(encoding="utf-8")
     assert load_strategy(SAMPLE_STRATEGY).closes_on == date(2027, 3, 12)  # 2027-01-29 + 6 weeks
-    (tmp_path / "strategy.yaml").write_text(text.replace("response_deadline:", "closes_at: 2027-02-15\nresponse_deadline:"))
+    (tmp_path / "strategy.yaml").write_text(
+        text.replace("response_deadline:", "closes_at: 2027-02-15\nresponse_deadline:")
+    )
     assert load_strategy(tmp_path / "strategy.yaml").closes_on == date(2027, 2, 15)
     (tmp_path / "strategy.yaml").write_text(text.replace("response_deadline:", "closes_at: soon\nresponse_deadline:"))
     run = CliRunner().invoke(cli, ["portal-links", str(tmp_path)])
     assert run.exit_code == 2 and "closes_at" in run.output.lower().replace("cycle closes", "closes_at")
+
+
+def test_serve_prints_the_office_link_and_how_to_put_it_behind_tls(used, monkeypatch):
+    import uvicorn
+
+    cycle, portal, *_ = used
+    started = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append(kw))
+    run = CliRunner().invoke(cli, ["serve", str(cycle.root), "--host", "0.0.0.0", "--port", "8123"])
+    assert run.exit_code == 0, run.output
+    assert f"http://0.0.0.0:8123/office/{_path(portal.office_link()).rsplit('/', 1)[1]}" in run.output
+    assert "TLS" in run.output and "--public-url" in run.output
+    assert started == [{"host": "0.0.0.0", "port": 8123, "log_level": "info", "proxy_headers": False}]
+    local = CliRunner().invoke(cli, ["serve", str(cycle.root)])
+    assert local.exit_code == 0 and "TLS" not in local.output
+
+
+def test_serve_without_a_key_says_what_to_do(tmp_path):
+    from conftest import SAMPLE_STRATEGY
+
+    (tmp_path / "strategy.yaml").write_text(SAMPLE_STRATEGY.read_text())
+    run = CliRunner().invoke(cli, ["serve", str(tmp_path)])
+    assert run.exit_code == 2 and "cascadebook generate" in run.output
+    assert CliRunner().invoke(cli, ["serve", str(tmp_path / "..")]).exit_code == 2  # no strategy there

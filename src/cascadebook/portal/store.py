@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -139,6 +140,9 @@ class Store:
         self.tmp = self.root / "tmp"
         for folder in (self.root, self.files, self.tmp):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for stale in self.tmp.iterdir():  # an upload being checked or stored when the server stopped
+            if stale.is_file() and stale.stat().st_mtime < time.time() - 3600:
+                stale.unlink(missing_ok=True)
         self.url = url or default_url(cycle_dir)
         self.engine = _engine(self.url)
         if migrate:
