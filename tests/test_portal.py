@@ -190,3 +190,22 @@ def test_serve_without_a_key_says_what_to_do(tmp_path):
     run = CliRunner().invoke(cli, ["serve", str(tmp_path)])
     assert run.exit_code == 2 and "cascadebook generate" in run.output
     assert CliRunner().invoke(cli, ["serve", str(tmp_path / "..")]).exit_code == 2  # no strategy there
+
+
+def test_send_puts_each_departments_link_beside_the_template(used, tmp_path):
+    from email import policy
+    from email.parser import BytesParser
+
+    cycle, portal, *_ = used
+    drafts = tmp_path / "drafts"
+    args = ["send", str(cycle.strategy_path), str(cycle.root / "outbox"), "--eml", str(drafts)]
+    run = CliRunner().invoke(cli, [*args, "--portal-url", "https://plans.example/"])
+    assert run.exit_code == 0, run.output
+    for code in ("MKT", "SAL"):
+        (path,) = drafts.glob(f"*_{code}*.eml")
+        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        assert f"checked at once:\nhttps://plans.example{_path(portal.department_link(code))}\n" in body
+        assert [p.get_filename() for p in message.iter_attachments()] == [f"FY2027_{code}.xlsx"]
+    plain = CliRunner().invoke(cli, [*args[:-1], str(tmp_path / "plain")])
+    assert plain.exit_code == 0 and "/d/MKT/" not in next((tmp_path / "plain").glob("*_MKT*.eml")).read_text()

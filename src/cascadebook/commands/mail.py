@@ -23,7 +23,7 @@ from cascadebook.commands import (
     load_strategy_or_exit,
     resolve_spec_or_exit,
 )
-from cascadebook.commands.portal import from_portal_options, with_portal_inputs
+from cascadebook.commands.portal import DATABASE_HELP, from_portal_options, open_portal, with_portal_inputs
 
 PASSWORD_ENV = "CASCADEBOOK_SMTP_PASSWORD"
 
@@ -123,6 +123,15 @@ def _with(options):
 @click.option("--log", "log_path", type=click.Path(dir_okay=False), help="Send log [default: OUTBOX/send-log.jsonl].")
 @click.option("--resend", is_flag=True, help="Send even what the send log says was sent (or may have been).")
 @click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
+@click.option(
+    "--portal-url",
+    default=None,
+    metavar="URL",
+    help="Put each department's intake portal link (`cascadebook serve`, at URL) in its message, beside the template.",
+)
+@click.option(
+    "--portal-database", envvar="CASCADEBOOK_PORTAL_DATABASE", default=None, metavar="URL", help=DATABASE_HELP
+)
 def send(
     strategy,
     outbox,
@@ -142,6 +151,8 @@ def send(
     log_path,
     resend,
     spec_path,
+    portal_url=None,
+    portal_database=None,
 ):
     """E-mail each department head its template from OUTBOX.
 
@@ -168,8 +179,20 @@ def send(
         check_outputs(folders=[eml_dir])
     with _Errors():
         settings = _settings(loaded, strategy, sender, cc, reply_to)
+        links = None
+        if portal_url:
+            portal = open_portal(str(Path(strategy).parent), portal_database, portal_url)
+            links = {d.code: portal.department_link(d.code) for d in loaded.departments}
+            portal.store.dispose()
         planned = plan_requests(
-            loaded, outbox, settings, spec=spec, key=load_key(strategy), departments=departments, template=template
+            loaded,
+            outbox,
+            settings,
+            spec=spec,
+            key=load_key(strategy),
+            departments=departments,
+            template=template,
+            links=links,
         )
         if eml_dir:
             if dry_run:
