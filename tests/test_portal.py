@@ -15,7 +15,7 @@ from cascadebook.cli import cli
 from cascadebook.inbox.sources import Input
 from cascadebook.pipeline import reconcile
 from cascadebook.portal.store import Store
-from portal_fixtures import client_for, make_cycle, make_portal, stored_files, upload
+from portal_fixtures import TODAY, client_for, make_cycle, make_portal, stored_files, upload
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
 
@@ -122,7 +122,8 @@ def test_the_portals_master_equals_reconcile_from_portal(used, tmp_path):
 
 def test_status_from_portal_agrees_with_the_board(used):
     cycle, portal, *_ = used
-    run = CliRunner().invoke(cli, ["status", str(cycle.strategy_path), "--from-portal", str(cycle.root), "--json", "-"])
+    args = ["status", str(cycle.strategy_path), "--from-portal", str(cycle.root), "--json", "-"]
+    run = CliRunner().invoke(cli, [*args, "--today", TODAY.isoformat()])  # the portal's day
     assert run.exit_code == 0, run.output
     states = {d["code"]: d["state"] for d in json.loads(run.stdout)["departments"]}
     board = {d.code: d.state for d in portal.office.board().report.departments}

@@ -206,3 +206,32 @@ def test_security_headers_on_every_page(cycle):
     cookie = page.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
     assert "<script>" not in page.text and " style=" not in page.text  # nothing inline: the CSP allows none
+
+
+def test_a_failure_while_storing_leaves_no_half_recorded_upload(cycle, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    portal = make_portal(cycle)
+    client = client_for(portal)
+    link = _path(portal.department_link("MKT"))
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(portal.store, "put", full_disk)
+        refused = upload(client, link, cycle.mkt_good)
+    assert refused.status_code == 503 and "upload it again" in refused.text
+    _nothing_stored(cycle, portal)
+
+    def database_gone(**kwargs):
+        raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(portal.store, "record", database_gone)
+        assert upload(client, link, cycle.mkt_good).status_code == 503
+    assert portal.store.uploads(portal.cycle) == []  # the file was written first; no row names it
+    assert len(stored_files(cycle)) == 1
+    assert upload(client, link, cycle.mkt_good).status_code == 200  # again: the same file, now recorded
+    assert len(portal.store.uploads(portal.cycle)) == 1 and len(stored_files(cycle)) == 1
+    assert any(a["action"] == "store-failed" for a in portal.store.audit_log(portal.cycle))

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
@@ -65,7 +66,7 @@ class Portal:
     def __post_init__(self) -> None:
         specs = tuple(spec_candidates(self.spec, self.strategy.source or None))
         self.checker = Checker(self.strategy, self.spec, specs, self.key)
-        self.office = Office(self.strategy, self.strategy_path, self.spec, self.key, self.store)
+        self.office = Office(self.strategy, self.strategy_path, self.spec, self.key, self.store, clock=self.date)
 
     @property
     def cycle(self) -> str:
@@ -247,6 +248,12 @@ def create_app(portal: Portal) -> Starlette:
         portal.store.revoke(portal.cycle, dep.code)
         return RedirectResponse(request.url.path.rsplit("/revoke", 1)[0] + "#links", status_code=303)
 
+    async def not_stored(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse(
+            f"Your workbook was checked but could not be saved ({exc}); please upload it again in a moment.",
+            status_code=503,
+        )
+
     async def too_large(request: Request, exc: Exception) -> Response:
         return PlainTextResponse("Upload refused: the request is too large.", status_code=413)
 
@@ -273,10 +280,15 @@ def create_app(portal: Portal) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        exception_handlers={TooLarge: too_large},
+        exception_handlers={TooLarge: too_large, NotStored: not_stored},
         lifespan=lifespan,
     )
     return Guard(app, portal.max_request, hsts=portal.public_url.startswith("https://"))  # type: ignore[return-value]
+
+
+class NotStored(Exception):
+    """An upload that passed its checks but could not be stored (disk or database): the head is asked
+    to upload again; the file, if written, has no row and is reused by that next upload."""
 
 
 async def _check_and_store(
@@ -315,7 +327,12 @@ async def _check_and_store(
             findings=checked.findings,
         )
 
-    await asyncio.to_thread(keep)
+    try:
+        await asyncio.to_thread(keep)
+    except (OSError, SQLAlchemyError) as exc:  # a full disk, a database gone: said, logged, nothing half-kept
+        with contextlib.suppress(OSError, SQLAlchemyError):
+            await asyncio.to_thread(portal.store.log, portal.cycle, "server", "store-failed", code, f"{shown}: {exc}")
+        raise NotStored(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     return checked, True
 
 

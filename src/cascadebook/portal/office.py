@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,7 +32,7 @@ from cascadebook.spec.schema import Spec
 class Board:
     """One reconcile of the stored uploads, and what the office page shows of it."""
 
-    key: str  # the sha256 of the input set
+    key: str  # the sha256 of the input set, and the day
     report: StatusReport
     levels: dict[str, int]
     across: list[Finding] = field(default_factory=list)  # findings no single upload's page shows
@@ -54,8 +55,17 @@ class Board:
 class Office:
     """The office's board, master and reminders for one cycle, cached by the set of uploads."""
 
-    def __init__(self, strategy: Strategy, strategy_path: Path, spec: Spec, key: bytes | None, store: Store) -> None:
+    def __init__(
+        self,
+        strategy: Strategy,
+        strategy_path: Path,
+        spec: Spec,
+        key: bytes | None,
+        store: Store,
+        clock: Callable[[], date] = date.today,
+    ) -> None:
         self.strategy, self.strategy_path, self.spec, self.key, self.store = strategy, strategy_path, spec, key, store
+        self.clock = clock  # the portal's today: late or not, as of then
         self.levels = _levels(strategy)
         self._lock = threading.Lock()
         self._board: Board | None = None
@@ -64,21 +74,20 @@ class Office:
         rows = [(u.id, u.sha256, u.uploaded_at) for u in self.store.uploads(self.strategy.cycle)]
         return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
-    def board(self, today: date | None = None) -> Board:
-        """The reconcile of every stored upload (cached while the uploads are the same)."""
-        key = self.input_key()
+    def board(self) -> Board:
+        """The reconcile of every stored upload as of today (cached while the uploads and the day are the same)."""
+        today = self.clock()
+        key = f"{self.input_key()}-{today.isoformat()}"
         with self._lock:
-            if self._board is not None and self._board.key == key and today is None:
+            if self._board is not None and self._board.key == key:
                 return self._board
             inputs: list[Any] = list(self.store.inputs(self.strategy.cycle))  # Inputs, as reconcile takes them
             report = department_status(self.strategy, inputs, spec=self.spec, key=self.key, today=today, jobs=1)
             result = cast(Reconciliation, report.result)
             # the upload pages show each file's own findings; here those no single page shows
             across = [f for f in result.findings if not f.file or f.code == "superseded-submission"]
-            board = Board(key, report, self.levels, across)
-            if today is None:
-                self._board = board
-            return board
+            self._board = Board(key, report, self.levels, across)
+            return self._board
 
     def master(self) -> Path:
         """The master workbook of the current uploads, written once per input set."""
