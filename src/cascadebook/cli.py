@@ -22,6 +22,7 @@ from cascadebook.commands import (
     output_errors,
     resolve_spec_or_exit,
 )
+from cascadebook.commands.portal import from_portal_options, with_portal_inputs
 
 WORKFLOW = """Cascade a strategy into department workbooks and reconcile what comes back.
 
@@ -200,7 +201,8 @@ def _decisions_by_department(master: str, spec) -> dict:
 
 @cli.command(cls=JsonCommand)
 @click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True))
+@from_portal_options
 @click.option(
     "-o",
     "--master",
@@ -241,6 +243,8 @@ def reconcile(
     jobs: int | None,
     quiet: bool,
     verbose: bool = False,
+    from_portal: str | None = None,
+    portal_database: str | None = None,
 ) -> None:
     """Read returned workbooks (files or folders) in INPUTS, validate them and write the MASTER workbook.
 
@@ -261,6 +265,7 @@ def reconcile(
     from cascadebook.signing import load_key
 
     loaded = load_strategy_or_exit(strategy)
+    sources = with_portal_inputs(inputs, from_portal, portal_database)
     check_outputs([master], suffixes=(".xlsx",), what="master workbook")
     if Path(master).is_file():
         check_outputs([previous_path(master)], what="copy of the previous master")
@@ -272,7 +277,7 @@ def reconcile(
         raise UserError(str(exc)) from None
     console = _console()
     if quiet:
-        result = run(loaded, inputs, spec=spec, key=load_key(strategy), jobs=jobs)
+        result = run(loaded, sources, spec=spec, key=load_key(strategy), jobs=jobs)
     else:
         from rich.progress import Progress
 
@@ -280,7 +285,7 @@ def reconcile(
             task = bar.add_task("reading workbooks", total=None)
             result = run(
                 loaded,
-                inputs,
+                sources,
                 spec=spec,
                 key=load_key(strategy),
                 jobs=jobs,

@@ -330,6 +330,13 @@ CATALOGUE: dict[str, FindingKind] = {
             "when editing it.",
         ),
         _r(
+            "portal-wrong-department",
+            "error",
+            "file",
+            "Workbook uploaded on another department's page",
+            "Upload each department's workbook on its own page (its own link); nothing was stored.",
+        ),
+        _r(
             "sender-not-head",
             "warning",
             "file",

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -72,6 +72,15 @@ class Strategy:
     rag_amber: float = 0.4  # amber at this share or more, else red
     spec: str = ""  # the department template spec named by the strategy (spec.resolve_spec), as written
     currency: str = ""  # ISO code (USD, EUR) money is shown in (spec/units.py); "" for plain #,##0
+    closes_at: date | None = None  # when the cycle closes (the intake portal's links expire); see closes_on
+
+    @property
+    def closes_on(self) -> date | None:
+        """The day the cycle closes: ``closes_at``, else six weeks after the response deadline (late
+        returns still come in after it), else None (never)."""
+        if self.closes_at is not None:
+            return self.closes_at
+        return self.response_deadline + timedelta(weeks=6) if self.response_deadline else None
 
     def objective(self, objective_id: str) -> Objective | None:
         return self._objectives_by_id.get(objective_id.strip().casefold())

@@ -93,7 +93,7 @@ def _read_all(files: list[Input], intake: _Intake, jobs: int, progress: Progress
 
 def reconcile(
     strategy: Strategy,
-    inputs: Iterable[str | Path],
+    inputs: Iterable[str | Path | Input],
     *,
     spec: Spec | None = None,
     key: bytes | None = None,
@@ -134,6 +134,25 @@ def reconcile(
     sources = _read_all(files, _Intake(spec, strategy, key, pack, specs), jobs, progress)
     with long_lived():  # what was read is kept; consolidating it makes 400,000 allocations and more
         return consolidate(strategy, spec, sources, skipped)
+
+
+def check_file(
+    strategy: Strategy,
+    item: Input,
+    *,
+    spec: Spec | None = None,
+    key: bytes | None = None,
+    specs: Sequence[Spec] | None = None,
+) -> tuple[Return, list[Finding]]:
+    """One workbook checked on its own, as :func:`reconcile` checks it (the same ``_Intake`` and
+    consolidation), and the findings reconcile reports for that file: what the intake portal shows the
+    moment a department uploads. Findings across files (superseded, coverage of the other departments)
+    are left to a reconcile of them all."""
+    spec = spec or resolve_spec(None, strategy)
+    specs = tuple(spec_candidates(spec, strategy.source or None) if specs is None else specs)
+    ret = _Intake(spec, strategy, key, False, specs)(item)
+    result = consolidate(strategy, spec, [ret], [])
+    return ret, [f for f in result.findings if f.file == item.name]
 
 
 # ---- the master, with finance's decisions carried over ---------------------------------------------

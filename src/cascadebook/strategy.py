@@ -243,6 +243,7 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
     if any(f.severity.value == "error" for f in b.findings):
         return None, b.findings
     deadline = fields.get("response_deadline")
+    closes: Any = fields.get("closes_at")
     strategy = Strategy(
         cycle=str(fields["cycle"]),
         objectives=tuple(objectives),
@@ -252,6 +253,7 @@ def _build(raw: _Raw, spec: Spec, source: str) -> tuple[Strategy | None, list[Fi
         vision=fields.get("vision") or "",
         mission=fields.get("mission") or "",
         response_deadline=deadline.date() if isinstance(deadline, datetime) else deadline,
+        closes_at=closes.date() if isinstance(closes, datetime) else closes,
         contact_name=fields.get("contact_name") or "",
         contact_email=fields.get("contact_email") or "",
         source=source,

@@ -23,6 +23,7 @@ from cascadebook.commands import (
     load_strategy_or_exit,
     resolve_spec_or_exit,
 )
+from cascadebook.commands.portal import DATABASE_HELP, from_portal_options, open_portal, with_portal_inputs
 
 PASSWORD_ENV = "CASCADEBOOK_SMTP_PASSWORD"
 
@@ -122,6 +123,15 @@ def _with(options):
 @click.option("--log", "log_path", type=click.Path(dir_okay=False), help="Send log [default: OUTBOX/send-log.jsonl].")
 @click.option("--resend", is_flag=True, help="Send even what the send log says was sent (or may have been).")
 @click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
+@click.option(
+    "--portal-url",
+    default=None,
+    metavar="URL",
+    help="Put each department's intake portal link (`cascadebook serve`, at URL) in its message, beside the template.",
+)
+@click.option(
+    "--portal-database", envvar="CASCADEBOOK_PORTAL_DATABASE", default=None, metavar="URL", help=DATABASE_HELP
+)
 def send(
     strategy,
     outbox,
@@ -141,6 +151,8 @@ def send(
     log_path,
     resend,
     spec_path,
+    portal_url=None,
+    portal_database=None,
 ):
     """E-mail each department head its template from OUTBOX.
 
@@ -167,8 +179,20 @@ def send(
         check_outputs(folders=[eml_dir])
     with _Errors():
         settings = _settings(loaded, strategy, sender, cc, reply_to)
+        links = None
+        if portal_url:
+            portal = open_portal(str(Path(strategy).parent), portal_database, portal_url)
+            links = {d.code: portal.department_link(d.code) for d in loaded.departments}
+            portal.store.dispose()
         planned = plan_requests(
-            loaded, outbox, settings, spec=spec, key=load_key(strategy), departments=departments, template=template
+            loaded,
+            outbox,
+            settings,
+            spec=spec,
+            key=load_key(strategy),
+            departments=departments,
+            template=template,
+            links=links,
         )
         if eml_dir:
             if dry_run:
@@ -303,7 +327,8 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
 
 @click.command(cls=JsonCommand)
 @click.argument("strategy", type=click.Path(exists=True, dir_okay=False))
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True))
+@from_portal_options
 @json_option("the status")
 @click.option(
     "--remind",
@@ -319,7 +344,7 @@ def collect(sources, folder, strategy_path, spec_path, as_json):
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge lateness as of this date [default: today].")
 @_with(_addressing)
 @click.option("--spec", "spec_path", default=None, help=SPEC_HELP)
-def status(strategy, inputs, json_out, remind_dir, outbox, today, sender, cc, reply_to, template, spec_path):
+def status(strategy, inputs, json_out, remind_dir, outbox, today, sender, cc, reply_to, template, spec_path, **portal):
     """Who has returned, who is late, who returned with errors.
 
     INPUTS are what reconcile reads: workbooks, folders, and the mail sources collect reads.
@@ -332,6 +357,7 @@ def status(strategy, inputs, json_out, remind_dir, outbox, today, sender, cc, re
     from cascadebook.signing import load_key
 
     loaded = load_strategy_or_exit(strategy)
+    inputs = with_portal_inputs(inputs, portal["from_portal"], portal["portal_database"])
     spec = _spec(spec_path, loaded)
     key = load_key(strategy)
     check_outputs(folders=[remind_dir])

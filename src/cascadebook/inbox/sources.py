@@ -33,14 +33,18 @@ class Input:
     origin: Origin | None = None
 
 
-def expand_inputs(inputs: list[str | Path]) -> list[Input]:
-    """Files and folders (recursively) -> inputs, sorted by name for a stable order.
+def expand_inputs(inputs: list[str | Path | Input]) -> list[Input]:
+    """Files and folders (recursively) -> inputs, sorted by name for a stable order. An :class:`Input`
+    given as such (the intake portal's stored uploads, with their upload time) is taken as it is.
 
     A file given twice (or found twice under the same name) is read once; names that tie keep the
     order the inputs were given in.
     """
     found: list[Input] = []
     for item in inputs:
+        if isinstance(item, Input):
+            found.append(item)
+            continue
         item = Path(item)
         if is_mail_source(item):
             found.extend(_expand_mail(item, item.name))

@@ -51,7 +51,9 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "mission": "the mission",
         "attachment": "the attached file's name",
     },
-    "request": {},
+    "request": {
+        "portal_link": "the department's own page on the intake portal (send --portal-url); empty without it",
+    },
     "reminder": {
         "due_line": "a sentence on the deadline: passed (how long ago) or coming (in how many days)",
         "attachment_line": "a sentence saying the template is attached again (empty when it is not)",
@@ -443,8 +445,12 @@ def plan_requests(
     key: bytes | None = None,
     departments: Sequence[str] | None = None,
     template: str | Path | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> list[Outgoing]:
-    """One request message per department, its template attached; every problem is raised before any is built."""
+    """One request message per department, its template attached; every problem is raised before any is built.
+
+    ``links``: department code -> its intake portal link, put where the text has ``${portal_link}``, or
+    else in a paragraph after the body (beside the attachment)."""
     chosen = select_departments(strategy, departments)
     tpl = settings.template("request", template)
     templates = find_templates(strategy, outbox, spec=spec, key=key)
@@ -457,7 +463,11 @@ def plan_requests(
     planned = []
     for department in chosen:
         path = templates[department.code]
-        subject, body = tpl.render(common_values(strategy, department, path.name, spec))
+        values = common_values(strategy, department, path.name, spec)
+        values["portal_link"] = link = (links or {}).get(department.code, "")
+        subject, body = tpl.render(values)
+        if link and "portal_link" not in tpl.placeholders():
+            body += f"\nYou can also upload it on your own page, where it is checked at once:\n{link}\n"
         msg = build_message(
             settings,
             to=[heads[department.code]],
