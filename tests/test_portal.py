@@ -210,3 +210,22 @@ def test_send_puts_each_departments_link_beside_the_template(used, tmp_path):
         assert [p.get_filename() for p in message.iter_attachments()] == [f"FY2027_{code}.xlsx"]
     plain = CliRunner().invoke(cli, [*args[:-1], str(tmp_path / "plain")])
     assert plain.exit_code == 0 and "/d/MKT/" not in next((tmp_path / "plain").glob("*_MKT*.eml")).read_text()
+
+
+def test_send_portal_only_puts_the_link_instead_of_the_template(used, tmp_path):
+    from email import policy
+    from email.parser import BytesParser
+
+    cycle, portal, *_ = used
+    drafts = tmp_path / "drafts"
+    args = ["send", str(cycle.strategy_path), str(cycle.root / "outbox"), "--eml", str(drafts)]
+    run = CliRunner().invoke(cli, [*args, "--portal-url", "https://plans.example/", "--portal-only"])
+    assert run.exit_code == 0, run.output
+    (path,) = drafts.glob("*_MKT*.eml")
+    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert f"on your own page:\nhttps://plans.example{_path(portal.department_link('MKT'))}\n" in body
+    assert "please upload it by" in message["Subject"]
+    assert list(message.iter_attachments()) == []
+    refused = CliRunner().invoke(cli, [*args[:-1], str(tmp_path / "x"), "--portal-only"])
+    assert refused.exit_code == 2 and "--portal-only needs --portal-url" in refused.output

@@ -130,6 +130,11 @@ def _with(options):
     help="Put each department's intake portal link (`cascadebook serve`, at URL) in its message, beside the template.",
 )
 @click.option(
+    "--portal-only",
+    is_flag=True,
+    help="With --portal-url: the link instead of the attached template (the head downloads it from the page).",
+)
+@click.option(
     "--portal-database", envvar="CASCADEBOOK_PORTAL_DATABASE", default=None, metavar="URL", help=DATABASE_HELP
 )
 def send(
@@ -152,6 +157,7 @@ def send(
     resend,
     spec_path,
     portal_url=None,
+    portal_only=False,
     portal_database=None,
 ):
     """E-mail each department head its template from OUTBOX.
@@ -175,6 +181,8 @@ def send(
 
     loaded = load_strategy_or_exit(strategy)
     spec = _spec(spec_path, loaded)
+    if portal_only and not portal_url:
+        raise click.UsageError("--portal-only needs --portal-url: the address the links carry")
     if eml_dir and not dry_run:
         check_outputs(folders=[eml_dir])
     with _Errors():
@@ -193,6 +201,7 @@ def send(
             departments=departments,
             template=template,
             links=links,
+            link_only=portal_only,
         )
         if eml_dir:
             if dry_run:

@@ -54,6 +54,9 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
     "request": {
         "portal_link": "the department's own page on the intake portal (send --portal-url); empty without it",
     },
+    "request_portal": {  # send --portal-only: the link instead of the attachment
+        "portal_link": "the department's own page on the intake portal (send --portal-url)",
+    },
     "reminder": {
         "due_line": "a sentence on the deadline: passed (how long ago) or coming (in how many days)",
         "attachment_line": "a sentence saying the template is attached again (empty when it is not)",
@@ -446,13 +449,17 @@ def plan_requests(
     departments: Sequence[str] | None = None,
     template: str | Path | None = None,
     links: Mapping[str, str] | None = None,
+    link_only: bool = False,
 ) -> list[Outgoing]:
     """One request message per department, its template attached; every problem is raised before any is built.
 
     ``links``: department code -> its intake portal link, put where the text has ``${portal_link}``, or
-    else in a paragraph after the body (beside the attachment)."""
+    else in a paragraph after the body (beside the attachment). ``link_only``: the link instead of the
+    attachment (the ``request_portal`` text; the template is downloaded from the portal page)."""
     chosen = select_departments(strategy, departments)
-    tpl = settings.template("request", template)
+    if link_only and not links:
+        raise MailError("a message with the portal link instead of the template needs the links (send --portal-url)")
+    tpl = settings.template("request_portal" if link_only else "request", template)
     templates = find_templates(strategy, outbox, spec=spec, key=key)
     missing = [d.code for d in chosen if d.code not in templates]
     if missing:
@@ -473,7 +480,7 @@ def plan_requests(
             to=[heads[department.code]],
             subject=subject,
             body=body,
-            attachments=[path],
+            attachments=[] if link_only else [path],
             kind="request",
             cycle=strategy.cycle,
             department=department.code,
