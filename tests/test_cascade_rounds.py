@@ -313,3 +313,17 @@ def test_a_row_aligned_to_a_parent_initiative_in_error_counts_under_it_and_is_to
     assert "MKT-I02 has an error in MKT's plan (parent-initiative-unknown)" in found[0].message
     # it leads nowhere above MKT-I02 (which leads nowhere): Unaligned, not lost
     assert ("WEB-I01", "objective not recognised") in [(a.initiative_id, a.left_out) for a in result.unaligned]
+
+
+def test_the_summarys_by_level_counts_objectives_served_and_parent_initiatives_committed_in_full(rounds):
+    ws = openpyxl.load_workbook(rounds["tmp"] / "master3.xlsx")["Summary"]
+    top = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "By level")
+    header = [c.value for c in ws[top + 1]]
+    covered, full = header.index("Objectives covered") + 1, header.index("Parent initiatives committed in full") + 1
+    rows = {
+        ws.cell(r, 1).value: (ws.cell(r, covered).value, ws.cell(r, full).value) for r in (top + 2, top + 3, top + 4)
+    }
+    # level 1: COM serves CO1, CO3, CO5 (SAL has not returned); none of COM's three is committed in full (8 of 12,
+    # nothing stated, a contribution left out); level 2: MKT serves CO1, CO3, CO5, CO6, and MKT-I01 has 13 of 8;
+    # level 3: WEB serves CO1 and nobody aligns to its initiatives
+    assert rows == {1: (3, "0 of 3"), 2: (4, "1 of 1"), 3: (1, None)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cascadebook.consolidate.commitments import RATIO_TOLERANCE
 from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.master.book import MasterWriter, write_formula
 from cascadebook.master.review_figures import ReviewFigures
@@ -20,10 +21,14 @@ from cascadebook.master.rollups import (
     SUMMARY_WIDTH,
     ByUnitSource,
     _day,
+    _progress,
+    _served,
     by_unit_columns,
     by_unit_headers,
+    group_progress,
     grouped_lines,
     own_figure,
+    progress_items,
     write_by_unit,
 )
 from cascadebook.org import OrgTree
@@ -83,6 +88,10 @@ def write_levels(
     w.header_row(ws, top + 1, level_headers(result))
     ws.set_row(top + 1, header_height([(h, SUMMARY_WIDTH) for h in level_headers(result)]))
     levels = column(2)
+    extra_headers, extras = _level_extras(result, tree, places.depth)
+    right = 2 + len(OWN)  # past the summed figures (rows are written in order: the master streams them)
+    for k, header in enumerate(extra_headers):
+        ws.write_string(top + 1, right + k, header, w.header)
     for level in range(1, places.depth + 1):
         r = places.level_row(level)
         units = [c for c in tree.order() if tree.level(c) == level]
@@ -92,12 +101,42 @@ def write_levels(
         for k, value in enumerate(values):
             fmt = w.money if k in money else None
             write_formula(ws, r, 2 + k, f"SUMIF({levels},$A{r + 1},{column(own + k)})", value, fmt)
+        for k, value in enumerate(extras[level]):
+            is_progress = extra_headers[k].startswith("Progress")
+            w.value(ws, r, right + k, value, w.percent if is_progress else None)
     ws.write_string(
         places.level_row(places.depth) + 1,
         0,
         "Level 1 reports to the company, level 2 to a level-1 unit, and so on; each unit counted once, at its level.",
     )
     return write_by_unit(w, ws, result, tree, places.by_unit, source, figures)
+
+
+def _level_extras(result: Reconciliation, tree: OrgTree, depth: int) -> tuple[list[str], dict[int, list[Any]]]:
+    """What "By level" shows right of the summed figures (values, as "By unit"'s coverage and progress): how
+    many corporate objectives the level's units serve, with check-ins their latest progress, and in a cascade
+    how many of the level's parent initiatives their children commit in full. Headers, and values by level."""
+    served = _served(result)
+    items = progress_items(result)
+    found = _progress(result)
+    cascade = result.cascade
+    headers = [
+        "Objectives covered",
+        *([f"Progress ({found[0]})"] if found else []),
+        *(["Parent initiatives committed in full"] if cascade is not None else []),
+    ]
+    values: dict[int, list[Any]] = {}
+    for level in range(1, depth + 1):
+        units = tuple(u for u in tree.order() if tree.level(u) == level)
+        row: list[Any] = [len(set().union(*(served.get(u, set()) for u in units)))]
+        if found:
+            row.append(group_progress(items, units))
+        if cascade is not None:
+            mine = [p.ratio for p in cascade.commitments if p.level == level and p.ratio is not None]
+            full = sum(1 for ratio in mine if ratio >= 1 - RATIO_TOLERANCE)
+            row.append(f"{full} of {len(mine)}" if mine else "")
+        values[level] = row
+    return headers, values
 
 
 def totals(result: Reconciliation, figures: ReviewFigures, codes: list[str] | tuple[str, ...]) -> list[float]:
