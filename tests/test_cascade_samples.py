@@ -86,3 +86,29 @@ def test_the_shipped_round_two_reconciles_with_round_one_and_traces_the_teams_to
     assert not {code for code, _ in found if code == "parent-plan-changed"}  # made from round 1 as shipped
     assert ("parent-commitment-shortfall", "MKT") in found  # DIG's 60 and EVT's 40 of MKT-I01's 110 leads
     assert reaches["EVT-I02"] == "Unaligned"  # nothing lost: the row is kept, with why
+
+
+def test_the_cascade_samples_strategy_workbook_is_the_yaml_and_its_tree_is_the_issues():
+    from cascadebook import load_strategy
+    from cascadebook.org import OrgTree
+
+    from_yaml = load_strategy(ROOT / "samples" / "cascade" / "strategy.yaml")
+    from_book = load_strategy(ROOT / "samples" / "cascade" / "strategy.xlsx")
+    assert (from_yaml.objectives, from_yaml.departments) == (from_book.objectives, from_book.departments)
+    tree = OrgTree.of(from_yaml.departments)
+    by_level = {}
+    for unit in from_yaml.departments:
+        by_level.setdefault(tree.level(unit.code), []).append(unit.code)
+    assert by_level == {
+        1: ["COM", "OPD", "CRP"],
+        2: ["MKT", "SAL", "OPS", "RND", "FIN", "HR"],
+        3: ["DIG", "EVT", "ENT", "INS"],
+    }
+    assert [u.code for u in from_yaml.departments if u.aligns_to == "parent"] == [
+        "OPS",
+        "RND",
+        "DIG",
+        "EVT",
+        "ENT",
+        "INS",
+    ]
