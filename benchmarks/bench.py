@@ -667,7 +667,8 @@ def main(argv: list[str] | None = None) -> dict:
     plans: dict[int, dict[str, Any]] = {}  # per N: corpus, scratch folder, cases in order, samples
     try:
         for n in sizes:
-            corpus = make_corpus.make_corpus(n, jobs=args.jobs, root=args.corpus_root, log=log, levels=args.levels)
+            tree = {"levels": args.levels} if args.levels > 1 else {}  # a flat run calls make_corpus as before
+            corpus = make_corpus.make_corpus(n, jobs=args.jobs, root=args.corpus_root, log=log, **tree)
             report["corpora"][str(n)] = make_corpus.read_manifest(corpus)
             work = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
             plans[n] = {"corpus": corpus, "work": work}
