@@ -1,7 +1,7 @@
 """cascadebook benchmark: intake, reconcile, master and generate against their floors and a peer.
 
     python benchmarks/bench.py --n 200 --n 1000 [--n 10000] [--rounds 3] [--skip-peer-above 1000]
-                               [--cases intake-j1,calamine] [--markdown]
+                               [--cases intake-j1,calamine] [--markdown] [--levels 4]
 
 Every measurement runs in a fresh subprocess (this file with ``--worker``), so the peak memory of
 one case never leaks into another: the worker does its setup (imports, loading the strategy or a
@@ -637,6 +637,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--corpus-root", type=Path, default=make_corpus.CORPUS_ROOT)
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the JSON results")
     parser.add_argument("--jobs", type=int, default=None, help="processes building the corpus")
+    parser.add_argument(
+        "--levels", type=int, default=1, help="corpora of units over this many levels of an org tree [1: flat]"
+    )
     parser.add_argument("--markdown", action="store_true", help="also print the tables as markdown")
     parser.add_argument("--keep-work", action="store_true", help="keep the scratch folder (masters, templates)")
     parser.add_argument("--quiet", action="store_true")
@@ -658,12 +661,14 @@ def main(argv: list[str] | None = None) -> dict:
     if unknown:
         parser.error(f"unknown case(s): {', '.join(sorted(unknown))}")
     report: dict[str, Any] = {"machine": machine(), "rounds": args.rounds, "corpora": {}, "runs": {}, "checks": {}}
+    report["levels"] = args.levels
     started = time.perf_counter()
     sizes = args.n or [200]
     plans: dict[int, dict[str, Any]] = {}  # per N: corpus, scratch folder, cases in order, samples
     try:
         for n in sizes:
-            corpus = make_corpus.make_corpus(n, jobs=args.jobs, root=args.corpus_root, log=log)
+            tree = {"levels": args.levels} if args.levels > 1 else {}  # a flat run calls make_corpus as before
+            corpus = make_corpus.make_corpus(n, jobs=args.jobs, root=args.corpus_root, log=log, **tree)
             report["corpora"][str(n)] = make_corpus.read_manifest(corpus)
             work = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
             plans[n] = {"corpus": corpus, "work": work}

@@ -1,6 +1,12 @@
 """Benchmark corpus: N filled, signed department returns of a synthetic strategy.
 
     python benchmarks/make_corpus.py --n 1000 [--jobs 2] [--method hook|openpyxl] [--force]
+    python benchmarks/make_corpus.py --n 2000 --levels 4     the cascade: units over four levels
+
+With ``--levels L`` (L > 1) the N units form an org tree under the company (``tree_shape``): level 1
+aligns to the corporate objectives, every deeper unit ``aligns_to: parent`` and types its parent's
+initiative ids (in the parent initiative's unit and direction) where a flat unit types an objective
+id. Such a corpus lives in ``benchmarks/corpus/<N>-levels<L>/``; the flat one is unchanged.
 
 Layout (cached, rebuilt when ``CORPUS_VERSION`` or the method changes)::
 
@@ -34,6 +40,7 @@ In every method ``set_properties`` is wrapped to stamp a realistic "last saved" 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -300,19 +307,45 @@ def department_code(i: int) -> str:
     return f"D{i:04d}"
 
 
-def strategy_document(n: int) -> dict[str, Any]:
+def tree_shape(n: int, levels: int = 1) -> dict[int, int | None]:
+    """Unit index -> its parent's index (None under the company), for ``n`` units over ``levels`` levels.
+
+    The fan-out f is the smallest with f + f^2 + ... + f^levels >= n; level k holds f^k units, the last
+    level the rest, numbered level by level, and the children of a level are dealt round its units (so
+    N=2,000 over 4 levels is 7 divisions, 49, 343, then 1,601 teams of ~4.7 per parent)."""
+    if levels <= 1:
+        return dict.fromkeys(range(1, n + 1))
+    fan = 1
+    while sum(fan**k for k in range(1, levels + 1)) < n:
+        fan += 1
+    while fan > 1 and sum(fan**k for k in range(1, levels)) >= n:  # a tiny n still has a unit at the last level
+        fan -= 1
+    sizes = [fan**k for k in range(1, levels)]
+    sizes.append(n - sum(sizes))
+    parent: dict[int, int | None] = {}
+    first, previous = 1, None  # first index of this level; (first, size) of the level above
+    for size in sizes:
+        for j in range(size):
+            parent[first + j] = None if previous is None else previous[0] + j % previous[1]
+        previous, first = (first, size), first + size
+    return parent
+
+
+def strategy_document(n: int, levels: int = 1) -> dict[str, Any]:
     rng = random.Random(20270104)
+    tree = tree_shape(n, levels)
     departments = []
     for i in range(1, n + 1):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        departments.append(
-            {
-                "code": department_code(i),
-                "name": f"{rng.choice(AREAS)} {rng.choice(REGIONS)} {i}",
-                "head": f"{first} {last}",
-                "email": f"{first.lower()}.{last.lower().replace(chr(39), '')}{i}@northwind.example",
-            }
-        )
+        unit = {
+            "code": department_code(i),
+            "name": f"{rng.choice(AREAS)} {rng.choice(REGIONS)} {i}",
+            "head": f"{first} {last}",
+            "email": f"{first.lower()}.{last.lower().replace(chr(39), '')}{i}@northwind.example",
+        }
+        if tree[i] is not None:
+            unit.update(parent=department_code(tree[i]), aligns_to="parent")
+        departments.append(unit)
     return {
         "cycle": CYCLE,
         "company": "Northwind Components",
@@ -347,17 +380,35 @@ def _person(rng: random.Random) -> str:
 
 
 def department_rows(
-    code: str, index: int, spec, objective_ids: list[str], directions: dict[str, str], periods: list[str]
+    code: str,
+    index: int,
+    spec,
+    objective_ids: list[str],
+    directions: dict[str, str],
+    periods: list[str],
+    parent: tuple[str, list[dict[str, Any]]] | None = None,
 ) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
-    """What one department types: ~40 initiatives, ~80 KPIs, and this department's mistakes."""
+    """What one department types: ~40 initiatives, ~80 KPIs, and this department's mistakes.
+
+    ``parent`` = (its code, its initiatives) for a unit aligned to its parent's plan: each row then names
+    one of the parent's initiatives, in that initiative's unit and direction, and contributes a share of
+    its change (a flat unit's rows draw exactly what they drew before)."""
     rng = random.Random(index * 7919 + 17)
     initiatives_sheet, kpis_sheet = spec.sheet("initiatives"), spec.sheet("kpis")
     n_init = rng.randint(36, 44)
     initiatives = []
     for k in range(1, n_init + 1):
-        objective = rng.choice(objective_ids)
-        up = directions[objective] != "decrease"
-        unit, scale = OBJECTIVE_UNITS[objective]
+        if parent is None:
+            objective = rng.choice(objective_ids)
+            up = directions[objective] != "decrease"
+            unit, scale = OBJECTIVE_UNITS[objective]
+        else:
+            parent_code, parent_rows = parent
+            chosen = rng.randrange(len(parent_rows))
+            objective = initiatives_sheet.make_id(parent_code, chosen + 1)
+            up = parent_rows[chosen]["target"] >= parent_rows[chosen]["baseline"]
+            unit = parent_rows[chosen]["unit"]
+            scale = abs(parent_rows[chosen]["target"] - parent_rows[chosen]["baseline"]) / 6 or 1
         base = rng.choice([rng.randint(5, 400), round(rng.uniform(0.05, 0.6), 2)])
         step = base * rng.uniform(0.05, 0.4) or 1
         target = round(base + step if up else base - step, 2)
@@ -601,7 +652,9 @@ def _init_worker(strategy_path: str, method: str) -> None:
     from cascadebook import load_spec, load_strategy
 
     strategy = load_strategy(strategy_path)
+    _rows_of.cache_clear()
     _STATE.update(
+        index={d.code: i for i, d in enumerate(strategy.departments, 1)},
         strategy=strategy,
         spec=load_spec("department"),
         method=method,
@@ -612,19 +665,30 @@ def _init_worker(strategy_path: str, method: str) -> None:
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _rows_of(index: int) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """A unit's rows, made after its parent's (cached: a parent's rows serve all its children)."""
+    s, code = _STATE, department_code(index)
+    unit = s["departments"][code]
+    parent = None
+    if unit.aligns_to == "parent" and unit.parent:
+        parent = (unit.parent, _rows_of(s["index"][unit.parent])[0]["initiatives"])
+    return department_rows(code, index, s["spec"], s["objective_ids"], s["directions"], s["periods"], parent)
+
+
 def _write_one(args: tuple[int, str]) -> tuple[str, list[str], int]:
     index, out_dir = args
     code = department_code(index)
     s = _STATE
-    rows, mistakes = department_rows(code, index, s["spec"], s["objective_ids"], s["directions"], s["periods"])
+    rows, mistakes = _rows_of(index)
     saved_at = datetime(2027, 1, 10, 8, 0) + timedelta(minutes=(index * 37) % (20 * 24 * 60))
     path = Path(out_dir) / f"{CYCLE}_{code}.xlsx"
     WRITERS[s["method"]](s["strategy"], s["departments"][code], s["spec"], BENCH_KEY.encode(), rows, path, saved_at)
     return code, mistakes, sum(len(v) for v in rows.values())
 
 
-def corpus_dir(n: int, root: Path = CORPUS_ROOT) -> Path:
-    return root / str(n)
+def corpus_dir(n: int, root: Path = CORPUS_ROOT, levels: int = 1) -> Path:
+    return root / (str(n) if levels <= 1 else f"{n}-levels{levels}")
 
 
 def read_manifest(directory: Path) -> dict | None:
@@ -642,10 +706,11 @@ def make_corpus(
     force: bool = False,
     root: Path = CORPUS_ROOT,
     log: Callable[[str], None] | None = print,
+    levels: int = 1,
 ) -> Path:
-    """Build (or reuse) the corpus of ``n`` returns; returns its folder."""
+    """Build (or reuse) the corpus of ``n`` returns (over ``levels`` levels of an org tree); returns its folder."""
     method = method or ("prefill" if prefill_supported() else "hook")
-    directory = corpus_dir(n, root)
+    directory = corpus_dir(n, root, levels)
     manifest = read_manifest(directory)
     digest = template_digest()
     if (
@@ -654,18 +719,21 @@ def make_corpus(
         and manifest.get("version") == CORPUS_VERSION
         and manifest.get("n") == n
         and manifest.get("method") == method
+        and manifest.get("levels", 1) == levels
         and manifest.get("template") == digest
         and len(list((directory / "returns").glob("*.xlsx"))) == n
     ):
         if log:
-            log(f"corpus {directory} is up to date ({n} returns, v{CORPUS_VERSION}, {method}, template {digest})")
+            log(
+                f"corpus {directory} is up to date ({n} returns, {levels} level(s), v{CORPUS_VERSION}, {method}, template {digest})"
+            )
         return directory
     if directory.exists():
         shutil.rmtree(directory)
     returns = directory / "returns"
     returns.mkdir(parents=True)
     strategy_path = directory / "strategy.yaml"
-    strategy_path.write_text(yaml.safe_dump(strategy_document(n), sort_keys=False, width=200), encoding="utf-8")
+    strategy_path.write_text(yaml.safe_dump(strategy_document(n, levels), sort_keys=False, width=200), encoding="utf-8")
     (directory / ".cascadebook-key").write_text(BENCH_KEY + "\n", encoding="ascii")
     jobs = max(1, min(jobs or os.cpu_count() or 1, n))
     started = time.perf_counter()
@@ -696,6 +764,7 @@ def make_corpus(
     manifest = {
         "version": CORPUS_VERSION,
         "n": n,
+        **({"levels": levels} if levels > 1 else {}),
         "method": method,
         "template": digest,
         "jobs": jobs,
@@ -751,6 +820,7 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="how returns are written [default: prefill when write_template has it, else hook]",
     )
+    parser.add_argument("--levels", type=int, default=1, help="units over this many levels of an org tree [1: flat]")
     parser.add_argument("--force", action="store_true", help="rebuild even if cached")
     parser.add_argument("--root", type=Path, default=CORPUS_ROOT, help="corpus root folder")
     parser.add_argument("--check", type=int, metavar="K", help="compare both methods on K returns and exit")
@@ -759,7 +829,7 @@ def main(argv: list[str] | None = None) -> None:
         check_methods(args.check)
         return
     for n in args.n or [200]:
-        make_corpus(n, jobs=args.jobs, method=args.method, force=args.force, root=args.root)
+        make_corpus(n, jobs=args.jobs, method=args.method, force=args.force, root=args.root, levels=args.levels)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Regenerate the shipped samples: samples/strategy.xlsx and samples/returned/*.xlsx.
+"""Regenerate the shipped samples: samples/strategy.xlsx and samples/returned/*.xlsx (and, by
+samples/cascade_samples.py, the cascade's samples in samples/cascade/).
 
 The returned workbooks are made by the tool and filled as department heads would: five of the
 six departments answer (HR has not), Sales sent an early draft and then a final version, and
@@ -503,6 +504,10 @@ def main(out: Path = HERE) -> None:
             templates["SAL"], returned / "Sales draft.xlsx", rows=SALES_DRAFT, saved_at=datetime(2027, 1, 12, 11, 0)
         )
     print(f"wrote {out / 'strategy.xlsx'} and {len(RETURNS) + 1} returned workbooks in {returned}")
+    if out == HERE:  # and the cascade's samples (samples/cascade/: the org tree, two rounds)
+        import cascade_samples
+
+        cascade_samples.main()
 
 
 if __name__ == "__main__":

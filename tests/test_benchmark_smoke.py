@@ -117,3 +117,23 @@ def test_rounds_interleave_sizes_so_the_scaling_ratio_compares_runs_side_by_side
     assert report["runs"]["4"]["e2e"]["seconds_all"] == [1.0, 1.2, 1.1]
     scaling = next(r for r in report["ratios"] if r["what"].startswith("e2e time N=8 vs N=4"))
     assert scaling["ratio"] == round(2.1 / 1.1, 2)  # medians: 2.1 s and 1.1 s
+
+
+def test_a_corpus_over_levels_is_an_org_tree_whose_units_type_their_parents_initiatives(tmp_path):
+    """The cascade corpus (``--levels``): every unit below level 1 aligns to its parent's plan, and
+    reconcile traces its rows up to the corporate objectives and rolls commitments up the tree."""
+    from cascadebook import load_key, load_strategy, reconcile
+
+    corpus = make_corpus.make_corpus(12, jobs=1, root=tmp_path, log=None, levels=3)
+    assert corpus.name == "12-levels3" and make_corpus.read_manifest(corpus)["levels"] == 3
+    strategy_path = corpus / "strategy.yaml"
+    strategy = load_strategy(strategy_path)
+    parents = {d.code: d.parent for d in strategy.departments}
+    assert [code for code, parent in parents.items() if parent is None] == ["D0001", "D0002"]
+    assert (parents["D0003"], parents["D0005"], parents["D0007"]) == ("D0001", "D0001", "D0003")  # dealt round
+    result = reconcile(strategy, [corpus / "returns"], key=load_key(strategy_path), jobs=1)
+    assert {s.status for s in result.sources} == {"accepted"} and len(result.sources) == 12
+    reached = {a.department for a in result.allocations if a.objective_id.startswith("CO")}
+    assert reached == set(parents)  # every level reaches the corporate objectives
+    levels = {c.level for c in result.cascade.commitments}
+    assert levels == {1, 2}  # parent initiatives of both levels above the teams get commitments
