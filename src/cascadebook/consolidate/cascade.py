@@ -316,7 +316,8 @@ def _verdicts(commitments: Iterable[ParentCommitment]) -> Iterable[Finding]:
             continue
         what = (
             f"{c.department} {c.initiative_id} ({c.title}): its {c.children} child initiative"
-            f"{'s' if c.children > 1 else ''} commit {c.committed:g} of a target change of {c.change:g} ({ratio:.0%})"
+            f"{'s commit' if c.children > 1 else ' commits'} {c.committed:g} of a target change of {c.change:g} "
+            f"({ratio:.0%})"
         )
         if ratio < 1 - RATIO_TOLERANCE:
             yield Finding("parent-commitment-shortfall", what, department=c.department, location=c.initiative_id)
