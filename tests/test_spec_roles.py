@@ -488,6 +488,12 @@ ALLOWED: dict[tuple[str, str], str] = {
     },
     ("master/cascade_sheet.py", "level"): _XLSXWRITER,
     **{("master/progress_sheet.py", w): "the Through-the-cascade table's own columns" for w in ("Unit", "Initiative")},
+    **{
+        (f, w): "a column of the portal's own database tables, not a spec key"
+        for f in ("portal/store.py", "portal/migrations/versions/0001_initial.py")
+        for w in ("id", "status")
+    },
+    ("portal/security.py", "status"): "the ASGI message's field (the HTTP status)",
     ("model.py", "level"): "a metadata field (the unit's level in the org tree), signed in the template",
     ("master/rollup_levels.py", "Level"): "the By-level table's own column: the org tree's level",
     ("master/dashboard_levels.py", "name"): _XLSXWRITER,
