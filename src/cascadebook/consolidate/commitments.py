@@ -132,42 +132,19 @@ def allocate(
     )
     for index, record in enumerate(initiatives):
         if chains is not None and key_of(record.department, record.id) in chains.cascaded:
-            reached = chains.objectives.get(key_of(record.department, record.id), ())
             budget, headcount = _number(record.values.get(budget_key)), _number(record.values.get(headcount_key))
+            reached = chains.objectives.get(key_of(record.department, record.id), ())
+            typed = str(record.values.get(objective_key) or "").strip() or record.values.get(split_key)
+            why = why_cascade.get((record.department, record.row)) or (
+                "objective not recognised" if typed else "no objective"
+            )
             for objective_id, weight in reached:
-                allocations.append(
-                    Allocation(
-                        record.department,
-                        record.id,
-                        objective_id,
-                        weight,
-                        None,
-                        None if budget is None else budget * weight,
-                        None if headcount is None else headcount * weight,
-                        initiatives,
-                        index,
-                    )
-                )
+                allocations.append(_shared(record, initiatives, index, objective_id, weight, budget, headcount))
             rest = 1 - sum(w for _, w in reached)
             if unaligned is not None and rest > 1e-9:
-                typed = str(record.values.get(objective_key) or "").strip() or record.values.get(split_key)
-                why = why_cascade.get((record.department, record.row)) or (
-                    "no objective" if not typed else "objective not recognised"
-                )
-                unaligned.append(
-                    Allocation(
-                        record.department,
-                        record.id,
-                        UNALIGNED,
-                        rest,
-                        None,
-                        None if budget is None else budget * rest,
-                        None if headcount is None else headcount * rest,
-                        initiatives,
-                        index,
-                        why,
-                    )
-                )
+                left = _shared(record, initiatives, index, UNALIGNED, rest, budget, headcount)
+                left.left_out = why
+                unaligned.append(left)
             continue
         split = record.values.get(split_key)
         parts: list[tuple[str, float]] = []
@@ -250,22 +227,34 @@ def allocate(
             )
         rest = 1 - sum(w for _, w in parts)
         if unaligned is not None and rest > 1e-9:
-            unaligned.append(
-                Allocation(
-                    record.department,
-                    record.id,
-                    UNALIGNED,
-                    rest,
-                    None,
-                    None if budget is None else budget * rest,
-                    None if headcount is None else headcount * rest,
-                    initiatives,
-                    index,
-                    why_unaligned,
-                    None if contribution is None else contribution * rest,
-                )
-            )
+            left = _shared(record, initiatives, index, UNALIGNED, rest, budget, headcount)
+            left.left_out, left.stated = why_unaligned, None if contribution is None else contribution * rest
+            unaligned.append(left)
     return allocations, findings
+
+
+def _shared(
+    record: Record,
+    initiatives: Sequence[Record],
+    index: int,
+    objective_id: str,
+    weight: float,
+    budget: float | None,
+    headcount: float | None,
+) -> Allocation:
+    """An initiative's share ``weight`` of its budget and headcount for one objective (or Unaligned), with no
+    contribution summed: the caller sets one, or why it is left out."""
+    return Allocation(
+        record.department,
+        record.id,
+        objective_id,
+        weight,
+        None,
+        None if budget is None else budget * weight,
+        None if headcount is None else headcount * weight,
+        initiatives,
+        index,
+    )
 
 
 def _check_share(objective: Objective, share: float, record: Record, key: str) -> Iterable[Finding]:
