@@ -327,3 +327,15 @@ def test_the_summarys_by_level_counts_objectives_served_and_parent_initiatives_c
     # nothing stated, a contribution left out); level 2: MKT serves CO1, CO3, CO5, CO6, and MKT-I01 has 13 of 8;
     # level 3: WEB serves CO1 and nobody aligns to its initiatives
     assert rows == {1: (3, "0 of 3"), 2: (4, "1 of 1"), 3: (1, None)}
+
+
+def test_a_cascade_matrix_wider_than_excel_says_how_many_parent_initiatives_it_cannot_show(
+    tmp_path, rounds, monkeypatch
+):
+    import cascadebook.master.cascade_sheet as cascade_sheet
+
+    monkeypatch.setattr(cascade_sheet, "EXCEL_MAX_COLUMNS", 4)  # room for 2 of the 4 parent initiatives
+    write_master(rounds["third"], tmp_path / "narrow.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "narrow.xlsx")["Cascade matrix"]
+    assert "2 parent initiatives beyond Excel's 4 columns are not shown here" in ws["A2"].value
+    assert [ws.cell(5, c).value for c in range(1, 6)] == ["Unit", "Parent", "COM-I01", "MKT-I01", None]

@@ -19,6 +19,7 @@ from cascadebook.master.book import MasterWriter, write_formula
 from cascadebook.master.chain import MAX_OUTLINE, ChainWalk
 from cascadebook.parent_plan import Key, key_of
 from cascadebook.xlsx.addresses import a1
+from cascadebook.xlsx.limits import EXCEL_MAX_COLUMNS
 
 CASCADE_SHEET = "Cascade"
 MATRIX_SHEET = MATRIX_TITLE = "Cascade matrix"
@@ -160,32 +161,39 @@ def _matrix(w: MasterWriter, ws, result: Reconciliation, cascade: Cascade) -> No
     its share, as in the Alignment Matrix), the parent initiatives grouped under the objective they serve
     most (a two-row header: objective, then initiative id)."""
     links = cascade.chains.links
+    columns = _columns(result, cascade) if links else []
+    shown = columns[: EXCEL_MAX_COLUMNS - 2]  # a wider sheet is cut by Excel, silently: say so instead
+    beyond = len(columns) - len(shown)
     ws.write_string(
         0, 0, f"{MATRIX_TITLE}: how many of each unit's initiatives align to each parent initiative", w.title
     )
-    ws.write_string(
-        1,
-        0,
-        "A split counts its share, as in the Alignment Matrix. Columns: grouped by the objective each serves most.",
-        w.top,
-    )
+    note = "A split counts its share, as in the Alignment Matrix. Columns: grouped by the objective each serves most."
+    if beyond:
+        note += (
+            f" {beyond:,} parent initiatives beyond Excel's {EXCEL_MAX_COLUMNS:,} columns are not shown here: the "
+            "Cascade sheet lists every one, and the Initiatives table each row's parent initiative."
+        )
+    ws.write_string(1, 0, note, w.top)
     ws.set_column(0, 0, 10)
     ws.set_column(1, 1, 9)
     r = 2
     if not links:
         ws.write_string(r + 1, 0, "No unit aligns to its parent's initiatives yet.", w.wrap)
         return
-    columns = _columns(result, cascade)
-    units = [code for code in cascade.tree.order() if any(link.department == code for link in links)]
-    cells: dict[tuple[str, Key], float] = {}
+    place = {key_of(department, initiative_id): c for c, (_, department, initiative_id) in enumerate(shown)}
+    cells: dict[str, dict[int, float]] = {}  # unit -> column -> initiatives (a split counts its share)
     for link in links:
-        key = (link.department, key_of(link.parent_department, link.parent_id))
-        cells[key] = cells.get(key, 0.0) + link.weight
+        c = place.get(key_of(link.parent_department, link.parent_id))
+        if c is not None:
+            mine = cells.setdefault(link.department, {})
+            mine[c] = mine.get(c, 0.0) + link.weight
+    aligned = {link.department for link in links}
+    units = [code for code in cascade.tree.order() if code in aligned]
     top, ids = r + 1, r + 2
     ws.write_string(top, 0, "Objective", w.header)
     ws.write_string(top, 1, "", w.header)
     c = 2
-    for objective_id, group in _grouped(columns):  # row by row: the master's sheets are streamed
+    for objective_id, group in _grouped(shown):  # row by row: the master's sheets are streamed
         if len(group) > 1:
             ws.merge_range(top, c, top, c + len(group) - 1, objective_id, w.header)
         else:
@@ -193,15 +201,14 @@ def _matrix(w: MasterWriter, ws, result: Reconciliation, cascade: Cascade) -> No
         c += len(group)
     ws.write_string(ids, 0, "Unit", w.header)
     ws.write_string(ids, 1, "Parent", w.header)
-    for c, (_, _, initiative_id) in enumerate(columns, 2):
+    for c, (_, _, initiative_id) in enumerate(shown, 2):
         ws.write_string(ids, c, initiative_id, w.header)
         ws.set_column(c, c, max(10, len(initiative_id) + 2))
     row = ids + 1
     for code in units:
         ws.write_string(row, 0, code, w.indented(cascade.level(code) - 1))
         ws.write_string(row, 1, cascade.tree.parent(code) or "", w.top)
-        for col, (_, department, initiative_id) in enumerate(columns):
-            value = cells.get((code, key_of(department, initiative_id)))
+        for col, value in sorted(cells.get(code, {}).items()):
             if value:
                 ws.write_number(row, 2 + col, round(value, 6), w.good)
         row += 1

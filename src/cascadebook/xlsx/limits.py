@@ -4,6 +4,7 @@ from __future__ import annotations
 
 EXCEL_MAX_CHARS = 32767
 EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384
 CUT_MARKER = " … [cut at Excel's 32,767-character cell limit]"
 
 
