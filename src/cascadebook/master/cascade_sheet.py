@@ -68,12 +68,13 @@ def write_cascade(w: MasterWriter, result: Reconciliation) -> None:
     ws.repeat_rows(FIRST_ROW)
     ws.outline_settings(True, False, True, False)
     r = FIRST_ROW + 1
-    for c in tree_order(result, cascade):
+    ordered = tree_order(result, cascade)  # walked once: the matrix's columns follow the same order
+    for c in ordered:
         _commitment_row(w, ws, r, c, cascade)
         r += 1
     if r == FIRST_ROW + 1:
         ws.write_string(r, 0, "No initiative has others aligned to it yet.", w.wrap)
-    _matrix(w, w.sheet(MATRIX_SHEET), result, cascade)  # its own sheet: its columns are its own width
+    _matrix(w, w.sheet(MATRIX_SHEET), result, cascade, ordered)  # its own sheet: its columns are its own width
 
 
 def tree_order(result: Reconciliation, cascade: Cascade) -> list[ParentCommitment]:
@@ -156,12 +157,12 @@ def _shaded(w: MasterWriter, shade, num_format: str):
     return made[(colour, num_format)]
 
 
-def _matrix(w: MasterWriter, ws, result: Reconciliation, cascade: Cascade) -> None:
+def _matrix(w: MasterWriter, ws, result: Reconciliation, cascade: Cascade, ordered: list[ParentCommitment]) -> None:
     """Child units x parent initiatives: how many of the unit's initiatives align to each (a split counts
     its share, as in the Alignment Matrix), the parent initiatives grouped under the objective they serve
     most (a two-row header: objective, then initiative id)."""
     links = cascade.chains.links
-    columns = _columns(result, cascade) if links else []
+    columns = _columns(result, cascade, ordered) if links else []
     shown = columns[: EXCEL_MAX_COLUMNS - 2]  # a wider sheet is cut by Excel, silently: say so instead
     beyond = len(columns) - len(shown)
     ws.write_string(
@@ -214,10 +215,10 @@ def _matrix(w: MasterWriter, ws, result: Reconciliation, cascade: Cascade) -> No
         row += 1
 
 
-def _columns(result: Reconciliation, cascade: Cascade) -> list[tuple[str, str, str]]:
-    """(objective id it serves most, unit, initiative id) of every parent initiative, in tree order."""
+def _columns(result: Reconciliation, cascade: Cascade, ordered: list[ParentCommitment]) -> list[tuple[str, str, str]]:
+    """(objective id it serves most, unit, initiative id) of every parent initiative (``ordered``: in tree order)."""
     out = []
-    for c in tree_order(result, cascade):
+    for c in ordered:
         parts = cascade.chains.objectives.get(key_of(c.department, c.initiative_id), ())
         main = max(parts, key=lambda p: p[1])[0] if parts else "—"
         out.append((main, c.department, c.initiative_id))
