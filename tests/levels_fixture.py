@@ -8,11 +8,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import yaml
-
 from cascadebook import generate, load_key, load_strategy, reconcile, write_master
-from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
+from conftest import clean_initiative, clean_kpi
 from fill import fill_workbook
+from org_strategy import write_org_strategy
 
 UNITS = [  # code, name, parent, aligns_to
     ("COM", "Commercial", None, "objectives"),
@@ -37,22 +36,7 @@ RETURNS = {
 
 
 def strategy_yaml(folder: Path, units=UNITS) -> Path:
-    data = yaml.safe_load(SAMPLE_STRATEGY.read_text(encoding="utf-8"))
-    data["departments"] = [
-        {
-            "code": code,
-            "name": name,
-            "head": f"Head of {name}",
-            "email": f"{code.lower()}@northwind.example",
-            **({"parent": parent} if parent else {}),
-            **({"aligns_to": aligns} if aligns != "objectives" else {}),
-        }
-        for code, name, parent, aligns in units
-    ]
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "strategy.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    return write_org_strategy(folder, units)
 
 
 @dataclasses.dataclass

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import yaml
 
 from cascadebook import generate, load_key, load_strategy, reconcile, write_master
 from cascadebook.cycle.cascade_round import generate_cascade
 from cascadebook.spec.schema import resolve_spec
-from conftest import SAMPLE_STRATEGY, clean_initiative
+from conftest import clean_initiative
 from fill import fill_workbook
+from org_strategy import write_org_strategy
 
 # (code, parent, aligns_to, aligned to, unit, baseline, target, contribution)
 DIVISIONS = [
@@ -83,21 +83,9 @@ def row(code: str) -> dict:
 
 
 def _strategy(tmp: Path) -> Path:
-    data = yaml.safe_load(SAMPLE_STRATEGY.read_text(encoding="utf-8"))
-    data["departments"] = [
-        {
-            "code": code,
-            "name": f"Unit {code}",
-            "head": f"Head of {code}",
-            "email": f"{code.lower()}@northwind.example",
-            **({"parent": parent} if parent else {}),
-            "aligns_to": aligns,
-        }
-        for code, parent, aligns, *_ in UNITS.values()
-    ]
-    path = tmp / "strategy.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    return write_org_strategy(
+        tmp, [(code, f"Unit {code}", parent, aligns) for code, parent, aligns, *_ in UNITS.values()]
+    )
 
 
 def _fill(templates, codes, returned: Path) -> None:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import yaml
 
 from cascadebook import generate, load_key, load_strategy, reconcile, write_master
 from cascadebook.cycle.cascade_round import generate_cascade
@@ -20,8 +19,9 @@ from cascadebook.kinds import PARENT_PLAN_SHEET
 from cascadebook.parent_plan import offered, plan_fingerprint
 from cascadebook.signing import verify
 from cascadebook.spec.schema import resolve_spec
-from conftest import SAMPLE_STRATEGY, clean_initiative
+from conftest import clean_initiative
 from fill import fill_workbook
+from org_strategy import write_org_strategy
 from review_typing import type_into_master
 
 UNITS = [
@@ -33,21 +33,7 @@ UNITS = [
 
 
 def _strategy(tmp: Path) -> Path:
-    data = yaml.safe_load(SAMPLE_STRATEGY.read_text(encoding="utf-8"))
-    data["departments"] = [
-        {
-            "code": code,
-            "name": name,
-            "head": f"Head of {name}",
-            "email": f"{code.lower()}@northwind.example",
-            **({"parent": parent} if parent else {}),
-            "aligns_to": aligns,
-        }
-        for code, name, parent, aligns in UNITS
-    ]
-    path = tmp / "strategy.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    return write_org_strategy(tmp, UNITS)
 
 
 COM_ROWS = [

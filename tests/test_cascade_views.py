@@ -14,7 +14,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import yaml
 
 from cascadebook import generate, load_key, load_strategy, reconcile, write_master
 from cascadebook.consolidate.commitments import UNALIGNED
@@ -24,8 +23,9 @@ from cascadebook.intake.dispatch import checkin_spec
 from cascadebook.master.cascade_sheet import CASCADE_SHEET, MATRIX_SHEET
 from cascadebook.master.read import read_master
 from cascadebook.spec.schema import resolve_spec
-from conftest import SAMPLE_STRATEGY, clean_initiative, clean_kpi
+from conftest import clean_initiative, clean_kpi
 from fill import fill_workbook
+from org_strategy import write_org_strategy
 
 UNITS = [
     ("COM", "Commercial", None, "objectives"),
@@ -58,21 +58,7 @@ COM_I01 = (0.6 * MKT_I01 + 0.5 * 0.4 * MKT_I02) / (0.6 + 0.5 * 0.4)  # link weig
 
 
 def _strategy(tmp: Path) -> Path:
-    data = yaml.safe_load(SAMPLE_STRATEGY.read_text(encoding="utf-8"))
-    data["departments"] = [
-        {
-            "code": code,
-            "name": name,
-            "head": f"Head of {name}",
-            "email": f"{code.lower()}@northwind.example",
-            **({"parent": parent} if parent else {}),
-            "aligns_to": aligns,
-        }
-        for code, name, parent, aligns in UNITS
-    ]
-    path = tmp / "strategy.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    return write_org_strategy(tmp, UNITS)
 
 
 @pytest.fixture(scope="module")

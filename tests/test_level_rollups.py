@@ -11,16 +11,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import yaml
 
 from cascadebook import generate, load_key, load_spec, load_strategy, reconcile, write_master
 from cascadebook.cycle.checkin import generate_checkins
 from cascadebook.intake.dispatch import checkin_spec
 from cascadebook.master.read import read_master
 from cascadebook.pipeline import previous_decisions, write_reviewed_master
-from conftest import SAMPLE_STRATEGY, clean_initiative
+from conftest import clean_initiative
 from fill import fill_workbook
 from libreoffice import convert
+from org_strategy import write_org_strategy
 from review_typing import type_into_master
 
 # company -> COM (MKT -> WEB, SAL -> KEY), OPD (OPS, RND -> LAB)
@@ -96,15 +96,7 @@ BY_LEVEL = [  # level, units, returned, late, with errors, initiatives, budget, 
 
 
 def _strategy_yaml(tmp: Path) -> Path:
-    data = yaml.safe_load(SAMPLE_STRATEGY.read_text(encoding="utf-8"))
-    data["departments"] = [
-        {"code": code, "name": name, "head": f"Head of {name}", "email": f"{code.lower()}@northwind.example"}
-        | ({"parent": parent} if parent else {})
-        for code, name, parent in UNITS
-    ]
-    path = tmp / "strategy.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    return write_org_strategy(tmp, UNITS)
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import yaml
 
 from cascadebook import generate, load_key, load_strategy, read_strategy, reconcile, write_master
 from cascadebook.org import OrgTree
 from conftest import SAMPLE_STRATEGY, clean_initiative
 from fill import fill_workbook
 from libreoffice import convert
+from org_strategy import write_org_strategy
 from strategy_book import write_strategy_workbook
 
 # company -> COM (MKT -> WEB, SAL), OPD (OPS): three levels below the company
@@ -30,21 +30,7 @@ UNITS = [
 
 
 def _strategy_yaml(tmp: Path, units=UNITS, **extra_by_code) -> Path:
-    data = yaml.safe_load(SAMPLE_STRATEGY.read_text(encoding="utf-8"))
-    data["departments"] = [
-        {
-            "code": code,
-            "name": name,
-            "head": f"Head of {name}",
-            "email": f"{code.lower()}@northwind.example",
-            **({"parent": parent} if parent else {}),
-            **extra_by_code.get(code, {}),
-        }
-        for code, name, parent in units
-    ]
-    path = tmp / "strategy.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    return write_org_strategy(tmp, units, extra_by_code)
 
 
 def test_the_tree_has_levels_ancestors_and_a_depth_first_order_by_code(tmp_path):
