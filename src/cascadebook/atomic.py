@@ -322,3 +322,18 @@ def write_bytes_atomic(target: str | Path, data: bytes) -> None:
 
 def write_text_atomic(target: str | Path, text: str) -> None:
     write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename or a new file in ``folder`` durable (its directory entry on disk); best effort where a
+    platform cannot open a folder (Windows): the send log and the portal's store both rely on it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from email.utils import parseaddr
 from pathlib import Path
 
+from cascadebook.atomic import fsync_folder
 from cascadebook.inbox.common import MailError
 from cascadebook.mail.compose import Outgoing
 
@@ -109,20 +110,7 @@ class SendLog:
         finally:
             os.close(fd)
         if not existed:
-            _fsync_dir(self.path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+            fsync_folder(self.path.parent)
 
 
 def _now() -> str:

@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from cascadebook.atomic import fsync_folder
 from cascadebook.findings import Finding
 from cascadebook.inbox.sources import Input
 from cascadebook.model import Origin
@@ -178,7 +179,7 @@ class Store:
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
-        _fsync_dir(target.parent)
+        fsync_folder(target.parent)
         return sha, target
 
     # ---- rows ----------------------------------------------------------------------------------
@@ -317,16 +318,3 @@ def _engine(url: str) -> Engine:
     if url.startswith(("postgresql://", "postgres://")):  # the psycopg (3) driver, not SQLAlchemy's default psycopg2
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
