@@ -88,6 +88,13 @@ def plan_fingerprint(records: Iterable[Record], sheet: SheetSpec) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def serves_text(parts: Parts) -> str:
+    """The corporate objectives an initiative reaches, as people read them: ``CO1``, or ``CO1 50% / CO3 50%``."""
+    if len(parts) == 1 and abs(parts[0][1] - 1) < 1e-9:
+        return parts[0][0]
+    return " / ".join(f"{objective} {weight:.0%}" for objective, weight in parts)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -153,30 +160,19 @@ class Chains:
     cascaded: set[Key] = field(default_factory=set)  # initiatives of units aligned to their parent's plan
     records: dict[Key, Record] = field(default_factory=dict)  # every initiative traced, by key
 
+    up: dict[Key, list[Link]] = field(default_factory=dict)  # child initiative -> its links to its parents
+    down: dict[Key, list[Link]] = field(default_factory=dict)  # parent initiative -> the links of its children
+
     def parents_of(self, department: str, initiative_id: str) -> list[Link]:
-        return self._up.get(key_of(department, initiative_id), [])
+        return self.up.get(key_of(department, initiative_id), [])
 
     def children_of(self, department: str, initiative_id: str) -> list[Link]:
-        return self._down.get(key_of(department, initiative_id), [])
+        return self.down.get(key_of(department, initiative_id), [])
 
-    @property
-    def _up(self) -> dict[Key, list[Link]]:
-        return self._index()[0]
-
-    @property
-    def _down(self) -> dict[Key, list[Link]]:
-        return self._index()[1]
-
-    def _index(self) -> tuple[dict[Key, list[Link]], dict[Key, list[Link]]]:
-        cached = self.__dict__.get("_indexes")
-        if cached is None or cached[0] != len(self.links):
-            up: dict[Key, list[Link]] = {}
-            down: dict[Key, list[Link]] = {}
-            for link in self.links:
-                up.setdefault(key_of(link.department, link.initiative_id), []).append(link)
-                down.setdefault(key_of(link.parent_department, link.parent_id), []).append(link)
-            cached = self.__dict__["_indexes"] = (len(self.links), (up, down))
-        return cached[1]
+    def link(self, link: Link) -> None:
+        self.links.append(link)
+        self.up.setdefault(key_of(link.department, link.initiative_id), []).append(link)
+        self.down.setdefault(key_of(link.parent_department, link.parent_id), []).append(link)
 
 
 def trace(
@@ -219,7 +215,7 @@ def trace(
                     parts[objective.id] = parts.get(objective.id, 0.0) + weight
                 elif parent and ref.casefold() in offered_ids:
                     parent_id = offered_ids[ref.casefold()]
-                    chains.links.append(Link(record.department, record.id, parent, parent_id, weight, record))
+                    chains.link(Link(record.department, record.id, parent, parent_id, weight, record))
                     for objective_id, w in chains.objectives.get(key_of(parent, parent_id), ()):
                         parts[objective_id] = parts.get(objective_id, 0.0) + weight * w
                 elif parent:

@@ -20,7 +20,7 @@ from cascadebook.findings import Finding, cell_finding
 from cascadebook.intake.reader import Return
 from cascadebook.model import Record, Strategy
 from cascadebook.org import OrgTree
-from cascadebook.parent_plan import Chains, Key, Link, direction, key_of, offered, plan_fingerprint, trace
+from cascadebook.parent_plan import Chains, Key, direction, key_of, offered, plan_fingerprint, trace
 from cascadebook.spec.roles import BASELINE, CONTRIBUTION, OBJECTIVE_REF, OBJECTIVE_SPLIT, TARGET, TITLE, UNIT
 from cascadebook.spec.schema import SheetSpec
 
@@ -122,7 +122,7 @@ def reconcile_cascade(
     findings.extend(_on_rows_in_error(chains, sheet, [*found, *findings]))
     findings.extend(_changed_plans(tree, sheet, plans, newest))
     result = Cascade(chains, tree)
-    result.commitments, flagged = _commitments(strategy, tree, sheet, plans, chains)
+    result.commitments, flagged = _commitments(strategy, tree, sheet, chains)
     findings.extend(flagged)
     return result, findings
 
@@ -220,17 +220,14 @@ def _commitments(
     strategy: Strategy,
     tree: OrgTree,
     sheet: SheetSpec,
-    plans: Mapping[str, Sequence[Record]],
     chains: Chains,
 ) -> tuple[list[ParentCommitment], list[Finding]]:
     """Per parent initiative with children: the children's contributions (in its unit) against its own
     target change; shortfall and surplus as findings, as for objectives."""
-    records: dict[Key, Record] = {key_of(r.department, r.id): r for rows in plans.values() for r in rows if r.id}
+    records = chains.records
     base_key, target_key, title_key = sheet.key_of(BASELINE), sheet.key_of(TARGET), sheet.key_of(TITLE)
     unit_key, contribution_key = sheet.key_of(UNIT), sheet.key_of(CONTRIBUTION)
-    children: dict[Key, list[Link]] = {}
-    for link in chains.links:
-        children.setdefault(key_of(link.parent_department, link.parent_id), []).append(link)
+    children = chains.down
     findings: list[Finding] = []
     mixed = _mixed_units(chains, records, unit_key, contribution_key)
     out = []
