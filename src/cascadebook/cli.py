@@ -135,22 +135,15 @@ def generate(
         _generate_cascade(loaded, strategy, from_master, outbox, spec, departments, quiet)
         return
     try:
-        from cascadebook.cycle.export import read_master_or_export
-        from cascadebook.master.read import MasterError, prefill_rows
+        from cascadebook.cycle.cascade_round import generate_from
+        from cascadebook.master.read import MasterError
 
-        prefill = prefill_rows(read_master_or_export(from_master, spec), spec) if from_master else None
-        decisions = _decisions_by_department(from_master, spec) if from_master else None
         with output_errors(), _progress_bar("writing templates", quiet) as progress:
-            paths = generate_templates(
-                loaded,
-                outbox,
-                spec=spec,
-                departments=departments or None,
-                key=load_key(strategy, create=True),
-                prefill=prefill,
-                decisions=decisions,
-                progress=progress,
-            )
+            options = dict(spec=spec, departments=departments or None, key=load_key(strategy, create=True))
+            if from_master:
+                paths = generate_from(loaded, from_master, outbox, progress=progress, **options)
+            else:
+                paths = generate_templates(loaded, outbox, progress=progress, **options)
     except (KeyError, SpecError, MasterError) as exc:
         raise click.UsageError(str(exc).strip("'\"")) from None
     for path in paths:
@@ -185,18 +178,6 @@ def _generate_cascade(loaded, strategy: str, master: str | None, outbox: str, sp
     for code, why in done.skipped:
         click.echo(f"no template for {code}: {why}")
     click.echo(f"{len(done.written)} cascade template(s) for {loaded.cycle}")
-
-
-def _decisions_by_department(master: str, spec) -> dict:
-    """Department -> finance's decisions in MASTER (an export folder has none); a damaged master raises."""
-    from cascadebook.master.decisions_read import read_decisions
-
-    if Path(master).is_dir() or Path(master).suffix.lower() in (".yaml", ".yml"):
-        return {}
-    out: dict[str, list] = {}
-    for decision in read_decisions(master, spec).decisions:
-        out.setdefault(decision.department, []).append(decision)
-    return out
 
 
 @cli.command(cls=JsonCommand)

@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cascadebook.consolidate.cascade import by_unit
 from cascadebook.cycle.decisions import rows_with_errors
 from cascadebook.cycle.export import read_master_or_export
 from cascadebook.master.decisions_read import read_decisions
 from cascadebook.master.read import MasterData, prefill_rows
 from cascadebook.model import Decision, Strategy
 from cascadebook.org import OrgTree
-from cascadebook.parent_plan import PARENT, Key, direction, key_of, offered, plan_fingerprint, trace
+from cascadebook.parent_plan import PARENT, Key, direction, key_of, offered, plan_fingerprint, serves_text, trace
 from cascadebook.spec.roles import INITIATIVES, REJECT
 from cascadebook.spec.schema import Spec
 from cascadebook.template.department import generate
@@ -56,6 +57,45 @@ def not_accepted(master: str | Path, data: MasterData, spec: Spec) -> list[Key]:
     ]
 
 
+def read_round(master: str | Path, spec: Spec) -> tuple[MasterData, list[Decision]]:
+    """What a next round starts from: MASTER's plans (a master workbook or an export) and finance's decisions."""
+    return read_master_or_export(master, spec), decisions_in(master, spec)
+
+
+def by_department(decisions: Iterable[Decision]) -> dict[str, list[Decision]]:
+    out: dict[str, list[Decision]] = {}
+    for decision in decisions:
+        out.setdefault(decision.department, []).append(decision)
+    return out
+
+
+def generate_from(
+    strategy: Strategy,
+    master: str | Path,
+    outbox: str | Path,
+    *,
+    spec: Spec,
+    key: bytes | None = None,
+    departments: Iterable[str] | None = None,
+    generated_at: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[Path]:
+    """``generate --from MASTER``: every department's template prefilled with its rows in MASTER (ids kept),
+    finance's decisions shown beside them."""
+    data, decisions = read_round(master, spec)
+    return generate(
+        strategy,
+        outbox,
+        spec=spec,
+        departments=departments,
+        key=key,
+        generated_at=generated_at,
+        prefill=prefill_rows(data, spec),
+        decisions=by_department(decisions),
+        progress=progress,
+    )
+
+
 def parent_plans(
     strategy: Strategy, data: MasterData, spec: Spec, rejected: Iterable[Key] = ()
 ) -> tuple[dict[str, ParentPlan], list[tuple[str, str]]]:
@@ -66,9 +106,7 @@ def parent_plans(
     if sheet is None:
         return {}, []
     tree = OrgTree.of(strategy.departments)
-    plans: dict[str, list] = {}
-    for record in data.records.get(sheet.key, ()):
-        plans.setdefault(record.department, []).append(record)
+    plans = by_unit(data.records.get(sheet.key, ()))
     by_code = {code.casefold(): rows for code, rows in plans.items()}
     chains = trace(strategy, tree, sheet, plans)
     rejected = set(rejected)
@@ -94,7 +132,7 @@ def parent_plans(
         serves, ways = [], []
         for record in rows:
             parts = chains.objectives.get(key_of(record.department, record.id), ())
-            serves.append(" / ".join(o if w >= 1 - 1e-9 else f"{o} {w:.0%}" for o, w in parts))
+            serves.append(serves_text(parts))
             first = strategy.objective(parts[0][0]) if parts else None
             ways.append(direction(record, sheet, first.direction if first else ""))
         out[code] = ParentPlan(parent, tuple(rows), tuple(serves), tuple(ways), plan_fingerprint(whole, sheet))
@@ -113,8 +151,7 @@ def generate_cascade(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> CascadeRound:
     """Write the cascade round's templates into ``outbox`` (all or none, as ``generate``)."""
-    data = read_master_or_export(master, spec)
-    decisions = decisions_in(master, spec)
+    data, decisions = read_round(master, spec)
     rejected = [d.key for d in decisions if d.meaning == REJECT]
     plans, skipped = parent_plans(strategy, data, spec, [*rejected, *not_accepted(master, data, spec)])
     wanted = {c.casefold() for c in departments} if departments else None
@@ -127,9 +164,6 @@ def generate_cascade(
     result = CascadeRound(skipped=skipped)
     if not plans:
         return result
-    by_unit: dict[str, list[Decision]] = {}
-    for decision in decisions:
-        by_unit.setdefault(decision.department, []).append(decision)
     result.written = generate(
         strategy,
         outbox,
@@ -138,7 +172,7 @@ def generate_cascade(
         key=key,
         generated_at=generated_at,
         prefill=prefill_rows(data, spec),
-        decisions=by_unit,
+        decisions=by_department(decisions),
         progress=progress,
         parent_plans=plans,
     )

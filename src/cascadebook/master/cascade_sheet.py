@@ -17,7 +17,7 @@ from cascadebook.consolidate.commitments import RATIO_TOLERANCE, SURPLUS_RATIO
 from cascadebook.consolidate.reconcile import Reconciliation
 from cascadebook.master.book import MasterWriter, write_formula
 from cascadebook.master.chain import MAX_OUTLINE, ChainWalk
-from cascadebook.parent_plan import Key, key_of
+from cascadebook.parent_plan import Key, key_of, serves_text
 from cascadebook.xlsx.addresses import a1
 from cascadebook.xlsx.limits import EXCEL_MAX_COLUMNS
 
@@ -96,10 +96,7 @@ def tree_order(result: Reconciliation, cascade: Cascade) -> list[ParentCommitmen
 
 def serves(cascade: Cascade, department: str, initiative_id: str) -> str:
     """The corporate objectives an initiative reaches: ``CO1`` or ``CO1 50% / CO3 50%``."""
-    parts = cascade.chains.objectives.get(key_of(department, initiative_id), ())
-    if len(parts) == 1 and abs(parts[0][1] - 1) < 1e-9:
-        return parts[0][0]
-    return " / ".join(f"{oid} {w:.0%}" for oid, w in parts)
+    return serves_text(cascade.chains.objectives.get(key_of(department, initiative_id), ()))
 
 
 def _commitment_row(w: MasterWriter, ws, r: int, c: ParentCommitment, cascade: Cascade) -> None:
