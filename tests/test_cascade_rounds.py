@@ -227,6 +227,26 @@ def test_the_master_counts_every_level_under_the_objective_its_chain_reaches(rou
     assert sorted(i for i in ids if i) == sorted(
         [f"COM-I0{n}" for n in (1, 2, 3)] + [f"MKT-I0{n}" for n in (1, 2, 3, 4, 5)] + ["WEB-I01", "WEB-I02"]
     )
+    # the Contributions table (what the Alignment Matrix and the commitments count) has each share under the
+    # objective its chain reaches, and the row that leads nowhere under Unaligned
+    shares = sorted(
+        (d, i, o, round(w, 6)) for d, i, o, w, *_ in book["Contributions"].iter_rows(min_row=2, values_only=True) if d
+    )
+    assert shares == sorted(
+        [
+            ("COM", "COM-I01", "CO1", 1),
+            ("COM", "COM-I02", "CO3", 1),
+            ("COM", "COM-I03", "CO5", 1),
+            ("MKT", "MKT-I01", "CO1", 1),
+            ("MKT", "MKT-I02", "Unaligned", 1),
+            ("MKT", "MKT-I03", "CO1", 0.5),
+            ("MKT", "MKT-I03", "CO3", 0.5),
+            ("MKT", "MKT-I04", "CO6", 1),
+            ("MKT", "MKT-I05", "CO5", 1),
+            ("WEB", "WEB-I01", "CO1", 1),
+            ("WEB", "WEB-I02", "CO1", 1),
+        ]
+    )
 
 
 def test_a_format_2_template_still_reconciles(tmp_path, rounds, monkeypatch):
