@@ -86,9 +86,10 @@ def write_levels(
     money = {OWN.index("submitted_budget"), OWN.index("approved_budget")}
     ws.write_string(top, 0, "By level", w.subtitle)
     w.header_row(ws, top + 1, level_headers(result))
-    ws.set_row(top + 1, header_height([(h, SUMMARY_WIDTH) for h in level_headers(result)]))
     levels = column(2)
     extra_headers, extras = _level_extras(result, tree, places.depth)
+    ws.set_row(top + 1, header_height([(h, SUMMARY_WIDTH) for h in [*level_headers(result), *extra_headers]]))
+    right_aligned = w.book.add_format({"align": "right"})  # "1 of 3" under its header, beside the numbers
     right = 2 + len(OWN)  # past the summed figures (rows are written in order: the master streams them)
     for k, header in enumerate(extra_headers):
         ws.write_string(top + 1, right + k, header, w.header)
@@ -103,7 +104,7 @@ def write_levels(
             write_formula(ws, r, 2 + k, f"SUMIF({levels},$A{r + 1},{column(own + k)})", value, fmt)
         for k, value in enumerate(extras[level]):
             is_progress = extra_headers[k].startswith("Progress")
-            w.value(ws, r, right + k, value, w.percent if is_progress else None)
+            w.value(ws, r, right + k, value, w.percent if is_progress else right_aligned)
     ws.write_string(
         places.level_row(places.depth) + 1,
         0,
